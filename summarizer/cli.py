@@ -1,0 +1,314 @@
+"""The ``summarizer`` command: a thin layer over the library.
+
+Only typer is imported at start-up; the library (and openai, instructor, trafilatura)
+load inside the command that needs them, so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from . import __version__
+from .errors import EXIT_CODES
+
+_EXIT_HELP = "Exit codes: " + "; ".join(f"{code} {text.split(':')[0].split(' (')[0]}"
+                                         for code, text in EXIT_CODES.items())
+
+app = typer.Typer(
+    name="summarizer",
+    help="Turn news articles into structured, grounded summaries with an LLM.\n\n"
+         "With OPENAI_API_KEY (or OPENAI_BASE_URL for vLLM, Ollama, llama.cpp, LM Studio) set, "
+         "articles go to the LLM; without, an offline extractive engine fills the same schema.\n\n"
+         "Examples:\n\n"
+         "  summarizer summarize article.txt\n\n"
+         "  summarizer summarize https://example.com/story --format markdown\n\n"
+         "  curl -s URL | summarizer summarize - --format text\n\n"
+         "  summarizer schemas show news",
+    epilog=_EXIT_HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+schemas_app = typer.Typer(help="List the bundled schemas and show their JSON Schema.", no_args_is_help=True)
+cache_app = typer.Typer(help="Inspect, clear, export and import the answer cache.", no_args_is_help=True)
+app.add_typer(schemas_app, name="schemas")
+app.add_typer(cache_app, name="cache")
+
+_debug = {"on": os.environ.get("SUMMARIZER_DEBUG", "") not in ("", "0", "false")}
+
+
+class Format(str, Enum):
+    json = "json"
+    markdown = "markdown"
+    text = "text"
+
+
+class EngineChoice(str, Enum):
+    auto = "auto"
+    llm = "llm"
+    extractive = "extractive"
+
+
+class ModeChoice(str, Enum):
+    tools = "tools"
+    json_schema = "json_schema"
+    json = "json"
+    md_json = "md_json"
+
+
+CachePath = Annotated[Path | None, typer.Option("--cache", help="Cache file (default: user cache dir; "
+                                                "env SUMMARIZER_CACHE).", show_default=False)]
+ConfigPath = Annotated[Path | None, typer.Option("--config", help="TOML config file (env SUMMARIZER_CONFIG).",
+                                                 show_default=False)]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"summarizer {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    if debug:
+        _debug["on"] = True
+
+
+def _say(message: str) -> None:
+    typer.echo(f"summarizer: {message}", err=True)
+
+
+@app.command()
+def summarize(
+    source: Annotated[str, typer.Argument(help="A .txt, .md or .html file, an http(s) URL, or - for stdin.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here (atomically) "
+                                                "instead of stdout.", show_default=False)] = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.json,
+    meta: Annotated[bool, typer.Option("--meta", help="Wrap JSON as {summary, meta}: engine, model, "
+                                       "cached, attempts, usage, latency, source.")] = False,
+    model: Annotated[str | None, typer.Option("-m", "--model", help="Model name [default: gpt-4o-mini; "
+                                              "env SUMMARIZER_MODEL].", show_default=False)] = None,
+    schema: Annotated[str | None, typer.Option("-s", "--schema", help="Schema name (see `schemas list`) "
+                                               "or a JSON Schema file [default: news].",
+                                               show_default=False)] = None,
+    engine: Annotated[EngineChoice | None, typer.Option(
+        "--engine", help="llm, extractive (offline), or auto: llm when an API key or base URL is set "
+        "[default: auto].", show_default=False)] = None,
+    mode: Annotated[ModeChoice | None, typer.Option(
+        "--mode", help="instructor mode [default: tools, for OpenAI]. Use json_schema for vLLM, "
+        "Ollama, llama.cpp; md_json as a last resort.", show_default=False)] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint "
+                                                 "(env OPENAI_BASE_URL).", show_default=False)] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds per LLM request "
+                                                  "[default: 60].", show_default=False, min=0.001)] = None,
+    max_retries: Annotated[int | None, typer.Option("--max-retries", help="Re-asks after an invalid or "
+                                                    "ungrounded answer [default: 2].", show_default=False,
+                                                    min=0, max=10)] = None,
+    max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Cap on the answer's tokens.",
+                                                   show_default=False, min=1)] = None,
+    max_chars: Annotated[int | None, typer.Option("--max-chars", help="Longest article accepted "
+                                                  "[default: 200000].", show_default=False, min=1)] = None,
+    cache: CachePath = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")] = False,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Ignore cached answers; store the new one.")] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Answer from the cache only; a miss is an "
+                                          "error (exit 7) and no request is made.")] = False,
+    config: ConfigPath = None,
+) -> None:
+    """Summarize one article into the schema (JSON on stdout by default)."""
+    from .config import load_settings
+    from .core import Summarizer
+    from .render import render, write_atomic
+    from .sources import load
+
+    settings = load_settings(
+        config, model=model, engine=engine.value if engine else None, mode=mode.value if mode else None,
+        base_url=base_url, timeout=timeout, max_retries=max_retries, max_tokens=max_tokens,
+        max_input_chars=max_chars, cache_path=cache, use_cache=False if no_cache else None,
+    )
+    if offline and refresh:
+        raise typer.BadParameter("--offline and --refresh contradict each other")
+    article = load(source, max_bytes=settings.max_input_bytes, max_chars=settings.max_input_chars,
+                   timeout=settings.fetch_timeout)
+    for warning in article.warnings:
+        _say(f"warning: {warning}")
+    with Summarizer(settings=settings, schema=schema) as summarizer:
+        if summarizer.engine == "extractive" and settings.engine == "auto":
+            _say("no LLM configured (set OPENAI_API_KEY, or OPENAI_BASE_URL for a local server); "
+                 "using the offline extractive engine")
+        result = summarizer.summarize(article, refresh=refresh, offline=offline)
+    text = render(result, fmt.value, with_meta=meta)
+    if output:
+        write_atomic(output, text)
+    else:
+        sys.stdout.write(text)
+
+
+@schemas_app.command("list")
+def schemas_list() -> None:
+    """List the bundled schemas."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .schemas import available, resolve
+
+    table = Table("name", "fields", "description", box=None, header_style="bold")
+    for name in available():
+        spec = resolve(name)
+        table.add_row(name, ", ".join(spec.model.model_fields), spec.json_schema.get("description", ""))
+    Console().print(table)
+
+
+@schemas_app.command("show")
+def schemas_show(name: Annotated[str, typer.Argument(help="Schema name or JSON Schema file.")]) -> None:
+    """Print a schema as JSON Schema (with the x-grounded and x-max-sentences markers)."""
+    import json
+
+    from .schemas import resolve
+
+    typer.echo(json.dumps(resolve(name).json_schema, indent=2, ensure_ascii=False))
+
+
+def _open_cache(cache: Path | None, config: Path | None) -> Any:
+    from .cache import Cache
+    from .config import load_settings
+
+    return Cache(load_settings(config, cache_path=cache).resolved_cache_path)
+
+
+@cache_app.command("stats")
+def cache_stats(cache: CachePath = None, config: ConfigPath = None,
+                as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Show how many answers the cache holds, by model, and its size."""
+    import json
+
+    stats = _open_cache(cache, config).stats()
+    if as_json:
+        typer.echo(json.dumps(stats, indent=2))
+        return
+    typer.echo(f"path:    {stats['path']}\nentries: {stats['entries']}\nsize:    {stats['bytes']:,} bytes")
+    typer.echo(f"oldest:  {stats['oldest'] or '-'}\nnewest:  {stats['newest'] or '-'}")
+    for model_name, count in stats["by_model"].items():
+        typer.echo(f"  {model_name}: {count}")
+
+
+@cache_app.command("path")
+def cache_path(cache: CachePath = None, config: ConfigPath = None) -> None:
+    """Print the cache file's path."""
+    from .config import load_settings
+
+    typer.echo(str(load_settings(config, cache_path=cache).resolved_cache_path))
+
+
+@cache_app.command("clear")
+def cache_clear(cache: CachePath = None, config: ConfigPath = None) -> None:
+    """Delete every cached answer."""
+    removed = _open_cache(cache, config).clear()
+    _say(f"removed {removed} cached answer(s)")
+
+
+@cache_app.command("export")
+def cache_export(file: Annotated[str, typer.Argument(help="JSONL file to write, or - for stdout.")],
+                 cache: CachePath = None, config: ConfigPath = None) -> None:
+    """Write every cached answer as JSONL, sorted by key (commit it as fixtures, replay with --offline)."""
+    from .render import write_atomic
+
+    store = _open_cache(cache, config)
+    if file == "-":
+        count = store.export(sys.stdout)
+    else:
+        import io
+
+        buffer = io.StringIO()
+        count = store.export(buffer)
+        write_atomic(file, buffer.getvalue())
+    _say(f"exported {count} cached answer(s)")
+
+
+@cache_app.command("import")
+def cache_import(file: Annotated[str, typer.Argument(help="JSONL file from `cache export`, or - for stdin.")],
+                 cache: CachePath = None, config: ConfigPath = None) -> None:
+    """Load cached answers from JSONL."""
+    from .errors import InputError
+
+    store = _open_cache(cache, config)
+    if file == "-":
+        count = store.import_lines(sys.stdin)
+    else:
+        try:
+            with open(file, encoding="utf-8") as fh:
+                count = store.import_lines(fh)
+        except FileNotFoundError:
+            raise InputError(f"no such file: {file}") from None
+    _say(f"imported {count} cached answer(s)")
+
+
+def _scrub(text: str) -> str:
+    from .errors import redact
+
+    return redact(text, [os.environ.get("OPENAI_API_KEY"), os.environ.get("SUMMARIZER_API_KEY")])
+
+
+def main() -> NoReturn:
+    """Console-script entry point: one clear line and a documented exit code on failure."""
+    from .errors import SummarizerError
+
+    click_exceptions: Any
+    try:  # newer typer vendors click
+        from typer._click import exceptions as click_exceptions
+    except ImportError:
+        from click import exceptions as click_exceptions
+
+    code = 0
+    try:
+        result = app(standalone_mode=False)
+        code = result if isinstance(result, int) else 0
+    except click_exceptions.NoArgsIsHelpError:
+        code = 2  # typer has printed the help already
+    except click_exceptions.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx else "summarizer"
+        _say(f"error: {exc.format_message()} (see `{command} --help`)")
+        code = exc.exit_code
+    except click_exceptions.Exit as exc:
+        code = exc.exit_code
+    except click_exceptions.Abort:
+        _say("interrupted")
+        code = 130
+    except click_exceptions.ClickException as exc:
+        _say(f"error: {exc.format_message()}")
+        code = exc.exit_code
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except SummarizerError as exc:
+        if _debug["on"]:
+            import traceback
+
+            traceback.print_exc()
+        _say(f"error: {_scrub(str(exc))}")
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        _say("interrupted")
+        code = 130
+    except Exception as exc:
+        if _debug["on"]:
+            import traceback
+
+            traceback.print_exc()
+        _say(f"internal error: {type(exc).__name__}: {_scrub(str(exc))} (run with --debug for the traceback)")
+        code = 1
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""Settings, from one place, in one order: flags > environment > config file > defaults.
+
+Environment variables are ``SUMMARIZER_<FIELD>`` plus the standard ``OPENAI_API_KEY``
+and ``OPENAI_BASE_URL``. The config file is TOML, by default
+``<user config dir>/summarizer/config.toml``, or the path in ``SUMMARIZER_CONFIG``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from .errors import ConfigError
+
+Mode = Literal["tools", "json_schema", "json", "md_json"]
+Engine = Literal["auto", "llm", "extractive"]
+
+
+def default_config_path() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("summarizer")) / "config.toml"
+
+
+def default_cache_path() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("summarizer")) / "cache.sqlite3"
+
+
+class Settings(BaseSettings):
+    """Everything that can be configured. Field names are also the config-file keys."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SUMMARIZER_", populate_by_name=True, extra="forbid", validate_default=False
+    )
+
+    model: str = Field("gpt-4o-mini", description="Model name sent to the endpoint.")
+    api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SUMMARIZER_API_KEY", "OPENAI_API_KEY"),
+        description="API key; read from OPENAI_API_KEY like every OpenAI tool.",
+    )
+    base_url: str | None = Field(
+        None, validation_alias=AliasChoices("SUMMARIZER_BASE_URL", "OPENAI_BASE_URL"),
+        description="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 for vLLM.",
+    )
+    mode: Mode = Field("tools", description="instructor mode: tools | json_schema | json | md_json.")
+    engine: Engine = Field("auto", description="llm, extractive, or auto (llm when configured).")
+    schema_name: str = Field(
+        "news", validation_alias=AliasChoices("SUMMARIZER_SCHEMA"), description="Default schema."
+    )
+    temperature: float | None = Field(None, ge=0, le=2)
+    max_tokens: int | None = Field(None, gt=0, description="Cap on the answer's tokens.")
+    timeout: float = Field(60.0, gt=0, description="Seconds per HTTP request to the LLM.")
+    max_retries: int = Field(2, ge=0, le=10, description="Re-asks after an invalid answer.")
+    transport_attempts: int = Field(6, ge=1, le=50, description="Tries per request on 429/5xx/timeouts.")
+    transport_max_wait: float = Field(
+        300.0, gt=0, description="Total seconds one request may spend waiting between tries."
+    )
+    cache_path: Path | None = Field(
+        None, validation_alias=AliasChoices("SUMMARIZER_CACHE"), description="SQLite cache file."
+    )
+    use_cache: bool = True
+    max_input_chars: int = Field(200_000, gt=0, description="Longest article text accepted.")
+    max_input_bytes: int = Field(20_000_000, gt=0, description="Largest file or download accepted.")
+    fetch_timeout: float = Field(20.0, gt=0, description="Seconds to fetch a URL.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = settings_cls.model_config.get("toml_file")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.api_key or self.base_url)
+
+    @property
+    def resolved_cache_path(self) -> Path:
+        return self.cache_path or default_cache_path()
+
+    def secret_values(self) -> list[str | None]:
+        return [self.api_key.get_secret_value() if self.api_key else None]
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Build settings; ``overrides`` are flags (None means "not given").
+
+    Raises ConfigError with one readable line for a missing or broken config file
+    and for any invalid value.
+    """
+    explicit = config_file or os.environ.get("SUMMARIZER_CONFIG")
+    path = Path(explicit) if explicit else default_config_path()
+    if explicit and not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        if path.is_file():
+            with path.open("rb") as fh:
+                tomllib.load(fh)  # fail early with a clear message on bad TOML
+
+            class _WithFile(Settings):
+                model_config = SettingsConfigDict(toml_file=path)
+
+            return _WithFile(**given)
+        return Settings(**given)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(f"invalid setting {where}: {first['msg']}") from None

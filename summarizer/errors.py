@@ -1,0 +1,103 @@
+"""One exception hierarchy for everything a caller can catch.
+
+Each class carries the CLI exit code for its kind of failure, so the CLI maps
+errors to codes in one place and the HTTP service can map them to statuses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SummarizerError(Exception):
+    """Base of every error this library raises on purpose."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class InputError(SummarizerError):
+    """The article could not be read: missing, empty, binary, too large, unreachable URL."""
+
+    exit_code = 3
+
+
+class ConfigError(SummarizerError):
+    """The configuration is unusable: no API key, unknown schema or mode, bad config file."""
+
+    exit_code = 4
+
+
+class LLMError(SummarizerError):
+    """The LLM endpoint failed: unreachable, refused, or still failing after transport retries."""
+
+    exit_code = 5
+
+    def __init__(self, message: str, *, hint: str | None = None, status: int | None = None,
+                 attempts: int = 0) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.attempts = attempts
+
+
+class LLMTimeout(LLMError):
+    """The endpoint did not answer in time, on every attempt."""
+
+
+class ValidationFailed(SummarizerError):
+    """The model's answers stayed invalid (schema or grounding) after every re-ask.
+
+    ``errors`` holds one entry per attempt: the validation messages the model was
+    shown, so a caller can see why each answer was refused.
+    """
+
+    exit_code = 6
+
+    def __init__(self, message: str, *, errors: list[list[dict[str, Any]]] | None = None,
+                 attempts: int = 0) -> None:
+        super().__init__(message)
+        self.errors = errors or []
+        self.attempts = attempts
+
+
+class CacheMiss(SummarizerError):
+    """``offline`` was asked for and the cache holds no answer for this request."""
+
+    exit_code = 7
+
+
+EXIT_CODES: dict[int, str] = {
+    0: "success",
+    1: "internal error (a bug: please report it, run with --debug for the traceback)",
+    2: "usage error: unknown command, bad flag or flag value",
+    3: "input error: missing file, empty, binary or too large input, URL not fetchable",
+    4: "configuration error: no API key, unknown schema or mode, bad config file",
+    5: "LLM error: endpoint unreachable, refused, or failing after retries",
+    6: "validation failed: the answer stayed invalid or ungrounded after every re-ask",
+    7: "cache miss with --offline",
+    130: "interrupted (Ctrl-C)",
+}
+
+
+def redact(text: str, secrets: list[str | None]) -> str:
+    """Remove every secret (and any long prefix of it) from ``text``.
+
+    Servers often echo part of a bad key back ("Incorrect API key provided: sk-ab***yz"),
+    so besides the whole key we also cut any 8+ character prefix of it.
+    """
+    for secret in secrets:
+        if not secret or len(secret) < 4:
+            continue
+        text = text.replace(secret, "[redacted]")
+        if len(secret) >= 12:
+            for n in range(len(secret) - 1, 7, -1):
+                if secret[:n] in text:
+                    text = text.replace(secret[:n], "[redacted]")
+    return text

@@ -1,0 +1,293 @@
+"""The LLM endpoint: openai clients patched by instructor, with one transport-retry policy.
+
+instructor owns the validation loop (re-ask on an invalid answer, ``max_retries``).
+Transport faults (429, 5xx, timeouts, dropped connections) are retried here, per HTTP
+request, with tenacity: exponential backoff with jitter, ``Retry-After`` honoured,
+bounded by attempts and total wait. The openai client's own retries are off, so this
+is the only policy. openai and instructor are imported on first use, not at start-up.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import email.utils
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from pydantic import BaseModel
+
+from .config import Settings
+from .errors import LLMError, LLMTimeout, ValidationFailed, redact
+
+INSTRUCTOR_MODES = {"tools": "TOOLS", "json_schema": "JSON_SCHEMA", "json": "JSON", "md_json": "MD_JSON"}
+_RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
+
+
+@dataclass
+class CallStats:
+    """What one summarize call cost: filled in by the create wrapper, per call."""
+
+    completions: int = 0
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    transport_errors: list[str] = field(default_factory=list)
+
+    def add_usage(self, usage: Any) -> None:
+        if usage is not None:
+            self.prompt_tokens += getattr(usage, "prompt_tokens", 0) or 0
+            self.completion_tokens += getattr(usage, "completion_tokens", 0) or 0
+
+
+_stats: contextvars.ContextVar[CallStats | None] = contextvars.ContextVar("summarizer_call_stats",
+                                                                          default=None)
+
+
+def retry_after(exc: BaseException) -> float | None:
+    """Seconds the server asked us to wait (``retry-after-ms`` or ``Retry-After``), if any."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    if headers.get("retry-after-ms"):
+        try:
+            return float(headers["retry-after-ms"]) / 1000
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+def is_transient(exc: BaseException) -> bool:
+    import openai
+
+    if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
+        return True
+    return isinstance(exc, openai.APIStatusError) and exc.status_code in _RETRYABLE_STATUS
+
+
+class TransportPolicy:
+    """Backoff schedule shared by the sync and async paths."""
+
+    def __init__(self, attempts: int, max_wait: float, base: float = 0.5, cap: float = 30.0) -> None:
+        self.attempts = attempts
+        self.max_wait = max_wait
+        self.base = base
+        self.cap = cap
+
+    def wait(self, attempt: int, exc: BaseException) -> float:
+        asked = retry_after(exc)
+        if asked is not None:
+            return min(asked, self.max_wait) + random.uniform(0, 0.1 * max(asked, 0.1))
+        return random.uniform(0, min(self.cap, self.base * 2 ** (attempt - 1)))  # full jitter
+
+    def retrying_kwargs(self) -> dict[str, Any]:
+        from tenacity import retry_if_exception, stop_after_attempt, stop_before_delay
+
+        return {
+            "retry": retry_if_exception(is_transient),
+            "stop": stop_after_attempt(self.attempts) | stop_before_delay(self.max_wait),
+            "wait": lambda state: self.wait(state.attempt_number, state.outcome.exception()),
+            "before_sleep": _note_retry,
+            "reraise": True,
+        }
+
+
+def _note_retry(state: Any) -> None:
+    stats = _stats.get()
+    if stats is not None and state.outcome is not None:
+        exc = state.outcome.exception()
+        stats.transport_errors.append(type(exc).__name__)
+
+
+class LLMClient:
+    """An endpoint and model family: lazily built sync and async instructor create functions."""
+
+    def __init__(self, settings: Settings, *, backoff_base: float = 0.5) -> None:
+        self.settings = settings
+        self.policy = TransportPolicy(settings.transport_attempts, settings.transport_max_wait,
+                                      base=backoff_base)
+        self._secrets = settings.secret_values()
+
+    def _client_kwargs(self) -> dict[str, Any]:
+        key = self.settings.api_key.get_secret_value() if self.settings.api_key else None
+        return {
+            # Local servers (vLLM, Ollama, llama.cpp) accept any key; openai insists on one.
+            "api_key": key or "not-needed",
+            "base_url": self.settings.base_url,
+            "timeout": self.settings.timeout,
+            "max_retries": 0,
+        }
+
+    @cached_property
+    def instructor_mode(self) -> Any:
+        import instructor
+
+        return getattr(instructor.Mode, INSTRUCTOR_MODES[self.settings.mode])
+
+    @cached_property
+    def openai_client(self) -> Any:
+        import openai
+
+        return openai.OpenAI(**self._client_kwargs())
+
+    @cached_property
+    def async_openai_client(self) -> Any:
+        import openai
+
+        return openai.AsyncOpenAI(**self._client_kwargs())
+
+    @cached_property
+    def _create(self) -> Callable[..., Any]:
+        import instructor
+        from tenacity import Retrying
+
+        raw = self.openai_client.chat.completions.create
+        policy = self.policy
+
+        def create(*args: Any, **kwargs: Any) -> Any:
+            stats = _stats.get()
+            for attempt in Retrying(**policy.retrying_kwargs()):
+                with attempt:
+                    if stats is not None:
+                        stats.requests += 1
+                    completion = raw(*args, **kwargs)
+            _count(stats, completion)
+            return completion
+
+        return instructor.patch(create=create, mode=self.instructor_mode)
+
+    @cached_property
+    def _acreate(self) -> Callable[..., Awaitable[Any]]:
+        import instructor
+        from tenacity import AsyncRetrying
+
+        raw = self.async_openai_client.chat.completions.create
+        policy = self.policy
+
+        async def create(*args: Any, **kwargs: Any) -> Any:
+            stats = _stats.get()
+            async for attempt in AsyncRetrying(**policy.retrying_kwargs()):
+                with attempt:
+                    if stats is not None:
+                        stats.requests += 1
+                    completion = await raw(*args, **kwargs)
+            _count(stats, completion)
+            return completion
+
+        return instructor.patch(create=create, mode=self.instructor_mode)
+
+    def request(self, model: type[BaseModel], messages: list[dict[str, Any]],
+                context: dict[str, Any], max_retries: int) -> dict[str, Any]:
+        kwargs = self._request_kwargs(model, messages, context, max_retries)
+        try:
+            return self._create(**kwargs)  # type: ignore[no-any-return]
+        except Exception as exc:
+            raise self._translate(exc) from exc
+
+    async def arequest(self, model: type[BaseModel], messages: list[dict[str, Any]],
+                       context: dict[str, Any], max_retries: int) -> Any:
+        kwargs = self._request_kwargs(model, messages, context, max_retries)
+        try:
+            return await self._acreate(**kwargs)
+        except Exception as exc:
+            raise self._translate(exc) from exc
+
+    def _request_kwargs(self, model: type[BaseModel], messages: list[dict[str, Any]],
+                        context: dict[str, Any], max_retries: int) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"model": self.settings.model, "response_model": model,
+                                  "messages": messages, "context": context, "max_retries": max_retries}
+        if self.settings.temperature is not None:
+            kwargs["temperature"] = self.settings.temperature
+        if self.settings.max_tokens is not None:
+            kwargs["max_tokens"] = self.settings.max_tokens
+        return kwargs
+
+    def _translate(self, exc: Exception) -> Exception:
+        """Map openai/instructor failures onto our hierarchy, with secrets scrubbed."""
+        import openai
+        from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
+
+        cause: BaseException | None = exc
+        while cause is not None and not isinstance(cause, openai.OpenAIError | IncompleteOutputException):
+            cause = cause.__cause__ or cause.__context__
+        where = self.settings.base_url or "the OpenAI API"
+        clean = lambda text: redact(text, self._secrets)  # noqa: E731
+        attempts = self.policy.attempts
+        if isinstance(cause, IncompleteOutputException):
+            return LLMError("the answer was cut off by the token limit before it was complete",
+                            hint="raise --max-tokens or use a shorter schema")
+        if isinstance(cause, openai.APITimeoutError):
+            return LLMTimeout(f"{where} did not answer within {self.settings.timeout:g}s "
+                              f"({attempts} attempts)", hint="raise --timeout", attempts=attempts)
+        if isinstance(cause, openai.APIConnectionError):
+            return LLMError(f"cannot reach the LLM endpoint at {where}", attempts=attempts,
+                            hint="check --base-url / OPENAI_BASE_URL and that the server is running")
+        if isinstance(cause, openai.APIStatusError):
+            status = cause.status_code
+            detail = clean(_error_detail(cause))
+            if status in (401, 403):
+                return LLMError(f"the endpoint refused the API key (HTTP {status}): {detail}",
+                                status=status, hint="check OPENAI_API_KEY")
+            if status == 404:
+                return LLMError(f"model {self.settings.model!r} or endpoint not found (HTTP 404): {detail}",
+                                status=status, hint="check --model and --base-url")
+            if status in _RETRYABLE_STATUS:
+                return LLMError(f"{where} kept failing with HTTP {status} after {attempts} attempts: "
+                                f"{detail}", status=status, attempts=attempts)
+            return LLMError(f"the endpoint rejected the request (HTTP {status}): {detail}", status=status,
+                            hint="if the server does not support this mode, try --mode json or md_json")
+        if isinstance(exc, InstructorRetryException):
+            errors = [_attempt_errors(a) for a in (exc.failed_attempts or [])]
+            last = errors[-1][0]["msg"] if errors and errors[-1] else clean(str(exc))[:300]
+            return ValidationFailed(
+                f"the model's answer was still invalid after {exc.n_attempts} attempts: {clean(last)}",
+                errors=errors, attempts=exc.n_attempts)
+        return exc
+
+
+def _count(stats: CallStats | None, completion: Any) -> None:
+    if stats is not None:
+        stats.completions += 1
+        stats.add_usage(getattr(completion, "usage", None))
+
+
+def _error_detail(exc: Any) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        message = body.get("message") or (body.get("error") or {}).get("message")
+        if message:
+            return str(message)[:300]
+    return str(getattr(exc, "message", exc))[:300]
+
+
+def _attempt_errors(attempt: Any) -> list[dict[str, Any]]:
+    exc = getattr(attempt, "exception", None)
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        try:
+            return [{"loc": ".".join(str(p) for p in e.get("loc", ())), "msg": e.get("msg", "")}
+                    for e in errors()]
+        except Exception:
+            pass
+    return [{"loc": "", "msg": str(exc)[:500]}]
+
+
+def track() -> tuple[CallStats, contextvars.Token[CallStats | None]]:
+    """Start counting for the current call (thread or task)."""
+    stats = CallStats()
+    return stats, _stats.set(stats)
+
+
+def untrack(token: contextvars.Token[CallStats | None]) -> None:
+    _stats.reset(token)

@@ -1,0 +1,107 @@
+"""Turning a result into JSON, Markdown or plain text, for any schema."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .result import Result
+
+FORMATS = ("json", "markdown", "text")
+
+
+def render(result: Result[Any], fmt: str = "json", *, with_meta: bool = False) -> str:
+    data = result.summary.model_dump(mode="json")
+    if fmt == "json":
+        payload = result.to_dict() if with_meta else data
+        return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+    lines = _markdown(data) if fmt == "markdown" else _text(data)
+    if with_meta:
+        meta = result.meta
+        lines += ["", "---" if fmt == "markdown" else "",
+                  f"engine: {meta.engine}; model: {meta.model or '-'}; schema: {meta.schema_name}; "
+                  f"cached: {meta.cached}; attempts: {meta.attempts}; "
+                  f"tokens: {meta.usage.prompt_tokens} in / {meta.usage.completion_tokens} out"]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _title(key: str) -> str:
+    return key.replace("_", " ").capitalize()
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, dict):
+        parts = [str(v) for v in value.values() if v not in (None, "", [])]
+        return " \u2014 ".join(parts)
+    if isinstance(value, list):
+        return ", ".join(_inline(v) for v in value)
+    return str(value)
+
+
+def _markdown(data: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    if "headline" in data:
+        lines += [f"# {data['headline']}", ""]
+    if isinstance(data.get("summary"), str):
+        lines += [data["summary"], ""]
+    for key, value in data.items():
+        if key in ("headline", "summary") or value in (None, "", [], {}):
+            continue
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            lines.append(f"## {_title(key)}")
+            for item in value:
+                if {"point", "evidence"} <= item.keys():
+                    lines.append(f"- {item['point']}\n  > {item['evidence']}")
+                elif {"speaker", "text"} <= item.keys():
+                    lines.append(f"- \u201c{item['text']}\u201d \u2014 {item['speaker']}")
+                else:
+                    lines.append(f"- {_inline(item)}")
+            lines.append("")
+        elif isinstance(value, list):
+            lines += [f"## {_title(key)}", *(f"- {v}" for v in value), ""]
+        elif isinstance(value, dict):
+            shown = _inline(value)
+            if shown:
+                lines += [f"**{_title(key)}:** {shown}", ""]
+        else:
+            lines += [f"**{_title(key)}:** {value}", ""]
+    return lines
+
+
+def _text(data: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    if "headline" in data:
+        lines += [str(data["headline"]).upper(), ""]
+    if isinstance(data.get("summary"), str):
+        lines += [data["summary"], ""]
+    for key, value in data.items():
+        if key in ("headline", "summary") or value in (None, "", [], {}):
+            continue
+        if isinstance(value, list):
+            lines.append(f"{_title(key)}:")
+            lines += [f"  * {_inline(v)}" for v in value]
+            lines.append("")
+        else:
+            shown = _inline(value)
+            if shown:
+                lines += [f"{_title(key)}: {shown}", ""]
+    return lines
+
+
+def write_atomic(path: str | Path, content: str) -> None:
+    """Write via a temporary file in the same folder and rename: never a half-written file."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

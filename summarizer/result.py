@@ -1,0 +1,48 @@
+"""What a summarize call returns: the validated schema instance and how it was made."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+
+class Meta(BaseModel):
+    """How a summary was produced. ``usage`` and ``attempts`` describe the call that made the
+    answer; on a cache hit (``cached``) they are that original call's, and nothing was spent now."""
+
+    model_config = ConfigDict(populate_by_name=True, protected_namespaces=())
+
+    engine: Literal["llm", "extractive"]
+    model: str | None = None
+    schema_name: str = Field(alias="schema")
+    mode: str | None = None
+    prompt_version: str | None = None
+    cached: bool = False
+    attempts: int = 0
+    requests: int = 0
+    usage: Usage = Field(default_factory=Usage)
+    latency_s: float = 0.0
+    source: dict[str, Any] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+@dataclass(frozen=True)
+class Result(Generic[T]):
+    summary: T
+    meta: Meta
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"summary": self.summary.model_dump(mode="json"), "meta": self.meta.to_dict()}

@@ -1,0 +1,219 @@
+"""The schema registry: named JSON Schema files in ``schemas/``, or any pydantic model.
+
+A JSON Schema becomes a pydantic model once per process. Two extension keywords carry
+the checks JSON Schema cannot say: ``"x-grounded": true`` (the string must occur
+verbatim in the article), ``"x-grounded": "mention"`` (it must occur, ignoring case), and
+``"x-max-sentences": N``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+from pydantic.fields import FieldInfo
+
+from .errors import ConfigError
+from .grounding import check_mention, check_verbatim, max_sentences
+from .resources import data_dir
+
+_SCALARS: dict[str, Any] = {"string": str, "integer": int, "number": float, "boolean": bool}
+_KNOWN_KEYWORDS = {
+    "type", "properties", "required", "items", "description", "title", "enum", "default",
+    "minItems", "maxItems", "minLength", "maxLength", "pattern", "minimum", "maximum",
+    "exclusiveMinimum", "exclusiveMaximum", "$ref", "$defs", "definitions", "anyOf",
+    "additionalProperties", "$schema", "$id", "examples", "format", "const",
+    "x-grounded", "x-max-sentences",
+}
+
+
+@dataclass(frozen=True)
+class SchemaSpec:
+    """A schema ready to use: its name, pydantic model, and a fingerprint for cache keys."""
+
+    name: str
+    model: type[BaseModel]
+    json_schema: dict[str, Any] = field(repr=False, hash=False, compare=False)
+
+    @property
+    def fingerprint(self) -> str:
+        return _fingerprint(self.model)
+
+
+@cache
+def _fingerprint(model: type[BaseModel]) -> str:
+    schema = json.dumps(model.model_json_schema(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(schema.encode()).hexdigest()
+
+
+def available() -> dict[str, Path]:
+    """Bundled schema names and their files."""
+    return {p.stem: p for p in sorted(data_dir("schemas").glob("*.json"))}
+
+
+def resolve(schema: str | type[BaseModel] | SchemaSpec | None) -> SchemaSpec:
+    """Turn a name, a JSON Schema path or a pydantic model into a SchemaSpec."""
+    if schema is None:
+        schema = "news"
+    if isinstance(schema, SchemaSpec):
+        return schema
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
+        return _from_model(schema)
+    if isinstance(schema, str):
+        bundled = available()
+        if schema in bundled:
+            return _load_file(bundled[schema])
+        if schema.endswith(".json"):
+            path = Path(schema)
+            if not path.is_file():
+                raise ConfigError(f"schema file not found: {schema}")
+            return _load_file(path.resolve())
+        raise ConfigError(
+            f"unknown schema {schema!r}", hint=f"available: {', '.join(bundled)}; or a .json file"
+        )
+    raise ConfigError(f"unsupported schema value: {schema!r}")
+
+
+@cache
+def _from_model(model: type[BaseModel]) -> SchemaSpec:
+    return SchemaSpec(name=model.__name__, model=model, json_schema=model.model_json_schema())
+
+
+@cache
+def _load_file(path: Path) -> SchemaSpec:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"cannot read schema {path}: {exc}") from None
+    model = model_from_json_schema(document, default_name=path.stem.title())
+    return SchemaSpec(name=path.stem, model=model, json_schema=document)
+
+
+def model_from_json_schema(document: dict[str, Any], default_name: str = "Summary") -> type[BaseModel]:
+    """Build a pydantic model from a JSON Schema object; ConfigError names what is unsupported."""
+    if not isinstance(document, dict) or document.get("type", "object") != "object":
+        raise ConfigError("a schema must be a JSON object with \"type\": \"object\"")
+    return _Builder(document).model(document, document.get("title") or default_name, "#")
+
+
+class _Builder:
+    def __init__(self, root: dict[str, Any]) -> None:
+        self.defs: dict[str, Any] = {**root.get("definitions", {}), **root.get("$defs", {})}
+        self.built: dict[str, type[BaseModel]] = {}
+
+    def model(self, node: dict[str, Any], name: str, where: str) -> type[BaseModel]:
+        self._check_keywords(node, where)
+        required = set(node.get("required", []))
+        fields: dict[str, Any] = {}
+        for prop, sub in node.get("properties", {}).items():
+            if not prop.isidentifier() or prop.startswith("_"):
+                raise ConfigError(f"unsupported property name {prop!r} at {where}")
+            annotation = self.annotation(sub, f"{name}{prop.title().replace('_', '')}",
+                                         f"{where}/properties/{prop}")
+            info = self.field_info(sub)
+            if prop not in required:
+                annotation = Optional[annotation]  # noqa: UP045 - runtime construction
+                if info.default is ... or info.is_required():
+                    info.default = None
+            fields[prop] = (annotation, info)
+        config = ConfigDict(title=node.get("title", name))
+        model = create_model(
+            _class_name(name), __config__=config, __doc__=node.get("description"), **fields
+        )
+        return model  # type: ignore[no-any-return]
+
+    def annotation(self, node: dict[str, Any], name: str, where: str) -> Any:
+        if not isinstance(node, dict):
+            raise ConfigError(f"invalid schema node at {where}")
+        if "$ref" in node:
+            return self.ref(node["$ref"], where)
+        self._check_keywords(node, where)
+        if "anyOf" in node:
+            options = [o for o in node["anyOf"] if o.get("type") != "null"]
+            if len(options) != 1:
+                raise ConfigError(f"unsupported anyOf at {where}: only 'X or null' is supported")
+            inner = self.annotation(options[0], name, where)
+            return Optional[inner] if len(options) < len(node["anyOf"]) else inner  # noqa: UP045
+        if "enum" in node or "const" in node:
+            values = node.get("enum") or [node["const"]]
+            return Literal[tuple(values)]
+        kind = node.get("type", "string")
+        nullable = False
+        if isinstance(kind, list):
+            nullable = "null" in kind
+            kinds = [k for k in kind if k != "null"]
+            if len(kinds) != 1:
+                raise ConfigError(f"unsupported type union {kind} at {where}")
+            kind = kinds[0]
+        result: Any
+        if kind in _SCALARS:
+            result = _SCALARS[kind]
+            if kind == "string":
+                result = self._string_checks(node, where)
+        elif kind == "array":
+            result = list[self.annotation(node.get("items", {"type": "string"}), name + "Item",  # type: ignore[misc]
+                                          f"{where}/items")]
+        elif kind == "object":
+            result = dict[str, Any] if "properties" not in node else self.model(node, name, where)
+        else:
+            raise ConfigError(f"unsupported type {kind!r} at {where}")
+        return Optional[result] if nullable else result  # noqa: UP045
+
+    def ref(self, ref: str, where: str) -> type[BaseModel]:
+        prefix = next((p for p in ("#/$defs/", "#/definitions/") if ref.startswith(p)), None)
+        key = ref[len(prefix):] if prefix else ""
+        if not prefix or key not in self.defs:
+            raise ConfigError(f"unresolvable $ref {ref!r} at {where}")
+        if key not in self.built:
+            self.built[key] = self.model(self.defs[key], key, ref)
+        return self.built[key]
+
+    def field_info(self, node: dict[str, Any]) -> FieldInfo:
+        kwargs: dict[str, Any] = {}
+        if "description" in node:
+            kwargs["description"] = node["description"]
+        for source, target in (("minItems", "min_length"), ("maxItems", "max_length"),
+                               ("minimum", "ge"), ("maximum", "le"),
+                               ("exclusiveMinimum", "gt"), ("exclusiveMaximum", "lt")):
+            if source in node:
+                kwargs[target] = node[source]
+        default = node.get("default", ...)
+        return Field(default, **kwargs)  # type: ignore[no-any-return]
+
+    def _string_checks(self, node: dict[str, Any], where: str) -> Any:
+        from typing import Annotated
+
+        constraints: list[Any] = []
+        if any(k in node for k in ("minLength", "maxLength", "pattern")):
+            constraints.append(Field(min_length=node.get("minLength"), max_length=node.get("maxLength"),
+                                     pattern=node.get("pattern")))
+        grounded = node.get("x-grounded")
+        if grounded is True:
+            constraints.append(AfterValidator(check_verbatim))
+        elif grounded == "mention":
+            constraints.append(AfterValidator(check_mention))
+        elif grounded not in (None, False):
+            raise ConfigError(f"x-grounded must be true, false or \"mention\" at {where}")
+        if "x-max-sentences" in node:
+            constraints.append(max_sentences(int(node["x-max-sentences"])))
+        return Annotated[tuple([str, *constraints])] if constraints else str
+
+    @staticmethod
+    def _check_keywords(node: dict[str, Any], where: str) -> None:
+        unknown = set(node) - _KNOWN_KEYWORDS
+        if unknown:
+            raise ConfigError(f"unsupported JSON Schema keyword(s) {sorted(unknown)} at {where}")
+        if node.get("additionalProperties") not in (None, False, True):
+            raise ConfigError(f"unsupported additionalProperties schema at {where}")
+
+
+def _class_name(name: str) -> str:
+    if name.isidentifier():
+        return name[0].upper() + name[1:]
+    cleaned = "".join(ch for ch in name.title() if ch.isalnum())
+    return cleaned if cleaned and cleaned[0].isalpha() else f"Schema{cleaned}"

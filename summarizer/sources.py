@@ -1,0 +1,190 @@
+"""Reading an article from a file, a URL, stdin or bytes, into plain text plus metadata.
+
+HTML goes through trafilatura (main text, title, author, date, site). Everything
+that makes an input unusable (missing, empty, binary, too large, unfetchable) is an
+InputError with one readable line.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+_HTML_SNIFF = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|article)\b",
+                         re.IGNORECASE | re.DOTALL)
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.IGNORECASE)
+_MAGIC = {
+    b"%PDF": "a PDF", b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
+    b"PK\x03\x04": "a zip archive", b"\x1f\x8b": "gzip data", b"\x7fELF": "a program",
+    b"SQLite format": "an SQLite database",
+}
+
+
+@dataclass
+class Article:
+    """Article text and what is known about where it came from."""
+
+    text: str
+    title: str | None = None
+    author: str | None = None
+    date: str | None = None
+    site: str | None = None
+    url: str | None = None
+    path: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def metadata(self) -> dict[str, str]:
+        """Known metadata worth showing the model (never the local path)."""
+        fields = {"title": self.title, "author": self.author, "date": self.date,
+                  "site": self.site, "url": self.url}
+        return {k: v for k, v in fields.items() if v}
+
+    def source_info(self) -> dict[str, Any]:
+        info = self.metadata()
+        if self.path:
+            info["path"] = self.path
+        return info
+
+
+def load(spec: str, *, max_bytes: int = 20_000_000, max_chars: int = 200_000,
+         timeout: float = 20.0) -> Article:
+    """Load ``spec``: a path, an http(s) URL, or ``-`` for stdin."""
+    if spec == "-":
+        data = _read_limited(sys.stdin.buffer, max_bytes, "standard input")
+        return from_bytes(data, name="<stdin>", max_chars=max_chars)
+    if spec.startswith(("http://", "https://")):
+        return fetch(spec, max_bytes=max_bytes, max_chars=max_chars, timeout=timeout)
+    path = Path(spec)
+    if not path.exists():
+        raise InputError(f"no such file: {spec}")
+    if path.is_dir():
+        raise InputError(f"{spec} is a folder; give one article file (folders are for `batch`)")
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise InputError(f"{spec} is {size:,} bytes, over the {max_bytes:,}-byte limit")
+        data = path.read_bytes()
+    except PermissionError:
+        raise InputError(f"permission denied reading {spec}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {spec}: {exc.strerror}") from None
+    is_html = path.suffix.lower() in (".html", ".htm", ".xhtml")
+    article = from_bytes(data, name=spec, html=is_html or None, max_chars=max_chars)
+    article.path = str(path)
+    return article
+
+
+def from_bytes(data: bytes, *, name: str, html: bool | None = None, charset: str | None = None,
+               url: str | None = None, max_chars: int = 200_000) -> Article:
+    """Decode and, for HTML, extract. ``html=None`` sniffs the content."""
+    if not data.strip():
+        raise InputError(f"{name} is empty")
+    _refuse_binary(data, name)
+    if html is None:
+        html = bool(_HTML_SNIFF.match(data[:4096]))
+    warnings: list[str] = []
+    text = _decode(data, name, charset, html, warnings)
+    article = from_html(text, url=url, name=name) if html else Article(text=text.strip(), url=url)
+    article.warnings.extend(warnings)
+    check_text(article.text, name=name, max_chars=max_chars)
+    return article
+
+
+def from_text(text: str, *, max_chars: int = 200_000, name: str = "text") -> Article:
+    check_text(text, name=name, max_chars=max_chars)
+    return Article(text=text.strip())
+
+
+def from_html(html: str, *, url: str | None = None, name: str = "HTML") -> Article:
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
+                                      include_tables=False)
+    text = getattr(doc, "text", None) if doc is not None else None
+    if not text or not text.strip():
+        raise InputError(f"no article text found in {name}")
+    return Article(
+        text=text.strip(), title=doc.title or None, author=doc.author or None,  # type: ignore[union-attr]
+        date=doc.date or None, site=doc.sitename or doc.hostname or None,  # type: ignore[union-attr]
+        url=url or doc.url or None,  # type: ignore[union-attr]
+    )
+
+
+def check_text(text: str, *, name: str, max_chars: int) -> None:
+    if not text or not text.strip():
+        raise InputError(f"{name} has no text")
+    if len(text) > max_chars:
+        raise InputError(
+            f"{name} has {len(text):,} characters, over the {max_chars:,}-character limit",
+            hint="raise it with --max-chars or SUMMARIZER_MAX_INPUT_CHARS",
+        )
+    controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+    if controls > len(text[:8192]) * 0.05:
+        raise InputError(f"{name} looks binary, not text")
+
+
+def fetch(url: str, *, max_bytes: int, max_chars: int, timeout: float) -> Article:
+    import urllib3
+
+    http = urllib3.PoolManager(headers={"User-Agent": "summarizer (+https://pypi.org/project/summarizer)"})
+    try:
+        response = http.request("GET", url, preload_content=False, redirect=True,
+                                timeout=urllib3.Timeout(total=timeout),
+                                retries=urllib3.Retry(total=2, redirect=5, raise_on_redirect=True))
+    except urllib3.exceptions.HTTPError as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise InputError(f"cannot fetch {url}: {reason}") from None
+    try:
+        if response.status >= 400:
+            raise InputError(f"cannot fetch {url}: HTTP {response.status}")
+        data = _read_limited(response, max_bytes, url)
+    finally:
+        response.release_conn()
+    content_type = response.headers.get("content-type", "")
+    charset_match = re.search(r"charset=([\w.:-]+)", content_type, re.IGNORECASE)
+    is_html = "html" in content_type.lower() or None
+    final_url = response.geturl() or url
+    return from_bytes(data, name=url, html=is_html, url=final_url,
+                      charset=charset_match.group(1) if charset_match else None, max_chars=max_chars)
+
+
+def _read_limited(stream: Any, max_bytes: int, name: str) -> bytes:
+    data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise InputError(f"{name} is over the {max_bytes:,}-byte limit")
+    return bytes(data)
+
+
+def _refuse_binary(data: bytes, name: str) -> None:
+    head = data[:8192]
+    for magic, kind in _MAGIC.items():
+        if head.startswith(magic):
+            raise InputError(f"{name} is {kind}, not an article; give text, Markdown or HTML")
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{name} looks binary (it contains NUL bytes), not text")
+
+
+def _decode(data: bytes, name: str, charset: str | None, html: bool, warnings: list[str]) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    declared = charset
+    if not declared and html:
+        match = _META_CHARSET.search(data[:8192])
+        declared = match.group(1).decode("ascii") if match else None
+    if declared:
+        try:
+            return data.decode(declared)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    warnings.append(f"{name} is not valid UTF-8 and declares no usable charset; "
+                    "undecodable bytes were replaced")
+    return data.decode("utf-8", errors="replace")

@@ -1,0 +1,241 @@
+"""A fake OpenAI-compatible server on 127.0.0.1, for tests and benchmarks.
+
+Real sockets and the real openai client: nothing is mocked. Replies are scripted
+(``server.push(...)``) and fall back to ``responder`` (by default a grounded ``news``
+answer built from the article in the request). Every request is recorded.
+
+    with FakeLLMServer() as server:
+        server.push(Fault(429, headers={"Retry-After": "1"}), Answer({...}))
+        Summarizer(base_url=server.url, api_key="test").summarize(text)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from .text import sentences
+
+
+@dataclass
+class Answer:
+    """A 200 answer. ``payload`` is the structured output (dict), or raw text (e.g. truncated JSON)."""
+
+    payload: dict[str, Any] | str
+    finish_reason: str = "stop"
+
+
+@dataclass
+class Fault:
+    """An HTTP error status, e.g. ``Fault(429, headers={"Retry-After": "1"})``."""
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    message: str = "scripted fault"
+
+
+@dataclass
+class Stall:
+    """Answer only after ``seconds`` (longer than the client's timeout makes a timeout)."""
+
+    seconds: float
+    then: Answer | None = None
+
+
+@dataclass
+class Cut:
+    """Promise a body, send half of it, close the connection."""
+
+
+Reply = Answer | Fault | Stall | Cut
+_ARTICLE = re.compile(r"<<<ARTICLE (\w+)>>>\n(.*)\n<<<END ARTICLE \1>>>", re.DOTALL)
+
+
+def article_of(request: dict[str, Any]) -> str:
+    """The article text inside the prompt of a recorded request."""
+    for message in request.get("messages", []):
+        content = message.get("content")
+        if isinstance(content, str):
+            found = _ARTICLE.search(content)
+            if found:
+                return found.group(2)
+    return ""
+
+
+def grounded_news(article: str) -> dict[str, Any]:
+    """A valid, grounded ``news`` answer for ``article``: what a good model would return."""
+    lines = sentences(article) or [article.strip()]
+    while len(lines) < 3:
+        lines = lines + lines[:1]
+    capitalised = re.findall(r"\b[A-Z][a-z]{2,}\b", article)
+    return {
+        "headline": " ".join(lines[0].split()[:10]),
+        "summary": " ".join(lines[:2]),
+        "key_points": [{"point": s, "evidence": s} for s in lines[:3]],
+        "entities": [{"name": capitalised[0], "type": "other", "role": None}] if capitalised else [],
+        "quotes": [],
+        "dateline": {"location": None, "date": None},
+        "timeline": [],
+        "figures": [],
+        "topics": ["news"],
+        "language": "en",
+    }
+
+
+def default_responder(request: dict[str, Any]) -> Reply:
+    return Answer(grounded_news(article_of(request)))
+
+
+class FakeLLMServer:
+    def __init__(self, responder: Callable[[dict[str, Any]], Reply] = default_responder, *,
+                 latency: float = 0.0, record: bool = True) -> None:
+        self.responder = responder
+        self.latency = latency
+        self.record = record
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self.times: list[float] = []
+        self.count = 0
+        self._script: deque[Reply] = deque()
+        self._lock = threading.Lock()
+        self._httpd: ThreadingHTTPServer | None = None
+
+    # -- scripting ------------------------------------------------------------------------
+    def push(self, *replies: Reply) -> None:
+        with self._lock:
+            self._script.extend(replies)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._script.clear()
+            self.requests.clear()
+            self.headers.clear()
+            self.times.clear()
+            self.count = 0
+
+    def _next(self, body: dict[str, Any], headers: dict[str, str]) -> Reply:
+        with self._lock:
+            self.count += 1
+            if self.record:
+                self.requests.append(body)
+                self.headers.append(headers)
+                self.times.append(time.monotonic())
+            scripted = self._script.popleft() if self._script else None
+        return scripted if scripted is not None else self.responder(body)
+
+    # -- lifecycle ------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        assert self._httpd is not None, "server not started"
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+
+    def start(self) -> FakeLLMServer:
+        server = self
+
+        class Handler(_Handler):
+            owner = server
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    def __enter__(self) -> FakeLLMServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    owner: FakeLLMServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        if self.path.rstrip("/").endswith("/models"):
+            self._json(200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
+        else:
+            self._json(404, {"error": {"message": "not found"}})
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("content-length", 0))
+        raw = self.rfile.read(length)
+        try:
+            body = json.loads(raw)
+        except json.JSONDecodeError:
+            self._json(400, {"error": {"message": "invalid JSON body"}})
+            return
+        if not self.path.rstrip("/").endswith("/chat/completions"):
+            self._json(404, {"error": {"message": f"no route {self.path}"}})
+            return
+        reply = self.owner._next(body, {k.lower(): v for k, v in self.headers.items()})
+        if self.owner.latency:
+            time.sleep(self.owner.latency)
+        if isinstance(reply, Stall):
+            time.sleep(reply.seconds)
+            reply = reply.then or default_responder(body)
+        if isinstance(reply, Fault):
+            self._json(reply.status, {"error": {"message": reply.message, "type": "fault",
+                                                "code": reply.status}}, reply.headers)
+        elif isinstance(reply, Cut):
+            data = json.dumps(_completion(body, Answer({"cut": True}))).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(2)
+        elif isinstance(reply, Answer):
+            self._json(200, _completion(body, reply))
+
+    def _json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode()
+        try:
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout test): nothing to answer
+
+
+def _completion(request: dict[str, Any], answer: Answer) -> dict[str, Any]:
+    text = answer.payload if isinstance(answer.payload, str) else json.dumps(answer.payload)
+    message: dict[str, Any] = {"role": "assistant", "content": None}
+    tools = request.get("tools")
+    if tools:
+        message["tool_calls"] = [{"id": "call_0", "type": "function",
+                                  "function": {"name": tools[0]["function"]["name"], "arguments": text}}]
+    elif request.get("response_format"):
+        message["content"] = text
+    else:  # MD_JSON: the schema is in the prompt and a fenced block is expected
+        message["content"] = f"Here is the result:\n```json\n{text}\n```"
+    prompt_chars = sum(len(str(m.get("content") or "")) for m in request.get("messages", []))
+    usage = {"prompt_tokens": prompt_chars // 4, "completion_tokens": len(text) // 4}
+    usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+    return {"id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
+            "model": request.get("model", "fake-model"),
+            "choices": [{"index": 0, "message": message, "finish_reason": answer.finish_reason,
+                         "logprobs": None}],
+            "usage": usage}
