@@ -254,6 +254,19 @@ def cache_import(file: Annotated[str, typer.Argument(help="JSONL file from `cach
     _say(f"imported {count} cached answer(s)")
 
 
+class _Scrubbed:
+    """A stderr that removes API keys from whatever passes through it."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return int(self._stream.write(_scrub(text)))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def _scrub(text: str) -> str:
     from .errors import redact
 
@@ -270,19 +283,28 @@ def main() -> NoReturn:
     except ImportError:
         from click import exceptions as click_exceptions
 
+    import logging
+
+    # Libraries log their own retries and failures; the user gets our one line instead.
+    if "--debug" in sys.argv[1:]:
+        _debug["on"] = True
+    if _debug["on"]:  # tracebacks and debug logs may quote server replies that echo the key
+        sys.stderr = _Scrubbed(sys.stderr)
+    logging.basicConfig(level=logging.DEBUG if _debug["on"] else logging.CRITICAL,
+                        format="summarizer: debug: %(name)s: %(message)s")
     code = 0
     try:
         result = app(standalone_mode=False)
         code = result if isinstance(result, int) else 0
-    except click_exceptions.NoArgsIsHelpError:
+    except getattr(click_exceptions, "NoArgsIsHelpError", ()):
         code = 2  # typer has printed the help already
     except click_exceptions.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx else "summarizer"
         _say(f"error: {exc.format_message()} (see `{command} --help`)")
         code = exc.exit_code
-    except click_exceptions.Exit as exc:
+    except typer.Exit as exc:
         code = exc.exit_code
-    except click_exceptions.Abort:
+    except typer.Abort:
         _say("interrupted")
         code = 130
     except click_exceptions.ClickException as exc:

@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     transport_max_wait: float = Field(
         300.0, gt=0, description="Total seconds one request may spend waiting between tries."
     )
+    retry_backoff: float = Field(0.5, ge=0, description="First backoff in seconds; doubles per try.")
     cache_path: Path | None = Field(
         None, validation_alias=AliasChoices("SUMMARIZER_CACHE"), description="SQLite cache file."
     )

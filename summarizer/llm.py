@@ -113,10 +113,10 @@ def _note_retry(state: Any) -> None:
 class LLMClient:
     """An endpoint and model family: lazily built sync and async instructor create functions."""
 
-    def __init__(self, settings: Settings, *, backoff_base: float = 0.5) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.policy = TransportPolicy(settings.transport_attempts, settings.transport_max_wait,
-                                      base=backoff_base)
+                                      base=settings.retry_backoff)
         self._secrets = settings.secret_values()
 
     def _client_kwargs(self) -> dict[str, Any]:

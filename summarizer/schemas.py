@@ -115,12 +115,9 @@ class _Builder:
                 raise ConfigError(f"unsupported property name {prop!r} at {where}")
             annotation = self.annotation(sub, f"{name}{prop.title().replace('_', '')}",
                                          f"{where}/properties/{prop}")
-            info = self.field_info(sub)
             if prop not in required:
                 annotation = Optional[annotation]  # noqa: UP045 - runtime construction
-                if info.default is ... or info.is_required():
-                    info.default = None
-            fields[prop] = (annotation, info)
+            fields[prop] = (annotation, self.field_info(sub, required=prop in required))
         config = ConfigDict(title=node.get("title", name))
         model = create_model(
             _class_name(name), __config__=config, __doc__=node.get("description"), **fields
@@ -173,7 +170,7 @@ class _Builder:
             self.built[key] = self.model(self.defs[key], key, ref)
         return self.built[key]
 
-    def field_info(self, node: dict[str, Any]) -> FieldInfo:
+    def field_info(self, node: dict[str, Any], *, required: bool) -> FieldInfo:
         kwargs: dict[str, Any] = {}
         if "description" in node:
             kwargs["description"] = node["description"]
@@ -182,7 +179,7 @@ class _Builder:
                                ("exclusiveMinimum", "gt"), ("exclusiveMaximum", "lt")):
             if source in node:
                 kwargs[target] = node[source]
-        default = node.get("default", ...)
+        default = node.get("default", ... if required else None)
         return Field(default, **kwargs)  # type: ignore[no-any-return]
 
     def _string_checks(self, node: dict[str, Any], where: str) -> Any:

@@ -148,7 +148,9 @@ def fetch(url: str, *, max_bytes: int, max_chars: int, timeout: float) -> Articl
     content_type = response.headers.get("content-type", "")
     charset_match = re.search(r"charset=([\w.:-]+)", content_type, re.IGNORECASE)
     is_html = "html" in content_type.lower() or None
-    final_url = response.geturl() or url
+    from urllib.parse import urljoin
+
+    final_url = urljoin(url, response.geturl() or url)
     return from_bytes(data, name=url, html=is_html, url=final_url,
                       charset=charset_match.group(1) if charset_match else None, max_chars=max_chars)
 

@@ -1,0 +1,90 @@
+"""Shared fixtures: an isolated environment, the fake LLM server, real articles."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from summarizer import Summarizer
+from summarizer.testing import FakeLLMServer
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).parent.parent
+API_KEY = "sk-test-DO-NOT-LEAK-0123456789abcdefXYZ"
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def articles() -> list[dict[str, Any]]:
+    return _read_jsonl(FIXTURES / "articles.jsonl")
+
+
+@pytest.fixture(scope="session")
+def multilingual() -> list[dict[str, Any]]:
+    return _read_jsonl(FIXTURES / "multilingual.jsonl")
+
+
+@pytest.fixture(scope="session")
+def article(articles: list[dict[str, Any]]) -> str:
+    return str(articles[0]["text"])
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No real key, endpoint, config file or cache from the machine leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith(("SUMMARIZER_", "OPENAI_")):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache-home"))
+    monkeypatch.setenv("SUMMARIZER_CACHE", str(tmp_path / "cache.sqlite3"))
+    monkeypatch.setenv("SUMMARIZER_RETRY_BACKOFF", "0.01")
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def _server() -> Iterator[FakeLLMServer]:
+    with FakeLLMServer() as server:
+        yield server
+
+
+@pytest.fixture
+def server(_server: FakeLLMServer) -> FakeLLMServer:
+    _server.reset()
+    return _server
+
+
+@pytest.fixture
+def make(server: FakeLLMServer) -> Iterator[Any]:
+    """Build a Summarizer pointed at the fake server; closed after the test."""
+    made: list[Summarizer] = []
+
+    def build(**overrides: Any) -> Summarizer:
+        options: dict[str, Any] = {"base_url": server.url, "api_key": API_KEY, "timeout": 5.0}
+        options.update(overrides)
+        summarizer = Summarizer(**options)
+        made.append(summarizer)
+        return summarizer
+
+    yield build
+    for summarizer in made:
+        summarizer.close()
+
+
+@pytest.fixture(scope="session")
+def cli() -> list[str]:
+    """The installed console script (what a user runs), next to this interpreter."""
+    script = Path(sys.executable).parent / "summarizer"
+    found = str(script) if script.exists() else shutil.which("summarizer")
+    assert found, "the summarizer console script is not installed; run pip install -e '.[dev]'"
+    return [found]
