@@ -35,6 +35,7 @@ class _Plan:
     spec: SchemaSpec
     key: str | None
     context: dict[str, Any]
+    messages: list[dict[str, Any]]
     started: float
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -87,7 +88,7 @@ class Summarizer:
 
         stats, token = track()
         try:
-            instance = self.llm.request(plan.spec.model, self.prompt.messages(), plan.context,
+            instance = self.llm.request(plan.spec.model, plan.messages, plan.context,
                                         self.settings.max_retries)
         finally:
             untrack(token)
@@ -102,7 +103,7 @@ class Summarizer:
 
         stats, token = track()
         try:
-            instance = await self.llm.arequest(plan.spec.model, self.prompt.messages(), plan.context,
+            instance = await self.llm.arequest(plan.spec.model, plan.messages, plan.context,
                                                self.settings.max_retries)
         finally:
             untrack(token)
@@ -162,8 +163,7 @@ class Summarizer:
         if isinstance(article, str):
             article = from_text(article, max_chars=self.settings.max_input_chars)
         spec = resolve(schema) if schema is not None else self.schema
-        context = grounding_context(article.text, article=article.text, nonce=prompts.nonce(article.text),
-                                    metadata=article.metadata())
+        context = grounding_context(article.text)
         if self.engine == "extractive":
             return self._extractive(article, spec, context, started)
         key = make_key(article.text, model=self.settings.model, schema_fingerprint=spec.fingerprint,
@@ -184,7 +184,7 @@ class Summarizer:
         if offline:
             raise CacheMiss(f"no cached answer for this article (model {self.settings.model}, "
                             f"schema {spec.name}) and --offline forbids a request")
-        return _Plan(article, spec, key, context, started)
+        return _Plan(article, spec, key, context, self.prompt.messages(article.text, article.metadata()), started)
 
     def _finish(self, plan: _Plan, instance: Any, stats: Any) -> Result[Any]:
         meta = Meta(

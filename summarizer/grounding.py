@@ -16,9 +16,23 @@ from .text import Source, count_sentences
 CONTEXT_KEY = "grounding"
 
 
-def grounding_context(text: str, **extra: Any) -> dict[str, Any]:
+class ValidationContext(dict[str, Any]):
+    """The validation context, falsy on purpose.
+
+    instructor renders every message as a Jinja template whenever ``context`` is truthy.
+    Our messages are rendered already and hold the article, which must never be parsed as
+    a template (an article containing ``{{ ... }}`` would be altered, and compiling it per
+    call costs about a millisecond). Falsy, it skips that step; pydantic still hands it to
+    every validator. ``tests/test_llm_pipeline.py`` checks both halves of this.
+    """
+
+    def __bool__(self) -> bool:
+        return False
+
+
+def grounding_context(text: str, **extra: Any) -> ValidationContext:
     """The validation context for ``text``: prepared once, shared by every validator."""
-    return {CONTEXT_KEY: Source(text), **extra}
+    return ValidationContext({CONTEXT_KEY: Source(text), **extra})
 
 
 def _source(info: ValidationInfo) -> Source | None:

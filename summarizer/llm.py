@@ -15,7 +15,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 from pydantic import BaseModel
@@ -205,7 +205,7 @@ class LLMClient:
 
     def _request_kwargs(self, model: type[BaseModel], messages: list[dict[str, Any]],
                         context: dict[str, Any], max_retries: int) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"model": self.settings.model, "response_model": model,
+        kwargs: dict[str, Any] = {"model": self.settings.model, "response_model": prepared(model),
                                   "messages": messages, "context": context, "max_retries": max_retries}
         if self.settings.temperature is not None:
             kwargs["temperature"] = self.settings.temperature
@@ -254,6 +254,18 @@ class LLMClient:
                 f"the model's answer was still invalid after {exc.n_attempts} attempts: {clean(last)}",
                 errors=errors, attempts=exc.n_attempts)
         return exc
+
+
+@cache
+def prepared(model: type[BaseModel]) -> type[BaseModel]:
+    """The model wrapped for instructor once, not on every call.
+
+    Given a plain model, instructor builds a new wrapper class per call, so its
+    per-class JSON-schema cache never hits; given the wrapper, it reuses both.
+    """
+    import instructor
+
+    return instructor.openai_schema(model)
 
 
 def _count(stats: CallStats | None, completion: Any) -> None:

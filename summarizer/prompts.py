@@ -1,14 +1,14 @@
 """The prompt templates in ``prompts/`` and the messages built from them.
 
-Templates are Jinja, rendered by instructor with the validation context. The article
-goes in as the variable ``article``: text inside it is never parsed as a template.
+Templates are Jinja, compiled once per process and rendered here. The article goes in
+as the variable ``article``: text inside it is never parsed as a template.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field
+from functools import cache, cached_property
 from typing import Any
 
 from .resources import data_dir
@@ -17,19 +17,30 @@ PROMPT = "summarize-v1"
 
 
 @dataclass(frozen=True)
-class PromptTemplate:
+class PromptTemplate:  # frozen, but caches its compiled templates (cached_property writes __dict__)
     name: str
     system: str
     user: str
+    _compiled: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def version(self) -> str:
         digest = hashlib.sha256(f"{self.system}\0{self.user}".encode()).hexdigest()[:10]
         return f"{self.name}+{digest}"
 
-    def messages(self) -> list[dict[str, Any]]:
-        """Fresh message dicts (instructor appends re-asks to the list it is given)."""
-        return [{"role": "system", "content": self.system}, {"role": "user", "content": self.user}]
+    @cached_property
+    def _templates(self) -> tuple[Any, Any]:
+        from jinja2.sandbox import SandboxedEnvironment
+
+        env = SandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
+        return env.from_string(self.system), env.from_string(self.user)
+
+    def messages(self, article: str, metadata: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """Fresh, fully rendered message dicts (instructor appends re-asks to the list it gets)."""
+        system, user = self._templates
+        variables = {"article": article, "nonce": nonce(article), "metadata": metadata or {}}
+        return [{"role": "system", "content": system.render(variables)},
+                {"role": "user", "content": user.render(variables)}]
 
 
 @cache

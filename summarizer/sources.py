@@ -18,6 +18,7 @@ from .errors import InputError
 _HTML_SNIFF = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|article)\b",
                          re.IGNORECASE | re.DOTALL)
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 _MAGIC = {
     b"%PDF": "a PDF", b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
     b"PK\x03\x04": "a zip archive", b"\x1f\x8b": "gzip data", b"\x7fELF": "a program",
@@ -123,8 +124,8 @@ def check_text(text: str, *, name: str, max_chars: int) -> None:
             f"{name} has {len(text):,} characters, over the {max_chars:,}-character limit",
             hint="raise it with --max-chars or SUMMARIZER_MAX_INPUT_CHARS",
         )
-    controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\t\n\r\f\v")
-    if controls > len(text[:8192]) * 0.05:
+    sample = text[:8192]
+    if len(_CONTROL.findall(sample)) > len(sample) * 0.05:
         raise InputError(f"{name} looks binary, not text")
 
 

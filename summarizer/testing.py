@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
 import time
 from collections import deque
@@ -164,6 +165,12 @@ class _Handler(BaseHTTPRequestHandler):
     owner: FakeLLMServer
     protocol_version = "HTTP/1.1"
 
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out as separate writes; without this, Nagle's algorithm and the
+        # client's delayed ACK add ~40 ms to every keep-alive request.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
@@ -239,3 +246,24 @@ def _completion(request: dict[str, Any], answer: Answer) -> dict[str, Any]:
             "choices": [{"index": 0, "message": message, "finish_reason": answer.finish_reason,
                          "logprobs": None}],
             "usage": usage}
+
+
+def serve_in_subprocess(latency: float = 0.0) -> tuple[str, Any]:
+    """Start a FakeLLMServer in another process (so its CPU is not ours); returns (url, process).
+
+    Used by the benchmarks, which measure the client's CPU time. ``process.terminate()`` stops it.
+    """
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    parent, child = context.Pipe()
+    process = context.Process(target=_serve_forever, args=(child, latency), daemon=True)
+    process.start()
+    url = parent.recv()
+    return str(url), process
+
+
+def _serve_forever(pipe: Any, latency: float) -> None:
+    server = FakeLLMServer(latency=latency, record=False).start()
+    pipe.send(server.url)
+    threading.Event().wait()
