@@ -101,7 +101,7 @@ def summarize(text: str, *, title: str | None = None, date: str | None = None) -
         "headline": _headline(title, sentences, ranked),
         "summary": " ".join(_strip_lead_in(sentences[i]) if n == 0 else sentences[i]
                             for n, i in enumerate(summary_idx)),
-        "key_points": [{"point": _strip_lead_in(sentences[i]), "evidence": _strip_lead_in(sentences[i])}
+        "key_points": [{"point": _point(sentences[i]), "evidence": _strip_lead_in(sentences[i])}
                        for i in key_idx],
         "entities": entities,
         "quotes": _quotes(text, entities),
@@ -207,6 +207,19 @@ def _diverse(ranked: list[int], sentences: list[str], want: int, max_words: int 
 def _strip_lead_in(sentence: str) -> str:
     stripped = _LEAD_IN.sub("", sentence, count=1)
     return stripped if len(stripped.split()) >= 3 else sentence
+
+
+_ATTRIBUTION = re.compile(r",?\s+(?:he|she|they|it|officials|police|[A-Z][\w.'-]+(?:\s+[A-Z][\w.'-]+){0,2})\s+(?:said|says|added|told [\w\s]{1,30})\.?$")
+_CONNECTIVE = re.compile(r"^(?:But|And|However|Meanwhile|Still|Yet|So|Also),?\s+")
+
+
+def _point(sentence: str) -> str:
+    """The key point in brief: the sentence without its lead-in, connective or trailing attribution."""
+    point = _CONNECTIVE.sub("", _strip_lead_in(sentence))
+    if not point.lstrip().startswith(('"', "\u201c")):
+        point = _ATTRIBUTION.sub(".", point)
+    point = point.strip()
+    return (point[:1].upper() + point[1:]) if len(point.split()) >= 3 else sentence
 
 
 def _headline(title: str | None, sentences: list[str], ranked: list[int]) -> str:
