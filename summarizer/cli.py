@@ -268,7 +268,7 @@ class _Scrubbed:
 
 
 def _scrub(text: str) -> str:
-    from .errors import redact
+    from .secrets import redact
 
     return redact(text, [os.environ.get("OPENAI_API_KEY"), os.environ.get("SUMMARIZER_API_KEY")])
 

@@ -85,19 +85,3 @@ EXIT_CODES: dict[int, str] = {
     130: "interrupted (Ctrl-C)",
 }
 
-
-def redact(text: str, secrets: list[str | None]) -> str:
-    """Remove every secret (and any long prefix of it) from ``text``.
-
-    Servers often echo part of a bad key back ("Incorrect API key provided: sk-ab***yz"),
-    so besides the whole key we also cut any 8+ character prefix of it.
-    """
-    for secret in secrets:
-        if not secret or len(secret) < 4:
-            continue
-        text = text.replace(secret, "[redacted]")
-        if len(secret) >= 12:
-            for n in range(len(secret) - 1, 7, -1):
-                if secret[:n] in text:
-                    text = text.replace(secret[:n], "[redacted]")
-    return text

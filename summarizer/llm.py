@@ -21,7 +21,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from .config import Settings
-from .errors import LLMError, LLMTimeout, ValidationFailed, redact
+from .errors import LLMError, LLMTimeout, ValidationFailed
+from .secrets import protect, redact
 
 INSTRUCTOR_MODES = {"tools": "TOOLS", "json_schema": "JSON_SCHEMA", "json": "JSON", "md_json": "MD_JSON"}
 _RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
@@ -118,6 +119,8 @@ class LLMClient:
         self.policy = TransportPolicy(settings.transport_attempts, settings.transport_max_wait,
                                       base=settings.retry_backoff)
         self._secrets = settings.secret_values()
+        for secret in self._secrets:
+            protect(secret)
 
     def _client_kwargs(self) -> dict[str, Any]:
         key = self.settings.api_key.get_secret_value() if self.settings.api_key else None

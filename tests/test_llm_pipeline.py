@@ -214,3 +214,11 @@ def test_typographic_variants_still_count_as_verbatim(make, server, article):
     answer["key_points"][0]["evidence"] = "Donald Sterling\u2019s racist remarks cost him an NBA team  last year."
     server.push(Answer(answer))
     assert make(use_cache=False).summarize(article).meta.attempts == 1
+
+
+def test_debug_logs_of_every_library_never_hold_the_key(make, server, article, caplog):
+    server.push(Fault(500), Fault(401, message=f"Incorrect API key provided: {API_KEY}"))
+    with caplog.at_level("DEBUG"), pytest.raises(LLMError):
+        make(use_cache=False).summarize(article)
+    assert caplog.records  # openai, httpx and instructor did log at debug level
+    assert API_KEY not in caplog.text
