@@ -13,7 +13,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
@@ -125,10 +125,6 @@ class Cache:
             conn.execute("ROLLBACK")
             raise
         return count
-
-    def keys(self) -> Iterator[str]:
-        for (key,) in self._connect().execute("SELECT key FROM answers"):
-            yield key
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,6 @@ class _Plan:
     context: dict[str, Any]
     messages: list[dict[str, Any]]
     started: float
-    meta: dict[str, Any] = field(default_factory=dict)
 
 
 class Summarizer:
@@ -113,16 +112,11 @@ class Summarizer:
         if self._cache is not None:
             self._cache.close()
         if self._llm is not None:
-            for name in ("openai_client",):
-                client = self._llm.__dict__.get(name)
-                if client is not None:
-                    client.close()
+            self._llm.close()
 
     async def aclose(self) -> None:
         if self._llm is not None:
-            client = self._llm.__dict__.get("async_openai_client")
-            if client is not None:
-                await client.close()
+            await self._llm.aclose()
         self.close()
 
     def __enter__(self) -> Summarizer:

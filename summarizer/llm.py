@@ -190,8 +190,17 @@ class LLMClient:
 
         return instructor.patch(create=create, mode=self.instructor_mode)
 
+    def close(self) -> None:
+        """Close the HTTP clients that were opened (they are created on first use)."""
+        if "openai_client" in self.__dict__:
+            self.openai_client.close()
+
+    async def aclose(self) -> None:
+        if "async_openai_client" in self.__dict__:
+            await self.async_openai_client.close()
+
     def request(self, model: type[BaseModel], messages: list[dict[str, Any]],
-                context: dict[str, Any], max_retries: int) -> dict[str, Any]:
+                context: dict[str, Any], max_retries: int) -> BaseModel:
         kwargs = self._request_kwargs(model, messages, context, max_retries)
         try:
             return self._create(**kwargs)  # type: ignore[no-any-return]
@@ -199,10 +208,10 @@ class LLMClient:
             raise self._translate(exc) from exc
 
     async def arequest(self, model: type[BaseModel], messages: list[dict[str, Any]],
-                       context: dict[str, Any], max_retries: int) -> Any:
+                       context: dict[str, Any], max_retries: int) -> BaseModel:
         kwargs = self._request_kwargs(model, messages, context, max_retries)
         try:
-            return await self._acreate(**kwargs)
+            return await self._acreate(**kwargs)  # type: ignore[no-any-return]
         except Exception as exc:
             raise self._translate(exc) from exc
 

@@ -7,7 +7,7 @@ as the variable ``article``: text inside it is never parsed as a template.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import Any
 
@@ -21,7 +21,6 @@ class PromptTemplate:  # frozen, but caches its compiled templates (cached_prope
     name: str
     system: str
     user: str
-    _compiled: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def version(self) -> str:
