@@ -97,6 +97,7 @@ def summarize(text: str, *, title: str | None = None, date: str | None = None) -
     summary_idx = sorted(_diverse(ranked, sentences, want=3, max_words=80))
     entities = _entities(text, spans)
     dateline = _dateline(text, date)
+    language = detect_language(text)
     return {
         "headline": _headline(title, sentences, ranked),
         "summary": " ".join(_strip_lead_in(sentences[i]) if n == 0 else sentences[i]
@@ -109,7 +110,7 @@ def summarize(text: str, *, title: str | None = None, date: str | None = None) -
         "timeline": _timeline(sentences),
         "figures": _figures(sentences),
         "topics": _topics(text, entities),
-        "language": detect_language(text)[:2] if detect_language(text) != "und" else "en",
+        "language": language if language != "und" else "en",
     }
 
 
