@@ -268,9 +268,9 @@ class _Scrubbed:
 
 
 def _scrub(text: str) -> str:
-    from .secrets import redact
+    from .secrets import scrub
 
-    return redact(text, [os.environ.get("OPENAI_API_KEY"), os.environ.get("SUMMARIZER_API_KEY")])
+    return scrub(text)
 
 
 def main() -> NoReturn:
@@ -285,6 +285,12 @@ def main() -> NoReturn:
 
     import logging
 
+    from .secrets import protect
+
+    # Keys from the environment are known now; one from a config file is registered when the
+    # LLM client is built. Both are then cut from error lines, --debug output and log records.
+    protect(os.environ.get("OPENAI_API_KEY"))
+    protect(os.environ.get("SUMMARIZER_API_KEY"))
     # Libraries log their own retries and failures; the user gets our one line instead.
     if "--debug" in sys.argv[1:]:
         _debug["on"] = True

@@ -30,9 +30,9 @@ class ValidationContext(dict[str, Any]):
         return False
 
 
-def grounding_context(text: str, **extra: Any) -> ValidationContext:
+def grounding_context(text: str) -> ValidationContext:
     """The validation context for ``text``: prepared once, shared by every validator."""
-    return ValidationContext({CONTEXT_KEY: Source(text), **extra})
+    return ValidationContext({CONTEXT_KEY: Source(text)})
 
 
 def _source(info: ValidationInfo) -> Source | None:

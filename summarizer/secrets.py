@@ -34,6 +34,11 @@ def redact(text: str, secrets: list[str | None] | set[str]) -> str:
     return text
 
 
+def scrub(text: str) -> str:
+    """``text`` without any key registered with ``protect``."""
+    return redact(text, set(_PROTECTED)) if _PROTECTED else text
+
+
 def protect(secret: str | None) -> None:
     """Scrub ``secret`` from log records of the HTTP/LLM libraries from now on."""
     global _installed

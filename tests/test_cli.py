@@ -153,3 +153,12 @@ def test_schemas_and_version(cli):
     assert run(cli, "--version").stdout.startswith("summarizer ")
     helped = run(cli, "summarize", "--help").stdout
     assert "--offline" in helped and "--mode" in helped
+
+
+def test_a_key_from_the_config_file_is_scrubbed_too(cli, server, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(f'api_key = "{API_KEY}"\nbase_url = "{server.url}"\n')
+    server.push(Fault(401, message=f"Incorrect API key provided: {API_KEY}"))
+    done = run(cli, "summarize", EXAMPLE, "--config", str(config), "--no-cache")
+    assert done.returncode == 5 and server.headers[0]["authorization"] == f"Bearer {API_KEY}"
+    assert API_KEY not in done.stderr and API_KEY[:16] not in done.stderr
