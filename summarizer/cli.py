@@ -29,6 +29,7 @@ app = typer.Typer(
          "  summarizer summarize article.txt\n\n"
          "  summarizer summarize https://example.com/story --format markdown\n\n"
          "  curl -s URL | summarizer summarize - --format text\n\n"
+         "  summarizer batch archive/ -o summaries.jsonl\n\n"
          "  summarizer schemas show news",
     epilog=_EXIT_HELP,
     no_args_is_help=True,
@@ -89,6 +90,49 @@ def _say(message: str) -> None:
     typer.echo(f"summarizer: {message}", err=True)
 
 
+Model = Annotated[str | None, typer.Option("-m", "--model", help="Model name [default: gpt-4o-mini; "
+                                          "env SUMMARIZER_MODEL].", show_default=False)]
+Schema = Annotated[str | None, typer.Option("-s", "--schema", help="Schema name (see `schemas list`) "
+                                            "or a JSON Schema file [default: news].", show_default=False)]
+Engine = Annotated[EngineChoice | None, typer.Option(
+    "--engine", help="llm, extractive (offline), or auto: llm when an API key or base URL is set "
+    "[default: auto].", show_default=False)]
+Mode = Annotated[ModeChoice | None, typer.Option(
+    "--mode", help="instructor mode [default: tools, for OpenAI]. Use json_schema for vLLM, "
+    "Ollama, llama.cpp; md_json as a last resort.", show_default=False)]
+BaseUrl = Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint "
+                                             "(env OPENAI_BASE_URL).", show_default=False)]
+Timeout = Annotated[float | None, typer.Option("--timeout", help="Seconds per LLM request [default: 60].",
+                                               show_default=False, min=0.001)]
+MaxRetries = Annotated[int | None, typer.Option("--max-retries", help="Re-asks after an invalid or "
+                                                "ungrounded answer [default: 2].", show_default=False,
+                                                min=0, max=10)]
+MaxTokens = Annotated[int | None, typer.Option("--max-tokens", help="Cap on the answer's tokens.",
+                                               show_default=False, min=1)]
+MaxChars = Annotated[int | None, typer.Option("--max-chars", help="Longest article accepted "
+                                              "[default: 200000].", show_default=False, min=1)]
+NoCache = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")]
+Refresh = Annotated[bool, typer.Option("--refresh", help="Ignore cached answers; store the new ones.")]
+Offline = Annotated[bool, typer.Option("--offline", help="Answer from the cache only; a miss is an "
+                                       "error (exit 7) and no request is made.")]
+
+
+def _settings(config: Path | None, engine: EngineChoice | None, mode: ModeChoice | None, cache: Path | None,
+              no_cache: bool, offline: bool, refresh: bool, **flags: Any) -> Any:
+    from .config import load_settings
+
+    if offline and refresh:
+        raise typer.BadParameter("--offline and --refresh contradict each other")
+    return load_settings(config, engine=engine.value if engine else None, mode=mode.value if mode else None,
+                         cache_path=cache, use_cache=False if no_cache else None, **flags)
+
+
+def _announce_engine(summarizer: Any) -> None:
+    if summarizer.engine == "extractive" and summarizer.settings.engine == "auto":
+        _say("no LLM configured (set OPENAI_API_KEY, or OPENAI_BASE_URL for a local server); "
+             "using the offline extractive engine")
+
+
 @app.command()
 def summarize(
     source: Annotated[str, typer.Argument(help="A .txt, .md or .html file, an http(s) URL, or - for stdin.")],
@@ -97,62 +141,216 @@ def summarize(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.json,
     meta: Annotated[bool, typer.Option("--meta", help="Wrap JSON as {summary, meta}: engine, model, "
                                        "cached, attempts, usage, latency, source.")] = False,
-    model: Annotated[str | None, typer.Option("-m", "--model", help="Model name [default: gpt-4o-mini; "
-                                              "env SUMMARIZER_MODEL].", show_default=False)] = None,
-    schema: Annotated[str | None, typer.Option("-s", "--schema", help="Schema name (see `schemas list`) "
-                                               "or a JSON Schema file [default: news].",
-                                               show_default=False)] = None,
-    engine: Annotated[EngineChoice | None, typer.Option(
-        "--engine", help="llm, extractive (offline), or auto: llm when an API key or base URL is set "
-        "[default: auto].", show_default=False)] = None,
-    mode: Annotated[ModeChoice | None, typer.Option(
-        "--mode", help="instructor mode [default: tools, for OpenAI]. Use json_schema for vLLM, "
-        "Ollama, llama.cpp; md_json as a last resort.", show_default=False)] = None,
-    base_url: Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint "
-                                                 "(env OPENAI_BASE_URL).", show_default=False)] = None,
-    timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds per LLM request "
-                                                  "[default: 60].", show_default=False, min=0.001)] = None,
-    max_retries: Annotated[int | None, typer.Option("--max-retries", help="Re-asks after an invalid or "
-                                                    "ungrounded answer [default: 2].", show_default=False,
-                                                    min=0, max=10)] = None,
-    max_tokens: Annotated[int | None, typer.Option("--max-tokens", help="Cap on the answer's tokens.",
-                                                   show_default=False, min=1)] = None,
-    max_chars: Annotated[int | None, typer.Option("--max-chars", help="Longest article accepted "
-                                                  "[default: 200000].", show_default=False, min=1)] = None,
+    model: Model = None,
+    schema: Schema = None,
+    engine: Engine = None,
+    mode: Mode = None,
+    base_url: BaseUrl = None,
+    timeout: Timeout = None,
+    max_retries: MaxRetries = None,
+    max_tokens: MaxTokens = None,
+    max_chars: MaxChars = None,
     cache: CachePath = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")] = False,
-    refresh: Annotated[bool, typer.Option("--refresh", help="Ignore cached answers; store the new one.")] = False,
-    offline: Annotated[bool, typer.Option("--offline", help="Answer from the cache only; a miss is an "
-                                          "error (exit 7) and no request is made.")] = False,
+    no_cache: NoCache = False,
+    refresh: Refresh = False,
+    offline: Offline = False,
     config: ConfigPath = None,
 ) -> None:
     """Summarize one article into the schema (JSON on stdout by default)."""
-    from .config import load_settings
     from .core import Summarizer
     from .render import render, write_atomic
     from .sources import load
 
-    settings = load_settings(
-        config, model=model, engine=engine.value if engine else None, mode=mode.value if mode else None,
-        base_url=base_url, timeout=timeout, max_retries=max_retries, max_tokens=max_tokens,
-        max_input_chars=max_chars, cache_path=cache, use_cache=False if no_cache else None,
-    )
-    if offline and refresh:
-        raise typer.BadParameter("--offline and --refresh contradict each other")
+    settings = _settings(config, engine, mode, cache, no_cache, offline, refresh, model=model,
+                         base_url=base_url, timeout=timeout, max_retries=max_retries, max_tokens=max_tokens,
+                         max_input_chars=max_chars)
     article = load(source, max_bytes=settings.max_input_bytes, max_chars=settings.max_input_chars,
                    timeout=settings.fetch_timeout)
     for warning in article.warnings:
         _say(f"warning: {warning}")
     with Summarizer(settings=settings, schema=schema) as summarizer:
-        if summarizer.engine == "extractive" and settings.engine == "auto":
-            _say("no LLM configured (set OPENAI_API_KEY, or OPENAI_BASE_URL for a local server); "
-                 "using the offline extractive engine")
+        _announce_engine(summarizer)
         result = summarizer.summarize(article, refresh=refresh, offline=offline)
     text = render(result, fmt.value, with_meta=meta)
     if output:
         write_atomic(output, text)
     else:
         sys.stdout.write(text)
+
+
+class BatchFormat(str, Enum):
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+@app.command()
+def batch(
+    inputs: Annotated[list[str], typer.Argument(
+        help="Folders (searched recursively for .txt/.md/.html), glob patterns (quote them), .jsonl/.json/.csv "
+             "dumps (also .gz), .zip and .tar(.gz/.bz2/.xz) archives, .warc(.gz) web archives, or - for JSONL "
+             "on stdin.", show_default=False)],
+    output: Annotated[str | None, typer.Option(
+        "-o", "--output", help="Results file, one line per article as it completes; an existing one is resumed "
+        "[default: stdout].", show_default=False)] = None,
+    errors: Annotated[str | None, typer.Option(
+        "--errors", help="Failed items as JSONL {id, source, error, message, attempts} [default: "
+        "OUTPUT.errors.jsonl; stderr without -o].", show_default=False)] = None,
+    fmt: Annotated[BatchFormat, typer.Option("--format", "-f", help="jsonl: {id, source, summary, meta} per "
+                                             "line; csv: the schema flattened, lists joined by ' | '.")] =
+    BatchFormat.jsonl,
+    text_field: Annotated[str, typer.Option("--text-field", help="JSONL/JSON/CSV field holding the article "
+                                            "(text or HTML).")] = "text",
+    id_field: Annotated[str, typer.Option("--id-field", help="Field holding a stable id; without one, a "
+                                          "hash of the text is the id.")] = "id",
+    concurrency: Annotated[int | None, typer.Option("-c", "--concurrency", help="Summaries in flight at once "
+                                                    "[default: 8].", show_default=False, min=1, max=1024)] = None,
+    rpm: Annotated[float | None, typer.Option("--rpm", help="Most requests per minute to send (retries "
+                                              "included).", show_default=False, min=0.001)] = None,
+    tpm: Annotated[float | None, typer.Option("--tpm", help="Most tokens per minute to send (estimated "
+                                              "before each request).", show_default=False, min=1)] = None,
+    ordered: Annotated[bool, typer.Option("--ordered", help="Write results in input order (else as they "
+                                          "complete).")] = False,
+    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Skip ids already in OUTPUT "
+                                         "(--no-resume overwrites it).")] = True,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr (only "
+                                           "when stderr is a terminal).")] = True,
+    stats_json: Annotated[Path | None, typer.Option("--stats-json", help="Write the final counts, tokens, "
+                                                    "cost and timing as JSON here.", show_default=False)] = None,
+    model: Model = None,
+    schema: Schema = None,
+    engine: Engine = None,
+    mode: Mode = None,
+    base_url: BaseUrl = None,
+    timeout: Timeout = None,
+    max_retries: MaxRetries = None,
+    max_tokens: MaxTokens = None,
+    max_chars: MaxChars = None,
+    cache: CachePath = None,
+    no_cache: NoCache = False,
+    refresh: Refresh = False,
+    offline: Offline = False,
+    config: ConfigPath = None,
+) -> None:
+    """Summarize a whole archive: concurrent, rate-limited, resumable; failures go to the errors file.
+
+    Run the same command again to resume: ids already in the output are skipped, and
+    answers already paid for come from the cache. Exit 0 when every item succeeded,
+    8 when some failed (see the errors file).
+
+    \b
+    Examples:
+      summarizer batch archive/ -o summaries.jsonl
+      summarizer batch dump.jsonl --text-field body --id-field url -o out.jsonl
+      summarizer batch articles.csv --text-field text -o out.csv --format csv
+      summarizer batch news.zip crawl.warc.gz -o out.jsonl --errors failed.jsonl
+      summarizer batch 'archive/**/*.html' --concurrency 32 --rpm 500 --tpm 200000 -o out.jsonl
+      cat dump.jsonl | summarizer batch - -o out.jsonl
+    """
+    import asyncio
+
+    from .batch import run_files
+    from .core import Summarizer
+
+    settings = _settings(config, engine, mode, cache, no_cache, offline, refresh, model=model,
+                         base_url=base_url, timeout=timeout, max_retries=max_retries, max_tokens=max_tokens,
+                         max_input_chars=max_chars, concurrency=concurrency, rpm=rpm, tpm=tpm)
+    if output == "-":
+        output = None
+    show = progress and sys.stderr.isatty()
+    summarizer = Summarizer(settings=settings, schema=schema)
+    _announce_engine(summarizer)
+    display = _BatchProgress() if show else None
+    stats: Any = None
+
+    def on_progress(current: Any) -> None:
+        nonlocal stats
+        stats = current
+        if display is not None:
+            display.update(current)
+
+    async def go() -> Any:
+        try:
+            return await run_files(summarizer, inputs, output=output, errors=errors, fmt=fmt.value, resume=resume,
+                                   ordered=ordered, text_field=text_field, id_field=id_field, refresh=refresh,
+                                   offline=offline, on_progress=on_progress)
+        finally:
+            await summarizer.aclose()
+
+    outcome = "finished"
+    try:
+        if display is not None:
+            display.start()
+        asyncio.run(go())
+    except KeyboardInterrupt:
+        outcome = "interrupted"
+        raise typer.Exit(130) from None
+    except BaseException:
+        outcome = "stopped"
+        raise
+    finally:
+        if display is not None:
+            display.stop()
+        if stats is not None:
+            _report(stats, outcome, settings, output, errors)
+            if stats_json is not None:
+                import json
+
+                from .render import write_atomic
+
+                write_atomic(stats_json, json.dumps({**stats.to_dict(), "outcome": outcome, "model": settings.model,
+                                                     "engine": summarizer.engine, "output": output}, indent=2) + "\n")
+    if stats is not None and stats.failed:
+        raise typer.Exit(8)
+
+
+class _BatchProgress:
+    """A rich progress bar on stderr: done/total, rate, ETA, cache hits and failures."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.progress = Progress(
+            TextColumn("[bold]summarizing"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]:.1f}/s"), TimeRemainingColumn(),
+            TextColumn("cached {task.fields[cached]} · failed {task.fields[failed]}"),
+            console=Console(stderr=True), transient=False, refresh_per_second=5,
+        )
+        self.task = self.progress.add_task("batch", total=None, rate=0.0, cached=0, failed=0)
+
+    def start(self) -> None:
+        self.progress.start()
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+    def update(self, stats: Any) -> None:
+        import time
+
+        elapsed = time.perf_counter() - stats.started
+        rate = (stats.done + stats.failed) / elapsed if elapsed > 0 else 0.0
+        self.progress.update(self.task, completed=stats.seen, total=stats.total, rate=rate, cached=stats.cached,
+                             failed=stats.failed)
+
+
+def _report(stats: Any, outcome: str, settings: Any, output: str | None, errors: str | None) -> None:
+    """The closing lines on stderr: counts, throughput, tokens and cost."""
+    skipped = f", {stats.skipped:,} skipped (already in {output})" if stats.skipped else ""
+    duplicates = f", {stats.duplicates:,} duplicate id(s) skipped" if stats.duplicates else ""
+    _say(f"batch {outcome} in {stats.wall_s:.1f} s: {stats.done:,} done ({stats.cached:,} from cache), "
+         f"{stats.failed:,} failed{skipped}{duplicates}")
+    if stats.cost_usd is None:
+        cost = f"cost unknown for {settings.model} (add it to `prices` in the config file)"
+    else:
+        cost = f"est. cost ${stats.cost_usd:,.4f}"
+    throttled = f" · {stats.rate_limited:,} rate-limit answers (429)" if stats.rate_limited else ""
+    _say(f"{stats.per_second:,.1f} articles/s · {stats.requests:,} requests · tokens {stats.prompt_tokens:,} in / "
+         f"{stats.completion_tokens:,} out · {cost}{throttled}")
+    if stats.failed:
+        where = errors or (f"{output}.errors.jsonl" if output else "stderr above")
+        _say(f"failed items are in {where}; run the same command again to retry them")
+    elif outcome != "finished" and output:
+        _say("nothing is lost: run the same command again to resume")
 
 
 @schemas_app.command("list")

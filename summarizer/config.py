@@ -75,6 +75,13 @@ class Settings(BaseSettings):
     max_input_chars: int = Field(200_000, gt=0, description="Longest article text accepted.")
     max_input_bytes: int = Field(20_000_000, gt=0, description="Largest file or download accepted.")
     fetch_timeout: float = Field(20.0, gt=0, description="Seconds to fetch a URL.")
+    concurrency: int = Field(8, ge=1, le=1024, description="Batch: summaries in flight at once.")
+    rpm: float | None = Field(None, gt=0, description="Requests per minute the endpoint allows.")
+    tpm: float | None = Field(None, gt=0, description="Tokens per minute the endpoint allows (estimated).")
+    prices: dict[str, tuple[float, float]] = Field(
+        default_factory=dict,
+        description="USD per million tokens (input, output) by model; extends the built-in table.",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -9,20 +9,24 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import AsyncIterator, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
 from . import extractive, prompts
 from .cache import Cache, make_key
 from .config import Settings, load_settings
-from .errors import CacheMiss, ConfigError, InputError, ValidationFailed
+from .errors import CacheMiss, ConfigError, InputError, SummarizerError, ValidationFailed
 from .grounding import grounding_context
 from .result import Meta, Result, Usage
 from .schemas import SchemaSpec, resolve
 from .sources import Article, from_text
+
+if TYPE_CHECKING:
+    from .batch import BatchInput, Outcome
 
 SchemaArg = str | type[BaseModel] | SchemaSpec | None
 
@@ -89,6 +93,9 @@ class Summarizer:
         try:
             instance = self.llm.request(plan.spec.model, plan.messages, plan.context,
                                         self.settings.max_retries)
+        except SummarizerError as exc:
+            _charge(exc, stats)
+            raise
         finally:
             untrack(token)
         return self._finish(plan, instance, stats)
@@ -104,9 +111,72 @@ class Summarizer:
         try:
             instance = await self.llm.arequest(plan.spec.model, plan.messages, plan.context,
                                                self.settings.max_retries)
+        except SummarizerError as exc:
+            _charge(exc, stats)
+            raise
         finally:
             untrack(token)
         return self._finish(plan, instance, stats)
+
+    async def abatch(self, inputs: Iterable[BatchInput], *, concurrency: int | None = None,
+                     ordered: bool = False, skip: Collection[str] = (), refresh: bool = False,
+                     offline: bool = False) -> AsyncIterator[Outcome]:
+        """Summarize many articles concurrently; yields an ``Outcome`` per item as each completes.
+
+        ``inputs`` is any iterable of texts, ``Article``s or ``archives.Item``s (for files and
+        archives: ``archives.iter_items(paths)``). At most ``concurrency`` (default: settings)
+        are in flight; requests are paced to ``rpm``/``tpm``; ids in ``skip`` are not done
+        again; ``ordered`` yields in input order. A failed item is an outcome with ``error``
+        set, and the batch goes on.
+        """
+        from .batch import BatchRunner
+
+        runner = BatchRunner(self, concurrency=concurrency, ordered=ordered, skip=skip, refresh=refresh,
+                             offline=offline)
+        async for outcome in runner.run(inputs):
+            yield outcome
+
+    def batch(self, inputs: Iterable[BatchInput], **options: Any) -> Iterator[Outcome]:
+        """``abatch`` for synchronous code: an event loop runs in a helper thread."""
+        import asyncio
+        import queue
+
+        handoff: queue.Queue[Any] = queue.Queue(maxsize=1024)
+        done = object()
+        stop = threading.Event()
+
+        async def pump() -> None:
+            try:
+                async for outcome in self.abatch(inputs, **options):
+                    while not stop.is_set():
+                        try:
+                            handoff.put(outcome, timeout=0.2)
+                            break
+                        except queue.Full:
+                            await asyncio.sleep(0)
+                    if stop.is_set():
+                        return
+            finally:
+                if self._llm is not None:
+                    await self._llm.aclose()
+
+        def main() -> None:
+            try:
+                asyncio.run(pump())
+                handoff.put(done)
+            except BaseException as exc:
+                handoff.put(exc)
+
+        thread = threading.Thread(target=main, name="summarizer-batch", daemon=True)
+        thread.start()
+        try:
+            while (entry := handoff.get()) is not done:
+                if isinstance(entry, BaseException):
+                    raise entry
+                yield entry
+        finally:
+            stop.set()
+            thread.join(timeout=5)
 
     def close(self) -> None:
         if self._cache is not None:
@@ -216,6 +286,13 @@ class Summarizer:
                     latency_s=round(time.perf_counter() - started, 6), source=article.source_info(),
                     warnings=article.warnings)
         return Result(instance, meta)
+
+
+def _charge(error: SummarizerError, stats: Any) -> None:
+    """Record on a failure what the call spent, so batch totals and costs include failed items."""
+    error.requests = stats.requests
+    error.prompt_tokens = stats.prompt_tokens
+    error.completion_tokens = stats.completion_tokens
 
 
 def summarize(article: str | Article, **options: Any) -> Result[Any]:

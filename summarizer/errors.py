@@ -13,6 +13,10 @@ class SummarizerError(Exception):
     """Base of every error this library raises on purpose."""
 
     exit_code = 1
+    #: What the failed call spent before giving up (HTTP requests, prompt and completion tokens).
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -82,6 +86,7 @@ EXIT_CODES: dict[int, str] = {
     5: "LLM error: endpoint unreachable, refused, or failing after retries",
     6: "validation failed: the answer stayed invalid or ungrounded after every re-ask",
     7: "cache miss with --offline",
+    8: "batch finished, but some items failed (they are in the errors file; re-run to retry them)",
     130: "interrupted (Ctrl-C)",
 }
 

@@ -9,10 +9,12 @@ is the only policy. openai and instructor are imported on first use, not at star
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import email.utils
 import random
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -23,6 +25,7 @@ from pydantic import BaseModel
 from .config import Settings
 from .errors import LLMError, LLMTimeout, ValidationFailed
 from .secrets import protect, redact
+from .throttle import Throttle, estimate_tokens
 
 INSTRUCTOR_MODES = {"tools": "TOOLS", "json_schema": "JSON_SCHEMA", "json": "JSON", "md_json": "MD_JSON"}
 _RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
@@ -112,12 +115,20 @@ def _note_retry(state: Any) -> None:
 
 
 class LLMClient:
-    """An endpoint and model family: lazily built sync and async instructor create functions."""
+    """An endpoint and model family: lazily built sync and async instructor create functions.
+
+    The async client is made per event loop (an HTTP connection pool cannot outlive the
+    loop it was opened on), so one ``Summarizer`` serves ``asyncio.run`` after ``asyncio.run``.
+    Every request, from any thread or loop, is paced by the one ``throttle``.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.policy = TransportPolicy(settings.transport_attempts, settings.transport_max_wait,
                                       base=settings.retry_backoff)
+        self.throttle = Throttle(settings.rpm, settings.tpm)
+        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Any, Any]] = \
+            weakref.WeakKeyDictionary()
         self._secrets = settings.secret_values()
         for secret in self._secrets:
             protect(secret)
@@ -144,11 +155,26 @@ class LLMClient:
 
         return openai.OpenAI(**self._client_kwargs())
 
-    @cached_property
+    @property
     def async_openai_client(self) -> Any:
-        import openai
+        return self._for_loop()[0]
 
-        return openai.AsyncOpenAI(**self._client_kwargs())
+    def _for_loop(self) -> tuple[Any, Callable[..., Awaitable[Any]]]:
+        loop = asyncio.get_running_loop()
+        made = self._async.get(loop)
+        if made is None:
+            import openai
+
+            client = openai.AsyncOpenAI(**self._client_kwargs())
+            made = self._async[loop] = (client, self._patch_async(client))
+        return made
+
+    def _cost(self, kwargs: dict[str, Any]) -> int:
+        return estimate_tokens(kwargs, self.settings.max_tokens) if self.throttle.tpm else 0
+
+    def _rate_limited(self, exc: BaseException) -> None:
+        if getattr(exc, "status_code", None) == 429:
+            self.throttle.on_rate_limited(retry_after(exc))
 
     @cached_property
     def _create(self) -> Callable[..., Any]:
@@ -156,35 +182,48 @@ class LLMClient:
         from tenacity import Retrying
 
         raw = self.openai_client.chat.completions.create
-        policy = self.policy
+        policy, throttle = self.policy, self.throttle
 
         def create(*args: Any, **kwargs: Any) -> Any:
             stats = _stats.get()
+            cost = self._cost(kwargs)
             for attempt in Retrying(**policy.retrying_kwargs()):
                 with attempt:
+                    throttle.wait(cost)
                     if stats is not None:
                         stats.requests += 1
-                    completion = raw(*args, **kwargs)
+                    try:
+                        completion = raw(*args, **kwargs)
+                    except Exception as exc:
+                        self._rate_limited(exc)
+                        raise
+            throttle.on_success()
             _count(stats, completion)
             return completion
 
         return instructor.patch(create=create, mode=self.instructor_mode)
 
-    @cached_property
-    def _acreate(self) -> Callable[..., Awaitable[Any]]:
+    def _patch_async(self, client: Any) -> Callable[..., Awaitable[Any]]:
         import instructor
         from tenacity import AsyncRetrying
 
-        raw = self.async_openai_client.chat.completions.create
-        policy = self.policy
+        raw = client.chat.completions.create
+        policy, throttle = self.policy, self.throttle
 
         async def create(*args: Any, **kwargs: Any) -> Any:
             stats = _stats.get()
+            cost = self._cost(kwargs)
             async for attempt in AsyncRetrying(**policy.retrying_kwargs()):
                 with attempt:
+                    await throttle.await_turn(cost)
                     if stats is not None:
                         stats.requests += 1
-                    completion = await raw(*args, **kwargs)
+                    try:
+                        completion = await raw(*args, **kwargs)
+                    except Exception as exc:
+                        self._rate_limited(exc)
+                        raise
+            throttle.on_success()
             _count(stats, completion)
             return completion
 
@@ -196,8 +235,10 @@ class LLMClient:
             self.openai_client.close()
 
     async def aclose(self) -> None:
-        if "async_openai_client" in self.__dict__:
-            await self.async_openai_client.close()
+        """Close this event loop's async client (each loop has its own)."""
+        made = self._async.pop(asyncio.get_running_loop(), None)
+        if made is not None:
+            await made[0].close()
 
     def request(self, model: type[BaseModel], messages: list[dict[str, Any]],
                 context: dict[str, Any], max_retries: int) -> BaseModel:
@@ -211,7 +252,7 @@ class LLMClient:
                        context: dict[str, Any], max_retries: int) -> BaseModel:
         kwargs = self._request_kwargs(model, messages, context, max_retries)
         try:
-            return await self._acreate(**kwargs)  # type: ignore[no-any-return]
+            return await self._for_loop()[1](**kwargs)  # type: ignore[no-any-return]
         except Exception as exc:
             raise self._translate(exc) from exc
 

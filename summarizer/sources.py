@@ -96,6 +96,10 @@ def from_bytes(data: bytes, *, name: str, html: bool | None = None, charset: str
     return article
 
 
+def looks_like_html(text: str) -> bool:
+    return bool(_HTML_SNIFF.match(text[:4096].encode("utf-8", "replace")))
+
+
 def from_text(text: str, *, max_chars: int = 200_000, name: str = "text") -> Article:
     check_text(text, name=name, max_chars=max_chars)
     return Article(text=text.strip())

@@ -1,0 +1,357 @@
+"""Batch inputs: folders, globs, JSONL/JSON/CSV dumps, zip/tar archives, WARC files and stdin, as a stream of items.
+
+Everything is streamed: one record, member or file at a time, never a whole archive
+in memory. Each item carries a stable id (the id field, the path or member name, the
+WARC target URI, else a hash of the text) so a re-run can skip what is done. Reading
+is split in two: ``iter_items`` yields items whose bytes are fetched by ``Item.resolve``
+(only for items that are not skipped), and ``Item.article`` does the decoding and HTML
+extraction, which is the slow part and runs in the batch workers.
+
+An item that cannot be read (a corrupt member, a bad JSONL line, a record without
+text) is still yielded, with ``error`` set, so it is reported rather than lost.
+"""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import glob
+import gzip
+import hashlib
+import io
+import json
+import lzma
+import os
+import sys
+import tarfile
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from .errors import InputError
+from .sources import Article, from_bytes, from_html, from_text, looks_like_html
+
+ARTICLE_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml")
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tbz", ".tar.xz", ".txz")
+_COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_METADATA = ("title", "url", "date", "author", "site")
+
+
+@dataclass(slots=True)
+class Item:
+    """One article to summarize, not yet decoded. ``data`` is text or raw bytes (``reader`` fetches it)."""
+
+    id: str
+    source: str
+    data: str | bytes | None = None
+    html: bool | None = None  # None: sniff the content
+    charset: str | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+    reader: Callable[[], bytes] | None = None
+
+    def resolve(self, max_bytes: int) -> Item:
+        """Fetch the bytes now (the archive is positioned at this member only until the next item)."""
+        if self.reader is not None and self.error is None:
+            try:
+                data = self.reader()
+                if len(data) > max_bytes:
+                    self.error = f"{self.source} is {len(data):,} bytes, over the {max_bytes:,}-byte limit"
+                else:
+                    self.data = data
+            except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError, lzma.LZMAError) as exc:
+                self.error = f"cannot read {self.source}: {exc}"
+        self.reader = None
+        return self
+
+    def article(self, *, max_bytes: int = 20_000_000, max_chars: int = 200_000) -> Article:
+        """Decode and extract: raises InputError for empty, binary, oversized or text-less input."""
+        if self.error is not None:
+            raise InputError(self.error)
+        self.resolve(max_bytes)
+        if self.error is not None:
+            raise InputError(self.error)
+        data, name = self.data, self.source
+        url = self.fields.get("url")
+        if data is None:
+            raise InputError(f"{name} has no text")
+        if isinstance(data, bytes):
+            article = from_bytes(data, name=name, html=self.html, charset=self.charset, url=url,
+                                 max_chars=max_chars)
+        elif self.html or (self.html is None and looks_like_html(data)):
+            article = from_html(data, url=url, name=name)
+            from .sources import check_text
+
+            check_text(article.text, name=name, max_chars=max_chars)
+        else:
+            article = from_text(data, max_chars=max_chars, name=name)
+        for key in _METADATA:
+            if self.fields.get(key) and not getattr(article, key, None):
+                setattr(article, key, self.fields[key])
+        return article
+
+
+def content_id(text: str | bytes) -> str:
+    """A stable id for an item that names none: a hash of its content."""
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    return "sha256:" + hashlib.sha256(data).hexdigest()[:24]
+
+
+def kind_of(spec: str) -> str:
+    """What a batch input is: stdin, dir, glob, jsonl, json, csv, zip, tar, warc or article."""
+    if spec == "-":
+        return "stdin"
+    path = Path(spec)
+    if path.is_dir():
+        return "dir"
+    if not path.exists() and glob.has_magic(spec):
+        return "glob"
+    name = path.name.lower()
+    for suffix in (".gz", ".bz2", ".xz"):
+        if name.endswith(suffix) and not name.endswith(TAR_SUFFIXES) and not name.endswith(".warc.gz"):
+            name = name[: -len(suffix)]
+    if name.endswith(TAR_SUFFIXES):
+        return "tar"
+    for kind, suffixes in (("jsonl", (".jsonl", ".ndjson")), ("json", (".json",)), ("csv", (".csv", ".tsv")),
+                           ("zip", (".zip",)), ("warc", (".warc", ".warc.gz", ".arc", ".arc.gz"))):
+        if name.endswith(suffixes):
+            return kind
+    return "article"
+
+
+def check_inputs(specs: list[str]) -> None:
+    """Fail before starting if an input does not exist (a glob must match something)."""
+    if not specs:
+        raise InputError("no inputs given")
+    for spec in specs:
+        kind = kind_of(spec)
+        if kind == "glob":
+            if next(glob.iglob(spec, recursive=True), None) is None:
+                raise InputError(f"no file matches {spec}")
+        elif kind != "stdin" and not Path(spec).exists():
+            raise InputError(f"no such file or folder: {spec}")
+    if specs.count("-") > 1:
+        raise InputError("standard input (-) can be given only once")
+
+
+def iter_items(specs: list[str], *, text_field: str = "text", id_field: str = "id",
+               max_bytes: int = 20_000_000) -> Iterator[Item]:
+    """Every item of every input, in order, streamed."""
+    options = {"text_field": text_field, "id_field": id_field, "max_bytes": max_bytes}
+    for spec in specs:
+        yield from _items_of(spec, **options)
+
+
+def _items_of(spec: str, **options: Any) -> Iterator[Item]:
+    kind = kind_of(spec)
+    if kind == "stdin":
+        yield from _records(sys.stdin.buffer, "<stdin>", **options)
+    elif kind == "dir":
+        yield from _folder(spec, options["max_bytes"])
+    elif kind == "glob":
+        for match in glob.iglob(spec, recursive=True):
+            if Path(match).is_file():
+                yield from _items_of(match, **options)
+    elif kind == "article":
+        yield _file_item(Path(spec), spec, options["max_bytes"])
+    else:
+        reader = {"jsonl": _jsonl_file, "json": _json_file, "csv": _csv_file, "zip": _zip,
+                  "tar": _tar, "warc": _warc}[kind]
+        try:
+            yield from reader(spec, **options)
+        except (OSError, EOFError, zipfile.BadZipFile, tarfile.TarError, lzma.LZMAError, ValueError) as exc:
+            # A corrupt or truncated archive: what was read stands; the rest is reported, not lost.
+            yield Item(id=f"{Path(spec).name}:<unreadable>", source=spec,
+                       error=f"cannot read {spec} past this point: {exc}")
+
+
+def _open(spec: str) -> IO[bytes]:
+    opener = _COMPRESSED.get(Path(spec).suffix.lower())
+    return opener(spec, "rb") if opener else open(spec, "rb")  # type: ignore[operator]
+
+
+def _file_item(path: Path, spec: str, max_bytes: int) -> Item:
+    item = Item(id=spec, source=spec, html=True if path.suffix.lower() in HTML_SUFFIXES else None)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        item.error = f"cannot read {spec}: {exc.strerror}"
+        return item
+    if size > max_bytes:
+        item.error = f"{spec} is {size:,} bytes, over the {max_bytes:,}-byte limit"
+    else:
+        item.reader = path.read_bytes
+    return item
+
+
+def _folder(root: str, max_bytes: int) -> Iterator[Item]:
+    """Article files under ``root``, recursively, in a stable (sorted) order."""
+    for folder, dirs, files in os.walk(root, onerror=None):
+        dirs.sort()
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in sorted(files):
+            if name.lower().endswith(ARTICLE_SUFFIXES) and not name.startswith("."):
+                path = Path(folder) / name
+                yield _file_item(path, str(path), max_bytes)
+
+
+def _record_item(record: Any, where: str, text_field: str, id_field: str) -> Item:
+    if not isinstance(record, dict):
+        return Item(id=where, source=where, error=f"{where} is not a JSON object")
+    text = record.get(text_field)
+    html: bool | None = None
+    if text is None and text_field == "text" and isinstance(record.get("html"), str):
+        text, html = record["html"], True
+    given = record.get(id_field)
+    item_id = str(given) if given not in (None, "") else None
+    if not isinstance(text, str):
+        problem = "has no" if text is None else "has a non-text"
+        return Item(id=item_id or where, source=where,
+                    error=f"{where} {problem} {text_field!r} field (choose it with --text-field)")
+    fields = {k: str(record[k]) for k in _METADATA if isinstance(record.get(k), str | int) and record[k] != ""}
+    return Item(id=item_id or content_id(text), source=where, data=text, html=html, fields=fields)
+
+
+def _records(stream: IO[bytes], name: str, *, text_field: str, id_field: str, max_bytes: int) -> Iterator[Item]:
+    for number, line in enumerate(stream, 1):
+        if not line.strip():
+            continue
+        where = f"{name}:{number}"
+        if len(line) > max_bytes:
+            yield Item(id=where, source=where, error=f"{where} is over the {max_bytes:,}-byte limit")
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            yield Item(id=where, source=where, error=f"{where} is not valid JSON: {exc}")
+            continue
+        yield _record_item(record, where, text_field, id_field)
+
+
+def _jsonl_file(spec: str, **options: Any) -> Iterator[Item]:
+    with _open(spec) as stream:
+        yield from _records(stream, spec, **options)
+
+
+def _json_file(spec: str, *, text_field: str, id_field: str, max_bytes: int) -> Iterator[Item]:
+    """A JSON array of records, parsed incrementally (ijson), never loaded whole."""
+    import ijson
+
+    with _open(spec) as stream:
+        head = stream.read(1)
+        while head and head.isspace():
+            head = stream.read(1)
+        if head != b"[":
+            raise ValueError("a .json input must be an array of objects (use .jsonl for one object per line)")
+        stream.seek(0)
+        for number, record in enumerate(ijson.items(stream, "item", use_float=True), 1):
+            yield _record_item(record, f"{spec}:[{number - 1}]", text_field, id_field)
+
+
+def _csv_file(spec: str, *, text_field: str, id_field: str, max_bytes: int) -> Iterator[Item]:
+    csv.field_size_limit(max(max_bytes, 131072))
+    with _open(spec) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
+        dialect = "excel-tab" if spec.lower().removesuffix(".gz").endswith(".tsv") else "excel"
+        reader = csv.DictReader(text, dialect=dialect)
+        if reader.fieldnames is None:
+            return
+        if text_field not in reader.fieldnames:
+            raise ValueError(f"no {text_field!r} column (columns: {', '.join(reader.fieldnames)}; "
+                             "choose one with --text-field)")
+        for number, row in enumerate(reader, 2):
+            yield _record_item(row, f"{spec}:{number}", text_field, id_field)
+
+
+def _member_kind(name: str) -> bool | None:
+    return True if name.lower().endswith(HTML_SUFFIXES) else None
+
+
+def _zip(spec: str, *, max_bytes: int, **_: Any) -> Iterator[Item]:
+    base = Path(spec).name
+    with zipfile.ZipFile(spec) as archive:
+        for info in archive.infolist():
+            if info.is_dir() or not info.filename.lower().endswith(ARTICLE_SUFFIXES):
+                continue
+            item = Item(id=f"{base}:{info.filename}", source=f"{spec}:{info.filename}",
+                        html=_member_kind(info.filename))
+            if info.file_size > max_bytes:
+                item.error = f"{item.source} is {info.file_size:,} bytes, over the {max_bytes:,}-byte limit"
+            else:
+                item.reader = (lambda info=info: archive.read(info))
+            yield item
+
+
+def _tar(spec: str, *, max_bytes: int, **_: Any) -> Iterator[Item]:
+    base = Path(spec).name
+    with tarfile.open(spec, mode="r|*") as archive:  # stream mode: one pass, constant memory
+        for member in archive:
+            if not member.isfile() or not member.name.lower().endswith(ARTICLE_SUFFIXES):
+                continue
+            item = Item(id=f"{base}:{member.name}", source=f"{spec}:{member.name}",
+                        html=_member_kind(member.name))
+            if member.size > max_bytes:
+                item.error = f"{item.source} is {member.size:,} bytes, over the {max_bytes:,}-byte limit"
+            else:
+                item.reader = (lambda member=member: _tar_read(archive, member))
+            yield item
+
+
+def _tar_read(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
+    handle = archive.extractfile(member)
+    if handle is None:
+        raise OSError("not a regular file")
+    return handle.read()
+
+
+def _warc(spec: str, **_: Any) -> Iterator[Item]:
+    """HTML responses in a WARC (or ARC) file, gzipped or not; id = the target URI."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    with open(spec, "rb") as stream:
+        records = ArchiveIterator(stream, arc2warc=True)
+        for record in records:
+            if record.rec_type != "response" or record.http_headers is None:
+                continue
+            content_type = (record.http_headers.get_header("Content-Type") or "").lower()
+            status = record.http_headers.get_statuscode() or ""
+            if "html" not in content_type or not status.startswith("2"):
+                continue
+            uri = record.rec_headers.get_header("WARC-Target-URI") or f"{spec}@{records.get_record_offset()}"
+            charset = content_type.split("charset=", 1)[1].split(";")[0].strip() if "charset=" in content_type \
+                else None
+            yield Item(id=uri, source=f"{spec}:{uri}", html=True, charset=charset, fields={"url": uri},
+                       reader=(lambda record=record: record.content_stream().read()))  # type: ignore[misc]
+
+
+def count_items(specs: list[str], *, text_field: str = "text", id_field: str = "id") -> int | None:
+    """How many items the inputs hold, for the progress bar; None when it cannot be known cheaply (stdin).
+
+    Counting reads the inputs once more (archives are decompressed, but no article is extracted),
+    so callers run it beside the batch, not before it.
+    """
+    total = 0
+    for spec in specs:
+        kind = kind_of(spec)
+        if kind == "stdin":
+            return None
+        if kind == "jsonl":
+            with _open(spec) as stream:
+                total += sum(1 for line in stream if line.strip())
+        elif kind == "zip":
+            with zipfile.ZipFile(spec) as archive:
+                total += sum(1 for i in archive.infolist()
+                             if not i.is_dir() and i.filename.lower().endswith(ARTICLE_SUFFIXES))
+        elif kind == "glob":
+            matches = [m for m in glob.iglob(spec, recursive=True) if Path(m).is_file()]
+            counted = count_items(matches, text_field=text_field, id_field=id_field)
+            if counted is None:
+                return None
+            total += counted
+        else:  # folders, CSV, JSON arrays, tar and WARC: walk them without decoding articles
+            options = {"text_field": text_field, "id_field": id_field, "max_bytes": sys.maxsize}
+            total += sum(1 for _ in _items_of(spec, **options))
+    return total

@@ -1,0 +1,357 @@
+"""The batch runner: many articles through one ``Summarizer``, concurrently, nothing lost.
+
+Three parts, one job each:
+
+- a feeder thread walks the inputs (files, archives, stdin can block; decoding JSON
+  costs CPU), skips ids already done, and hands items over with bounded read-ahead;
+- the event loop keeps at most ``concurrency`` summaries in flight (each one a task
+  calling ``Summarizer.asummarize``; pacing to rpm/tpm happens per HTTP request in the
+  LLM client) and yields each ``Outcome`` as it completes, or in input order;
+- ``run_files`` (used by the CLI and the HTTP service) writes outcomes to the output
+  and errors files as they arrive and keeps the counts for the progress bar and report.
+
+A failed item becomes an ``Outcome`` with ``error`` set; the batch goes on. Only a
+failure that would hit every item (a refused key, an unknown model, an endpoint that
+stays unreachable) stops it, after which a re-run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Collection, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .archives import Item, check_inputs, content_id, count_items, iter_items
+from .errors import ConfigError, InputError, LLMError, LLMTimeout, SummarizerError, ValidationFailed
+from .result import Result
+from .sources import Article
+
+if TYPE_CHECKING:
+    from .core import Summarizer
+
+BatchInput = str | Article | Item
+_END = object()
+_HTML_IN_THREAD = 2048  # bytes of HTML above which extraction runs off the event loop
+_STOP_AFTER_CONSECUTIVE = 10  # unreachable-endpoint failures in a row that stop the batch
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What became of one item: a ``result``, or an ``error`` (never both)."""
+
+    id: str
+    source: str
+    index: int
+    result: Result[Any] | None = None
+    error: SummarizerError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def record(self) -> dict[str, Any]:
+        """The output line: ``{id, source, summary, meta}``."""
+        assert self.result is not None
+        return {"id": self.id, "source": self.source, **self.result.to_dict()}
+
+    def error_record(self) -> dict[str, Any]:
+        """The errors-file line: ``{id, source, error, message, attempts}``."""
+        error = self.error
+        assert error is not None
+        return {"id": self.id, "source": self.source, "error": error_kind(error), "message": str(error),
+                "attempts": getattr(error, "attempts", 0)}
+
+
+def error_kind(error: BaseException) -> str:
+    for kind, cls in (("input", InputError), ("config", ConfigError), ("timeout", LLMTimeout), ("llm", LLMError),
+                      ("validation", ValidationFailed)):
+        if isinstance(error, cls):
+            return kind
+    return "internal" if not isinstance(error, SummarizerError) else "error"
+
+
+class InternalError(SummarizerError):
+    """An unexpected exception while summarizing one item: recorded, and the batch goes on."""
+
+
+def _fatal(error: SummarizerError) -> bool:
+    """A failure that every other item would hit too."""
+    if isinstance(error, ConfigError):
+        return True
+    return isinstance(error, LLMError) and error.status in (401, 403, 404)
+
+
+def _unreachable(error: SummarizerError) -> bool:
+    return type(error) is LLMError and error.status is None and "cannot reach" in error.message
+
+
+@dataclass
+class BatchStats:
+    """Counts for the progress bar and the final report. ``cached`` items are also ``done``."""
+
+    total: int | None = None
+    done: int = 0
+    cached: int = 0
+    failed: int = 0
+    skipped: int = 0  # already in the output (resume)
+    duplicates: int = 0  # an id seen earlier in this run
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    rate_limited: int = 0
+    cost_usd: float | None = None
+    wall_s: float = 0.0
+    started: float = field(default_factory=time.perf_counter, repr=False)
+
+    @property
+    def seen(self) -> int:
+        return self.done + self.failed + self.skipped + self.duplicates
+
+    @property
+    def per_second(self) -> float:
+        return (self.done + self.failed) / self.wall_s if self.wall_s > 0 else 0.0
+
+    def count(self, outcome: Outcome) -> None:
+        if outcome.error is not None:
+            self.failed += 1
+            self.requests += outcome.error.requests
+            self.prompt_tokens += outcome.error.prompt_tokens
+            self.completion_tokens += outcome.error.completion_tokens
+            return
+        self.done += 1
+        assert outcome.result is not None
+        meta = outcome.result.meta
+        if meta.cached:
+            self.cached += 1  # nothing was spent now: usage is the original call's
+        else:
+            self.requests += meta.requests
+            self.prompt_tokens += meta.usage.prompt_tokens
+            self.completion_tokens += meta.usage.completion_tokens
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        del data["started"]
+        data["articles_per_s"] = round(self.per_second, 3)
+        data["wall_s"] = round(self.wall_s, 3)
+        if self.cost_usd is not None:
+            data["cost_usd"] = round(self.cost_usd, 6)
+        return data
+
+
+class _Feeder(threading.Thread):
+    """Walks the inputs in a thread and hands items to the event loop, at most ``room`` ahead."""
+
+    def __init__(self, inputs: Iterable[BatchInput], loop: asyncio.AbstractEventLoop, room: int,
+                 skip: Collection[str], max_bytes: int) -> None:
+        super().__init__(name="summarizer-batch-feeder", daemon=True)
+        self.inputs = inputs
+        self.loop = loop
+        self.queue: asyncio.Queue[Any] = asyncio.Queue()
+        self.slots = threading.Semaphore(room)
+        self.stopping = threading.Event()
+        self.skip = skip
+        self.max_bytes = max_bytes
+        self.skipped = 0
+        self.duplicates = 0
+
+    def _hand_over(self, entry: Any) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop has closed: the run was abandoned
+            self.loop.call_soon_threadsafe(self.queue.put_nowait, entry)
+
+    def run(self) -> None:
+        seen: set[str] = set()
+        index = 0
+        try:
+            for raw in self.inputs:
+                if self.stopping.is_set():
+                    return
+                item = as_item(raw)
+                if item.id in self.skip:
+                    self.skipped += 1
+                    continue
+                if item.id in seen:
+                    self.duplicates += 1
+                    continue
+                seen.add(item.id)
+                while not self.slots.acquire(timeout=0.2):
+                    if self.stopping.is_set():
+                        return
+                item.resolve(self.max_bytes)  # now, while an archive is positioned at this member
+                self._hand_over((index, item))
+                index += 1
+        except BaseException as exc:  # a broken input stream: surface it in the loop
+            self._hand_over(exc)
+        finally:
+            self._hand_over(_END)
+
+
+def as_item(raw: BatchInput) -> Item:
+    if isinstance(raw, Item):
+        return raw
+    if isinstance(raw, Article):
+        item_id = raw.url or raw.path or content_id(raw.text)
+        item = Item(id=item_id, source=raw.path or raw.url or item_id, data=raw.text, html=False)
+        item.fields = {k: v for k, v in raw.metadata().items()}
+        return item
+    if isinstance(raw, str):
+        item_id = content_id(raw)
+        return Item(id=item_id, source=item_id, data=raw)
+    raise TypeError(f"batch inputs are texts, Articles or Items, not {type(raw).__name__}")
+
+
+class BatchRunner:
+    """Runs items through a ``Summarizer``; ``stats`` is live while ``run`` iterates."""
+
+    def __init__(self, summarizer: Summarizer, *, concurrency: int | None = None, ordered: bool = False,
+                 skip: Collection[str] = (), refresh: bool = False, offline: bool = False) -> None:
+        self.summarizer = summarizer
+        self.concurrency = concurrency or summarizer.settings.concurrency
+        self.ordered = ordered
+        self.skip = skip
+        self.refresh = refresh
+        self.offline = offline
+        self.stats = BatchStats()
+        self._feeder: _Feeder | None = None
+
+    async def run(self, inputs: Iterable[BatchInput]) -> AsyncIterator[Outcome]:
+        loop = asyncio.get_running_loop()
+        settings = self.summarizer.settings
+        limit = self.concurrency
+        window = max(4 * limit, 64)  # ordered: started but not yet emitted
+        feeder = self._feeder = _Feeder(inputs, loop, window, self.skip, settings.max_input_bytes)
+        events = feeder.queue  # items from the feeder and finished tasks, in one queue
+        tasks: set[asyncio.Task[None]] = set()
+        waiting: deque[tuple[int, Item]] = deque()
+        finished: dict[int, Outcome] = {}
+        next_emit = 0
+        started = 0
+        exhausted = False
+        unreachable = 0
+        inflight = 0  # started, outcome not yet received (a task leaves ``tasks`` a moment later)
+        feeder.start()
+        try:
+            while not (exhausted and not inflight and not waiting):
+                while waiting and inflight < limit and (not self.ordered or started - next_emit < window):
+                    index, item = waiting.popleft()
+                    feeder.slots.release()
+                    task = loop.create_task(self._one(index, item, events))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                    started += 1
+                    inflight += 1
+                entry = await events.get()
+                if isinstance(entry, Outcome):
+                    inflight -= 1
+                    self._sync_counts()
+                    if entry.error is not None:
+                        if _fatal(entry.error):
+                            raise entry.error
+                        unreachable = unreachable + 1 if _unreachable(entry.error) else 0
+                        if unreachable >= _STOP_AFTER_CONSECUTIVE:
+                            raise entry.error
+                    self.stats.count(entry)
+                    if not self.ordered:
+                        yield entry
+                        continue
+                    finished[entry.index] = entry
+                    while next_emit in finished:
+                        yield finished.pop(next_emit)
+                        next_emit += 1
+                elif entry is _END:
+                    exhausted = True
+                elif isinstance(entry, BaseException):
+                    raise entry
+                else:
+                    waiting.append(entry)
+        finally:
+            feeder.stopping.set()
+            for task in list(tasks):
+                task.cancel()
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+            self._sync_counts()
+            self.stats.wall_s = time.perf_counter() - self.stats.started
+
+    def _sync_counts(self) -> None:
+        if self._feeder is not None:
+            self.stats.skipped = self._feeder.skipped
+            self.stats.duplicates = self._feeder.duplicates
+        llm = self.summarizer._llm
+        if llm is not None:
+            self.stats.rate_limited = llm.throttle.rate_limited
+
+    async def _one(self, index: int, item: Item, events: asyncio.Queue[Any]) -> None:
+        outcome = Outcome(item.id, item.source, index)
+        settings = self.summarizer.settings
+        try:
+            if isinstance(item.data, bytes) and item.html is not False and len(item.data) > _HTML_IN_THREAD:
+                article = await asyncio.to_thread(item.article, max_bytes=settings.max_input_bytes,
+                                                  max_chars=settings.max_input_chars)
+            else:
+                article = item.article(max_bytes=settings.max_input_bytes, max_chars=settings.max_input_chars)
+            item.data = None  # the article holds the text now; the raw bytes can go
+            outcome.result = await self.summarizer.asummarize(article, refresh=self.refresh, offline=self.offline)
+        except SummarizerError as exc:
+            outcome.error = exc
+        except Exception as exc:  # a bug must not cost the rest of the batch
+            outcome.error = InternalError(f"internal error: {type(exc).__name__}: {exc}")
+        events.put_nowait(outcome)
+
+
+async def run_files(summarizer: Summarizer, inputs: list[str] | Iterable[BatchInput], *,
+                    output: str | Path | None, errors: str | Path | None = None, fmt: str = "jsonl",
+                    resume: bool = True, ordered: bool = False, concurrency: int | None = None,
+                    text_field: str = "text", id_field: str = "id", refresh: bool = False,
+                    offline: bool = False, count: bool = True,
+                    on_progress: Callable[[BatchStats], None] | None = None) -> BatchStats:
+    """Summarize ``inputs`` (paths, globs, ``-``; or any iterable of texts/articles/items) into files.
+
+    The output gets one line per item as it completes (``output=None``: stdout); failed
+    items go to ``errors`` (by default ``<output>.errors.jsonl``). With ``resume`` an
+    existing output is repaired (a partial last line from a crash is cut) and its ids are
+    skipped. Returns the final counts; ``stats.total`` is filled in when counting finishes.
+    """
+    from .pricing import cost
+    from .sinks import ErrorSink, open_sink
+
+    if isinstance(inputs, list) and all(isinstance(spec, str) for spec in inputs):
+        specs: list[str] = inputs
+        check_inputs(specs)
+        items: Iterable[BatchInput] = iter_items(specs, text_field=text_field, id_field=id_field,
+                                                 max_bytes=summarizer.settings.max_input_bytes)
+    else:
+        specs, items = [], inputs
+    sink = open_sink(output, fmt=fmt, schema=summarizer.schema, resume=resume)
+    error_path = errors if errors is not None else (f"{output}.errors.jsonl" if output not in (None, "-") else None)
+    error_sink = ErrorSink(error_path)
+    runner = BatchRunner(summarizer, concurrency=concurrency, ordered=ordered, skip=sink.done_ids,
+                         refresh=refresh, offline=offline)
+    stats = runner.stats
+    if count and specs and "-" not in specs:
+        def _count() -> None:
+            with contextlib.suppress(Exception):  # the total is only for the progress bar
+                stats.total = count_items(specs, text_field=text_field, id_field=id_field)
+
+        threading.Thread(target=_count, name="summarizer-batch-count", daemon=True).start()
+    try:
+        async for outcome in runner.run(items):
+            if outcome.ok:
+                sink.write(outcome)
+            else:
+                error_sink.write(outcome)
+            if on_progress is not None:
+                on_progress(stats)
+    finally:
+        sink.close()
+        error_sink.close()
+        stats.cost_usd = cost(summarizer.settings.model, stats.prompt_tokens, stats.completion_tokens,
+                              summarizer.settings.prices) if summarizer.engine == "llm" else 0.0
+        if on_progress is not None:
+            on_progress(stats)
+    return stats

@@ -1,0 +1,219 @@
+"""Batch output files: JSONL or CSV results, JSONL errors; each line written and flushed as it completes.
+
+A crash (even ``kill -9``) can leave at most one partial last line. Opening an existing
+output for resume cuts that line off and collects the ids already written, so the
+runner skips them. CSV cells never contain a newline (they are folded to spaces), so
+both formats are line-oriented and repaired the same way.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+import types
+import typing
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from pydantic import BaseModel
+
+from .errors import InputError
+from .schemas import SchemaSpec
+
+if typing.TYPE_CHECKING:
+    from .batch import Outcome
+
+FORMATS = ("jsonl", "csv")
+_META_COLUMNS = ("engine", "model", "cached", "attempts", "prompt_tokens", "completion_tokens")
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def repair(path: Path) -> int:
+    """Cut a partial last line (no newline at the end); returns how many bytes were cut."""
+    with open(path, "rb+") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        if size == 0:
+            return 0
+        block = 65536
+        position = size
+        while position > 0:
+            start = max(0, position - block)
+            fh.seek(start)
+            chunk = fh.read(position - start)
+            if position == size and chunk.endswith(b"\n"):
+                return 0
+            newline = chunk.rfind(b"\n")
+            if newline >= 0:
+                keep = start + newline + 1
+                fh.truncate(keep)
+                return size - keep
+            position = start
+        fh.truncate(0)
+        return size
+
+
+class _LineSink:
+    """Shared by the formats: open for append (after repair), write a line, flush."""
+
+    def __init__(self, path: str | Path | None, resume: bool) -> None:
+        self.path = None if path in (None, "-") else Path(path)
+        self.done_ids: set[str] = set()
+        self.repaired = 0
+        self.existing = False
+        self._fh: IO[str]
+        if self.path is None:
+            self._fh = sys.stdout
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if resume and self.path.exists() and self.path.stat().st_size:
+            self.existing = True
+            self.repaired = repair(self.path)
+            with open(self.path, encoding="utf-8", newline="") as fh:
+                self._load(fh)
+            self._fh = open(self.path, "a", encoding="utf-8", newline="")  # noqa: SIM115
+        else:
+            self._fh = open(self.path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            self._start()
+
+    def _load(self, fh: IO[str]) -> None:
+        raise NotImplementedError
+
+    def _start(self) -> None:
+        pass
+
+    def _line(self, line: str) -> None:
+        self._fh.write(line)
+        self._fh.flush()
+
+    def close(self) -> None:
+        if self.path is not None and not self._fh.closed:
+            self._fh.close()
+
+
+class JsonlSink(_LineSink):
+    def _load(self, fh: IO[str]) -> None:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                self.done_ids.add(str(json.loads(line)["id"]))
+            except (ValueError, KeyError, TypeError):
+                raise InputError(f"{self.path} line {number} is not a summarizer output line; "
+                                 "give a new --output or remove the file") from None
+
+    def write(self, outcome: Outcome) -> None:
+        self._line(_dump(outcome.record()) + "\n")
+
+
+class CsvSink(_LineSink):
+    """One row per item: id, source, the schema's fields (nested objects as ``a.b``, lists joined by `` | ``),
+    then the main meta fields."""
+
+    def __init__(self, path: str | Path | None, resume: bool, schema: SchemaSpec) -> None:
+        self.fields = list(_columns(schema.model))
+        self.columns = ["id", "source", *self.fields, *_META_COLUMNS]
+        super().__init__(path, resume)
+
+    def _start(self) -> None:
+        self._row(self.columns)
+
+    def _load(self, fh: IO[str]) -> None:
+        rows = csv.reader(fh)
+        header = next(rows, None)
+        if header != self.columns:
+            raise InputError(f"{self.path} has other columns than this schema's; give a new --output")
+        for row in rows:
+            if row:
+                self.done_ids.add(row[0])
+
+    def _row(self, values: list[Any]) -> None:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow(values)
+        self._line(buffer.getvalue())
+
+    def write(self, outcome: Outcome) -> None:
+        assert outcome.result is not None
+        data = outcome.result.summary.model_dump(mode="json")
+        meta = outcome.result.meta
+        values: list[Any] = [outcome.id, outcome.source]
+        for name in self.fields:
+            value: Any = data
+            for part in name.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            values.append(_cell(value))
+        values += [meta.engine, meta.model or "", meta.cached, meta.attempts, meta.usage.prompt_tokens,
+                   meta.usage.completion_tokens]
+        self._row([_flat(v) for v in values])
+
+
+def _columns(model: type[BaseModel], prefix: str = "") -> Iterator[str]:
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        nested = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+        if nested is None and typing.get_origin(annotation) in (typing.Union, types.UnionType):
+            for arg in typing.get_args(annotation):  # Optional[Model]
+                if isinstance(arg, type) and issubclass(arg, BaseModel):
+                    nested = arg
+        if nested is not None:
+            yield from _columns(nested, f"{prefix}{name}.")
+        else:
+            yield f"{prefix}{name}"
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return " | ".join(str(_cell(v)) for v in value)
+    if isinstance(value, dict):
+        return " \u2014 ".join(str(_cell(v)) for v in value.values() if v not in (None, "", []))
+    return value
+
+
+def _flat(value: Any) -> Any:
+    return " ".join(value.split()) if isinstance(value, str) and ("\n" in value or "\r" in value) else value
+
+
+class ErrorSink:
+    """Failed items of this run as JSONL ``{id, source, error, message, attempts}``.
+
+    Started afresh each run: a resumed run retries every item that is not in the output,
+    so the file always describes the failures of the latest run, and an id is never both
+    in the output and here. Without a path, failures are reported on stderr.
+    """
+
+    def __init__(self, path: str | Path | None) -> None:
+        self.path = Path(path) if path is not None else None
+        self.count = 0
+        self._fh: IO[str] | None = None
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
+
+    def write(self, outcome: Outcome) -> None:
+        self.count += 1
+        record = outcome.error_record()
+        if self._fh is None:
+            sys.stderr.write(f"summarizer: failed {record['id']}: {record['message']}\n")
+            return
+        self._fh.write(_dump(record) + "\n")
+        self._fh.flush()
+
+    def close(self) -> None:
+        if self._fh is not None and not self._fh.closed:
+            self._fh.close()
+
+
+def open_sink(path: str | Path | None, *, fmt: str, schema: SchemaSpec, resume: bool) -> JsonlSink | CsvSink:
+    if fmt not in FORMATS:
+        raise InputError(f"unknown batch format {fmt!r}; choose jsonl or csv")
+    if fmt == "csv":
+        return CsvSink(path, resume, schema)
+    return JsonlSink(path, resume)
