@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .archives import Item, check_inputs, content_id, count_items, iter_items
+from .archives import IdSet, Item, check_inputs, content_id, count_items, iter_items
 from .errors import ConfigError, InputError, LLMError, LLMTimeout, SummarizerError, ValidationFailed
 from .result import Result
 from .sources import Article
@@ -106,6 +106,7 @@ class BatchStats:
     completion_tokens: int = 0
     rate_limited: int = 0
     cost_usd: float | None = None
+    peak_rss_mb: float | None = None
     wall_s: float = 0.0
     started: float = field(default_factory=time.perf_counter, repr=False)
 
@@ -165,7 +166,7 @@ class _Feeder(threading.Thread):
             self.loop.call_soon_threadsafe(self.queue.put_nowait, entry)
 
     def run(self) -> None:
-        seen: set[str] = set()
+        seen = IdSet()
         index = 0
         try:
             for raw in self.inputs:
@@ -304,13 +305,34 @@ class BatchRunner:
         events.put_nowait(outcome)
 
 
-async def run_files(summarizer: Summarizer, inputs: list[str] | Iterable[BatchInput], *,
+def peak_rss_mb() -> float | None:
+    """This process's peak resident memory. ``VmHWM`` where there is /proc: unlike ``ru_maxrss`` it is not
+    inflated by the parent's memory when the process was started by fork+exec."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    try:
+        import resource
+        import sys
+
+        scale = 1 if sys.platform == "darwin" else 1024
+        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20, 1)
+    except (ImportError, OSError):
+        return None
+
+
+async def run_files(summarizer: Summarizer, sources: list[str] | None = None, *,
+                    items: Iterable[BatchInput] | None = None,
                     output: str | Path | None, errors: str | Path | None = None, fmt: str = "jsonl",
                     resume: bool = True, ordered: bool = False, concurrency: int | None = None,
                     text_field: str = "text", id_field: str = "id", refresh: bool = False,
                     offline: bool = False, count: bool = True,
                     on_progress: Callable[[BatchStats], None] | None = None) -> BatchStats:
-    """Summarize ``inputs`` (paths, globs, ``-``; or any iterable of texts/articles/items) into files.
+    """Summarize ``sources`` (paths, globs, ``-``) or ``items`` (texts, Articles, Items) into files.
 
     The output gets one line per item as it completes (``output=None``: stdout); failed
     items go to ``errors`` (by default ``<output>.errors.jsonl``). With ``resume`` an
@@ -320,13 +342,13 @@ async def run_files(summarizer: Summarizer, inputs: list[str] | Iterable[BatchIn
     from .pricing import cost
     from .sinks import ErrorSink, open_sink
 
-    if isinstance(inputs, list) and all(isinstance(spec, str) for spec in inputs):
-        specs: list[str] = inputs
+    if (sources is None) == (items is None):
+        raise TypeError("give either sources (paths) or items (texts, articles), not both")
+    specs = list(sources or [])
+    if items is None:
         check_inputs(specs)
-        items: Iterable[BatchInput] = iter_items(specs, text_field=text_field, id_field=id_field,
-                                                 max_bytes=summarizer.settings.max_input_bytes)
-    else:
-        specs, items = [], inputs
+        items = iter_items(specs, text_field=text_field, id_field=id_field,
+                           max_bytes=summarizer.settings.max_input_bytes)
     sink = open_sink(output, fmt=fmt, schema=summarizer.schema, resume=resume)
     error_path = errors if errors is not None else (f"{output}.errors.jsonl" if output not in (None, "-") else None)
     error_sink = ErrorSink(error_path)
@@ -352,6 +374,7 @@ async def run_files(summarizer: Summarizer, inputs: list[str] | Iterable[BatchIn
         error_sink.close()
         stats.cost_usd = cost(summarizer.settings.model, stats.prompt_tokens, stats.completion_tokens,
                               summarizer.settings.prices) if summarizer.engine == "llm" else 0.0
+        stats.peak_rss_mb = peak_rss_mb()
         if on_progress is not None:
             on_progress(stats)
     return stats

@@ -34,10 +34,11 @@ CREATE TABLE IF NOT EXISTS answers (
 
 
 def make_key(text: str, *, model: str, schema_fingerprint: str, prompt_version: str,
-             options: dict[str, Any] | None = None) -> str:
+             options: dict[str, Any] | None = None, normalized: str | None = None) -> str:
+    """``normalized`` is ``normalize(text)`` when the caller has it already (it is the costly part)."""
     payload = json.dumps(
-        {"text": normalize(text), "model": model, "schema": schema_fingerprint,
-         "prompt": prompt_version, "options": options or {}},
+        {"text": normalized if normalized is not None else normalize(text), "model": model,
+         "schema": schema_fingerprint, "prompt": prompt_version, "options": options or {}},
         sort_keys=True, ensure_ascii=False, separators=(",", ":"),
     )
     return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()

@@ -20,7 +20,7 @@ from . import extractive, prompts
 from .cache import Cache, make_key
 from .config import Settings, load_settings
 from .errors import CacheMiss, ConfigError, InputError, SummarizerError, ValidationFailed
-from .grounding import grounding_context
+from .grounding import CONTEXT_KEY, grounding_context
 from .result import Meta, Result, Usage
 from .schemas import SchemaSpec, resolve
 from .sources import Article, from_text
@@ -201,6 +201,14 @@ class Summarizer:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
+    def cache_key(self, article: str | Article, schema: SchemaArg = None, *, normalized: str | None = None) -> str:
+        """The cache key of a request for ``article``: same text, model, schema, prompt and options."""
+        text = article.text if isinstance(article, Article) else article
+        spec = resolve(schema) if schema is not None else self.schema
+        return make_key(text, model=self.settings.model, schema_fingerprint=spec.fingerprint,
+                        prompt_version=self.prompt.version, normalized=normalized,
+                        options={"temperature": self.settings.temperature, "max_tokens": self.settings.max_tokens})
+
     # -- shared machinery -------------------------------------------------------------------
 
     @property
@@ -230,9 +238,7 @@ class Summarizer:
         context = grounding_context(article.text)
         if self.engine == "extractive":
             return self._extractive(article, spec, context, started)
-        key = make_key(article.text, model=self.settings.model, schema_fingerprint=spec.fingerprint,
-                       prompt_version=self.prompt.version,
-                       options={"temperature": self.settings.temperature, "max_tokens": self.settings.max_tokens})
+        key = self.cache_key(article, spec, normalized=context[CONTEXT_KEY].normalized)
         cache = self.cache
         if cache is not None and not refresh:
             hit = cache.get(key)

@@ -21,6 +21,7 @@ from typing import IO, Any
 
 from pydantic import BaseModel
 
+from .archives import IdSet
 from .errors import InputError
 from .schemas import SchemaSpec
 
@@ -64,7 +65,7 @@ class _LineSink:
 
     def __init__(self, path: str | Path | None, resume: bool) -> None:
         self.path = None if path in (None, "-") else Path(path)
-        self.done_ids: set[str] = set()
+        self.done_ids = IdSet()
         self.repaired = 0
         self.existing = False
         self._fh: IO[str]
