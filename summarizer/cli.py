@@ -90,27 +90,27 @@ def _say(message: str) -> None:
     typer.echo(f"summarizer: {message}", err=True)
 
 
-Model = Annotated[str | None, typer.Option("-m", "--model", help="Model name [default: gpt-4o-mini; "
-                                          "env SUMMARIZER_MODEL].", show_default=False)]
+Model = Annotated[str | None, typer.Option("-m", "--model", help="Model name (default: gpt-4o-mini; "
+                                          "env SUMMARIZER_MODEL).", show_default=False)]
 Schema = Annotated[str | None, typer.Option("-s", "--schema", help="Schema name (see `schemas list`) "
-                                            "or a JSON Schema file [default: news].", show_default=False)]
+                                            "or a JSON Schema file (default: news).", show_default=False)]
 Engine = Annotated[EngineChoice | None, typer.Option(
     "--engine", help="llm, extractive (offline), or auto: llm when an API key or base URL is set "
-    "[default: auto].", show_default=False)]
+    "(default: auto).", show_default=False)]
 Mode = Annotated[ModeChoice | None, typer.Option(
-    "--mode", help="instructor mode [default: tools, for OpenAI]. Use json_schema for vLLM, "
+    "--mode", help="instructor mode (default: tools, for OpenAI). Use json_schema for vLLM, "
     "Ollama, llama.cpp; md_json as a last resort.", show_default=False)]
 BaseUrl = Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint "
                                              "(env OPENAI_BASE_URL).", show_default=False)]
-Timeout = Annotated[float | None, typer.Option("--timeout", help="Seconds per LLM request [default: 60].",
+Timeout = Annotated[float | None, typer.Option("--timeout", help="Seconds per LLM request (default: 60).",
                                                show_default=False, min=0.001)]
 MaxRetries = Annotated[int | None, typer.Option("--max-retries", help="Re-asks after an invalid or "
-                                                "ungrounded answer [default: 2].", show_default=False,
+                                                "ungrounded answer (default: 2).", show_default=False,
                                                 min=0, max=10)]
 MaxTokens = Annotated[int | None, typer.Option("--max-tokens", help="Cap on the answer's tokens.",
                                                show_default=False, min=1)]
 MaxChars = Annotated[int | None, typer.Option("--max-chars", help="Longest article accepted "
-                                              "[default: 200000].", show_default=False, min=1)]
+                                              "(default: 200000).", show_default=False, min=1)]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")]
 Refresh = Annotated[bool, typer.Option("--refresh", help="Ignore cached answers; store the new ones.")]
 Offline = Annotated[bool, typer.Option("--offline", help="Answer from the cache only; a miss is an "
@@ -191,10 +191,10 @@ def batch(
              "on stdin.", show_default=False)],
     output: Annotated[str | None, typer.Option(
         "-o", "--output", help="Results file, one line per article as it completes; an existing one is resumed "
-        "[default: stdout].", show_default=False)] = None,
+        "(default: stdout).", show_default=False)] = None,
     errors: Annotated[str | None, typer.Option(
-        "--errors", help="Failed items as JSONL {id, source, error, message, attempts} [default: "
-        "OUTPUT.errors.jsonl; stderr without -o].", show_default=False)] = None,
+        "--errors", help="Failed items as JSONL {id, source, error, message, attempts} (default: "
+        "OUTPUT.errors.jsonl; stderr without -o).", show_default=False)] = None,
     fmt: Annotated[BatchFormat, typer.Option("--format", "-f", help="jsonl: {id, source, summary, meta} per "
                                              "line; csv: the schema flattened, lists joined by ' | '.")] =
     BatchFormat.jsonl,
@@ -203,7 +203,7 @@ def batch(
     id_field: Annotated[str, typer.Option("--id-field", help="Field holding a stable id; without one, a "
                                           "hash of the text is the id.")] = "id",
     concurrency: Annotated[int | None, typer.Option("-c", "--concurrency", help="Summaries in flight at once "
-                                                    "[default: 8].", show_default=False, min=1, max=1024)] = None,
+                                                    "(default: 8).", show_default=False, min=1, max=1024)] = None,
     rpm: Annotated[float | None, typer.Option("--rpm", help="Most requests per minute to send (retries "
                                               "included).", show_default=False, min=0.001)] = None,
     tpm: Annotated[float | None, typer.Option("--tpm", help="Most tokens per minute to send (estimated "
@@ -233,9 +233,7 @@ def batch(
 ) -> None:
     """Summarize a whole archive: concurrent, rate-limited, resumable; failures go to the errors file.
 
-    Run the same command again to resume: ids already in the output are skipped, and
-    answers already paid for come from the cache. Exit 0 when every item succeeded,
-    8 when some failed (see the errors file).
+    Run the same command again to resume: ids already in the output are skipped, and answers already paid for come from the cache. Exit 0 when every item succeeded, 8 when some failed (see the errors file).
 
     \b
     Examples:
@@ -245,7 +243,7 @@ def batch(
       summarizer batch news.zip crawl.warc.gz -o out.jsonl --errors failed.jsonl
       summarizer batch 'archive/**/*.html' --concurrency 32 --rpm 500 --tpm 200000 -o out.jsonl
       cat dump.jsonl | summarizer batch - -o out.jsonl
-    """
+    """  # noqa: E501 (help paragraphs are one line each: rich keeps line breaks as they are)
     import asyncio
 
     from .batch import run_files
@@ -291,7 +289,7 @@ def batch(
         if display is not None:
             display.stop()
         if stats is not None:
-            _report(stats, outcome, settings, output, errors)
+            _report(stats, outcome, settings, summarizer.engine, output, errors)
             if stats_json is not None:
                 import json
 
@@ -333,13 +331,15 @@ class _BatchProgress:
                              failed=stats.failed)
 
 
-def _report(stats: Any, outcome: str, settings: Any, output: str | None, errors: str | None) -> None:
+def _report(stats: Any, outcome: str, settings: Any, engine: str, output: str | None, errors: str | None) -> None:
     """The closing lines on stderr: counts, throughput, tokens and cost."""
     skipped = f", {stats.skipped:,} skipped (already in {output})" if stats.skipped else ""
     duplicates = f", {stats.duplicates:,} duplicate id(s) skipped" if stats.duplicates else ""
     _say(f"batch {outcome} in {stats.wall_s:.1f} s: {stats.done:,} done ({stats.cached:,} from cache), "
          f"{stats.failed:,} failed{skipped}{duplicates}")
-    if stats.cost_usd is None:
+    if engine == "extractive":
+        cost = "no cost (offline extractive engine)"
+    elif stats.cost_usd is None:
         cost = f"cost unknown for {settings.model} (add it to `prices` in the config file)"
     else:
         cost = f"est. cost ${stats.cost_usd:,.4f}"
