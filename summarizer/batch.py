@@ -210,8 +210,10 @@ class BatchRunner:
     """Runs items through a ``Summarizer``; ``stats`` is live while ``run`` iterates."""
 
     def __init__(self, summarizer: Summarizer, *, concurrency: int | None = None, ordered: bool = False,
-                 skip: Collection[str] = (), refresh: bool = False, offline: bool = False) -> None:
+                 skip: Collection[str] = (), refresh: bool = False, offline: bool = False,
+                 options: dict[str, Any] | None = None) -> None:
         self.summarizer = summarizer
+        self.options = options or {}  # per-call options for every item: schema, model, language, max_retries
         self.concurrency = concurrency or summarizer.settings.concurrency
         self.ordered = ordered
         self.skip = skip
@@ -297,7 +299,8 @@ class BatchRunner:
             else:
                 article = item.article(max_bytes=settings.max_input_bytes, max_chars=settings.max_input_chars)
             item.data = None  # the article holds the text now; the raw bytes can go
-            outcome.result = await self.summarizer.asummarize(article, refresh=self.refresh, offline=self.offline)
+            outcome.result = await self.summarizer.asummarize(article, refresh=self.refresh, offline=self.offline,
+                                                              **self.options)
         except SummarizerError as exc:
             outcome.error = exc
         except Exception as exc:  # a bug must not cost the rest of the batch
@@ -330,7 +333,7 @@ async def run_files(summarizer: Summarizer, sources: list[str] | None = None, *,
                     output: str | Path | None, errors: str | Path | None = None, fmt: str = "jsonl",
                     resume: bool = True, ordered: bool = False, concurrency: int | None = None,
                     text_field: str = "text", id_field: str = "id", refresh: bool = False,
-                    offline: bool = False, count: bool = True,
+                    offline: bool = False, count: bool = True, options: dict[str, Any] | None = None,
                     on_progress: Callable[[BatchStats], None] | None = None) -> BatchStats:
     """Summarize ``sources`` (paths, globs, ``-``) or ``items`` (texts, Articles, Items) into files.
 
@@ -349,11 +352,14 @@ async def run_files(summarizer: Summarizer, sources: list[str] | None = None, *,
         check_inputs(specs)
         items = iter_items(specs, text_field=text_field, id_field=id_field,
                            max_bytes=summarizer.settings.max_input_bytes)
-    sink = open_sink(output, fmt=fmt, schema=summarizer.schema, resume=resume)
+    from .schemas import resolve
+
+    schema = resolve(options["schema"]) if options and options.get("schema") else summarizer.schema
+    sink = open_sink(output, fmt=fmt, schema=schema, resume=resume)
     error_path = errors if errors is not None else (f"{output}.errors.jsonl" if output not in (None, "-") else None)
     error_sink = ErrorSink(error_path)
     runner = BatchRunner(summarizer, concurrency=concurrency, ordered=ordered, skip=sink.done_ids,
-                         refresh=refresh, offline=offline)
+                         refresh=refresh, offline=offline, options=options)
     stats = runner.stats
     if count and specs and "-" not in specs:
         def _count() -> None:

@@ -30,6 +30,7 @@ app = typer.Typer(
          "  summarizer summarize https://example.com/story --format markdown\n\n"
          "  curl -s URL | summarizer summarize - --format text\n\n"
          "  summarizer batch archive/ -o summaries.jsonl\n\n"
+         "  summarizer serve --port 8000\n\n"
          "  summarizer schemas show news",
     epilog=_EXIT_HELP,
     no_args_is_help=True,
@@ -351,6 +352,51 @@ def _report(stats: Any, outcome: str, settings: Any, engine: str, output: str | 
         _say(f"failed items are in {where}; run the same command again to retry them")
     elif outcome != "finished" and output:
         _say("nothing is lost: run the same command again to resume")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on. Anything but loopback needs "
+                                      "SUMMARIZER_API_TOKEN.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.", min=1, max=65535)] = 8000,
+    state_dir: Annotated[Path | None, typer.Option("--state-dir", help="Where batch jobs are kept (default: the "
+                                                   "user data dir; env SUMMARIZER_STATE_DIR).",
+                                                   show_default=False)] = None,
+    cache: CachePath = None,
+    config: ConfigPath = None,
+) -> None:
+    """Run the HTTP service (FastAPI + uvicorn): OpenAPI docs at /docs, schema at /openapi.json.
+
+    Endpoints: POST /v1/summaries, GET /v1/schemas[/NAME], POST /v1/batches, GET /v1/batches/ID[/results|/errors], DELETE /v1/batches/ID, GET /healthz, GET /readyz. Callers send `Authorization: Bearer $SUMMARIZER_API_TOKEN` when a token is set. Unfinished batch jobs resume when the service starts.
+    """  # noqa: E501
+    import ipaddress
+    import logging
+
+    from .config import load_settings
+    from .errors import ConfigError
+
+    settings = load_settings(config, state_dir=state_dir, cache_path=cache)
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback and settings.api_token is None:
+        raise ConfigError(f"refusing to listen on {host} without a token: anyone who can reach it could spend "
+                          "your LLM budget", hint="set SUMMARIZER_API_TOKEN, or use --host 127.0.0.1")
+    import uvicorn
+
+    from .secrets import protect
+    from .service import create_app
+
+    protect(settings.api_token.get_secret_value() if settings.api_token else None)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    ours = logging.getLogger("summarizer")
+    ours.addHandler(handler)
+    ours.setLevel(logging.DEBUG if _debug["on"] else logging.INFO)
+    ours.propagate = False
+    uvicorn.run(create_app(settings), host=host, port=port, access_log=False, log_level="info",
+                timeout_graceful_shutdown=10)
 
 
 @schemas_app.command("list")

@@ -32,6 +32,12 @@ def default_config_path() -> Path:
     return Path(platformdirs.user_config_dir("summarizer")) / "config.toml"
 
 
+def default_state_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("summarizer")) / "service"
+
+
 def default_cache_path() -> Path:
     import platformdirs
 
@@ -78,6 +84,15 @@ class Settings(BaseSettings):
     concurrency: int = Field(8, ge=1, le=1024, description="Batch: summaries in flight at once.")
     rpm: float | None = Field(None, gt=0, description="Requests per minute the endpoint allows.")
     tpm: float | None = Field(None, gt=0, description="Tokens per minute the endpoint allows (estimated).")
+    api_token: SecretStr | None = Field(
+        None, description="HTTP service: bearer token callers must send (required off loopback)."
+    )
+    max_body_bytes: int = Field(25_000_000, gt=0, description="HTTP service: largest request body accepted.")
+    max_inflight: int = Field(64, ge=1, description="HTTP service: summaries in progress before answering 429.")
+    state_dir: Path | None = Field(None, description="HTTP service: where batch jobs are kept.")
+    fetch_allow_networks: list[str] = Field(
+        default_factory=list, description="HTTP service: private networks URLs may point to, e.g. 10.0.0.0/8."
+    )
     prices: dict[str, tuple[float, float]] = Field(
         default_factory=dict,
         description="USD per million tokens (input, output) by model; extends the built-in table.",
@@ -107,7 +122,11 @@ class Settings(BaseSettings):
         return self.cache_path or default_cache_path()
 
     def secret_values(self) -> list[str | None]:
-        return [self.api_key.get_secret_value() if self.api_key else None]
+        return [secret.get_secret_value() if secret else None for secret in (self.api_key, self.api_token)]
+
+    @property
+    def resolved_state_dir(self) -> Path:
+        return self.state_dir or default_state_dir()
 
 
 def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:

@@ -41,6 +41,8 @@ class _Plan:
     context: dict[str, Any]
     messages: list[dict[str, Any]]
     started: float
+    model: str
+    max_retries: int
 
 
 class Summarizer:
@@ -83,16 +85,19 @@ class Summarizer:
         return engine
 
     def summarize(self, article: str | Article, *, schema: SchemaArg = None, refresh: bool = False,
-                  offline: bool = False) -> Result[Any]:
-        plan = self._plan(article, schema, refresh, offline)
+                  offline: bool = False, model: str | None = None, max_retries: int | None = None,
+                  language: str | None = None) -> Result[Any]:
+        """Summarize one article. Per-call ``model``, ``max_retries`` (re-asks) and ``language`` (ISO 639-1
+        code for the summary's language; quotes and evidence stay verbatim) override the settings."""
+        plan = self._plan(article, schema, refresh, offline, model, max_retries, language)
         if isinstance(plan, Result):
             return plan
         from .llm import track, untrack
 
         stats, token = track()
         try:
-            instance = self.llm.request(plan.spec.model, plan.messages, plan.context,
-                                        self.settings.max_retries)
+            instance = self.llm.request(plan.spec.model, plan.messages, plan.context, plan.max_retries,
+                                        model_name=plan.model)
         except SummarizerError as exc:
             _charge(exc, stats)
             raise
@@ -100,17 +105,19 @@ class Summarizer:
             untrack(token)
         return self._finish(plan, instance, stats)
 
-    async def asummarize(self, article: str | Article, *, schema: SchemaArg = None,
-                         refresh: bool = False, offline: bool = False) -> Result[Any]:
-        plan = self._plan(article, schema, refresh, offline)
+    async def asummarize(self, article: str | Article, *, schema: SchemaArg = None, refresh: bool = False,
+                         offline: bool = False, model: str | None = None, max_retries: int | None = None,
+                         language: str | None = None) -> Result[Any]:
+        """``summarize`` for async code; the same options."""
+        plan = self._plan(article, schema, refresh, offline, model, max_retries, language)
         if isinstance(plan, Result):
             return plan
         from .llm import track, untrack
 
         stats, token = track()
         try:
-            instance = await self.llm.arequest(plan.spec.model, plan.messages, plan.context,
-                                               self.settings.max_retries)
+            instance = await self.llm.arequest(plan.spec.model, plan.messages, plan.context, plan.max_retries,
+                                               model_name=plan.model)
         except SummarizerError as exc:
             _charge(exc, stats)
             raise
@@ -201,13 +208,16 @@ class Summarizer:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    def cache_key(self, article: str | Article, schema: SchemaArg = None, *, normalized: str | None = None) -> str:
+    def cache_key(self, article: str | Article, schema: SchemaArg = None, *, model: str | None = None,
+                  language: str | None = None, normalized: str | None = None) -> str:
         """The cache key of a request for ``article``: same text, model, schema, prompt and options."""
         text = article.text if isinstance(article, Article) else article
         spec = resolve(schema) if schema is not None else self.schema
-        return make_key(text, model=self.settings.model, schema_fingerprint=spec.fingerprint,
-                        prompt_version=self.prompt.version, normalized=normalized,
-                        options={"temperature": self.settings.temperature, "max_tokens": self.settings.max_tokens})
+        options: dict[str, Any] = {"temperature": self.settings.temperature, "max_tokens": self.settings.max_tokens}
+        if language:
+            options["language"] = language
+        return make_key(text, model=model or self.settings.model, schema_fingerprint=spec.fingerprint,
+                        prompt_version=self.prompt.version, normalized=normalized, options=options)
 
     # -- shared machinery -------------------------------------------------------------------
 
@@ -229,16 +239,20 @@ class Summarizer:
                 self._llm = LLMClient(self.settings)
         return self._llm
 
-    def _plan(self, article: str | Article, schema: SchemaArg, refresh: bool,
-              offline: bool) -> _Plan | Result[Any]:
+    def _plan(self, article: str | Article, schema: SchemaArg, refresh: bool, offline: bool,
+              model: str | None = None, max_retries: int | None = None,
+              language: str | None = None) -> _Plan | Result[Any]:
         started = time.perf_counter()
         if isinstance(article, str):
             article = from_text(article, max_chars=self.settings.max_input_chars)
         spec = resolve(schema) if schema is not None else self.schema
+        language = check_language(language)
         context = grounding_context(article.text)
         if self.engine == "extractive":
-            return self._extractive(article, spec, context, started)
-        key = self.cache_key(article, spec, normalized=context[CONTEXT_KEY].normalized)
+            return self._extractive(article, spec, context, started, language)
+        model = model or self.settings.model
+        key = self.cache_key(article, spec, model=model, language=language,
+                             normalized=context[CONTEXT_KEY].normalized)
         cache = self.cache
         if cache is not None and not refresh:
             hit = cache.get(key)
@@ -252,13 +266,15 @@ class Summarizer:
                             "source": article.source_info(), "warnings": article.warnings}
                     return Result(instance, Meta.model_validate(meta))
         if offline:
-            raise CacheMiss(f"no cached answer for this article (model {self.settings.model}, "
+            raise CacheMiss(f"no cached answer for this article (model {model}, "
                             f"schema {spec.name}) and --offline forbids a request")
-        return _Plan(article, spec, key, context, self.prompt.messages(article.text, article.metadata()), started)
+        messages = self.prompt.messages(article.text, article.metadata(), language=language)
+        retries = self.settings.max_retries if max_retries is None else max_retries
+        return _Plan(article, spec, key, context, messages, started, model, retries)
 
     def _finish(self, plan: _Plan, instance: Any, stats: Any) -> Result[Any]:
         meta = Meta(
-            engine="llm", model=self.settings.model, schema=plan.spec.name, mode=self.settings.mode,
+            engine="llm", model=plan.model, schema=plan.spec.name, mode=self.settings.mode,
             prompt_version=self.prompt.version, attempts=stats.completions, requests=stats.requests,
             usage=Usage(prompt_tokens=stats.prompt_tokens, completion_tokens=stats.completion_tokens,
                         total_tokens=stats.prompt_tokens + stats.completion_tokens),
@@ -273,7 +289,7 @@ class Summarizer:
         return Result(instance, meta)
 
     def _extractive(self, article: Article, spec: SchemaSpec, context: dict[str, Any],
-                    started: float) -> Result[Any]:
+                    started: float, language: str | None = None) -> Result[Any]:
         record = extractive.summarize(article.text, title=article.title, date=article.date)
         if len(record["key_points"]) < 3:
             raise InputError("the article is too short to summarize: it has fewer than 3 sentences")
@@ -288,10 +304,24 @@ class Summarizer:
             raise ValidationFailed(f"extractive summary failed validation: {exc.errors()[0]['msg']}",
                                    errors=[[{"loc": ".".join(map(str, e["loc"])), "msg": e["msg"]}
                                             for e in exc.errors()]], attempts=1) from None
+        warnings = list(article.warnings)
+        if language and language != record.get("language"):
+            warnings.append(f"the extractive engine cannot write in {language!r}: the summary is in the "
+                            "article's own language")
         meta = Meta(engine="extractive", schema=spec.name, attempts=1,
                     latency_s=round(time.perf_counter() - started, 6), source=article.source_info(),
-                    warnings=article.warnings)
+                    warnings=warnings)
         return Result(instance, meta)
+
+
+def check_language(code: str | None) -> str | None:
+    """A two-letter ISO 639-1 code (lower-cased), or None."""
+    if code is None or code == "":
+        return None
+    code = code.strip().lower()
+    if len(code) != 2 or not code.isascii() or not code.isalpha():
+        raise ConfigError(f"language must be a two-letter ISO 639-1 code such as en, de or ur, not {code!r}")
+    return code
 
 
 def _charge(error: SummarizerError, stats: Any) -> None:

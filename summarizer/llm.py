@@ -241,24 +241,24 @@ class LLMClient:
             await made[0].close()
 
     def request(self, model: type[BaseModel], messages: list[dict[str, Any]],
-                context: dict[str, Any], max_retries: int) -> BaseModel:
-        kwargs = self._request_kwargs(model, messages, context, max_retries)
+                context: dict[str, Any], max_retries: int, *, model_name: str | None = None) -> BaseModel:
+        kwargs = self._request_kwargs(model, messages, context, max_retries, model_name)
         try:
             return self._create(**kwargs)  # type: ignore[no-any-return]
         except Exception as exc:
             raise self._translate(exc) from exc
 
     async def arequest(self, model: type[BaseModel], messages: list[dict[str, Any]],
-                       context: dict[str, Any], max_retries: int) -> BaseModel:
-        kwargs = self._request_kwargs(model, messages, context, max_retries)
+                       context: dict[str, Any], max_retries: int, *, model_name: str | None = None) -> BaseModel:
+        kwargs = self._request_kwargs(model, messages, context, max_retries, model_name)
         try:
             return await self._for_loop()[1](**kwargs)  # type: ignore[no-any-return]
         except Exception as exc:
             raise self._translate(exc) from exc
 
     def _request_kwargs(self, model: type[BaseModel], messages: list[dict[str, Any]],
-                        context: dict[str, Any], max_retries: int) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"model": self.settings.model, "response_model": prepared(model),
+                        context: dict[str, Any], max_retries: int, model_name: str | None) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"model": model_name or self.settings.model, "response_model": prepared(model),
                                   "messages": messages, "context": context, "max_retries": max_retries}
         if self.settings.temperature is not None:
             kwargs["temperature"] = self.settings.temperature

@@ -133,29 +133,17 @@ def check_text(text: str, *, name: str, max_chars: int) -> None:
         raise InputError(f"{name} looks binary, not text")
 
 
-def fetch(url: str, *, max_bytes: int, max_chars: int, timeout: float) -> Article:
-    import urllib3
+def fetch(url: str, *, max_bytes: int, max_chars: int, timeout: float, policy: Any = None,
+          resolver: Any = None) -> Article:
+    """Download and extract ``url``; ``policy`` (a ``netguard.UrlPolicy``) limits where it may go."""
+    from .netguard import ALLOW_ALL, system_resolver
+    from .netguard import fetch as guarded_fetch
 
-    http = urllib3.PoolManager(headers={"User-Agent": "summarizer (+https://pypi.org/project/summarizer)"})
-    try:
-        response = http.request("GET", url, preload_content=False, redirect=True,
-                                timeout=urllib3.Timeout(total=timeout),
-                                retries=urllib3.Retry(total=2, redirect=5, raise_on_redirect=True))
-    except urllib3.exceptions.HTTPError as exc:
-        reason = getattr(exc, "reason", None) or exc
-        raise InputError(f"cannot fetch {url}: {reason}") from None
-    try:
-        if response.status >= 400:
-            raise InputError(f"cannot fetch {url}: HTTP {response.status}")
-        data = _read_limited(response, max_bytes, url)
-    finally:
-        response.release_conn()
-    content_type = response.headers.get("content-type", "")
+    data, final_url, headers = guarded_fetch(url, policy=policy or ALLOW_ALL, max_bytes=max_bytes,
+                                             timeout=timeout, resolver=resolver or system_resolver)
+    content_type = headers.get("content-type", "")
     charset_match = re.search(r"charset=([\w.:-]+)", content_type, re.IGNORECASE)
     is_html = "html" in content_type.lower() or None
-    from urllib.parse import urljoin
-
-    final_url = urljoin(url, response.geturl() or url)
     return from_bytes(data, name=url, html=is_html, url=final_url,
                       charset=charset_match.group(1) if charset_match else None, max_chars=max_chars)
 

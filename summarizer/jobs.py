@@ -1,0 +1,223 @@
+"""Batch jobs for the HTTP service: recorded in SQLite, run one at a time by the batch runner, resumed on start.
+
+Each job is a folder (``input.jsonl``, ``results.jsonl``, ``errors.jsonl``) and a row in
+``jobs.sqlite3``. The worker runs ``batch.run_files`` on it, the same code as the CLI,
+so a job interrupted by a restart resumes exactly like a re-run of ``summarizer batch``:
+lines already in ``results.jsonl`` are skipped, answers already paid for come from the cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import shutil
+import sqlite3
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from .errors import SummarizerError
+
+if TYPE_CHECKING:
+    from .batch import BatchStats
+    from .core import Summarizer
+
+Status = Literal["queued", "running", "done", "failed", "cancelled"]
+UNFINISHED = ("queued", "running")
+_log = logging.getLogger("summarizer.jobs")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    options TEXT NOT NULL,
+    counts TEXT NOT NULL,
+    error TEXT
+)
+"""
+
+
+class Counts(BaseModel):
+    total: int | None = None
+    done: int = 0
+    cached: int = 0
+    failed: int = 0
+
+
+class Job(BaseModel):
+    """A batch job as the service reports it."""
+
+    id: str
+    status: Status
+    created_at: float
+    updated_at: float
+    options: dict[str, Any] = Field(default_factory=dict)
+    counts: Counts = Field(default_factory=Counts)
+    progress: float | None = Field(None, description="Share of items finished (0..1), when the total is known.")
+    error: str | None = None
+
+
+class JobStore:
+    """The jobs table and the job folders under ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(root / "jobs.sqlite3", check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute(_SCHEMA)
+
+    def folder(self, job_id: str) -> Path:
+        return self.root / job_id
+
+    def create(self, options: dict[str, Any]) -> Job:
+        """A new queued job with an empty folder; the caller writes ``input.jsonl`` before ``queue``."""
+        now = time.time()
+        job = Job(id=uuid.uuid4().hex, status="queued", created_at=now, updated_at=now, options=options, progress=None)
+        self.folder(job.id).mkdir(parents=True)
+        with self._lock:
+            self._conn.execute("INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               (job.id, job.status, now, now, json.dumps(options), job.counts.model_dump_json(),
+                                None))
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            row = self._conn.execute("SELECT id, status, created_at, updated_at, options, counts, error FROM jobs "
+                                     "WHERE id = ?", (job_id,)).fetchone()
+        return _job(row) if row else None
+
+    def unfinished(self) -> list[Job]:
+        with self._lock:
+            rows = self._conn.execute("SELECT id, status, created_at, updated_at, options, counts, error FROM jobs "
+                                      "WHERE status IN ('queued', 'running') ORDER BY created_at").fetchall()
+        return [_job(row) for row in rows]
+
+    def update(self, job_id: str, *, status: Status | None = None, counts: Counts | None = None,
+               error: str | None = None) -> None:
+        sets: list[str] = ["updated_at = ?"]
+        values: list[Any] = [time.time()]
+        if status is not None:
+            sets.append("status = ?")
+            values.append(status)
+        if counts is not None:
+            sets.append("counts = ?")
+            values.append(counts.model_dump_json())
+        if error is not None:
+            sets.append("error = ?")
+            values.append(error)
+        with self._lock:
+            self._conn.execute(f"UPDATE jobs SET {', '.join(sets)} WHERE id = ?", (*values, job_id))
+
+    def delete_files(self, job_id: str) -> None:
+        shutil.rmtree(self.folder(job_id), ignore_errors=True)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def _job(row: tuple[Any, ...]) -> Job:
+    counts = Counts.model_validate_json(row[5])
+    progress = None
+    if counts.total:
+        progress = round(min(1.0, (counts.done + counts.failed) / counts.total), 4)
+    return Job(id=row[0], status=row[1], created_at=row[2], updated_at=row[3], options=json.loads(row[4]),
+               counts=counts, progress=progress if row[1] != "done" else 1.0, error=row[6])
+
+
+def _counts(stats: BatchStats) -> Counts:
+    # Items already in the results when a job resumes (after a restart) count as done.
+    return Counts(total=stats.total, done=stats.done + stats.skipped, cached=stats.cached, failed=stats.failed)
+
+
+class JobWorker:
+    """Runs queued jobs one after another in the service's event loop."""
+
+    def __init__(self, summarizer: Summarizer, store: JobStore) -> None:
+        self.summarizer = summarizer
+        self.store = store
+        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._current: tuple[str, asyncio.Task[Any]] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        for job in self.store.unfinished():  # a restart: pick up where the last process stopped
+            self._queue.put_nowait(job.id)
+        self._task = asyncio.get_running_loop().create_task(self._work())
+
+    def submit(self, job_id: str) -> None:
+        self._queue.put_nowait(job_id)
+
+    def cancel(self, job_id: str) -> Job | None:
+        job = self.store.get(job_id)
+        if job is None or job.status not in UNFINISHED:
+            return job
+        self.store.update(job_id, status="cancelled")
+        if self._current is not None and self._current[0] == job_id:
+            self._current[1].cancel()
+        return self.store.get(job_id)
+
+    async def stop(self) -> None:
+        """Stop working; a running job stays ``running`` and resumes at the next start."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _work(self) -> None:
+        while True:
+            job_id = await self._queue.get()
+            job = self.store.get(job_id)
+            if job is None or job.status not in UNFINISHED:
+                continue
+            task = asyncio.get_running_loop().create_task(self._run(job))
+            self._current = (job_id, task)
+            try:
+                await asyncio.shield(task)
+            except asyncio.CancelledError:
+                if not task.done():  # the worker itself is stopping: stop the job too, leave it 'running'
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+                    raise
+            finally:
+                self._current = None
+
+    async def _run(self, job: Job) -> None:
+        from .batch import run_files
+
+        folder = self.store.folder(job.id)
+        self.store.update(job.id, status="running")
+        last = 0.0
+
+        def progress(stats: BatchStats) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if now - last >= 0.5:
+                last = now
+                self.store.update(job.id, counts=_counts(stats))
+
+        try:
+            stats = await run_files(self.summarizer, [str(folder / "input.jsonl")], output=folder / "results.jsonl",
+                                    errors=folder / "errors.jsonl", resume=True, options=job.options,
+                                    on_progress=progress)
+        except asyncio.CancelledError:
+            raise
+        except SummarizerError as exc:
+            self.store.update(job.id, status="failed", error=str(exc))
+            return
+        except Exception as exc:  # never let one job take the worker down
+            _log.error("batch job %s failed: %s: %s", job.id, type(exc).__name__, exc)
+            self.store.update(job.id, status="failed", error="internal error")
+            return
+        self.store.update(job.id, status="done", counts=_counts(stats))

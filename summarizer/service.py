@@ -1,0 +1,516 @@
+"""The HTTP service: FastAPI over the same ``Summarizer``, batch runner and cache as the CLI.
+
+Routes translate HTTP to library calls and library errors to RFC 9457 problem details;
+nothing else. One shared ``Summarizer`` (one async client, one cache, one request
+throttle) serves every request; at most ``max_inflight`` summaries run at once and the
+next caller gets 429 with ``Retry-After`` instead of a growing queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import __version__
+from .config import Settings, load_settings
+from .errors import CacheMiss, ConfigError, InputError, LLMError, LLMTimeout, SummarizerError, ValidationFailed
+from .jobs import Job, JobStore, JobWorker
+from .netguard import Resolver, UrlPolicy
+from .result import Meta
+from .secrets import scrub
+
+PROBLEM = "application/problem+json"
+_access = logging.getLogger("summarizer.access")
+_log = logging.getLogger("summarizer.service")
+
+
+# -- request and response models ------------------------------------------------------------------
+
+class SummaryRequest(BaseModel):
+    """One article, as ``text``, ``html`` or a ``url`` to fetch (exactly one of them)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    text: str | None = Field(None, description="Plain text or Markdown.")
+    html: str | None = Field(None, description="An HTML page; the article is extracted with trafilatura.")
+    url: str | None = Field(None, max_length=2048, description="An http(s) URL to fetch (public addresses only).")
+    schema_name: str | None = Field(None, alias="schema", description="A schema from GET /v1/schemas.")
+    model: str | None = Field(None, max_length=200, description="Model name for this call.")
+    language: str | None = Field(None, pattern="^[A-Za-z]{2}$", description="ISO 639-1 code of the summary.")
+    max_retries: int | None = Field(None, ge=0, le=10, description="Re-asks after an invalid answer.")
+    refresh: bool = Field(False, description="Ignore a cached answer and store the new one.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SummaryRequest:
+        given = [name for name in ("text", "html", "url") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of text, html or url")
+        return self
+
+
+class SummaryResponse(BaseModel):
+    summary: dict[str, Any] = Field(description="An instance of the requested schema.")
+    meta: Meta
+
+
+class SchemaInfo(BaseModel):
+    name: str
+    description: str
+    fields: list[str]
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+class BatchItem(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str | None = None
+    text: str | None = None
+    html: str | None = None
+
+
+class BatchRequest(BaseModel):
+    """A JSON batch: the items, and options for all of them."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    items: list[BatchItem | str] = Field(min_length=1, description="Articles: objects with text or html "
+                                         "(and optional id, title, url, date) or plain strings.")
+    schema_name: str | None = Field(None, alias="schema")
+    model: str | None = Field(None, max_length=200)
+    language: str | None = Field(None, pattern="^[A-Za-z]{2}$")
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+
+
+class Readiness(BaseModel):
+    status: str
+    checks: dict[str, str]
+
+
+def _problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": Problem, "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+            for status in statuses}
+
+
+# -- errors -------------------------------------------------------------------------------------
+
+class ServiceError(Exception):
+    """An HTTP-level refusal (auth, size, queue) with its status and headers."""
+
+    def __init__(self, status: int, title: str, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.title, self.detail, self.headers = status, title, detail, headers or {}
+
+
+def _status_of(error: SummarizerError) -> tuple[int, str]:
+    if isinstance(error, LLMTimeout):
+        return 504, "upstream-timeout"
+    if isinstance(error, LLMError | ValidationFailed):
+        return 502, "upstream-failure"
+    if isinstance(error, InputError):
+        return 400, "bad-input"
+    if isinstance(error, ConfigError):
+        return 422, "invalid-request"
+    if isinstance(error, CacheMiss):
+        return 404, "not-cached"
+    return 500, "internal-error"
+
+
+def problem(status: int, kind: str, detail: str, instance: str | None = None,
+            headers: dict[str, str] | None = None, errors: list[dict[str, Any]] | None = None) -> JSONResponse:
+    body = Problem(type=f"urn:summarizer:problem:{kind}", title=kind.replace("-", " "), status=status,
+                   detail=scrub(detail), instance=instance, errors=errors)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM, headers=headers)
+
+
+# -- ASGI middleware: body limit and access log ---------------------------------------------------
+
+class _TooLarge(StarletteHTTPException):
+    """Raised from ``receive`` once a streamed body passes the limit; FastAPI lets HTTP exceptions through."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is over the {limit:,}-byte limit")
+
+
+class BodyLimit:
+    """413 for bodies over the limit, whether announced by Content-Length or streamed in chunks."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge(self.limit)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem(413, "body-too-large", f"the request body is over the {self.limit:,}-byte limit",
+                           instance=scope.get("path"))
+        await response(scope, receive, send)
+
+
+class AccessLog:
+    """One line per request: method, path (no query string), status, milliseconds. Never bodies or headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            _access.info("%s %s %d %.1fms", scope["method"], scope["path"], status,
+                         (time.perf_counter() - started) * 1000)
+
+
+# -- the app ---------------------------------------------------------------------------------------
+
+def create_app(settings: Settings | None = None, *, resolver: Resolver | None = None) -> FastAPI:
+    """Build the service. Settings as everywhere: arguments > env > config file > defaults.
+
+    ``resolver`` replaces DNS for URL fetching (tests that must not reach the network use it)."""
+    settings = settings or load_settings()
+    from .core import Summarizer
+
+    state: dict[str, Any] = {"inflight": 0}
+    policy = UrlPolicy(allow_networks=tuple(settings.fetch_allow_networks))
+    token = settings.api_token.get_secret_value() if settings.api_token else None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        summarizer = Summarizer(settings=settings)
+        store = JobStore(settings.resolved_state_dir)
+        worker = JobWorker(summarizer, store)
+        state.update(summarizer=summarizer, store=store, worker=worker)
+        worker.start()
+        try:
+            yield
+        finally:
+            await worker.stop()
+            await summarizer.aclose()
+            store.close()
+
+    app = FastAPI(title="summarizer", version=__version__, lifespan=lifespan,
+                  description="News articles into structured, grounded summaries. Errors are RFC 9457 problem "
+                              "details. Send `Authorization: Bearer <token>` when the service has a token.")
+
+    async def authorized(request: Request) -> None:
+        if token is None:
+            return
+        given = request.headers.get("authorization", "")
+        scheme, _, value = given.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
+            raise ServiceError(401, "unauthorized", "missing or wrong bearer token",
+                               headers={"WWW-Authenticate": 'Bearer realm="summarizer"'})
+
+    @contextlib.contextmanager
+    def slot() -> Iterator[None]:
+        if state["inflight"] >= settings.max_inflight:
+            raise ServiceError(429, "busy", f"{settings.max_inflight} summaries are in progress; retry shortly",
+                               headers={"Retry-After": "1"})
+        state["inflight"] += 1
+        try:
+            yield
+        finally:
+            state["inflight"] -= 1
+
+    def job_or_404(job_id: str) -> Job:
+        job: Job | None = state["store"].get(job_id) if len(job_id) <= 64 else None
+        if job is None:
+            raise ServiceError(404, "not-found", f"no batch job {job_id}")
+        return job
+
+    def schema_or_422(name: str | None) -> str | None:
+        from .schemas import available
+
+        if name is not None and name not in available():  # names only: never a path on this machine
+            raise ConfigError(f"unknown schema {name!r}; GET /v1/schemas lists them")
+        return name
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        return problem(exc.status, exc.title, exc.detail, request.url.path, exc.headers)
+
+    @app.exception_handler(SummarizerError)
+    async def _library_error(request: Request, exc: SummarizerError) -> JSONResponse:
+        status, kind = _status_of(exc)
+        return problem(status, kind, str(exc), request.url.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": ".".join(str(p) for p in e.get("loc", ())), "msg": str(e.get("msg", ""))}
+                  for e in exc.errors()]
+        detail = "; ".join(f"{e['loc']}: {e['msg']}" for e in errors[:5]) or "invalid request"
+        return problem(422, "invalid-request", detail, request.url.path, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kind = {404: "not-found", 405: "method-not-allowed", 413: "body-too-large"}.get(exc.status_code, "http-error")
+        return problem(exc.status_code, kind, str(exc.detail), request.url.path, getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        _log.error("internal error on %s: %s: %s", request.url.path, type(exc).__name__, scrub(str(exc)))
+        return problem(500, "internal-error", "internal error (the service log has the details)", request.url.path)
+
+    protected = [Depends(authorized)]
+
+    @app.get("/healthz", response_model=Health, tags=["ops"])
+    async def healthz() -> Health:
+        """The process is up."""
+        return Health(status="ok", version=__version__)
+
+    @app.get("/readyz", response_model=Readiness, tags=["ops"], responses=_problem_responses(503))
+    async def readyz() -> Any:
+        """Ready to serve: the cache is writable and an LLM endpoint is configured (or the extractive engine)."""
+        checks: dict[str, str] = {}
+        cache = state["summarizer"].cache
+        if cache is None:
+            checks["cache"] = "off"
+        else:
+            try:
+                conn = cache._connect()
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("ROLLBACK")
+                checks["cache"] = "ok"
+            except Exception as exc:
+                checks["cache"] = f"not writable: {exc}"
+        try:
+            checks["llm"] = "ok" if state["summarizer"].engine == "llm" else "extractive engine (no LLM configured)"
+            if settings.engine == "auto" and not settings.llm_configured:
+                checks["llm"] = "no LLM endpoint configured (set OPENAI_API_KEY or OPENAI_BASE_URL)"
+        except ConfigError as exc:
+            checks["llm"] = str(exc)
+        if all(value == "ok" or value.startswith(("off", "extractive")) for value in checks.values()):
+            return Readiness(status="ready", checks=checks)
+        return problem(503, "not-ready", "; ".join(f"{k}: {v}" for k, v in checks.items()), "/readyz")
+
+    @app.post("/v1/summaries", response_model=SummaryResponse, dependencies=protected, tags=["summaries"],
+              responses=_problem_responses(400, 401, 413, 422, 429, 502, 504))
+    async def create_summary(body: SummaryRequest) -> SummaryResponse:
+        """Summarize one article given as text, HTML or a URL."""
+        from .sources import fetch, from_bytes, from_text
+
+        schema = schema_or_422(body.schema_name)
+        with slot():
+            max_chars = settings.max_input_chars
+            if body.url is not None:
+                article = await asyncio.to_thread(fetch, body.url, max_bytes=settings.max_input_bytes,
+                                                  timeout=settings.fetch_timeout, policy=policy, max_chars=max_chars,
+                                                  resolver=resolver)
+            elif body.html is not None:
+                article = await asyncio.to_thread(from_bytes, body.html.encode("utf-8", "surrogatepass"),
+                                                  name="the HTML", html=True, max_chars=max_chars)
+            else:
+                article = from_text(body.text or "", name="the article", max_chars=max_chars)
+            result = await state["summarizer"].asummarize(article, schema=schema, model=body.model,
+                                                          language=body.language, max_retries=body.max_retries,
+                                                          refresh=body.refresh)
+        return SummaryResponse(summary=result.summary.model_dump(mode="json"), meta=result.meta)
+
+    @app.get("/v1/schemas", response_model=list[SchemaInfo], dependencies=protected, tags=["schemas"],
+             responses=_problem_responses(401))
+    async def list_schemas() -> list[SchemaInfo]:
+        """The schemas a summary can be asked for."""
+        from .schemas import available, resolve
+
+        return [SchemaInfo(name=name, description=resolve(name).json_schema.get("description", ""),
+                           fields=list(resolve(name).model.model_fields)) for name in available()]
+
+    @app.get("/v1/schemas/{name}", response_model=dict[str, Any], dependencies=protected, tags=["schemas"],
+             responses=_problem_responses(401, 404))
+    async def show_schema(name: str) -> dict[str, Any]:
+        """One schema as JSON Schema, with the x-grounded and x-max-sentences markers."""
+        from .schemas import available, resolve
+
+        if name not in available():
+            raise ServiceError(404, "not-found", f"no schema named {name!r}")
+        return resolve(name).json_schema
+
+    @app.post("/v1/batches", status_code=202, response_model=Job, dependencies=protected, tags=["batches"],
+              responses=_problem_responses(400, 401, 413, 422),
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/json": {"schema": {"$ref": "#/components/schemas/BatchRequest"}},
+                  "multipart/form-data": {"schema": {
+                      "type": "object", "required": ["file"],
+                      "properties": {"file": {"type": "string", "format": "binary",
+                                              "description": "JSONL: one {id?, text|html, ...} object a line"},
+                                     "schema": {"type": "string"}, "model": {"type": "string"},
+                                     "language": {"type": "string", "pattern": "^[A-Za-z]{2}$"}}}}}}})
+    async def create_batch(request: Request) -> Job:
+        """Start a batch job from a JSONL upload (multipart field ``file``) or a JSON list of items."""
+        store: JobStore = state["store"]
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type == "multipart/form-data":
+            options, upload = await _read_upload(request)
+        elif content_type in ("application/json", ""):
+            try:
+                batch = BatchRequest.model_validate_json(await request.body())
+            except ValueError as exc:
+                errors: list[Any] = getattr(exc, "errors", lambda: [])()
+                raise RequestValidationError(errors or [{"loc": ("body",), "msg": str(exc)}]) from None
+            options = {"schema": batch.schema_name, "model": batch.model, "language": batch.language}
+            upload = None
+        else:
+            raise ServiceError(415, "unsupported-media-type", "send application/json or multipart/form-data")
+        options = {k: v for k, v in options.items() if v not in (None, "")}
+        schema_or_422(options.get("schema"))
+        from .core import check_language
+
+        check_language(options.get("language"))
+        job = store.create(options)
+        target = store.folder(job.id) / "input.jsonl"
+        try:
+            if upload is not None:
+                await asyncio.to_thread(_save_upload, upload, target)
+            else:
+                target.write_text("".join(_item_line(item) for item in batch.items), encoding="utf-8")
+        except BaseException:
+            store.update(job.id, status="failed", error="the upload could not be stored")
+            raise
+        state["worker"].submit(job.id)
+        return store.get(job.id) or job
+
+    @app.get("/v1/batches/{job_id}", response_model=Job, dependencies=protected, tags=["batches"],
+             responses=_problem_responses(401, 404))
+    async def get_batch(job_id: str) -> Job:
+        """Status, counts and progress of a batch job."""
+        return job_or_404(job_id)
+
+    def _stream(job_id: str, name: str) -> StreamingResponse:
+        job = job_or_404(job_id)
+        path = state["store"].folder(job.id) / name
+        return StreamingResponse(_complete_lines(path), media_type="application/x-ndjson")
+
+    ndjson: dict[int | str, dict[str, Any]] = {
+        200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+              "description": "JSON lines, as far as the job has got"}}
+
+    @app.get("/v1/batches/{job_id}/results", dependencies=protected, tags=["batches"], response_class=StreamingResponse,
+             responses={**ndjson, **_problem_responses(401, 404)})
+    async def batch_results(job_id: str) -> StreamingResponse:
+        """The results so far, one ``{id, source, summary, meta}`` JSON line per article."""
+        return _stream(job_id, "results.jsonl")
+
+    @app.get("/v1/batches/{job_id}/errors", dependencies=protected, tags=["batches"], response_class=StreamingResponse,
+             responses={**ndjson, **_problem_responses(401, 404)})
+    async def batch_errors(job_id: str) -> StreamingResponse:
+        """The failed items so far, one ``{id, source, error, message, attempts}`` JSON line each."""
+        return _stream(job_id, "errors.jsonl")
+
+    @app.delete("/v1/batches/{job_id}", response_model=Job, dependencies=protected, tags=["batches"],
+                responses=_problem_responses(401, 404))
+    async def cancel_batch(job_id: str) -> Job:
+        """Cancel a queued or running job (finished jobs are left as they are)."""
+        job_or_404(job_id)
+        return state["worker"].cancel(job_id) or job_or_404(job_id)
+
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(AccessLog)
+    return app
+
+
+async def _read_upload(request: Request) -> tuple[dict[str, Any], Any]:
+    form = await request.form(max_files=1, max_fields=10)
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise ServiceError(400, "bad-input", "the multipart form needs a 'file' field with the JSONL")
+    options = {key: form.get(key) for key in ("schema", "model", "language") if isinstance(form.get(key), str)}
+    return options, upload
+
+
+def _save_upload(upload: Any, target: Path) -> None:
+    source = upload.file
+    source.seek(0)
+    head = source.read(1)
+    if not head:
+        raise InputError("the uploaded file is empty")
+    with open(target, "wb") as out:
+        out.write(head)
+        while chunk := source.read(1 << 20):
+            out.write(chunk)
+
+
+def _item_line(item: BatchItem | str) -> str:
+    import json
+
+    record = {"text": item} if isinstance(item, str) else item.model_dump(exclude_none=True)
+    return json.dumps(record, ensure_ascii=False) + "\n"
+
+
+async def _complete_lines(path: Path) -> AsyncIterator[bytes]:
+    """The file's complete lines (a line being written is left for the next read)."""
+    if not path.exists():
+        return
+    with open(path, "rb") as fh:
+        pending = b""
+        while chunk := await asyncio.to_thread(fh.read, 1 << 16):
+            pending += chunk
+            cut = pending.rfind(b"\n") + 1
+            if cut:
+                yield pending[:cut]
+                pending = pending[cut:]
