@@ -33,6 +33,7 @@ from .result import Meta
 from .secrets import scrub
 
 PROBLEM = "application/problem+json"
+MODEL_NAME = r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$"  # gpt-4o-mini, llama3.1:8b, org/Model-7B
 _access = logging.getLogger("summarizer.access")
 _log = logging.getLogger("summarizer.service")
 
@@ -42,13 +43,17 @@ _log = logging.getLogger("summarizer.service")
 class SummaryRequest(BaseModel):
     """One article, as ``text``, ``html`` or a ``url`` to fetch (exactly one of them)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, json_schema_extra={
+        "oneOf": [{"required": ["text"]}, {"required": ["html"]}, {"required": ["url"]}]})
 
-    text: str | None = Field(None, description="Plain text or Markdown.")
-    html: str | None = Field(None, description="An HTML page; the article is extracted with trafilatura.")
-    url: str | None = Field(None, max_length=2048, description="An http(s) URL to fetch (public addresses only).")
+    # Typed ``str`` with a None default: the field may be left out, but not sent as null.
+    text: str = Field(None, min_length=1, description="Plain text or Markdown.")  # type: ignore[assignment]
+    html: str = Field(None, min_length=1,  # type: ignore[assignment]
+                      description="An HTML page; the article is extracted with trafilatura.")
+    url: str = Field(None, min_length=1, max_length=2048,  # type: ignore[assignment]
+                     description="An http(s) URL to fetch (public addresses only).")
     schema_name: str | None = Field(None, alias="schema", description="A schema from GET /v1/schemas.")
-    model: str | None = Field(None, max_length=200, description="Model name for this call.")
+    model: str | None = Field(None, pattern=MODEL_NAME, description="Model name for this call.")
     language: str | None = Field(None, pattern="^[A-Za-z]{2}$", description="ISO 639-1 code of the summary.")
     max_retries: int | None = Field(None, ge=0, le=10, description="Re-asks after an invalid answer.")
     refresh: bool = Field(False, description="Ignore a cached answer and store the new one.")
@@ -99,7 +104,7 @@ class BatchRequest(BaseModel):
     items: list[BatchItem | str] = Field(min_length=1, description="Articles: objects with text or html "
                                          "(and optional id, title, url, date) or plain strings.")
     schema_name: str | None = Field(None, alias="schema")
-    model: str | None = Field(None, max_length=200)
+    model: str | None = Field(None, pattern=MODEL_NAME)
     language: str | None = Field(None, pattern="^[A-Za-z]{2}$")
 
 
@@ -396,10 +401,11 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
               openapi_extra={"requestBody": {"required": True, "content": {
                   "application/json": {"schema": {"$ref": "#/components/schemas/BatchRequest"}},
                   "multipart/form-data": {"schema": {
-                      "type": "object", "required": ["file"],
+                      "type": "object", "required": ["file"], "additionalProperties": False,
                       "properties": {"file": {"type": "string", "format": "binary",
                                               "description": "JSONL: one {id?, text|html, ...} object a line"},
-                                     "schema": {"type": "string"}, "model": {"type": "string"},
+                                     "schema": {"type": "string"},
+                                     "model": {"type": "string", "pattern": MODEL_NAME},
                                      "language": {"type": "string", "pattern": "^[A-Za-z]{2}$"}}}}}}})
     async def create_batch(request: Request) -> Job:
         """Start a batch job from a JSONL upload (multipart field ``file``) or a JSON list of items."""
@@ -476,10 +482,26 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
 
 async def _read_upload(request: Request) -> tuple[dict[str, Any], Any]:
     form = await request.form(max_files=1, max_fields=10)
+    unknown = sorted(set(form.keys()) - {"file", "schema", "model", "language"})
+    if unknown:
+        raise RequestValidationError([{"loc": ("body", unknown[0]), "msg": "unknown form field; the fields are "
+                                       "file, schema, model and language"}])
     upload = form.get("file")
     if upload is None or isinstance(upload, str):
         raise ServiceError(400, "bad-input", "the multipart form needs a 'file' field with the JSONL")
+    if not getattr(upload, "size", None):
+        raise InputError("the uploaded file is empty")
+    head = await upload.read(8192)
+    await upload.seek(0)
+    if not head.lstrip().startswith((b"{", b"[")):
+        raise InputError("the uploaded file is not JSONL: each line must be a JSON object such as "
+                         '{"id": "a1", "text": "..."}')
     options = {key: form.get(key) for key in ("schema", "model", "language") if isinstance(form.get(key), str)}
+    import re
+
+    for key, pattern in (("model", MODEL_NAME), ("language", "^[A-Za-z]{2}$")):
+        if key in options and not re.match(pattern, str(options[key])):
+            raise RequestValidationError([{"loc": ("body", key), "msg": f"does not match {pattern}"}])
     return options, upload
 
 

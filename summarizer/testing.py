@@ -90,8 +90,21 @@ def grounded_news(article: str) -> dict[str, Any]:
     }
 
 
+def requested_schema(request: dict[str, Any]) -> dict[str, Any]:
+    """The JSON Schema the request asks the answer to follow (tools or response_format), if any."""
+    tools = request.get("tools") or []
+    if tools:
+        return dict(tools[0].get("function", {}).get("parameters") or {})
+    response_format = request.get("response_format") or {}
+    return dict((response_format.get("json_schema") or {}).get("schema") or {})
+
+
 def default_responder(request: dict[str, Any]) -> Reply:
-    return Answer(grounded_news(article_of(request)))
+    """A grounded answer for the schema asked for: ``brief`` if it has bullets, else ``news``."""
+    news = grounded_news(article_of(request))
+    if "bullets" in requested_schema(request).get("properties", {}):
+        return Answer({"headline": news["headline"], "bullets": [p["point"] for p in news["key_points"]][:3]})
+    return Answer(news)
 
 
 class FakeLLMServer:
