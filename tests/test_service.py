@@ -448,3 +448,20 @@ def test_the_sync_path_is_thread_safe(make, server):
         results = list(pool.map(summarizer.summarize, texts))
     assert server.count == 24 and all(not r.meta.cached and r.meta.requests == 1 for r in results)
     assert [r.summary.headline.split()[1] for r in results] == [str(n) for n in range(24)]  # each got its own answer
+
+
+def test_access_log_has_no_bodies_queries_or_secrets(server, tmp_path, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    with build(server, tmp_path, api_token=TOKEN) as client:
+        auth = {"authorization": f"Bearer {TOKEN}"}
+        client.post("/v1/summaries?debug=secret-query", json={"text": story(1)}, headers=auth)
+        server.push(Fault(401, message=f"Incorrect API key provided: {API_KEY}"))
+        client.post("/v1/summaries", json={"text": story(2)}, headers=auth)
+    access = [r.getMessage() for r in caplog.records if r.name == "summarizer.access"]
+    assert access[0].startswith("POST /v1/summaries 200 ") and len(access) == 2
+    # Everything the service side logged (the test's own HTTP client logs its request URLs as "HTTP Request").
+    everything = "\n".join(r.getMessage() for r in caplog.records if not r.getMessage().startswith("HTTP Request:"))
+    assert "secret-query" not in everything and "Tram" not in "\n".join(access)
+    assert API_KEY not in everything and TOKEN not in everything
