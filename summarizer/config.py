@@ -82,6 +82,14 @@ class Settings(BaseSettings):
     max_input_bytes: int = Field(20_000_000, gt=0, description="Largest file or download accepted.")
     fetch_timeout: float = Field(20.0, gt=0, description="Seconds to fetch a URL.")
     concurrency: int = Field(8, ge=1, le=1024, description="Batch: summaries in flight at once.")
+    style: Literal["brief", "standard", "dense"] = Field("standard", description="brief, standard or dense.")
+    density_rounds: int = Field(3, ge=1, le=6, description="Chain of Density rounds for style dense.")
+    context_windows: dict[str, int] = Field(
+        default_factory=dict, description="Context window in tokens by model; extends the built-in table."
+    )
+    chunk_tokens: int | None = Field(None, ge=200, description="Force this part size in tokens for long articles.")
+    chunk_overlap_tokens: int = Field(120, ge=0, description="Tokens repeated between consecutive parts.")
+    schema_dirs: list[Path] = Field(default_factory=list, description="Folders of your own JSON Schema files.")
     rpm: float | None = Field(None, gt=0, description="Requests per minute the endpoint allows.")
     tpm: float | None = Field(None, gt=0, description="Tokens per minute the endpoint allows (estimated).")
     api_token: SecretStr | None = Field(

@@ -1,34 +1,43 @@
 """``Summarizer``: the one entry point. The CLI and the HTTP service are thin layers over it.
 
-A call is planned once (input checks, schema, cache lookup, prompt) by shared code, then
-either answered at once (extractive engine, cache hit) or sent to the LLM by the sync
-or the async path; both finish through the same code.
+A call is planned once (input checks, schema, tokens, cache lookup, prompt) by shared
+code, then either answered at once (extractive engine, cache hit) or run as a workflow:
+a generator that yields the LLM requests it needs, step by step (one request; or one per
+part of a long article, then merge steps; then Chain of Density rounds), and receives
+the validated answers. The sync path runs each step's requests one after another, the
+async path concurrently; everything else is shared.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
-from collections.abc import AsyncIterator, Collection, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Collection, Generator, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from . import extractive, prompts
+from . import chunking, extractive, prompts, tokens
 from .cache import Cache, make_key
 from .config import Settings, load_settings
+from .density import DenseRound, density_context, entity_density, initial_entities
 from .errors import CacheMiss, ConfigError, InputError, SummarizerError, ValidationFailed
 from .grounding import CONTEXT_KEY, grounding_context
 from .result import Meta, Result, Usage
 from .schemas import SchemaSpec, resolve
 from .sources import Article, from_text
+from .text import detect_language, words
 
 if TYPE_CHECKING:
     from .batch import BatchInput, Outcome
 
 SchemaArg = str | type[BaseModel] | SchemaSpec | None
+Request = tuple[type[BaseModel], list[dict[str, Any]], dict[str, Any]]  # answer model, messages, context
+Workflow = Generator[list[Request], list[Any], BaseModel]
+STYLES = ("brief", "standard", "dense")
 
 
 @dataclass
@@ -43,6 +52,14 @@ class _Plan:
     started: float
     model: str
     max_retries: int
+    language: str | None = None
+    style: str = "standard"
+    source_language: str | None = None
+    input_tokens: tokens.TokenCount | None = None
+    parts: list[str] = field(default_factory=list)  # a long article's parts; empty when it fits
+    budget: int = 0
+    reduce_steps: int = 0
+    rounds: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Summarizer:
@@ -86,18 +103,27 @@ class Summarizer:
 
     def summarize(self, article: str | Article, *, schema: SchemaArg = None, refresh: bool = False,
                   offline: bool = False, model: str | None = None, max_retries: int | None = None,
-                  language: str | None = None) -> Result[Any]:
-        """Summarize one article. Per-call ``model``, ``max_retries`` (re-asks) and ``language`` (ISO 639-1
-        code for the summary's language; quotes and evidence stay verbatim) override the settings."""
-        plan = self._plan(article, schema, refresh, offline, model, max_retries, language)
+                  language: str | None = None, style: str | None = None) -> Result[Any]:
+        """Summarize one article. Per-call ``model``, ``max_retries`` (re-asks), ``language`` (ISO 639-1 code
+        of the summary; quotes and evidence stay verbatim) and ``style`` (brief, standard, dense) override
+        the settings. An article longer than the model's budget is split, summarized part by part, merged."""
+        plan = self._plan(article, schema, refresh, offline, model, max_retries, language, style)
         if isinstance(plan, Result):
             return plan
         from .llm import track, untrack
 
         stats, token = track()
         try:
-            instance = self.llm.request(plan.spec.model, plan.messages, plan.context, plan.max_retries,
-                                        model_name=plan.model)
+            workflow = self._workflow(plan)
+            step = next(workflow)
+            while True:
+                answers = [self.llm.request(answer, messages, context, plan.max_retries, model_name=plan.model)
+                           for answer, messages, context in step]
+                try:
+                    step = workflow.send(answers)
+                except StopIteration as done:
+                    instance = done.value
+                    break
         except SummarizerError as exc:
             _charge(exc, stats)
             raise
@@ -107,17 +133,32 @@ class Summarizer:
 
     async def asummarize(self, article: str | Article, *, schema: SchemaArg = None, refresh: bool = False,
                          offline: bool = False, model: str | None = None, max_retries: int | None = None,
-                         language: str | None = None) -> Result[Any]:
-        """``summarize`` for async code; the same options."""
-        plan = self._plan(article, schema, refresh, offline, model, max_retries, language)
+                         language: str | None = None, style: str | None = None) -> Result[Any]:
+        """``summarize`` for async code; the same options. The parts of a long article go out concurrently."""
+        import asyncio
+
+        plan = self._plan(article, schema, refresh, offline, model, max_retries, language, style)
         if isinstance(plan, Result):
             return plan
         from .llm import track, untrack
 
         stats, token = track()
+        gate = asyncio.Semaphore(self.settings.concurrency)
+
+        async def ask(answer: type[BaseModel], messages: list[dict[str, Any]], context: dict[str, Any]) -> Any:
+            async with gate:
+                return await self.llm.arequest(answer, messages, context, plan.max_retries, model_name=plan.model)
+
         try:
-            instance = await self.llm.arequest(plan.spec.model, plan.messages, plan.context, plan.max_retries,
-                                               model_name=plan.model)
+            workflow = self._workflow(plan)
+            step = next(workflow)
+            while True:
+                answers = list(await asyncio.gather(*(ask(*request) for request in step)))
+                try:
+                    step = workflow.send(answers)
+                except StopIteration as done:
+                    instance = done.value
+                    break
         except SummarizerError as exc:
             _charge(exc, stats)
             raise
@@ -209,15 +250,36 @@ class Summarizer:
         await self.aclose()
 
     def cache_key(self, article: str | Article, schema: SchemaArg = None, *, model: str | None = None,
-                  language: str | None = None, normalized: str | None = None) -> str:
-        """The cache key of a request for ``article``: same text, model, schema, prompt and options."""
+                  language: str | None = None, style: str | None = None, chunked: int | None = None,
+                  normalized: str | None = None) -> str:
+        """The cache key of a request for ``article``: same text, model, schema, prompts and options."""
         text = article.text if isinstance(article, Article) else article
         spec = resolve(schema) if schema is not None else self.schema
         options: dict[str, Any] = {"temperature": self.settings.temperature, "max_tokens": self.settings.max_tokens}
         if language:
             options["language"] = language
+        style = style or self.settings.style
+        if style != "standard":
+            options["style"] = style
+            if style == "dense":
+                options["density"] = [prompts.load("densify-v1").version, self.settings.density_rounds]
+        if chunked:  # the parts depend on the budget, the merge on its prompt
+            options["chunked"] = [prompts.load("reduce-v1").version, chunked, self.settings.chunk_overlap_tokens]
         return make_key(text, model=model or self.settings.model, schema_fingerprint=spec.fingerprint,
                         prompt_version=self.prompt.version, normalized=normalized, options=options)
+
+    def input_budget(self, model: str | None = None, schema: SchemaArg = None) -> int:
+        """Tokens of article text one request can carry: the context window less the prompt, the schema
+        and room for the answer. ``chunk_tokens`` in the settings overrides it."""
+        if self.settings.chunk_tokens:
+            return self.settings.chunk_tokens
+        model = model or self.settings.model
+        spec = resolve(schema) if schema is not None else self.schema
+        window = tokens.context_window(model, self.settings.context_windows)
+        overhead = tokens.count(json.dumps(spec.json_schema) + "".join(
+            str(m["content"]) for m in self.prompt.messages("", {})), model).tokens
+        answer = self.settings.max_tokens or min(4096, window // 4)
+        return max(256, window - overhead - answer - 200)
 
     # -- shared machinery -------------------------------------------------------------------
 
@@ -240,18 +302,27 @@ class Summarizer:
         return self._llm
 
     def _plan(self, article: str | Article, schema: SchemaArg, refresh: bool, offline: bool,
-              model: str | None = None, max_retries: int | None = None,
-              language: str | None = None) -> _Plan | Result[Any]:
+              model: str | None = None, max_retries: int | None = None, language: str | None = None,
+              style: str | None = None) -> _Plan | Result[Any]:
         started = time.perf_counter()
         if isinstance(article, str):
             article = from_text(article, max_chars=self.settings.max_input_chars)
         spec = resolve(schema) if schema is not None else self.schema
         language = check_language(language)
+        style = style or self.settings.style
+        if style not in STYLES:
+            raise ConfigError(f"unknown style {style!r}; choose brief, standard or dense")
+        if style == "dense" and "summary" not in spec.model.model_fields:
+            raise ConfigError(f"the dense style rewrites a 'summary' field, and schema {spec.name!r} has none")
         context = grounding_context(article.text)
+        source_language = detect_language(article.text)
         if self.engine == "extractive":
-            return self._extractive(article, spec, context, started, language)
+            return self._extractive(article, spec, context, started, language, source_language)
         model = model or self.settings.model
-        key = self.cache_key(article, spec, model=model, language=language,
+        counted = tokens.count(article.text, model)
+        budget = self.input_budget(model, spec)
+        key = self.cache_key(article, spec, model=model, language=language, style=style,
+                             chunked=budget if counted.tokens > budget else None,
                              normalized=context[CONTEXT_KEY].normalized)
         cache = self.cache
         if cache is not None and not refresh:
@@ -268,9 +339,87 @@ class Summarizer:
         if offline:
             raise CacheMiss(f"no cached answer for this article (model {model}, "
                             f"schema {spec.name}) and --offline forbids a request")
-        messages = self.prompt.messages(article.text, article.metadata(), language=language)
+        parts: list[str] = []
+        if counted.tokens > budget:
+            parts = chunking.split(article.text, budget, lambda text: tokens.count(text, model).tokens,
+                                   self.settings.chunk_overlap_tokens)
+        messages = self.prompt.messages(article.text, article.metadata(), language=language, style=style)
         retries = self.settings.max_retries if max_retries is None else max_retries
-        return _Plan(article, spec, key, context, messages, started, model, retries)
+        return _Plan(article, spec, key, context, messages, started, model, retries, language=language, style=style,
+                     source_language=source_language, input_tokens=counted, parts=parts, budget=budget)
+
+    def _workflow(self, plan: _Plan) -> Workflow:
+        """The requests a call needs, step by step; each ``yield`` gets the validated answers back."""
+        model = plan.spec.model
+        instance: BaseModel
+        if not plan.parts:
+            [instance] = yield [(model, plan.messages, plan.context)]
+        else:  # map: one partial record per part, each grounded in its own part (a slice of the article)
+            total = len(plan.parts)
+            metadata = plan.article.metadata()
+            partials = yield [(model, self.prompt.messages(part, metadata, language=plan.language, style=plan.style,
+                                                           part=f"{n} of {total}"), grounding_context(part))
+                              for n, part in enumerate(plan.parts, 1)]
+            while len(partials) > 1:  # reduce, in as many rounds as the budget needs
+                groups = self._reduce_groups(plan, [p.model_dump(mode="json") for p in partials])
+                plan.reduce_steps += len(groups)
+                partials = yield [(model, self._reduce_messages(plan, group), plan.context) for group in groups]
+            instance = partials[0]
+        if plan.style == "dense":
+            instance = yield from self._densify(plan, instance)
+        return instance
+
+    def _reduce_groups(self, plan: _Plan, partials: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+        """Consecutive partial records in groups whose JSON fits the budget (two at least, so it shrinks)."""
+        groups: list[list[dict[str, Any]]] = [[]]
+        used = 0
+        for partial in partials:
+            size = tokens.count(json.dumps(partial, ensure_ascii=False), plan.model).tokens
+            if groups[-1] and len(groups[-1]) >= 2 and used + size > plan.budget:
+                groups.append([])
+                used = 0
+            groups[-1].append(partial)
+            used += size
+        if len(groups) > 1 and len(groups[-1]) == 1:  # never leave one record alone: it would not shrink
+            groups[-2].extend(groups.pop())
+        return groups
+
+    def _reduce_messages(self, plan: _Plan, group: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        text = json.dumps(group, ensure_ascii=False, indent=1)
+        return prompts.load("reduce-v1").render(parts=text, count=len(group), nonce=prompts.nonce(text),
+                                                metadata=plan.article.metadata(), language=plan.language)
+
+    def _densify(self, plan: _Plan, instance: BaseModel) -> Generator[list[Request], list[Any], BaseModel]:
+        """Chain of Density over the ``summary`` field: each round keeps every entity and adds 1-3 at the
+        same length; the rounds are recorded in ``meta.rounds``."""
+        record = instance.model_dump(mode="json")
+        summary = str(record["summary"])
+        entities = initial_entities(record, summary)
+        target = max(1, len(words(summary)))
+        max_sentences = plan.spec.json_schema.get("properties", {}).get("summary", {}).get("x-max-sentences")
+        density = entity_density(entities, summary)
+        plan.rounds.append({"round": 0, "summary": summary, "entities": list(entities), "added": [],
+                            "words": target, "density": round(density, 4)})
+        template = prompts.load("densify-v1")
+        for number in range(1, self.settings.density_rounds + 1):
+            messages = template.render(article=plan.article.text, nonce=prompts.nonce(plan.article.text),
+                                       summary=summary, entities=entities, words=target,
+                                       max_sentences=max_sentences or 5, language=plan.language)
+            context = density_context(plan.context, entities, target, max_sentences, density)
+            [step] = yield [(DenseRound, messages, context)]
+            added = [name for name in step.missing_entities if name not in entities]
+            entities = entities + added
+            summary = step.summary
+            density = entity_density(entities, summary)
+            plan.rounds.append({"round": number, "summary": summary, "entities": list(entities), "added": added,
+                                "words": len(words(summary)), "density": round(density, 4)})
+        record["summary"] = summary
+        try:
+            final: BaseModel = plan.spec.model.model_validate(record, context=plan.context)
+            return final
+        except ValidationError as exc:
+            raise ValidationFailed(f"the densest summary does not fit the schema: {exc.errors()[0]['msg']}",
+                                   attempts=len(plan.rounds)) from None
 
     def _finish(self, plan: _Plan, instance: Any, stats: Any) -> Result[Any]:
         meta = Meta(
@@ -279,7 +428,10 @@ class Summarizer:
             usage=Usage(prompt_tokens=stats.prompt_tokens, completion_tokens=stats.completion_tokens,
                         total_tokens=stats.prompt_tokens + stats.completion_tokens),
             latency_s=round(time.perf_counter() - plan.started, 6), source=plan.article.source_info(),
-            warnings=plan.article.warnings,
+            warnings=plan.article.warnings, source_language=plan.source_language, language=plan.language,
+            input_tokens=plan.input_tokens.tokens if plan.input_tokens else None,
+            tokens_estimated=bool(plan.input_tokens and not plan.input_tokens.exact),
+            chunks=max(1, len(plan.parts)), reduce_steps=plan.reduce_steps, style=plan.style, rounds=plan.rounds,
         )
         cache = self.cache
         if cache is not None and plan.key is not None:
@@ -289,7 +441,7 @@ class Summarizer:
         return Result(instance, meta)
 
     def _extractive(self, article: Article, spec: SchemaSpec, context: dict[str, Any],
-                    started: float, language: str | None = None) -> Result[Any]:
+                    started: float, language: str | None = None, source_language: str | None = None) -> Result[Any]:
         record = extractive.summarize(article.text, title=article.title, date=article.date)
         if len(record["key_points"]) < 3:
             raise InputError("the article is too short to summarize: it has fewer than 3 sentences")
@@ -310,7 +462,7 @@ class Summarizer:
                             "article's own language")
         meta = Meta(engine="extractive", schema=spec.name, attempts=1,
                     latency_s=round(time.perf_counter() - started, 6), source=article.source_info(),
-                    warnings=warnings)
+                    warnings=warnings, source_language=source_language, language=language)
         return Result(instance, meta)
 
 

@@ -34,12 +34,16 @@ class PromptTemplate:  # frozen, but caches its compiled templates (cached_prope
         env = SandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
         return env.from_string(self.system), env.from_string(self.user)
 
-    def messages(self, article: str, metadata: dict[str, str] | None = None,
-                 language: str | None = None) -> list[dict[str, Any]]:
-        """Fresh, fully rendered message dicts (instructor appends re-asks to the list it gets)."""
+    def messages(self, article: str, metadata: dict[str, str] | None = None, language: str | None = None,
+                 **variables: Any) -> list[dict[str, Any]]:
+        """Fresh, fully rendered message dicts (instructor appends re-asks to the list it gets).
+
+        ``variables`` are the template's other inputs (``style``, ``part``, ``parts``, ...)."""
+        return self.render(article=article, nonce=nonce(article), metadata=metadata or {}, language=language,
+                           **variables)
+
+    def render(self, **variables: Any) -> list[dict[str, Any]]:
         system, user = self._templates
-        variables = {"article": article, "nonce": nonce(article), "metadata": metadata or {},
-                     "language": language}
         return [{"role": "system", "content": system.render(variables)},
                 {"role": "user", "content": user.render(variables)}]
 
