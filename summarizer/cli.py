@@ -113,6 +113,20 @@ MaxTokens = Annotated[int | None, typer.Option("--max-tokens", help="Cap on the 
 MaxChars = Annotated[int | None, typer.Option("--max-chars", help="Longest article accepted "
                                               "(default: 200000).", show_default=False, min=1)]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")]
+Language = Annotated[str | None, typer.Option("-l", "--language", help="Write the summary in this language (ISO "
+                                              "639-1: en, de, ur, ...); quotes and evidence stay verbatim in the "
+                                              "article's language.", show_default=False)]
+
+
+class StyleChoice(str, Enum):
+    brief = "brief"
+    standard = "standard"
+    dense = "dense"
+
+
+Style = Annotated[StyleChoice | None, typer.Option(
+    "--style", help="brief (short), standard, or dense: Chain of Density rounds that add entities at the same "
+    "length (default: standard).", show_default=False)]
 Refresh = Annotated[bool, typer.Option("--refresh", help="Ignore cached answers; store the new ones.")]
 Offline = Annotated[bool, typer.Option("--offline", help="Answer from the cache only; a miss is an "
                                        "error (exit 7) and no request is made.")]
@@ -151,6 +165,8 @@ def summarize(
     max_retries: MaxRetries = None,
     max_tokens: MaxTokens = None,
     max_chars: MaxChars = None,
+    language: Language = None,
+    style: Style = None,
     cache: CachePath = None,
     no_cache: NoCache = False,
     refresh: Refresh = False,
@@ -171,7 +187,8 @@ def summarize(
         _say(f"warning: {warning}")
     with Summarizer(settings=settings, schema=schema) as summarizer:
         _announce_engine(summarizer)
-        result = summarizer.summarize(article, refresh=refresh, offline=offline)
+        result = summarizer.summarize(article, refresh=refresh, offline=offline, language=language,
+                                      style=style.value if style else None)
     text = render(result, fmt.value, with_meta=meta)
     if output:
         write_atomic(output, text)
@@ -226,6 +243,8 @@ def batch(
     max_retries: MaxRetries = None,
     max_tokens: MaxTokens = None,
     max_chars: MaxChars = None,
+    language: Language = None,
+    style: Style = None,
     cache: CachePath = None,
     no_cache: NoCache = False,
     refresh: Refresh = False,
@@ -255,6 +274,7 @@ def batch(
                          max_input_chars=max_chars, concurrency=concurrency, rpm=rpm, tpm=tpm)
     if output == "-":
         output = None
+    call_options = {k: v for k, v in {"language": language, "style": style.value if style else None}.items() if v}
     show = progress and sys.stderr.isatty()
     summarizer = Summarizer(settings=settings, schema=schema)
     _announce_engine(summarizer)
@@ -271,7 +291,7 @@ def batch(
         try:
             return await run_files(summarizer, inputs, output=output, errors=errors, fmt=fmt.value, resume=resume,
                                    ordered=ordered, text_field=text_field, id_field=id_field, refresh=refresh,
-                                   offline=offline, on_progress=on_progress)
+                                   offline=offline, on_progress=on_progress, options=call_options)
         finally:
             await summarizer.aclose()
 

@@ -34,10 +34,10 @@ class Meta(BaseModel):
     latency_s: float = 0.0
     source: dict[str, Any] = Field(default_factory=dict)
     warnings: list[str] = Field(default_factory=list)
-    source_language: str | None = Field(default=None, description="ISO 639-1 code detected in the article (und: unknown).")
+    source_language: str | None = Field(default=None, description="ISO 639-1 code detected in the article.")
     language: str | None = Field(default=None, description="The language the summary was asked for, if any.")
     input_tokens: int | None = Field(default=None, description="The article's tokens for this model.")
-    tokens_estimated: bool = Field(default=False, description="input_tokens is an estimate: no tokenizer for the model.")
+    tokens_estimated: bool = Field(default=False, description="input_tokens is an estimate (no tokenizer offline).")
     chunks: int = Field(default=1, description="Parts the article was split into (1: it fit the model).")
     reduce_steps: int = Field(default=0, description="Requests that merged the parts' summaries.")
     style: str = "standard"

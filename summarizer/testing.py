@@ -99,8 +99,64 @@ def requested_schema(request: dict[str, Any]) -> dict[str, Any]:
     return dict((response_format.get("json_schema") or {}).get("schema") or {})
 
 
+_PARTS = re.compile(r"<<<PARTS (\w+)>>>\n(.*)\n<<<END PARTS \1>>>", re.DOTALL)
+_SUMMARY = re.compile(r"<<<SUMMARY (\w+)>>>\n(.*)\n<<<END SUMMARY \1>>>", re.DOTALL)
+
+
+def _prompt(request: dict[str, Any]) -> str:
+    return "\n".join(str(m.get("content") or "") for m in request.get("messages", []) if m.get("role") == "user")
+
+
+def merged_news(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """What a good model does with partial ``news`` records: the first part's lead, the rest merged, deduplicated."""
+    first = parts[0]
+    merged = {**first, "key_points": [], "entities": [], "quotes": [], "timeline": [], "figures": [], "topics": []}
+    seen: set[str] = set()
+    for part in parts:
+        for name, key, limit in (("key_points", "evidence", 7), ("entities", "name", 30), ("quotes", "text", 10),
+                                 ("timeline", "what", 10), ("figures", "value", 10)):
+            for item in part.get(name) or []:
+                marker = f"{name}:{str(item.get(key, '')).casefold()}"
+                if marker not in seen and len(merged[name]) < limit:
+                    seen.add(marker)
+                    merged[name].append(item)
+        for topic in part.get("topics") or []:
+            if topic not in merged["topics"] and len(merged["topics"]) < 8:
+                merged["topics"].append(topic)
+    return merged
+
+
+def denser(request: dict[str, Any]) -> dict[str, Any]:
+    """A Chain of Density round as a good model answers it: 1-2 article entities the summary lacks, worked in
+    at the same length (as many unimportant words dropped from the end as are added)."""
+    prompt = _prompt(request)
+    found = _SUMMARY.search(prompt)
+    summary = found.group(2).strip() if found else ""
+    kept = re.search(r"must keep: (.*)\.\n", prompt)
+    protected = {w.casefold() for w in re.findall(r"\w+", kept.group(1))} if kept else set()
+    article = article_of(request)
+    folded = summary.casefold()
+    missing = [w for w in dict.fromkeys(re.findall(r"\b[A-Z][a-z]{3,}\b", article)) if w.casefold() not in folded][:2]
+    addition = f"with {' and '.join(missing)}"
+    body = (summary[:-1] if summary.endswith(".") else summary).split(" ")
+    drop = len(addition.split())
+    for index in range(len(body) - 1, 0, -1):
+        if drop and not ({w.casefold() for w in re.findall(r"\w+", body[index])} & protected) \
+                and not body[index][:1].isupper() and not body[index].endswith("."):
+            del body[index]
+            drop -= 1
+    return {"missing_entities": missing or ["the"], "summary": f"{' '.join(body)}, {addition}."}
+
+
 def default_responder(request: dict[str, Any]) -> Reply:
-    """A grounded answer for the schema asked for: ``brief`` if it has bullets, else ``news``."""
+    """A grounded answer for what is asked: a ``brief`` (bullets), a merge of parts, a density round, or ``news``."""
+    prompt = _prompt(request)
+    schema = requested_schema(request).get("properties", {})
+    if "missing_entities" in schema:
+        return Answer(denser(request))
+    parts = _PARTS.search(prompt)
+    if parts:
+        return Answer(merged_news(json.loads(parts.group(2))))
     news = grounded_news(article_of(request))
     if "bullets" in requested_schema(request).get("properties", {}):
         return Answer({"headline": news["headline"], "bullets": [p["point"] for p in news["key_points"]][:3]})
