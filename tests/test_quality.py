@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from typing import Any
 
@@ -13,8 +14,8 @@ from summarizer import chunking, tokens
 from summarizer.density import DenseRound, density_context
 from summarizer.errors import ConfigError
 from summarizer.grounding import grounding_context
-from summarizer.text import normalize
 from summarizer.testing import Answer, article_of, grounded_news
+from summarizer.text import normalize
 
 from .test_batch import run_batch, write_jsonl
 
@@ -82,7 +83,7 @@ def test_split_makes_overlapping_slices_within_the_budget(articles):
     parts = chunking.split(text, 1500, count, overlap_tokens=100)
     assert len(parts) >= 5
     assert all(part in text and count(part) <= 1500 for part in parts)
-    for before, after in zip(parts, parts[1:], strict=False):
+    for before, after in itertools.pairwise(parts):
         assert text.index(after) < text.index(before) + len(before)  # they overlap
     assert text.index(parts[-1]) + len(parts[-1]) == len(text.rstrip())  # nothing at the end is left out
     assert text.startswith(parts[0])
@@ -167,7 +168,7 @@ def test_dense_style_runs_rounds_that_keep_every_entity_and_grow_denser(make, se
     result = make(use_cache=False, density_rounds=3).summarize(article, style="dense")
     rounds = result.meta.rounds
     assert [r["round"] for r in rounds] == [0, 1, 2, 3] and server.count == 4 == result.meta.requests
-    for before, after in zip(rounds, rounds[1:], strict=False):
+    for before, after in itertools.pairwise(rounds):
         assert set(before["entities"]) <= set(after["entities"]) and after["added"]
         assert after["density"] >= before["density"]
         assert all(normalize(e).casefold() in normalize(after["summary"]).casefold() for e in after["entities"])
