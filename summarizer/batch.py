@@ -354,7 +354,8 @@ async def run_files(summarizer: Summarizer, sources: list[str] | None = None, *,
                            max_bytes=summarizer.settings.max_input_bytes)
     from .schemas import resolve
 
-    schema = resolve(options["schema"]) if options and options.get("schema") else summarizer.schema
+    schema = resolve(options["schema"], summarizer.schema_dirs) if options and options.get("schema") \
+        else summarizer.schema
     sink = open_sink(output, fmt=fmt, schema=schema, resume=resume)
     error_path = errors if errors is not None else (f"{output}.errors.jsonl" if output not in (None, "-") else None)
     error_sink = ErrorSink(error_path)

@@ -93,8 +93,10 @@ def _say(message: str) -> None:
 
 Model = Annotated[str | None, typer.Option("-m", "--model", help="Model name (default: gpt-4o-mini; "
                                           "env SUMMARIZER_MODEL).", show_default=False)]
-Schema = Annotated[str | None, typer.Option("-s", "--schema", help="Schema name (see `schemas list`) "
-                                            "or a JSON Schema file (default: news).", show_default=False)]
+Schema = Annotated[str | None, typer.Option(
+    "-s", "--schema", help="A schema name (see `schemas list`), a JSON Schema file, package.module:Class, or fields: "
+    "'headline, summary: two sentences, people list[str], score int, quote!' (name! = verbatim from the article, "
+    "name~ = mentioned in it) (default: news).", show_default=False)]
 Engine = Annotated[EngineChoice | None, typer.Option(
     "--engine", help="llm, extractive (offline), or auto: llm when an API key or base URL is set "
     "(default: auto).", show_default=False)]
@@ -420,28 +422,38 @@ def serve(
 
 
 @schemas_app.command("list")
-def schemas_list() -> None:
-    """List the bundled schemas."""
+def schemas_list(config: ConfigPath = None) -> None:
+    """List the schemas: the bundled ones and those in your schema folders (`schema_dirs` in the config file,
+    and the `schemas` folder beside it)."""
     from rich.console import Console
     from rich.table import Table
 
-    from .schemas import available, resolve
+    from .config import load_settings
+    from .resources import data_dir
+    from .schemas import available, resolve, user_dirs
 
-    table = Table("name", "fields", "description", box=None, header_style="bold")
-    for name in available():
-        spec = resolve(name)
-        table.add_row(name, ", ".join(spec.model.model_fields), spec.json_schema.get("description", ""))
+    dirs = user_dirs(load_settings(config).schema_dirs)
+    bundled = data_dir("schemas")
+    table = Table("name", "fields", "description", "from", box=None, header_style="bold")
+    for name, path in available(dirs).items():
+        spec = resolve(name, dirs)
+        table.add_row(name, ", ".join(spec.model.model_fields), spec.json_schema.get("description", ""),
+                      "bundled" if path.parent == bundled else str(path.parent))
     Console().print(table)
 
 
 @schemas_app.command("show")
-def schemas_show(name: Annotated[str, typer.Argument(help="Schema name or JSON Schema file.")]) -> None:
+def schemas_show(name: Annotated[str, typer.Argument(help="A schema name, a JSON Schema file, module:Class, or a "
+                                                     "field list such as 'title, score int, quote!'.")],
+                 config: ConfigPath = None) -> None:
     """Print a schema as JSON Schema (with the x-grounded and x-max-sentences markers)."""
     import json
 
-    from .schemas import resolve
+    from .config import load_settings
+    from .schemas import resolve, user_dirs
 
-    typer.echo(json.dumps(resolve(name).json_schema, indent=2, ensure_ascii=False))
+    typer.echo(json.dumps(resolve(name, user_dirs(load_settings(config).schema_dirs)).json_schema, indent=2,
+                          ensure_ascii=False))
 
 
 def _open_cache(cache: Path | None, config: Path | None) -> Any:

@@ -27,7 +27,7 @@ from .density import DenseRound, density_context, entity_density, initial_entiti
 from .errors import CacheMiss, ConfigError, InputError, SummarizerError, ValidationFailed
 from .grounding import CONTEXT_KEY, grounding_context
 from .result import Meta, Result, Usage
-from .schemas import SchemaSpec, resolve
+from .schemas import SchemaSpec, resolve, user_dirs
 from .sources import Article, from_text
 from .text import detect_language, words
 
@@ -82,7 +82,8 @@ class Summarizer:
             settings = settings.model_copy(update={k: v for k, v in
                                                    {"model": model, **overrides}.items() if v is not None})
         self.settings = settings
-        self.schema = resolve(schema or settings.schema_name)
+        self.schema_dirs = user_dirs(settings.schema_dirs)
+        self.schema = resolve(schema or settings.schema_name, self.schema_dirs)
         self.prompt = prompts.load()
         self._lock = threading.Lock()
         self._cache: Cache | None = None
@@ -254,7 +255,7 @@ class Summarizer:
                   normalized: str | None = None) -> str:
         """The cache key of a request for ``article``: same text, model, schema, prompts and options."""
         text = article.text if isinstance(article, Article) else article
-        spec = resolve(schema) if schema is not None else self.schema
+        spec = resolve(schema, self.schema_dirs) if schema is not None else self.schema
         options: dict[str, Any] = {"temperature": self.settings.temperature, "max_tokens": self.settings.max_tokens}
         if language:
             options["language"] = language
@@ -274,7 +275,7 @@ class Summarizer:
         if self.settings.chunk_tokens:
             return self.settings.chunk_tokens
         model = model or self.settings.model
-        spec = resolve(schema) if schema is not None else self.schema
+        spec = resolve(schema, self.schema_dirs) if schema is not None else self.schema
         window = tokens.context_window(model, self.settings.context_windows)
         overhead = tokens.count(json.dumps(spec.json_schema) + "".join(
             str(m["content"]) for m in self.prompt.messages("", {})), model).tokens
@@ -307,7 +308,7 @@ class Summarizer:
         started = time.perf_counter()
         if isinstance(article, str):
             article = from_text(article, max_chars=self.settings.max_input_chars)
-        spec = resolve(schema) if schema is not None else self.schema
+        spec = resolve(schema, self.schema_dirs) if schema is not None else self.schema
         language = check_language(language)
         style = style or self.settings.style
         if style not in STYLES:

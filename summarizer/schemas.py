@@ -1,15 +1,24 @@
-"""The schema registry: named JSON Schema files in ``schemas/``, or any pydantic model.
+"""The schema registry: what ``--schema`` accepts, turned into a pydantic model.
+
+- a name: the bundled files in ``schemas/`` and the user's own folders (``schema_dirs`` in
+  the config, and ``<config dir>/schemas``);
+- a JSON Schema file (``path/to/schema.json``);
+- an import path to a pydantic model (``package.module:Class``);
+- a short field list in the spirit of the ``llm`` CLI:
+  ``'headline, summary: two sentences, people list[str], score int, quote!'``.
 
 A JSON Schema becomes a pydantic model once per process. Two extension keywords carry
 the checks JSON Schema cannot say: ``"x-grounded": true`` (the string must occur
 verbatim in the article), ``"x-grounded": "mention"`` (it must occur, ignoring case), and
-``"x-max-sentences": N``.
+``"x-max-sentences": N``. In the field list, ``name!`` marks a verbatim field and
+``name~`` one that must be mentioned.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -51,13 +60,30 @@ def _fingerprint(model: type[BaseModel]) -> str:
     return hashlib.sha256(schema.encode()).hexdigest()
 
 
-def available() -> dict[str, Path]:
-    """Bundled schema names and their files."""
-    return {p.stem: p for p in sorted(data_dir("schemas").glob("*.json"))}
+def user_dirs(extra: tuple[Path, ...] | list[Path] = ()) -> tuple[Path, ...]:
+    """The user's schema folders: the configured ones, then ``<config dir>/schemas`` if it exists."""
+    from .config import default_config_path
+
+    default = default_config_path().parent / "schemas"
+    return (*extra, default) if default.is_dir() else tuple(extra)
 
 
-def resolve(schema: str | type[BaseModel] | SchemaSpec | None) -> SchemaSpec:
-    """Turn a name, a JSON Schema path or a pydantic model into a SchemaSpec."""
+def available(dirs: tuple[Path, ...] | list[Path] = ()) -> dict[str, Path]:
+    """Schema names and their files: bundled first, then each of ``dirs`` (a later folder cannot shadow
+    a bundled name)."""
+    found = {p.stem: p for p in sorted(data_dir("schemas").glob("*.json"))}
+    for folder in dirs:
+        for path in sorted(Path(folder).expanduser().glob("*.json")):
+            found.setdefault(path.stem, path)
+    return found
+
+
+_IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+def resolve(schema: str | type[BaseModel] | SchemaSpec | None,
+            dirs: tuple[Path, ...] | list[Path] = ()) -> SchemaSpec:
+    """Turn a name, a JSON Schema path, ``module:Class``, a field list or a pydantic model into a SchemaSpec."""
     if schema is None:
         schema = "news"
     if isinstance(schema, SchemaSpec):
@@ -65,18 +91,86 @@ def resolve(schema: str | type[BaseModel] | SchemaSpec | None) -> SchemaSpec:
     if isinstance(schema, type) and issubclass(schema, BaseModel):
         return _from_model(schema)
     if isinstance(schema, str):
-        bundled = available()
-        if schema in bundled:
-            return _load_file(bundled[schema])
+        known = available(dirs)
+        if schema in known:
+            return _load_file(known[schema])
         if schema.endswith(".json"):
-            path = Path(schema)
+            path = Path(schema).expanduser()
             if not path.is_file():
                 raise ConfigError(f"schema file not found: {schema}")
             return _load_file(path.resolve())
+        if _IMPORT_PATH.match(schema):
+            return _from_model(_import_model(schema))
+        if re.search(r"[,:\n ]", schema.strip()):
+            return _from_fields(schema)
         raise ConfigError(
-            f"unknown schema {schema!r}", hint=f"available: {', '.join(bundled)}; or a .json file"
+            f"unknown schema {schema!r}",
+            hint=f"available: {', '.join(known)}; or a .json file, module:Class, or fields like 'title, score int'",
         )
     raise ConfigError(f"unsupported schema value: {schema!r}")
+
+
+def _import_model(path: str) -> type[BaseModel]:
+    import importlib
+
+    module_name, _, attribute = path.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(f"cannot import {module_name} for schema {path}: {exc}") from None
+    model = getattr(module, attribute, None)
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        raise ConfigError(f"{path} is not a pydantic model class")
+    return model
+
+
+_FIELD_TYPES: dict[str, dict[str, Any]] = {
+    "str": {"type": "string"}, "int": {"type": "integer"}, "float": {"type": "number"},
+    "bool": {"type": "boolean"},
+}
+_FIELD = re.compile(r"^(?P<name>[A-Za-z_]\w*)(?P<mark>[!~]?)(?:\s+(?P<type>[a-z]+(?:\[[a-z]+\])?))?\s*$")
+
+
+def parse_fields(text: str) -> dict[str, Any]:
+    """The field-list language as a JSON Schema: ``name [type][: description]``, separated by commas (or
+    by newlines when there are any, so descriptions may hold commas). Types: str (default), int, float,
+    bool, list[str], list[int], ... ``name!``: verbatim from the article; ``name~``: mentioned in it."""
+    items = [item.strip() for item in (text.splitlines() if "\n" in text.strip() else text.split(","))]
+    properties: dict[str, Any] = {}
+    for item in filter(None, items):
+        head, _, description = item.partition(":")
+        match = _FIELD.match(head.strip())
+        if not match:
+            raise ConfigError(f"cannot read schema field {item!r}: write name [type][: description], "
+                              "e.g. 'score int: 1-10'")
+        type_name = match.group("type") or "str"
+        inner = type_name[5:-1] if type_name.startswith("list[") else None
+        base = _FIELD_TYPES.get(inner or type_name)
+        if base is None or (type_name.startswith("list") and inner is None):
+            raise ConfigError(f"unknown type {type_name!r} in schema field {item!r}; use str, int, float, bool "
+                              "or list[...] of those")
+        node: dict[str, Any] = {"type": "array", "items": dict(base)} if inner else dict(base)
+        mark = {"!": True, "~": "mention"}.get(match.group("mark"))
+        if mark is not None:
+            if (inner or type_name) != "str":
+                raise ConfigError(f"only text fields can be grounded: {item!r}")
+            (node["items"] if inner else node)["x-grounded"] = mark
+        if description.strip():
+            node["description"] = description.strip()
+        name = match.group("name")
+        if name in properties:
+            raise ConfigError(f"schema field {name!r} is given twice")
+        properties[name] = node
+    if not properties:
+        raise ConfigError("the schema field list is empty")
+    return {"title": "Custom", "type": "object", "properties": properties, "required": list(properties)}
+
+
+@cache
+def _from_fields(text: str) -> SchemaSpec:
+    document = parse_fields(text)
+    digest = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:8]
+    return SchemaSpec(name=f"custom-{digest}", model=model_from_json_schema(document), json_schema=document)
 
 
 @cache

@@ -292,7 +292,7 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
     def schema_or_422(name: str | None) -> str | None:
         from .schemas import available
 
-        if name is not None and name not in available():  # names only: never a path on this machine
+        if name is not None and name not in available(state["summarizer"].schema_dirs):  # names, never paths
             raise ConfigError(f"unknown schema {name!r}; GET /v1/schemas lists them")
         return name
 
@@ -383,8 +383,9 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
         """The schemas a summary can be asked for."""
         from .schemas import available, resolve
 
-        return [SchemaInfo(name=name, description=resolve(name).json_schema.get("description", ""),
-                           fields=list(resolve(name).model.model_fields)) for name in available()]
+        dirs = state["summarizer"].schema_dirs
+        return [SchemaInfo(name=name, description=resolve(name, dirs).json_schema.get("description", ""),
+                           fields=list(resolve(name, dirs).model.model_fields)) for name in available(dirs)]
 
     @app.get("/v1/schemas/{name}", response_model=dict[str, Any], dependencies=protected, tags=["schemas"],
              responses=_problem_responses(401, 404))
@@ -392,9 +393,10 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
         """One schema as JSON Schema, with the x-grounded and x-max-sentences markers."""
         from .schemas import available, resolve
 
-        if name not in available():
+        dirs = state["summarizer"].schema_dirs
+        if name not in available(dirs):
             raise ServiceError(404, "not-found", f"no schema named {name!r}")
-        return resolve(name).json_schema
+        return resolve(name, dirs).json_schema
 
     @app.post("/v1/batches", status_code=202, response_model=Job, dependencies=protected, tags=["batches"],
               responses=_problem_responses(400, 401, 413, 422),
