@@ -376,6 +376,115 @@ def _report(stats: Any, outcome: str, settings: Any, engine: str, output: str | 
         _say("nothing is lost: run the same command again to resume")
 
 
+@app.command("eval")
+def evaluate(
+    data: Annotated[Path, typer.Argument(help="JSONL records with text and reference (e.g. "
+                                         "../shared/eval/news_refs.jsonl).", show_default=False)],
+    baseline: Annotated[list[int] | None, typer.Option("--lead", help="Also score the lead-N baseline (the "
+                                                       "first N sentences); repeatable.", show_default=False)] = None,
+    only_baseline: Annotated[bool, typer.Option("--baseline-only", help="Score only the lead-N baselines.")] = False,
+    limit: Annotated[int | None, typer.Option("-n", "--limit", help="Only the first N records.", min=1,
+                                              show_default=False)] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="Only records of this language.",
+                                             show_default=False)] = None,
+    split: Annotated[str | None, typer.Option("--split", help="Only records of this split (e.g. test).",
+                                              show_default=False)] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Per-item scores: .jsonl or .csv.",
+                                                show_default=False)] = None,
+    plot_file: Annotated[Path | None, typer.Option("--plot", help="PNG of the score distributions.",
+                                                   show_default=False)] = None,
+    markdown_file: Annotated[Path | None, typer.Option("--markdown", help="Write the tables as Markdown "
+                                                       "(docs/eval.md).", show_default=False)] = None,
+    concurrency: Annotated[int | None, typer.Option("-c", "--concurrency", min=1, max=1024, show_default=False,
+                                                    help="Summaries in flight at once (default: 8).")] = None,
+    model: Model = None,
+    schema: Schema = None,
+    engine: Engine = None,
+    mode: Mode = None,
+    base_url: BaseUrl = None,
+    style: Style = None,
+    language: Language = None,
+    timeout: Timeout = None,
+    max_retries: MaxRetries = None,
+    cache: CachePath = None,
+    no_cache: NoCache = False,
+    offline: Offline = False,
+    config: ConfigPath = None,
+) -> None:
+    """Score summaries against references: ROUGE-1/2/L, grounding rate, schema validity, tokens and cost.
+
+    Runs the chosen engine (LLM, the offline extractive engine, or cache replay with --offline) over the records, next to lead-N baselines if asked, and prints a table per system and per language.
+
+    \b
+    Examples:
+      summarizer eval ../shared/eval/news_refs.jsonl --engine extractive --lead 3
+      summarizer eval data.jsonl --offline --report scores.csv --plot scores.png
+    """  # noqa: E501
+    import asyncio
+    import shlex
+
+    from .core import Summarizer
+    from .evaluate import aggregate, by_language, markdown, plot, read_records, score_lead, score_summarizer
+    from .evaluate import write_report as write_scores
+
+    settings = _settings(config, engine, mode, cache, no_cache, offline, False, model=model, base_url=base_url,
+                         concurrency=concurrency, timeout=timeout, max_retries=max_retries)
+    records = read_records(data, limit=limit, lang=lang, split=split)
+    scores = []
+    for n in baseline or []:
+        scores += score_lead(records, n)
+    if not only_baseline:
+        summarizer = Summarizer(settings=settings, schema=schema)
+        _announce_engine(summarizer)
+        name = summarizer.engine if summarizer.engine == "extractive" else f"llm:{settings.model}"
+        if style:
+            name += f" ({style.value})"
+        options = {k: v for k, v in {"style": style.value if style else None, "language": language}.items() if v}
+
+        async def run() -> Any:
+            try:
+                return await score_summarizer(summarizer, records, system=name, offline=offline, options=options)
+            finally:
+                await summarizer.aclose()
+
+        scores += asyncio.run(run())
+    if not scores:
+        raise typer.BadParameter("nothing to score: give --lead N with --baseline-only")
+    rows = aggregate(scores)
+    languages = by_language(scores)
+    _print_tables(rows, languages)
+    if report:
+        write_scores(scores, report)
+    if plot_file:
+        plot(scores, plot_file)
+    if markdown_file:
+        from .render import write_atomic
+
+        command = "summarizer " + " ".join(shlex.quote(arg) for arg in sys.argv[1:])
+        write_atomic(markdown_file, markdown(rows, languages, command=command, data=str(data)))
+
+
+def _print_tables(rows: list[dict[str, Any]], languages: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    def cell(value: Any) -> str:
+        return "–" if value is None else (f"{value:.4f}" if isinstance(value, float) else str(value))
+
+    table = Table("system", "items", "ROUGE-1", "ROUGE-2", "ROUGE-L", "grounding", "valid", "tokens/art.",
+                  "cost/art. $", box=None, header_style="bold")
+    for row in rows:
+        table.add_row(*(cell(row[k]) for k in ("system", "items", "rouge1", "rouge2", "rougeL", "grounding_rate",
+                                               "valid_rate", "mean_tokens", "cost_per_article_usd")))
+    per_language = Table("system", "lang", "items", "ROUGE-1", "ROUGE-2", "ROUGE-L", box=None, header_style="bold")
+    for row in languages:
+        per_language.add_row(*(cell(row[k]) for k in ("system", "lang", "items", "rouge1", "rouge2", "rougeL")))
+    console = Console()
+    console.print(table)
+    console.print()
+    console.print(per_language)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on. Anything but loopback needs "
