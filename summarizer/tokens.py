@@ -34,6 +34,7 @@ _CHARS_PER_TOKEN = (  # (pattern for a script, characters per token)
     (re.compile(r"[\u0900-\u0dff]"), 2.5),  # Indic scripts
 )
 _LATIN = 4.0
+_NON_LATIN = re.compile(r"[\u0370-\u1fff\u2e80-\ud7ff\uf900-\ufdff\ufe70-\ufeff]")
 
 
 class TokenCount(NamedTuple):
@@ -72,6 +73,8 @@ def estimate(text: str) -> int:
     """Tokens from characters by script: each non-Latin script at its own rate, the rest as Latin."""
     if not text:
         return 0
+    if text.isascii() or not _NON_LATIN.search(text):  # Latin script (typographic punctuation included)
+        return math.ceil(len(text) / _LATIN)
     sample = text if len(text) <= 20_000 else text[:10_000] + text[-10_000:]
     scale = len(text) / len(sample)
     other = 0.0
