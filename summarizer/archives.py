@@ -295,38 +295,31 @@ def _csv_file(spec: str, *, text_field: str, id_field: str, max_bytes: int) -> I
             yield _record_item(row, f"{spec}:{number}", text_field, id_field)
 
 
-def _member_kind(name: str) -> bool | None:
-    return True if name.lower().endswith(HTML_SUFFIXES) else None
+def _member(spec: str, name: str, size: int, max_bytes: int, reader: Callable[[], bytes]) -> Item:
+    """An archive member as an item: id ``archive-name:member``; over the size limit, an error item."""
+    item = Item(id=f"{Path(spec).name}:{name}", source=f"{spec}:{name}",
+                html=True if name.lower().endswith(HTML_SUFFIXES) else None)
+    if size > max_bytes:
+        item.error = f"{item.source} is {size:,} bytes, over the {max_bytes:,}-byte limit"
+    else:
+        item.reader = reader
+    return item
 
 
 def _zip(spec: str, *, max_bytes: int, **_: Any) -> Iterator[Item]:
-    base = Path(spec).name
     with zipfile.ZipFile(spec) as archive:
         for info in archive.infolist():
-            if info.is_dir() or not info.filename.lower().endswith(ARTICLE_SUFFIXES):
-                continue
-            item = Item(id=f"{base}:{info.filename}", source=f"{spec}:{info.filename}",
-                        html=_member_kind(info.filename))
-            if info.file_size > max_bytes:
-                item.error = f"{item.source} is {info.file_size:,} bytes, over the {max_bytes:,}-byte limit"
-            else:
-                item.reader = (lambda info=info: archive.read(info))
-            yield item
+            if not info.is_dir() and info.filename.lower().endswith(ARTICLE_SUFFIXES):
+                yield _member(spec, info.filename, info.file_size, max_bytes,
+                              lambda info=info: archive.read(info))  # type: ignore[misc]
 
 
 def _tar(spec: str, *, max_bytes: int, **_: Any) -> Iterator[Item]:
-    base = Path(spec).name
     with tarfile.open(spec, mode="r|*") as archive:  # stream mode: one pass, constant memory
         for member in archive:
-            if not member.isfile() or not member.name.lower().endswith(ARTICLE_SUFFIXES):
-                continue
-            item = Item(id=f"{base}:{member.name}", source=f"{spec}:{member.name}",
-                        html=_member_kind(member.name))
-            if member.size > max_bytes:
-                item.error = f"{item.source} is {member.size:,} bytes, over the {max_bytes:,}-byte limit"
-            else:
-                item.reader = (lambda member=member: _tar_read(archive, member))
-            yield item
+            if member.isfile() and member.name.lower().endswith(ARTICLE_SUFFIXES):
+                yield _member(spec, member.name, member.size, max_bytes,
+                              lambda member=member: _tar_read(archive, member))  # type: ignore[misc]
 
 
 def _tar_read(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:

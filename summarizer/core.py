@@ -326,7 +326,10 @@ class Summarizer:
             raise ConfigError(f"the dense style rewrites a 'summary' field, and schema {spec.name!r} has none")
         context = grounding_context(article.text)
         if self.engine == "extractive":
-            return self._extractive(article, spec, context, started, language, detect_language(article.text))
+            result = self._extractive(article, spec, context, started, language, detect_language(article.text))
+            if style != "standard":
+                result.meta.warnings.append(f"the extractive engine has one style; {style!r} needs an LLM")
+            return result
         model = model or self.settings.model
         budget = self.input_budget(model, spec)
         # Counting exactly costs ~0.1 ms per 1,000 words; a cache hit should not pay it when the

@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -56,6 +56,7 @@ class SummaryRequest(BaseModel):
     model: str | None = Field(None, pattern=MODEL_NAME, description="Model name for this call.")
     language: str | None = Field(None, pattern="^[A-Za-z]{2}$", description="ISO 639-1 code of the summary.")
     max_retries: int | None = Field(None, ge=0, le=10, description="Re-asks after an invalid answer.")
+    style: Literal["brief", "standard", "dense"] | None = Field(None, description="dense: Chain of Density rounds.")
     refresh: bool = Field(False, description="Ignore a cached answer and store the new one.")
 
     @model_validator(mode="after")
@@ -374,7 +375,7 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
                 article = from_text(body.text or "", name="the article", max_chars=max_chars)
             result = await state["summarizer"].asummarize(article, schema=schema, model=body.model,
                                                           language=body.language, max_retries=body.max_retries,
-                                                          refresh=body.refresh)
+                                                          style=body.style, refresh=body.refresh)
         return SummaryResponse(summary=result.summary.model_dump(mode="json"), meta=result.meta)
 
     @app.get("/v1/schemas", response_model=list[SchemaInfo], dependencies=protected, tags=["schemas"],
