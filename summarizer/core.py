@@ -380,7 +380,7 @@ class Summarizer:
                 groups = self._reduce_groups(plan, [p.model_dump(mode="json") for p in partials])
                 plan.reduce_steps += len(groups)
                 partials = yield [(model, self._reduce_messages(plan, group), plan.context) for group in groups]
-            instance = partials[0]
+            instance = _deduplicated(partials[0], plan.context)
         if plan.style == "dense":
             instance = yield from self._densify(plan, instance)
         return instance
@@ -480,6 +480,32 @@ class Summarizer:
                     latency_s=round(time.perf_counter() - started, 6), source=article.source_info(),
                     warnings=warnings, source_language=source_language, language=language)
         return Result(instance, meta)
+
+
+def _deduplicated(instance: BaseModel, context: dict[str, Any]) -> BaseModel:
+    """The merged record with repeated list items (the same point or quote from two overlapping parts)
+    removed, in case the merge step kept both; unchanged if that would break the schema (minItems)."""
+    from .text import normalize
+
+    record = instance.model_dump(mode="json")
+    changed = False
+    for name, value in record.items():
+        if isinstance(value, list):
+            seen: set[str] = set()
+            kept = []
+            for item in value:
+                marker = normalize(json.dumps(item, sort_keys=True, ensure_ascii=False)).casefold()
+                if marker not in seen:
+                    seen.add(marker)
+                    kept.append(item)
+            changed = changed or len(kept) != len(value)
+            record[name] = kept
+    if not changed:
+        return instance
+    try:
+        return type(instance).model_validate(record, context=context)
+    except ValidationError:
+        return instance
 
 
 def check_language(code: str | None) -> str | None:

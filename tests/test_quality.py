@@ -14,7 +14,7 @@ from summarizer import chunking, tokens
 from summarizer.density import DenseRound, density_context
 from summarizer.errors import ConfigError
 from summarizer.grounding import grounding_context
-from summarizer.testing import Answer, article_of, grounded_news
+from summarizer.testing import Answer, article_of, default_responder, grounded_news
 from summarizer.text import normalize
 
 from .test_batch import run_batch, write_jsonl
@@ -207,3 +207,27 @@ def test_dense_round_validator_rules(article):
 def test_dense_needs_a_summary_field(make, article):
     with pytest.raises(ConfigError, match="summary"):
         make().summarize(article, schema="brief", style="dense")
+
+
+def test_a_merge_that_keeps_duplicates_is_deduplicated(make, server, articles):
+    from summarizer.testing import merged_news
+
+    text = long_article(articles, 3_000)
+    summarizer = make(use_cache=False, chunk_tokens=2500, max_input_chars=1_000_000)
+
+    def sloppy(request: dict[str, Any]) -> Any:
+        content = request["messages"][-1]["content"]
+        if "<<<PARTS" not in content:
+            return default_responder(request)
+        parts = json.loads(content.split(">>>\n", 1)[1].rsplit("\n<<<END PARTS", 1)[0])
+        merged = merged_news(parts)
+        merged["key_points"] = merged["key_points"][:3] + merged["key_points"][:3]  # the same three, twice
+        return Answer(merged)
+
+    server.responder = sloppy
+    try:
+        result = summarizer.summarize(text)
+    finally:
+        server.responder = default_responder
+    evidence = [p.evidence for p in result.summary.key_points]
+    assert result.meta.chunks > 1 and len(evidence) == len(set(evidence)) == 3
