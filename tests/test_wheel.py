@@ -38,9 +38,11 @@ def test_installed_wheel_summarizes_from_outside_the_checkout(tmp_path: Path):
     article.write_text((ROOT / "examples" / "article.txt").read_text())
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "PYTHONPATH"))}
     located = subprocess.run([str(new_python), "-c", "import summarizer.prompts as p, summarizer.resources as r; "
-                              "print(r.data_dir('prompts')); print(p.load().version)"],
+                              "print(r.data_dir('prompts')); print(p.load().version); "
+                              "print(p.load('reduce-v1').version, p.load('densify-v1').version)"],
                              cwd=tmp_path, env=env, check=True, capture_output=True, text=True).stdout
     assert located.startswith(purelib) and "summarize-v1+" in located
+    assert "reduce-v1+" in located and "densify-v1+" in located  # every prompt the workflows use ships
 
     done = subprocess.run([str(new_python), "-m", "summarizer", "summarize", str(article), "--meta"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
