@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .errors import InputError
-from .sources import Article, from_bytes, from_html, from_text, looks_like_html
+from .sources import MAX_CHARS, Article, from_bytes, from_html, from_text, looks_like_html
 
 ARTICLE_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
@@ -67,7 +67,7 @@ class Item:
         self.reader = None
         return self
 
-    def article(self, *, max_bytes: int = 20_000_000, max_chars: int = 200_000) -> Article:
+    def article(self, *, max_bytes: int = 20_000_000, max_chars: int = MAX_CHARS) -> Article:
         """Decode and extract: raises InputError for empty, binary, oversized or text-less input."""
         if self.error is not None:
             raise InputError(self.error)

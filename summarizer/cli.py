@@ -112,8 +112,9 @@ MaxRetries = Annotated[int | None, typer.Option("--max-retries", help="Re-asks a
                                                 min=0, max=10)]
 MaxTokens = Annotated[int | None, typer.Option("--max-tokens", help="Cap on the answer's tokens.",
                                                show_default=False, min=1)]
-MaxChars = Annotated[int | None, typer.Option("--max-chars", help="Longest article accepted "
-                                              "(default: 200000).", show_default=False, min=1)]
+MaxChars = Annotated[int | None, typer.Option("--max-chars", help="Longest article accepted, in characters (default: "
+                                              "1000000; one longer than the model takes is split).",
+                                              show_default=False, min=1)]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")]
 Language = Annotated[str | None, typer.Option("-l", "--language", help="Write the summary in this language (ISO "
                                               "639-1: en, de, ur, ...); quotes and evidence stay verbatim in the "

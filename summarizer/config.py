@@ -78,7 +78,7 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("SUMMARIZER_CACHE"), description="SQLite cache file."
     )
     use_cache: bool = True
-    max_input_chars: int = Field(200_000, gt=0, description="Longest article text accepted.")
+    max_input_chars: int = Field(1_000_000, gt=0, description="Longest article text accepted (long ones are split).")
     max_input_bytes: int = Field(20_000_000, gt=0, description="Largest file or download accepted.")
     fetch_timeout: float = Field(20.0, gt=0, description="Seconds to fetch a URL.")
     concurrency: int = Field(8, ge=1, le=1024, description="Batch: summaries in flight at once.")

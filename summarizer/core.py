@@ -417,8 +417,9 @@ class Summarizer:
         plan.rounds.append({"round": 0, "summary": summary, "entities": list(entities), "added": [],
                             "words": target, "density": round(density, 4)})
         template = prompts.load("densify-v1")
+        shown = plan.parts[0] if plan.parts else plan.article.text  # a long article: its opening part fits
         for number in range(1, self.settings.density_rounds + 1):
-            messages = template.render(article=plan.article.text, nonce=prompts.nonce(plan.article.text),
+            messages = template.render(article=shown, nonce=prompts.nonce(shown),
                                        summary=summary, entities=entities, words=target,
                                        max_sentences=max_sentences or 5, language=plan.language)
             context = density_context(plan.context, entities, target, max_sentences, density)

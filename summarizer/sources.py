@@ -15,6 +15,8 @@ from typing import Any
 
 from .errors import InputError
 
+MAX_CHARS = 1_000_000  # ~170,000 words: long articles are split, but a runaway input is refused
+
 _HTML_SNIFF = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|article)\b",
                          re.IGNORECASE | re.DOTALL)
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.IGNORECASE)
@@ -52,7 +54,7 @@ class Article:
         return info
 
 
-def load(spec: str, *, max_bytes: int = 20_000_000, max_chars: int = 200_000,
+def load(spec: str, *, max_bytes: int = 20_000_000, max_chars: int = MAX_CHARS,
          timeout: float = 20.0) -> Article:
     """Load ``spec``: a path, an http(s) URL, or ``-`` for stdin."""
     if spec == "-":
@@ -81,7 +83,7 @@ def load(spec: str, *, max_bytes: int = 20_000_000, max_chars: int = 200_000,
 
 
 def from_bytes(data: bytes, *, name: str, html: bool | None = None, charset: str | None = None,
-               url: str | None = None, max_chars: int = 200_000) -> Article:
+               url: str | None = None, max_chars: int = MAX_CHARS) -> Article:
     """Decode and, for HTML, extract. ``html=None`` sniffs the content."""
     if not data.strip():
         raise InputError(f"{name} is empty")
@@ -100,7 +102,7 @@ def looks_like_html(text: str) -> bool:
     return bool(_HTML_SNIFF.match(text[:4096].encode("utf-8", "replace")))
 
 
-def from_text(text: str, *, max_chars: int = 200_000, name: str = "text") -> Article:
+def from_text(text: str, *, max_chars: int = MAX_CHARS, name: str = "text") -> Article:
     check_text(text, name=name, max_chars=max_chars)
     return Article(text=text.strip())
 

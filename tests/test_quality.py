@@ -231,3 +231,13 @@ def test_a_merge_that_keeps_duplicates_is_deduplicated(make, server, articles):
         server.responder = default_responder
     evidence = [p.evidence for p in result.summary.key_points]
     assert result.meta.chunks > 1 and len(evidence) == len(set(evidence)) == 3
+
+
+def test_dense_style_on_a_long_article(make, server, articles):
+    text = long_article(articles, 4_000)
+    result = make(use_cache=False, chunk_tokens=2500, density_rounds=2).summarize(text, style="dense")
+    meta = result.meta
+    assert meta.chunks > 1 and len(meta.rounds) == 3
+    assert server.count == meta.requests == meta.chunks + meta.reduce_steps + 2
+    densify_prompt = server.requests[-1]["messages"][-1]["content"]
+    assert len(densify_prompt) < len(text)  # the density rounds see the opening part, not the whole article
