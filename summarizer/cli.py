@@ -531,6 +531,24 @@ def serve(
                 timeout_graceful_shutdown=10)
 
 
+@app.command("settings")
+def show_settings(config: ConfigPath = None) -> None:
+    """Show every setting with its current value (flags > SUMMARIZER_*/OPENAI_* env > config file > defaults);
+    keys and tokens are masked."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .config import Settings, load_settings
+
+    current = load_settings(config)
+    table = Table("setting", "value", "meaning", box=None, header_style="bold")
+    for name, info in Settings.model_fields.items():
+        value = getattr(current, name)
+        shown = "(set)" if value is not None and "Secret" in type(value).__name__ else repr(value)
+        table.add_row(name, shown, info.description or "")
+    Console().print(table)
+
+
 @schemas_app.command("list")
 def schemas_list(config: ConfigPath = None) -> None:
     """List the schemas: the bundled ones and those in your schema folders (`schema_dirs` in the config file,

@@ -52,3 +52,12 @@ def test_bad_config_files_are_config_errors(tmp_path, content, message):
 def test_missing_explicit_config_file(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         load_settings(tmp_path / "nope.toml")
+
+
+def test_settings_command_masks_secrets(cli):
+    from .test_cli import run
+
+    done = run(cli, "settings", env={"OPENAI_API_KEY": "sk-visible-nowhere-42", "SUMMARIZER_RPM": "90",
+                                     "COLUMNS": "200"})
+    assert done.returncode == 0 and "sk-visible-nowhere-42" not in done.stdout + done.stderr
+    assert "(set)" in done.stdout and "90.0" in done.stdout
