@@ -453,8 +453,7 @@ def evaluate(
         raise typer.BadParameter("nothing to score: give --lead N with --baseline-only")
     rows = aggregate(scores)
     languages = by_language(scores)
-    _print_tables(rows, languages)
-    if report:
+    if report:  # files first: a closed stdout pipe must not cost them
         write_scores(scores, report)
     if plot_file:
         plot(scores, plot_file)
@@ -463,6 +462,7 @@ def evaluate(
 
         command = "summarizer " + " ".join(shlex.quote(arg) for arg in sys.argv[1:])
         write_atomic(markdown_file, markdown(rows, languages, command=command, data=str(data)))
+    _print_tables(rows, languages)
 
 
 def _print_tables(rows: list[dict[str, Any]], languages: list[dict[str, Any]]) -> None:
