@@ -732,6 +732,10 @@ def main() -> NoReturn:
     except KeyboardInterrupt:
         _say("interrupted")
         code = 130
+    except BrokenPipeError:  # `summarizer ... | head`: the reader left; stop quietly, like other tools
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = 141
     except Exception as exc:
         if _debug["on"]:
             import traceback
