@@ -107,6 +107,7 @@ class BatchRequest(BaseModel):
     schema_name: str | None = Field(None, alias="schema")
     model: str | None = Field(None, pattern=MODEL_NAME)
     language: str | None = Field(None, pattern="^[A-Za-z]{2}$")
+    style: Literal["brief", "standard", "dense"] | None = None
 
 
 class Health(BaseModel):
@@ -409,7 +410,8 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
                                               "description": "JSONL: one {id?, text|html, ...} object a line"},
                                      "schema": {"type": "string"},
                                      "model": {"type": "string", "pattern": MODEL_NAME},
-                                     "language": {"type": "string", "pattern": "^[A-Za-z]{2}$"}}}}}}})
+                                     "language": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
+                                     "style": {"type": "string", "enum": ["brief", "standard", "dense"]}}}}}}})
     async def create_batch(request: Request) -> Job:
         """Start a batch job from a JSONL upload (multipart field ``file``) or a JSON list of items."""
         store: JobStore = state["store"]
@@ -422,7 +424,8 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
             except ValueError as exc:
                 errors: list[Any] = getattr(exc, "errors", lambda: [])()
                 raise RequestValidationError(errors or [{"loc": ("body",), "msg": str(exc)}]) from None
-            options = {"schema": batch.schema_name, "model": batch.model, "language": batch.language}
+            options = {"schema": batch.schema_name, "model": batch.model, "language": batch.language,
+                       "style": batch.style}
             upload = None
         else:
             raise ServiceError(415, "unsupported-media-type", "send application/json or multipart/form-data")
@@ -485,10 +488,10 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
 
 async def _read_upload(request: Request) -> tuple[dict[str, Any], Any]:
     form = await request.form(max_files=1, max_fields=10)
-    unknown = sorted(set(form.keys()) - {"file", "schema", "model", "language"})
+    unknown = sorted(set(form.keys()) - {"file", "schema", "model", "language", "style"})
     if unknown:
         raise RequestValidationError([{"loc": ("body", unknown[0]), "msg": "unknown form field; the fields are "
-                                       "file, schema, model and language"}])
+                                       "file, schema, model, language and style"}])
     upload = form.get("file")
     if upload is None or isinstance(upload, str):
         raise ServiceError(400, "bad-input", "the multipart form needs a 'file' field with the JSONL")
@@ -499,10 +502,12 @@ async def _read_upload(request: Request) -> tuple[dict[str, Any], Any]:
     if not head.lstrip().startswith((b"{", b"[")):
         raise InputError("the uploaded file is not JSONL: each line must be a JSON object such as "
                          '{"id": "a1", "text": "..."}')
-    options = {key: form.get(key) for key in ("schema", "model", "language") if isinstance(form.get(key), str)}
+    options = {key: form.get(key) for key in ("schema", "model", "language", "style")
+               if isinstance(form.get(key), str)}
     import re
 
-    for key, pattern in (("model", MODEL_NAME), ("language", "^[A-Za-z]{2}$")):
+    for key, pattern in (("model", MODEL_NAME), ("language", "^[A-Za-z]{2}$"),
+                         ("style", "^(brief|standard|dense)$")):
         if key in options and not re.match(pattern, str(options[key])):
             raise RequestValidationError([{"loc": ("body", key), "msg": f"does not match {pattern}"}])
     return options, upload

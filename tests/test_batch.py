@@ -469,7 +469,7 @@ def test_progress_bar_is_drawn_on_a_terminal_only(cli, server, tmp_path):
 
     source = write_jsonl(tmp_path / "in.jsonl", [{"id": f"p{n}", "text": story(n)} for n in range(5)])
     controller, terminal = pty.openpty()
-    env = {**os.environ, **llm_env(server), "COLUMNS": "120"}
+    env = {**os.environ, **llm_env(server), "COLUMNS": "120", "TERM": "xterm-256color"}
     process = subprocess.Popen([*cli, "batch", str(source), "-o", str(tmp_path / "out.jsonl")], env=env,
                                stdout=subprocess.DEVNULL, stderr=terminal)
     os.close(terminal)

@@ -281,10 +281,10 @@ def test_batch_from_a_json_list_and_from_a_jsonl_upload(client, server):
 
     lines = "".join(json.dumps({"id": f"u{n}", "text": story(n)}) + "\n" for n in range(3)).encode()
     upload = client.post("/v1/batches", files={"file": ("dump.jsonl", lines, "application/x-ndjson")},
-                         data={"language": "fr"})
+                         data={"language": "fr", "style": "brief"})
     assert upload.status_code == 202, upload.text
     job = wait_for(client, upload.json()["id"])
-    assert job["counts"]["done"] == 3 and job["options"] == {"language": "fr"}
+    assert job["counts"]["done"] == 3 and job["options"] == {"language": "fr", "style": "brief"}
 
 
 def test_batch_requests_that_cannot_start(client):
