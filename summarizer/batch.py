@@ -308,6 +308,11 @@ class BatchRunner:
         events.put_nowait(outcome)
 
 
+def default_errors_path(output: str | Path | None) -> str | None:
+    """Where failed items go when no errors file is named: beside the output (None: stderr)."""
+    return f"{output}.errors.jsonl" if output not in (None, "-") else None
+
+
 def peak_rss_mb() -> float | None:
     """This process's peak resident memory. ``VmHWM`` where there is /proc: unlike ``ru_maxrss`` it is not
     inflated by the parent's memory when the process was started by fork+exec."""
@@ -357,8 +362,7 @@ async def run_files(summarizer: Summarizer, sources: list[str] | None = None, *,
     schema = resolve(options["schema"], summarizer.schema_dirs) if options and options.get("schema") \
         else summarizer.schema
     sink = open_sink(output, fmt=fmt, schema=schema, resume=resume)
-    error_path = errors if errors is not None else (f"{output}.errors.jsonl" if output not in (None, "-") else None)
-    error_sink = ErrorSink(error_path)
+    error_sink = ErrorSink(errors if errors is not None else default_errors_path(output))
     runner = BatchRunner(summarizer, concurrency=concurrency, ordered=ordered, skip=sink.done_ids,
                          refresh=refresh, offline=offline, options=options)
     stats = runner.stats

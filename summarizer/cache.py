@@ -78,6 +78,12 @@ class Cache:
              _dump(summary), _dump(meta)),
         )
 
+    def check_writable(self) -> None:
+        """Raise sqlite3.Error unless a write lock can be taken (nothing is written)."""
+        conn = self._connect()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+
     def stats(self) -> dict[str, Any]:
         conn = self._connect()
         count, oldest, newest = conn.execute(

@@ -371,7 +371,9 @@ def _report(stats: Any, outcome: str, settings: Any, engine: str, output: str | 
     _say(f"{stats.per_second:,.1f} articles/s · {stats.requests:,} requests · tokens {stats.prompt_tokens:,} in / "
          f"{stats.completion_tokens:,} out · {cost}{throttled}")
     if stats.failed:
-        where = errors or (f"{output}.errors.jsonl" if output else "stderr above")
+        from .batch import default_errors_path
+
+        where = errors or default_errors_path(output) or "stderr above"
         _say(f"failed items are in {where}; run the same command again to retry them")
     elif outcome != "finished" and output:
         _say("nothing is lost: run the same command again to resume")

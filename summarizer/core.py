@@ -10,6 +10,7 @@ async path concurrently; everything else is shared.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -29,7 +30,7 @@ from .grounding import CONTEXT_KEY, grounding_context
 from .result import Meta, Result, Usage
 from .schemas import SchemaSpec, resolve, user_dirs
 from .sources import Article, from_text
-from .text import detect_language, words
+from .text import detect_language, normalize, words
 
 if TYPE_CHECKING:
     from .batch import BatchInput, Outcome
@@ -112,25 +113,13 @@ class Summarizer:
         plan = self._plan(article, schema, refresh, offline, model, max_retries, language, style)
         if isinstance(plan, Result):
             return plan
-        from .llm import track, untrack
-
-        stats, token = track()
-        try:
+        with _accounted() as stats:
             workflow = self._workflow(plan)
-            step = next(workflow)
-            while True:
+            step, instance = _advance(workflow, None)
+            while step:
                 answers = [self.llm.request(answer, messages, context, plan.max_retries, model_name=plan.model)
                            for answer, messages, context in step]
-                try:
-                    step = workflow.send(answers)
-                except StopIteration as done:
-                    instance = done.value
-                    break
-        except SummarizerError as exc:
-            _charge(exc, stats)
-            raise
-        finally:
-            untrack(token)
+                step, instance = _advance(workflow, answers)
         return self._finish(plan, instance, stats)
 
     async def asummarize(self, article: str | Article, *, schema: SchemaArg = None, refresh: bool = False,
@@ -142,30 +131,18 @@ class Summarizer:
         plan = self._plan(article, schema, refresh, offline, model, max_retries, language, style)
         if isinstance(plan, Result):
             return plan
-        from .llm import track, untrack
-
-        stats, token = track()
         gate = asyncio.Semaphore(self.settings.concurrency)
 
         async def ask(answer: type[BaseModel], messages: list[dict[str, Any]], context: dict[str, Any]) -> Any:
             async with gate:
                 return await self.llm.arequest(answer, messages, context, plan.max_retries, model_name=plan.model)
 
-        try:
+        with _accounted() as stats:
             workflow = self._workflow(plan)
-            step = next(workflow)
-            while True:
+            step, instance = _advance(workflow, None)
+            while step:
                 answers = list(await asyncio.gather(*(ask(*request) for request in step)))
-                try:
-                    step = workflow.send(answers)
-                except StopIteration as done:
-                    instance = done.value
-                    break
-        except SummarizerError as exc:
-            _charge(exc, stats)
-            raise
-        finally:
-            untrack(token)
+                step, instance = _advance(workflow, answers)
         return self._finish(plan, instance, stats)
 
     async def abatch(self, inputs: Iterable[BatchInput], *, concurrency: int | None = None,
@@ -486,8 +463,6 @@ class Summarizer:
 def _deduplicated(instance: BaseModel, context: dict[str, Any]) -> BaseModel:
     """The merged record with repeated list items (the same point or quote from two overlapping parts)
     removed, in case the merge step kept both; unchanged if that would break the schema (minItems)."""
-    from .text import normalize
-
     record = instance.model_dump(mode="json")
     changed = False
     for name, value in record.items():
@@ -519,11 +494,30 @@ def check_language(code: str | None) -> str | None:
     return code
 
 
-def _charge(error: SummarizerError, stats: Any) -> None:
-    """Record on a failure what the call spent, so batch totals and costs include failed items."""
-    error.requests = stats.requests
-    error.prompt_tokens = stats.prompt_tokens
-    error.completion_tokens = stats.completion_tokens
+def _advance(workflow: Workflow, answers: list[Any] | None) -> tuple[list[Request], Any]:
+    """Hand a workflow its answers: (the next step's requests, None), or ([], the final instance)."""
+    try:
+        return (next(workflow) if answers is None else workflow.send(answers)), None
+    except StopIteration as done:
+        return [], done.value
+
+
+@contextlib.contextmanager
+def _accounted() -> Iterator[Any]:
+    """Count a call's requests and tokens (per thread or task); on a failure, record what it spent on the
+    error, so batch totals and costs include failed items."""
+    from .llm import track, untrack
+
+    stats, token = track()
+    try:
+        yield stats
+    except SummarizerError as error:
+        error.requests = stats.requests
+        error.prompt_tokens = stats.prompt_tokens
+        error.completion_tokens = stats.completion_tokens
+        raise
+    finally:
+        untrack(token)
 
 
 def summarize(article: str | Article, **options: Any) -> Result[Any]:

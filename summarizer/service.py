@@ -340,9 +340,7 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
             checks["cache"] = "off"
         else:
             try:
-                conn = cache._connect()
-                conn.execute("BEGIN IMMEDIATE")
-                conn.execute("ROLLBACK")
+                cache.check_writable()
                 checks["cache"] = "ok"
             except Exception as exc:
                 checks["cache"] = f"not writable: {exc}"

@@ -31,19 +31,16 @@ _MAX_INTERVAL = 60.0  # never slower than one request a minute
 
 
 def estimate_tokens(request: dict[str, Any], completion_budget: int | None) -> int:
-    """A conservative token estimate for a chat request: ~4 characters a token, plus the answer budget.
+    """A conservative token estimate for a chat request (``tokens.estimate`` of its text), plus the answer budget.
 
     Used only for ``tpm`` pacing; exact counts come back in ``usage`` after the fact.
     """
-    chars = 0
-    for message in request.get("messages") or ():
-        content = message.get("content") if isinstance(message, dict) else None
-        if isinstance(content, str):
-            chars += len(content)
-    for extra in ("tools", "response_format"):
-        if request.get(extra):
-            chars += len(repr(request[extra]))
-    return chars // 4 + 4 * len(request.get("messages") or ()) + (completion_budget or 1000)
+    from .tokens import estimate
+
+    parts = [message.get("content") for message in request.get("messages") or () if isinstance(message, dict)]
+    parts += [repr(request[extra]) for extra in ("tools", "response_format") if request.get(extra)]
+    text = "".join(part for part in parts if isinstance(part, str))
+    return estimate(text) + 4 * len(request.get("messages") or ()) + (completion_budget or 1000)
 
 
 class Throttle:
