@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .errors import InputError
-from .sources import MAX_CHARS, Article, from_bytes, from_html, from_text, looks_like_html
+from .errors import InputError, InputTooLarge
+from .sources import MAX_CHARS, MAX_HTML_BYTES, Article, from_bytes, from_html, from_text, looks_like_html
 
 ARTICLE_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
@@ -67,7 +67,8 @@ class Item:
         self.reader = None
         return self
 
-    def article(self, *, max_bytes: int = 20_000_000, max_chars: int = MAX_CHARS) -> Article:
+    def article(self, *, max_bytes: int = 20_000_000, max_chars: int = MAX_CHARS,
+                max_html_bytes: int = MAX_HTML_BYTES) -> Article:
         """Decode and extract: raises InputError for empty, binary, oversized or text-less input."""
         if self.error is not None:
             raise InputError(self.error)
@@ -80,8 +81,11 @@ class Item:
             raise InputError(f"{name} has no text")
         if isinstance(data, bytes):
             article = from_bytes(data, name=name, html=self.html, charset=self.charset, url=url,
-                                 max_chars=max_chars)
+                                 max_chars=max_chars, max_html_bytes=max_html_bytes)
         elif self.html or (self.html is None and looks_like_html(data)):
+            if len(data) > max_html_bytes:
+                raise InputTooLarge(f"{name} is {len(data):,} characters of HTML, over the {max_html_bytes:,}-byte "
+                                    "limit for extraction", hint="raise it with SUMMARIZER_MAX_HTML_BYTES")
             article = from_html(data, url=url, name=name)
             from .sources import check_text
 

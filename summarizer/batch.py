@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Collection, Iterable
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,11 +85,11 @@ def _fatal(error: SummarizerError) -> bool:
     """A failure that every other item would hit too."""
     if isinstance(error, ConfigError):
         return True
-    return isinstance(error, LLMError) and error.status in (401, 403, 404)
+    return isinstance(error, LLMError) and error.reason in ("refused", "not_found", "unsupported")
 
 
 def _unreachable(error: SummarizerError) -> bool:
-    return type(error) is LLMError and error.status is None and "cannot reach" in error.message
+    return isinstance(error, LLMError) and error.reason == "unreachable"
 
 
 @dataclass
@@ -293,11 +294,12 @@ class BatchRunner:
         outcome = Outcome(item.id, item.source, index)
         settings = self.summarizer.settings
         try:
-            if isinstance(item.data, bytes) and item.html is not False and len(item.data) > _HTML_IN_THREAD:
-                article = await asyncio.to_thread(item.article, max_bytes=settings.max_input_bytes,
-                                                  max_chars=settings.max_input_chars)
+            limits = {"max_bytes": settings.max_input_bytes, "max_chars": settings.max_input_chars,
+                      "max_html_bytes": settings.max_html_bytes}
+            if item.data is not None and item.html is not False and len(item.data) > _HTML_IN_THREAD:
+                article = await asyncio.to_thread(item.article, **limits)  # extraction: off the event loop
             else:
-                article = item.article(max_bytes=settings.max_input_bytes, max_chars=settings.max_input_chars)
+                article = item.article(**limits)
             item.data = None  # the article holds the text now; the raw bytes can go
             outcome.result = await self.summarizer.asummarize(article, refresh=self.refresh, offline=self.offline,
                                                               **self.options)
@@ -311,6 +313,14 @@ class BatchRunner:
 def default_errors_path(output: str | Path | None) -> str | None:
     """Where failed items go when no errors file is named: beside the output (None: stderr)."""
     return f"{output}.errors.jsonl" if output not in (None, "-") else None
+
+
+def _relative(items: Iterable[Item], prefix: str) -> Iterator[Item]:
+    for item in items:
+        item.id, item.source = item.id.replace(prefix, ""), item.source.replace(prefix, "")
+        if item.error:
+            item.error = item.error.replace(prefix, "")
+        yield item
 
 
 def peak_rss_mb() -> float | None:
@@ -339,13 +349,16 @@ async def run_files(summarizer: Summarizer, sources: list[str] | None = None, *,
                     resume: bool = True, ordered: bool = False, concurrency: int | None = None,
                     text_field: str = "text", id_field: str = "id", refresh: bool = False,
                     offline: bool = False, count: bool = True, options: dict[str, Any] | None = None,
-                    on_progress: Callable[[BatchStats], None] | None = None) -> BatchStats:
+                    on_progress: Callable[[BatchStats], None] | None = None,
+                    relative_to: Path | None = None) -> BatchStats:
     """Summarize ``sources`` (paths, globs, ``-``) or ``items`` (texts, Articles, Items) into files.
 
     The output gets one line per item as it completes (``output=None``: stdout); failed
     items go to ``errors`` (by default ``<output>.errors.jsonl``). With ``resume`` an
     existing output is repaired (a partial last line from a crash is cut) and its ids are
     skipped. Returns the final counts; ``stats.total`` is filled in when counting finishes.
+    ``relative_to`` shortens paths under that folder in ids, sources and messages (the service
+    never shows a caller where it keeps its files).
     """
     from .pricing import cost
     from .sinks import ErrorSink, open_sink
@@ -357,6 +370,8 @@ async def run_files(summarizer: Summarizer, sources: list[str] | None = None, *,
         check_inputs(specs)
         items = iter_items(specs, text_field=text_field, id_field=id_field,
                            max_bytes=summarizer.settings.max_input_bytes)
+        if relative_to is not None:
+            items = _relative(items, f"{relative_to}{os.sep}")
     from .schemas import resolve
 
     schema = resolve(options["schema"], summarizer.schema_dirs) if options and options.get("schema") \
@@ -383,7 +398,8 @@ async def run_files(summarizer: Summarizer, sources: list[str] | None = None, *,
     finally:
         sink.close()
         error_sink.close()
-        stats.cost_usd = cost(summarizer.settings.model, stats.prompt_tokens, stats.completion_tokens,
+        model = (options or {}).get("model") or summarizer.settings.model  # a job's own model, if it has one
+        stats.cost_usd = cost(model, stats.prompt_tokens, stats.completion_tokens,
                               summarizer.settings.prices) if summarizer.engine == "llm" else 0.0
         stats.peak_rss_mb = peak_rss_mb()
         if on_progress is not None:

@@ -8,18 +8,21 @@ JSONL lets a set of answers be committed and replayed with ``--offline``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from .errors import ConfigError
+from .errors import ConfigError, InputError
 from .text import normalize
 
+_log = logging.getLogger("summarizer.cache")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
     key TEXT PRIMARY KEY,
@@ -45,11 +48,18 @@ def make_key(text: str, *, model: str, schema_fingerprint: str, prompt_version: 
 
 
 class Cache:
-    """Thread-safe: each thread gets its own connection; WAL lets processes share the file."""
+    """Thread-safe: each thread gets its own connection; WAL lets processes share the file.
+
+    ``get`` and ``put`` never fail a summary: a cache that turns out unusable (a corrupted
+    page, a full disk, a lock held too long) is logged, remembered in ``problem``, and the
+    call goes on without it. The maintenance commands (stats, clear, export, import) raise
+    one ``ConfigError`` that names the file and what to do instead.
+    """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._local = threading.local()
+        self.problem: str | None = None  # set once the file proved unusable (corrupted)
         self._connect()  # fail now, with a clear message, if the path is unusable
 
     def _connect(self) -> sqlite3.Connection:
@@ -62,29 +72,68 @@ class Cache:
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute(_SCHEMA)
             except (OSError, sqlite3.Error) as exc:
-                raise ConfigError(f"cannot open the cache at {self.path}: {exc}",
-                                  hint="set --cache PATH or SUMMARIZER_CACHE, or use --no-cache") from None
+                raise self.unusable(exc) from None
             self._local.conn = conn
         return conn
 
+    def unusable(self, exc: BaseException) -> ConfigError:
+        """The error for a cache file that cannot be used, with what to do about it."""
+        corrupt = isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError)
+        return ConfigError(f"cannot use the cache at {self.path}: {exc}",
+                           hint="it only holds cached answers: delete the file, or set --cache PATH / "
+                                "SUMMARIZER_CACHE, or use --no-cache" if corrupt else
+                                "set --cache PATH or SUMMARIZER_CACHE, or use --no-cache")
+
     def get(self, key: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        row = self._connect().execute("SELECT summary, meta FROM answers WHERE key = ?", (key,)).fetchone()
-        return (json.loads(row[0]), json.loads(row[1])) if row else None
+        """The cached (summary, meta), or None: also when the cache cannot be read (see ``problem``)."""
+        if self.problem is not None:
+            return None
+        try:
+            row = self._connect().execute("SELECT summary, meta FROM answers WHERE key = ?", (key,)).fetchone()
+            return (json.loads(row[0]), json.loads(row[1])) if row else None
+        except (sqlite3.Error, ConfigError, ValueError) as exc:
+            self._failed("read", exc)
+            return None
 
     def put(self, key: str, summary: dict[str, Any], meta: dict[str, Any]) -> None:
-        self._connect().execute(
-            "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (key, time.time(), meta.get("model"), meta.get("schema"), meta.get("prompt_version"),
-             _dump(summary), _dump(meta)),
-        )
+        """Store an answer; a cache that cannot take it is logged and skipped (the answer is still returned)."""
+        if self.problem is not None:
+            return
+        try:
+            self._connect().execute(
+                "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (key, time.time(), meta.get("model"), meta.get("schema"), meta.get("prompt_version"),
+                 _dump(summary), _dump(meta)),
+            )
+        except (sqlite3.Error, ConfigError) as exc:
+            self._failed("write", exc)
 
-    def check_writable(self) -> None:
-        """Raise sqlite3.Error unless a write lock can be taken (nothing is written)."""
-        conn = self._connect()
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("ROLLBACK")
+    def _failed(self, action: str, exc: BaseException) -> None:
+        corrupt = isinstance(exc, ConfigError) or (isinstance(exc, sqlite3.DatabaseError)
+                                                    and not isinstance(exc, sqlite3.OperationalError))
+        if corrupt:  # it will not get better: stop trying (a lock or a full disk may pass)
+            self.problem = str(exc)
+        _log.warning("could not %s the cache at %s (%s); going on without it", action, self.path, exc)
+
+    def check(self) -> None:
+        """Raise ``ConfigError`` unless the cache can be read and a write lock taken (nothing is written)."""
+        if self.problem is not None:
+            raise ConfigError(f"the cache at {self.path} is unusable: {self.problem}")
+        try:
+            conn = self._connect()
+            conn.execute("SELECT key FROM answers ORDER BY key LIMIT 1").fetchall()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            if not isinstance(exc, sqlite3.OperationalError):
+                self.problem = str(exc)
+            raise self.unusable(exc) from None
 
     def stats(self) -> dict[str, Any]:
+        with self._maintenance():
+            return self._stats()
+
+    def _stats(self) -> dict[str, Any]:
         conn = self._connect()
         count, oldest, newest = conn.execute(
             "SELECT COUNT(*), MIN(created_at), MAX(created_at) FROM answers").fetchone()
@@ -95,19 +144,28 @@ class Cache:
                 "oldest": _iso(oldest), "newest": _iso(newest)}
 
     def clear(self) -> int:
-        conn = self._connect()
-        removed = conn.execute("DELETE FROM answers").rowcount
-        conn.execute("VACUUM")
-        return int(removed)
+        with self._maintenance():
+            conn = self._connect()
+            removed = conn.execute("DELETE FROM answers").rowcount
+            conn.execute("VACUUM")
+            return int(removed)
+
+    @contextlib.contextmanager
+    def _maintenance(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise self.unusable(exc) from None
 
     def export(self, out: IO[str]) -> int:
         """Write every entry as one JSON line, sorted by key, so exports diff cleanly."""
         count = 0
-        for row in self._connect().execute(
-                "SELECT key, created_at, summary, meta FROM answers ORDER BY key"):
-            out.write(_dump({"key": row[0], "created_at": row[1], "summary": json.loads(row[2]),
-                             "meta": json.loads(row[3])}) + "\n")
-            count += 1
+        with self._maintenance():
+            for row in self._connect().execute(
+                    "SELECT key, created_at, summary, meta FROM answers ORDER BY key"):
+                out.write(_dump({"key": row[0], "created_at": row[1], "summary": json.loads(row[2]),
+                                 "meta": json.loads(row[3])}) + "\n")
+                count += 1
         return count
 
     def import_lines(self, lines: Iterable[str]) -> int:
@@ -121,13 +179,22 @@ class Cache:
                 try:
                     entry = json.loads(line)
                     key, summary, meta = entry["key"], entry["summary"], entry["meta"]
+                    if not isinstance(key, str) or not isinstance(meta, dict):
+                        raise TypeError
                 except (json.JSONDecodeError, KeyError, TypeError):
-                    raise ConfigError(f"line {number} is not a cache entry (key, summary, meta)") from None
+                    raise InputError(f"line {number} is not a cache entry (key, summary, meta)") from None
                 conn.execute("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?)",
                              (key, entry.get("created_at", time.time()), meta.get("model"),
                               meta.get("schema"), meta.get("prompt_version"), _dump(summary), _dump(meta)))
                 count += 1
             conn.execute("COMMIT")
+        except UnicodeDecodeError:
+            conn.execute("ROLLBACK")
+            raise InputError("the file is not UTF-8 text: give JSONL written by `summarizer cache export`") from None
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise self.unusable(exc) from None
         except BaseException:
             conn.execute("ROLLBACK")
             raise

@@ -178,13 +178,16 @@ def summarize(
 ) -> None:
     """Summarize one article into the schema (JSON on stdout by default)."""
     from .core import Summarizer
-    from .render import render, write_atomic
+    from .files import check_writable, write_atomic
+    from .render import render
     from .sources import load
 
     settings = _settings(config, engine, mode, cache, no_cache, offline, refresh, model=model,
                          base_url=base_url, timeout=timeout, max_retries=max_retries, max_tokens=max_tokens,
                          max_input_chars=max_chars)
+    check_writable(output)  # before anything is paid for
     article = load(source, max_bytes=settings.max_input_bytes, max_chars=settings.max_input_chars,
+                   max_html_bytes=settings.max_html_bytes,
                    timeout=settings.fetch_timeout)
     for warning in article.warnings:
         _say(f"warning: {warning}")
@@ -192,6 +195,9 @@ def summarize(
         _announce_engine(summarizer)
         result = summarizer.summarize(article, refresh=refresh, offline=offline, language=language,
                                       style=style.value if style else None)
+    for warning in result.meta.warnings:
+        if warning not in article.warnings:
+            _say(f"warning: {warning}")
     text = render(result, fmt.value, with_meta=meta)
     if output:
         write_atomic(output, text)
@@ -277,6 +283,10 @@ def batch(
                          max_input_chars=max_chars, concurrency=concurrency, rpm=rpm, tpm=tpm)
     if output == "-":
         output = None
+    from .files import check_writable
+
+    for target in (output, errors, stats_json):
+        check_writable(target)
     call_options = {k: v for k, v in {"language": language, "style": style.value if style else None}.items() if v}
     show = progress and sys.stderr.isatty()
     summarizer = Summarizer(settings=settings, schema=schema)
@@ -312,12 +322,14 @@ def batch(
     finally:
         if display is not None:
             display.stop()
+        if summarizer.cache_problem:
+            _say(f"warning: {summarizer.cache_problem}; the batch ran without the cache")
         if stats is not None:
             _report(stats, outcome, settings, summarizer.engine, output, errors)
             if stats_json is not None:
                 import json
 
-                from .render import write_atomic
+                from .files import write_atomic
 
                 write_atomic(stats_json, json.dumps({**stats.to_dict(), "outcome": outcome, "model": settings.model,
                                                      "engine": summarizer.engine, "output": output}, indent=2) + "\n")
@@ -382,7 +394,7 @@ def _report(stats: Any, outcome: str, settings: Any, engine: str, output: str | 
 @app.command("eval")
 def evaluate(
     data: Annotated[Path, typer.Argument(help="JSONL records with text and reference (e.g. "
-                                         "../shared/eval/news_refs.jsonl).", show_default=False)],
+                                         "eval/news_refs.jsonl).", show_default=False)],
     baseline: Annotated[list[int] | None, typer.Option("--lead", help="Also score the lead-N baseline (the "
                                                        "first N sentences); repeatable.", show_default=False)] = None,
     only_baseline: Annotated[bool, typer.Option("--baseline-only", help="Score only the lead-N baselines.")] = False,
@@ -420,7 +432,7 @@ def evaluate(
 
     \b
     Examples:
-      summarizer eval ../shared/eval/news_refs.jsonl --engine extractive --lead 3
+      summarizer eval eval/news_refs.jsonl --engine extractive --lead 3
       summarizer eval data.jsonl --offline --report scores.csv --plot scores.png
     """  # noqa: E501
     import asyncio
@@ -432,6 +444,10 @@ def evaluate(
 
     settings = _settings(config, engine, mode, cache, no_cache, offline, False, model=model, base_url=base_url,
                          concurrency=concurrency, timeout=timeout, max_retries=max_retries)
+    from .files import check_writable
+
+    for target in (report, plot_file, markdown_file):
+        check_writable(target)
     records = read_records(data, limit=limit, lang=lang, split=split)
     scores = []
     for n in baseline or []:
@@ -460,7 +476,7 @@ def evaluate(
     if plot_file:
         plot(scores, plot_file)
     if markdown_file:
-        from .render import write_atomic
+        from .files import write_atomic
 
         command = "summarizer " + " ".join(shlex.quote(arg) for arg in sys.argv[1:])
         write_atomic(markdown_file, markdown(rows, languages, command=command, data=str(data)))
@@ -501,7 +517,7 @@ def serve(
 ) -> None:
     """Run the HTTP service (FastAPI + uvicorn): OpenAPI docs at /docs, schema at /openapi.json.
 
-    Endpoints: POST /v1/summaries, GET /v1/schemas[/NAME], POST /v1/batches, GET /v1/batches/ID[/results|/errors], DELETE /v1/batches/ID, GET /healthz, GET /readyz. Callers send `Authorization: Bearer $SUMMARIZER_API_TOKEN` when a token is set. Unfinished batch jobs resume when the service starts.
+    Endpoints: POST /v1/summaries; GET /v1/schemas and /v1/schemas/NAME; POST /v1/batches; GET /v1/batches/ID, /v1/batches/ID/results and /v1/batches/ID/errors; DELETE /v1/batches/ID; GET /healthz and /readyz. Callers send `Authorization: Bearer $SUMMARIZER_API_TOKEN` when a token is set. Unfinished batch jobs resume when the service starts.
     """  # noqa: E501
     import ipaddress
     import logging
@@ -539,16 +555,26 @@ def show_settings(config: ConfigPath = None) -> None:
     keys and tokens are masked."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    from .config import Settings, load_settings
+    from .config import Settings, config_file_in_use, load_settings
 
     current = load_settings(config)
+    path = config_file_in_use(config)
+    console = Console()
+    console.print(f"config file: {path}" + ("" if path.is_file() else " (not found: defaults and environment only)"),
+                  markup=False, highlight=False)
     table = Table("setting", "value", "meaning", box=None, header_style="bold")
+    in_use = {"cache_path": current.resolved_cache_path, "state_dir": current.resolved_state_dir}
     for name, info in Settings.model_fields.items():
         value = getattr(current, name)
+        if value is None and name in in_use:
+            value = in_use[name]
         shown = "(set)" if value is not None and "Secret" in type(value).__name__ else repr(value)
-        table.add_row(name, shown, info.description or "")
-    Console().print(table)
+        if isinstance(value, Path):
+            shown = str(value)
+        table.add_row(Text(name), Text(shown), Text(info.description or ""))
+    console.print(table)
 
 
 @schemas_app.command("list")
@@ -628,8 +654,9 @@ def cache_clear(cache: CachePath = None, config: ConfigPath = None) -> None:
 def cache_export(file: Annotated[str, typer.Argument(help="JSONL file to write, or - for stdout.")],
                  cache: CachePath = None, config: ConfigPath = None) -> None:
     """Write every cached answer as JSONL, sorted by key (commit it as fixtures, replay with --offline)."""
-    from .render import write_atomic
+    from .files import check_writable, write_atomic
 
+    check_writable(file)
     store = _open_cache(cache, config)
     if file == "-":
         count = store.export(sys.stdout)
@@ -681,7 +708,7 @@ def _scrub(text: str) -> str:
 
 def main() -> NoReturn:
     """Console-script entry point: one clear line and a documented exit code on failure."""
-    from .errors import SummarizerError
+    from .errors import LLMError, SummarizerError
 
     click_exceptions: Any
     try:  # newer typer vendors click
@@ -729,7 +756,7 @@ def main() -> NoReturn:
             import traceback
 
             traceback.print_exc()
-        _say(f"error: {_scrub(str(exc))}")
+        _say(f"error: {_scrub(exc.with_upstream() if isinstance(exc, LLMError) else str(exc))}")
         code = exc.exit_code
     except KeyboardInterrupt:
         _say("interrupted")

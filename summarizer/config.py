@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -98,6 +98,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(25_000_000, gt=0, description="HTTP service: largest request body accepted.")
     max_inflight: int = Field(64, ge=1, description="HTTP service: summaries in progress before answering 429.")
     state_dir: Path | None = Field(None, description="HTTP service: where batch jobs are kept.")
+    max_html_bytes: int = Field(2_000_000, gt=0, description="Largest HTML page extracted (extraction costs "
+                                "~2 s of CPU per MB).")
+    max_batch_items: int = Field(100_000, gt=0, description="HTTP service: most items in one batch job.")
+    max_queued_jobs: int = Field(16, ge=1, description="HTTP service: unfinished batch jobs before answering 429.")
+    max_stored_bytes: int = Field(2_000_000_000, gt=0, description="HTTP service: bytes all job folders may hold "
+                                  "before new jobs get 429.")
+    job_retention_hours: float = Field(168.0, gt=0, description="HTTP service: finished jobs and their files are "
+                                       "deleted this long after they end.")
     fetch_allow_networks: list[str] = Field(
         default_factory=list, description="HTTP service: private networks URLs may point to, e.g. 10.0.0.0/8."
     )
@@ -105,6 +113,19 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="USD per million tokens (input, output) by model; extends the built-in table.",
     )
+
+    @field_validator("api_token")
+    @classmethod
+    def _token_not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        # An empty token would turn authentication off while the operator believes it is on.
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("the API token is empty; set a real token or unset SUMMARIZER_API_TOKEN")
+        return value
+
+    @field_validator("api_key")
+    @classmethod
+    def _key_blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value().strip() else None
 
     @classmethod
     def settings_customise_sources(
@@ -137,6 +158,12 @@ class Settings(BaseSettings):
         return self.state_dir or default_state_dir()
 
 
+def config_file_in_use(config_file: str | Path | None = None) -> Path:
+    """The config file ``load_settings`` reads (it may not exist: then only defaults and env apply)."""
+    explicit = config_file or os.environ.get("SUMMARIZER_CONFIG")
+    return Path(explicit) if explicit else default_config_path()
+
+
 def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
     """Build settings; ``overrides`` are flags (None means "not given").
 
@@ -144,7 +171,7 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
     and for any invalid value.
     """
     explicit = config_file or os.environ.get("SUMMARIZER_CONFIG")
-    path = Path(explicit) if explicit else default_config_path()
+    path = config_file_in_use(config_file)
     if explicit and not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     given = {k: v for k, v in overrides.items() if v is not None}
@@ -160,6 +187,10 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
         return Settings(**given)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text (TOML files are UTF-8)") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "settings"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Collection, Generator, Iterable, Iterator
@@ -35,10 +36,13 @@ from .text import detect_language, normalize, words
 if TYPE_CHECKING:
     from .batch import BatchInput, Outcome
 
+_log = logging.getLogger("summarizer")
+
 SchemaArg = str | type[BaseModel] | SchemaSpec | None
 Request = tuple[type[BaseModel], list[dict[str, Any]], dict[str, Any]]  # answer model, messages, context
 Workflow = Generator[list[Request], list[Any], BaseModel]
 STYLES = ("brief", "standard", "dense")
+_PLAN_IN_THREAD = 50_000  # characters of article above which the async path plans off the event loop
 
 
 @dataclass
@@ -88,6 +92,7 @@ class Summarizer:
         self.prompt = prompts.load()
         self._lock = threading.Lock()
         self._cache: Cache | None = None
+        self._cache_problem: str | None = None
         self._llm: Any = None
         self._budgets: dict[tuple[str, str], int] = {}
 
@@ -128,7 +133,12 @@ class Summarizer:
         """``summarize`` for async code; the same options. The parts of a long article go out concurrently."""
         import asyncio
 
-        plan = self._plan(article, schema, refresh, offline, model, max_retries, language, style)
+        size = len(article.text if isinstance(article, Article) else article)
+        if size > _PLAN_IN_THREAD:  # normalising and counting a long text takes ~1 ms per 1,000 words
+            plan = await asyncio.to_thread(self._plan, article, schema, refresh, offline, model, max_retries,
+                                           language, style)
+        else:
+            plan = self._plan(article, schema, refresh, offline, model, max_retries, language, style)
         if isinstance(plan, Result):
             return plan
         gate = asyncio.Semaphore(self.settings.concurrency)
@@ -234,7 +244,9 @@ class Summarizer:
         """The cache key of a request for ``article``: same text, model, schema, prompts and options."""
         text = article.text if isinstance(article, Article) else article
         spec = resolve(schema, self.schema_dirs) if schema is not None else self.schema
-        options: dict[str, Any] = {"temperature": self.settings.temperature, "max_tokens": self.settings.max_tokens}
+        # The mode is part of what was asked (tools, a JSON schema, a prompt): answers differ by it.
+        options: dict[str, Any] = {"temperature": self.settings.temperature, "max_tokens": self.settings.max_tokens,
+                                   "mode": self.settings.mode}
         if language:
             options["language"] = language
         style = style or self.settings.style
@@ -272,12 +284,25 @@ class Summarizer:
 
     @property
     def cache(self) -> Cache | None:
+        """The answer cache, or None when it is off or cannot be opened (see ``cache_problem``)."""
         if not self.settings.use_cache:
             return None
         with self._lock:
-            if self._cache is None:
-                self._cache = Cache(self.settings.resolved_cache_path)
+            if self._cache is None and self._cache_problem is None:
+                try:
+                    self._cache = Cache(self.settings.resolved_cache_path)
+                except ConfigError as exc:  # never fail a summary only because the cache is unusable
+                    self._cache_problem = str(exc)
+                    _log.warning("%s; summarizing without the cache", exc)
         return self._cache
+
+    @property
+    def cache_problem(self) -> str | None:
+        """Why the cache is not being used although it is on (unopenable or corrupted file), if it is not."""
+        if self._cache_problem is not None:
+            return self._cache_problem
+        problem = self._cache.problem if self._cache is not None else None
+        return f"cannot use the cache at {self._cache.path}: {problem}" if self._cache and problem else None
 
     @property
     def llm(self) -> Any:
@@ -379,8 +404,9 @@ class Summarizer:
 
     def _reduce_messages(self, plan: _Plan, group: list[dict[str, Any]]) -> list[dict[str, Any]]:
         text = json.dumps(group, ensure_ascii=False, indent=1)
-        return prompts.load("reduce-v1").render(parts=text, count=len(group), nonce=prompts.nonce(text),
-                                                metadata=plan.article.metadata(), language=plan.language)
+        block = prompts.metadata_json(plan.article.metadata())
+        return prompts.load("reduce-v1").render(parts=text, count=len(group), nonce=prompts.nonce(text, block),
+                                                metadata_json=block, language=plan.language)
 
     def _densify(self, plan: _Plan, instance: BaseModel) -> Generator[list[Request], list[Any], BaseModel]:
         """Chain of Density over the ``summary`` field: each round keeps every entity and adds 1-3 at the
@@ -432,6 +458,8 @@ class Summarizer:
             stored = meta.to_dict()
             del stored["source"], stored["warnings"]  # these describe this call, not the answer
             cache.put(plan.key, instance.model_dump(mode="json"), stored)
+        if self.cache_problem:
+            meta.warnings = [*meta.warnings, f"{self.cache_problem}; answered without the cache"]
         return Result(instance, meta)
 
     def _extractive(self, article: Article, spec: SchemaSpec, context: dict[str, Any],

@@ -33,6 +33,10 @@ class InputError(SummarizerError):
     exit_code = 3
 
 
+class InputTooLarge(InputError):
+    """The input is over a size limit (bytes, characters, HTML bytes, batch items): refused before any work."""
+
+
 class ConfigError(SummarizerError):
     """The configuration is unusable: no API key, unknown schema or mode, bad config file."""
 
@@ -40,19 +44,41 @@ class ConfigError(SummarizerError):
 
 
 class LLMError(SummarizerError):
-    """The LLM endpoint failed: unreachable, refused, or still failing after transport retries."""
+    """The LLM endpoint failed: unreachable, refused, or still failing after transport retries.
+
+    ``reason`` says which, for code that decides what to do next (a batch stops on
+    ``refused``, ``not_found`` and ``unsupported``, which every other item would hit too):
+    ``unreachable``, ``refused`` (the key), ``not_found`` (model or endpoint),
+    ``unsupported`` (a mode or parameter the server does not take), ``rejected`` (this
+    request, e.g. too long), ``failing`` (5xx/429 after retries), ``timeout``,
+    ``truncated`` (the answer hit the token limit).
+    ``upstream`` is the server's own error text, already scrubbed of secrets: the CLI
+    shows it to the key's owner; the HTTP service never sends it to a caller.
+    """
 
     exit_code = 5
 
     def __init__(self, message: str, *, hint: str | None = None, status: int | None = None,
-                 attempts: int = 0) -> None:
+                 attempts: int = 0, reason: str = "failing", upstream: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.status = status
         self.attempts = attempts
+        self.reason = reason
+        self.upstream = upstream
+
+    def with_upstream(self) -> str:
+        """The message with the server's (scrubbed) words, for the key's owner."""
+        if not self.upstream:
+            return str(self)
+        text = f"{self.message}: {self.upstream}"
+        return f"{text} ({self.hint})" if self.hint else text
 
 
 class LLMTimeout(LLMError):
-    """The endpoint did not answer in time, on every attempt."""
+    """The endpoint did not answer in time (a read timeout is retried once, with a longer timeout)."""
+
+    def __init__(self, message: str, *, hint: str | None = None, attempts: int = 0) -> None:
+        super().__init__(message, hint=hint, attempts=attempts, reason="timeout")
 
 
 class ValidationFailed(SummarizerError):
@@ -77,6 +103,14 @@ class CacheMiss(SummarizerError):
     exit_code = 7
 
 
+class OutputError(SummarizerError):
+    """A result could not be written: the folder is missing or read-only, or the disk is full.
+
+    Checked before any request where possible, so a refused output never costs an LLM call."""
+
+    exit_code = 9
+
+
 EXIT_CODES: dict[int, str] = {
     0: "success",
     1: "internal error (a bug: please report it, run with --debug for the traceback)",
@@ -87,6 +121,7 @@ EXIT_CODES: dict[int, str] = {
     6: "validation failed: the answer stayed invalid or ungrounded after every re-ask",
     7: "cache miss with --offline",
     8: "batch finished, but some items failed (they are in the errors file; re-run to retry them)",
+    9: "output error: a file could not be written (read-only folder, permission, disk full)",
     130: "interrupted (Ctrl-C)",
 }
 

@@ -1,6 +1,6 @@
 """Scoring summaries against human references: ROUGE, grounding, validity, tokens and cost.
 
-``evaluate`` runs records ({id?, text, reference, lang?}) through a ``Summarizer`` (the
+``score_summarizer`` runs records ({id?, text, reference, lang?}) through a ``Summarizer`` (the
 batch runner: same cache, concurrency and limits) and, if asked, through the lead-N
 baseline (the article's first N sentences: the classic news baseline), then scores each
 item. ROUGE F1 comes from Google's ``rouge-score`` package: Porter-stemmed for English;
@@ -11,6 +11,7 @@ drops every non-ASCII letter.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import statistics
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from .archives import Item, content_id
 from .errors import ConfigError, InputError
+from .files import output_error, write_atomic
 from .pricing import cost
 from .text import Source, sentences
 
@@ -78,25 +80,35 @@ def read_records(path: str | Path, *, limit: int | None = None, lang: str | None
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from None
     with handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError:
-                raise InputError(f"{path}:{number} is not valid JSON") from None
-            reference = record.get("reference") or (record.get("references") or [None])[0]
-            if not isinstance(record.get("text"), str) or not isinstance(reference, str):
-                raise InputError(f"{path}:{number} needs a 'text' and a 'reference'")
-            if (lang and record.get("lang") != lang) or (split and record.get("split") != split):
-                continue
-            records.append({"id": str(record.get("id") or content_id(record["text"])), "text": record["text"],
-                            "reference": reference, "lang": record.get("lang") or "und"})
-            if limit and len(records) >= limit:
-                break
+        try:
+            _collect(path, handle, records, limit=limit, lang=lang, split=split)
+        except UnicodeDecodeError:
+            raise InputError(f"{path} is not UTF-8 text; give JSONL records with 'text' and 'reference'") from None
     if not records:
         raise InputError(f"{path} has no records to evaluate (with these filters)")
     return records
+
+
+def _collect(path: str | Path, handle: Iterable[str], records: list[dict[str, Any]], *, limit: int | None,
+             lang: str | None, split: str | None) -> None:
+    for number, line in enumerate(handle, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            raise InputError(f"{path}:{number} is not valid JSON") from None
+        if not isinstance(record, dict):
+            raise InputError(f"{path}:{number} is not a JSON object")
+        reference = record.get("reference") or (record.get("references") or [None])[0]
+        if not isinstance(record.get("text"), str) or not isinstance(reference, str):
+            raise InputError(f"{path}:{number} needs a 'text' and a 'reference'")
+        if (lang and record.get("lang") != lang) or (split and record.get("split") != split):
+            continue
+        records.append({"id": str(record.get("id") or content_id(record["text"])), "text": record["text"],
+                        "reference": reference, "lang": record.get("lang") or "und"})
+        if limit and len(records) >= limit:
+            return
 
 
 def summary_text(record: dict[str, Any]) -> str:
@@ -216,18 +228,17 @@ def by_language(scores: list[Score]) -> list[dict[str, Any]]:
 def write_report(scores: list[Score], path: str | Path) -> None:
     """Per-item scores as JSONL, or CSV when the name ends in .csv."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     rows = [asdict(s) for s in scores]
+    buffer = io.StringIO()
     if target.suffix.lower() == ".csv":
-        with open(target, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else ["id"])
-            writer.writeheader()
-            for row in rows:
-                writer.writerow({k: " ".join(v.split()) if isinstance(v, str) else v for k, v in row.items()})
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["id"], lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: " ".join(v.split()) if isinstance(v, str) else v for k, v in row.items()})
     else:
-        with open(target, "w", encoding="utf-8") as fh:
-            for row in rows:
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        for row in rows:
+            buffer.write(json.dumps(row, ensure_ascii=False) + "\n")
+    write_atomic(target, buffer.getvalue())
 
 
 def plot(scores: list[Score], path: str | Path) -> None:
@@ -249,9 +260,13 @@ def plot(scores: list[Score], path: str | Path) -> None:
     axes[0].set_ylabel("articles")
     axes[-1].legend(fontsize=8)
     figure.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path, dpi=110)
+    except OSError as exc:
+        raise output_error(Path(path), exc) from None
+    finally:
+        plt.close(figure)
 
 
 def markdown(rows: list[dict[str, Any]], languages: list[dict[str, Any]], *, command: str, data: str) -> str:

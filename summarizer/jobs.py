@@ -90,6 +90,10 @@ class JobStore:
                                 None))
         return job
 
+    def set_options(self, job_id: str, options: dict[str, Any]) -> None:
+        with self._lock:
+            self._conn.execute("UPDATE jobs SET options = ? WHERE id = ?", (json.dumps(options), job_id))
+
     def get(self, job_id: str) -> Job | None:
         with self._lock:
             row = self._conn.execute("SELECT id, status, created_at, updated_at, options, counts, error FROM jobs "
@@ -118,8 +122,30 @@ class JobStore:
         with self._lock:
             self._conn.execute(f"UPDATE jobs SET {', '.join(sets)} WHERE id = ?", (*values, job_id))
 
-    def delete_files(self, job_id: str) -> None:
+    def delete(self, job_id: str) -> None:
+        """Remove the job: its folder and its row."""
         shutil.rmtree(self.folder(job_id), ignore_errors=True)
+        with self._lock:
+            self._conn.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+
+    def count_unfinished(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')")
+                       .fetchone()[0])
+
+    def bytes_used(self) -> int:
+        """Bytes held by all job folders (inputs, results, errors)."""
+        return sum(path.stat().st_size for path in self.root.glob("*/*") if path.is_file())
+
+    def expire(self, older_than_s: float) -> int:
+        """Delete finished jobs (and their files) that ended more than ``older_than_s`` seconds ago."""
+        cutoff = time.time() - older_than_s
+        with self._lock:
+            ids = [row[0] for row in self._conn.execute(
+                "SELECT id FROM jobs WHERE status NOT IN ('queued', 'running') AND updated_at < ?", (cutoff,))]
+        for job_id in ids:
+            self.delete(job_id)
+        return len(ids)
 
     def close(self) -> None:
         with self._lock:
@@ -141,19 +167,45 @@ def _counts(stats: BatchStats) -> Counts:
 
 
 class JobWorker:
-    """Runs queued jobs one after another in the service's event loop."""
+    """Runs queued jobs one after another in the service's event loop, and deletes expired ones."""
 
-    def __init__(self, summarizer: Summarizer, store: JobStore) -> None:
+    def __init__(self, summarizer: Summarizer, store: JobStore, *, retention_s: float = 7 * 86400) -> None:
         self.summarizer = summarizer
         self.store = store
+        self.retention_s = retention_s
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         self._current: tuple[str, asyncio.Task[Any]] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._sweeper: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         for job in self.store.unfinished():  # a restart: pick up where the last process stopped
             self._queue.put_nowait(job.id)
-        self._task = asyncio.get_running_loop().create_task(self._work())
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self._work())
+        self._sweeper = loop.create_task(self._sweep())
+
+    async def _sweep(self) -> None:
+        """Delete finished jobs past the retention period: at start, then every few minutes."""
+        while True:
+            try:
+                removed = await asyncio.to_thread(self.store.expire, self.retention_s)
+                if removed:
+                    _log.info("deleted %d expired batch job(s)", removed)
+            except Exception as exc:  # the next sweep tries again
+                _log.warning("could not delete expired batch jobs: %s", exc)
+            await asyncio.sleep(min(600.0, max(1.0, self.retention_s / 10)))
+
+    async def delete(self, job_id: str) -> Job | None:
+        """Cancel the job if it is unfinished, wait for it to stop, then remove its files and record."""
+        job = self.cancel(job_id)
+        if job is None:
+            return None
+        current = self._current
+        if current is not None and current[0] == job_id:
+            await asyncio.wait([current[1]], timeout=10)
+        await asyncio.to_thread(self.store.delete, job_id)
+        return job
 
     def submit(self, job_id: str) -> None:
         self._queue.put_nowait(job_id)
@@ -169,10 +221,11 @@ class JobWorker:
 
     async def stop(self) -> None:
         """Stop working; a running job stays ``running`` and resumes at the next start."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._sweeper, self._task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     async def _work(self) -> None:
         while True:
@@ -210,11 +263,11 @@ class JobWorker:
         try:
             stats = await run_files(self.summarizer, [str(folder / "input.jsonl")], output=folder / "results.jsonl",
                                     errors=folder / "errors.jsonl", resume=True, options=job.options,
-                                    on_progress=progress)
+                                    on_progress=progress, relative_to=folder)
         except asyncio.CancelledError:
             raise
         except SummarizerError as exc:
-            self.store.update(job.id, status="failed", error=str(exc))
+            self.store.update(job.id, status="failed", error=str(exc).replace(str(folder) + "/", ""))
             return
         except Exception as exc:  # never let one job take the worker down
             _log.error("batch job %s failed: %s: %s", job.id, type(exc).__name__, exc)

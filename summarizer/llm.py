@@ -72,34 +72,77 @@ def retry_after(exc: BaseException) -> float | None:
         return max(0.0, parsed.timestamp() - time.time()) if parsed else None
 
 
+_MODE_WORDS = ("response_format", "json_schema", "json_object", "tool_choice", "tools", "grammar",
+               "not supported", "unsupported", "unrecognized", "unknown parameter", "extra inputs")
+
+
+def is_read_timeout(exc: BaseException) -> bool:
+    """The request went out and no answer came in time (not a connect timeout: that one never arrived).
+
+    A server that is slow, not broken, keeps computing the abandoned request; re-sending it
+    again and again only lengthens its queue."""
+    import openai
+
+    if not isinstance(exc, openai.APITimeoutError):
+        return False
+    cause = exc.__cause__ or exc.__context__
+    return "Connect" not in type(cause).__name__ and "Pool" not in type(cause).__name__
+
+
+def names_a_parameter(exc: BaseException) -> bool:
+    """A server error that blames the request's shape (e.g. a 500 "response_format ... not supported")."""
+    detail = _error_detail(exc).casefold()
+    return any(word in detail for word in _MODE_WORDS)
+
+
 def is_transient(exc: BaseException) -> bool:
     import openai
 
     if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
         return True
-    return isinstance(exc, openai.APIStatusError) and exc.status_code in _RETRYABLE_STATUS
+    if isinstance(exc, openai.APIStatusError) and exc.status_code in _RETRYABLE_STATUS:
+        return not (exc.status_code >= 500 and names_a_parameter(exc))
+    return False
 
 
 class TransportPolicy:
     """Backoff schedule shared by the sync and async paths."""
 
-    def __init__(self, attempts: int, max_wait: float, base: float = 0.5, cap: float = 30.0) -> None:
+    def __init__(self, attempts: int, max_wait: float, base: float = 0.5, cap: float = 30.0,
+                 timeout: float = 60.0) -> None:
         self.attempts = attempts
         self.max_wait = max_wait
         self.base = base
         self.cap = cap
+        self.timeout = timeout
 
     def wait(self, attempt: int, exc: BaseException) -> float:
         asked = retry_after(exc)
         if asked is not None:
             return min(asked, self.max_wait) + random.uniform(0, 0.1 * max(asked, 0.1))
+        if is_read_timeout(exc):
+            return 0.0  # the longer timeout is the back-off
         return random.uniform(0, min(self.cap, self.base * 2 ** (attempt - 1)))  # full jitter
 
-    def retrying_kwargs(self) -> dict[str, Any]:
+    def retrying_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """tenacity arguments for one request; ``kwargs`` (the request's) get a longer timeout after a
+        read timeout, which is retried once only."""
         from tenacity import retry_if_exception, stop_after_attempt, stop_before_delay
 
+        timeouts = 0
+
+        def retry(exc: BaseException) -> bool:
+            nonlocal timeouts
+            if is_read_timeout(exc):
+                timeouts += 1
+                if timeouts > 1:
+                    return False
+                kwargs["timeout"] = self.timeout * 2
+                return True
+            return is_transient(exc)
+
         return {
-            "retry": retry_if_exception(is_transient),
+            "retry": retry_if_exception(retry),
             "stop": stop_after_attempt(self.attempts) | stop_before_delay(self.max_wait),
             "wait": lambda state: self.wait(state.attempt_number, state.outcome.exception()),
             "before_sleep": _note_retry,
@@ -114,6 +157,10 @@ def _note_retry(state: Any) -> None:
         stats.transport_errors.append(type(exc).__name__)
 
 
+def _other_mode(mode: str) -> str:
+    return {"json_schema": "json", "tools": "json_schema", "json": "md_json"}.get(mode, "json")
+
+
 class LLMClient:
     """An endpoint and model family: lazily built sync and async instructor create functions.
 
@@ -125,7 +172,7 @@ class LLMClient:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.policy = TransportPolicy(settings.transport_attempts, settings.transport_max_wait,
-                                      base=settings.retry_backoff)
+                                      base=settings.retry_backoff, timeout=settings.timeout)
         self.throttle = Throttle(settings.rpm, settings.tpm)
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Any, Any]] = \
             weakref.WeakKeyDictionary()
@@ -172,9 +219,13 @@ class LLMClient:
     def _cost(self, kwargs: dict[str, Any]) -> int:
         return estimate_tokens(kwargs, self.settings.max_tokens) if self.throttle.tpm else 0
 
-    def _rate_limited(self, exc: BaseException) -> None:
-        if getattr(exc, "status_code", None) == 429:
+    def _answered(self, exc: BaseException) -> None:
+        """Tell the throttle what the endpoint said: 429, or another answer (it got through the limit)."""
+        status = getattr(exc, "status_code", None)
+        if status == 429:
             self.throttle.on_rate_limited(retry_after(exc))
+        elif status is not None:
+            self.throttle.on_success()
 
     @cached_property
     def _create(self) -> Callable[..., Any]:
@@ -187,7 +238,7 @@ class LLMClient:
         def create(*args: Any, **kwargs: Any) -> Any:
             stats = _stats.get()
             cost = self._cost(kwargs)
-            for attempt in Retrying(**policy.retrying_kwargs()):
+            for attempt in Retrying(**policy.retrying_kwargs(kwargs)):
                 with attempt:
                     throttle.wait(cost)
                     if stats is not None:
@@ -195,9 +246,9 @@ class LLMClient:
                     try:
                         completion = raw(*args, **kwargs)
                     except Exception as exc:
-                        self._rate_limited(exc)
+                        self._answered(exc)
                         raise
-            throttle.on_success()
+                    throttle.on_success()
             _count(stats, completion)
             return completion
 
@@ -213,7 +264,7 @@ class LLMClient:
         async def create(*args: Any, **kwargs: Any) -> Any:
             stats = _stats.get()
             cost = self._cost(kwargs)
-            async for attempt in AsyncRetrying(**policy.retrying_kwargs()):
+            async for attempt in AsyncRetrying(**policy.retrying_kwargs(kwargs)):
                 with attempt:
                     await throttle.await_turn(cost)
                     if stats is not None:
@@ -221,9 +272,9 @@ class LLMClient:
                     try:
                         completion = await raw(*args, **kwargs)
                     except Exception as exc:
-                        self._rate_limited(exc)
+                        self._answered(exc)
                         raise
-            throttle.on_success()
+                    throttle.on_success()
             _count(stats, completion)
             return completion
 
@@ -267,7 +318,10 @@ class LLMClient:
         return kwargs
 
     def _translate(self, exc: Exception) -> Exception:
-        """Map openai/instructor failures onto our hierarchy, with secrets scrubbed."""
+        """Map openai/instructor failures onto our hierarchy.
+
+        Messages are our own words; the server's text goes, scrubbed, to ``LLMError.upstream``
+        (see ``secrets``: it may echo the key, and a caller must not see it)."""
         import openai
         from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 
@@ -275,36 +329,45 @@ class LLMClient:
         while cause is not None and not isinstance(cause, openai.OpenAIError | IncompleteOutputException):
             cause = cause.__cause__ or cause.__context__
         where = self.settings.base_url or "the OpenAI API"
-        clean = lambda text: redact(text, self._secrets)  # noqa: E731
+        mode = self.settings.mode
         attempts = self.policy.attempts
         if isinstance(cause, IncompleteOutputException):
-            return LLMError("the answer was cut off by the token limit before it was complete",
+            return LLMError("the answer was cut off by the token limit before it was complete", reason="truncated",
                             hint="raise --max-tokens or use a shorter schema")
         if isinstance(cause, openai.APITimeoutError):
-            return LLMTimeout(f"{where} did not answer within {self.settings.timeout:g}s "
-                              f"({attempts} attempts)", hint="raise --timeout", attempts=attempts)
+            if is_read_timeout(cause):
+                return LLMTimeout(f"{where} did not answer within {self.settings.timeout:g}s, nor within "
+                                  f"{self.policy.timeout * 2:g}s when asked again", attempts=2,
+                                  hint="a slow server (e.g. a local model on CPU) needs a longer --timeout "
+                                       "(SUMMARIZER_TIMEOUT)")
+            return LLMTimeout(f"could not connect to {where} within {self.settings.timeout:g}s "
+                              f"({attempts} attempts)", hint="check that the server is running", attempts=attempts)
         if isinstance(cause, openai.APIConnectionError):
-            return LLMError(f"cannot reach the LLM endpoint at {where}", attempts=attempts,
+            return LLMError(f"cannot reach the LLM endpoint at {where}", attempts=attempts, reason="unreachable",
                             hint="check --base-url / OPENAI_BASE_URL and that the server is running")
         if isinstance(cause, openai.APIStatusError):
             status = cause.status_code
-            detail = clean(_error_detail(cause))
+            upstream = redact(_error_detail(cause), self._secrets) or None
             if status in (401, 403):
-                return LLMError(f"the endpoint refused the API key (HTTP {status}): {detail}",
-                                status=status, hint="check OPENAI_API_KEY")
+                return LLMError(f"the endpoint refused the API key (HTTP {status})", status=status,
+                                reason="refused", upstream=upstream, hint="check OPENAI_API_KEY")
             if status == 404:
-                return LLMError(f"model {self.settings.model!r} or endpoint not found (HTTP 404): {detail}",
-                                status=status, hint="check --model and --base-url")
-            if status in _RETRYABLE_STATUS:
-                return LLMError(f"{where} kept failing with HTTP {status} after {attempts} attempts: "
-                                f"{detail}", status=status, attempts=attempts)
-            return LLMError(f"the endpoint rejected the request (HTTP {status}): {detail}", status=status,
-                            hint="if the server does not support this mode, try --mode json or md_json")
+                return LLMError(f"model or endpoint not found at {where} (HTTP 404)", status=status,
+                                reason="not_found", upstream=upstream, hint="check --model and --base-url")
+            if status in _RETRYABLE_STATUS and not (status >= 500 and names_a_parameter(cause)):
+                return LLMError(f"{where} kept failing with HTTP {status} after {attempts} attempts", status=status,
+                                attempts=attempts, upstream=upstream)
+            if names_a_parameter(cause):
+                return LLMError(f"the server rejected the request in mode {mode} (HTTP {status})", status=status,
+                                reason="unsupported", upstream=upstream,
+                                hint=f"this server does not support --mode {mode}: try --mode {_other_mode(mode)}")
+            return LLMError(f"the endpoint rejected the request (HTTP {status})", status=status, reason="rejected",
+                            upstream=upstream)
         if isinstance(exc, InstructorRetryException):
             errors = [_attempt_errors(a) for a in (exc.failed_attempts or [])]
-            last = errors[-1][0]["msg"] if errors and errors[-1] else clean(str(exc))[:300]
+            last = errors[-1][0]["msg"] if errors and errors[-1] else "no valid answer"
             return ValidationFailed(
-                f"the model's answer was still invalid after {exc.n_attempts} attempts: {clean(last)}",
+                f"the model's answer was still invalid after {exc.n_attempts} attempts: {last}",
                 errors=errors, attempts=exc.n_attempts)
         return exc
 

@@ -7,6 +7,7 @@ as the variable ``article``: text inside it is never parsed as a template.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import Any
@@ -39,7 +40,8 @@ class PromptTemplate:  # frozen, but caches its compiled templates (cached_prope
         """Fresh, fully rendered message dicts (instructor appends re-asks to the list it gets).
 
         ``variables`` are the template's other inputs (``style``, ``part``, ``parts``, ...)."""
-        return self.render(article=article, nonce=nonce(article), metadata=metadata or {}, language=language,
+        block = metadata_json(metadata)
+        return self.render(article=article, nonce=nonce(article, block), metadata_json=block, language=language,
                            **variables)
 
     def render(self, **variables: Any) -> list[dict[str, Any]]:
@@ -58,5 +60,17 @@ def load(name: str = PROMPT) -> PromptTemplate:
     )
 
 
-def nonce(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+def nonce(*texts: str) -> str:
+    """8 hex digits of a hash of everything placed between the markers: a publisher who controls the
+    article or its metadata cannot close a marker early without knowing the hash of what contains it."""
+    return hashlib.sha256("\0".join(texts).encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
+def metadata_json(metadata: dict[str, str] | None) -> str:
+    """Publisher metadata as one line of JSON (newlines and quotes escaped), or "" when there is none.
+
+    It goes inside delimiters like the article: a title or author field is publisher-supplied
+    text, and "System: new instructions..." there must read as data, not as part of the prompt."""
+    if not metadata:
+        return ""
+    return json.dumps({k: v[:500] for k, v in metadata.items()}, ensure_ascii=False)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from .result import Result
@@ -89,19 +86,3 @@ def _text(data: dict[str, Any]) -> list[str]:
             if shown:
                 lines += [f"{_title(key)}: {shown}", ""]
     return lines
-
-
-def write_atomic(path: str | Path, content: str) -> None:
-    """Write via a temporary file in the same folder and rename: never a half-written file."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -1,42 +1,94 @@
 """Keeping API keys out of everything we print, store or log.
 
-``redact`` scrubs a string. ``protect`` registers a key so that log records from
-openai, httpx, instructor and this package are scrubbed as they are created: instructor
-logs the server's error text, and servers echo a bad key back in it.
+Two rules, because scrubbing is itself an oracle:
+
+- Text that comes from *outside* (a server's error message, a library's log record,
+  a traceback) is scrubbed with ``redact``: every run of 8+ characters that also occurs
+  in a secret, in any letter case, is cut — servers echo a key's prefix, its last
+  characters, or the key lower-cased.
+- Text a *caller* supplied (a schema name, a URL, a job id) is never partly scrubbed:
+  if it were, a caller could send candidate prefixes and watch which come back
+  redacted, and so read the key out character by character. Such text may only be
+  checked for a whole secret (``scrub_whole``), which tells nothing to someone who does
+  not already hold it. So upstream text is scrubbed where it enters an error, and the
+  service's answers never carry upstream text at all.
+
+``protect`` registers a key so that log records from openai, httpx, instructor and this
+package are scrubbed (``redact``) as they are created.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from typing import Any
 
+WINDOW = 8  # shortest run of a secret's characters that is cut
+MARK = "[redacted]"
 _PROTECTED: set[str] = set()
-_LOGGERS = ("openai", "httpx", "httpx2", "httpcore", "instructor", "summarizer")
+_LOGGERS = ("openai", "httpx", "httpx2", "httpcore", "instructor", "summarizer", "uvicorn")
 _lock = threading.Lock()
 _installed = False
 
 
-def redact(text: str, secrets: list[str | None] | set[str]) -> str:
-    """Remove every secret (and any long prefix of it) from ``text``.
-
-    Servers often echo part of a bad key ("Incorrect API key provided: sk-ab***yz"),
-    so besides the whole key we also cut any 8+ character prefix of it.
-    """
+def _windows(secrets: Iterable[str | None]) -> set[str]:
+    grams: set[str] = set()
     for secret in secrets:
         if not secret or len(secret) < 4:
             continue
-        text = text.replace(secret, "[redacted]")
-        if len(secret) >= 12:
-            for n in range(len(secret) - 1, 7, -1):
-                if secret[:n] in text:
-                    text = text.replace(secret[:n], "[redacted]")
-    return text
+        folded = secret.casefold()
+        if len(folded) <= WINDOW:
+            grams.add(folded)
+        grams.update(folded[i:i + WINDOW] for i in range(len(folded) - WINDOW + 1))
+    return grams
+
+
+def redact(text: str, secrets: Iterable[str | None]) -> str:
+    """``text`` with every run of ``WINDOW``+ characters shared with a secret (any case) replaced.
+
+    For text from outside only (see the module docstring): applied to caller-supplied
+    text, the difference it makes would reveal the secret.
+    """
+    grams = _windows(secrets)
+    if not grams or not text:
+        return text
+    folded = text.casefold()
+    if len(folded) != len(text):  # casefold changed the length (ß -> ss): compare lower-cased instead
+        folded = text.lower()
+        if len(folded) != len(text):
+            folded = text
+    sizes = sorted({len(g) for g in grams}, reverse=True)
+    cuts: list[list[int]] = []
+    for start in range(len(folded) - sizes[-1] + 1):
+        for size in sizes:
+            if folded[start:start + size] in grams:
+                end = start + size
+                if cuts and start <= cuts[-1][1]:
+                    cuts[-1][1] = max(cuts[-1][1], end)
+                else:
+                    cuts.append([start, end])
+                break
+    if not cuts:
+        return text
+    pieces, previous = [], 0
+    for start, end in cuts:
+        pieces += [text[previous:start], MARK]
+        previous = end
+    pieces.append(text[previous:])
+    return "".join(pieces)
 
 
 def scrub(text: str) -> str:
-    """``text`` without any key registered with ``protect``."""
+    """Text from outside without any key registered with ``protect`` (see ``redact``)."""
     return redact(text, set(_PROTECTED)) if _PROTECTED else text
+
+
+def scrub_whole(text: str) -> str:
+    """Caller-supplied text with every *whole* registered secret replaced, and nothing else changed."""
+    for secret in set(_PROTECTED):
+        text = text.replace(secret, MARK)
+    return text
 
 
 def protect(secret: str | None) -> None:
@@ -61,8 +113,12 @@ def protect(secret: str | None) -> None:
 
 def _scrub(record: logging.LogRecord) -> None:
     secrets = set(_PROTECTED)
-    message = record.getMessage()
-    if any(s in message for s in secrets) or any(s[:8] in message for s in secrets):
-        record.msg, record.args = redact(message, secrets), None
+    try:
+        message = record.getMessage()
+    except Exception:  # a malformed record: leave it to logging to report
+        return
+    cleaned = redact(message, secrets)
+    if cleaned != message:
+        record.msg, record.args = cleaned, None
     if record.exc_info and not record.exc_text:
         record.exc_text = redact(logging.Formatter().formatException(record.exc_info), secrets)

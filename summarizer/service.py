@@ -10,27 +10,37 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hmac
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
 from .config import Settings, load_settings
-from .errors import CacheMiss, ConfigError, InputError, LLMError, LLMTimeout, SummarizerError, ValidationFailed
+from .errors import (
+    CacheMiss,
+    ConfigError,
+    InputError,
+    InputTooLarge,
+    LLMError,
+    LLMTimeout,
+    SummarizerError,
+    ValidationFailed,
+)
 from .jobs import Job, JobStore, JobWorker
 from .netguard import Resolver, UrlPolicy
 from .result import Meta
-from .secrets import scrub
+from .secrets import scrub, scrub_whole
 
 PROBLEM = "application/problem+json"
 MODEL_NAME = r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$"  # gpt-4o-mini, llama3.1:8b, org/Model-7B
@@ -97,17 +107,27 @@ class BatchItem(BaseModel):
     html: str | None = None
 
 
-class BatchRequest(BaseModel):
-    """A JSON batch: the items, and options for all of them."""
+class BatchOptions(BaseModel):
+    """Options for every item of a batch: the same in a JSON body and in a multipart form."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    items: list[BatchItem | str] = Field(min_length=1, description="Articles: objects with text or html "
-                                         "(and optional id, title, url, date) or plain strings.")
     schema_name: str | None = Field(None, alias="schema")
     model: str | None = Field(None, pattern=MODEL_NAME)
     language: str | None = Field(None, pattern="^[A-Za-z]{2}$")
     style: Literal["brief", "standard", "dense"] | None = None
+
+    def as_options(self) -> dict[str, Any]:
+        return {k: v for k, v in {"schema": self.schema_name, "model": self.model, "language": self.language,
+                                  "style": self.style}.items() if v not in (None, "")}
+
+
+class BatchRequest(BatchOptions):
+    """A JSON batch: the items, and options for all of them. Read as a stream (see ``_stream_json_batch``):
+    this model documents the body and validates each item."""
+
+    items: list[BatchItem | str] = Field(min_length=1, description="Articles: objects with text or html "
+                                         "(and optional id, title, url, date) or plain strings.")
 
 
 class Health(BaseModel):
@@ -136,6 +156,8 @@ class ServiceError(Exception):
 
 
 def _status_of(error: SummarizerError) -> tuple[int, str]:
+    if isinstance(error, InputTooLarge):
+        return 413, "too-large"
     if isinstance(error, LLMTimeout):
         return 504, "upstream-timeout"
     if isinstance(error, LLMError | ValidationFailed):
@@ -152,7 +174,7 @@ def _status_of(error: SummarizerError) -> tuple[int, str]:
 def problem(status: int, kind: str, detail: str, instance: str | None = None,
             headers: dict[str, str] | None = None, errors: list[dict[str, Any]] | None = None) -> JSONResponse:
     body = Problem(type=f"urn:summarizer:problem:{kind}", title=kind.replace("-", " "), status=status,
-                   detail=scrub(detail), instance=instance, errors=errors)
+                   detail=scrub_whole(detail), instance=instance, errors=errors)
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -230,8 +252,16 @@ class AccessLog:
         try:
             await self.app(scope, receive, recording_send)
         finally:
-            _access.info("%s %s %d %.1fms", scope["method"], scope["path"], status,
+            _access.info("%s %s %d %.1fms", printable(scope["method"]), printable(scope["path"]), status,
                          (time.perf_counter() - started) * 1000)
+
+
+def printable(text: str, limit: int = 512) -> str:
+    """``text`` safe for a log line: control characters (``%0a`` in a path) escaped, length capped."""
+    if text.isprintable() and len(text) <= limit:
+        return text
+    escaped = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text[:limit])
+    return escaped + ("..." if len(text) > limit else "")
 
 
 # -- the app ---------------------------------------------------------------------------------------
@@ -251,7 +281,7 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         summarizer = Summarizer(settings=settings)
         store = JobStore(settings.resolved_state_dir)
-        worker = JobWorker(summarizer, store)
+        worker = JobWorker(summarizer, store, retention_s=settings.job_retention_hours * 3600)
         state.update(summarizer=summarizer, store=store, worker=worker)
         worker.start()
         try:
@@ -335,15 +365,19 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
     async def readyz() -> Any:
         """Ready to serve: the cache is writable and an LLM endpoint is configured (or the extractive engine)."""
         checks: dict[str, str] = {}
-        cache = state["summarizer"].cache
-        if cache is None:
+        summarizer = state["summarizer"]
+        cache = summarizer.cache
+        if summarizer.cache_problem:
+            checks["cache"] = "unusable (summaries are answered without it; see the service log)"
+        elif cache is None:
             checks["cache"] = "off"
         else:
             try:
-                cache.check_writable()
+                await asyncio.to_thread(cache.check)
                 checks["cache"] = "ok"
-            except Exception as exc:
-                checks["cache"] = f"not writable: {exc}"
+            except Exception:
+                checks["cache"] = "unusable (summaries are answered without it; see the service log)"
+                _log.warning("readiness: %s", summarizer.cache_problem or "the cache failed its check")
         try:
             checks["llm"] = "ok" if state["summarizer"].engine == "llm" else "extractive engine (no LLM configured)"
             if settings.engine == "auto" and not settings.llm_configured:
@@ -366,10 +400,11 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
             if body.url is not None:
                 article = await asyncio.to_thread(fetch, body.url, max_bytes=settings.max_input_bytes,
                                                   timeout=settings.fetch_timeout, policy=policy, max_chars=max_chars,
-                                                  resolver=resolver)
+                                                  resolver=resolver, max_html_bytes=settings.max_html_bytes)
             elif body.html is not None:
                 article = await asyncio.to_thread(from_bytes, body.html.encode("utf-8", "surrogatepass"),
-                                                  name="the HTML", html=True, max_chars=max_chars)
+                                                  name="the HTML", html=True, max_chars=max_chars,
+                                                  max_html_bytes=settings.max_html_bytes)
             else:
                 article = from_text(body.text or "", name="the article", max_chars=max_chars)
             result = await state["summarizer"].asummarize(article, schema=schema, model=body.model,
@@ -399,7 +434,7 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
         return resolve(name, dirs).json_schema
 
     @app.post("/v1/batches", status_code=202, response_model=Job, dependencies=protected, tags=["batches"],
-              responses=_problem_responses(400, 401, 413, 422),
+              responses=_problem_responses(400, 401, 413, 415, 422, 429),
               openapi_extra={"requestBody": {"required": True, "content": {
                   "application/json": {"schema": {"$ref": "#/components/schemas/BatchRequest"}},
                   "multipart/form-data": {"schema": {
@@ -414,36 +449,43 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
         """Start a batch job from a JSONL upload (multipart field ``file``) or a JSON list of items."""
         store: JobStore = state["store"]
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type not in ("multipart/form-data", "application/json", ""):
+            raise ServiceError(415, "unsupported-media-type", "send application/json or multipart/form-data")
+        await check_room()
+        limit = settings.max_batch_items
+        save: Callable[[], BatchOptions | None]
         if content_type == "multipart/form-data":
             options, upload = await _read_upload(request)
-        elif content_type in ("application/json", ""):
-            try:
-                batch = BatchRequest.model_validate_json(await request.body())
-            except ValueError as exc:
-                errors: list[Any] = getattr(exc, "errors", lambda: [])()
-                raise RequestValidationError(errors or [{"loc": ("body",), "msg": str(exc)}]) from None
-            options = {"schema": batch.schema_name, "model": batch.model, "language": batch.language,
-                       "style": batch.style}
-            upload = None
+            schema_or_422(options.schema_name)
+            job = store.create(options.as_options())
+            save = functools.partial(_save_upload, upload, store.folder(job.id) / "input.jsonl", limit)
         else:
-            raise ServiceError(415, "unsupported-media-type", "send application/json or multipart/form-data")
-        options = {k: v for k, v in options.items() if v not in (None, "")}
-        schema_or_422(options.get("schema"))
-        from .core import check_language
-
-        check_language(options.get("language"))
-        job = store.create(options)
-        target = store.folder(job.id) / "input.jsonl"
+            body = await request.body()
+            job = store.create({})
+            save = functools.partial(_stream_json_batch, body, store.folder(job.id) / "input.jsonl", limit)
         try:
-            if upload is not None:
-                await asyncio.to_thread(_save_upload, upload, target)
-            else:
-                target.write_text("".join(_item_line(item) for item in batch.items), encoding="utf-8")
+            parsed = await asyncio.to_thread(save)  # parsing a big body must not stall every other request
+            if parsed is not None:
+                schema_or_422(parsed.schema_name)
+                from .core import check_language
+
+                check_language(parsed.language)
+                store.set_options(job.id, parsed.as_options())
         except BaseException:
-            store.update(job.id, status="failed", error="the upload could not be stored")
+            await asyncio.to_thread(store.delete, job.id)
             raise
         state["worker"].submit(job.id)
         return store.get(job.id) or job
+
+    async def check_room() -> None:
+        """429 before reading a body when the queue or the storage quota is full."""
+        store: JobStore = state["store"]
+        if store.count_unfinished() >= settings.max_queued_jobs:
+            raise ServiceError(429, "busy", f"{settings.max_queued_jobs} batch jobs are queued or running; retry "
+                               "when one has finished", headers={"Retry-After": "30"})
+        if await asyncio.to_thread(store.bytes_used) >= settings.max_stored_bytes:
+            raise ServiceError(429, "storage-full", "the service's storage for batch jobs is full; delete finished "
+                               "jobs (DELETE /v1/batches/ID) or retry when they expire", headers={"Retry-After": "300"})
 
     @app.get("/v1/batches/{job_id}", response_model=Job, dependencies=protected, tags=["batches"],
              responses=_problem_responses(401, 404))
@@ -475,18 +517,19 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
     @app.delete("/v1/batches/{job_id}", response_model=Job, dependencies=protected, tags=["batches"],
                 responses=_problem_responses(401, 404))
     async def cancel_batch(job_id: str) -> Job:
-        """Cancel a queued or running job (finished jobs are left as they are)."""
+        """Delete a job: cancel it if it is queued or running, then remove its files and its record.
+        Returns the job as it was at the end (status ``cancelled`` if it had not finished)."""
         job_or_404(job_id)
-        return state["worker"].cancel(job_id) or job_or_404(job_id)
+        return await state["worker"].delete(job_id) or job_or_404(job_id)
 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(AccessLog)
     return app
 
 
-async def _read_upload(request: Request) -> tuple[dict[str, Any], Any]:
+async def _read_upload(request: Request) -> tuple[BatchOptions, Any]:
     form = await request.form(max_files=1, max_fields=10)
-    unknown = sorted(set(form.keys()) - {"file", "schema", "model", "language", "style"})
+    unknown = sorted(set(form.keys()) - {"file", *_OPTION_FIELDS})
     if unknown:
         raise RequestValidationError([{"loc": ("body", unknown[0]), "msg": "unknown form field; the fields are "
                                        "file, schema, model, language and style"}])
@@ -500,27 +543,75 @@ async def _read_upload(request: Request) -> tuple[dict[str, Any], Any]:
     if not head.lstrip().startswith((b"{", b"[")):
         raise InputError("the uploaded file is not JSONL: each line must be a JSON object such as "
                          '{"id": "a1", "text": "..."}')
-    options = {key: form.get(key) for key in ("schema", "model", "language", "style")
-               if isinstance(form.get(key), str)}
-    import re
-
-    for key, pattern in (("model", MODEL_NAME), ("language", "^[A-Za-z]{2}$"),
-                         ("style", "^(brief|standard|dense)$")):
-        if key in options and not re.match(pattern, str(options[key])):
-            raise RequestValidationError([{"loc": ("body", key), "msg": f"does not match {pattern}"}])
+    fields = {key: form.get(key) for key in _OPTION_FIELDS if isinstance(form.get(key), str)}
+    try:
+        options = BatchOptions.model_validate(fields)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
     return options, upload
 
 
-def _save_upload(upload: Any, target: Path) -> None:
+_OPTION_FIELDS = ("schema", "model", "language", "style")
+
+
+def _save_upload(upload: Any, target: Path, max_items: int) -> None:
+    """Copy the uploaded JSONL into the job folder, refusing it past ``max_items`` non-blank lines."""
     source = upload.file
     source.seek(0)
-    head = source.read(1)
-    if not head:
-        raise InputError("the uploaded file is empty")
+    lines = 0
     with open(target, "wb") as out:
-        out.write(head)
-        while chunk := source.read(1 << 20):
-            out.write(chunk)
+        for line in source:
+            if line.strip():
+                lines += 1
+                if lines > max_items:
+                    raise InputTooLarge(f"the upload has more than {max_items:,} items, the limit for one batch job",
+                                        hint="split it into several jobs")
+            out.write(line)
+    if not lines:
+        raise InputError("the uploaded file is empty")
+
+
+def _stream_json_batch(body: bytes, target: Path, max_items: int) -> BatchOptions:
+    """Validate a JSON batch body and write its items to ``target`` as JSONL, one item at a time.
+
+    Two streaming passes (ijson) instead of one ``model_validate_json``: a 25 MB body of a
+    million small items would otherwise take a gigabyte and seconds before the item limit
+    could even be checked. The first pass reads the options and counts the items (stopping
+    at the limit), the second validates and writes each item."""
+    import ijson
+
+    if not body.strip():
+        raise RequestValidationError([{"loc": ("body",), "msg": "the body is empty; send a JSON object with items"}])
+    options: dict[str, Any] = {}
+    count = 0
+    try:
+        events = ijson.parse(body, use_float=True)
+        first = next(events, None)
+        if first is None or first[1] != "start_map":
+            raise RequestValidationError([{"loc": ("body",), "msg": "send a JSON object with an 'items' list"}])
+        for prefix, event, value in events:
+            if prefix == "" and event == "map_key" and value not in ("items", *_OPTION_FIELDS):
+                raise RequestValidationError([{"loc": ("body", str(value)[:64]), "msg": "unknown field; the "
+                                               "fields are items, schema, model, language and style"}])
+            if prefix in _OPTION_FIELDS:
+                options[prefix] = {} if event in ("start_map", "start_array") else value  # non-strings fail below
+            elif prefix == "items.item" and event in ("start_map", "string", "start_array", "number", "boolean",
+                                                        "null"):
+                count += 1
+                if count > max_items:
+                    raise InputTooLarge(f"the batch has more than {max_items:,} items, the limit for one job",
+                                        hint="split it into several jobs")
+        parsed = BatchOptions.model_validate(options)
+        if count == 0:
+            raise RequestValidationError([{"loc": ("body", "items"), "msg": "give at least one item"}])
+        with open(target, "w", encoding="utf-8") as out:
+            for raw in ijson.items(body, "items.item", use_float=True):
+                out.write(_item_line(raw if isinstance(raw, str) else BatchItem.model_validate(raw)))
+    except ijson.JSONError as exc:
+        raise RequestValidationError([{"loc": ("body",), "msg": f"invalid JSON: {str(exc)[:200]}"}]) from None
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+    return parsed
 
 
 def _item_line(item: BatchItem | str) -> str:

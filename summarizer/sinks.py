@@ -8,6 +8,7 @@ both formats are line-oriented and repaired the same way.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -23,6 +24,7 @@ from pydantic import BaseModel
 
 from .archives import IdSet
 from .errors import InputError
+from .files import output_error
 from .schemas import SchemaSpec
 
 if typing.TYPE_CHECKING:
@@ -72,16 +74,19 @@ class _LineSink:
         if self.path is None:
             self._fh = sys.stdout
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if resume and self.path.exists() and self.path.stat().st_size:
-            self.existing = True
-            self.repaired = repair(self.path)
-            with open(self.path, encoding="utf-8", newline="") as fh:
-                self._load(fh)
-            self._fh = open(self.path, "a", encoding="utf-8", newline="")  # noqa: SIM115
-        else:
-            self._fh = open(self.path, "w", encoding="utf-8", newline="")  # noqa: SIM115
-            self._start()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if resume and self.path.is_file() and self.path.stat().st_size:
+                self.existing = True
+                self.repaired = repair(self.path)
+                with open(self.path, encoding="utf-8", newline="") as fh:
+                    self._load(fh)
+                self._fh = open(self.path, "a", encoding="utf-8", newline="")  # noqa: SIM115
+            else:
+                self._fh = open(self.path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+                self._start()
+        except OSError as exc:
+            raise output_error(self.path, exc) from None
 
     def _load(self, fh: IO[str]) -> None:
         raise NotImplementedError
@@ -90,12 +95,16 @@ class _LineSink:
         pass
 
     def _line(self, line: str) -> None:
-        self._fh.write(line)
-        self._fh.flush()
+        try:
+            self._fh.write(line)
+            self._fh.flush()
+        except OSError as exc:  # a full disk: stop with one clear line; the lines before stay whole
+            raise output_error(self.path or Path("standard output"), exc) from None
 
     def close(self) -> None:
         if self.path is not None and not self._fh.closed:
-            self._fh.close()
+            with contextlib.suppress(OSError):  # the write that failed has been reported already
+                self._fh.close()
 
 
 class JsonlSink(_LineSink):
@@ -195,8 +204,11 @@ class ErrorSink:
         self.count = 0
         self._fh: IO[str] | None = None
         if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fh = open(self.path, "w", encoding="utf-8")  # noqa: SIM115
+            except OSError as exc:
+                raise output_error(self.path, exc) from None
 
     def write(self, outcome: Outcome) -> None:
         self.count += 1
@@ -204,12 +216,16 @@ class ErrorSink:
         if self._fh is None:
             sys.stderr.write(f"summarizer: failed {record['id']}: {record['message']}\n")
             return
-        self._fh.write(_dump(record) + "\n")
-        self._fh.flush()
+        try:
+            self._fh.write(_dump(record) + "\n")
+            self._fh.flush()
+        except OSError as exc:
+            raise output_error(self.path or Path("the errors file"), exc) from None
 
     def close(self) -> None:
         if self._fh is not None and not self._fh.closed:
-            self._fh.close()
+            with contextlib.suppress(OSError):
+                self._fh.close()
 
 
 def open_sink(path: str | Path | None, *, fmt: str, schema: SchemaSpec, resume: bool) -> JsonlSink | CsvSink:

@@ -13,13 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from .errors import InputError, InputTooLarge
 
 MAX_CHARS = 1_000_000  # ~170,000 words: long articles are split, but a runaway input is refused
+MAX_HTML_BYTES = 2_000_000  # extraction costs ~2 s of CPU a megabyte: refuse a page before paying that
 
 _HTML_SNIFF = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|article)\b",
                          re.IGNORECASE | re.DOTALL)
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.IGNORECASE)
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://|^(data|mailto|javascript|about):", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 _MAGIC = {
     b"%PDF": "a PDF", b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
@@ -55,14 +57,18 @@ class Article:
 
 
 def load(spec: str, *, max_bytes: int = 20_000_000, max_chars: int = MAX_CHARS,
-         timeout: float = 20.0) -> Article:
+         timeout: float = 20.0, max_html_bytes: int = MAX_HTML_BYTES) -> Article:
     """Load ``spec``: a path, an http(s) URL, or ``-`` for stdin."""
     if spec == "-":
         data = _read_limited(sys.stdin.buffer, max_bytes, "standard input")
-        return from_bytes(data, name="<stdin>", max_chars=max_chars)
+        return from_bytes(data, name="<stdin>", max_chars=max_chars, max_html_bytes=max_html_bytes)
     if spec.startswith(("http://", "https://")):
-        return fetch(spec, max_bytes=max_bytes, max_chars=max_chars, timeout=timeout)
+        return fetch(spec, max_bytes=max_bytes, max_chars=max_chars, timeout=timeout, max_html_bytes=max_html_bytes)
     path = Path(spec)
+    scheme = _SCHEME.match(spec)
+    if scheme and not path.exists():
+        raise InputError(f"unsupported URL scheme {(scheme.group(1) or scheme.group(2)).lower()!r}: give an "
+                         "http(s) URL, a file path, or - for standard input")
     if not path.exists():
         raise InputError(f"no such file: {spec}")
     if path.is_dir():
@@ -70,26 +76,29 @@ def load(spec: str, *, max_bytes: int = 20_000_000, max_chars: int = MAX_CHARS,
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise InputError(f"{spec} is {size:,} bytes, over the {max_bytes:,}-byte limit")
+            raise InputTooLarge(f"{spec} is {size:,} bytes, over the {max_bytes:,}-byte limit")
         data = path.read_bytes()
     except PermissionError:
         raise InputError(f"permission denied reading {spec}") from None
     except OSError as exc:
         raise InputError(f"cannot read {spec}: {exc.strerror}") from None
     is_html = path.suffix.lower() in (".html", ".htm", ".xhtml")
-    article = from_bytes(data, name=spec, html=is_html or None, max_chars=max_chars)
+    article = from_bytes(data, name=spec, html=is_html or None, max_chars=max_chars, max_html_bytes=max_html_bytes)
     article.path = str(path)
     return article
 
 
 def from_bytes(data: bytes, *, name: str, html: bool | None = None, charset: str | None = None,
-               url: str | None = None, max_chars: int = MAX_CHARS) -> Article:
+               url: str | None = None, max_chars: int = MAX_CHARS, max_html_bytes: int = MAX_HTML_BYTES) -> Article:
     """Decode and, for HTML, extract. ``html=None`` sniffs the content."""
     if not data.strip():
         raise InputError(f"{name} is empty")
     _refuse_binary(data, name)
     if html is None:
         html = bool(_HTML_SNIFF.match(data[:4096]))
+    if html and len(data) > max_html_bytes:
+        raise InputTooLarge(f"{name} is {len(data):,} bytes of HTML, over the {max_html_bytes:,}-byte limit for "
+                            "extraction", hint="raise it with SUMMARIZER_MAX_HTML_BYTES")
     warnings: list[str] = []
     text = _decode(data, name, charset, html, warnings)
     article = from_html(text, url=url, name=name) if html else Article(text=text.strip(), url=url)
@@ -126,7 +135,7 @@ def check_text(text: str, *, name: str, max_chars: int) -> None:
     if not text or not text.strip():
         raise InputError(f"{name} has no text")
     if len(text) > max_chars:
-        raise InputError(
+        raise InputTooLarge(
             f"{name} has {len(text):,} characters, over the {max_chars:,}-character limit",
             hint="raise it with --max-chars or SUMMARIZER_MAX_INPUT_CHARS",
         )
@@ -136,7 +145,7 @@ def check_text(text: str, *, name: str, max_chars: int) -> None:
 
 
 def fetch(url: str, *, max_bytes: int, max_chars: int, timeout: float, policy: Any = None,
-          resolver: Any = None) -> Article:
+          resolver: Any = None, max_html_bytes: int = MAX_HTML_BYTES) -> Article:
     """Download and extract ``url``; ``policy`` (a ``netguard.UrlPolicy``) limits where it may go."""
     from .netguard import ALLOW_ALL, system_resolver
     from .netguard import fetch as guarded_fetch
@@ -146,14 +155,14 @@ def fetch(url: str, *, max_bytes: int, max_chars: int, timeout: float, policy: A
     content_type = headers.get("content-type", "")
     charset_match = re.search(r"charset=([\w.:-]+)", content_type, re.IGNORECASE)
     is_html = "html" in content_type.lower() or None
-    return from_bytes(data, name=url, html=is_html, url=final_url,
+    return from_bytes(data, name=url, html=is_html, url=final_url, max_html_bytes=max_html_bytes,
                       charset=charset_match.group(1) if charset_match else None, max_chars=max_chars)
 
 
 def _read_limited(stream: Any, max_bytes: int, name: str) -> bytes:
     data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise InputError(f"{name} is over the {max_bytes:,}-byte limit")
+        raise InputTooLarge(f"{name} is over the {max_bytes:,}-byte limit")
     return bytes(data)
 
 

@@ -9,11 +9,16 @@ that starts full would allow twice that in the first minute. The reservation is 
 under a thread lock and then slept on, so the sync path (threads) and the async path
 (any event loop) share one schedule.
 
-On a 429 every caller pauses until the server's ``Retry-After`` has passed, and the
-pace halves (from the configured rate, or from the rate observed over the last ten
-seconds when none is configured) — once per episode: the 429s that answer requests
-already in flight do not halve it again. Each success then speeds it up by 5 % until
-the configured rate is reached again; multiplicative decrease, gradual increase.
+A 429 means the endpoint's limit was reached, so the pace goes to what the endpoint
+allowed: the rate of answers it gave (anything but 429) over the last ten seconds —
+never faster than the current pace, once per episode (the 429s that answer requests
+already in flight belong to the same one), and never below half of the best rate the
+endpoint allowed in the last minute. That floor is what keeps 429s that do not come from
+our own rate (another client on the same key, a provider's overload) from halving the
+pace again and again until the batch crawls. Every caller also waits out the server's
+``Retry-After``. The pace then recovers by 5 % a second towards the configured rate (or
+no pacing at all): with a real limit it settles just under it; with stray 429s it
+returns to full speed within seconds.
 """
 
 from __future__ import annotations
@@ -22,10 +27,12 @@ import asyncio
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
-_WINDOW = 10.0  # seconds of history used to measure the achieved request rate
-_RECOVERY = 0.95  # interval multiplier per success while slowed down
+_WINDOW = 10.0  # seconds of history used to measure the rate the endpoint allowed
+_PEAK_WINDOW = 60.0  # the floor is half the best allowed rate over this long
+_RECOVERY = 1.05  # pace multiplier per second while slowed down
 _DEFAULT_PAUSE = 1.0  # pause after a 429 that names no Retry-After
 _MAX_INTERVAL = 60.0  # never slower than one request a minute
 
@@ -44,19 +51,26 @@ def estimate_tokens(request: dict[str, Any], completion_budget: int | None) -> i
 
 
 class Throttle:
-    """Paces request starts for ``rpm`` requests and ``tpm`` tokens per minute (either may be None)."""
+    """Paces request starts for ``rpm`` requests and ``tpm`` tokens per minute (either may be None).
 
-    def __init__(self, rpm: float | None = None, tpm: float | None = None) -> None:
+    ``clock`` (seconds, monotonic) is a parameter so that tests can drive time by hand."""
+
+    def __init__(self, rpm: float | None = None, tpm: float | None = None, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.rpm = rpm
         self.tpm = tpm
+        self.clock = clock
         self._lock = threading.Lock()
         self._base = 60.0 / rpm if rpm else 0.0
         self._interval = self._base
         self._next_start = 0.0
         self._next_token = 0.0
         self._paused_until = 0.0
-        self._recent: deque[float] = deque()
+        self._starts: deque[float] = deque()  # request starts in the last _WINDOW seconds
+        self._answers: deque[float] = deque()  # answers other than 429 in the last _WINDOW seconds
+        self._peaks: deque[tuple[float, float]] = deque()  # (time, allowed rate) measured at each cut
         self._last_cut = -1e9
+        self._last_recovery = 0.0
         self.rate_limited = 0  # 429 answers seen
         self.waited = 0.0  # seconds callers spent waiting here
 
@@ -73,16 +87,13 @@ class Throttle:
     def reserve(self, tokens: int = 0) -> float:
         """Book the next start time; returns how long the caller must wait for it."""
         with self._lock:
-            now = time.monotonic()
+            now = self.clock()
             start = max(now, self._next_start, self._paused_until)
             if self.tpm:
                 start = max(start, self._next_token)
                 self._next_token = start + tokens * 60.0 / self.tpm
             self._next_start = start + self._interval
-            recent = self._recent
-            recent.append(start)
-            while recent and recent[0] < now - _WINDOW:
-                recent.popleft()
+            _keep(self._starts, now, start)
             delay = start - now
             self.waited += delay
             return delay
@@ -98,24 +109,49 @@ class Throttle:
             await asyncio.sleep(delay)
 
     def on_rate_limited(self, retry_after: float | None) -> None:
-        """The endpoint answered 429: pause everyone, then go at half the pace."""
+        """The endpoint answered 429: pause everyone, then go at the rate it allowed."""
         with self._lock:
-            now = time.monotonic()
+            now = self.clock()
             self.rate_limited += 1
             pause = retry_after if retry_after is not None else _DEFAULT_PAUSE
             self._paused_until = max(self._paused_until, now + pause)
             if now - self._last_cut < max(1.0, pause):
                 return  # same episode: requests sent before the first 429 are answering now
-            self._last_cut = now
-            recent = [t for t in self._recent if now - _WINDOW <= t <= now]
-            observed = len(recent) / max(1.0, now - recent[0]) if recent else 0.0  # requests per second
-            current = 1.0 / self._interval if self._interval else observed
-            pace = (min(current, observed) if observed else current) or 1.0
-            self._interval = min(_MAX_INTERVAL, max(self._interval, 2.0 / pace))
+            self._last_cut = self._last_recovery = now
+            allowed = _rate(self._answers, now)
+            sent = _rate(self._starts, now)
+            while self._peaks and self._peaks[0][0] < now - _PEAK_WINDOW:
+                self._peaks.popleft()
+            if allowed:
+                self._peaks.append((now, allowed))
+            peak = max((rate for _, rate in self._peaks), default=0.0)
+            current = 1.0 / self._interval if self._interval else sent
+            pace = min(current, allowed) if allowed and current else (current or allowed)
+            pace = max(pace, peak / 2, 1.0 / _MAX_INTERVAL)
+            self._interval = max(self._interval, 1.0 / pace)
 
     def on_success(self) -> None:
-        if self._interval > self._base:
-            with self._lock:
-                self._interval = max(self._base, self._interval * _RECOVERY)
+        """The endpoint answered (anything but 429): count it, and recover the pace if slowed down."""
+        with self._lock:
+            now = self.clock()
+            _keep(self._answers, now, now)
+            if self._interval > self._base:
+                elapsed = now - self._last_recovery
+                self._last_recovery = now
+                self._interval = max(self._base, self._interval / _RECOVERY ** elapsed)
                 if self._interval < 0.001 and not self._base:
                     self._interval = 0.0
+
+
+def _keep(times: deque[float], now: float, moment: float) -> None:
+    times.append(moment)
+    while times and times[0] < now - _WINDOW:
+        times.popleft()
+
+
+def _rate(times: deque[float], now: float) -> float:
+    """Events per second over the window (or since the first event, if that is shorter but over a second)."""
+    recent = [t for t in times if now - _WINDOW <= t <= now]
+    if not recent:
+        return 0.0
+    return len(recent) / max(1.0, now - recent[0])

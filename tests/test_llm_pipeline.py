@@ -145,11 +145,29 @@ def test_timeout_is_retried(make, server, article):
     assert result.meta.requests == 2
 
 
-def test_timeouts_on_every_try_raise_llm_timeout(make, server, article):
-    server.push(*[Stall(1.0)] * 3)
-    with pytest.raises(LLMTimeout):
-        make(use_cache=False, timeout=0.3, transport_attempts=3).summarize(article)
-    assert len(server.requests) == 3
+def test_a_read_timeout_is_retried_once_with_a_longer_timeout_then_names_the_setting(make, server, article):
+    # A slow server keeps computing an abandoned request: re-sending it six times only grows its queue.
+    server.push(*[Stall(2.0)] * 6)
+    with pytest.raises(LLMTimeout) as caught:
+        make(use_cache=False, timeout=0.3, transport_attempts=6).summarize(article)
+    assert len(server.requests) == 2  # the first try and one more, not six
+    assert "0.6s" in str(caught.value) and "--timeout" in str(caught.value)
+
+
+def test_the_longer_timeout_lets_a_slow_answer_through(make, server, article):
+    server.push(Stall(0.5), Stall(0.5))  # over 0.3 s, under the 0.6 s of the second try
+    result = make(use_cache=False, timeout=0.3).summarize(article)
+    assert result.meta.requests == 2 and len(server.requests) == 2
+
+
+@pytest.mark.parametrize("status", [400, 422, 500])
+def test_a_request_rejected_for_its_mode_is_not_retried_and_names_another_mode(make, server, article, status):
+    message = "response_format type 'json_schema' is not supported; use json_object"
+    server.push(*[Fault(status, message=message)] * 6)
+    with pytest.raises(LLMError) as caught:
+        make(use_cache=False, mode="json_schema", transport_attempts=6).summarize(article)
+    assert len(server.requests) == 1
+    assert caught.value.reason == "unsupported" and "--mode json" in str(caught.value)
 
 
 def test_persistent_5xx_exhausts_the_transport_budget(make, server, article):

@@ -304,21 +304,34 @@ def test_batch_requests_that_cannot_start(client):
     assert_problem(client.delete("/v1/batches/nope"), 404)
 
 
-def test_cancelling_a_running_batch(server, tmp_path):
+def test_deleting_a_running_batch_cancels_it_and_removes_its_files(server, tmp_path):
     server.latency = 0.2
     try:
         with build(server, tmp_path, concurrency=1) as client:
             job_id = client.post("/v1/batches", json={"items": [story(n) for n in range(50)]}).json()["id"]
             wait_for(client, job_id, ("running",))
+            assert (tmp_path / "state" / job_id).is_dir()
             cancelled = client.delete(f"/v1/batches/{job_id}")
             assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
             time.sleep(0.5)
             seen = server.count
             time.sleep(0.5)
             assert server.count == seen < 50  # nothing more is sent for it
-            assert client.get(f"/v1/batches/{job_id}").json()["status"] == "cancelled"
+            assert_problem(client.get(f"/v1/batches/{job_id}"), 404)
+            assert not (tmp_path / "state" / job_id).exists()
     finally:
         server.latency = 0.0
+
+
+def test_finished_jobs_and_their_files_expire_after_the_retention_period(server, tmp_path):
+    with build(server, tmp_path, job_retention_hours=0.5 / 3600) as client:  # half a second
+        job_id = client.post("/v1/batches", json={"items": [story(1)]}).json()["id"]
+        wait_for(client, job_id)
+        deadline = time.monotonic() + 30
+        while client.get(f"/v1/batches/{job_id}").status_code != 404 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert_problem(client.get(f"/v1/batches/{job_id}"), 404)
+        assert not (tmp_path / "state" / job_id).exists()
 
 
 def test_openapi_documents_every_route_and_problem_responses(client):
