@@ -13,7 +13,7 @@
 4. memory: peak RSS of the CLI on 10,000 and 100,000 cached items.
 
 The fake server runs in another process for 1 and 2 (its CPU is not ours), in this one for 3 and 4
-(to count requests). Articles are the real ones from ../shared/eval (or tests/fixtures), each made
+(to count requests). Articles are the real ones from eval/news_refs.jsonl, each made
 unique by a closing line.
 """
 
@@ -40,7 +40,7 @@ from summarizer.prompts import load, nonce  # noqa: E402
 from summarizer.schemas import resolve  # noqa: E402
 from summarizer.testing import FakeLLMServer, grounded_news, serve_in_subprocess  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "eval" / "news_refs.jsonl"
+SHARED = ROOT / "eval" / "news_refs.jsonl"
 CLI = str(Path(sys.executable).parent / "summarizer")
 
 

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 BatchInput = str | Article | Item
 _END = object()
 _HTML_IN_THREAD = 2048  # bytes of HTML above which extraction runs off the event loop
+HEAVY_HTML = 200_000  # bytes of HTML above which it goes to the extraction pool, where there is one
 _STOP_AFTER_CONSECUTIVE = 10  # unreachable-endpoint failures in a row that stop the batch
 
 
@@ -297,7 +298,7 @@ class BatchRunner:
             limits = {"max_bytes": settings.max_input_bytes, "max_chars": settings.max_input_chars,
                       "max_html_bytes": settings.max_html_bytes}
             if item.data is not None and item.html is not False and len(item.data) > _HTML_IN_THREAD:
-                article = await asyncio.to_thread(item.article, **limits)  # extraction: off the event loop
+                article = await self.summarizer.offload(item.article, heavy=len(item.data) > HEAVY_HTML, **limits)
             else:
                 article = item.article(**limits)
             item.data = None  # the article holds the text now; the raw bytes can go

@@ -10,15 +10,17 @@ async path concurrently; everything else is shared.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
+import functools
 import json
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Collection, Generator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Collection, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from .batch import BatchInput, Outcome
 
 _log = logging.getLogger("summarizer")
+T = TypeVar("T")
 
 SchemaArg = str | type[BaseModel] | SchemaSpec | None
 Request = tuple[type[BaseModel], list[dict[str, Any]], dict[str, Any]]  # answer model, messages, context
@@ -93,6 +96,8 @@ class Summarizer:
         self._lock = threading.Lock()
         self._cache: Cache | None = None
         self._cache_problem: str | None = None
+        #: Where ``offload`` sends heavy extraction work; None: a thread.
+        self.extraction_pool: concurrent.futures.Executor | None = None
         self._llm: Any = None
         self._budgets: dict[tuple[str, str], int] = {}
 
@@ -214,6 +219,35 @@ class Summarizer:
         finally:
             stop.set()
             thread.join(timeout=5)
+
+    async def offload(self, function: Callable[..., T], /, *args: Any, heavy: bool = False, **kwargs: Any) -> T:
+        """Run input work (decoding, HTML extraction) off the event loop.
+
+        In a thread by default. lxml parses a big page holding the GIL, so a thread still stalls
+        the loop for as long (0.5 s for 2 MB): with ``extraction_pool`` set (the service sets a
+        process pool) work marked ``heavy`` goes there instead."""
+        import asyncio
+
+        if heavy and self.extraction_pool is not None:
+            call = functools.partial(function, *args, **kwargs)
+            return await asyncio.get_running_loop().run_in_executor(self.extraction_pool, call)
+        return await asyncio.to_thread(function, *args, **kwargs)
+
+    def warm_up(self) -> None:
+        """Import and build now what the first call would (openai and instructor take ~1.5 s to import,
+        the tokenizer tables ~2 s to load, trafilatura ~0.5 s). A service calls this in a worker thread at
+        start-up, so that no request pays it on the event loop, stalling every other request meanwhile."""
+        import trafilatura  # noqa: F401  (HTML extraction)
+
+        if self.engine == "llm":
+            from tenacity import AsyncRetrying  # noqa: F401  (the async transport retries)
+
+            from .llm import prepared
+
+            prepared(self.schema.model)
+            _ = self.llm._create  # openai's client and instructor's patch, built once
+            tokens.count("warm up", self.settings.model)  # loads the tokenizer's tables (~2 s, ~150 MB)
+        _ = self.cache
 
     def close(self) -> None:
         if self._cache is not None:

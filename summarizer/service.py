@@ -9,6 +9,7 @@ next caller gets 429 with ``Retry-After`` instead of a growing queue.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import functools
 import hmac
@@ -26,6 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import __version__
+from .batch import HEAVY_HTML
 from .config import Settings, load_settings
 from .errors import (
     CacheMiss,
@@ -57,8 +59,9 @@ class SummaryRequest(BaseModel):
         "oneOf": [{"required": ["text"]}, {"required": ["html"]}, {"required": ["url"]}]})
 
     # Typed ``str`` with a None default: the field may be left out, but not sent as null.
-    text: str = Field(None, min_length=1, description="Plain text or Markdown.")  # type: ignore[assignment]
-    html: str = Field(None, min_length=1,  # type: ignore[assignment]
+    # An empty or blank text is bad input (400), like binary data or a page without an article.
+    text: str = Field(None, description="Plain text or Markdown.")  # type: ignore[assignment]
+    html: str = Field(None,  # type: ignore[assignment]
                       description="An HTML page; the article is extracted with trafilatura.")
     url: str = Field(None, min_length=1, max_length=2048,  # type: ignore[assignment]
                      description="An http(s) URL to fetch (public addresses only).")
@@ -280,6 +283,8 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         summarizer = Summarizer(settings=settings)
+        await asyncio.to_thread(summarizer.warm_up)  # no request pays the big imports on the event loop
+        summarizer.extraction_pool = await asyncio.to_thread(_extraction_pool)
         store = JobStore(settings.resolved_state_dir)
         worker = JobWorker(summarizer, store, retention_s=settings.job_retention_hours * 3600)
         state.update(summarizer=summarizer, store=store, worker=worker)
@@ -290,6 +295,8 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
             await worker.stop()
             await summarizer.aclose()
             store.close()
+            if summarizer.extraction_pool is not None:
+                summarizer.extraction_pool.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(title="summarizer", version=__version__, lifespan=lifespan,
                   description="News articles into structured, grounded summaries. Errors are RFC 9457 problem "
@@ -402,9 +409,10 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
                                                   timeout=settings.fetch_timeout, policy=policy, max_chars=max_chars,
                                                   resolver=resolver, max_html_bytes=settings.max_html_bytes)
             elif body.html is not None:
-                article = await asyncio.to_thread(from_bytes, body.html.encode("utf-8", "surrogatepass"),
-                                                  name="the HTML", html=True, max_chars=max_chars,
-                                                  max_html_bytes=settings.max_html_bytes)
+                data = body.html.encode("utf-8", "surrogatepass")
+                article = await state["summarizer"].offload(from_bytes, data, name="the HTML", html=True,
+                                                            max_chars=max_chars, heavy=len(data) > HEAVY_HTML,
+                                                            max_html_bytes=settings.max_html_bytes)
             else:
                 article = from_text(body.text or "", name="the article", max_chars=max_chars)
             result = await state["summarizer"].asummarize(article, schema=schema, model=body.model,
@@ -525,6 +533,22 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(AccessLog)
     return app
+
+
+def _extraction_pool() -> concurrent.futures.Executor:
+    """Processes for extracting big HTML pages (lxml holds the GIL while it parses), started and warmed now."""
+    import multiprocessing
+    import os
+
+    workers = max(1, min(4, (os.cpu_count() or 2) - 1))
+    pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+    for done in [pool.submit(_warm_extractor) for _ in range(workers)]:
+        done.result(timeout=120)
+    return pool
+
+
+def _warm_extractor() -> None:
+    import trafilatura  # noqa: F401
 
 
 async def _read_upload(request: Request) -> tuple[BatchOptions, Any]:

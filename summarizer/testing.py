@@ -163,12 +163,38 @@ def default_responder(request: dict[str, Any]) -> Reply:
     return Answer(news)
 
 
+class TokenBucket:
+    """A real rate limit, as providers enforce one: ``per_minute`` requests refill evenly into a bucket of
+    ``burst``; a request that finds it empty gets 429 with the ``Retry-After`` (seconds, fractional) until
+    the next token."""
+
+    def __init__(self, per_minute: float, burst: float = 1.0) -> None:
+        self.rate = per_minute / 60.0
+        self.burst = burst
+        self.tokens = burst
+        self.stamp = time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self) -> float | None:
+        """None if the request may pass, else seconds until it could."""
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            if self.tokens >= 1.0:
+                self.tokens -= 1.0
+                return None
+            return (1.0 - self.tokens) / self.rate
+
+
 class FakeLLMServer:
     def __init__(self, responder: Callable[[dict[str, Any]], Reply] = default_responder, *,
-                 latency: float = 0.0, record: bool = True) -> None:
+                 latency: float = 0.0, record: bool = True, rate_limit: float | None = None) -> None:
         self.responder = responder
         self.latency = latency
         self.record = record
+        self.bucket = TokenBucket(rate_limit) if rate_limit else None
+        self.limited = 0  # 429s answered by the bucket
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.times: list[float] = []
@@ -198,6 +224,12 @@ class FakeLLMServer:
                 self.headers.append(headers)
                 self.times.append(time.monotonic())
             scripted = self._script.popleft() if self._script else None
+        if scripted is None and self.bucket is not None:
+            wait = self.bucket.take()
+            if wait is not None:
+                with self._lock:
+                    self.limited += 1
+                return Fault(429, headers={"Retry-After": f"{wait:.3f}"}, message="rate limit reached")
         return scripted if scripted is not None else self.responder(body)
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -322,7 +354,7 @@ def _completion(request: dict[str, Any], answer: Answer) -> dict[str, Any]:
             "usage": usage}
 
 
-def serve_in_subprocess(latency: float = 0.0) -> tuple[str, Any]:
+def serve_in_subprocess(latency: float = 0.0, rate_limit: float | None = None) -> tuple[str, Any]:
     """Start a FakeLLMServer in another process (so its CPU is not ours); returns (url, process).
 
     Used by the benchmarks, which measure the client's CPU time. ``process.terminate()`` stops it.
@@ -331,13 +363,13 @@ def serve_in_subprocess(latency: float = 0.0) -> tuple[str, Any]:
 
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()
-    process = context.Process(target=_serve_forever, args=(child, latency), daemon=True)
+    process = context.Process(target=_serve_forever, args=(child, latency, rate_limit), daemon=True)
     process.start()
     url = parent.recv()
     return str(url), process
 
 
-def _serve_forever(pipe: Any, latency: float) -> None:
-    server = FakeLLMServer(latency=latency, record=False).start()
+def _serve_forever(pipe: Any, latency: float, rate_limit: float | None = None) -> None:
+    server = FakeLLMServer(latency=latency, record=False, rate_limit=rate_limit).start()
     pipe.send(server.url)
     threading.Event().wait()

@@ -9,16 +9,19 @@ that starts full would allow twice that in the first minute. The reservation is 
 under a thread lock and then slept on, so the sync path (threads) and the async path
 (any event loop) share one schedule.
 
-A 429 means the endpoint's limit was reached, so the pace goes to what the endpoint
-allowed: the rate of answers it gave (anything but 429) over the last ten seconds —
+A 429 means the endpoint's limit was reached. Once 429s are a fifth or more of its recent
+answers, the pace goes to what it allowed: the rate of answers it gave (anything but 429)
+over the last ten seconds —
 never faster than the current pace, once per episode (the 429s that answer requests
 already in flight belong to the same one), and never below half of the best rate the
 endpoint allowed in the last minute. That floor is what keeps 429s that do not come from
 our own rate (another client on the same key, a provider's overload) from halving the
-pace again and again until the batch crawls. Every caller also waits out the server's
-``Retry-After``. The pace then recovers by 5 % a second towards the configured rate (or
-no pacing at all): with a real limit it settles just under it; with stray 429s it
-returns to full speed within seconds.
+pace again and again until the batch crawls. The refused request waits out the server's
+``Retry-After`` (the transport retry does); every other caller waits too only when most
+recent answers were 429s (a limit hit hard, a quota used up): stray 429s at a few percent
+would otherwise keep everyone paused. The pace then recovers by 5 % a second towards the
+configured rate (or no pacing at all): with a real limit it settles just under it; with
+stray 429s it returns to full speed within seconds.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ _PEAK_WINDOW = 60.0  # the floor is half the best allowed rate over this long
 _RECOVERY = 1.05  # pace multiplier per second while slowed down
 _DEFAULT_PAUSE = 1.0  # pause after a 429 that names no Retry-After
 _MAX_INTERVAL = 60.0  # never slower than one request a minute
+_PAUSE_SHARE = 0.5  # everyone waits out a Retry-After when at least this share of recent answers were 429
+_CUT_SHARE = 0.2  # the pace is cut when at least this share were (below it, 429s are stray, not our rate)
 
 
 def estimate_tokens(request: dict[str, Any], completion_budget: int | None) -> int:
@@ -68,6 +73,7 @@ class Throttle:
         self._paused_until = 0.0
         self._starts: deque[float] = deque()  # request starts in the last _WINDOW seconds
         self._answers: deque[float] = deque()  # answers other than 429 in the last _WINDOW seconds
+        self._refusals: deque[float] = deque()  # 429 answers in the last _WINDOW seconds
         self._peaks: deque[tuple[float, float]] = deque()  # (time, allowed rate) measured at each cut
         self._last_cut = -1e9
         self._last_recovery = 0.0
@@ -109,14 +115,19 @@ class Throttle:
             await asyncio.sleep(delay)
 
     def on_rate_limited(self, retry_after: float | None) -> None:
-        """The endpoint answered 429: pause everyone, then go at the rate it allowed."""
+        """The endpoint answered 429: when 429s are a real share of its answers, go at the rate it allowed."""
         with self._lock:
             now = self.clock()
             self.rate_limited += 1
             pause = retry_after if retry_after is not None else _DEFAULT_PAUSE
-            self._paused_until = max(self._paused_until, now + pause)
-            if now - self._last_cut < max(1.0, pause):
-                return  # same episode: requests sent before the first 429 are answering now
+            _keep(self._refusals, now, now)
+            _trim(self._answers, now)
+            refused, answered = len(self._refusals), len(self._answers)
+            share = refused / (refused + answered)
+            if share >= _PAUSE_SHARE:
+                self._paused_until = max(self._paused_until, now + pause)
+            if share < _CUT_SHARE or now - self._last_cut < max(1.0, pause):
+                return  # stray 429s, or the same episode: requests sent before the first 429 answering now
             self._last_cut = self._last_recovery = now
             allowed = _rate(self._answers, now)
             sent = _rate(self._starts, now)
@@ -145,6 +156,10 @@ class Throttle:
 
 def _keep(times: deque[float], now: float, moment: float) -> None:
     times.append(moment)
+    _trim(times, now)
+
+
+def _trim(times: deque[float], now: float) -> None:
     while times and times[0] < now - _WINDOW:
         times.popleft()
 
