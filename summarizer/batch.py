@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .archives import IdSet, Item, check_inputs, content_id, count_items, iter_items
-from .errors import ConfigError, InputError, LLMError, LLMTimeout, SummarizerError, ValidationFailed
+from .errors import InternalError, LLMError, SummarizerError
 from .result import Result
 from .sources import Article
 
@@ -71,25 +71,12 @@ class Outcome:
 
 
 def error_kind(error: BaseException) -> str:
-    for kind, cls in (("input", InputError), ("config", ConfigError), ("timeout", LLMTimeout), ("llm", LLMError),
-                      ("validation", ValidationFailed)):
-        if isinstance(error, cls):
-            return kind
-    return "internal" if not isinstance(error, SummarizerError) else "error"
-
-
-class InternalError(SummarizerError):
-    """An unexpected exception while summarizing one item: recorded, and the batch goes on."""
-
-
-def _fatal(error: SummarizerError) -> bool:
-    """A failure that every other item would hit too."""
-    if isinstance(error, ConfigError):
-        return True
-    return isinstance(error, LLMError) and error.reason in ("refused", "not_found", "unsupported")
+    """The errors-file label: the class says it; anything else is a bug."""
+    return error.batch_label if isinstance(error, SummarizerError) else "internal"
 
 
 def _unreachable(error: SummarizerError) -> bool:
+    """An endpoint that cannot be reached stops a batch after ``_STOP_AFTER_CONSECUTIVE`` items in a row."""
     return isinstance(error, LLMError) and error.reason == "unreachable"
 
 
@@ -255,7 +242,7 @@ class BatchRunner:
                     inflight -= 1
                     self._sync_counts()
                     if entry.error is not None:
-                        if _fatal(entry.error):
+                        if entry.error.stops_batch:
                             raise entry.error
                         unreachable = unreachable + 1 if _unreachable(entry.error) else 0
                         if unreachable >= _STOP_AFTER_CONSECUTIVE:

@@ -457,6 +457,7 @@ class Summarizer:
         shown = plan.parts[0] if plan.parts else plan.article.text  # a long article: its opening part fits
         for number in range(1, self.settings.density_rounds + 1):
             messages = template.render(article=shown, nonce=prompts.nonce(shown),
+                                       entities_json=json.dumps(entities, ensure_ascii=False),
                                        summary=summary, entities=entities, words=target,
                                        max_sentences=max_sentences or 5, language=plan.language)
             context = density_context(plan.context, entities, target, max_sentences, density)

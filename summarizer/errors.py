@@ -1,7 +1,9 @@
 """One exception hierarchy for everything a caller can catch.
 
-Each class carries the CLI exit code for its kind of failure, so the CLI maps
-errors to codes in one place and the HTTP service can map them to statuses.
+Each class carries what its kind of failure means everywhere it surfaces: the CLI's exit
+code, the HTTP status and problem type of the service, the label in a batch's errors
+file, and whether it stops a batch (a failure every other item would hit too). The CLI,
+the service and the batch runner read these attributes; none of them keeps a table.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ class SummarizerError(Exception):
     """Base of every error this library raises on purpose."""
 
     exit_code = 1
+    http_status = 500
+    problem = "internal-error"  # the RFC 9457 problem type's last part
+    batch_label = "error"  # the ``error`` field of an errors-file line
     #: What the failed call spent before giving up (HTTP requests, prompt and completion tokens).
     requests: int = 0
     prompt_tokens: int = 0
@@ -26,21 +31,45 @@ class SummarizerError(Exception):
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
 
+    @property
+    def stops_batch(self) -> bool:
+        """Whether every other item of a batch would fail the same way, so the batch should stop."""
+        return False
+
+
+class InternalError(SummarizerError):
+    """An unexpected exception (a bug) while summarizing one item: recorded, and a batch goes on."""
+
+    batch_label = "internal"
+
 
 class InputError(SummarizerError):
     """The article could not be read: missing, empty, binary, too large, unreachable URL."""
 
     exit_code = 3
+    http_status = 400
+    problem = "bad-input"
+    batch_label = "input"
 
 
 class InputTooLarge(InputError):
     """The input is over a size limit (bytes, characters, HTML bytes, batch items): refused before any work."""
+
+    http_status = 413
+    problem = "too-large"
 
 
 class ConfigError(SummarizerError):
     """The configuration is unusable: no API key, unknown schema or mode, bad config file."""
 
     exit_code = 4
+    http_status = 422
+    problem = "invalid-request"
+    batch_label = "config"
+
+    @property
+    def stops_batch(self) -> bool:
+        return True
 
 
 class LLMError(SummarizerError):
@@ -57,6 +86,9 @@ class LLMError(SummarizerError):
     """
 
     exit_code = 5
+    http_status = 502
+    problem = "upstream-failure"
+    batch_label = "llm"
 
     def __init__(self, message: str, *, hint: str | None = None, status: int | None = None,
                  attempts: int = 0, reason: str = "failing", upstream: str | None = None) -> None:
@@ -65,6 +97,10 @@ class LLMError(SummarizerError):
         self.attempts = attempts
         self.reason = reason
         self.upstream = upstream
+
+    @property
+    def stops_batch(self) -> bool:
+        return self.reason in ("refused", "not_found", "unsupported")
 
     def with_upstream(self) -> str:
         """The message with the server's (scrubbed) words, for the key's owner."""
@@ -76,6 +112,10 @@ class LLMError(SummarizerError):
 
 class LLMTimeout(LLMError):
     """The endpoint did not answer in time (a read timeout is retried once, with a longer timeout)."""
+
+    http_status = 504
+    problem = "upstream-timeout"
+    batch_label = "timeout"
 
     def __init__(self, message: str, *, hint: str | None = None, attempts: int = 0) -> None:
         super().__init__(message, hint=hint, attempts=attempts, reason="timeout")
@@ -89,6 +129,9 @@ class ValidationFailed(SummarizerError):
     """
 
     exit_code = 6
+    http_status = 502
+    problem = "upstream-failure"
+    batch_label = "validation"
 
     def __init__(self, message: str, *, errors: list[list[dict[str, Any]]] | None = None,
                  attempts: int = 0) -> None:
@@ -101,6 +144,9 @@ class CacheMiss(SummarizerError):
     """``offline`` was asked for and the cache holds no answer for this request."""
 
     exit_code = 7
+    http_status = 404
+    problem = "not-cached"
+    batch_label = "cache-miss"
 
 
 class OutputError(SummarizerError):
@@ -109,6 +155,13 @@ class OutputError(SummarizerError):
     Checked before any request where possible, so a refused output never costs an LLM call."""
 
     exit_code = 9
+    http_status = 500
+    problem = "internal-error"
+    batch_label = "output"
+
+    @property
+    def stops_batch(self) -> bool:
+        return True
 
 
 EXIT_CODES: dict[int, str] = {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import Any
@@ -45,7 +46,10 @@ class PromptTemplate:  # frozen, but caches its compiled templates (cached_prope
                            **variables)
 
     def render(self, **variables: Any) -> list[dict[str, Any]]:
+        """The messages; templates write a delimited block as ``{{ open('ARTICLE') }} ... {{ close('ARTICLE') }}``."""
         system, user = self._templates
+        tag = variables.get("nonce", "")
+        variables = {"open": lambda name: opening(name, tag), "close": lambda name: closing(name, tag), **variables}
         return [{"role": "system", "content": system.render(variables)},
                 {"role": "user", "content": user.render(variables)}]
 
@@ -58,6 +62,23 @@ def load(name: str = PROMPT) -> PromptTemplate:
         system=(folder / "system.j2").read_text(encoding="utf-8"),
         user=(folder / "user.j2").read_text(encoding="utf-8"),
     )
+
+
+BLOCKS = ("ARTICLE", "METADATA", "PARTS", "SUMMARY", "KEEP")  # the delimited data blocks the templates write
+
+
+def opening(block: str, tag: str) -> str:
+    return f"<<<{block} {tag}>>>"
+
+
+def closing(block: str, tag: str) -> str:
+    return f"<<<END {block} {tag}>>>"
+
+
+def block_pattern(block: str) -> re.Pattern[str]:
+    """What finds a block's content in a rendered prompt (the fake server reads prompts with these)."""
+    return re.compile(re.escape(opening(block, "TAG")).replace("TAG", r"(\w+)") + r"\n(.*?)\n"
+                      + re.escape(closing(block, "TAG")).replace("TAG", r"\1"), re.DOTALL)
 
 
 def nonce(*texts: str) -> str:

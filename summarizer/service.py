@@ -29,16 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import __version__
 from .batch import HEAVY_HTML
 from .config import Settings, load_settings
-from .errors import (
-    CacheMiss,
-    ConfigError,
-    InputError,
-    InputTooLarge,
-    LLMError,
-    LLMTimeout,
-    SummarizerError,
-    ValidationFailed,
-)
+from .errors import ConfigError, InputError, InputTooLarge, SummarizerError
 from .jobs import Job, JobStore, JobWorker
 from .netguard import Resolver, UrlPolicy
 from .result import Meta
@@ -156,22 +147,6 @@ class ServiceError(Exception):
     def __init__(self, status: int, title: str, detail: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
         self.status, self.title, self.detail, self.headers = status, title, detail, headers or {}
-
-
-def _status_of(error: SummarizerError) -> tuple[int, str]:
-    if isinstance(error, InputTooLarge):
-        return 413, "too-large"
-    if isinstance(error, LLMTimeout):
-        return 504, "upstream-timeout"
-    if isinstance(error, LLMError | ValidationFailed):
-        return 502, "upstream-failure"
-    if isinstance(error, InputError):
-        return 400, "bad-input"
-    if isinstance(error, ConfigError):
-        return 422, "invalid-request"
-    if isinstance(error, CacheMiss):
-        return 404, "not-cached"
-    return 500, "internal-error"
 
 
 def problem(status: int, kind: str, detail: str, instance: str | None = None,
@@ -341,8 +316,7 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
 
     @app.exception_handler(SummarizerError)
     async def _library_error(request: Request, exc: SummarizerError) -> JSONResponse:
-        status, kind = _status_of(exc)
-        return problem(status, kind, str(exc), request.url.path)
+        return problem(exc.http_status, exc.problem, str(exc), request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from .prompts import block_pattern
 from .text import sentences
 
 
@@ -56,7 +57,7 @@ class Cut:
 
 
 Reply = Answer | Fault | Stall | Cut
-_ARTICLE = re.compile(r"<<<ARTICLE (\w+)>>>\n(.*)\n<<<END ARTICLE \1>>>", re.DOTALL)
+_ARTICLE = block_pattern("ARTICLE")
 
 
 def article_of(request: dict[str, Any]) -> str:
@@ -99,8 +100,9 @@ def requested_schema(request: dict[str, Any]) -> dict[str, Any]:
     return dict((response_format.get("json_schema") or {}).get("schema") or {})
 
 
-_PARTS = re.compile(r"<<<PARTS (\w+)>>>\n(.*)\n<<<END PARTS \1>>>", re.DOTALL)
-_SUMMARY = re.compile(r"<<<SUMMARY (\w+)>>>\n(.*)\n<<<END SUMMARY \1>>>", re.DOTALL)
+_PARTS = block_pattern("PARTS")
+_SUMMARY = block_pattern("SUMMARY")
+_KEEP = block_pattern("KEEP")
 
 
 def _prompt(request: dict[str, Any]) -> str:
@@ -132,8 +134,8 @@ def denser(request: dict[str, Any]) -> dict[str, Any]:
     prompt = _prompt(request)
     found = _SUMMARY.search(prompt)
     summary = found.group(2).strip() if found else ""
-    kept = re.search(r"must keep: (.*)\.\n", prompt)
-    protected = {w.casefold() for w in re.findall(r"\w+", kept.group(1))} if kept else set()
+    kept = _KEEP.search(prompt)
+    protected = {w.casefold() for name in (json.loads(kept.group(2)) if kept else []) for w in re.findall(r"\w+", name)}
     article = article_of(request)
     folded = summary.casefold()
     missing = [w for w in dict.fromkeys(re.findall(r"\b[A-Z][a-z]{3,}\b", article)) if w.casefold() not in folded][:2]
