@@ -509,15 +509,20 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
     return app
 
 
-def _extraction_pool() -> concurrent.futures.Executor:
-    """Processes for extracting big HTML pages (lxml holds the GIL while it parses), started and warmed now."""
+def _extraction_pool() -> concurrent.futures.Executor | None:
+    """Processes for extracting big HTML pages (lxml holds the GIL while it parses), started and warmed now;
+    None (extraction in threads) where processes cannot be started."""
     import multiprocessing
     import os
 
     workers = max(1, min(4, (os.cpu_count() or 2) - 1))
-    pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
-    for done in [pool.submit(_warm_extractor) for _ in range(workers)]:
-        done.result(timeout=120)
+    try:
+        pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+        for done in [pool.submit(_warm_extractor) for _ in range(workers)]:
+            done.result(timeout=120)
+    except Exception as exc:  # e.g. no /dev/shm in a sandbox: slower under abuse, still correct
+        _log.warning("no extraction processes (%s: %s); big pages are extracted in threads", type(exc).__name__, exc)
+        return None
     return pool
 
 

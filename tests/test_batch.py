@@ -266,6 +266,18 @@ def test_fatal_endpoint_errors_stop_the_batch_instead_of_failing_every_item(make
         server.responder = default_responder
 
 
+def test_a_mode_the_server_rejects_stops_the_batch_with_the_mode_to_use(make, server, tmp_path):
+    server.responder = lambda request: Fault(400, message="'response_format' of type 'json_schema' is not supported")
+    try:
+        rows = [{"id": f"n{n}", "text": story(n)} for n in range(40)]
+        with pytest.raises(LLMError, match="try --mode json"):
+            run_batch(make(concurrency=2, mode="json_schema"), [str(write_jsonl(tmp_path / "in.jsonl", rows))],
+                      output=tmp_path / "out.jsonl")
+        assert server.count < 10  # one try per item in flight, never a retry loop
+    finally:
+        server.responder = default_responder
+
+
 def test_requests_are_paced_to_the_rpm_limit_retries_included(make, server, tmp_path):
     server.push(Fault(500), Fault(500))  # the retries count against the limit too
     rows = [{"id": f"n{n}", "text": story(n)} for n in range(20)]
