@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from .archives import IdSet, Item, check_inputs, content_id, count_items, iter_items
 from .errors import InternalError, LLMError, SummarizerError
+from .options import CallOptions
 from .result import Result
 from .sources import Article
 
@@ -199,15 +200,12 @@ class BatchRunner:
     """Runs items through a ``Summarizer``; ``stats`` is live while ``run`` iterates."""
 
     def __init__(self, summarizer: Summarizer, *, concurrency: int | None = None, ordered: bool = False,
-                 skip: Collection[str] = (), refresh: bool = False, offline: bool = False,
-                 options: dict[str, Any] | None = None) -> None:
+                 skip: Collection[str] = (), options: CallOptions | None = None) -> None:
         self.summarizer = summarizer
-        self.options = options or {}  # per-call options for every item: schema, model, language, max_retries
+        self.options = options or CallOptions()  # for every item
         self.concurrency = concurrency or summarizer.settings.concurrency
         self.ordered = ordered
         self.skip = skip
-        self.refresh = refresh
-        self.offline = offline
         self.stats = BatchStats()
         self._feeder: _Feeder | None = None
 
@@ -289,8 +287,7 @@ class BatchRunner:
             else:
                 article = item.article(**limits)
             item.data = None  # the article holds the text now; the raw bytes can go
-            outcome.result = await self.summarizer.asummarize(article, refresh=self.refresh, offline=self.offline,
-                                                              **self.options)
+            outcome.result = await self.summarizer.asummarize(article, self.options)
         except SummarizerError as exc:
             outcome.error = exc
         except Exception as exc:  # a bug must not cost the rest of the batch
@@ -335,8 +332,8 @@ async def run_files(summarizer: Summarizer, sources: list[str] | None = None, *,
                     items: Iterable[BatchInput] | None = None,
                     output: str | Path | None, errors: str | Path | None = None, fmt: str = "jsonl",
                     resume: bool = True, ordered: bool = False, concurrency: int | None = None,
-                    text_field: str = "text", id_field: str = "id", refresh: bool = False,
-                    offline: bool = False, count: bool = True, options: dict[str, Any] | None = None,
+                    text_field: str = "text", id_field: str = "id", count: bool = True,
+                    options: CallOptions | None = None,
                     on_progress: Callable[[BatchStats], None] | None = None,
                     relative_to: Path | None = None) -> BatchStats:
     """Summarize ``sources`` (paths, globs, ``-``) or ``items`` (texts, Articles, Items) into files.
@@ -362,12 +359,11 @@ async def run_files(summarizer: Summarizer, sources: list[str] | None = None, *,
             items = _relative(items, f"{relative_to}{os.sep}")
     from .schemas import resolve
 
-    schema = resolve(options["schema"], summarizer.schema_dirs) if options and options.get("schema") \
-        else summarizer.schema
+    options = options or CallOptions()
+    schema = resolve(options.schema_name, summarizer.schema_dirs) if options.schema_name else summarizer.schema
     sink = open_sink(output, fmt=fmt, schema=schema, resume=resume)
     error_sink = ErrorSink(errors if errors is not None else default_errors_path(output))
-    runner = BatchRunner(summarizer, concurrency=concurrency, ordered=ordered, skip=sink.done_ids,
-                         refresh=refresh, offline=offline, options=options)
+    runner = BatchRunner(summarizer, concurrency=concurrency, ordered=ordered, skip=sink.done_ids, options=options)
     stats = runner.stats
     if count and specs and "-" not in specs:
         def _count() -> None:
@@ -386,7 +382,7 @@ async def run_files(summarizer: Summarizer, sources: list[str] | None = None, *,
     finally:
         sink.close()
         error_sink.close()
-        model = (options or {}).get("model") or summarizer.settings.model  # a job's own model, if it has one
+        model = options.model or summarizer.settings.model  # a job's own model, if it has one
         stats.cost_usd = cost(model, stats.prompt_tokens, stats.completion_tokens,
                               summarizer.settings.prices) if summarizer.engine == "llm" else 0.0
         stats.peak_rss_mb = peak_rss_mb()

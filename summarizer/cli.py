@@ -6,8 +6,12 @@ load inside the command that needs them, so ``--help`` stays fast.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -135,14 +139,70 @@ Offline = Annotated[bool, typer.Option("--offline", help="Answer from the cache 
                                        "error (exit 7) and no request is made.")]
 
 
-def _settings(config: Path | None, engine: EngineChoice | None, mode: ModeChoice | None, cache: Path | None,
-              no_cache: bool, offline: bool, refresh: bool, **flags: Any) -> Any:
-    from .config import load_settings
+Temperature = Annotated[float | None, typer.Option("--temperature", help="Sampling temperature for this call "
+                                                   "(default: the server's).", show_default=False, min=0, max=2)]
 
-    if offline and refresh:
-        raise typer.BadParameter("--offline and --refresh contradict each other")
-    return load_settings(config, engine=engine.value if engine else None, mode=mode.value if mode else None,
-                         cache_path=cache, use_cache=False if no_cache else None, **flags)
+# The options every summarizing command takes, declared once: name -> (annotated type, default).
+SHARED: dict[str, tuple[Any, Any]] = {
+    "model": (Model, None), "schema": (Schema, None), "engine": (Engine, None), "mode": (Mode, None),
+    "base_url": (BaseUrl, None), "timeout": (Timeout, None), "max_retries": (MaxRetries, None),
+    "max_tokens": (MaxTokens, None), "temperature": (Temperature, None), "max_chars": (MaxChars, None),
+    "language": (Language, None), "style": (Style, None), "cache": (CachePath, None), "no_cache": (NoCache, False),
+    "refresh": (Refresh, False), "offline": (Offline, False), "config": (ConfigPath, None),
+}
+
+
+@dataclass(frozen=True)
+class Shared:
+    """The shared options as given on the command line; builds the settings and the call options from them."""
+
+    values: dict[str, Any]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def settings(self, **more: Any) -> Any:
+        from .config import load_settings
+
+        v = self.values
+        if v["offline"] and v["refresh"]:
+            raise typer.BadParameter("--offline and --refresh contradict each other")
+        return load_settings(v["config"], engine=_value(v["engine"]), mode=_value(v["mode"]), cache_path=v["cache"],
+                             use_cache=False if v["no_cache"] else None, model=v["model"], base_url=v["base_url"],
+                             timeout=v["timeout"], max_retries=v["max_retries"], max_tokens=v["max_tokens"],
+                             max_input_chars=v["max_chars"], **more)
+
+    def call(self) -> Any:
+        from .options import CallOptions
+
+        v = self.values
+        return CallOptions.build(language=v["language"], style=_value(v["style"]), temperature=v["temperature"],
+                                 refresh=v["refresh"] or None, offline=v["offline"] or None)
+
+
+def _value(choice: Enum | None) -> Any:
+    return choice.value if choice is not None else None
+
+
+def with_shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``SHARED`` to a command's own parameters (after them, in ``--help`` too); the command receives
+    them as one ``shared: Shared`` argument (the shared option groups of simonw/llm, for typer)."""
+    signature = inspect.signature(command, eval_str=True)
+    own = [p for p in signature.parameters.values() if p.name != "shared"]
+    added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+             for name, (annotation, default) in SHARED.items()]
+
+    @functools.wraps(command)
+    def run(**given: Any) -> Any:
+        return command(**{k: v for k, v in given.items() if k not in SHARED},
+                       shared=Shared({name: given[name] for name in SHARED}))
+
+    run.__signature__ = signature.replace(parameters=[*own, *added])  # type: ignore[attr-defined]
+    del run.__wrapped__  # typer must read the new signature, not the wrapped one
+    return run
 
 
 def _announce_engine(summarizer: Any) -> None:
@@ -152,6 +212,7 @@ def _announce_engine(summarizer: Any) -> None:
 
 
 @app.command()
+@with_shared_options
 def summarize(
     source: Annotated[str, typer.Argument(help="A .txt, .md or .html file, an http(s) URL, or - for stdin.")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here (atomically) "
@@ -159,22 +220,8 @@ def summarize(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.json,
     meta: Annotated[bool, typer.Option("--meta", help="Wrap JSON as {summary, meta}: engine, model, "
                                        "cached, attempts, usage, latency, source.")] = False,
-    model: Model = None,
-    schema: Schema = None,
-    engine: Engine = None,
-    mode: Mode = None,
-    base_url: BaseUrl = None,
-    timeout: Timeout = None,
-    max_retries: MaxRetries = None,
-    max_tokens: MaxTokens = None,
-    max_chars: MaxChars = None,
-    language: Language = None,
-    style: Style = None,
-    cache: CachePath = None,
-    no_cache: NoCache = False,
-    refresh: Refresh = False,
-    offline: Offline = False,
-    config: ConfigPath = None,
+    *,
+    shared: Shared,
 ) -> None:
     """Summarize one article into the schema (JSON on stdout by default)."""
     from .core import Summarizer
@@ -182,19 +229,16 @@ def summarize(
     from .render import render
     from .sources import load
 
-    settings = _settings(config, engine, mode, cache, no_cache, offline, refresh, model=model,
-                         base_url=base_url, timeout=timeout, max_retries=max_retries, max_tokens=max_tokens,
-                         max_input_chars=max_chars)
+    settings = shared.settings()
     check_writable(output)  # before anything is paid for
     article = load(source, max_bytes=settings.max_input_bytes, max_chars=settings.max_input_chars,
                    max_html_bytes=settings.max_html_bytes,
                    timeout=settings.fetch_timeout)
     for warning in article.warnings:
         _say(f"warning: {warning}")
-    with Summarizer(settings=settings, schema=schema) as summarizer:
+    with Summarizer(settings=settings, schema=shared.schema) as summarizer:
         _announce_engine(summarizer)
-        result = summarizer.summarize(article, refresh=refresh, offline=offline, language=language,
-                                      style=style.value if style else None)
+        result = summarizer.summarize(article, shared.call())
     for warning in result.meta.warnings:
         if warning not in article.warnings:
             _say(f"warning: {warning}")
@@ -211,6 +255,7 @@ class BatchFormat(str, Enum):
 
 
 @app.command()
+@with_shared_options
 def batch(
     inputs: Annotated[list[str], typer.Argument(
         help="Folders (searched recursively for .txt/.md/.html), glob patterns (quote them), .jsonl/.json/.csv "
@@ -243,22 +288,8 @@ def batch(
                                            "when stderr is a terminal).")] = True,
     stats_json: Annotated[Path | None, typer.Option("--stats-json", help="Write the final counts, tokens, "
                                                     "cost and timing as JSON here.", show_default=False)] = None,
-    model: Model = None,
-    schema: Schema = None,
-    engine: Engine = None,
-    mode: Mode = None,
-    base_url: BaseUrl = None,
-    timeout: Timeout = None,
-    max_retries: MaxRetries = None,
-    max_tokens: MaxTokens = None,
-    max_chars: MaxChars = None,
-    language: Language = None,
-    style: Style = None,
-    cache: CachePath = None,
-    no_cache: NoCache = False,
-    refresh: Refresh = False,
-    offline: Offline = False,
-    config: ConfigPath = None,
+    *,
+    shared: Shared,
 ) -> None:
     """Summarize a whole archive: concurrent, rate-limited, resumable; failures go to the errors file.
 
@@ -278,18 +309,15 @@ def batch(
     from .batch import run_files
     from .core import Summarizer
 
-    settings = _settings(config, engine, mode, cache, no_cache, offline, refresh, model=model,
-                         base_url=base_url, timeout=timeout, max_retries=max_retries, max_tokens=max_tokens,
-                         max_input_chars=max_chars, concurrency=concurrency, rpm=rpm, tpm=tpm)
+    settings = shared.settings(concurrency=concurrency, rpm=rpm, tpm=tpm)
     if output == "-":
         output = None
     from .files import check_writable
 
     for target in (output, errors, stats_json):
         check_writable(target)
-    call_options = {k: v for k, v in {"language": language, "style": style.value if style else None}.items() if v}
     show = progress and sys.stderr.isatty()
-    summarizer = Summarizer(settings=settings, schema=schema)
+    summarizer = Summarizer(settings=settings, schema=shared.schema)
     _announce_engine(summarizer)
     display = _BatchProgress() if show else None
     stats: Any = None
@@ -303,8 +331,8 @@ def batch(
     async def go() -> Any:
         try:
             return await run_files(summarizer, inputs, output=output, errors=errors, fmt=fmt.value, resume=resume,
-                                   ordered=ordered, text_field=text_field, id_field=id_field, refresh=refresh,
-                                   offline=offline, on_progress=on_progress, options=call_options)
+                                   ordered=ordered, text_field=text_field, id_field=id_field,
+                                   on_progress=on_progress, options=shared.call())
         finally:
             await summarizer.aclose()
 
@@ -392,6 +420,7 @@ def _report(stats: Any, outcome: str, settings: Any, engine: str, output: str | 
 
 
 @app.command("eval")
+@with_shared_options
 def evaluate(
     data: Annotated[Path, typer.Argument(help="JSONL records with text and reference (e.g. "
                                          "eval/news_refs.jsonl).", show_default=False)],
@@ -412,19 +441,8 @@ def evaluate(
                                                        "(docs/eval.md).", show_default=False)] = None,
     concurrency: Annotated[int | None, typer.Option("-c", "--concurrency", min=1, max=1024, show_default=False,
                                                     help="Summaries in flight at once (default: 8).")] = None,
-    model: Model = None,
-    schema: Schema = None,
-    engine: Engine = None,
-    mode: Mode = None,
-    base_url: BaseUrl = None,
-    style: Style = None,
-    language: Language = None,
-    timeout: Timeout = None,
-    max_retries: MaxRetries = None,
-    cache: CachePath = None,
-    no_cache: NoCache = False,
-    offline: Offline = False,
-    config: ConfigPath = None,
+    *,
+    shared: Shared,
 ) -> None:
     """Score summaries against references: ROUGE-1/2/L, grounding rate, schema validity, tokens and cost.
 
@@ -442,8 +460,7 @@ def evaluate(
     from .evaluate import aggregate, by_language, markdown, plot, read_records, score_lead, score_summarizer
     from .evaluate import write_report as write_scores
 
-    settings = _settings(config, engine, mode, cache, no_cache, offline, False, model=model, base_url=base_url,
-                         concurrency=concurrency, timeout=timeout, max_retries=max_retries)
+    settings = shared.settings(concurrency=concurrency)
     from .files import check_writable
 
     for target in (report, plot_file, markdown_file):
@@ -453,16 +470,15 @@ def evaluate(
     for n in baseline or []:
         scores += score_lead(records, n)
     if not only_baseline:
-        summarizer = Summarizer(settings=settings, schema=schema)
+        summarizer = Summarizer(settings=settings, schema=shared.schema)
         _announce_engine(summarizer)
         name = summarizer.engine if summarizer.engine == "extractive" else f"llm:{settings.model}"
-        if style:
-            name += f" ({style.value})"
-        options = {k: v for k, v in {"style": style.value if style else None, "language": language}.items() if v}
+        if shared.style:
+            name += f" ({shared.style.value})"
 
         async def run() -> Any:
             try:
-                return await score_summarizer(summarizer, records, system=name, offline=offline, options=options)
+                return await score_summarizer(summarizer, records, system=name, options=shared.call())
             finally:
                 await summarizer.aclose()
 

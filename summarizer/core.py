@@ -30,6 +30,7 @@ from .config import Settings, load_settings
 from .density import DenseRound, density_context, entity_density, initial_entities
 from .errors import CacheMiss, ConfigError, InputError, SummarizerError, ValidationFailed
 from .grounding import CONTEXT_KEY, grounding_context
+from .options import CallOptions
 from .result import Meta, Result, Usage
 from .schemas import SchemaSpec, resolve, user_dirs
 from .sources import Article, from_text
@@ -44,7 +45,6 @@ T = TypeVar("T")
 SchemaArg = str | type[BaseModel] | SchemaSpec | None
 Request = tuple[type[BaseModel], list[dict[str, Any]], dict[str, Any]]  # answer model, messages, context
 Workflow = Generator[list[Request], list[Any], BaseModel]
-STYLES = ("brief", "standard", "dense")
 _PLAN_IN_THREAD = 50_000  # characters of article above which the async path plans off the event loop
 
 
@@ -60,6 +60,7 @@ class _Plan:
     started: float
     model: str
     max_retries: int
+    options: CallOptions
     language: str | None = None
     style: str = "standard"
     source_language: str | None = None
@@ -114,43 +115,44 @@ class Summarizer:
                               hint="or use --engine extractive")
         return engine
 
-    def summarize(self, article: str | Article, *, schema: SchemaArg = None, refresh: bool = False,
-                  offline: bool = False, model: str | None = None, max_retries: int | None = None,
-                  language: str | None = None, style: str | None = None) -> Result[Any]:
-        """Summarize one article. Per-call ``model``, ``max_retries`` (re-asks), ``language`` (ISO 639-1 code
-        of the summary; quotes and evidence stay verbatim) and ``style`` (brief, standard, dense) override
-        the settings. An article longer than the model's budget is split, summarized part by part, merged."""
-        plan = self._plan(article, schema, refresh, offline, model, max_retries, language, style)
+    def summarize(self, article: str | Article, options: CallOptions | None = None, *, schema: SchemaArg = None,
+                  **fields: Any) -> Result[Any]:
+        """Summarize one article. ``options`` (a ``CallOptions``) or its fields as keywords override the
+        settings for this call: ``model``, ``max_retries`` (re-asks), ``language`` (ISO 639-1 code of the
+        summary; quotes and evidence stay verbatim), ``style`` (brief, standard, dense), ``temperature``,
+        ``refresh``, ``offline``. ``schema`` is a name (or file, ``module:Class``, field list) or a pydantic
+        model. An article longer than the model's budget is split, summarized part by part, merged."""
+        call, spec = self._call(options, schema, fields)
+        plan = self._plan(article, call, spec)
         if isinstance(plan, Result):
             return plan
         with _accounted() as stats:
             workflow = self._workflow(plan)
             step, instance = _advance(workflow, None)
             while step:
-                answers = [self.llm.request(answer, messages, context, plan.max_retries, model_name=plan.model)
+                answers = [self.llm.request(answer, messages, context, plan.max_retries, options=call)
                            for answer, messages, context in step]
                 step, instance = _advance(workflow, answers)
         return self._finish(plan, instance, stats)
 
-    async def asummarize(self, article: str | Article, *, schema: SchemaArg = None, refresh: bool = False,
-                         offline: bool = False, model: str | None = None, max_retries: int | None = None,
-                         language: str | None = None, style: str | None = None) -> Result[Any]:
+    async def asummarize(self, article: str | Article, options: CallOptions | None = None, *,
+                         schema: SchemaArg = None, **fields: Any) -> Result[Any]:
         """``summarize`` for async code; the same options. The parts of a long article go out concurrently."""
         import asyncio
 
+        call, spec = self._call(options, schema, fields)
         size = len(article.text if isinstance(article, Article) else article)
         if size > _PLAN_IN_THREAD:  # normalising and counting a long text takes ~1 ms per 1,000 words
-            plan = await asyncio.to_thread(self._plan, article, schema, refresh, offline, model, max_retries,
-                                           language, style)
+            plan = await asyncio.to_thread(self._plan, article, call, spec)
         else:
-            plan = self._plan(article, schema, refresh, offline, model, max_retries, language, style)
+            plan = self._plan(article, call, spec)
         if isinstance(plan, Result):
             return plan
         gate = asyncio.Semaphore(self.settings.concurrency)
 
         async def ask(answer: type[BaseModel], messages: list[dict[str, Any]], context: dict[str, Any]) -> Any:
             async with gate:
-                return await self.llm.arequest(answer, messages, context, plan.max_retries, model_name=plan.model)
+                return await self.llm.arequest(answer, messages, context, plan.max_retries, options=call)
 
         with _accounted() as stats:
             workflow = self._workflow(plan)
@@ -160,21 +162,21 @@ class Summarizer:
                 step, instance = _advance(workflow, answers)
         return self._finish(plan, instance, stats)
 
-    async def abatch(self, inputs: Iterable[BatchInput], *, concurrency: int | None = None,
-                     ordered: bool = False, skip: Collection[str] = (), refresh: bool = False,
-                     offline: bool = False) -> AsyncIterator[Outcome]:
+    async def abatch(self, inputs: Iterable[BatchInput], options: CallOptions | None = None, *,
+                     concurrency: int | None = None, ordered: bool = False, skip: Collection[str] = (),
+                     **fields: Any) -> AsyncIterator[Outcome]:
         """Summarize many articles concurrently; yields an ``Outcome`` per item as each completes.
 
         ``inputs`` is any iterable of texts, ``Article``s or ``archives.Item``s (for files and
         archives: ``archives.iter_items(paths)``). At most ``concurrency`` (default: settings)
         are in flight; requests are paced to ``rpm``/``tpm``; ids in ``skip`` are not done
-        again; ``ordered`` yields in input order. A failed item is an outcome with ``error``
-        set, and the batch goes on.
+        again; ``ordered`` yields in input order; ``options`` (or its fields as keywords) apply
+        to every item. A failed item is an outcome with ``error`` set, and the batch goes on.
         """
         from .batch import BatchRunner
 
-        runner = BatchRunner(self, concurrency=concurrency, ordered=ordered, skip=skip, refresh=refresh,
-                             offline=offline)
+        call, _ = self._call(options, None, fields)
+        runner = BatchRunner(self, concurrency=concurrency, ordered=ordered, skip=skip, options=call)
         async for outcome in runner.run(inputs):
             yield outcome
 
@@ -272,26 +274,42 @@ class Summarizer:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    def cache_key(self, article: str | Article, schema: SchemaArg = None, *, model: str | None = None,
-                  language: str | None = None, style: str | None = None, chunked: int | None = None,
-                  normalized: str | None = None) -> str:
+    def cache_key(self, article: str | Article, options: CallOptions | None = None, *, schema: SchemaArg = None,
+                  chunked: int | None = None, normalized: str | None = None) -> str:
         """The cache key of a request for ``article``: same text, model, schema, prompts and options."""
+        call = options or CallOptions()
         text = article.text if isinstance(article, Article) else article
-        spec = resolve(schema, self.schema_dirs) if schema is not None else self.schema
+        spec = self._spec(schema, call)
+        temperature = call.temperature if call.temperature is not None else self.settings.temperature
         # The mode is part of what was asked (tools, a JSON schema, a prompt): answers differ by it.
-        options: dict[str, Any] = {"temperature": self.settings.temperature, "max_tokens": self.settings.max_tokens,
-                                   "mode": self.settings.mode}
-        if language:
-            options["language"] = language
-        style = style or self.settings.style
+        options_key: dict[str, Any] = {"temperature": temperature, "max_tokens": self.settings.max_tokens,
+                                       "mode": self.settings.mode}
+        if call.language:
+            options_key["language"] = call.language
+        style = call.style or self.settings.style
         if style != "standard":
-            options["style"] = style
+            options_key["style"] = style
             if style == "dense":
-                options["density"] = [prompts.load("densify-v1").version, self.settings.density_rounds]
+                options_key["density"] = [prompts.load("densify-v1").version, self.settings.density_rounds]
         if chunked:  # the parts depend on the budget, the merge on its prompt
-            options["chunked"] = [prompts.load("reduce-v1").version, chunked, self.settings.chunk_overlap_tokens]
-        return make_key(text, model=model or self.settings.model, schema_fingerprint=spec.fingerprint,
-                        prompt_version=self.prompt.version, normalized=normalized, options=options)
+            options_key["chunked"] = [prompts.load("reduce-v1").version, chunked, self.settings.chunk_overlap_tokens]
+        return make_key(text, model=call.model or self.settings.model, schema_fingerprint=spec.fingerprint,
+                        prompt_version=self.prompt.version, normalized=normalized, options=options_key)
+
+    def _call(self, options: CallOptions | None, schema: SchemaArg,
+              fields: dict[str, Any]) -> tuple[CallOptions, SchemaSpec | None]:
+        """The call's options (keywords over ``options``) and, for a schema given as a class or spec, that spec."""
+        given: SchemaSpec | None = None
+        if isinstance(schema, str):
+            fields = {**fields, "schema": schema}
+        elif schema is not None:
+            given = resolve(schema, self.schema_dirs)
+        return CallOptions.build(options, **fields), given
+
+    def _spec(self, given: SchemaArg, call: CallOptions) -> SchemaSpec:
+        if given is not None:
+            return given if isinstance(given, SchemaSpec) else resolve(given, self.schema_dirs)
+        return resolve(call.schema_name, self.schema_dirs) if call.schema_name else self.schema
 
     def input_budget(self, model: str | None = None, schema: SchemaArg = None) -> int:
         """Tokens of article text one request can carry: the context window less the prompt, the schema
@@ -347,17 +365,13 @@ class Summarizer:
                 self._llm = LLMClient(self.settings)
         return self._llm
 
-    def _plan(self, article: str | Article, schema: SchemaArg, refresh: bool, offline: bool,
-              model: str | None = None, max_retries: int | None = None, language: str | None = None,
-              style: str | None = None) -> _Plan | Result[Any]:
+    def _plan(self, article: str | Article, call: CallOptions, given: SchemaSpec | None = None) -> _Plan | Result[Any]:
         started = time.perf_counter()
         if isinstance(article, str):
             article = from_text(article, max_chars=self.settings.max_input_chars)
-        spec = resolve(schema, self.schema_dirs) if schema is not None else self.schema
-        language = check_language(language)
-        style = style or self.settings.style
-        if style not in STYLES:
-            raise ConfigError(f"unknown style {style!r}; choose brief, standard or dense")
+        spec = self._spec(given, call)
+        language = call.language
+        style = call.style or self.settings.style
         if style == "dense" and "summary" not in spec.model.model_fields:
             raise ConfigError(f"the dense style rewrites a 'summary' field, and schema {spec.name!r} has none")
         context = grounding_context(article.text)
@@ -366,16 +380,16 @@ class Summarizer:
             if style != "standard":
                 result.meta.warnings.append(f"the extractive engine has one style; {style!r} needs an LLM")
             return result
-        model = model or self.settings.model
+        model = call.model or self.settings.model
         budget = self.input_budget(model, spec)
         # Counting exactly costs ~0.1 ms per 1,000 words; a cache hit should not pay it when the
         # (high-erring) estimate says the article fits with room to spare.
         counted = tokens.count(article.text, model) if tokens.estimate(article.text) > budget // 2 else None
         chunked = counted is not None and counted.tokens > budget
-        key = self.cache_key(article, spec, model=model, language=language, style=style,
-                             chunked=budget if chunked else None, normalized=context[CONTEXT_KEY].normalized)
+        key = self.cache_key(article, call, schema=spec, chunked=budget if chunked else None,
+                             normalized=context[CONTEXT_KEY].normalized)
         cache = self.cache
-        if cache is not None and not refresh:
+        if cache is not None and not call.refresh:
             hit = cache.get(key)
             if hit is not None:
                 try:
@@ -386,7 +400,7 @@ class Summarizer:
                     meta = {**hit[1], "cached": True, "latency_s": round(time.perf_counter() - started, 6),
                             "source": article.source_info(), "warnings": article.warnings}
                     return Result(instance, Meta.model_validate(meta))
-        if offline:
+        if call.offline:
             raise CacheMiss(f"no cached answer for this article (model {model}, "
                             f"schema {spec.name}) and --offline forbids a request")
         parts: list[str] = []
@@ -396,8 +410,9 @@ class Summarizer:
             parts = chunking.split(article.text, budget, lambda text: tokens.count(text, model).tokens,
                                    self.settings.chunk_overlap_tokens)
         messages = self.prompt.messages(article.text, article.metadata(), language=language, style=style)
-        retries = self.settings.max_retries if max_retries is None else max_retries
-        return _Plan(article, spec, key, context, messages, started, model, retries, language=language, style=style,
+        retries = self.settings.max_retries if call.max_retries is None else call.max_retries
+        return _Plan(article, spec, key, context, messages, started, model, retries, call, language=language,
+                     style=style,
                      source_language=source_language, input_tokens=counted, parts=parts, budget=budget)
 
     def _workflow(self, plan: _Plan) -> Workflow:
@@ -547,16 +562,6 @@ def _deduplicated(instance: BaseModel, context: dict[str, Any]) -> BaseModel:
         return instance
 
 
-def check_language(code: str | None) -> str | None:
-    """A two-letter ISO 639-1 code (lower-cased), or None."""
-    if code is None or code == "":
-        return None
-    code = code.strip().lower()
-    if len(code) != 2 or not code.isascii() or not code.isalpha():
-        raise ConfigError(f"language must be a two-letter ISO 639-1 code such as en, de or ur, not {code!r}")
-    return code
-
-
 def _advance(workflow: Workflow, answers: list[Any] | None) -> tuple[list[Request], Any]:
     """Hand a workflow its answers: (the next step's requests, None), or ([], the final instance)."""
     try:
@@ -584,7 +589,7 @@ def _accounted() -> Iterator[Any]:
 
 
 def summarize(article: str | Article, **options: Any) -> Result[Any]:
-    """One-off convenience: ``Summarizer(**options).summarize(article)``."""
+    """One-off convenience: ``Summarizer(**settings).summarize(article, schema=...)``."""
     schema = options.pop("schema", None)
     with Summarizer(**options) as summarizer:
         return summarizer.summarize(article, schema=schema)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from .archives import Item, content_id
 from .errors import ConfigError, InputError
 from .files import output_error, write_atomic
+from .options import CallOptions
 from .pricing import cost
 from .text import Source, sentences
 
@@ -159,17 +160,17 @@ def score_lead(records: Iterable[dict[str, Any]], n: int = 3) -> list[Score]:
 
 
 async def score_summarizer(summarizer: Summarizer, records: list[dict[str, Any]], *, system: str,
-                           offline: bool = False, options: dict[str, Any] | None = None,
-                           concurrency: int | None = None) -> list[Score]:
+                           options: CallOptions | None = None, concurrency: int | None = None) -> list[Score]:
     """Summarize every record with the batch runner, then score it; failures are scored invalid."""
     from .batch import BatchRunner
     from .schemas import resolve
 
     scorers = _scorers()
-    spec: SchemaSpec = resolve(options["schema"], summarizer.schema_dirs) if options and options.get("schema") \
+    options = options or CallOptions()
+    spec: SchemaSpec = resolve(options.schema_name, summarizer.schema_dirs) if options.schema_name \
         else summarizer.schema
     by_id = {record["id"]: record for record in records}
-    runner = BatchRunner(summarizer, concurrency=concurrency, offline=offline, options=options)
+    runner = BatchRunner(summarizer, concurrency=concurrency, options=options)
     items = [Item(id=record["id"], source=record["id"], data=record["text"], html=False) for record in records]
     scored: dict[str, Score] = {}
     async for outcome in runner.run(items):

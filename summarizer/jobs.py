@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 
 from .errors import SummarizerError
+from .options import CallOptions
 
 if TYPE_CHECKING:
     from .batch import BatchStats
@@ -262,7 +263,8 @@ class JobWorker:
 
         try:
             stats = await run_files(self.summarizer, [str(folder / "input.jsonl")], output=folder / "results.jsonl",
-                                    errors=folder / "errors.jsonl", resume=True, options=job.options,
+                                    errors=folder / "errors.jsonl", resume=True,
+                                    options=CallOptions.model_validate(job.options),
                                     on_progress=progress, relative_to=folder)
         except asyncio.CancelledError:
             raise

@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from .config import Settings
 from .errors import LLMError, LLMTimeout, ValidationFailed
+from .options import CallOptions
 from .secrets import protect, redact
 from .throttle import Throttle, estimate_tokens
 
@@ -292,27 +293,29 @@ class LLMClient:
             await made[0].close()
 
     def request(self, model: type[BaseModel], messages: list[dict[str, Any]],
-                context: dict[str, Any], max_retries: int, *, model_name: str | None = None) -> BaseModel:
-        kwargs = self._request_kwargs(model, messages, context, max_retries, model_name)
+                context: dict[str, Any], max_retries: int, *, options: CallOptions | None = None) -> BaseModel:
+        kwargs = self._request_kwargs(model, messages, context, max_retries, options)
         try:
             return self._create(**kwargs)  # type: ignore[no-any-return]
         except Exception as exc:
             raise self._translate(exc) from exc
 
     async def arequest(self, model: type[BaseModel], messages: list[dict[str, Any]],
-                       context: dict[str, Any], max_retries: int, *, model_name: str | None = None) -> BaseModel:
-        kwargs = self._request_kwargs(model, messages, context, max_retries, model_name)
+                       context: dict[str, Any], max_retries: int, *, options: CallOptions | None = None) -> BaseModel:
+        kwargs = self._request_kwargs(model, messages, context, max_retries, options)
         try:
             return await self._for_loop()[1](**kwargs)  # type: ignore[no-any-return]
         except Exception as exc:
             raise self._translate(exc) from exc
 
     def _request_kwargs(self, model: type[BaseModel], messages: list[dict[str, Any]],
-                        context: dict[str, Any], max_retries: int, model_name: str | None) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"model": model_name or self.settings.model, "response_model": prepared(model),
+                        context: dict[str, Any], max_retries: int, options: CallOptions | None) -> dict[str, Any]:
+        call = options or CallOptions()
+        kwargs: dict[str, Any] = {"model": call.model or self.settings.model, "response_model": prepared(model),
                                   "messages": messages, "context": context, "max_retries": max_retries}
-        if self.settings.temperature is not None:
-            kwargs["temperature"] = self.settings.temperature
+        temperature = call.temperature if call.temperature is not None else self.settings.temperature
+        if temperature is not None:
+            kwargs["temperature"] = temperature
         if self.settings.max_tokens is not None:
             kwargs["max_tokens"] = self.settings.max_tokens
         return kwargs

@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -32,21 +32,21 @@ from .config import Settings, load_settings
 from .errors import ConfigError, InputError, InputTooLarge, SummarizerError
 from .jobs import Job, JobStore, JobWorker
 from .netguard import Resolver, UrlPolicy
+from .options import CallOptions
 from .result import Meta
 from .secrets import scrub, scrub_whole
 
 PROBLEM = "application/problem+json"
-MODEL_NAME = r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$"  # gpt-4o-mini, llama3.1:8b, org/Model-7B
 _access = logging.getLogger("summarizer.access")
 _log = logging.getLogger("summarizer.service")
 
 
 # -- request and response models ------------------------------------------------------------------
 
-class SummaryRequest(BaseModel):
-    """One article, as ``text``, ``html`` or a ``url`` to fetch (exactly one of them)."""
+class SummaryRequest(CallOptions):
+    """One article, as ``text``, ``html`` or a ``url`` to fetch (exactly one of them), and the call's options."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, json_schema_extra={
+    model_config = ConfigDict(json_schema_extra={
         "oneOf": [{"required": ["text"]}, {"required": ["html"]}, {"required": ["url"]}]})
 
     # Typed ``str`` with a None default: the field may be left out, but not sent as null.
@@ -56,19 +56,15 @@ class SummaryRequest(BaseModel):
                       description="An HTML page; the article is extracted with trafilatura.")
     url: str = Field(None, min_length=1, max_length=2048,  # type: ignore[assignment]
                      description="An http(s) URL to fetch (public addresses only).")
-    schema_name: str | None = Field(None, alias="schema", description="A schema from GET /v1/schemas.")
-    model: str | None = Field(None, pattern=MODEL_NAME, description="Model name for this call.")
-    language: str | None = Field(None, pattern="^[A-Za-z]{2}$", description="ISO 639-1 code of the summary.")
-    max_retries: int | None = Field(None, ge=0, le=10, description="Re-asks after an invalid answer.")
-    style: Literal["brief", "standard", "dense"] | None = Field(None, description="dense: Chain of Density rounds.")
-    refresh: bool = Field(False, description="Ignore a cached answer and store the new one.")
-
     @model_validator(mode="after")
     def _one_source(self) -> SummaryRequest:
         given = [name for name in ("text", "html", "url") if getattr(self, name) is not None]
         if len(given) != 1:
             raise ValueError("give exactly one of text, html or url")
         return self
+
+    def call_options(self) -> CallOptions:
+        return CallOptions.model_validate(self.model_dump(include=set(CallOptions.model_fields)))
 
 
 class SummaryResponse(BaseModel):
@@ -101,22 +97,7 @@ class BatchItem(BaseModel):
     html: str | None = None
 
 
-class BatchOptions(BaseModel):
-    """Options for every item of a batch: the same in a JSON body and in a multipart form."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    schema_name: str | None = Field(None, alias="schema")
-    model: str | None = Field(None, pattern=MODEL_NAME)
-    language: str | None = Field(None, pattern="^[A-Za-z]{2}$")
-    style: Literal["brief", "standard", "dense"] | None = None
-
-    def as_options(self) -> dict[str, Any]:
-        return {k: v for k, v in {"schema": self.schema_name, "model": self.model, "language": self.language,
-                                  "style": self.style}.items() if v not in (None, "")}
-
-
-class BatchRequest(BatchOptions):
+class BatchRequest(CallOptions):
     """A JSON batch: the items, and options for all of them. Read as a stream (see ``_stream_json_batch``):
     this model documents the body and validates each item."""
 
@@ -375,7 +356,7 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
         """Summarize one article given as text, HTML or a URL."""
         from .sources import fetch, from_bytes, from_text
 
-        schema = schema_or_422(body.schema_name)
+        schema_or_422(body.schema_name)
         with slot():
             max_chars = settings.max_input_chars
             if body.url is not None:
@@ -389,9 +370,7 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
                                                             max_html_bytes=settings.max_html_bytes)
             else:
                 article = from_text(body.text or "", name="the article", max_chars=max_chars)
-            result = await state["summarizer"].asummarize(article, schema=schema, model=body.model,
-                                                          language=body.language, max_retries=body.max_retries,
-                                                          style=body.style, refresh=body.refresh)
+            result = await state["summarizer"].asummarize(article, body.call_options())
         return SummaryResponse(summary=result.summary.model_dump(mode="json"), meta=result.meta)
 
     @app.get("/v1/schemas", response_model=list[SchemaInfo], dependencies=protected, tags=["schemas"],
@@ -419,14 +398,7 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
               responses=_problem_responses(400, 401, 413, 415, 422, 429),
               openapi_extra={"requestBody": {"required": True, "content": {
                   "application/json": {"schema": {"$ref": "#/components/schemas/BatchRequest"}},
-                  "multipart/form-data": {"schema": {
-                      "type": "object", "required": ["file"], "additionalProperties": False,
-                      "properties": {"file": {"type": "string", "format": "binary",
-                                              "description": "JSONL: one {id?, text|html, ...} object a line"},
-                                     "schema": {"type": "string"},
-                                     "model": {"type": "string", "pattern": MODEL_NAME},
-                                     "language": {"type": "string", "pattern": "^[A-Za-z]{2}$"},
-                                     "style": {"type": "string", "enum": ["brief", "standard", "dense"]}}}}}}})
+                  "multipart/form-data": {"schema": _multipart_schema()}}}})
     async def create_batch(request: Request) -> Job:
         """Start a batch job from a JSONL upload (multipart field ``file``) or a JSON list of items."""
         store: JobStore = state["store"]
@@ -435,11 +407,11 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
             raise ServiceError(415, "unsupported-media-type", "send application/json or multipart/form-data")
         await check_room()
         limit = settings.max_batch_items
-        save: Callable[[], BatchOptions | None]
+        save: Callable[[], CallOptions | None]
         if content_type == "multipart/form-data":
             options, upload = await _read_upload(request)
             schema_or_422(options.schema_name)
-            job = store.create(options.as_options())
+            job = store.create(options.stored())
             save = functools.partial(_save_upload, upload, store.folder(job.id) / "input.jsonl", limit)
         else:
             body = await request.body()
@@ -449,10 +421,7 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
             parsed = await asyncio.to_thread(save)  # parsing a big body must not stall every other request
             if parsed is not None:
                 schema_or_422(parsed.schema_name)
-                from .core import check_language
-
-                check_language(parsed.language)
-                store.set_options(job.id, parsed.as_options())
+                store.set_options(job.id, parsed.stored())
         except BaseException:
             await asyncio.to_thread(store.delete, job.id)
             raise
@@ -530,12 +499,12 @@ def _warm_extractor() -> None:
     import trafilatura  # noqa: F401
 
 
-async def _read_upload(request: Request) -> tuple[BatchOptions, Any]:
+async def _read_upload(request: Request) -> tuple[CallOptions, Any]:
     form = await request.form(max_files=1, max_fields=10)
     unknown = sorted(set(form.keys()) - {"file", *_OPTION_FIELDS})
     if unknown:
         raise RequestValidationError([{"loc": ("body", unknown[0]), "msg": "unknown form field; the fields are "
-                                       "file, schema, model, language and style"}])
+                                       f"file, {', '.join(_OPTION_FIELDS)}"}])
     upload = form.get("file")
     if upload is None or isinstance(upload, str):
         raise ServiceError(400, "bad-input", "the multipart form needs a 'file' field with the JSONL")
@@ -548,13 +517,22 @@ async def _read_upload(request: Request) -> tuple[BatchOptions, Any]:
                          '{"id": "a1", "text": "..."}')
     fields = {key: form.get(key) for key in _OPTION_FIELDS if isinstance(form.get(key), str)}
     try:
-        options = BatchOptions.model_validate(fields)
+        options = CallOptions.model_validate(fields)
     except ValidationError as exc:
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
     return options, upload
 
 
-_OPTION_FIELDS = ("schema", "model", "language", "style")
+_OPTION_FIELDS = tuple(field.alias or name for name, field in CallOptions.model_fields.items())
+
+
+def _multipart_schema() -> dict[str, Any]:
+    """The upload form's OpenAPI schema: ``file`` plus the call options, generated from ``CallOptions``."""
+    options = CallOptions.model_json_schema(by_alias=True)
+    return {"type": "object", "required": ["file"], "additionalProperties": False,
+            "properties": {"file": {"type": "string", "format": "binary",
+                                    "description": "JSONL: one {id?, text|html, ...} object a line"},
+                           **options["properties"]}}
 
 
 def _save_upload(upload: Any, target: Path, max_items: int) -> None:
@@ -574,7 +552,7 @@ def _save_upload(upload: Any, target: Path, max_items: int) -> None:
         raise InputError("the uploaded file is empty")
 
 
-def _stream_json_batch(body: bytes, target: Path, max_items: int) -> BatchOptions:
+def _stream_json_batch(body: bytes, target: Path, max_items: int) -> CallOptions:
     """Validate a JSON batch body and write its items to ``target`` as JSONL, one item at a time.
 
     Two streaming passes (ijson) instead of one ``model_validate_json``: a 25 MB body of a
@@ -595,7 +573,7 @@ def _stream_json_batch(body: bytes, target: Path, max_items: int) -> BatchOption
         for prefix, event, value in events:
             if prefix == "" and event == "map_key" and value not in ("items", *_OPTION_FIELDS):
                 raise RequestValidationError([{"loc": ("body", str(value)[:64]), "msg": "unknown field; the "
-                                               "fields are items, schema, model, language and style"}])
+                                               f"fields are items, {', '.join(_OPTION_FIELDS)}"}])
             if prefix in _OPTION_FIELDS:
                 options[prefix] = {} if event in ("start_map", "start_array") else value  # non-strings fail below
             elif prefix == "items.item" and event in ("start_map", "string", "start_array", "number", "boolean",
@@ -604,7 +582,7 @@ def _stream_json_batch(body: bytes, target: Path, max_items: int) -> BatchOption
                 if count > max_items:
                     raise InputTooLarge(f"the batch has more than {max_items:,} items, the limit for one job",
                                         hint="split it into several jobs")
-        parsed = BatchOptions.model_validate(options)
+        parsed = CallOptions.model_validate(options)
         if count == 0:
             raise RequestValidationError([{"loc": ("body", "items"), "msg": "give at least one item"}])
         with open(target, "w", encoding="utf-8") as out:
