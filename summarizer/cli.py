@@ -18,7 +18,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from . import __version__
+from . import __version__, terms
 from .errors import EXIT_CODES
 
 _EXIT_HELP = "Exit codes: " + "; ".join(f"{code} {text.split(':')[0].split(' (')[0]}"
@@ -56,19 +56,6 @@ class Format(str, Enum):
     text = "text"
 
 
-class EngineChoice(str, Enum):
-    auto = "auto"
-    llm = "llm"
-    extractive = "extractive"
-
-
-class ModeChoice(str, Enum):
-    tools = "tools"
-    json_schema = "json_schema"
-    json = "json"
-    md_json = "md_json"
-
-
 CachePath = Annotated[Path | None, typer.Option("--cache", help="Cache file (default: user cache dir; "
                                                 "env SUMMARIZER_CACHE).", show_default=False)]
 ConfigPath = Annotated[Path | None, typer.Option("--config", help="TOML config file (env SUMMARIZER_CONFIG).",
@@ -101,10 +88,10 @@ Schema = Annotated[str | None, typer.Option(
     "-s", "--schema", help="A schema name (see `schemas list`), a JSON Schema file, package.module:Class, or fields: "
     "'headline, summary: two sentences, people list[str], score int, quote!' (name! = verbatim from the article, "
     "name~ = mentioned in it) (default: news).", show_default=False)]
-Engine = Annotated[EngineChoice | None, typer.Option(
+Engine = Annotated[terms.Engine | None, typer.Option(
     "--engine", help="llm, extractive (offline), or auto: llm when an API key or base URL is set "
     "(default: auto).", show_default=False)]
-Mode = Annotated[ModeChoice | None, typer.Option(
+Mode = Annotated[terms.Mode | None, typer.Option(
     "--mode", help="instructor mode (default: tools, for OpenAI). Use json_schema for vLLM, "
     "Ollama, llama.cpp; md_json as a last resort.", show_default=False)]
 BaseUrl = Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint "
@@ -125,13 +112,7 @@ Language = Annotated[str | None, typer.Option("-l", "--language", help="Write th
                                               "article's language.", show_default=False)]
 
 
-class StyleChoice(str, Enum):
-    brief = "brief"
-    standard = "standard"
-    dense = "dense"
-
-
-Style = Annotated[StyleChoice | None, typer.Option(
+Style = Annotated[terms.Style | None, typer.Option(
     "--style", help="brief (short), standard, or dense: Chain of Density rounds that add entities at the same "
     "length (default: standard).", show_default=False)]
 Refresh = Annotated[bool, typer.Option("--refresh", help="Ignore cached answers; store the new ones.")]
@@ -170,7 +151,7 @@ class Shared:
         v = self.values
         if v["offline"] and v["refresh"]:
             raise typer.BadParameter("--offline and --refresh contradict each other")
-        return load_settings(v["config"], engine=_value(v["engine"]), mode=_value(v["mode"]), cache_path=v["cache"],
+        return load_settings(v["config"], engine=v["engine"], mode=v["mode"], cache_path=v["cache"],
                              use_cache=False if v["no_cache"] else None, model=v["model"], base_url=v["base_url"],
                              timeout=v["timeout"], max_retries=v["max_retries"], max_tokens=v["max_tokens"],
                              max_input_chars=v["max_chars"], **more)
@@ -179,12 +160,8 @@ class Shared:
         from .options import CallOptions
 
         v = self.values
-        return CallOptions.build(language=v["language"], style=_value(v["style"]), temperature=v["temperature"],
+        return CallOptions.build(language=v["language"], style=v["style"], temperature=v["temperature"],
                                  refresh=v["refresh"] or None, offline=v["offline"] or None)
-
-
-def _value(choice: Enum | None) -> Any:
-    return choice.value if choice is not None else None
 
 
 def with_shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -474,7 +451,7 @@ def evaluate(
         _announce_engine(summarizer)
         name = summarizer.engine if summarizer.engine == "extractive" else f"llm:{settings.model}"
         if shared.style:
-            name += f" ({shared.style.value})"
+            name += f" ({shared.style})"
 
         async def run() -> Any:
             try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -21,9 +21,7 @@ from pydantic_settings import (
 )
 
 from .errors import ConfigError
-
-Mode = Literal["tools", "json_schema", "json", "md_json"]
-Engine = Literal["auto", "llm", "extractive"]
+from .terms import Engine, Mode, Style
 
 
 def default_config_path() -> Path:
@@ -82,7 +80,7 @@ class Settings(BaseSettings):
     max_input_bytes: int = Field(20_000_000, gt=0, description="Largest file or download accepted.")
     fetch_timeout: float = Field(20.0, gt=0, description="Seconds to fetch a URL.")
     concurrency: int = Field(8, ge=1, le=1024, description="Batch: summaries in flight at once.")
-    style: Literal["brief", "standard", "dense"] = Field("standard", description="brief, standard or dense.")
+    style: Style = Field("standard", description="brief, standard or dense.")
     density_rounds: int = Field(3, ge=1, le=6, description="Chain of Density rounds for style dense.")
     context_windows: dict[str, int] = Field(
         default_factory=dict, description="Context window in tokens by model; extends the built-in table."

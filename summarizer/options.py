@@ -5,24 +5,19 @@ a batch job stores it in its row, and the library takes it (or its fields as key
 ``Summarizer`` hands it down unchanged; the cache key and the price read it. Adding an
 option means: a field here, a flag in the CLI, and the code that uses it.
 
-The small vocabulary types (``Style``, ``Mode``, language codes, model names) live here
-too, below everything else, so that each is written once.
+The vocabulary it uses (``Style``, ``Mode``, the language and model patterns) is in
+``terms``, below everything else, so that each is written once.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from .errors import ConfigError
+from .terms import LANGUAGE_PATTERN, MODEL_PATTERN, Style
 
-Style = Literal["brief", "standard", "dense"]
-STYLES: tuple[str, ...] = get_args(Style)
-Mode = Literal["tools", "json_schema", "json", "md_json"]
-MODES: tuple[str, ...] = get_args(Mode)
-LANGUAGE_PATTERN = r"^[A-Za-z]{2}$"
-MODEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$"  # gpt-4o-mini, llama3.1:8b, org/Model-7B
 LanguageCode = Annotated[str, StringConstraints(pattern=LANGUAGE_PATTERN, to_lower=True)]
 ModelName = Annotated[str, StringConstraints(pattern=MODEL_PATTERN)]
 
