@@ -31,49 +31,16 @@ from typing import TYPE_CHECKING, Any
 from .archives import IdSet, Item, check_inputs, content_id, count_items, iter_items
 from .errors import InternalError, LLMError, SummarizerError
 from .options import CallOptions
-from .result import Result
+from .outcome import BatchInput, Outcome, error_kind  # noqa: F401 (error_kind: re-exported)
 from .sources import Article
 
 if TYPE_CHECKING:
     from .core import Summarizer
 
-BatchInput = str | Article | Item
 _END = object()
 _HTML_IN_THREAD = 2048  # bytes of HTML above which extraction runs off the event loop
 HEAVY_HTML = 200_000  # bytes of HTML above which it goes to the extraction pool, where there is one
 _STOP_AFTER_CONSECUTIVE = 10  # unreachable-endpoint failures in a row that stop the batch
-
-
-@dataclass(slots=True)
-class Outcome:
-    """What became of one item: a ``result``, or an ``error`` (never both)."""
-
-    id: str
-    source: str
-    index: int
-    result: Result[Any] | None = None
-    error: SummarizerError | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    def record(self) -> dict[str, Any]:
-        """The output line: ``{id, source, summary, meta}``."""
-        assert self.result is not None
-        return {"id": self.id, "source": self.source, **self.result.to_dict()}
-
-    def error_record(self) -> dict[str, Any]:
-        """The errors-file line: ``{id, source, error, message, attempts}``."""
-        error = self.error
-        assert error is not None
-        return {"id": self.id, "source": self.source, "error": error_kind(error), "message": str(error),
-                "attempts": getattr(error, "attempts", 0)}
-
-
-def error_kind(error: BaseException) -> str:
-    """The errors-file label: the class says it; anything else is a bug."""
-    return error.batch_label if isinstance(error, SummarizerError) else "internal"
 
 
 def _unreachable(error: SummarizerError) -> bool:
@@ -109,21 +76,19 @@ class BatchStats:
         return (self.done + self.failed) / self.wall_s if self.wall_s > 0 else 0.0
 
     def count(self, outcome: Outcome) -> None:
+        """Count an item: what it spent comes from its ledger, whether it succeeded or failed (a cache hit
+        spent nothing now; its meta keeps the original call's usage)."""
+        spent = outcome.spent
+        self.requests += spent.requests
+        self.prompt_tokens += spent.prompt_tokens
+        self.completion_tokens += spent.completion_tokens
         if outcome.error is not None:
             self.failed += 1
-            self.requests += outcome.error.requests
-            self.prompt_tokens += outcome.error.prompt_tokens
-            self.completion_tokens += outcome.error.completion_tokens
             return
         self.done += 1
         assert outcome.result is not None
-        meta = outcome.result.meta
-        if meta.cached:
-            self.cached += 1  # nothing was spent now: usage is the original call's
-        else:
-            self.requests += meta.requests
-            self.prompt_tokens += meta.usage.prompt_tokens
-            self.completion_tokens += meta.usage.completion_tokens
+        if outcome.result.meta.cached:
+            self.cached += 1
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -272,9 +237,7 @@ class BatchRunner:
         if self._feeder is not None:
             self.stats.skipped = self._feeder.skipped
             self.stats.duplicates = self._feeder.duplicates
-        llm = self.summarizer._llm
-        if llm is not None:
-            self.stats.rate_limited = llm.throttle.rate_limited
+        self.stats.rate_limited = self.summarizer.rate_limited
 
     async def _one(self, index: int, item: Item, events: asyncio.Queue[Any]) -> None:
         outcome = Outcome(item.id, item.source, index)
@@ -287,7 +250,7 @@ class BatchRunner:
             else:
                 article = item.article(**limits)
             item.data = None  # the article holds the text now; the raw bytes can go
-            outcome.result = await self.summarizer.asummarize(article, self.options)
+            outcome.result = await self.summarizer.asummarize(article, self.options, ledger=outcome.spent)
         except SummarizerError as exc:
             outcome.error = exc
         except Exception as exc:  # a bug must not cost the rest of the batch

@@ -11,7 +11,6 @@ async path concurrently; everything else is shared.
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import functools
 import json
 import logging
@@ -20,7 +19,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Collection, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -28,16 +27,15 @@ from . import chunking, extractive, prompts, tokens
 from .cache import Cache, make_key
 from .config import Settings, load_settings
 from .density import DenseRound, density_context, entity_density, initial_entities
-from .errors import CacheMiss, ConfigError, InputError, SummarizerError, ValidationFailed
+from .errors import CacheMiss, ConfigError, InputError, ValidationFailed
 from .grounding import CONTEXT_KEY, grounding_context
+from .llm import Ledger
 from .options import CallOptions
+from .outcome import BatchInput, Outcome
 from .result import Meta, Result, Usage
 from .schemas import SchemaSpec, resolve, user_dirs
 from .sources import Article, from_text
 from .text import detect_language, normalize, words
-
-if TYPE_CHECKING:
-    from .batch import BatchInput, Outcome
 
 _log = logging.getLogger("summarizer")
 T = TypeVar("T")
@@ -116,27 +114,28 @@ class Summarizer:
         return engine
 
     def summarize(self, article: str | Article, options: CallOptions | None = None, *, schema: SchemaArg = None,
-                  **fields: Any) -> Result[Any]:
+                  ledger: Ledger | None = None, **fields: Any) -> Result[Any]:
         """Summarize one article. ``options`` (a ``CallOptions``) or its fields as keywords override the
         settings for this call: ``model``, ``max_retries`` (re-asks), ``language`` (ISO 639-1 code of the
         summary; quotes and evidence stay verbatim), ``style`` (brief, standard, dense), ``temperature``,
         ``refresh``, ``offline``. ``schema`` is a name (or file, ``module:Class``, field list) or a pydantic
-        model. An article longer than the model's budget is split, summarized part by part, merged."""
+        model. An article longer than the model's budget is split, summarized part by part, merged.
+        ``ledger`` (a ``Ledger``), if given, receives what the call spent, also when it fails."""
         call, spec = self._call(options, schema, fields)
         plan = self._plan(article, call, spec)
         if isinstance(plan, Result):
             return plan
-        with _accounted() as stats:
-            workflow = self._workflow(plan)
-            step, instance = _advance(workflow, None)
-            while step:
-                answers = [self.llm.request(answer, messages, context, plan.max_retries, options=call)
-                           for answer, messages, context in step]
-                step, instance = _advance(workflow, answers)
-        return self._finish(plan, instance, stats)
+        ledger = ledger if ledger is not None else Ledger()
+        workflow = self._workflow(plan)
+        step, instance = _advance(workflow, None)
+        while step:
+            answers = [self.llm.request(answer, messages, context, plan.max_retries, options=call, ledger=ledger)
+                       for answer, messages, context in step]
+            step, instance = _advance(workflow, answers)
+        return self._finish(plan, instance, ledger)
 
     async def asummarize(self, article: str | Article, options: CallOptions | None = None, *,
-                         schema: SchemaArg = None, **fields: Any) -> Result[Any]:
+                         schema: SchemaArg = None, ledger: Ledger | None = None, **fields: Any) -> Result[Any]:
         """``summarize`` for async code; the same options. The parts of a long article go out concurrently."""
         import asyncio
 
@@ -152,15 +151,16 @@ class Summarizer:
 
         async def ask(answer: type[BaseModel], messages: list[dict[str, Any]], context: dict[str, Any]) -> Any:
             async with gate:
-                return await self.llm.arequest(answer, messages, context, plan.max_retries, options=call)
+                return await self.llm.arequest(answer, messages, context, plan.max_retries, options=call,
+                                               ledger=spent)
 
-        with _accounted() as stats:
-            workflow = self._workflow(plan)
-            step, instance = _advance(workflow, None)
-            while step:
-                answers = list(await asyncio.gather(*(ask(*request) for request in step)))
-                step, instance = _advance(workflow, answers)
-        return self._finish(plan, instance, stats)
+        spent = ledger if ledger is not None else Ledger()
+        workflow = self._workflow(plan)
+        step, instance = _advance(workflow, None)
+        while step:
+            answers = list(await asyncio.gather(*(ask(*request) for request in step)))
+            step, instance = _advance(workflow, answers)
+        return self._finish(plan, instance, spent)
 
     async def abatch(self, inputs: Iterable[BatchInput], options: CallOptions | None = None, *,
                      concurrency: int | None = None, ordered: bool = False, skip: Collection[str] = (),
@@ -173,7 +173,7 @@ class Summarizer:
         again; ``ordered`` yields in input order; ``options`` (or its fields as keywords) apply
         to every item. A failed item is an outcome with ``error`` set, and the batch goes on.
         """
-        from .batch import BatchRunner
+        from .batch import BatchRunner  # the runner needs the Summarizer's type only: no import cycle either way
 
         call, _ = self._call(options, None, fields)
         runner = BatchRunner(self, concurrency=concurrency, ordered=ordered, skip=skip, options=call)
@@ -349,6 +349,11 @@ class Summarizer:
         return self._cache
 
     @property
+    def rate_limited(self) -> int:
+        """429 answers the endpoint gave so far (the request pacer counts them)."""
+        return self._llm.throttle.rate_limited if self._llm is not None else 0
+
+    @property
     def cache_problem(self) -> str | None:
         """Why the cache is not being used although it is on (unopenable or corrupted file), if it is not."""
         if self._cache_problem is not None:
@@ -491,7 +496,7 @@ class Summarizer:
             raise ValidationFailed(f"the densest summary does not fit the schema: {exc.errors()[0]['msg']}",
                                    attempts=len(plan.rounds)) from None
 
-    def _finish(self, plan: _Plan, instance: Any, stats: Any) -> Result[Any]:
+    def _finish(self, plan: _Plan, instance: Any, stats: Ledger) -> Result[Any]:
         meta = Meta(
             engine="llm", model=plan.model, schema=plan.spec.name, mode=self.settings.mode,
             prompt_version=self.prompt.version, attempts=stats.completions, requests=stats.requests,
@@ -568,24 +573,6 @@ def _advance(workflow: Workflow, answers: list[Any] | None) -> tuple[list[Reques
         return (next(workflow) if answers is None else workflow.send(answers)), None
     except StopIteration as done:
         return [], done.value
-
-
-@contextlib.contextmanager
-def _accounted() -> Iterator[Any]:
-    """Count a call's requests and tokens (per thread or task); on a failure, record what it spent on the
-    error, so batch totals and costs include failed items."""
-    from .llm import track, untrack
-
-    stats, token = track()
-    try:
-        yield stats
-    except SummarizerError as error:
-        error.requests = stats.requests
-        error.prompt_tokens = stats.prompt_tokens
-        error.completion_tokens = stats.completion_tokens
-        raise
-    finally:
-        untrack(token)
 
 
 def summarize(article: str | Article, **options: Any) -> Result[Any]:

@@ -18,10 +18,6 @@ class SummarizerError(Exception):
     http_status = 500
     problem = "internal-error"  # the RFC 9457 problem type's last part
     batch_label = "error"  # the ``error`` field of an errors-file line
-    #: What the failed call spent before giving up (HTTP requests, prompt and completion tokens).
-    requests: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)

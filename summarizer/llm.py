@@ -10,7 +10,6 @@ is the only policy. openai and instructor are imported on first use, not at star
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import email.utils
 import random
 import time
@@ -33,8 +32,14 @@ _RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
 
 @dataclass
-class CallStats:
-    """What one summarize call cost: filled in by the create wrapper, per call."""
+class Ledger:
+    """What a call spent: handed to every request it makes, filled in by the request as it goes.
+
+    The caller makes one (``Summarizer.summarize(..., ledger=...)``, one per batch item) and
+    reads it afterwards, whether the call succeeded or failed: ``meta.requests`` and
+    ``meta.usage`` come from it, and so does a batch's spend on items that failed.
+    ``requests`` are HTTP requests (transport retries included), ``completions`` the
+    answers received (1 + re-asks)."""
 
     completions: int = 0
     requests: int = 0
@@ -48,8 +53,7 @@ class CallStats:
             self.completion_tokens += getattr(usage, "completion_tokens", 0) or 0
 
 
-_stats: contextvars.ContextVar[CallStats | None] = contextvars.ContextVar("summarizer_call_stats",
-                                                                          default=None)
+_LEDGER = "_summarizer_ledger"  # the request keyword that carries the ledger through instructor to ``create``
 
 
 def retry_after(exc: BaseException) -> float | None:
@@ -125,9 +129,9 @@ class TransportPolicy:
             return 0.0  # the longer timeout is the back-off
         return random.uniform(0, min(self.cap, self.base * 2 ** (attempt - 1)))  # full jitter
 
-    def retrying_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+    def retrying_kwargs(self, kwargs: dict[str, Any], ledger: Ledger | None = None) -> dict[str, Any]:
         """tenacity arguments for one request; ``kwargs`` (the request's) get a longer timeout after a
-        read timeout, which is retried once only."""
+        read timeout, which is retried once only. Each retried fault is noted in ``ledger``."""
         from tenacity import retry_if_exception, stop_after_attempt, stop_before_delay
 
         timeouts = 0
@@ -146,16 +150,14 @@ class TransportPolicy:
             "retry": retry_if_exception(retry),
             "stop": stop_after_attempt(self.attempts) | stop_before_delay(self.max_wait),
             "wait": lambda state: self.wait(state.attempt_number, state.outcome.exception()),
-            "before_sleep": _note_retry,
+            "before_sleep": lambda state: _note_retry(ledger, state),
             "reraise": True,
         }
 
 
-def _note_retry(state: Any) -> None:
-    stats = _stats.get()
-    if stats is not None and state.outcome is not None:
-        exc = state.outcome.exception()
-        stats.transport_errors.append(type(exc).__name__)
+def _note_retry(ledger: Ledger | None, state: Any) -> None:
+    if ledger is not None and state.outcome is not None:
+        ledger.transport_errors.append(type(state.outcome.exception()).__name__)
 
 
 def _other_mode(mode: str) -> str:
@@ -237,20 +239,20 @@ class LLMClient:
         policy, throttle = self.policy, self.throttle
 
         def create(*args: Any, **kwargs: Any) -> Any:
-            stats = _stats.get()
+            ledger: Ledger | None = kwargs.pop(_LEDGER, None)
             cost = self._cost(kwargs)
-            for attempt in Retrying(**policy.retrying_kwargs(kwargs)):
+            for attempt in Retrying(**policy.retrying_kwargs(kwargs, ledger)):
                 with attempt:
                     throttle.wait(cost)
-                    if stats is not None:
-                        stats.requests += 1
+                    if ledger is not None:
+                        ledger.requests += 1
                     try:
                         completion = raw(*args, **kwargs)
                     except Exception as exc:
                         self._answered(exc)
                         raise
                     throttle.on_success()
-            _count(stats, completion)
+            _count(ledger, completion)
             return completion
 
         return instructor.patch(create=create, mode=self.instructor_mode)
@@ -263,20 +265,20 @@ class LLMClient:
         policy, throttle = self.policy, self.throttle
 
         async def create(*args: Any, **kwargs: Any) -> Any:
-            stats = _stats.get()
+            ledger: Ledger | None = kwargs.pop(_LEDGER, None)
             cost = self._cost(kwargs)
-            async for attempt in AsyncRetrying(**policy.retrying_kwargs(kwargs)):
+            async for attempt in AsyncRetrying(**policy.retrying_kwargs(kwargs, ledger)):
                 with attempt:
                     await throttle.await_turn(cost)
-                    if stats is not None:
-                        stats.requests += 1
+                    if ledger is not None:
+                        ledger.requests += 1
                     try:
                         completion = await raw(*args, **kwargs)
                     except Exception as exc:
                         self._answered(exc)
                         raise
                     throttle.on_success()
-            _count(stats, completion)
+            _count(ledger, completion)
             return completion
 
         return instructor.patch(create=create, mode=self.instructor_mode)
@@ -292,27 +294,32 @@ class LLMClient:
         if made is not None:
             await made[0].close()
 
-    def request(self, model: type[BaseModel], messages: list[dict[str, Any]],
-                context: dict[str, Any], max_retries: int, *, options: CallOptions | None = None) -> BaseModel:
-        kwargs = self._request_kwargs(model, messages, context, max_retries, options)
+    def request(self, model: type[BaseModel], messages: list[dict[str, Any]], context: dict[str, Any],
+                max_retries: int, *, options: CallOptions | None = None, ledger: Ledger | None = None) -> BaseModel:
+        """One validated answer (re-asked up to ``max_retries`` times); what it cost goes into ``ledger``."""
+        kwargs = self._request_kwargs(model, messages, context, max_retries, options, ledger)
         try:
             return self._create(**kwargs)  # type: ignore[no-any-return]
         except Exception as exc:
             raise self._translate(exc) from exc
 
-    async def arequest(self, model: type[BaseModel], messages: list[dict[str, Any]],
-                       context: dict[str, Any], max_retries: int, *, options: CallOptions | None = None) -> BaseModel:
-        kwargs = self._request_kwargs(model, messages, context, max_retries, options)
+    async def arequest(self, model: type[BaseModel], messages: list[dict[str, Any]], context: dict[str, Any],
+                       max_retries: int, *, options: CallOptions | None = None,
+                       ledger: Ledger | None = None) -> BaseModel:
+        """``request`` for async code."""
+        kwargs = self._request_kwargs(model, messages, context, max_retries, options, ledger)
         try:
             return await self._for_loop()[1](**kwargs)  # type: ignore[no-any-return]
         except Exception as exc:
             raise self._translate(exc) from exc
 
-    def _request_kwargs(self, model: type[BaseModel], messages: list[dict[str, Any]],
-                        context: dict[str, Any], max_retries: int, options: CallOptions | None) -> dict[str, Any]:
+    def _request_kwargs(self, model: type[BaseModel], messages: list[dict[str, Any]], context: dict[str, Any],
+                        max_retries: int, options: CallOptions | None, ledger: Ledger | None) -> dict[str, Any]:
         call = options or CallOptions()
+        # instructor passes keywords it does not know through to ``create``, which takes the ledger out.
         kwargs: dict[str, Any] = {"model": call.model or self.settings.model, "response_model": prepared(model),
-                                  "messages": messages, "context": context, "max_retries": max_retries}
+                                  "messages": messages, "context": context, "max_retries": max_retries,
+                                  _LEDGER: ledger}
         temperature = call.temperature if call.temperature is not None else self.settings.temperature
         if temperature is not None:
             kwargs["temperature"] = temperature
@@ -387,10 +394,10 @@ def prepared(model: type[BaseModel]) -> type[BaseModel]:
     return instructor.openai_schema(model)
 
 
-def _count(stats: CallStats | None, completion: Any) -> None:
-    if stats is not None:
-        stats.completions += 1
-        stats.add_usage(getattr(completion, "usage", None))
+def _count(ledger: Ledger | None, completion: Any) -> None:
+    if ledger is not None:
+        ledger.completions += 1
+        ledger.add_usage(getattr(completion, "usage", None))
 
 
 def _error_detail(exc: Any) -> str:
@@ -412,13 +419,3 @@ def _attempt_errors(attempt: Any) -> list[dict[str, Any]]:
         except Exception:
             pass
     return [{"loc": "", "msg": str(exc)[:500]}]
-
-
-def track() -> tuple[CallStats, contextvars.Token[CallStats | None]]:
-    """Start counting for the current call (thread or task)."""
-    stats = CallStats()
-    return stats, _stats.set(stats)
-
-
-def untrack(token: contextvars.Token[CallStats | None]) -> None:
-    _stats.reset(token)

@@ -25,10 +25,8 @@ from pydantic import BaseModel
 from .archives import IdSet
 from .errors import InputError
 from .files import output_error
+from .outcome import Outcome
 from .schemas import SchemaSpec
-
-if typing.TYPE_CHECKING:
-    from .batch import Outcome
 
 FORMATS = ("jsonl", "csv")
 _META_COLUMNS = ("engine", "model", "cached", "attempts", "prompt_tokens", "completion_tokens")
