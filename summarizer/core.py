@@ -82,7 +82,10 @@ class Summarizer:
 
     def __init__(self, model: str | None = None, *, schema: SchemaArg = None,
                  settings: Settings | None = None, config_file: str | Path | None = None,
-                 **overrides: Any) -> None:
+                 transport: Any = None, **overrides: Any) -> None:
+        """``transport``: an httpx2 transport the LLM clients send through instead of the network, e.g.
+        ``httpx2.MockTransport(handler)`` (``summarizer.testing.mock_transport`` answers like the fake
+        server, in-process); sync and async calls both use it."""
         if settings is None:
             settings = load_settings(config_file, model=model, **overrides)
         elif model or overrides:
@@ -98,6 +101,7 @@ class Summarizer:
         #: Where ``offload`` sends heavy extraction work; None: a thread.
         self.extraction_pool: concurrent.futures.Executor | None = None
         self._llm: Any = None
+        self._transport = transport
         self._budgets: dict[tuple[str, str], int] = {}
 
     # -- public API -------------------------------------------------------------------------
@@ -367,7 +371,7 @@ class Summarizer:
             if self._llm is None:
                 from .llm import LLMClient
 
-                self._llm = LLMClient(self.settings)
+                self._llm = LLMClient(self.settings, transport=self._transport)
         return self._llm
 
     def _plan(self, article: str | Article, call: CallOptions, given: SchemaSpec | None = None) -> _Plan | Result[Any]:

@@ -172,8 +172,9 @@ class LLMClient:
     Every request, from any thread or loop, is paced by the one ``throttle``.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, transport: Any = None) -> None:
         self.settings = settings
+        self.transport = transport  # an httpx2 transport for both clients (e.g. httpx2.MockTransport), or None
         self.policy = TransportPolicy(settings.transport_attempts, settings.transport_max_wait,
                                       base=settings.retry_backoff, timeout=settings.timeout)
         self.throttle = Throttle(settings.rpm, settings.tpm)
@@ -203,7 +204,12 @@ class LLMClient:
     def openai_client(self) -> Any:
         import openai
 
-        return openai.OpenAI(**self._client_kwargs())
+        kwargs = self._client_kwargs()
+        if self.transport is not None:
+            import httpx2
+
+            kwargs["http_client"] = httpx2.Client(transport=self.transport, timeout=self.settings.timeout)
+        return openai.OpenAI(**kwargs)
 
     @property
     def async_openai_client(self) -> Any:
@@ -215,7 +221,12 @@ class LLMClient:
         if made is None:
             import openai
 
-            client = openai.AsyncOpenAI(**self._client_kwargs())
+            kwargs = self._client_kwargs()
+            if self.transport is not None:
+                import httpx2
+
+                kwargs["http_client"] = httpx2.AsyncClient(transport=self.transport, timeout=self.settings.timeout)
+            client = openai.AsyncOpenAI(**kwargs)
             made = self._async[loop] = (client, self._patch_async(client))
         return made
 

@@ -356,6 +356,28 @@ def _completion(request: dict[str, Any], answer: Answer) -> dict[str, Any]:
             "usage": usage}
 
 
+def mock_transport(responder: Callable[[dict[str, Any]], Reply] = default_responder,
+                   requests: list[dict[str, Any]] | None = None) -> Any:
+    """An in-process ``httpx2.MockTransport`` that answers like ``FakeLLMServer`` (``Answer`` and ``Fault``
+    replies), with no socket: ``Summarizer(transport=mock_transport(), base_url="http://fake/v1", api_key="k")``.
+    Each request body is appended to ``requests``. Timeouts and cut connections need the socket fake."""
+    import httpx2
+
+    def handle(request: Any) -> Any:
+        body = json.loads(request.content)
+        if requests is not None:
+            requests.append(body)
+        reply = responder(body)
+        if isinstance(reply, Fault):
+            return httpx2.Response(reply.status, headers=reply.headers,
+                                   json={"error": {"message": reply.message, "type": "fault", "code": reply.status}})
+        if isinstance(reply, Answer):
+            return httpx2.Response(200, json=_completion(body, reply))
+        raise TypeError(f"{type(reply).__name__} needs a real socket: use FakeLLMServer")
+
+    return httpx2.MockTransport(handle)
+
+
 def serve_in_subprocess(latency: float = 0.0, rate_limit: float | None = None) -> tuple[str, Any]:
     """Start a FakeLLMServer in another process (so its CPU is not ours); returns (url, process).
 
