@@ -160,7 +160,7 @@ def test_the_extractive_engine_says_it_cannot_translate(article):
 def test_brief_style_reaches_the_prompt(make, server, article):
     make(use_cache=False).summarize(article, style="brief")
     assert "Keep it brief" in server.requests[-1]["messages"][-1]["content"]
-    with pytest.raises(ConfigError, match="style.*brief.*standard.*dense"):
+    with pytest.raises(ConfigError, match=r"style.*brief.*standard.*dense"):
         make().summarize(article, style="florid")
 
 
