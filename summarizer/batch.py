@@ -23,10 +23,10 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .archives import IdSet, Item, check_inputs, content_id, count_items, iter_items
 from .errors import InternalError, LLMError, SummarizerError
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from .core import Summarizer
 
 _END = object()
+T = TypeVar("T")
 _HTML_IN_THREAD = 2048  # bytes of HTML above which extraction runs off the event loop
 HEAVY_HTML = 200_000  # bytes of HTML above which it goes to the extraction pool, where there is one
 _STOP_AFTER_CONSECUTIVE = 10  # unreachable-endpoint failures in a row that stop the batch
@@ -261,6 +262,50 @@ class BatchRunner:
 def default_errors_path(output: str | Path | None) -> str | None:
     """Where failed items go when no errors file is named: beside the output (None: stderr)."""
     return f"{output}.errors.jsonl" if output not in (None, "-") else None
+
+
+def iterate_in_thread(make: Callable[[], AsyncIterator[T]], *, finally_: Callable[[], Awaitable[None]] | None = None,
+                      buffer: int = 1024) -> Iterator[T]:
+    """Iterate an async iterator from synchronous code: its event loop runs in a helper thread, and items
+    come over a bounded queue. Stopping early (``break``) stops the loop; ``finally_`` runs in it at the end."""
+    import queue
+
+    handoff: queue.Queue[Any] = queue.Queue(maxsize=buffer)
+    done = object()
+    stop = threading.Event()
+
+    async def pump() -> None:
+        try:
+            async for item in make():
+                while not stop.is_set():
+                    try:
+                        handoff.put_nowait(item)
+                        break
+                    except queue.Full:
+                        await asyncio.sleep(0.01)
+                if stop.is_set():
+                    return
+        finally:
+            if finally_ is not None:
+                await finally_()
+
+    def main() -> None:
+        try:
+            asyncio.run(pump())
+            handoff.put(done)
+        except BaseException as exc:
+            handoff.put(exc)
+
+    thread = threading.Thread(target=main, name="summarizer-batch", daemon=True)
+    thread.start()
+    try:
+        while (entry := handoff.get()) is not done:
+            if isinstance(entry, BaseException):
+                raise entry
+            yield entry
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def _relative(items: Iterable[Item], prefix: str) -> Iterator[Item]:

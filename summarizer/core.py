@@ -16,8 +16,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Collection, Generator, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,8 +25,7 @@ from pydantic import BaseModel, ValidationError
 from . import chunking, extractive, prompts, tokens
 from .cache import Cache, make_key
 from .config import Settings, load_settings
-from .density import DenseRound, density_context, entity_density, initial_entities
-from .errors import CacheMiss, ConfigError, InputError, ValidationFailed
+from .errors import CacheMiss, ConfigError
 from .grounding import CONTEXT_KEY, grounding_context
 from .llm import Ledger
 from .options import CallOptions
@@ -35,38 +33,14 @@ from .outcome import BatchInput, Outcome
 from .result import Meta, Result, Usage
 from .schemas import SchemaSpec, resolve, user_dirs
 from .sources import Article, from_text
-from .text import detect_language, normalize, words
+from .text import detect_language
+from .workflow import Plan, advance, steps
 
 _log = logging.getLogger("summarizer")
 T = TypeVar("T")
 
 SchemaArg = str | type[BaseModel] | SchemaSpec | None
-Request = tuple[type[BaseModel], list[dict[str, Any]], dict[str, Any]]  # answer model, messages, context
-Workflow = Generator[list[Request], list[Any], BaseModel]
 _PLAN_IN_THREAD = 50_000  # characters of article above which the async path plans off the event loop
-
-
-@dataclass
-class _Plan:
-    """A call that needs the LLM: everything prepared, nothing sent yet."""
-
-    article: Article
-    spec: SchemaSpec
-    key: str | None
-    context: dict[str, Any]
-    messages: list[dict[str, Any]]
-    started: float
-    model: str
-    max_retries: int
-    options: CallOptions
-    language: str | None = None
-    style: str = "standard"
-    source_language: str | None = None
-    input_tokens: tokens.TokenCount | None = None
-    parts: list[str] = field(default_factory=list)  # a long article's parts; empty when it fits
-    budget: int = 0
-    reduce_steps: int = 0
-    rounds: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Summarizer:
@@ -130,12 +104,12 @@ class Summarizer:
         if isinstance(plan, Result):
             return plan
         ledger = ledger if ledger is not None else Ledger()
-        workflow = self._workflow(plan)
-        step, instance = _advance(workflow, None)
+        workflow = steps(plan, self.prompt, self.settings.density_rounds)
+        step, instance = advance(workflow, None)
         while step:
             answers = [self.llm.request(answer, messages, context, plan.max_retries, options=call, ledger=ledger)
                        for answer, messages, context in step]
-            step, instance = _advance(workflow, answers)
+            step, instance = advance(workflow, answers)
         return self._finish(plan, instance, ledger)
 
     async def asummarize(self, article: str | Article, options: CallOptions | None = None, *,
@@ -159,11 +133,11 @@ class Summarizer:
                                                ledger=spent)
 
         spent = ledger if ledger is not None else Ledger()
-        workflow = self._workflow(plan)
-        step, instance = _advance(workflow, None)
+        workflow = steps(plan, self.prompt, self.settings.density_rounds)
+        step, instance = advance(workflow, None)
         while step:
             answers = list(await asyncio.gather(*(ask(*request) for request in step)))
-            step, instance = _advance(workflow, answers)
+            step, instance = advance(workflow, answers)
         return self._finish(plan, instance, spent)
 
     async def abatch(self, inputs: Iterable[BatchInput], options: CallOptions | None = None, *,
@@ -184,47 +158,16 @@ class Summarizer:
         async for outcome in runner.run(inputs):
             yield outcome
 
-    def batch(self, inputs: Iterable[BatchInput], **options: Any) -> Iterator[Outcome]:
+    def batch(self, inputs: Iterable[BatchInput], options: CallOptions | None = None, **fields: Any
+              ) -> Iterator[Outcome]:
         """``abatch`` for synchronous code: an event loop runs in a helper thread."""
-        import asyncio
-        import queue
+        from .batch import iterate_in_thread
 
-        handoff: queue.Queue[Any] = queue.Queue(maxsize=1024)
-        done = object()
-        stop = threading.Event()
+        async def close_loop_client() -> None:
+            if self._llm is not None:
+                await self._llm.aclose()
 
-        async def pump() -> None:
-            try:
-                async for outcome in self.abatch(inputs, **options):
-                    while not stop.is_set():
-                        try:
-                            handoff.put(outcome, timeout=0.2)
-                            break
-                        except queue.Full:
-                            await asyncio.sleep(0)
-                    if stop.is_set():
-                        return
-            finally:
-                if self._llm is not None:
-                    await self._llm.aclose()
-
-        def main() -> None:
-            try:
-                asyncio.run(pump())
-                handoff.put(done)
-            except BaseException as exc:
-                handoff.put(exc)
-
-        thread = threading.Thread(target=main, name="summarizer-batch", daemon=True)
-        thread.start()
-        try:
-            while (entry := handoff.get()) is not done:
-                if isinstance(entry, BaseException):
-                    raise entry
-                yield entry
-        finally:
-            stop.set()
-            thread.join(timeout=5)
+        return iterate_in_thread(lambda: self.abatch(inputs, options, **fields), finally_=close_loop_client)
 
     async def offload(self, function: Callable[..., T], /, *args: Any, heavy: bool = False, **kwargs: Any) -> T:
         """Run input work (decoding, HTML extraction) off the event loop.
@@ -374,7 +317,7 @@ class Summarizer:
                 self._llm = LLMClient(self.settings, transport=self._transport)
         return self._llm
 
-    def _plan(self, article: str | Article, call: CallOptions, given: SchemaSpec | None = None) -> _Plan | Result[Any]:
+    def _plan(self, article: str | Article, call: CallOptions, given: SchemaSpec | None = None) -> Plan | Result[Any]:
         started = time.perf_counter()
         if isinstance(article, str):
             article = from_text(article, max_chars=self.settings.max_input_chars)
@@ -385,7 +328,7 @@ class Summarizer:
             raise ConfigError(f"the dense style rewrites a 'summary' field, and schema {spec.name!r} has none")
         context = grounding_context(article.text)
         if self.engine == "extractive":
-            result = self._extractive(article, spec, context, started, language, detect_language(article.text))
+            result = extractive.as_result(article, spec, context, started, language, detect_language(article.text))
             if style != "standard":
                 result.meta.warnings.append(f"the extractive engine has one style; {style!r} needs an LLM")
             return result
@@ -420,87 +363,11 @@ class Summarizer:
                                    self.settings.chunk_overlap_tokens)
         messages = self.prompt.messages(article.text, article.metadata(), language=language, style=style)
         retries = self.settings.max_retries if call.max_retries is None else call.max_retries
-        return _Plan(article, spec, key, context, messages, started, model, retries, call, language=language,
+        return Plan(article, spec, key, context, messages, started, model, retries, call, language=language,
                      style=style,
                      source_language=source_language, input_tokens=counted, parts=parts, budget=budget)
 
-    def _workflow(self, plan: _Plan) -> Workflow:
-        """The requests a call needs, step by step; each ``yield`` gets the validated answers back."""
-        model = plan.spec.model
-        instance: BaseModel
-        if not plan.parts:
-            [instance] = yield [(model, plan.messages, plan.context)]
-        else:  # map: one partial record per part, each grounded in its own part (a slice of the article)
-            total = len(plan.parts)
-            metadata = plan.article.metadata()
-            partials = yield [(model, self.prompt.messages(part, metadata, language=plan.language, style=plan.style,
-                                                           part=f"{n} of {total}"), grounding_context(part))
-                              for n, part in enumerate(plan.parts, 1)]
-            while len(partials) > 1:  # reduce, in as many rounds as the budget needs
-                groups = self._reduce_groups(plan, [p.model_dump(mode="json") for p in partials])
-                plan.reduce_steps += len(groups)
-                partials = yield [(model, self._reduce_messages(plan, group), plan.context) for group in groups]
-            instance = _deduplicated(partials[0], plan.context)
-        if plan.style == "dense":
-            instance = yield from self._densify(plan, instance)
-        return instance
-
-    def _reduce_groups(self, plan: _Plan, partials: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-        """Consecutive partial records in groups whose JSON fits the budget (two at least, so it shrinks)."""
-        groups: list[list[dict[str, Any]]] = [[]]
-        used = 0
-        for partial in partials:
-            size = tokens.count(json.dumps(partial, ensure_ascii=False), plan.model).tokens
-            if groups[-1] and len(groups[-1]) >= 2 and used + size > plan.budget:
-                groups.append([])
-                used = 0
-            groups[-1].append(partial)
-            used += size
-        if len(groups) > 1 and len(groups[-1]) == 1:  # never leave one record alone: it would not shrink
-            groups[-2].extend(groups.pop())
-        return groups
-
-    def _reduce_messages(self, plan: _Plan, group: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        text = json.dumps(group, ensure_ascii=False, indent=1)
-        block = prompts.metadata_json(plan.article.metadata())
-        return prompts.load("reduce-v1").render(parts=text, count=len(group), nonce=prompts.nonce(text, block),
-                                                metadata_json=block, language=plan.language)
-
-    def _densify(self, plan: _Plan, instance: BaseModel) -> Generator[list[Request], list[Any], BaseModel]:
-        """Chain of Density over the ``summary`` field: each round keeps every entity and adds 1-3 at the
-        same length; the rounds are recorded in ``meta.rounds``."""
-        record = instance.model_dump(mode="json")
-        summary = str(record["summary"])
-        entities = initial_entities(record, summary)
-        target = max(1, len(words(summary)))
-        max_sentences = plan.spec.json_schema.get("properties", {}).get("summary", {}).get("x-max-sentences")
-        density = entity_density(entities, summary)
-        plan.rounds.append({"round": 0, "summary": summary, "entities": list(entities), "added": [],
-                            "words": target, "density": round(density, 4)})
-        template = prompts.load("densify-v1")
-        shown = plan.parts[0] if plan.parts else plan.article.text  # a long article: its opening part fits
-        for number in range(1, self.settings.density_rounds + 1):
-            messages = template.render(article=shown, nonce=prompts.nonce(shown),
-                                       entities_json=json.dumps(entities, ensure_ascii=False),
-                                       summary=summary, entities=entities, words=target,
-                                       max_sentences=max_sentences or 5, language=plan.language)
-            context = density_context(plan.context, entities, target, max_sentences, density)
-            [step] = yield [(DenseRound, messages, context)]
-            added = [name for name in step.missing_entities if name not in entities]
-            entities = entities + added
-            summary = step.summary
-            density = entity_density(entities, summary)
-            plan.rounds.append({"round": number, "summary": summary, "entities": list(entities), "added": added,
-                                "words": len(words(summary)), "density": round(density, 4)})
-        record["summary"] = summary
-        try:
-            final: BaseModel = plan.spec.model.model_validate(record, context=plan.context)
-            return final
-        except ValidationError as exc:
-            raise ValidationFailed(f"the densest summary does not fit the schema: {exc.errors()[0]['msg']}",
-                                   attempts=len(plan.rounds)) from None
-
-    def _finish(self, plan: _Plan, instance: Any, stats: Ledger) -> Result[Any]:
+    def _finish(self, plan: Plan, instance: Any, stats: Ledger) -> Result[Any]:
         meta = Meta(
             engine="llm", model=plan.model, schema=plan.spec.name, mode=self.settings.mode,
             prompt_version=self.prompt.version, attempts=stats.completions, requests=stats.requests,
@@ -520,64 +387,6 @@ class Summarizer:
         if self.cache_problem:
             meta.warnings = [*meta.warnings, f"{self.cache_problem}; answered without the cache"]
         return Result(instance, meta)
-
-    def _extractive(self, article: Article, spec: SchemaSpec, context: dict[str, Any],
-                    started: float, language: str | None = None, source_language: str | None = None) -> Result[Any]:
-        record = extractive.summarize(article.text, title=article.title, date=article.date)
-        if len(record["key_points"]) < 3:
-            raise InputError("the article is too short to summarize: it has fewer than 3 sentences")
-        if spec.name == "brief":
-            record = extractive.brief(record)
-        elif spec.name != "news":
-            raise ConfigError(f"the extractive engine fills the news and brief schemas, not {spec.name!r}",
-                              hint="configure an LLM (OPENAI_API_KEY or OPENAI_BASE_URL) for other schemas")
-        try:
-            instance = spec.model.model_validate(record, context=context)
-        except ValidationError as exc:  # a bug in the engine: never hand out an ungrounded answer
-            raise ValidationFailed(f"extractive summary failed validation: {exc.errors()[0]['msg']}",
-                                   errors=[[{"loc": ".".join(map(str, e["loc"])), "msg": e["msg"]}
-                                            for e in exc.errors()]], attempts=1) from None
-        warnings = list(article.warnings)
-        if language and language != record.get("language"):
-            warnings.append(f"the extractive engine cannot write in {language!r}: the summary is in the "
-                            "article's own language")
-        meta = Meta(engine="extractive", schema=spec.name, attempts=1,
-                    latency_s=round(time.perf_counter() - started, 6), source=article.source_info(),
-                    warnings=warnings, source_language=source_language, language=language)
-        return Result(instance, meta)
-
-
-def _deduplicated(instance: BaseModel, context: dict[str, Any]) -> BaseModel:
-    """The merged record with repeated list items (the same point or quote from two overlapping parts)
-    removed, in case the merge step kept both; unchanged if that would break the schema (minItems)."""
-    record = instance.model_dump(mode="json")
-    changed = False
-    for name, value in record.items():
-        if isinstance(value, list):
-            seen: set[str] = set()
-            kept = []
-            for item in value:
-                marker = normalize(json.dumps(item, sort_keys=True, ensure_ascii=False)).casefold()
-                if marker not in seen:
-                    seen.add(marker)
-                    kept.append(item)
-            changed = changed or len(kept) != len(value)
-            record[name] = kept
-    if not changed:
-        return instance
-    try:
-        return type(instance).model_validate(record, context=context)
-    except ValidationError:
-        return instance
-
-
-def _advance(workflow: Workflow, answers: list[Any] | None) -> tuple[list[Request], Any]:
-    """Hand a workflow its answers: (the next step's requests, None), or ([], the final instance)."""
-    try:
-        return (next(workflow) if answers is None else workflow.send(answers)), None
-    except StopIteration as done:
-        return [], done.value
-
 
 def summarize(article: str | Article, **options: Any) -> Result[Any]:
     """One-off convenience: ``Summarizer(**settings).summarize(article, schema=...)``."""

@@ -10,9 +10,16 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from collections import Counter
 from typing import Any
 
+from pydantic import ValidationError
+
+from .errors import ConfigError, InputError, ValidationFailed
+from .result import Meta, Result
+from .schemas import SchemaSpec
+from .sources import Article
 from .text import STOPWORDS, detect_language, sentence_spans, words
 
 _ALL_STOPWORDS = frozenset().union(*STOPWORDS.values())
@@ -387,3 +394,32 @@ def _topics(text: str, entities: list[dict[str, Any]]) -> list[str]:
 
 def _clip(sentence: str, limit: int = 240) -> str:
     return sentence if len(sentence) <= limit else sentence[: limit - 1].rsplit(" ", 1)[0] + "\u2026"
+
+
+# -- the engine as a Summarizer answer -------------------------------------------------------------
+
+def as_result(article: Article, spec: SchemaSpec, context: dict[str, Any],
+              started: float, language: str | None = None, source_language: str | None = None) -> Result[Any]:
+    """The engine's record for ``article`` as a validated ``Result`` of the news or brief schema."""
+    record = summarize(article.text, title=article.title, date=article.date)
+    if len(record["key_points"]) < 3:
+        raise InputError("the article is too short to summarize: it has fewer than 3 sentences")
+    if spec.name == "brief":
+        record = brief(record)
+    elif spec.name != "news":
+        raise ConfigError(f"the extractive engine fills the news and brief schemas, not {spec.name!r}",
+                          hint="configure an LLM (OPENAI_API_KEY or OPENAI_BASE_URL) for other schemas")
+    try:
+        instance = spec.model.model_validate(record, context=context)
+    except ValidationError as exc:  # a bug in the engine: never hand out an ungrounded answer
+        raise ValidationFailed(f"extractive summary failed validation: {exc.errors()[0]['msg']}",
+                               errors=[[{"loc": ".".join(map(str, e["loc"])), "msg": e["msg"]}
+                                        for e in exc.errors()]], attempts=1) from None
+    warnings = list(article.warnings)
+    if language and language != record.get("language"):
+        warnings.append(f"the extractive engine cannot write in {language!r}: the summary is in the "
+                        "article's own language")
+    meta = Meta(engine="extractive", schema=spec.name, attempts=1,
+                latency_s=round(time.perf_counter() - started, 6), source=article.source_info(),
+                warnings=warnings, source_language=source_language, language=language)
+    return Result(instance, meta)
