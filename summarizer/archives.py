@@ -67,6 +67,13 @@ class Item:
         self.reader = None
         return self
 
+    def may_be_html(self) -> bool:
+        """Whether decoding this item may mean HTML extraction (the costly part, worth a worker thread)."""
+        if self.html is not None:
+            return self.html
+        head = self.data[:4096] if self.data is not None else ""
+        return looks_like_html(head.decode("utf-8", "replace") if isinstance(head, bytes) else head)
+
     def article(self, *, max_bytes: int = 20_000_000, max_chars: int = MAX_CHARS,
                 max_html_bytes: int = MAX_HTML_BYTES) -> Article:
         """Decode and extract: raises InputError for empty, binary, oversized or text-less input."""

@@ -246,7 +246,7 @@ class BatchRunner:
         try:
             limits = {"max_bytes": settings.max_input_bytes, "max_chars": settings.max_input_chars,
                       "max_html_bytes": settings.max_html_bytes}
-            if item.data is not None and item.html is not False and len(item.data) > _HTML_IN_THREAD:
+            if item.data is not None and len(item.data) > _HTML_IN_THREAD and item.may_be_html():
                 article = await self.summarizer.offload(item.article, heavy=len(item.data) > HEAVY_HTML, **limits)
             else:
                 article = item.article(**limits)

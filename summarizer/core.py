@@ -77,6 +77,7 @@ class Summarizer:
         self._llm: Any = None
         self._transport = transport
         self._budgets: dict[tuple[str, str], int] = {}
+        self._specs: dict[str, SchemaSpec] = {}
 
     # -- public API -------------------------------------------------------------------------
 
@@ -256,7 +257,12 @@ class Summarizer:
     def _spec(self, given: SchemaArg, call: CallOptions) -> SchemaSpec:
         if given is not None:
             return given if isinstance(given, SchemaSpec) else resolve(given, self.schema_dirs)
-        return resolve(call.schema_name, self.schema_dirs) if call.schema_name else self.schema
+        if not call.schema_name:
+            return self.schema
+        spec = self._specs.get(call.schema_name)  # resolving a name reads the schema folders: once per name
+        if spec is None:
+            spec = self._specs[call.schema_name] = resolve(call.schema_name, self.schema_dirs)
+        return spec
 
     def input_budget(self, model: str | None = None, schema: SchemaArg = None) -> int:
         """Tokens of article text one request can carry: the context window less the prompt, the schema

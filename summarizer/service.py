@@ -252,7 +252,7 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
             await summarizer.aclose()
             store.close()
             if summarizer.extraction_pool is not None:
-                summarizer.extraction_pool.shutdown(wait=False, cancel_futures=True)
+                await asyncio.to_thread(summarizer.extraction_pool.shutdown, wait=True, cancel_futures=True)
 
     app = FastAPI(title="summarizer", version=__version__, lifespan=lifespan,
                   description="News articles into structured, grounded summaries. Errors are RFC 9457 problem "
@@ -486,7 +486,10 @@ def _extraction_pool() -> concurrent.futures.Executor | None:
 
     workers = max(1, min(4, (os.cpu_count() or 2) - 1))
     try:
-        pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+        # spawn, not fork (the service has threads) nor forkserver (its server process outlives a parent that
+        # is killed): the workers are this process's own children and end with it.
+        pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                                      initializer=_die_with_parent)
         for done in [pool.submit(_warm_extractor) for _ in range(workers)]:
             done.result(timeout=120)
     except Exception as exc:  # e.g. no /dev/shm in a sandbox: slower under abuse, still correct
@@ -497,6 +500,16 @@ def _extraction_pool() -> concurrent.futures.Executor | None:
 
 def _warm_extractor() -> None:
     import trafilatura  # noqa: F401
+
+
+def _die_with_parent() -> None:
+    """In an extraction worker: ask Linux to end it when the service dies, even by SIGKILL (an idle pool
+    worker would otherwise wait on its queue forever)."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(Exception):  # not Linux, or no libc: the pool still shuts down with the service
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
 async def _read_upload(request: Request) -> tuple[CallOptions, Any]:
