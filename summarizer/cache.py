@@ -38,13 +38,15 @@ CREATE TABLE IF NOT EXISTS answers (
 
 def make_key(text: str, *, model: str, schema_fingerprint: str, prompt_version: str,
              options: dict[str, Any] | None = None, normalized: str | None = None) -> str:
-    """``normalized`` is ``normalize(text)`` when the caller has it already (it is the costly part)."""
-    payload = json.dumps(
-        {"text": normalized if normalized is not None else normalize(text), "model": model,
-         "schema": schema_fingerprint, "prompt": prompt_version, "options": options or {}},
-        sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-    )
-    return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()
+    """``normalized`` is ``normalize(text)`` when the caller has it already (it is the costly part).
+
+    The text is hashed as it is and the small rest as JSON: JSON-escaping a long article first
+    cost as much as the rest of a cache hit."""
+    canonical = normalized if normalized is not None else normalize(text)
+    digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass"))
+    digest.update(b"\0" + json.dumps({"model": model, "schema": schema_fingerprint, "prompt": prompt_version,
+                                       "options": options or {}}, sort_keys=True, separators=(",", ":")).encode())
+    return digest.hexdigest()
 
 
 class Cache:

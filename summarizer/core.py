@@ -342,7 +342,9 @@ class Summarizer:
         budget = self.input_budget(model, spec)
         # Counting exactly costs ~0.1 ms per 1,000 words; a cache hit should not pay it when the
         # (high-erring) estimate says the article fits with room to spare.
-        counted = tokens.count(article.text, model) if tokens.estimate(article.text) > budget // 2 else None
+        # No script takes under one character a token, so a text of at most budget/2 characters fits.
+        might_split = len(article.text) > budget // 2 and tokens.estimate(article.text) > budget // 2
+        counted = tokens.count(article.text, model) if might_split else None
         chunked = counted is not None and counted.tokens > budget
         key = self.cache_key(article, call, schema=spec, chunked=budget if chunked else None,
                              normalized=context[CONTEXT_KEY].normalized)

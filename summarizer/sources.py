@@ -140,7 +140,7 @@ def check_text(text: str, *, name: str, max_chars: int) -> None:
             hint="raise it with --max-chars or SUMMARIZER_MAX_INPUT_CHARS",
         )
     sample = text[:8192]
-    if len(_CONTROL.findall(sample)) > len(sample) * 0.05:
+    if _CONTROL.search(sample) and len(_CONTROL.findall(sample)) > len(sample) * 0.05:  # counted only if any
         raise InputError(f"{name} looks binary, not text")
 
 

@@ -27,7 +27,9 @@ def normalize(text: str) -> str:
         if "`" in text:
             text = text.replace("`", "'")
     else:
-        text = _TYPOGRAPHIC.sub(_replace, unicodedata.normalize("NFKC", text))
+        if not unicodedata.is_normalized("NFKC", text):  # a quick check; most text is already NFKC
+            text = unicodedata.normalize("NFKC", text)
+        text = _TYPOGRAPHIC.sub(_replace, text)
     return " ".join(text.split())  # str.split and re's \s agree on what whitespace is
 
 
