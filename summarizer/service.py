@@ -16,10 +16,11 @@ import hmac
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -29,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import __version__
 from .batch import HEAVY_HTML
 from .config import Settings, load_settings
+from .core import Summarizer
 from .errors import ConfigError, InputError, InputTooLarge, SummarizerError
 from .jobs import Job, JobStore, JobWorker
 from .netguard import Resolver, UrlPolicy
@@ -223,261 +225,6 @@ def printable(text: str, limit: int = 512) -> str:
     return escaped + ("..." if len(text) > limit else "")
 
 
-# -- the app ---------------------------------------------------------------------------------------
-
-def create_app(settings: Settings | None = None, *, resolver: Resolver | None = None) -> FastAPI:
-    """Build the service. Settings as everywhere: arguments > env > config file > defaults.
-
-    ``resolver`` replaces DNS for URL fetching (tests that must not reach the network use it)."""
-    settings = settings or load_settings()
-    from .core import Summarizer
-
-    state: dict[str, Any] = {"inflight": 0}
-    policy = UrlPolicy(allow_networks=tuple(settings.fetch_allow_networks))
-    token = settings.api_token.get_secret_value() if settings.api_token else None
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        summarizer = Summarizer(settings=settings)
-        await asyncio.to_thread(summarizer.warm_up)  # no request pays the big imports on the event loop
-        summarizer.extraction_pool = await asyncio.to_thread(_extraction_pool)
-        store = JobStore(settings.resolved_state_dir)
-        worker = JobWorker(summarizer, store, retention_s=settings.job_retention_hours * 3600)
-        state.update(summarizer=summarizer, store=store, worker=worker)
-        worker.start()
-        try:
-            yield
-        finally:
-            await worker.stop()
-            await summarizer.aclose()
-            store.close()
-            if summarizer.extraction_pool is not None:
-                await asyncio.to_thread(summarizer.extraction_pool.shutdown, wait=True, cancel_futures=True)
-
-    app = FastAPI(title="summarizer", version=__version__, lifespan=lifespan,
-                  description="News articles into structured, grounded summaries. Errors are RFC 9457 problem "
-                              "details. Send `Authorization: Bearer <token>` when the service has a token.")
-
-    async def authorized(request: Request) -> None:
-        if token is None:
-            return
-        given = request.headers.get("authorization", "")
-        scheme, _, value = given.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
-            raise ServiceError(401, "unauthorized", "missing or wrong bearer token",
-                               headers={"WWW-Authenticate": 'Bearer realm="summarizer"'})
-
-    @contextlib.contextmanager
-    def slot() -> Iterator[None]:
-        if state["inflight"] >= settings.max_inflight:
-            raise ServiceError(429, "busy", f"{settings.max_inflight} summaries are in progress; retry shortly",
-                               headers={"Retry-After": "1"})
-        state["inflight"] += 1
-        try:
-            yield
-        finally:
-            state["inflight"] -= 1
-
-    def job_or_404(job_id: str) -> Job:
-        job: Job | None = state["store"].get(job_id) if len(job_id) <= 64 else None
-        if job is None:
-            raise ServiceError(404, "not-found", f"no batch job {job_id}")
-        return job
-
-    def schema_or_422(name: str | None) -> str | None:
-        from .schemas import available
-
-        if name is not None and name not in available(state["summarizer"].schema_dirs):  # names, never paths
-            raise ConfigError(f"unknown schema {name!r}; GET /v1/schemas lists them")
-        return name
-
-    @app.exception_handler(ServiceError)
-    async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
-        return problem(exc.status, exc.title, exc.detail, request.url.path, exc.headers)
-
-    @app.exception_handler(SummarizerError)
-    async def _library_error(request: Request, exc: SummarizerError) -> JSONResponse:
-        return problem(exc.http_status, exc.problem, str(exc), request.url.path)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"loc": ".".join(str(p) for p in e.get("loc", ())), "msg": str(e.get("msg", ""))}
-                  for e in exc.errors()]
-        detail = "; ".join(f"{e['loc']}: {e['msg']}" for e in errors[:5]) or "invalid request"
-        return problem(422, "invalid-request", detail, request.url.path, errors=errors)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        kind = {404: "not-found", 405: "method-not-allowed", 413: "body-too-large"}.get(exc.status_code, "http-error")
-        return problem(exc.status_code, kind, str(exc.detail), request.url.path, getattr(exc, "headers", None))
-
-    @app.exception_handler(Exception)
-    async def _internal(request: Request, exc: Exception) -> JSONResponse:
-        _log.error("internal error on %s: %s: %s", request.url.path, type(exc).__name__, scrub(str(exc)))
-        return problem(500, "internal-error", "internal error (the service log has the details)", request.url.path)
-
-    protected = [Depends(authorized)]
-
-    @app.get("/healthz", response_model=Health, tags=["ops"])
-    async def healthz() -> Health:
-        """The process is up."""
-        return Health(status="ok", version=__version__)
-
-    @app.get("/readyz", response_model=Readiness, tags=["ops"], responses=_problem_responses(503))
-    async def readyz() -> Any:
-        """Ready to serve: the cache is writable and an LLM endpoint is configured (or the extractive engine)."""
-        checks: dict[str, str] = {}
-        summarizer = state["summarizer"]
-        cache = summarizer.cache
-        if summarizer.cache_problem:
-            checks["cache"] = "unusable (summaries are answered without it; see the service log)"
-        elif cache is None:
-            checks["cache"] = "off"
-        else:
-            try:
-                await asyncio.to_thread(cache.check)
-                checks["cache"] = "ok"
-            except Exception:
-                checks["cache"] = "unusable (summaries are answered without it; see the service log)"
-                _log.warning("readiness: %s", summarizer.cache_problem or "the cache failed its check")
-        try:
-            checks["llm"] = "ok" if state["summarizer"].engine == "llm" else "extractive engine (no LLM configured)"
-            if settings.engine == "auto" and not settings.llm_configured:
-                checks["llm"] = "no LLM endpoint configured (set OPENAI_API_KEY or OPENAI_BASE_URL)"
-        except ConfigError as exc:
-            checks["llm"] = str(exc)
-        if all(value == "ok" or value.startswith(("off", "extractive")) for value in checks.values()):
-            return Readiness(status="ready", checks=checks)
-        return problem(503, "not-ready", "; ".join(f"{k}: {v}" for k, v in checks.items()), "/readyz")
-
-    @app.post("/v1/summaries", response_model=SummaryResponse, dependencies=protected, tags=["summaries"],
-              responses=_problem_responses(400, 401, 413, 422, 429, 502, 504))
-    async def create_summary(body: SummaryRequest) -> SummaryResponse:
-        """Summarize one article given as text, HTML or a URL."""
-        from .sources import fetch, from_bytes, from_text
-
-        schema_or_422(body.schema_name)
-        with slot():
-            max_chars = settings.max_input_chars
-            if body.url is not None:
-                article = await asyncio.to_thread(fetch, body.url, max_bytes=settings.max_input_bytes,
-                                                  timeout=settings.fetch_timeout, policy=policy, max_chars=max_chars,
-                                                  resolver=resolver, max_html_bytes=settings.max_html_bytes)
-            elif body.html is not None:
-                data = body.html.encode("utf-8", "surrogatepass")
-                article = await state["summarizer"].offload(from_bytes, data, name="the HTML", html=True,
-                                                            max_chars=max_chars, heavy=len(data) > HEAVY_HTML,
-                                                            max_html_bytes=settings.max_html_bytes)
-            else:
-                article = from_text(body.text or "", name="the article", max_chars=max_chars)
-            result = await state["summarizer"].asummarize(article, body.call_options())
-        return SummaryResponse(summary=result.summary.model_dump(mode="json"), meta=result.meta)
-
-    @app.get("/v1/schemas", response_model=list[SchemaInfo], dependencies=protected, tags=["schemas"],
-             responses=_problem_responses(401))
-    async def list_schemas() -> list[SchemaInfo]:
-        """The schemas a summary can be asked for."""
-        from .schemas import available, resolve
-
-        dirs = state["summarizer"].schema_dirs
-        return [SchemaInfo(name=name, description=resolve(name, dirs).json_schema.get("description", ""),
-                           fields=list(resolve(name, dirs).model.model_fields)) for name in available(dirs)]
-
-    @app.get("/v1/schemas/{name}", response_model=dict[str, Any], dependencies=protected, tags=["schemas"],
-             responses=_problem_responses(401, 404))
-    async def show_schema(name: str) -> dict[str, Any]:
-        """One schema as JSON Schema, with the x-grounded and x-max-sentences markers."""
-        from .schemas import available, resolve
-
-        dirs = state["summarizer"].schema_dirs
-        if name not in available(dirs):
-            raise ServiceError(404, "not-found", f"no schema named {name!r}")
-        return resolve(name, dirs).json_schema
-
-    @app.post("/v1/batches", status_code=202, response_model=Job, dependencies=protected, tags=["batches"],
-              responses=_problem_responses(400, 401, 413, 415, 422, 429),
-              openapi_extra={"requestBody": {"required": True, "content": {
-                  "application/json": {"schema": {"$ref": "#/components/schemas/BatchRequest"}},
-                  "multipart/form-data": {"schema": _multipart_schema()}}}})
-    async def create_batch(request: Request) -> Job:
-        """Start a batch job from a JSONL upload (multipart field ``file``) or a JSON list of items."""
-        store: JobStore = state["store"]
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type not in ("multipart/form-data", "application/json", ""):
-            raise ServiceError(415, "unsupported-media-type", "send application/json or multipart/form-data")
-        await check_room()
-        limit = settings.max_batch_items
-        save: Callable[[], CallOptions | None]
-        if content_type == "multipart/form-data":
-            options, upload = await _read_upload(request)
-            schema_or_422(options.schema_name)
-            job = store.create(options.stored())
-            save = functools.partial(_save_upload, upload, store.folder(job.id) / "input.jsonl", limit)
-        else:
-            body = await request.body()
-            job = store.create({})
-            save = functools.partial(_stream_json_batch, body, store.folder(job.id) / "input.jsonl", limit)
-        try:
-            parsed = await asyncio.to_thread(save)  # parsing a big body must not stall every other request
-            if parsed is not None:
-                schema_or_422(parsed.schema_name)
-                store.set_options(job.id, parsed.stored())
-        except BaseException:
-            await asyncio.to_thread(store.delete, job.id)
-            raise
-        state["worker"].submit(job.id)
-        return store.get(job.id) or job
-
-    async def check_room() -> None:
-        """429 before reading a body when the queue or the storage quota is full."""
-        store: JobStore = state["store"]
-        if store.count_unfinished() >= settings.max_queued_jobs:
-            raise ServiceError(429, "busy", f"{settings.max_queued_jobs} batch jobs are queued or running; retry "
-                               "when one has finished", headers={"Retry-After": "30"})
-        if await asyncio.to_thread(store.bytes_used) >= settings.max_stored_bytes:
-            raise ServiceError(429, "storage-full", "the service's storage for batch jobs is full; delete finished "
-                               "jobs (DELETE /v1/batches/ID) or retry when they expire", headers={"Retry-After": "300"})
-
-    @app.get("/v1/batches/{job_id}", response_model=Job, dependencies=protected, tags=["batches"],
-             responses=_problem_responses(401, 404))
-    async def get_batch(job_id: str) -> Job:
-        """Status, counts and progress of a batch job."""
-        return job_or_404(job_id)
-
-    def _stream(job_id: str, name: str) -> StreamingResponse:
-        job = job_or_404(job_id)
-        path = state["store"].folder(job.id) / name
-        return StreamingResponse(_complete_lines(path), media_type="application/x-ndjson")
-
-    ndjson: dict[int | str, dict[str, Any]] = {
-        200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}}},
-              "description": "JSON lines, as far as the job has got"}}
-
-    @app.get("/v1/batches/{job_id}/results", dependencies=protected, tags=["batches"], response_class=StreamingResponse,
-             responses={**ndjson, **_problem_responses(401, 404)})
-    async def batch_results(job_id: str) -> StreamingResponse:
-        """The results so far, one ``{id, source, summary, meta}`` JSON line per article."""
-        return _stream(job_id, "results.jsonl")
-
-    @app.get("/v1/batches/{job_id}/errors", dependencies=protected, tags=["batches"], response_class=StreamingResponse,
-             responses={**ndjson, **_problem_responses(401, 404)})
-    async def batch_errors(job_id: str) -> StreamingResponse:
-        """The failed items so far, one ``{id, source, error, message, attempts}`` JSON line each."""
-        return _stream(job_id, "errors.jsonl")
-
-    @app.delete("/v1/batches/{job_id}", response_model=Job, dependencies=protected, tags=["batches"],
-                responses=_problem_responses(401, 404))
-    async def cancel_batch(job_id: str) -> Job:
-        """Delete a job: cancel it if it is queued or running, then remove its files and its record.
-        Returns the job as it was at the end (status ``cancelled`` if it had not finished)."""
-        job_or_404(job_id)
-        return await state["worker"].delete(job_id) or job_or_404(job_id)
-
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    app.add_middleware(AccessLog)
-    return app
-
-
 def _extraction_pool() -> concurrent.futures.Executor | None:
     """Processes for extracting big HTML pages (lxml holds the GIL while it parses), started and warmed now;
     None (extraction in threads) where processes cannot be started."""
@@ -627,3 +374,327 @@ async def _complete_lines(path: Path) -> AsyncIterator[bytes]:
             if cut:
                 yield pending[:cut]
                 pending = pending[cut:]
+
+
+# -- state and dependencies ------------------------------------------------------------------------
+
+@dataclass
+class AppState:
+    """What the routes share, typed: set up by ``create_app`` and its lifespan, read through dependencies."""
+
+    settings: Settings
+    policy: UrlPolicy
+    resolver: Resolver | None = None
+    token: str | None = None
+    summarizer: Summarizer | None = None  # from start-up on
+    store: JobStore | None = None
+    worker: JobWorker | None = None
+    inflight: int = 0
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[None]:
+        """One of ``max_inflight`` summaries; 429 when none is free (a queue that grows helps nobody)."""
+        limit = self.settings.max_inflight
+        if self.inflight >= limit:
+            raise ServiceError(429, "busy", f"{limit} summaries are in progress; retry shortly",
+                               headers={"Retry-After": "1"})
+        self.inflight += 1
+        try:
+            yield
+        finally:
+            self.inflight -= 1
+
+
+def app_state(request: Request) -> AppState:
+    state: AppState = request.app.state.service
+    return state
+
+
+State = Annotated[AppState, Depends(app_state)]
+
+
+def running(state: State) -> Summarizer:
+    assert state.summarizer is not None, "the service has not started"
+    return state.summarizer
+
+
+def job_store(state: State) -> JobStore:
+    assert state.store is not None, "the service has not started"
+    return state.store
+
+
+def job_worker(state: State) -> JobWorker:
+    assert state.worker is not None, "the service has not started"
+    return state.worker
+
+
+TheSummarizer = Annotated[Summarizer, Depends(running)]
+Store = Annotated[JobStore, Depends(job_store)]
+Worker = Annotated[JobWorker, Depends(job_worker)]
+
+
+async def authorized(request: Request, state: State) -> None:
+    """With a token configured, every /v1 call must send it as a bearer token (compared in constant time)."""
+    if state.token is None:
+        return
+    given = request.headers.get("authorization", "")
+    scheme, _, value = given.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), state.token.encode()):
+        raise ServiceError(401, "unauthorized", "missing or wrong bearer token",
+                           headers={"WWW-Authenticate": 'Bearer realm="summarizer"'})
+
+
+def schema_or_422(summarizer: Summarizer, name: str | None) -> None:
+    """Callers name bundled or configured schemas; never a path, a module or a field list."""
+    from .schemas import available
+
+    if name is not None and name not in available(summarizer.schema_dirs):
+        raise ConfigError(f"unknown schema {name!r}; GET /v1/schemas lists them")
+
+
+def job_or_404(store: JobStore, job_id: str) -> Job:
+    job = store.get(job_id) if len(job_id) <= 64 else None
+    if job is None:
+        raise ServiceError(404, "not-found", f"no batch job {job_id}")
+    return job
+
+
+# -- routers ---------------------------------------------------------------------------------------
+
+ops = APIRouter(tags=["ops"])
+summaries = APIRouter(prefix="/v1", tags=["summaries"], dependencies=[Depends(authorized)])
+schemas = APIRouter(prefix="/v1", tags=["schemas"], dependencies=[Depends(authorized)])
+batches = APIRouter(prefix="/v1", tags=["batches"], dependencies=[Depends(authorized)])
+
+
+@ops.get("/healthz", response_model=Health)
+async def healthz() -> Health:
+    """The process is up."""
+    return Health(status="ok", version=__version__)
+
+
+@ops.get("/readyz", response_model=Readiness, responses=_problem_responses(503))
+async def readyz(state: State, summarizer: TheSummarizer) -> Any:
+    """Ready to serve: the cache is usable and an LLM endpoint is configured (or the extractive engine)."""
+    checks: dict[str, str] = {}
+    cache = summarizer.cache
+    unusable = "unusable (summaries are answered without it; see the service log)"
+    if summarizer.cache_problem:
+        checks["cache"] = unusable
+    elif cache is None:
+        checks["cache"] = "off"
+    else:
+        try:
+            await asyncio.to_thread(cache.check)
+            checks["cache"] = "ok"
+        except Exception:
+            checks["cache"] = unusable
+            _log.warning("readiness: %s", summarizer.cache_problem or "the cache failed its check")
+    settings = state.settings
+    try:
+        checks["llm"] = "ok" if summarizer.engine == "llm" else "extractive engine (no LLM configured)"
+        if settings.engine == "auto" and not settings.llm_configured:
+            checks["llm"] = "no LLM endpoint configured (set OPENAI_API_KEY or OPENAI_BASE_URL)"
+    except ConfigError as exc:
+        checks["llm"] = str(exc)
+    if all(value == "ok" or value.startswith(("off", "extractive")) for value in checks.values()):
+        return Readiness(status="ready", checks=checks)
+    return problem(503, "not-ready", "; ".join(f"{k}: {v}" for k, v in checks.items()), "/readyz")
+
+
+@summaries.post("/summaries", response_model=SummaryResponse,
+                responses=_problem_responses(400, 401, 413, 422, 429, 502, 504))
+async def create_summary(body: SummaryRequest, state: State, summarizer: TheSummarizer) -> SummaryResponse:
+    """Summarize one article given as text, HTML or a URL."""
+    from .sources import fetch, from_bytes, from_text
+
+    settings = state.settings
+    schema_or_422(summarizer, body.schema_name)
+    with state.slot():
+        max_chars = settings.max_input_chars
+        if body.url is not None:
+            article = await asyncio.to_thread(fetch, body.url, max_bytes=settings.max_input_bytes,
+                                              timeout=settings.fetch_timeout, policy=state.policy, max_chars=max_chars,
+                                              resolver=state.resolver, max_html_bytes=settings.max_html_bytes)
+        elif body.html is not None:
+            data = body.html.encode("utf-8", "surrogatepass")
+            article = await summarizer.offload(from_bytes, data, name="the HTML", html=True, max_chars=max_chars,
+                                               heavy=len(data) > HEAVY_HTML, max_html_bytes=settings.max_html_bytes)
+        else:
+            article = from_text(body.text or "", name="the article", max_chars=max_chars)
+        result = await summarizer.asummarize(article, body.call_options())
+    return SummaryResponse(summary=result.summary.model_dump(mode="json"), meta=result.meta)
+
+
+@schemas.get("/schemas", response_model=list[SchemaInfo], responses=_problem_responses(401))
+async def list_schemas(summarizer: TheSummarizer) -> list[SchemaInfo]:
+    """The schemas a summary can be asked for."""
+    from .schemas import available, resolve
+
+    dirs = summarizer.schema_dirs
+    return [SchemaInfo(name=name, description=resolve(name, dirs).json_schema.get("description", ""),
+                       fields=list(resolve(name, dirs).model.model_fields)) for name in available(dirs)]
+
+
+@schemas.get("/schemas/{name}", response_model=dict[str, Any], responses=_problem_responses(401, 404))
+async def show_schema(name: str, summarizer: TheSummarizer) -> dict[str, Any]:
+    """One schema as JSON Schema, with the x-grounded and x-max-sentences markers."""
+    from .schemas import available, resolve
+
+    dirs = summarizer.schema_dirs
+    if name not in available(dirs):
+        raise ServiceError(404, "not-found", f"no schema named {name!r}")
+    return resolve(name, dirs).json_schema
+
+
+@batches.post("/batches", status_code=202, response_model=Job,
+              responses=_problem_responses(400, 401, 413, 415, 422, 429),
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/json": {"schema": {"$ref": "#/components/schemas/BatchRequest"}},
+                  "multipart/form-data": {"schema": _multipart_schema()}}}})
+async def create_batch(request: Request, state: State, summarizer: TheSummarizer, store: Store,
+                       worker: Worker) -> Job:
+    """Start a batch job from a JSONL upload (multipart field ``file``) or a JSON list of items."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in ("multipart/form-data", "application/json", ""):
+        raise ServiceError(415, "unsupported-media-type", "send application/json or multipart/form-data")
+    await _check_room(state.settings, store)
+    limit = state.settings.max_batch_items
+    save: Callable[[], CallOptions | None]
+    if content_type == "multipart/form-data":
+        options, upload = await _read_upload(request)
+        schema_or_422(summarizer, options.schema_name)
+        job = store.create(options.stored())
+        save = functools.partial(_save_upload, upload, store.folder(job.id) / "input.jsonl", limit)
+    else:
+        body = await request.body()
+        job = store.create({})
+        save = functools.partial(_stream_json_batch, body, store.folder(job.id) / "input.jsonl", limit)
+    try:
+        parsed = await asyncio.to_thread(save)  # parsing a big body must not stall every other request
+        if parsed is not None:
+            schema_or_422(summarizer, parsed.schema_name)
+            store.set_options(job.id, parsed.stored())
+    except BaseException:
+        await asyncio.to_thread(store.delete, job.id)
+        raise
+    worker.submit(job.id)
+    return store.get(job.id) or job
+
+
+async def _check_room(settings: Settings, store: JobStore) -> None:
+    """429 before reading a body when the queue or the storage quota is full."""
+    if store.count_unfinished() >= settings.max_queued_jobs:
+        raise ServiceError(429, "busy", f"{settings.max_queued_jobs} batch jobs are queued or running; retry "
+                           "when one has finished", headers={"Retry-After": "30"})
+    if await asyncio.to_thread(store.bytes_used) >= settings.max_stored_bytes:
+        raise ServiceError(429, "storage-full", "the service's storage for batch jobs is full; delete finished "
+                           "jobs (DELETE /v1/batches/ID) or retry when they expire", headers={"Retry-After": "300"})
+
+
+@batches.get("/batches/{job_id}", response_model=Job, responses=_problem_responses(401, 404))
+async def get_batch(job_id: str, store: Store) -> Job:
+    """Status, counts and progress of a batch job."""
+    return job_or_404(store, job_id)
+
+
+_NDJSON: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+          "description": "JSON lines, as far as the job has got"}}
+
+
+def _stream(store: JobStore, job_id: str, name: str) -> StreamingResponse:
+    job = job_or_404(store, job_id)
+    return StreamingResponse(_complete_lines(store.folder(job.id) / name), media_type="application/x-ndjson")
+
+
+@batches.get("/batches/{job_id}/results", response_class=StreamingResponse,
+             responses={**_NDJSON, **_problem_responses(401, 404)})
+async def batch_results(job_id: str, store: Store) -> StreamingResponse:
+    """The results so far, one ``{id, source, summary, meta}`` JSON line per article."""
+    return _stream(store, job_id, "results.jsonl")
+
+
+@batches.get("/batches/{job_id}/errors", response_class=StreamingResponse,
+             responses={**_NDJSON, **_problem_responses(401, 404)})
+async def batch_errors(job_id: str, store: Store) -> StreamingResponse:
+    """The failed items so far, one ``{id, source, error, message, attempts}`` JSON line each."""
+    return _stream(store, job_id, "errors.jsonl")
+
+
+@batches.delete("/batches/{job_id}", response_model=Job, responses=_problem_responses(401, 404))
+async def cancel_batch(job_id: str, store: Store, worker: Worker) -> Job:
+    """Delete a job: cancel it if it is queued or running, then remove its files and its record.
+    Returns the job as it was at the end (status ``cancelled`` if it had not finished)."""
+    job_or_404(store, job_id)
+    return await worker.delete(job_id) or job_or_404(store, job_id)
+
+
+# -- the app ---------------------------------------------------------------------------------------
+
+def create_app(settings: Settings | None = None, *, resolver: Resolver | None = None) -> FastAPI:
+    """Build the service. Settings as everywhere: arguments > env > config file > defaults.
+
+    ``resolver`` replaces DNS for URL fetching (tests that must not reach the network use it)."""
+    settings = settings or load_settings()
+    state = AppState(settings=settings, policy=UrlPolicy(allow_networks=tuple(settings.fetch_allow_networks)),
+                     resolver=resolver, token=settings.api_token.get_secret_value() if settings.api_token else None)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from .core import Summarizer
+
+        summarizer = state.summarizer = Summarizer(settings=settings)
+        await asyncio.to_thread(summarizer.warm_up)  # no request pays the big imports on the event loop
+        summarizer.extraction_pool = await asyncio.to_thread(_extraction_pool)
+        store = state.store = JobStore(settings.resolved_state_dir)
+        worker = state.worker = JobWorker(summarizer, store, retention_s=settings.job_retention_hours * 3600)
+        worker.start()
+        try:
+            yield
+        finally:
+            await worker.stop()
+            await summarizer.aclose()
+            store.close()
+            if summarizer.extraction_pool is not None:
+                await asyncio.to_thread(summarizer.extraction_pool.shutdown, wait=True, cancel_futures=True)
+
+    app = FastAPI(title="summarizer", version=__version__, lifespan=lifespan,
+                  description="News articles into structured, grounded summaries. Errors are RFC 9457 problem "
+                              "details. Send `Authorization: Bearer <token>` when the service has a token.")
+    app.state.service = state
+    for router in (ops, summaries, schemas, batches):
+        app.include_router(router)
+    _install_problem_handlers(app)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(AccessLog)
+    return app
+
+
+def _install_problem_handlers(app: FastAPI) -> None:
+    """Every error, ours or the framework's, leaves as an RFC 9457 problem; never a stack trace."""
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        return problem(exc.status, exc.title, exc.detail, request.url.path, exc.headers)
+
+    @app.exception_handler(SummarizerError)
+    async def _library_error(request: Request, exc: SummarizerError) -> JSONResponse:
+        return problem(exc.http_status, exc.problem, str(exc), request.url.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": ".".join(str(p) for p in e.get("loc", ())), "msg": str(e.get("msg", ""))}
+                  for e in exc.errors()]
+        detail = "; ".join(f"{e['loc']}: {e['msg']}" for e in errors[:5]) or "invalid request"
+        return problem(422, "invalid-request", detail, request.url.path, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kind = {404: "not-found", 405: "method-not-allowed", 413: "body-too-large"}.get(exc.status_code, "http-error")
+        return problem(exc.status_code, kind, str(exc.detail), request.url.path, getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        _log.error("internal error on %s: %s: %s", request.url.path, type(exc).__name__, scrub(str(exc)))
+        return problem(500, "internal-error", "internal error (the service log has the details)", request.url.path)
