@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from summarizer import Summarizer  # noqa: E402
 from summarizer.batch import run_files  # noqa: E402
 from summarizer.grounding import grounding_context  # noqa: E402
-from summarizer.prompts import load, nonce  # noqa: E402
+from summarizer.prompts import closing, load, nonce, opening  # noqa: E402
 from summarizer.schemas import resolve  # noqa: E402
 from summarizer.testing import FakeLLMServer, grounded_news, serve_in_subprocess  # noqa: E402
 
@@ -89,7 +89,10 @@ async def bare(url: str, items: list[str], concurrency: int, lean: bool) -> floa
                 messages, context = template.messages(text), grounding_context(text)
             else:
                 messages = [dict(m) for m in template_messages]
-                context = {**grounding_context(text), "article": text, "nonce": nonce(text), "metadata": {}}
+                tag = nonce(text, "")
+                context = {**grounding_context(text), "article": text, "nonce": tag,
+                           "open": lambda block, tag=tag: opening(block, tag),
+                           "close": lambda block, tag=tag: closing(block, tag)}
             return await client.chat.completions.create(model="gpt-4o-mini", response_model=news, messages=messages,
                                                         context=context, max_retries=2)
 

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from summarizer import Summarizer  # noqa: E402
 from summarizer.grounding import grounding_context  # noqa: E402
-from summarizer.prompts import load, nonce  # noqa: E402
+from summarizer.prompts import closing, load, nonce, opening  # noqa: E402
 from summarizer.schemas import resolve  # noqa: E402
 from summarizer.testing import serve_in_subprocess  # noqa: E402
 
@@ -63,7 +63,9 @@ def main() -> None:
         # What a user following instructor's docs writes: template messages, a (truthy) context
         # dict holding the article for both the templates and the validators.
         source = grounding_context(article)
-        context = {**source, "article": article, "nonce": nonce(article), "metadata": {}}
+        tag = nonce(article, "")
+        context = {**source, "article": article, "nonce": tag, "open": lambda block: opening(block, tag),
+                   "close": lambda block: closing(block, tag)}
         template_messages = [{"role": "system", "content": template.system},
                              {"role": "user", "content": template.user}]
 
