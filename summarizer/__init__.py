@@ -22,15 +22,28 @@ _EXPORTS = {
     "Article": "sources",
     "Verbatim": "grounding", "Mentioned": "grounding",
     "SummarizerError": "errors", "InputError": "errors", "ConfigError": "errors", "LLMError": "errors",
-    "LLMTimeout": "errors", "ValidationFailed": "errors", "CacheMiss": "errors",
+    "LLMTimeout": "errors", "ValidationFailed": "errors", "CacheMiss": "errors", "OutputError": "errors",
+    "InputTooLarge": "errors", "CallOptions": "options", "Ledger": "llm",
 }
 __all__ = [*_EXPORTS, "__version__"]
 
 if TYPE_CHECKING:
     from .config import Settings, load_settings
     from .core import Summarizer, asummarize, summarize
-    from .errors import CacheMiss, ConfigError, InputError, LLMError, LLMTimeout, SummarizerError, ValidationFailed
+    from .errors import (
+        CacheMiss,
+        ConfigError,
+        InputError,
+        InputTooLarge,
+        LLMError,
+        LLMTimeout,
+        OutputError,
+        SummarizerError,
+        ValidationFailed,
+    )
     from .grounding import Mentioned, Verbatim
+    from .llm import Ledger
+    from .options import CallOptions
     from .result import Meta, Result, Usage
     from .sources import Article
 
