@@ -20,6 +20,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import queue
+import sys
 import threading
 import time
 from collections import deque
@@ -268,7 +270,6 @@ def iterate_in_thread(make: Callable[[], AsyncIterator[T]], *, finally_: Callabl
                       buffer: int = 1024) -> Iterator[T]:
     """Iterate an async iterator from synchronous code: its event loop runs in a helper thread, and items
     come over a bounded queue. Stopping early (``break``) stops the loop; ``finally_`` runs in it at the end."""
-    import queue
 
     handoff: queue.Queue[Any] = queue.Queue(maxsize=buffer)
     done = object()
@@ -327,8 +328,7 @@ def peak_rss_mb() -> float | None:
     except OSError:
         pass
     try:
-        import resource
-        import sys
+        import resource  # not on Windows
 
         scale = 1 if sys.platform == "darwin" else 1024
         return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20, 1)

@@ -8,8 +8,15 @@ from __future__ import annotations
 
 import functools
 import inspect
+import io
+import ipaddress
+import json
+import logging
 import os
+import shlex
 import sys
+import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -332,7 +339,6 @@ def batch(
         if stats is not None:
             _report(stats, outcome, settings, summarizer.engine, output, errors)
             if stats_json is not None:
-                import json
 
                 from .files import write_atomic
 
@@ -364,7 +370,6 @@ class _BatchProgress:
         self.progress.stop()
 
     def update(self, stats: Any) -> None:
-        import time
 
         elapsed = time.perf_counter() - stats.started
         rate = (stats.done + stats.failed) / elapsed if elapsed > 0 else 0.0
@@ -431,7 +436,6 @@ def evaluate(
       summarizer eval data.jsonl --offline --report scores.csv --plot scores.png
     """  # noqa: E501
     import asyncio
-    import shlex
 
     from .core import Summarizer
     from .evaluate import aggregate, by_language, markdown, plot, read_records, score_lead, score_summarizer
@@ -512,8 +516,6 @@ def serve(
 
     Endpoints: POST /v1/summaries; GET /v1/schemas and /v1/schemas/NAME; POST /v1/batches; GET /v1/batches/ID, /v1/batches/ID/results and /v1/batches/ID/errors; DELETE /v1/batches/ID; GET /healthz and /readyz. Callers send `Authorization: Bearer $SUMMARIZER_API_TOKEN` when a token is set. Unfinished batch jobs resume when the service starts.
     """  # noqa: E501
-    import ipaddress
-    import logging
 
     from .config import load_settings
     from .errors import ConfigError
@@ -596,7 +598,6 @@ def schemas_show(name: Annotated[str, typer.Argument(help="A schema name, a JSON
                                                      "field list such as 'title, score int, quote!'.")],
                  config: ConfigPath = None) -> None:
     """Print a schema as JSON Schema (with the x-grounded and x-max-sentences markers)."""
-    import json
 
     from .config import load_settings
     from .schemas import resolve, user_dirs
@@ -616,7 +617,6 @@ def _open_cache(cache: Path | None, config: Path | None) -> Any:
 def cache_stats(cache: CachePath = None, config: ConfigPath = None,
                 as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Show how many answers the cache holds, by model, and its size."""
-    import json
 
     stats = _open_cache(cache, config).stats()
     if as_json:
@@ -654,7 +654,6 @@ def cache_export(file: Annotated[str, typer.Argument(help="JSONL file to write, 
     if file == "-":
         count = store.export(sys.stdout)
     else:
-        import io
 
         buffer = io.StringIO()
         count = store.export(buffer)
@@ -709,7 +708,6 @@ def main() -> NoReturn:
     except ImportError:
         from click import exceptions as click_exceptions
 
-    import logging
 
     from .secrets import protect
 
@@ -746,7 +744,6 @@ def main() -> NoReturn:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except SummarizerError as exc:
         if _debug["on"]:
-            import traceback
 
             traceback.print_exc()
         _say(f"error: {_scrub(exc.with_upstream() if isinstance(exc, LLMError) else str(exc))}")
@@ -760,7 +757,6 @@ def main() -> NoReturn:
         code = 141
     except Exception as exc:
         if _debug["on"]:
-            import traceback
 
             traceback.print_exc()
         _say(f"internal error: {type(exc).__name__}: {_scrub(str(exc))} (run with --debug for the traceback)")

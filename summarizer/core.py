@@ -10,6 +10,7 @@ async path concurrently; everything else is shared.
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import functools
 import json
@@ -116,7 +117,6 @@ class Summarizer:
     async def asummarize(self, article: str | Article, options: CallOptions | None = None, *,
                          schema: SchemaArg = None, ledger: Ledger | None = None, **fields: Any) -> Result[Any]:
         """``summarize`` for async code; the same options. The parts of a long article go out concurrently."""
-        import asyncio
 
         call, spec = self._call(options, schema, fields)
         size = len(article.text if isinstance(article, Article) else article)
@@ -176,7 +176,6 @@ class Summarizer:
         In a thread by default. lxml parses a big page holding the GIL, so a thread still stalls
         the loop for as long (0.5 s for 2 MB): with ``extraction_pool`` set (the service sets a
         process pool) work marked ``heavy`` goes there instead."""
-        import asyncio
 
         if heavy and self.extraction_pool is not None:
             call = functools.partial(function, *args, **kwargs)

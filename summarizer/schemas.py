@@ -17,6 +17,7 @@ verbatim in the article), ``"x-grounded": "mention"`` (it must occur, ignoring c
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -111,7 +112,6 @@ def resolve(schema: str | type[BaseModel] | SchemaSpec | None,
 
 
 def _import_model(path: str) -> type[BaseModel]:
-    import importlib
 
     module_name, _, attribute = path.partition(":")
     try:

@@ -13,7 +13,10 @@ import concurrent.futures
 import contextlib
 import functools
 import hmac
+import json
 import logging
+import multiprocessing
+import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -228,8 +231,6 @@ def printable(text: str, limit: int = 512) -> str:
 def _extraction_pool() -> concurrent.futures.Executor | None:
     """Processes for extracting big HTML pages (lxml holds the GIL while it parses), started and warmed now;
     None (extraction in threads) where processes cannot be started."""
-    import multiprocessing
-    import os
 
     workers = max(1, min(4, (os.cpu_count() or 2) - 1))
     try:
@@ -356,7 +357,6 @@ def _stream_json_batch(body: bytes, target: Path, max_items: int) -> CallOptions
 
 
 def _item_line(item: BatchItem | str) -> str:
-    import json
 
     record = {"text": item} if isinstance(item, str) else item.model_dump(exclude_none=True)
     return json.dumps(record, ensure_ascii=False) + "\n"
