@@ -134,13 +134,18 @@ def corrupt(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
-def test_a_corrupted_cache_never_fails_a_summary(cli, server, tmp_path, make):
-    cache = tmp_path / "cache.sqlite3"
-    filler = make(cache_path=cache)
+def corrupted_cache(make, path: Path) -> Path:
+    """A real cache file with 40 answers, then every page but the header overwritten."""
+    filler = make(cache_path=path)
     for n in range(40):
         filler.summarize(f"Report {n}. The council met on Tuesday. It voted for a tram. Work starts in May.")
     filler.close()
-    corrupt(cache)
+    corrupt(path)
+    return path
+
+
+def test_a_corrupted_cache_never_fails_a_summary(cli, server, tmp_path, make):
+    cache = corrupted_cache(make, tmp_path / "cache.sqlite3")
     article = tmp_path / "a.txt"
     article.write_text("The council met on Wednesday. It voted for a bus lane. Work starts in June.")
     done = run(cli, "summarize", str(article), env={**llm_env(server), "SUMMARIZER_CACHE": str(cache)})
@@ -153,12 +158,7 @@ def test_a_corrupted_cache_never_fails_a_summary(cli, server, tmp_path, make):
 def test_a_corrupted_cache_makes_the_service_not_ready_but_still_serving(server, tmp_path, make):
     from .test_service import build
 
-    cache = tmp_path / "svc-cache.sqlite3"
-    filler = make(cache_path=cache)
-    for n in range(40):
-        filler.summarize(f"Report {n}. The council met on Tuesday. It voted for a tram. Work starts in May.")
-    filler.close()
-    corrupt(cache)
+    cache = corrupted_cache(make, tmp_path / "svc-cache.sqlite3")
     with build(server, tmp_path, cache_path=cache) as client:
         response = client.post("/v1/summaries", json={"text": "The board met. It chose a site. Work starts soon."})
         assert response.status_code == 200, response.text
