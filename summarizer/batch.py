@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .archives import IdSet, Item, check_inputs, content_id, count_items, iter_items
 from .errors import InternalError, LLMError, SummarizerError
 from .options import CallOptions
-from .outcome import BatchInput, Outcome, error_kind  # noqa: F401 (error_kind: re-exported)
+from .outcome import BatchInput, Outcome
 from .sources import Article
 
 if TYPE_CHECKING:

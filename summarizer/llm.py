@@ -27,7 +27,6 @@ from .options import CallOptions
 from .secrets import protect, redact
 from .throttle import Throttle, estimate_tokens
 
-INSTRUCTOR_MODES = {"tools": "TOOLS", "json_schema": "JSON_SCHEMA", "json": "JSON", "md_json": "MD_JSON"}
 _RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
 
@@ -198,7 +197,7 @@ class LLMClient:
     def instructor_mode(self) -> Any:
         import instructor
 
-        return getattr(instructor.Mode, INSTRUCTOR_MODES[self.settings.mode])
+        return getattr(instructor.Mode, self.settings.mode.upper())  # tools -> TOOLS, json_schema -> JSON_SCHEMA
 
     @cached_property
     def openai_client(self) -> Any:

@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Literal
 
 Style = Literal["brief", "standard", "dense"]
-STYLES: tuple[str, ...] = get_args(Style)
-Mode = Literal["tools", "json_schema", "json", "md_json"]
-MODES: tuple[str, ...] = get_args(Mode)
+Mode = Literal["tools", "json_schema", "json", "md_json"]  # instructor.Mode's TOOLS, JSON_SCHEMA, JSON, MD_JSON
 Engine = Literal["auto", "llm", "extractive"]
 LANGUAGE_PATTERN = r"^[A-Za-z]{2}$"  # ISO 639-1
 MODEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$"  # gpt-4o-mini, llama3.1:8b, org/Model-7B
