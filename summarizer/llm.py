@@ -367,7 +367,8 @@ class LLMClient:
                             hint="check --base-url / OPENAI_BASE_URL and that the server is running")
         if isinstance(cause, openai.APIStatusError):
             status = cause.status_code
-            upstream = redact(_error_detail(cause), self._secrets) or None
+            # One line: servers answer with multi-line validation dumps (llama.cpp's server does).
+            upstream = " ".join(redact(_error_detail(cause), self._secrets).split())[:300] or None
             if status in (401, 403):
                 return LLMError(f"the endpoint refused the API key (HTTP {status})", status=status,
                                 reason="refused", upstream=upstream, hint="check OPENAI_API_KEY")
