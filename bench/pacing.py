@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import random
 import sys
 import tempfile
 import time
@@ -32,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from summarizer import Summarizer  # noqa: E402
 from summarizer.batch import run_files  # noqa: E402
-from summarizer.testing import Answer, FakeLLMServer, Fault, Stall, default_responder  # noqa: E402
+from summarizer.testing import FakeLLMServer, fault_storm  # noqa: E402
 
 LIMIT = 1200.0  # requests per minute the bucket allows
 
@@ -73,21 +72,7 @@ def limited(rpm: float | None) -> dict[str, Any]:
 
 
 def storm() -> dict[str, Any]:
-    rng = random.Random(7)
-
-    def stormy(request: dict[str, Any]) -> Any:
-        roll = rng.random()
-        if roll < 0.07:
-            return Fault(429, headers={"Retry-After": "1"})
-        if roll < 0.13:
-            return Fault(rng.choice([500, 502, 503]))
-        if roll < 0.18:
-            return Stall(8.0)
-        if roll < 0.24:
-            return Answer('{"headline": "Tram", "summary": "The city')  # truncated JSON
-        if roll < 0.30:
-            return Answer({"headline": 42, "key_points": "none"})  # schema-invalid
-        return default_responder(request)
+    stormy = fault_storm(7, stall=8.0, retry_after=1, rate_limited=0.07)
 
     with FakeLLMServer(stormy, record=False) as server:
         stats, wall = run(server, 300, 16, timeout=5.0, max_retries=1)

@@ -30,8 +30,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .errors import InputError, InputTooLarge
-from .sources import MAX_CHARS, MAX_HTML_BYTES, Article, from_bytes, from_html, from_text, looks_like_html
+from .errors import InputError
+from .sources import (
+    MAX_CHARS,
+    MAX_HTML_BYTES,
+    Article,
+    check_html_size,
+    from_bytes,
+    from_html,
+    from_text,
+    looks_like_html,
+)
 
 ARTICLE_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
@@ -90,9 +99,7 @@ class Item:
             article = from_bytes(data, name=name, html=self.html, charset=self.charset, url=url,
                                  max_chars=max_chars, max_html_bytes=max_html_bytes)
         elif self.html or (self.html is None and looks_like_html(data)):
-            if len(data) > max_html_bytes:
-                raise InputTooLarge(f"{name} is {len(data):,} characters of HTML, over the {max_html_bytes:,}-byte "
-                                    "limit for extraction", hint="raise it with SUMMARIZER_MAX_HTML_BYTES")
+            check_html_size(len(data), name=name, max_html_bytes=max_html_bytes)  # characters: at most the bytes
             article = from_html(data, url=url, name=name)
             from .sources import check_text
 

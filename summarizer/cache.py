@@ -80,7 +80,7 @@ class Cache:
 
     def unusable(self, exc: BaseException) -> ConfigError:
         """The error for a cache file that cannot be used, with what to do about it."""
-        corrupt = isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError)
+        corrupt = _corrupt(exc)
         return ConfigError(f"cannot use the cache at {self.path}: {exc}",
                            hint="it only holds cached answers: delete the file, or set --cache PATH / "
                                 "SUMMARIZER_CACHE, or use --no-cache" if corrupt else
@@ -111,8 +111,7 @@ class Cache:
             self._failed("write", exc)
 
     def _failed(self, action: str, exc: BaseException) -> None:
-        corrupt = isinstance(exc, ConfigError) or (isinstance(exc, sqlite3.DatabaseError)
-                                                    and not isinstance(exc, sqlite3.OperationalError))
+        corrupt = isinstance(exc, ConfigError) or _corrupt(exc)
         if corrupt:  # it will not get better: stop trying (a lock or a full disk may pass)
             self.problem = str(exc)
         _log.warning("could not %s the cache at %s (%s); going on without it", action, self.path, exc)
@@ -127,7 +126,7 @@ class Cache:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("ROLLBACK")
         except sqlite3.Error as exc:
-            if not isinstance(exc, sqlite3.OperationalError):
+            if _corrupt(exc):
                 self.problem = str(exc)
             raise self.unusable(exc) from None
 
@@ -207,6 +206,12 @@ class Cache:
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+
+def _corrupt(exc: BaseException) -> bool:
+    """A file SQLite cannot read as a database (it will not get better); an OperationalError (a lock, a full
+    disk) may pass."""
+    return isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError)
 
 
 def _dump(value: Any) -> str:

@@ -96,9 +96,8 @@ def from_bytes(data: bytes, *, name: str, html: bool | None = None, charset: str
     _refuse_binary(data, name)
     if html is None:
         html = bool(_HTML_SNIFF.match(data[:4096]))
-    if html and len(data) > max_html_bytes:
-        raise InputTooLarge(f"{name} is {len(data):,} bytes of HTML, over the {max_html_bytes:,}-byte limit for "
-                            "extraction", hint="raise it with SUMMARIZER_MAX_HTML_BYTES")
+    if html:
+        check_html_size(len(data), name=name, max_html_bytes=max_html_bytes)
     warnings: list[str] = []
     text = _decode(data, name, charset, html, warnings)
     article = from_html(text, url=url, name=name) if html else Article(text=text.strip(), url=url)
@@ -129,6 +128,13 @@ def from_html(html: str, *, url: str | None = None, name: str = "HTML") -> Artic
         date=doc.date or None, site=doc.sitename or doc.hostname or None,  # type: ignore[union-attr]
         url=url or doc.url or None,  # type: ignore[union-attr]
     )
+
+
+def check_html_size(size: int, *, name: str, max_html_bytes: int) -> None:
+    """Refuse a page too big to extract before paying for it (extraction costs ~2 s of CPU a megabyte)."""
+    if size > max_html_bytes:
+        raise InputTooLarge(f"{name} is {size:,} bytes of HTML, over the {max_html_bytes:,}-byte limit for "
+                            "extraction", hint="raise it with SUMMARIZER_MAX_HTML_BYTES")
 
 
 def check_text(text: str, *, name: str, max_chars: int) -> None:

@@ -165,6 +165,31 @@ def default_responder(request: dict[str, Any]) -> Reply:
     return Answer(news)
 
 
+def fault_storm(seed: int, *, stall: float, retry_after: float, rate_limited: float = 0.06
+                ) -> Callable[[dict[str, Any]], Reply]:
+    """A responder that fails 30 % of requests, reproducibly: ``rate_limited`` of them 429 with ``retry_after``,
+    then up to 13 % 5xx, up to 18 % stalls of ``stall`` seconds, 6 % truncated JSON, 6 % schema-invalid answers."""
+    import random
+
+    rng = random.Random(seed)
+
+    def stormy(request: dict[str, Any]) -> Reply:
+        roll = rng.random()
+        if roll < rate_limited:
+            return Fault(429, headers={"Retry-After": f"{retry_after:g}"})
+        if roll < rate_limited + 0.06:
+            return Fault(rng.choice([500, 502, 503]))
+        if roll < 0.18:
+            return Stall(stall)
+        if roll < 0.24:
+            return Answer('{"headline": "Tram", "summary": "The city')  # truncated JSON
+        if roll < 0.30:
+            return Answer({"headline": 42, "key_points": "none"})  # schema-invalid
+        return default_responder(request)
+
+    return stormy
+
+
 class TokenBucket:
     """A real rate limit, as providers enforce one: ``per_minute`` requests refill evenly into a bucket of
     ``burst``; a request that finds it empty gets 429 with the ``Retry-After`` (seconds, fractional) until

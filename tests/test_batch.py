@@ -24,7 +24,7 @@ from summarizer.archives import content_id, count_items
 from summarizer.batch import run_files
 from summarizer.errors import LLMError
 from summarizer.sinks import repair
-from summarizer.testing import Answer, FakeLLMServer, Fault, Stall, article_of, default_responder
+from summarizer.testing import FakeLLMServer, Fault, Stall, article_of, default_responder, fault_storm
 from summarizer.throttle import Throttle
 
 PARAGRAPH = ("The city council voted on Tuesday to expand the tram network by twelve kilometres. "
@@ -319,21 +319,7 @@ def test_throttle_schedule_for_tokens_per_minute():
 def test_fault_storm_every_item_ends_in_exactly_one_file(cli, tmp_path):
     from .test_cli import run
 
-    rng = random.Random(1234)
-
-    def stormy(request: dict[str, Any]) -> Any:
-        roll = rng.random()
-        if roll < 0.06:
-            return Fault(429, headers={"Retry-After": "0"})
-        if roll < 0.12:
-            return Fault(rng.choice([500, 502, 503]))
-        if roll < 0.18:
-            return Stall(0.6)  # over the 0.3 s timeout
-        if roll < 0.24:
-            return Answer('{"headline": "Tram", "summary": "The city')  # truncated JSON
-        if roll < 0.30:
-            return Answer({"headline": 42, "key_points": "none"})  # schema-invalid
-        return default_responder(request)
+    stormy = fault_storm(1234, stall=0.6, retry_after=0)  # stalls over the 0.3 s timeout
 
     rows = [{"id": f"n{n}", "text": story(n)} for n in range(300)]
     rows += [{"id": f"empty{n}", "text": " "} for n in range(3)]
