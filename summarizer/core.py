@@ -27,6 +27,7 @@ from . import chunking, extractive, prompts, tokens
 from .cache import Cache, make_key
 from .config import Settings, load_settings
 from .errors import CacheMiss, ConfigError
+from .exchanges import new_id
 from .grounding import CONTEXT_KEY, grounding_context
 from .llm import Ledger
 from .options import CallOptions
@@ -78,13 +79,15 @@ class Summarizer:
         self._llm: Any = None
         self._transport = transport
         self._budgets: dict[tuple[str, str], int] = {}
+        self._limits: dict[tuple[str, str], int] = {}
         self._specs: dict[str, SchemaSpec] = {}
 
     # -- public API -------------------------------------------------------------------------
 
     @property
     def engine(self) -> str:
-        """The engine calls will use: ``llm`` or ``extractive``."""
+        """The engine calls will use: ``llm`` (an endpoint), ``local`` (a GGUF model in this process) or
+        ``extractive`` (no model)."""
         engine = self.settings.engine
         if engine == "auto":
             return "llm" if self.settings.llm_configured else "extractive"
@@ -109,7 +112,8 @@ class Summarizer:
         workflow = steps(plan, self.prompt, self.settings.density_rounds)
         step, instance = advance(workflow, None)
         while step:
-            answers = [self.llm.request(answer, messages, context, plan.max_retries, options=call, ledger=ledger)
+            answers = [self.llm.request(answer, messages, context, plan.max_retries, options=call, ledger=ledger,
+                                        max_tokens=plan.max_tokens, call_id=plan.call_id)
                        for answer, messages, context in step]
             step, instance = advance(workflow, answers)
         return self._finish(plan, instance, ledger)
@@ -131,7 +135,7 @@ class Summarizer:
         async def ask(answer: type[BaseModel], messages: list[dict[str, Any]], context: dict[str, Any]) -> Any:
             async with gate:
                 return await self.llm.arequest(answer, messages, context, plan.max_retries, options=call,
-                                               ledger=spent)
+                                               ledger=spent, max_tokens=plan.max_tokens, call_id=plan.call_id)
 
         spent = ledger if ledger is not None else Ledger()
         workflow = steps(plan, self.prompt, self.settings.density_rounds)
@@ -188,7 +192,9 @@ class Summarizer:
         start-up, so that no request pays it on the event loop, stalling every other request meanwhile."""
         import trafilatura  # noqa: F401  (HTML extraction)
 
-        if self.engine == "llm":
+        if self.engine == "local":
+            _ = self.local_model._model  # the weights (~0.3 s for the small model)
+        elif self.engine == "llm":
             from tenacity import AsyncRetrying  # noqa: F401  (the async transport retries)
 
             from .llm import prepared
@@ -198,11 +204,19 @@ class Summarizer:
             tokens.count("warm up", self.settings.model)  # loads the tokenizer's tables (~2 s, ~150 MB)
         _ = self.cache
 
+    def models(self) -> list[str]:
+        """What the configured engine can run: the endpoint's models (``GET /v1/models``), the local model file."""
+        if self.engine == "extractive":
+            return []
+        return list(self.llm.models())
+
     def close(self) -> None:
         if self._cache is not None:
             self._cache.close()
         if self._llm is not None:
             self._llm.close()
+            if self._llm.log is not None:
+                self._llm.log.close()
 
     async def aclose(self) -> None:
         if self._llm is not None:
@@ -240,7 +254,7 @@ class Summarizer:
                 options_key["density"] = [prompts.load("densify-v1").version, self.settings.density_rounds]
         if chunked:  # the parts depend on the budget, the merge on its prompt
             options_key["chunked"] = [prompts.load("reduce-v1").version, chunked, self.settings.chunk_overlap_tokens]
-        return make_key(text, model=call.model or self.settings.model, schema_fingerprint=spec.fingerprint,
+        return make_key(text, model=self._model_name(call), schema_fingerprint=spec.fingerprint,
                         prompt_version=self.prompt.version, normalized=normalized, options=options_key)
 
     def _call(self, options: CallOptions | None, schema: SchemaArg,
@@ -276,12 +290,12 @@ class Summarizer:
         return remembered
 
     def _compute_budget(self, model: str, spec: SchemaSpec) -> int:
-        window = tokens.context_window(model, self.settings.context_windows)
+        window = self._window(model)
         # An estimate (it errs high): loading a tokenizer's tables costs ~150 MB, which a run that
         # only reads the cache should not pay.
         overhead = tokens.estimate(json.dumps(spec.json_schema) + "".join(
             str(m["content"]) for m in self.prompt.messages("", {})))
-        answer = self.settings.max_tokens or min(4096, window // 4)
+        answer = self.settings.max_tokens or self.answer_limit(spec, model)
         return max(256, window - overhead - answer - 200)
 
     # -- shared machinery -------------------------------------------------------------------
@@ -315,12 +329,53 @@ class Summarizer:
 
     @property
     def llm(self) -> Any:
+        """The ``llm.LLMClient`` of the ``llm`` and ``local`` engines (made on first use)."""
+        local = self.local_model
+        cache = self.cache
         with self._lock:
             if self._llm is None:
-                from .llm import LLMClient
+                from .exchanges import ExchangeLog
+                from .llm import LLMClient, ModeMemory
 
-                self._llm = LLMClient(self.settings, transport=self._transport)
+                modes = ModeMemory(cache.endpoint_mode, cache.remember_mode) if cache else ModeMemory()
+                log_path = self.settings.resolved_log_path
+                log = ExchangeLog(log_path) if self.settings.log and ExchangeLog.enabled(log_path) else None
+                self._llm = LLMClient(self.settings, transport=self._transport, local=local, modes=modes, log=log)
         return self._llm
+
+    @property
+    def local_model(self) -> Any:
+        """The ``local.LocalModel`` of the local engine (one per process and file), else None."""
+        if self.engine != "local":
+            return None
+        from . import local
+
+        return local.shared(local.model_path(self.settings.model_path), self.settings.local_context)
+
+    def _model_name(self, call: CallOptions) -> str:
+        """The model a call asks: the local engine's file (name and hash), else the option or setting."""
+        local = self.local_model
+        return local.model_id if local is not None else call.model or self.settings.model
+
+    def _count(self, text: str, model: str) -> tokens.TokenCount:
+        local = self.local_model
+        return local.count(text) if local is not None else tokens.count(text, model)
+
+    def _window(self, model: str) -> int:
+        local = self.local_model
+        if local is not None:
+            return int(self.settings.context_windows.get(local.name, local.context_window))
+        return tokens.context_window(model, self.settings.context_windows)
+
+    def answer_limit(self, spec: SchemaSpec, model: str) -> int:
+        """``max_tokens`` of an answer: what the schema's length limits allow, at most a quarter of the window."""
+        limit = self._limits.get((model, spec.fingerprint))
+        if limit is None:
+            from .schemas import answer_tokens
+
+            limit = self._limits[(model, spec.fingerprint)] = min(answer_tokens(spec.json_schema),
+                                                                  self._window(model) // 4)
+        return limit
 
     def _plan(self, article: str | Article, call: CallOptions, given: SchemaSpec | None = None) -> Plan | Result[Any]:
         started = time.perf_counter()
@@ -337,13 +392,13 @@ class Summarizer:
             if style != "standard":
                 result.meta.warnings.append(f"the extractive engine has one style; {style!r} needs an LLM")
             return result
-        model = call.model or self.settings.model
+        model = self._model_name(call)
         budget = self.input_budget(model, spec)
         # Counting exactly costs ~0.1 ms per 1,000 words; a cache hit should not pay it when the
         # (high-erring) estimate says the article fits with room to spare.
         # No script takes under one character a token, so a text of at most budget/2 characters fits.
         might_split = len(article.text) > budget // 2 and tokens.estimate(article.text) > budget // 2
-        counted = tokens.count(article.text, model) if might_split else None
+        counted = self._count(article.text, model) if might_split else None
         chunked = counted is not None and counted.tokens > budget
         key = self.cache_key(article, call, schema=spec, chunked=budget if chunked else None,
                              normalized=context[CONTEXT_KEY].normalized)
@@ -363,20 +418,23 @@ class Summarizer:
             raise CacheMiss(f"no cached answer for this article (model {model}, "
                             f"schema {spec.name}) and --offline forbids a request")
         parts: list[str] = []
-        counted = counted or tokens.count(article.text, model)  # exact for OpenAI models; for meta
+        counted = counted or self._count(article.text, model)  # exact for OpenAI and local models; for meta
         source_language = detect_language(article.text)
         if chunked:
-            parts = chunking.split(article.text, budget, lambda text: tokens.count(text, model).tokens,
+            parts = chunking.split(article.text, budget, lambda text: self._count(text, model).tokens,
                                    self.settings.chunk_overlap_tokens)
         messages = self.prompt.messages(article.text, article.metadata(), language=language, style=style)
         retries = self.settings.max_retries if call.max_retries is None else call.max_retries
         return Plan(article, spec, key, context, messages, started, model, retries, call, language=language,
                      style=style,
-                     source_language=source_language, input_tokens=counted, parts=parts, budget=budget)
+                     source_language=source_language, input_tokens=counted, parts=parts, budget=budget,
+                    max_tokens=self.answer_limit(spec, model), call_id=new_id())
 
     def _finish(self, plan: Plan, instance: Any, stats: Ledger) -> Result[Any]:
         meta = Meta(
-            engine="llm", model=plan.model, schema=plan.spec.name, mode=self.settings.mode,
+            engine="local" if self.engine == "local" else "llm",
+            model=self.local_model.name if self.engine == "local" else plan.model,
+            schema=plan.spec.name, mode=self.llm.known_mode,
             prompt_version=self.prompt.version, attempts=stats.completions, requests=stats.requests,
             usage=Usage(prompt_tokens=stats.prompt_tokens, completion_tokens=stats.completion_tokens,
                         total_tokens=stats.prompt_tokens + stats.completion_tokens),

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from .errors import ConfigError, InputError, ValidationFailed
 from .result import Meta, Result
-from .schemas import SchemaSpec
+from .schemas import SchemaSpec, clip_to_limits
 from .sources import Article
 from .text import STOPWORDS, detect_language, sentence_spans, words
 
@@ -409,6 +409,7 @@ def as_result(article: Article, spec: SchemaSpec, context: dict[str, Any],
     elif spec.name != "news":
         raise ConfigError(f"the extractive engine fills the news and brief schemas, not {spec.name!r}",
                           hint="configure an LLM (OPENAI_API_KEY or OPENAI_BASE_URL) for other schemas")
+    record = clip_to_limits(record, spec.json_schema)
     try:
         instance = spec.model.model_validate(record, context=context)
     except ValidationError as exc:  # a bug in the engine: never hand out an ungrounded answer

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import random
+import threading
 import time
 import weakref
 from collections.abc import Awaitable, Callable
@@ -23,8 +24,10 @@ from pydantic import BaseModel
 
 from .config import Settings
 from .errors import LLMError, LLMTimeout, ValidationFailed
+from .exchanges import Exchange, ExchangeLog, new_id, request_record
 from .options import CallOptions
 from .secrets import protect, redact
+from .terms import Mode
 from .throttle import Throttle, estimate_tokens
 
 _RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
@@ -52,7 +55,39 @@ class Ledger:
             self.completion_tokens += getattr(usage, "completion_tokens", 0) or 0
 
 
-_LEDGER = "_summarizer_ledger"  # the request keyword that carries the ledger through instructor to ``create``
+_TRACE = "_summarizer_trace"  # the request keyword that carries a ``Trace`` through instructor to ``create``
+
+
+@dataclass
+class Trace:
+    """One ``request`` (an answer, re-asks included) on its way through instructor: the call's ledger,
+    and the exchanges it made, for the log. instructor's ``parse:error`` hook marks the last one invalid."""
+
+    ledger: Ledger
+    call_id: str
+    engine: str
+    model: str
+    mode: str
+    endpoint: str
+    exchanges: list[Exchange] = field(default_factory=list)
+
+    def sent(self, kwargs: dict[str, Any]) -> Exchange:
+        exchange = Exchange(self.call_id, self.engine, self.model, self.mode, self.endpoint,
+                            attempt=len(self.exchanges) + 1, request=request_record(kwargs))
+        self.exchanges.append(exchange)
+        return exchange
+
+    def invalid(self, error: Exception, **_: Any) -> None:
+        if self.exchanges:
+            self.exchanges[-1].status = "invalid"
+            self.exchanges[-1].errors = _errors_of(error)
+
+    def hooks(self) -> Any:
+        from instructor.core.hooks import Hooks
+
+        hooks = Hooks()
+        hooks.on("parse:error", self.invalid)
+        return hooks
 
 
 def retry_after(exc: BaseException) -> float | None:
@@ -160,7 +195,37 @@ def _note_retry(ledger: Ledger | None, state: Any) -> None:
 
 
 def _other_mode(mode: str) -> str:
-    return {"json_schema": "json", "tools": "json_schema", "json": "md_json"}.get(mode, "json")
+    return {"json_schema": "tools", "tools": "json", "json": "md_json"}.get(mode, "json")
+
+
+PROBE_ORDER: tuple[Mode, ...] = ("json_schema", "tools", "json", "md_json")
+SHORTER = ("Your answer was cut off at the limit of {limit} tokens before the JSON was complete. Answer again "
+           "with the same structure, much shorter: fewer items in every list and short strings.")
+
+
+def is_openai(base_url: str | None) -> bool:
+    return not base_url or "api.openai.com" in base_url
+
+
+class ModeMemory:
+    """Where ``--mode auto`` keeps what it learnt per endpoint (the cache database, else this process)."""
+
+    def __init__(self, load: Callable[[str], str | None] | None = None,
+                 store: Callable[[str, str], None] | None = None) -> None:
+        self._known: dict[str, str] = {}
+        self._load, self._store = load, store
+
+    def get(self, endpoint: str) -> str | None:
+        if endpoint not in self._known and self._load is not None:
+            found = self._load(endpoint)
+            if found:
+                self._known[endpoint] = found
+        return self._known.get(endpoint)
+
+    def put(self, endpoint: str, mode: str) -> None:
+        self._known[endpoint] = mode
+        if self._store is not None:
+            self._store(endpoint, mode)
 
 
 class LLMClient:
@@ -171,9 +236,14 @@ class LLMClient:
     Every request, from any thread or loop, is paced by the one ``throttle``.
     """
 
-    def __init__(self, settings: Settings, *, transport: Any = None) -> None:
+    def __init__(self, settings: Settings, *, transport: Any = None, local: Any = None,
+                 modes: ModeMemory | None = None, log: ExchangeLog | None = None) -> None:
         self.settings = settings
         self.transport = transport  # an httpx2 transport for both clients (e.g. httpx2.MockTransport), or None
+        self.local = local  # a ``local.LocalModel``: the engine is in this process, not behind an endpoint
+        self.modes = modes or ModeMemory()
+        self.log = log
+        self._mode_lock = threading.Lock()
         self.policy = TransportPolicy(settings.transport_attempts, settings.transport_max_wait,
                                       base=settings.retry_backoff, timeout=settings.timeout)
         self.throttle = Throttle(settings.rpm, settings.tpm)
@@ -193,11 +263,82 @@ class LLMClient:
             "max_retries": 0,
         }
 
+    @property
+    def endpoint(self) -> str:
+        """What the logs and the mode memory call this endpoint (never with credentials)."""
+        if self.local is not None:
+            return f"local:{self.local.path}"
+        return _without_credentials(self.settings.base_url) if self.settings.base_url else "https://api.openai.com/v1"
+
+    @property
+    def known_mode(self) -> str | None:
+        """The mode requests go out in, if already decided (``--mode auto`` decides on the first request)."""
+        if self.settings.mode != "auto":
+            return self.settings.mode
+        if self.local is not None:
+            return "json_schema"  # compiled to a grammar by llama.cpp
+        if is_openai(self.settings.base_url):
+            return "tools"
+        return self.modes.get(self.endpoint)
+
+    @property
+    def mode(self) -> str:
+        """The mode, probing the endpoint once if ``--mode auto`` has not decided it yet."""
+        known = self.known_mode
+        if known is not None:
+            return known
+        with self._mode_lock:
+            known = self.modes.get(self.endpoint)
+            if known is None:
+                known = self._probe()
+                self.modes.put(self.endpoint, known)
+            return known
+
     @cached_property
     def instructor_mode(self) -> Any:
         import instructor
 
-        return getattr(instructor.Mode, self.settings.mode.upper())  # tools -> TOOLS, json_schema -> JSON_SCHEMA
+        return getattr(instructor.Mode, self.mode.upper())  # tools -> TOOLS, json_schema -> JSON_SCHEMA
+
+    def _probe(self) -> str:
+        """The first mode of ``PROBE_ORDER`` the endpoint accepts: one tiny request per mode until one is taken.
+
+        Accepted means answered (even badly: that is the model, not the mode); rejected means a 4xx, or a
+        5xx that blames the request's shape (llama.cpp's server answers an unknown ``response_format`` with
+        a 500). Any other fault (unreachable, bad key, unknown model) is that fault, and nothing is
+        remembered."""
+        import instructor
+        import openai
+
+        class Probe(BaseModel):
+            ok: bool
+
+        raw = self._raw_sync()
+        rejected: list[str] = []
+        for mode in PROBE_ORDER:
+            create = instructor.patch(create=raw, mode=getattr(instructor.Mode, mode.upper()))
+            trace = Trace(Ledger(), "probe-" + new_id(), self.engine_name, self.settings.model, mode, self.endpoint)
+            try:
+                create(response_model=Probe, model=self.settings.model, max_tokens=48, max_retries=0,
+                       messages=[{"role": "user", "content": "Reply with ok set to true."}],
+                       hooks=trace.hooks(), **{_TRACE: trace})  # type: ignore[arg-type]
+            except Exception as exc:
+                cause = _openai_cause(exc)
+                if isinstance(cause, openai.APIStatusError) and cause.status_code not in (401, 403, 404, 429) and (
+                        cause.status_code < 500 or names_a_parameter(cause)):
+                    rejected.append(mode)
+                    continue
+                if isinstance(cause, openai.OpenAIError):
+                    raise self._translate(exc) from exc
+            finally:
+                self._record(trace)
+            return mode
+        raise LLMError(f"{self.endpoint} rejected every mode tried ({', '.join(rejected)})", reason="unsupported",
+                       hint="is it an OpenAI-compatible chat completions endpoint?")
+
+    @property
+    def engine_name(self) -> str:
+        return "local" if self.local is not None else "llm"
 
     @cached_property
     def openai_client(self) -> Any:
@@ -232,66 +373,97 @@ class LLMClient:
     def _cost(self, kwargs: dict[str, Any]) -> int:
         return estimate_tokens(kwargs, self.settings.max_tokens) if self.throttle.tpm else 0
 
-    def _answered(self, exc: BaseException) -> None:
-        """Tell the throttle what the endpoint said: 429, or another answer (it got through the limit)."""
+    def _answered(self, exc: BaseException, exchange: Exchange | None = None, began: float = 0.0) -> None:
+        """Tell the throttle what the endpoint said: 429, or another answer (it got through the limit);
+        and the log what went wrong."""
+        if exchange is not None:
+            exchange.failed(" ".join(redact(f"{type(exc).__name__}: {_error_detail(exc)}", self._secrets).split())
+                            [:300], began)
         status = getattr(exc, "status_code", None)
         if status == 429:
             self.throttle.on_rate_limited(retry_after(exc))
         elif status is not None:
             self.throttle.on_success()
 
-    @cached_property
-    def _create(self) -> Callable[..., Any]:
-        import instructor
+    def _raw_sync(self) -> Callable[..., Any]:
+        """The sync ``create`` of the engine, each request and its answer (or fault) noted in the trace."""
         from tenacity import Retrying
 
-        raw = self.openai_client.chat.completions.create
+        raw = self.local.create if self.local is not None else self.openai_client.chat.completions.create
         policy, throttle = self.policy, self.throttle
 
         def create(*args: Any, **kwargs: Any) -> Any:
-            ledger: Ledger | None = kwargs.pop(_LEDGER, None)
+            trace: Trace | None = kwargs.pop(_TRACE, None)
+            ledger = trace.ledger if trace else None
             cost = self._cost(kwargs)
             for attempt in Retrying(**policy.retrying_kwargs(kwargs, ledger)):
                 with attempt:
                     throttle.wait(cost)
-                    if ledger is not None:
-                        ledger.requests += 1
+                    exchange, began = self._sent(trace, kwargs)
                     try:
                         completion = raw(*args, **kwargs)
                     except Exception as exc:
-                        self._answered(exc)
+                        self._answered(exc, exchange, began)
                         raise
                     throttle.on_success()
-            _count(ledger, completion)
+            _count(trace, completion, exchange, began)
             return completion
 
-        return instructor.patch(create=create, mode=self.instructor_mode)
+        return create
+
+    @cached_property
+    def _create(self) -> Callable[..., Any]:
+        import instructor
+
+        return instructor.patch(create=self._raw_sync(), mode=self.instructor_mode)
 
     def _patch_async(self, client: Any) -> Callable[..., Awaitable[Any]]:
         import instructor
         from tenacity import AsyncRetrying
 
-        raw = client.chat.completions.create
+        if self.local is not None:
+            local = self.local
+
+            async def raw(*args: Any, **kwargs: Any) -> Any:
+                return await asyncio.to_thread(local.create, *args, **kwargs)
+        else:
+            raw = client.chat.completions.create
         policy, throttle = self.policy, self.throttle
 
         async def create(*args: Any, **kwargs: Any) -> Any:
-            ledger: Ledger | None = kwargs.pop(_LEDGER, None)
+            trace: Trace | None = kwargs.pop(_TRACE, None)
+            ledger = trace.ledger if trace else None
             cost = self._cost(kwargs)
             async for attempt in AsyncRetrying(**policy.retrying_kwargs(kwargs, ledger)):
                 with attempt:
                     await throttle.await_turn(cost)
-                    if ledger is not None:
-                        ledger.requests += 1
+                    exchange, began = self._sent(trace, kwargs)
                     try:
                         completion = await raw(*args, **kwargs)
                     except Exception as exc:
-                        self._answered(exc)
+                        self._answered(exc, exchange, began)
                         raise
                     throttle.on_success()
-            _count(ledger, completion)
+            _count(trace, completion, exchange, began)
             return completion
 
         return instructor.patch(create=create, mode=self.instructor_mode)
+
+    @staticmethod
+    def _sent(trace: Trace | None, kwargs: dict[str, Any]) -> tuple[Exchange | None, float]:
+        if trace is None:
+            return None, time.perf_counter()
+        trace.ledger.requests += 1
+        return trace.sent(kwargs), time.perf_counter()
+
+    def models(self) -> list[str]:
+        """The models the endpoint serves (``GET /v1/models``), or the local engine's file."""
+        if self.local is not None:
+            return [self.local.name]
+        try:
+            return sorted(model.id for model in self.openai_client.models.list())
+        except Exception as exc:
+            raise self._translate(exc) from exc
 
     def close(self) -> None:
         """Close the HTTP clients that were opened (they are created on first use)."""
@@ -305,37 +477,79 @@ class LLMClient:
             await made[0].close()
 
     def request(self, model: type[BaseModel], messages: list[dict[str, Any]], context: dict[str, Any],
-                max_retries: int, *, options: CallOptions | None = None, ledger: Ledger | None = None) -> BaseModel:
-        """One validated answer (re-asked up to ``max_retries`` times); what it cost goes into ``ledger``."""
-        kwargs = self._request_kwargs(model, messages, context, max_retries, options, ledger)
+                max_retries: int, *, options: CallOptions | None = None, ledger: Ledger | None = None,
+                max_tokens: int | None = None, call_id: str | None = None) -> BaseModel:
+        """One validated answer (re-asked up to ``max_retries`` times; an answer cut by the token limit is
+        re-asked shorter, from the same budget); what it cost goes into ``ledger``, each exchange to the log."""
+        trace, kwargs = self._request_kwargs(model, messages, context, max_retries, options, ledger, max_tokens,
+                                             call_id)
         try:
-            return self._create(**kwargs)  # type: ignore[no-any-return]
+            while True:
+                try:
+                    return self._create(**kwargs)  # type: ignore[no-any-return]
+                except Exception as exc:
+                    kwargs = self._shorter(exc, kwargs, trace, messages, max_retries)
         except Exception as exc:
             raise self._translate(exc) from exc
+        finally:
+            self._record(trace)
 
     async def arequest(self, model: type[BaseModel], messages: list[dict[str, Any]], context: dict[str, Any],
-                       max_retries: int, *, options: CallOptions | None = None,
-                       ledger: Ledger | None = None) -> BaseModel:
+                       max_retries: int, *, options: CallOptions | None = None, ledger: Ledger | None = None,
+                       max_tokens: int | None = None, call_id: str | None = None) -> BaseModel:
         """``request`` for async code."""
-        kwargs = self._request_kwargs(model, messages, context, max_retries, options, ledger)
+        if self.known_mode is None:
+            await asyncio.to_thread(lambda: self.mode)  # probe once, off the event loop
+        trace, kwargs = self._request_kwargs(model, messages, context, max_retries, options, ledger, max_tokens,
+                                             call_id)
         try:
-            return await self._for_loop()[1](**kwargs)  # type: ignore[no-any-return]
+            while True:
+                try:
+                    return await self._for_loop()[1](**kwargs)  # type: ignore[no-any-return]
+                except Exception as exc:
+                    kwargs = self._shorter(exc, kwargs, trace, messages, max_retries)
         except Exception as exc:
             raise self._translate(exc) from exc
+        finally:
+            self._record(trace)
+
+    def _shorter(self, exc: Exception, kwargs: dict[str, Any], trace: Trace, messages: list[dict[str, Any]],
+                 max_retries: int) -> dict[str, Any]:
+        """The request again, asking for a shorter answer, if ``exc`` is a cut-off answer and the re-ask
+        budget allows; else ``exc`` is raised."""
+        from instructor.core.exceptions import IncompleteOutputException
+
+        left = max_retries + 1 - trace.ledger.completions
+        if not isinstance(exc, IncompleteOutputException) or left <= 0:
+            raise exc
+        if trace.exchanges:
+            trace.exchanges[-1].status = "truncated"
+        limit = kwargs.get("max_tokens") or "its"
+        note = {"role": "user", "content": SHORTER.format(limit=limit)}
+        return {**kwargs, "messages": [*messages, note], "max_retries": left - 1}
+
+    def _record(self, trace: Trace) -> None:
+        if self.log is not None:
+            self.log.record(trace.exchanges)
 
     def _request_kwargs(self, model: type[BaseModel], messages: list[dict[str, Any]], context: dict[str, Any],
-                        max_retries: int, options: CallOptions | None, ledger: Ledger | None) -> dict[str, Any]:
+                        max_retries: int, options: CallOptions | None, ledger: Ledger | None,
+                        max_tokens: int | None, call_id: str | None) -> tuple[Trace, dict[str, Any]]:
         call = options or CallOptions()
-        # instructor passes keywords it does not know through to ``create``, which takes the ledger out.
-        kwargs: dict[str, Any] = {"model": call.model or self.settings.model, "response_model": prepared(model),
+        name = call.model or self.settings.model
+        trace = Trace(ledger if ledger is not None else Ledger(), call_id or new_id(), self.engine_name,
+                      self.local.model_id if self.local is not None else name, self.mode, self.endpoint)
+        # instructor passes keywords it does not know through to ``create``, which takes the trace out.
+        kwargs: dict[str, Any] = {"model": name, "response_model": prepared(model),
                                   "messages": messages, "context": context, "max_retries": max_retries,
-                                  _LEDGER: ledger}
+                                  "hooks": trace.hooks(), _TRACE: trace}
         temperature = call.temperature if call.temperature is not None else self.settings.temperature
         if temperature is not None:
             kwargs["temperature"] = temperature
-        if self.settings.max_tokens is not None:
-            kwargs["max_tokens"] = self.settings.max_tokens
-        return kwargs
+        limit = self.settings.max_tokens or max_tokens
+        if limit is not None:
+            kwargs["max_tokens"] = limit
+        return trace, kwargs
 
     def _translate(self, exc: Exception) -> Exception:
         """Map openai/instructor failures onto our hierarchy.
@@ -345,11 +559,19 @@ class LLMClient:
         import openai
         from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 
+        from .local import LocalModelError
+
         cause: BaseException | None = exc
-        while cause is not None and not isinstance(cause, openai.OpenAIError | IncompleteOutputException):
+        while cause is not None and not isinstance(cause, openai.OpenAIError | IncompleteOutputException
+                                                   | LocalModelError):
             cause = cause.__cause__ or cause.__context__
-        where = self.settings.base_url or "the OpenAI API"
-        mode = self.settings.mode
+        where = _without_credentials(self.settings.base_url) if self.settings.base_url else "the OpenAI API"
+        if self.local is not None:
+            where = f"the local model {self.local.name}"
+        mode = self.known_mode or "auto"
+        if isinstance(cause, LocalModelError):
+            return LLMError(f"{where} refused the request: {cause}", reason="rejected",
+                            hint="give the model more context with --local-context")
         attempts = self.policy.attempts
         if isinstance(cause, IncompleteOutputException):
             return LLMError("the answer was cut off by the token limit before it was complete", reason="truncated",
@@ -381,7 +603,8 @@ class LLMClient:
             if names_a_parameter(cause):
                 return LLMError(f"the server rejected the request in mode {mode} (HTTP {status})", status=status,
                                 reason="unsupported", upstream=upstream,
-                                hint=f"this server does not support --mode {mode}: try --mode {_other_mode(mode)}")
+                                hint=f"this server does not support --mode {mode}: use --mode auto to find one it "
+                                 f"accepts, or try --mode {_other_mode(mode)}")
             return LLMError(f"the endpoint rejected the request (HTTP {status})", status=status, reason="rejected",
                             upstream=upstream)
         if isinstance(exc, InstructorRetryException):
@@ -405,10 +628,36 @@ def prepared(model: type[BaseModel]) -> type[BaseModel]:
     return instructor.openai_schema(model)
 
 
-def _count(ledger: Ledger | None, completion: Any) -> None:
-    if ledger is not None:
-        ledger.completions += 1
-        ledger.add_usage(getattr(completion, "usage", None))
+def _count(trace: Trace | None, completion: Any, exchange: Exchange | None, began: float) -> None:
+    if trace is not None:
+        trace.ledger.completions += 1
+        trace.ledger.add_usage(getattr(completion, "usage", None))
+    if exchange is not None:
+        exchange.answered(completion, began)
+
+
+def _openai_cause(exc: BaseException) -> BaseException | None:
+    import openai
+
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, openai.OpenAIError):
+        cause = cause.__cause__ or cause.__context__
+    return cause
+
+
+def _without_credentials(url: str) -> str:
+    """``url`` without a ``user:password@`` part or a query (where keys hide in URLs)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def _errors_of(error: Exception) -> list[dict[str, Any]]:
+    return _attempt_errors(type("Attempt", (), {"exception": error})())
 
 
 def _error_detail(exc: Any) -> str:

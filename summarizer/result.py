@@ -22,7 +22,7 @@ class Meta(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True, protected_namespaces=())
 
-    engine: Literal["llm", "extractive"]
+    engine: Literal["llm", "local", "extractive"]
     model: str | None = None
     schema_name: str = Field(alias="schema")
     mode: str | None = None

@@ -55,6 +55,74 @@ class SchemaSpec:
         return _fingerprint(self.model)
 
 
+UNBOUNDED_STRING = 300  # characters assumed for a string with no maxLength
+UNBOUNDED_ITEMS = 10  # items assumed for a list with no maxItems
+_CHARS_PER_ANSWER_TOKEN = 3.0  # errs high: JSON escapes and non-Latin text take more tokens per character
+
+
+def answer_tokens(schema: dict[str, Any]) -> int:
+    """The most tokens a schema-valid answer can take, from its ``maxLength``/``maxItems`` (a default for
+    each one missing): the default ``max_tokens``, so an answer cannot run on until the timeout."""
+    root = schema
+
+    def size(node: dict[str, Any], seen: frozenset[str]) -> float:
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            if ref in seen:  # a recursive schema: count one level
+                return 8
+            target = _resolve_ref(root, ref)
+            return size(target, seen | {ref}) if target is not None else UNBOUNDED_STRING / 3
+        for choice in ("anyOf", "oneOf"):
+            if choice in node:
+                return max(size(option, seen) for option in node[choice])
+        kind = node.get("type")
+        kinds = kind if isinstance(kind, list) else [kind]
+        if "object" in kinds or "properties" in node:
+            return 2 + sum(3 + len(name) / _CHARS_PER_ANSWER_TOKEN + size(child, seen)
+                           for name, child in node.get("properties", {}).items())
+        if "array" in kinds:
+            items = float(node.get("maxItems", UNBOUNDED_ITEMS))
+            return 2 + items * (1 + size(node.get("items", {}), seen))
+        if "string" in kinds:
+            if "enum" in node:
+                return 2 + max(len(str(v)) for v in node["enum"]) / _CHARS_PER_ANSWER_TOKEN
+            return 2 + float(node.get("maxLength", UNBOUNDED_STRING)) / _CHARS_PER_ANSWER_TOKEN
+        return 8  # numbers, booleans, null
+
+    return int(size(schema, frozenset()) * 1.1) + 32
+
+
+def clip_to_limits(value: Any, schema: dict[str, Any], root: dict[str, Any] | None = None) -> Any:
+    """``value`` with every string cut (at a word) to its ``maxLength`` and every list to its ``maxItems``.
+
+    For answers written by code (the extractive engine), whose sentences know no schema limits. A cut
+    verbatim quote is still verbatim: a start of the original."""
+    root = root or schema
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        schema = _resolve_ref(root, ref) or {}
+    if isinstance(value, dict):
+        properties = schema.get("properties", {})
+        return {k: clip_to_limits(v, properties.get(k, {}), root) for k, v in value.items()}
+    if isinstance(value, list):
+        limit = schema.get("maxItems")
+        kept = value[:limit] if isinstance(limit, int) else value
+        return [clip_to_limits(item, schema.get("items", {}), root) for item in kept]
+    limit = schema.get("maxLength")
+    if isinstance(value, str) and isinstance(limit, int) and len(value) > limit:
+        cut = value[:limit]
+        space = cut.rfind(" ")
+        return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:")
+    return value
+
+
+def _resolve_ref(root: dict[str, Any], ref: str) -> dict[str, Any] | None:
+    node: Any = root
+    for part in ref.lstrip("#/").split("/"):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else None
+
+
 @cache
 def _fingerprint(model: type[BaseModel]) -> str:
     schema = json.dumps(model.model_json_schema(), sort_keys=True, separators=(",", ":"))

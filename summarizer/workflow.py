@@ -49,6 +49,8 @@ class Plan:
     budget: int = 0
     reduce_steps: int = 0
     rounds: list[dict[str, Any]] = field(default_factory=list)
+    max_tokens: int | None = None  # the answer's limit (from the schema); the setting, if given, wins
+    call_id: str = ""  # groups the call's exchanges in the log
 
 
 def steps(plan: Plan, prompt: prompts.PromptTemplate, density_rounds: int) -> Workflow:

@@ -45,6 +45,8 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in list(os.environ):
         if name.startswith(("SUMMARIZER_", "OPENAI_")):
             monkeypatch.delenv(name)
+    # The fake server answers in every mode: no probe for --mode auto (its tests set it), as before.
+    monkeypatch.setenv("SUMMARIZER_MODE", "tools")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache-home"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data-home"))

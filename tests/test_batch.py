@@ -270,7 +270,7 @@ def test_a_mode_the_server_rejects_stops_the_batch_with_the_mode_to_use(make, se
     server.responder = lambda request: Fault(400, message="'response_format' of type 'json_schema' is not supported")
     try:
         rows = [{"id": f"n{n}", "text": story(n)} for n in range(40)]
-        with pytest.raises(LLMError, match="try --mode json"):
+        with pytest.raises(LLMError, match="use --mode auto"):
             run_batch(make(concurrency=2, mode="json_schema"), [str(write_jsonl(tmp_path / "in.jsonl", rows))],
                       output=tmp_path / "out.jsonl")
         assert server.count < 10  # one try per item in flight, never a retry loop

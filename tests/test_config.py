@@ -42,7 +42,8 @@ def test_default_config_file_location_is_read(tmp_path):
     ("max_retries = -3", "invalid setting max_retries"),
     ("colour = 'blue'", "invalid setting colour"),
 ])
-def test_bad_config_files_are_config_errors(tmp_path, content, message):
+def test_bad_config_files_are_config_errors(tmp_path, monkeypatch, content, message):
+    monkeypatch.delenv("SUMMARIZER_MODE")  # the environment would win over the file
     path = tmp_path / "c.toml"
     path.write_text(content)
     with pytest.raises(ConfigError, match=message):

@@ -120,10 +120,21 @@ def test_truncated_json_is_re_asked(make, server, article):
     assert result.meta.attempts == 2 and len(server.requests) == 2
 
 
-def test_answer_cut_by_token_limit_is_a_clear_llm_error(make, server, article):
+def test_an_answer_cut_by_the_token_limit_is_asked_again_shorter(make, server, article):
     server.push(Answer('{"headline": "Sterling', finish_reason="length"))
-    with pytest.raises(LLMError, match="token limit"):
-        make(use_cache=False).summarize(article)
+    result = make(use_cache=False).summarize(article)
+    assert result.meta.attempts == 2
+    first, second = server.requests
+    assert first["max_tokens"] == second["max_tokens"] > 0  # a limit from the schema, always sent
+    note = second["messages"][-1]
+    assert note["role"] == "user" and "cut off" in note["content"] and str(first["max_tokens"]) in note["content"]
+
+
+def test_answers_always_cut_by_the_token_limit_end_in_a_clear_llm_error(make, server, article):
+    server.push(*[Answer('{"headline": "Sterling', finish_reason="length")] * 3)
+    with pytest.raises(LLMError, match="token limit") as caught:
+        make(use_cache=False, max_retries=2).summarize(article)
+    assert caught.value.reason == "truncated" and server.count == 3  # the re-ask budget, not more
 
 
 def test_429_waits_for_retry_after_then_succeeds(make, server, article):
