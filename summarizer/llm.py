@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import random
 import threading
 import time
@@ -76,6 +77,11 @@ class Trace:
                             attempt=len(self.exchanges) + 1, request=request_record(kwargs))
         self.exchanges.append(exchange)
         return exchange
+
+    @property
+    def answers(self) -> int:
+        """Answers received so far (an exchange that failed in transport had none)."""
+        return sum(1 for exchange in self.exchanges if exchange.status != "error")
 
     def invalid(self, error: Exception, **_: Any) -> None:
         if self.exchanges:
@@ -406,6 +412,7 @@ class LLMClient:
                         self._answered(exc, exchange, began)
                         raise
                     throttle.on_success()
+            _mark_cut(completion, kwargs.get("max_tokens"))
             _count(trace, completion, exchange, began)
             return completion
 
@@ -444,6 +451,7 @@ class LLMClient:
                         self._answered(exc, exchange, began)
                         raise
                     throttle.on_success()
+            _mark_cut(completion, kwargs.get("max_tokens"))
             _count(trace, completion, exchange, began)
             return completion
 
@@ -490,7 +498,7 @@ class LLMClient:
                 except Exception as exc:
                     kwargs = self._shorter(exc, kwargs, trace, messages, max_retries)
         except Exception as exc:
-            raise self._translate(exc) from exc
+            raise self._translate(exc, trace) from exc
         finally:
             self._record(trace)
 
@@ -509,7 +517,7 @@ class LLMClient:
                 except Exception as exc:
                     kwargs = self._shorter(exc, kwargs, trace, messages, max_retries)
         except Exception as exc:
-            raise self._translate(exc) from exc
+            raise self._translate(exc, trace) from exc
         finally:
             self._record(trace)
 
@@ -519,7 +527,7 @@ class LLMClient:
         budget allows; else ``exc`` is raised."""
         from instructor.core.exceptions import IncompleteOutputException
 
-        left = max_retries + 1 - trace.ledger.completions
+        left = max_retries + 1 - trace.answers
         if not isinstance(exc, IncompleteOutputException) or left <= 0:
             raise exc
         if trace.exchanges:
@@ -551,7 +559,7 @@ class LLMClient:
             kwargs["max_tokens"] = limit
         return trace, kwargs
 
-    def _translate(self, exc: Exception) -> Exception:
+    def _translate(self, exc: Exception, trace: Trace | None = None) -> Exception:
         """Map openai/instructor failures onto our hierarchy.
 
         Messages are our own words; the server's text goes, scrubbed, to ``LLMError.upstream``
@@ -610,9 +618,9 @@ class LLMClient:
         if isinstance(exc, InstructorRetryException):
             errors = [_attempt_errors(a) for a in (exc.failed_attempts or [])]
             last = errors[-1][0]["msg"] if errors and errors[-1] else "no valid answer"
-            return ValidationFailed(
-                f"the model's answer was still invalid after {exc.n_attempts} attempts: {last}",
-                errors=errors, attempts=exc.n_attempts)
+            attempts = trace.answers if trace is not None else exc.n_attempts  # cut answers re-asked count too
+            return ValidationFailed(f"the model's answer was still invalid after {attempts} attempts: {last}",
+                                    errors=errors, attempts=attempts)
         return exc
 
 
@@ -634,6 +642,27 @@ def _count(trace: Trace | None, completion: Any, exchange: Exchange | None, bega
         trace.ledger.add_usage(getattr(completion, "usage", None))
     if exchange is not None:
         exchange.answered(completion, began)
+
+
+def _mark_cut(completion: Any, max_tokens: int | None) -> None:
+    """Say ``length`` where a server cut the answer at ``max_tokens`` but said otherwise.
+
+    llama-cpp-python's server reports ``finish_reason: "tool_calls"`` for a tool call cut off by the
+    token limit: instructor would parse the stump as broken JSON and re-ask the same long answer. An
+    answer that used every token allowed and does not parse was cut."""
+    usage = getattr(completion, "usage", None)
+    choices = getattr(completion, "choices", None)
+    if not (max_tokens and usage and choices) or choices[0].finish_reason == "length":
+        return
+    if (getattr(usage, "completion_tokens", 0) or 0) < max_tokens:
+        return
+    message = choices[0].message
+    calls = getattr(message, "tool_calls", None) or []
+    text = calls[0].function.arguments if calls else (message.content or "")
+    try:
+        json.loads(text)
+    except ValueError:
+        choices[0].finish_reason = "length"
 
 
 def _openai_cause(exc: BaseException) -> BaseException | None:

@@ -192,9 +192,13 @@ def _import_model(path: str) -> type[BaseModel]:
     return model
 
 
+# Field lists get length limits, like the bundled schemas: a model decoding under a grammar (llama.cpp)
+# otherwise fills a string until the token limit cuts it.
+FIELD_MAX_LENGTH = 600
+FIELD_MAX_ITEMS = 12
 _FIELD_TYPES: dict[str, dict[str, Any]] = {
-    "str": {"type": "string"}, "int": {"type": "integer"}, "float": {"type": "number"},
-    "bool": {"type": "boolean"},
+    "str": {"type": "string", "maxLength": FIELD_MAX_LENGTH}, "int": {"type": "integer"},
+    "float": {"type": "number"}, "bool": {"type": "boolean"},
 }
 _FIELD = re.compile(r"^(?P<name>[A-Za-z_]\w*)(?P<mark>[!~]?)(?:\s+(?P<type>[a-z]+(?:\[[a-z]+\])?))?\s*$")
 
@@ -217,7 +221,8 @@ def parse_fields(text: str) -> dict[str, Any]:
         if base is None or (type_name.startswith("list") and inner is None):
             raise ConfigError(f"unknown type {type_name!r} in schema field {item!r}; use str, int, float, bool "
                               "or list[...] of those")
-        node: dict[str, Any] = {"type": "array", "items": dict(base)} if inner else dict(base)
+        node: dict[str, Any] = {"type": "array", "maxItems": FIELD_MAX_ITEMS, "items": dict(base)} if inner \
+            else dict(base)
         mark = {"!": True, "~": "mention"}.get(match.group("mark"))
         if mark is not None:
             if (inner or type_name) != "str":
