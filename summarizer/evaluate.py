@@ -15,6 +15,7 @@ import io
 import json
 import re
 import statistics
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -52,6 +53,8 @@ class Score:
     cost_usd: float | None = None
     cached: bool = False
     error: str | None = None
+    attempts: int = 0  # answers the model gave (1 + re-asks), failed items included
+    seconds: float | None = None  # the run's wall time per article (items run concurrently share it)
     summary: str = field(default="", repr=False)
 
 
@@ -173,11 +176,12 @@ async def score_summarizer(summarizer: Summarizer, records: list[dict[str, Any]]
     runner = BatchRunner(summarizer, concurrency=concurrency, options=options)
     items = [Item(id=record["id"], source=record["id"], data=record["text"], html=False) for record in records]
     scored: dict[str, Score] = {}
+    started = time.perf_counter()
     async for outcome in runner.run(items):
         record = by_id[outcome.id]
         if outcome.result is None:
             scored[outcome.id] = Score(id=outcome.id, system=system, lang=record["lang"], valid=False,
-                                       error=str(outcome.error))
+                                       error=str(outcome.error), attempts=outcome.spent.completions)
             continue
         data = outcome.result.summary.model_dump(mode="json")
         meta = outcome.result.meta
@@ -191,7 +195,11 @@ async def score_summarizer(summarizer: Summarizer, records: list[dict[str, Any]]
             prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
             cost_usd=cost(meta.model, usage.prompt_tokens, usage.completion_tokens, summarizer.settings.prices)
             if meta.engine == "llm" else 0.0,
-            cached=meta.cached, **score_text(scorers, record["lang"], text, record["reference"]))
+            cached=meta.cached, attempts=meta.attempts,
+            **score_text(scorers, record["lang"], text, record["reference"]))
+    per_article = (time.perf_counter() - started) / max(1, len(scored))
+    for score in scored.values():
+        score.seconds = round(per_article, 3)
     return [scored[record["id"]] for record in records if record["id"] in scored]
 
 
@@ -212,6 +220,10 @@ def aggregate(scores: list[Score]) -> list[dict[str, Any]]:
             if valid else 0
         row["cost_per_article_usd"] = round(statistics.mean(costs), 6) if costs and len(costs) == len(valid) \
             else None
+        seconds = [s.seconds for s in mine if s.seconds is not None]
+        row["seconds_per_article"] = round(statistics.mean(seconds), 3) if seconds else None
+        asked = [s for s in mine if s.attempts]
+        row["reasks_per_article"] = round(statistics.mean(s.attempts - 1 for s in asked), 3) if asked else None
         rows.append(row)
     return rows
 
@@ -270,16 +282,21 @@ def plot(scores: list[Score], path: str | Path) -> None:
         plt.close(figure)
 
 
+#: The table of systems, (header, key of an ``aggregate`` row): printed by the CLI, written by ``markdown``.
+COLUMNS = [("system", "system"), ("items", "items"), ("ROUGE-1", "rouge1"), ("ROUGE-2", "rouge2"),
+           ("ROUGE-L", "rougeL"), ("grounding", "grounding_rate"), ("valid", "valid_rate"),
+           ("tokens/article", "mean_tokens"), ("cost/article", "cost_per_article_usd"),
+           ("s/article", "seconds_per_article"), ("re-asks/article", "reasks_per_article")]
+
+
 def markdown(rows: list[dict[str, Any]], languages: list[dict[str, Any]], *, command: str, data: str) -> str:
     def cell(value: Any) -> str:
         if value is None:
             return "–"
         return f"{value:.4f}" if isinstance(value, float) and not value.is_integer() else str(value)
 
-    headers = ["system", "items", "ROUGE-1", "ROUGE-2", "ROUGE-L", "grounding", "valid", "tokens/article",
-               "cost/article"]
-    keys = ["system", "items", "rouge1", "rouge2", "rougeL", "grounding_rate", "valid_rate", "mean_tokens",
-            "cost_per_article_usd"]
+    headers = [header for header, _ in COLUMNS]
+    keys = [key for _, key in COLUMNS]
     lines = ["# Evaluation baseline", "", f"Data: `{data}`. Produced by:", "", "```", command, "```", "",
              "ROUGE is F1 (rouge-score; Porter stemming for English, Unicode words otherwise). Grounding is the",
              "share of quotes and evidence found verbatim in the article; valid, the share of articles that",

@@ -645,24 +645,36 @@ def _count(trace: Trace | None, completion: Any, exchange: Exchange | None, bega
 
 
 def _mark_cut(completion: Any, max_tokens: int | None) -> None:
-    """Say ``length`` where a server cut the answer at ``max_tokens`` but said otherwise.
+    """Make a server's answer say what it is, before instructor parses it.
 
-    llama-cpp-python's server reports ``finish_reason: "tool_calls"`` for a tool call cut off by the
-    token limit: instructor would parse the stump as broken JSON and re-ask the same long answer. An
-    answer that used every token allowed and does not parse was cut."""
-    usage = getattr(completion, "usage", None)
+    - llama-cpp-python's server reports ``finish_reason: "tool_calls"`` for a tool call cut off by the
+      token limit: instructor would parse the stump as broken JSON and re-ask for the same long answer.
+      An answer that used every token allowed and does not parse was cut: it says ``length``.
+    - llama.cpp's JSON grammar lets a raw newline into a string, which JSON forbids and pydantic refuses
+      ("control character found while parsing a string"): such an answer is re-encoded, same content.
+    """
     choices = getattr(completion, "choices", None)
-    if not (max_tokens and usage and choices) or choices[0].finish_reason == "length":
-        return
-    if (getattr(usage, "completion_tokens", 0) or 0) < max_tokens:
+    if not choices or choices[0].finish_reason == "length":
         return
     message = choices[0].message
     calls = getattr(message, "tool_calls", None) or []
     text = calls[0].function.arguments if calls else (message.content or "")
     try:
         json.loads(text)
+        return
     except ValueError:
-        choices[0].finish_reason = "length"
+        pass
+    try:
+        repaired = json.dumps(json.loads(text, strict=False), ensure_ascii=False)
+    except ValueError:
+        usage = getattr(completion, "usage", None)
+        if max_tokens and (getattr(usage, "completion_tokens", 0) or 0) >= max_tokens:
+            choices[0].finish_reason = "length"
+        return
+    if calls:
+        calls[0].function.arguments = repaired
+    else:
+        message.content = repaired
 
 
 def _openai_cause(exc: BaseException) -> BaseException | None:

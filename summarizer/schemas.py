@@ -70,7 +70,7 @@ def answer_tokens(schema: dict[str, Any]) -> int:
         if isinstance(ref, str):
             if ref in seen:  # a recursive schema: count one level
                 return 8
-            target = _resolve_ref(root, ref)
+            target = resolve_ref(root, ref)
             return size(target, seen | {ref}) if target is not None else UNBOUNDED_STRING / 3
         for choice in ("anyOf", "oneOf"):
             if choice in node:
@@ -100,7 +100,7 @@ def clip_to_limits(value: Any, schema: dict[str, Any], root: dict[str, Any] | No
     root = root or schema
     ref = schema.get("$ref")
     if isinstance(ref, str):
-        schema = _resolve_ref(root, ref) or {}
+        schema = resolve_ref(root, ref) or {}
     if isinstance(value, dict):
         properties = schema.get("properties", {})
         return {k: clip_to_limits(v, properties.get(k, {}), root) for k, v in value.items()}
@@ -116,7 +116,7 @@ def clip_to_limits(value: Any, schema: dict[str, Any], root: dict[str, Any] | No
     return value
 
 
-def _resolve_ref(root: dict[str, Any], ref: str) -> dict[str, Any] | None:
+def resolve_ref(root: dict[str, Any], ref: str) -> dict[str, Any] | None:
     node: Any = root
     for part in ref.lstrip("#/").split("/"):
         node = node.get(part) if isinstance(node, dict) else None

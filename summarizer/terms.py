@@ -11,3 +11,4 @@ ModeSetting = Literal["auto", "tools", "json_schema", "json", "md_json"]  # auto
 Engine = Literal["auto", "llm", "local", "extractive"]
 LANGUAGE_PATTERN = r"^[A-Za-z]{2}$"  # ISO 639-1
 MODEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$"  # gpt-4o-mini, llama3.1:8b, org/Model-7B
+Evidence = Literal["verbatim", "numbers"]  # verbatim: the model copies; numbers: it points at numbered sentences

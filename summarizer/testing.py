@@ -11,6 +11,7 @@ answer built from the article in the request). Every request is recorded.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import socket
@@ -20,6 +21,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from .prompts import block_pattern
@@ -89,6 +91,32 @@ def grounded_news(article: str) -> dict[str, Any]:
         "topics": ["news"],
         "language": "en",
     }
+
+
+def full_news(article: str) -> dict[str, Any]:
+    """A full-size ``news`` answer for ``article`` (every list filled as far as the article allows, grounded):
+    the offline engine's record, within the schema's limits. What the benchmarks answer with, so that
+    parsing and validating cost what they cost on a real model's full answers."""
+    from .extractive import summarize
+    from .schemas import clip_to_limits, resolve
+
+    return dict(clip_to_limits(summarize(article), resolve("news").json_schema))
+
+
+def full_responder(request: dict[str, Any]) -> Reply:
+    """``default_responder``, but a news request gets ``full_news``."""
+    schema = requested_schema(request).get("properties", {})
+    if "key_points" in schema and "missing_entities" not in schema and not _PARTS.search(_prompt(request)):
+        return Answer(full_news(article_of(request)))
+    return default_responder(request)
+
+
+def answer_name(request: dict[str, Any]) -> str:
+    """The name of the answer model a request asks for (instructor names the tool or JSON schema after it)."""
+    tools = request.get("tools") or []
+    if tools:
+        return str(tools[0].get("function", {}).get("name", ""))
+    return str(((request.get("response_format") or {}).get("json_schema") or {}).get("name", ""))
 
 
 def requested_schema(request: dict[str, Any]) -> dict[str, Any]:
@@ -403,22 +431,50 @@ def mock_transport(responder: Callable[[dict[str, Any]], Reply] = default_respon
     return httpx2.MockTransport(handle)
 
 
-def serve_in_subprocess(latency: float = 0.0, rate_limit: float | None = None) -> tuple[str, Any]:
+class Cassette:
+    """Recorded real answers, replayed: a JSONL file of ``{"key", "article_id", "schema", "model", "answer",
+    "finish_reason", "usage", "verdict"}`` rows, where ``key`` is ``Cassette.key(article, answer model name)``.
+
+    ``cassette.responder`` answers a request with the raw answer recorded for its article and schema
+    (as the model wrote it: often schema-valid, often ungrounded), so the validators can be run on real
+    model output deterministically, with no model. Recorded by ``tests/fixtures/record_answers.py``."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line]
+        self.by_key = {row["key"]: row for row in self.rows}
+
+    @staticmethod
+    def key(article: str, answer: str) -> str:
+        """The request's identity: its article and the answer model's name (not the prompt's wording, so a
+        prompt edit does not orphan the recording)."""
+        return hashlib.sha256(f"{answer}\0{article.strip()}".encode()).hexdigest()
+
+    def responder(self, request: dict[str, Any]) -> Reply:
+        row = self.by_key.get(self.key(article_of(request), answer_name(request)))
+        if row is None:
+            return Fault(404, message="no recorded answer for this article and schema: re-record the cassette")
+        return Answer(row["answer"], finish_reason=row.get("finish_reason") or "stop")
+
+
+def serve_in_subprocess(latency: float = 0.0, rate_limit: float | None = None, full: bool = False
+                        ) -> tuple[str, Any]:
     """Start a FakeLLMServer in another process (so its CPU is not ours); returns (url, process).
 
-    Used by the benchmarks, which measure the client's CPU time. ``process.terminate()`` stops it.
+    Used by the benchmarks, which measure the client's CPU time. ``full``: answer news requests with
+    ``full_news`` (full-size answers). ``process.terminate()`` stops it.
     """
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()
-    process = context.Process(target=_serve_forever, args=(child, latency, rate_limit), daemon=True)
+    process = context.Process(target=_serve_forever, args=(child, latency, rate_limit, full), daemon=True)
     process.start()
     url = parent.recv()
     return str(url), process
 
 
-def _serve_forever(pipe: Any, latency: float, rate_limit: float | None = None) -> None:
-    server = FakeLLMServer(latency=latency, record=False, rate_limit=rate_limit).start()
+def _serve_forever(pipe: Any, latency: float, rate_limit: float | None = None, full: bool = False) -> None:
+    server = FakeLLMServer(full_responder if full else default_responder, latency=latency, record=False,
+                           rate_limit=rate_limit).start()
     pipe.send(server.url)
     threading.Event().wait()

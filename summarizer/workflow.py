@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from . import prompts, tokens
+from . import pointing, prompts, tokens
 from .density import DenseRound, density_context, entity_density, initial_entities
 from .errors import ValidationFailed
 from .grounding import grounding_context
@@ -50,6 +50,8 @@ class Plan:
     reduce_steps: int = 0
     rounds: list[dict[str, Any]] = field(default_factory=list)
     max_tokens: int | None = None  # the answer's limit (from the schema); the setting, if given, wins
+    answer_model: type[BaseModel] | None = None  # evidence by number: what the model fills instead of the spec's
+    sentences: list[str] = field(default_factory=list)  # evidence by number: the numbered sentences
     call_id: str = ""  # groups the call's exchanges in the log
 
 
@@ -57,7 +59,11 @@ def steps(plan: Plan, prompt: prompts.PromptTemplate, density_rounds: int) -> Wo
     """The requests a call needs, step by step; each ``yield`` gets the validated answers back."""
     model = plan.spec.model
     instance: BaseModel
-    if not plan.parts:
+    if plan.answer_model is not None:  # the model points at sentences; the tool writes them in
+        [pointed] = yield [(plan.answer_model, plan.messages, plan.context)]
+        record = pointing.fill(pointed.model_dump(mode="json"), plan.spec.json_schema, plan.sentences)
+        instance = model.model_validate(record, context=plan.context)
+    elif not plan.parts:
         [instance] = yield [(model, plan.messages, plan.context)]
     else:  # map: one partial record per part, each grounded in its own part (a slice of the article)
         total = len(plan.parts)
