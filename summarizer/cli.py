@@ -111,6 +111,10 @@ ModelPath = Annotated[Path | None, typer.Option(
 LocalContext = Annotated[int | None, typer.Option(
     "--local-context", help="Local engine: tokens of context to allocate (default: the model's trained length, "
     "at most 16384).", show_default=False, min=512)]
+EvidenceOption = Annotated[terms.Evidence | None, typer.Option(
+    "--evidence", help="How the model gives verbatim fields: verbatim (copies them) or numbers (points at numbered "
+    "sentences; the tool copies them: grounded by construction). Default: numbers for --engine local, verbatim "
+    "otherwise.", show_default=False)]
 NoLog = Annotated[bool, typer.Option("--no-log", help="Do not log the LLM exchanges (see `summarizer logs`).")]
 BaseUrl = Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint "
                                              "(env OPENAI_BASE_URL).", show_default=False)]
@@ -148,7 +152,8 @@ SHARED: dict[str, tuple[Any, Any]] = {
     "max_tokens": (MaxTokens, None), "temperature": (Temperature, None), "max_chars": (MaxChars, None),
     "language": (Language, None), "style": (Style, None), "cache": (CachePath, None), "no_cache": (NoCache, False),
     "refresh": (Refresh, False), "offline": (Offline, False), "config": (ConfigPath, None),
-    "model_path": (ModelPath, None), "local_context": (LocalContext, None), "no_log": (NoLog, False),
+    "model_path": (ModelPath, None), "local_context": (LocalContext, None), "evidence": (EvidenceOption, None),
+    "no_log": (NoLog, False),
 }
 
 
@@ -174,7 +179,8 @@ class Shared:
                              use_cache=False if v["no_cache"] else None, model=v["model"], base_url=v["base_url"],
                              timeout=v["timeout"], max_retries=v["max_retries"], max_tokens=v["max_tokens"],
                              max_input_chars=v["max_chars"], model_path=v["model_path"],
-                             local_context=v["local_context"], log=False if v["no_log"] else None, **more)
+                             local_context=v["local_context"], evidence=v["evidence"],
+                             log=False if v["no_log"] else None, **more)
 
     def call(self) -> Any:
         from .options import CallOptions

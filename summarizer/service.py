@@ -492,7 +492,7 @@ async def readyz(state: State, summarizer: TheSummarizer) -> Any:
             _log.warning("readiness: %s", summarizer.cache_problem or "the cache failed its check")
     settings = state.settings
     try:
-        checks["llm"] = "ok" if summarizer.engine == "llm" else "extractive engine (no LLM configured)"
+        checks["llm"] = "ok" if summarizer.engine in ("llm", "local") else "extractive engine (no LLM configured)"
         if settings.engine == "auto" and not settings.llm_configured:
             checks["llm"] = "no LLM endpoint configured (set OPENAI_API_KEY or OPENAI_BASE_URL)"
     except ConfigError as exc:

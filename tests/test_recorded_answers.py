@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from summarizer import Summarizer, ValidationFailed
+from summarizer import LLMError, Summarizer, ValidationFailed
 from summarizer.testing import Cassette, mock_transport
 
 from .conftest import FIXTURES, ROOT
@@ -54,6 +54,9 @@ def test_every_recorded_answer_gets_the_verdict_it_was_recorded_with(cassette, t
         except ValidationFailed as failed:
             verdict = failed.errors[-1][0]["msg"]
             result = None
+        except LLMError as error:  # a recorded answer the token limit cut
+            verdict = str(error.reason)
+            result = None
         assert verdict == row["verdict"], (row["article_id"], row["schema"])
         if result is not None and hasattr(result.summary, "quote"):
             from summarizer.text import normalize
@@ -63,8 +66,6 @@ def test_every_recorded_answer_gets_the_verdict_it_was_recorded_with(cassette, t
 
 
 def test_an_unrecorded_request_is_an_error_not_an_invented_answer(cassette):
-    from summarizer import LLMError
-
     summarizer = Summarizer(transport=mock_transport(cassette.responder), base_url="http://fake/v1", api_key="k",
                             mode="tools", schema="brief", max_retries=0, use_cache=False, log=False)
     with pytest.raises(LLMError):
