@@ -171,7 +171,11 @@ class BatchRunner:
                  skip: Collection[str] = (), options: CallOptions | None = None) -> None:
         self.summarizer = summarizer
         self.options = options or CallOptions()  # for every item
-        self.concurrency = concurrency or summarizer.settings.concurrency
+        # The local engine answers one request at a time: more in flight only queue (and hold memory), so
+        # it runs one unless the caller asks for more.
+        default = 1 if summarizer.engine == "local" and "concurrency" not in summarizer.settings.model_fields_set \
+            else summarizer.settings.concurrency
+        self.concurrency = concurrency or default
         self.ordered = ordered
         self.skip = skip
         self.stats = BatchStats()

@@ -13,6 +13,7 @@ contexts are not thread-safe, so concurrent callers queue on a lock.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import hashlib
 import importlib.util
@@ -105,10 +106,7 @@ class LocalModel:
 
     @cached_property
     def _vocab(self) -> Any:
-        try:
-            return _llama().Llama(model_path=str(self.path), vocab_only=True, verbose=False)
-        except ValueError as exc:  # llama-cpp-python's way of saying the file did not load
-            raise ConfigError(f"cannot load {self.path} as a GGUF model: {exc}") from None
+        return _load(self.path, vocab_only=True)
 
     @cached_property
     def trained_context(self) -> int:
@@ -132,11 +130,7 @@ class LocalModel:
 
     @cached_property
     def _model(self) -> Any:
-        try:
-            return _llama().Llama(model_path=str(self.path), n_ctx=self.context_window, n_threads=self._threads,
-                                  verbose=False)
-        except ValueError as exc:
-            raise ConfigError(f"cannot load {self.path} as a GGUF model: {exc}") from None
+        return _load(self.path, n_ctx=self.context_window, n_threads=self._threads)
 
     def create(self, **request: Any) -> Any:
         """One chat completion (an ``openai`` ``ChatCompletion``), the request in OpenAI's form."""
@@ -153,6 +147,30 @@ class LocalModel:
                 return model.create_chat_completion_openai_v1(**request)
             except ValueError as exc:  # e.g. "Requested tokens (9000) exceed context window of 8192"
                 raise LocalModelError(str(exc)) from None
+
+
+_loaded: list[Any] = []
+
+
+def _load(path: Path, **options: Any) -> Any:
+    try:
+        model = _llama().Llama(model_path=str(path), verbose=False, **options)
+    except ValueError as exc:  # llama-cpp-python's way of saying the file did not load
+        raise ConfigError(f"cannot load {path} as a GGUF model: {exc}") from None
+    if not _loaded:
+        atexit.register(_close_all)
+    _loaded.append(model)
+    return model
+
+
+def _close_all() -> None:
+    """Free the models before the interpreter tears its modules down: left to ``Llama.__del__`` then, the
+    release fails and prints an "Exception ignored" traceback on every exit."""
+    while _loaded:
+        try:
+            _loaded.pop().close()
+        except Exception:
+            pass
 
 
 @cache

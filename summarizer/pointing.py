@@ -18,6 +18,8 @@ from typing import Any
 from .schemas import resolve_ref
 from .text import sentences as split_sentences
 
+ENUM_UP_TO = 300  # sentences listed as an enum (a grammar can enforce it); beyond, only minimum/maximum
+
 INSTRUCTION = ("The article is shown with its sentences numbered in brackets, [1], [2], ... A field described "
                "as a sentence number takes the number of the article sentence that states it (a quotation: the "
                "sentence that contains it); write only the number.")
@@ -39,6 +41,8 @@ def pointing_schema(schema: dict[str, Any], count: int) -> dict[str, Any]:
                 node.clear()
                 node.update({"type": "integer", "minimum": 1, "maximum": count,
                              "description": f"Sentence number of the article ({what})".replace(" ()", "")})
+                if count <= ENUM_UP_TO:  # llama.cpp's grammar ignores "maximum": it wrote 1000000000000000
+                    node["enum"] = list(range(1, count + 1))
                 return
             for value in node.values():
                 visit(value)

@@ -19,8 +19,8 @@ def test_field_list_becomes_a_json_schema_with_grounding_marks():
     document = parse_fields("headline, summary: two sentences, people list[str], score int, quote!, place~")
     props = document["properties"]
     assert list(props) == ["headline", "summary", "people", "score", "quote", "place"] == document["required"]
-    assert props["summary"] == {"type": "string", "description": "two sentences"}
-    assert props["people"] == {"type": "array", "items": {"type": "string"}}
+    assert props["summary"] == {"type": "string", "maxLength": 600, "description": "two sentences"}
+    assert props["people"] == {"type": "array", "maxItems": 12, "items": {"type": "string", "maxLength": 600}}
     assert props["score"] == {"type": "integer"}
     assert props["quote"]["x-grounded"] is True and props["place"]["x-grounded"] == "mention"
     multi = parse_fields("title\nsummary: one sentence, plain words\nevidence! list[str]")

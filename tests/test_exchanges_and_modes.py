@@ -164,7 +164,7 @@ def test_every_bundled_schema_bounds_its_strings_and_lists():
     for name in ("news", "brief"):
         schema = resolve(name).json_schema
 
-        def walk(node, where):
+        def walk(node, where, schema=schema):
             node = schema["$defs"][node["$ref"].split("/")[-1]] if "$ref" in node else node
             kinds = node.get("type") if isinstance(node.get("type"), list) else [node.get("type")]
             if "string" in kinds and "enum" not in node and "pattern" not in node:
@@ -204,3 +204,13 @@ def test_clipping_keeps_text_within_the_limits_and_quotes_verbatim():
     clipped = clip_to_limits({"q": "the quick brown fox jumps over", "l": ["a", "b", "c"]}, schema)
     assert clipped == {"q": "the quick brown fox", "l": ["a", "b"]}
     assert "the quick brown fox jumps over".startswith(clipped["q"])
+
+
+def test_a_local_batch_runs_one_at_a_time_unless_asked(tmp_path):
+    from summarizer import Summarizer
+    from summarizer.batch import BatchRunner
+
+    assert BatchRunner(Summarizer(engine="local", cache_path=tmp_path / "c")).concurrency == 1
+    assert BatchRunner(Summarizer(engine="local", concurrency=3, cache_path=tmp_path / "c")).concurrency == 3
+    assert BatchRunner(Summarizer(engine="local", cache_path=tmp_path / "c"), concurrency=2).concurrency == 2
+    assert BatchRunner(Summarizer(api_key="k", cache_path=tmp_path / "c")).concurrency == 8

@@ -17,6 +17,7 @@ def test_verbatim_fields_become_bounded_sentence_numbers_and_mentions_stay_text(
     evidence = pointed["$defs"]["KeyPoint"]["properties"]["evidence"]
     quote = pointed["$defs"]["Quote"]["properties"]["text"]
     assert evidence["type"] == quote["type"] == "integer" and evidence["maximum"] == 12 and evidence["minimum"] == 1
+    assert evidence["enum"] == list(range(1, 13))  # what a grammar can enforce (llama.cpp ignores maximum)
     assert pointed["$defs"]["Entity"]["properties"]["name"]["type"] == "string"  # a mention is still text
     assert schema["$defs"]["KeyPoint"]["properties"]["evidence"]["type"] == "string"  # the original is untouched
 

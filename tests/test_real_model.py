@@ -159,7 +159,7 @@ def test_a_verbatim_field_the_model_invents_is_re_asked_and_never_returned(real,
     """SmolLM2 rarely copies a sentence exactly: the grounding validator makes it try again, and an answer
     that still invents is an error, not a result."""
     article = short_articles[1]
-    summarizer = real(schema="headline, quote!", max_retries=2)
+    summarizer = real(schema="headline, quote!", max_retries=2, evidence="verbatim")
     try:
         result = summarizer.summarize(article)
     except ValidationFailed:
@@ -174,6 +174,24 @@ def test_a_verbatim_field_the_model_invents_is_re_asked_and_never_returned(real,
     assert normalize(result.summary.quote) in normalize(article)
 
 
+def test_evidence_by_number_returns_a_sentence_of_the_article_or_a_clear_error(real, short_articles):
+    """The model answers a sentence number (a grammar lists the valid ones on the local engine); the tool
+    writes the sentence in. Whatever the model does, an output field is never text the article lacks."""
+    from summarizer.text import normalize
+
+    article = short_articles[1]
+    summarizer = real(schema="headline, quote!", max_retries=1, evidence="numbers")
+    try:
+        result = summarizer.summarize(article)
+    except (ValidationFailed, LLMError):
+        rows = _call_rows(summarizer)
+        assert rows and all(row["status"] != "ok" for row in rows)
+        return
+    assert normalize(result.summary.quote) in normalize(article)
+    answer = json.loads(_call_rows(summarizer)[-1]["answer"])
+    assert isinstance(answer["quote"], int)  # what the model wrote was a number
+
+
 def test_an_answer_cut_by_the_token_limit_is_asked_again_shorter_then_fails_clearly(real, short_articles):
     summarizer = real(max_tokens=6, max_retries=1)
     with pytest.raises(LLMError, match="token limit") as caught:
@@ -186,9 +204,9 @@ def test_an_answer_cut_by_the_token_limit_is_asked_again_shorter_then_fails_clea
 
 
 def test_a_batch_with_concurrency_above_one_loses_nothing(real, short_articles, tmp_path):
-    from summarizer.batch import run_files
-
     import asyncio
+
+    from summarizer.batch import run_files
 
     summarizer = real(max_retries=0, concurrency=3)
     items = [{"id": f"a{n}", "text": text} for n, text in enumerate(short_articles[:3])]
@@ -287,7 +305,7 @@ def test_a_slow_generation_times_out_after_one_longer_retry(llama_server, short_
     summarizer = Summarizer(base_url=llama_server, mode="tools", cache_path=tmp_path / "c.sqlite3",
                             schema="brief", timeout=0.2, max_tokens=24, max_retries=0)
     try:
-        with pytest.raises(LLMTimeout, match="did not answer within 0.2s, nor within 0.4s"):
+        with pytest.raises(LLMTimeout, match=r"did not answer within 0\.2s, nor within 0\.4s"):
             summarizer.summarize(short_articles[1])
         rows = _call_rows(summarizer)
         assert [row["status"] for row in rows] == ["error", "error"]
