@@ -15,7 +15,7 @@ import copy
 import json
 from typing import Any
 
-from .schemas import resolve_ref
+from .schemas import along_schema
 from .text import sentences as split_sentences
 
 ENUM_UP_TO = 300  # sentences listed as an enum (a grammar can enforce it); beyond, only minimum/maximum
@@ -54,21 +54,15 @@ def pointing_schema(schema: dict[str, Any], count: int) -> dict[str, Any]:
     return document
 
 
-def fill(answer: Any, schema: dict[str, Any], article_sentences: list[str], root: dict[str, Any] | None = None
-         ) -> Any:
+def fill(answer: Any, schema: dict[str, Any], article_sentences: list[str]) -> Any:
     """``answer`` (the model-facing record) with each sentence number replaced by that sentence's text."""
-    root = root or schema
-    ref = schema.get("$ref")
-    if isinstance(ref, str):
-        schema = resolve_ref(root, ref) or {}
-    if isinstance(answer, dict):
-        properties = schema.get("properties", {})
-        return {key: fill(value, properties.get(key, {}), article_sentences, root) for key, value in answer.items()}
-    if isinstance(answer, list):
-        return [fill(item, schema.get("items", {}), article_sentences, root) for item in answer]
-    if schema.get("x-grounded") is True and isinstance(answer, int) and 1 <= answer <= len(article_sentences):
-        return article_sentences[answer - 1]
-    return answer
+
+    def sentence(value: Any, node: dict[str, Any]) -> Any:
+        if node.get("x-grounded") is True and isinstance(value, int) and 1 <= value <= len(article_sentences):
+            return article_sentences[value - 1]
+        return value
+
+    return along_schema(answer, schema, sentence)
 
 
 def numbered(text: str) -> tuple[str, list[str]]:

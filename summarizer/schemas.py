@@ -20,6 +20,7 @@ import hashlib
 import importlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -92,28 +93,43 @@ def answer_tokens(schema: dict[str, Any]) -> int:
     return int(size(schema, frozenset()) * 1.1) + 32
 
 
-def clip_to_limits(value: Any, schema: dict[str, Any], root: dict[str, Any] | None = None) -> Any:
-    """``value`` with every string cut (at a word) to its ``maxLength`` and every list to its ``maxItems``.
-
-    For answers written by code (the extractive engine), whose sentences know no schema limits. A cut
-    verbatim quote is still verbatim: a start of the original."""
+def along_schema(value: Any, schema: dict[str, Any], leaf: Callable[[Any, dict[str, Any]], Any], *,
+                 items: Callable[[list[Any], dict[str, Any]], list[Any]] | None = None,
+                 root: dict[str, Any] | None = None) -> Any:
+    """``value`` rebuilt along ``schema`` (``$ref``s followed): ``leaf(scalar, its schema node)`` for every
+    scalar, ``items(list, its node)`` (if given) for every list before its items are visited."""
     root = root or schema
     ref = schema.get("$ref")
     if isinstance(ref, str):
         schema = resolve_ref(root, ref) or {}
     if isinstance(value, dict):
         properties = schema.get("properties", {})
-        return {k: clip_to_limits(v, properties.get(k, {}), root) for k, v in value.items()}
+        return {k: along_schema(v, properties.get(k, {}), leaf, items=items, root=root) for k, v in value.items()}
     if isinstance(value, list):
-        limit = schema.get("maxItems")
-        kept = value[:limit] if isinstance(limit, int) else value
-        return [clip_to_limits(item, schema.get("items", {}), root) for item in kept]
-    limit = schema.get("maxLength")
-    if isinstance(value, str) and isinstance(limit, int) and len(value) > limit:
-        cut = value[:limit]
-        space = cut.rfind(" ")
-        return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:")
-    return value
+        kept = items(value, schema) if items is not None else value
+        return [along_schema(item, schema.get("items", {}), leaf, items=items, root=root) for item in kept]
+    return leaf(value, schema)
+
+
+def clip_to_limits(value: Any, schema: dict[str, Any]) -> Any:
+    """``value`` with every string cut (at a word) to its ``maxLength`` and every list to its ``maxItems``.
+
+    For answers written by code (the extractive engine), whose sentences know no schema limits. A cut
+    verbatim quote is still verbatim: a start of the original."""
+
+    def first_items(values: list[Any], node: dict[str, Any]) -> list[Any]:
+        limit = node.get("maxItems")
+        return values[:limit] if isinstance(limit, int) else values
+
+    def clipped(text: Any, node: dict[str, Any]) -> Any:
+        limit = node.get("maxLength")
+        if isinstance(text, str) and isinstance(limit, int) and len(text) > limit:
+            cut = text[:limit]
+            space = cut.rfind(" ")
+            return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:")
+        return text
+
+    return along_schema(value, schema, clipped, items=first_items)
 
 
 def resolve_ref(root: dict[str, Any], ref: str) -> dict[str, Any] | None:
