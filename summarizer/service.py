@@ -637,6 +637,10 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
 
     ``resolver`` replaces DNS for URL fetching (tests that must not reach the network use it)."""
     settings = settings or load_settings()
+    if "log" not in settings.model_fields_set:
+        # Off unless asked for (SUMMARIZER_LOG=true): the log keeps every caller's article, and a service's
+        # callers would grow it without bound.
+        settings = settings.model_copy(update={"log": False})
     state = AppState(settings=settings, policy=UrlPolicy(allow_networks=tuple(settings.fetch_allow_networks)),
                      resolver=resolver, token=settings.api_token.get_secret_value() if settings.api_token else None)
 

@@ -214,3 +214,14 @@ def test_a_local_batch_runs_one_at_a_time_unless_asked(tmp_path):
     assert BatchRunner(Summarizer(engine="local", concurrency=3, cache_path=tmp_path / "c")).concurrency == 3
     assert BatchRunner(Summarizer(engine="local", cache_path=tmp_path / "c"), concurrency=2).concurrency == 2
     assert BatchRunner(Summarizer(api_key="k", cache_path=tmp_path / "c")).concurrency == 8
+
+
+def test_the_service_logs_exchanges_only_when_asked(tmp_path, monkeypatch):
+    from summarizer.config import load_settings
+    from summarizer.service import create_app
+
+    monkeypatch.setenv("SUMMARIZER_CACHE", str(tmp_path / "c.sqlite3"))
+    quiet = create_app(load_settings(api_key="k"))
+    monkeypatch.setenv("SUMMARIZER_LOG", "true")
+    logged = create_app(load_settings(api_key="k"))
+    assert [app.state.service.settings.log for app in (quiet, logged)] == [False, True]
