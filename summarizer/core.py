@@ -77,6 +77,7 @@ class Summarizer:
         #: Where ``offload`` sends heavy extraction work; None: a thread.
         self.extraction_pool: concurrent.futures.Executor | None = None
         self._llm: Any = None
+        self._local: Any = None
         self._transport = transport
         self._budgets: dict[tuple[str, str], int] = {}
         self._limits: dict[tuple[str, str], int] = {}
@@ -332,6 +333,8 @@ class Summarizer:
     @property
     def llm(self) -> Any:
         """The ``llm.LLMClient`` of the ``llm`` and ``local`` engines (made on first use)."""
+        if self._llm is not None:
+            return self._llm
         local = self.local_model
         cache = self.cache
         with self._lock:
@@ -348,11 +351,11 @@ class Summarizer:
     @property
     def local_model(self) -> Any:
         """The ``local.LocalModel`` of the local engine (one per process and file), else None."""
-        if self.engine != "local":
-            return None
-        from . import local
+        if self._local is None and self.engine == "local":
+            from . import local
 
-        return local.shared(local.model_path(self.settings.model_path), self.settings.local_context)
+            self._local = local.shared(local.model_path(self.settings.model_path), self.settings.local_context)
+        return self._local
 
     def _model_name(self, call: CallOptions) -> str:
         """The model a call asks: the local engine's file (name and hash), else the option or setting."""
