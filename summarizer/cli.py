@@ -40,6 +40,8 @@ app = typer.Typer(
          "  summarizer summarize article.txt\n\n"
          "  summarizer summarize https://example.com/story --format markdown\n\n"
          "  curl -s URL | summarizer summarize - --format text\n\n"
+         "  summarizer summarize article.txt --engine local --schema brief   (a GGUF model in-process)\n\n"
+         "  summarizer logs -n 5   (every exchange with the model)\n\n"
          "  summarizer batch archive/ -o summaries.jsonl\n\n"
          "  summarizer serve --port 8000\n\n"
          "  summarizer schemas show news",
