@@ -86,7 +86,7 @@ class Trace:
     def invalid(self, error: Exception, **_: Any) -> None:
         if self.exchanges:
             self.exchanges[-1].status = "invalid"
-            self.exchanges[-1].errors = _errors_of(error)
+            self.exchanges[-1].errors = _validation_errors(error)
 
     def hooks(self) -> Any:
         from instructor.core.hooks import Hooks
@@ -269,9 +269,10 @@ class LLMClient:
             "max_retries": 0,
         }
 
-    @property
+    @cached_property
     def endpoint(self) -> str:
-        """What the logs and the mode memory call this endpoint (never with credentials)."""
+        """What the logs and the mode memory call this endpoint (never with credentials); computed once,
+        it is read on every request."""
         if self.local is not None:
             return f"local:{self.local.path}"
         return _without_credentials(self.settings.base_url) if self.settings.base_url else "https://api.openai.com/v1"
@@ -329,7 +330,7 @@ class LLMClient:
                        messages=[{"role": "user", "content": "Reply with ok set to true."}],
                        hooks=trace.hooks(), **{_TRACE: trace})  # type: ignore[arg-type]
             except Exception as exc:
-                cause = _openai_cause(exc)
+                cause = _cause(exc, openai.OpenAIError)
                 if isinstance(cause, openai.APIStatusError) and cause.status_code not in (401, 403, 404, 429) and (
                         cause.status_code < 500 or names_a_parameter(cause)):
                     rejected.append(mode)
@@ -569,10 +570,7 @@ class LLMClient:
 
         from .local import LocalModelError
 
-        cause: BaseException | None = exc
-        while cause is not None and not isinstance(cause, openai.OpenAIError | IncompleteOutputException
-                                                   | LocalModelError):
-            cause = cause.__cause__ or cause.__context__
+        cause = _cause(exc, openai.OpenAIError, IncompleteOutputException, LocalModelError)
         where = _without_credentials(self.settings.base_url) if self.settings.base_url else "the OpenAI API"
         if self.local is not None:
             where = f"the local model {self.local.name}"
@@ -616,7 +614,7 @@ class LLMClient:
             return LLMError(f"the endpoint rejected the request (HTTP {status})", status=status, reason="rejected",
                             upstream=upstream)
         if isinstance(exc, InstructorRetryException):
-            errors = [_attempt_errors(a) for a in (exc.failed_attempts or [])]
+            errors = [_validation_errors(getattr(a, "exception", None)) for a in (exc.failed_attempts or [])]
             last = errors[-1][0]["msg"] if errors and errors[-1] else "no valid answer"
             attempts = trace.answers if trace is not None else exc.n_attempts  # cut answers re-asked count too
             return ValidationFailed(f"the model's answer was still invalid after {attempts} attempts: {last}",
@@ -677,11 +675,10 @@ def _mark_cut(completion: Any, max_tokens: int | None) -> None:
         message.content = repaired
 
 
-def _openai_cause(exc: BaseException) -> BaseException | None:
-    import openai
-
+def _cause(exc: BaseException, *kinds: type[BaseException]) -> BaseException | None:
+    """The first exception of ``kinds`` in ``exc``'s chain (instructor and tenacity wrap the real one)."""
     cause: BaseException | None = exc
-    while cause is not None and not isinstance(cause, openai.OpenAIError):
+    while cause is not None and not isinstance(cause, kinds):
         cause = cause.__cause__ or cause.__context__
     return cause
 
@@ -697,10 +694,6 @@ def _without_credentials(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
-def _errors_of(error: Exception) -> list[dict[str, Any]]:
-    return _attempt_errors(type("Attempt", (), {"exception": error})())
-
-
 def _error_detail(exc: Any) -> str:
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
@@ -710,8 +703,8 @@ def _error_detail(exc: Any) -> str:
     return str(getattr(exc, "message", exc))[:300]
 
 
-def _attempt_errors(attempt: Any) -> list[dict[str, Any]]:
-    exc = getattr(attempt, "exception", None)
+def _validation_errors(exc: BaseException | None) -> list[dict[str, Any]]:
+    """``exc``'s validation errors as ``{loc, msg}`` (one entry with its text if it has none)."""
     errors = getattr(exc, "errors", None)
     if callable(errors):
         try:
