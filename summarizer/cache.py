@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from .errors import ConfigError, InputError
 from .text import normalize
@@ -233,6 +233,33 @@ class Cache:
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+
+class AnswerCache(Protocol):
+    """What the summarizer and the ``cache`` commands use: ``Cache`` (SQLite) or ``RedisCache``."""
+
+    path: Any  # what messages call it: a file path, or a URL without credentials
+    problem: str | None
+
+    def get(self, key: str) -> tuple[dict[str, Any], dict[str, Any]] | None: ...
+    def put(self, key: str, summary: dict[str, Any], meta: dict[str, Any]) -> None: ...
+    def endpoint_mode(self, endpoint: str) -> str | None: ...
+    def remember_mode(self, endpoint: str, mode: str) -> None: ...
+    def check(self) -> None: ...
+    def stats(self) -> dict[str, Any]: ...
+    def clear(self) -> int: ...
+    def export(self, out: IO[str]) -> int: ...
+    def import_lines(self, lines: Iterable[str]) -> int: ...
+    def close(self) -> None: ...
+
+
+def open_cache(location: str | Path) -> AnswerCache:
+    """The cache at ``location``: a ``redis://`` URL, else a SQLite file. Raises ``ConfigError`` if unusable."""
+    from .redis_cache import RedisCache, is_redis_url
+
+    if is_redis_url(location):
+        return RedisCache(str(location))
+    return Cache(location)
 
 
 def _corrupt(exc: BaseException) -> bool:

@@ -68,8 +68,9 @@ class Format(str, Enum):
     text = "text"
 
 
-CachePath = Annotated[Path | None, typer.Option("--cache", help="Cache file (default: user cache dir; "
-                                                "env SUMMARIZER_CACHE).", show_default=False)]
+CachePath = Annotated[str | None, typer.Option("--cache", help="Cache file (default: user cache dir; env "
+                                               "SUMMARIZER_CACHE), or redis://host:6379/0 for a cache shared by "
+                                               "workers and replicas.", show_default=False)]
 ConfigPath = Annotated[Path | None, typer.Option("--config", help="TOML config file (env SUMMARIZER_CONFIG).",
                                                  show_default=False)]
 
@@ -591,6 +592,10 @@ def show_settings(config: ConfigPath = None) -> None:
         shown = "(set)" if value is not None and "Secret" in type(value).__name__ else repr(value)
         if isinstance(value, Path):
             shown = str(value)
+        elif name == "cache_path" and isinstance(value, str):
+            from .redis_cache import redacted
+
+            shown = redacted(value)  # a Redis URL may hold a password
         table.add_row(Text(name), Text(shown), Text(info.description or ""))
     console.print(table)
 
@@ -629,11 +634,11 @@ def schemas_show(name: Annotated[str, typer.Argument(help="A schema name, a JSON
                           ensure_ascii=False))
 
 
-def _open_cache(cache: Path | None, config: Path | None) -> Any:
-    from .cache import Cache
+def _open_cache(cache: str | None, config: Path | None) -> Any:
+    from .cache import open_cache
     from .config import load_settings
 
-    return Cache(load_settings(config, cache_path=cache).resolved_cache_path)
+    return open_cache(load_settings(config, cache_path=cache).cache_location)
 
 
 @cache_app.command("stats")
@@ -653,10 +658,12 @@ def cache_stats(cache: CachePath = None, config: ConfigPath = None,
 
 @cache_app.command("path")
 def cache_path(cache: CachePath = None, config: ConfigPath = None) -> None:
-    """Print the cache file's path."""
+    """Print the cache file's path (or the Redis URL, without its password)."""
     from .config import load_settings
+    from .redis_cache import redacted
 
-    typer.echo(str(load_settings(config, cache_path=cache).resolved_cache_path))
+    location = load_settings(config, cache_path=cache).cache_location
+    typer.echo(redacted(location) if isinstance(location, str) else str(location))
 
 
 @cache_app.command("clear")
@@ -720,7 +727,7 @@ Count = Annotated[int, typer.Option("-n", "--count", help="How many, newest firs
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-def _exchange_log(config: Path | None, cache: Path | None) -> Any:
+def _exchange_log(config: Path | None, cache: str | None) -> Any:
     from .config import load_settings
     from .exchanges import ExchangeLog
 

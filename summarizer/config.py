@@ -83,9 +83,10 @@ class Settings(BaseSettings):
         300.0, gt=0, description="Total seconds one request may spend waiting between tries."
     )
     retry_backoff: float = Field(0.5, ge=0, description="First backoff in seconds; doubles per try.")
-    cache_path: Path | None = Field(
-        None, validation_alias=AliasChoices("SUMMARIZER_CACHE"), description="SQLite cache file."
-    )
+    cache_path: Path | str | None = Field(
+        None, validation_alias=AliasChoices("SUMMARIZER_CACHE"),
+        description="SQLite cache file, or redis://[:password@]host:port/db for one cache shared by every "
+        "worker, Ray actor and service replica.")
     use_cache: bool = True
     log: bool = Field(True, description="Log every LLM exchange to SQLite (summarizer logs); see also "
                       "'summarizer logs off'.")
@@ -126,6 +127,16 @@ class Settings(BaseSettings):
         description="USD per million tokens (input, output) by model; extends the built-in table.",
     )
 
+    @field_validator("cache_path", mode="before")
+    @classmethod
+    def _cache_location(cls, value: Any) -> Any:
+        """A Redis URL stays a string (``Path`` would fold its ``//``); anything else is a file path."""
+        from .redis_cache import is_redis_url
+
+        if value is None or is_redis_url(value):
+            return value
+        return Path(value) if isinstance(value, str | os.PathLike) else value
+
     @field_validator("api_token")
     @classmethod
     def _token_not_blank(cls, value: SecretStr | None) -> SecretStr | None:
@@ -159,8 +170,14 @@ class Settings(BaseSettings):
         return bool(self.api_key or self.base_url)
 
     @property
-    def resolved_cache_path(self) -> Path:
+    def cache_location(self) -> Path | str:
+        """The cache in use: a SQLite file's path, or a Redis URL (``redis_cache.redacted`` to show it)."""
         return self.cache_path or default_cache_path()
+
+    @property
+    def resolved_cache_path(self) -> Path:
+        """The cache file, or (with a Redis cache) where it would be: other local state goes beside it."""
+        return self.cache_path if isinstance(self.cache_path, Path) else default_cache_path()
 
     def secret_values(self) -> list[str | None]:
         return [secret.get_secret_value() if secret else None for secret in (self.api_key, self.api_token)]

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from . import chunking, extractive, pointing, prompts, tokens
-from .cache import Cache, make_key
+from .cache import AnswerCache, make_key, open_cache
 from .config import Settings, load_settings
 from .errors import CacheMiss, ConfigError
 from .exchanges import new_id
@@ -72,7 +72,7 @@ class Summarizer:
         self.schema = resolve(schema or settings.schema_name, self.schema_dirs)
         self.prompt = prompts.load()
         self._lock = threading.Lock()
-        self._cache: Cache | None = None
+        self._cache: AnswerCache | None = None
         self._cache_problem: str | None = None
         #: Where ``offload`` sends heavy extraction work; None: a thread.
         self.extraction_pool: concurrent.futures.Executor | None = None
@@ -304,14 +304,14 @@ class Summarizer:
     # -- shared machinery -------------------------------------------------------------------
 
     @property
-    def cache(self) -> Cache | None:
+    def cache(self) -> AnswerCache | None:
         """The answer cache, or None when it is off or cannot be opened (see ``cache_problem``)."""
         if not self.settings.use_cache:
             return None
         with self._lock:
             if self._cache is None and self._cache_problem is None:
                 try:
-                    self._cache = Cache(self.settings.resolved_cache_path)
+                    self._cache = open_cache(self.settings.cache_location)
                 except ConfigError as exc:  # never fail a summary only because the cache is unusable
                     self._cache_problem = str(exc)
                     _log.warning("%s; summarizing without the cache", exc)

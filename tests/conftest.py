@@ -91,3 +91,77 @@ def cli() -> list[str]:
     found = str(script) if script.exists() else shutil.which("summarizer")
     assert found, "the summarizer console script is not installed; run pip install -e '.[dev]'"
     return [found]
+
+
+def required(tool: str) -> bool:
+    """Whether a missing ``tool`` must fail rather than skip: CI sets SUMMARIZER_REQUIRE_SERVERS=1."""
+    return os.environ.get("SUMMARIZER_REQUIRE_SERVERS") == "1"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RedisServer:
+    """A real ``redis-server`` on a free loopback port, in its own folder, no persistence."""
+
+    def __init__(self, folder: Path, password: str | None = None) -> None:
+        import subprocess
+        import time
+
+        binary = shutil.which("redis-server")
+        if binary is None:
+            message = "redis-server is not installed (apt-get install redis-server)"
+            if required("redis-server"):
+                pytest.fail(message)
+            pytest.skip(message)
+        self.port = free_port()
+        self.password = password
+        args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--dir", str(folder)]
+        if password:
+            args += ["--requirepass", password]
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        import redis
+
+        client = redis.Redis(port=self.port, password=password)
+        for _ in range(200):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        else:
+            pytest.fail("redis-server did not start")
+        client.close()
+
+    @property
+    def url(self) -> str:
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """A real Redis, emptied for each test."""
+    import redis
+
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushdb()
+    client.close()
+    return redis_server.url
