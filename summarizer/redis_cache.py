@@ -215,7 +215,7 @@ class RedisCache:
             raise self._unusable(exc) from None
 
     def import_lines(self, lines: Iterable[str]) -> int:
-        rows: list[tuple[str, dict[str, Any]]] = []
+        rows: list[tuple[str, dict[Any, Any]]] = []
         try:
             for number, line in enumerate(lines, 1):
                 if not line.strip():
@@ -243,7 +243,7 @@ class RedisCache:
         self._redis.close()
 
 
-def _row(summary: dict[str, Any], meta: dict[str, Any], created: float) -> dict[str, Any]:
+def _row(summary: dict[str, Any], meta: dict[str, Any], created: float) -> dict[Any, Any]:
     from .cache import _dump
 
     return {"created_at": repr(float(created)), "model": str(meta.get("model") or ""),
