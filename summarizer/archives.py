@@ -148,7 +148,7 @@ def content_id(text: str | bytes) -> str:
 
 
 def kind_of(spec: str) -> str:
-    """What a batch input is: stdin, dir, glob, jsonl, json, csv, zip, tar, warc or article."""
+    """What a batch input is: stdin, dir, glob, jsonl, json, csv, parquet, zip, tar, warc or article."""
     if spec == "-":
         return "stdin"
     path = Path(spec)
@@ -163,7 +163,8 @@ def kind_of(spec: str) -> str:
     if name.endswith(TAR_SUFFIXES):
         return "tar"
     for kind, suffixes in (("jsonl", (".jsonl", ".ndjson")), ("json", (".json",)), ("csv", (".csv", ".tsv")),
-                           ("zip", (".zip",)), ("warc", (".warc", ".warc.gz", ".arc", ".arc.gz"))):
+                           ("parquet", (".parquet", ".pq")), ("zip", (".zip",)),
+                           ("warc", (".warc", ".warc.gz", ".arc", ".arc.gz"))):
         if name.endswith(suffixes):
             return kind
     return "article"
@@ -205,7 +206,7 @@ def _items_of(spec: str, **options: Any) -> Iterator[Item]:
     elif kind == "article":
         yield _file_item(Path(spec), spec, options["max_bytes"])
     else:
-        reader = {"jsonl": _jsonl_file, "json": _json_file, "csv": _csv_file, "zip": _zip,
+        reader = {"jsonl": _jsonl_file, "json": _json_file, "csv": _csv_file, "parquet": _parquet_file, "zip": _zip,
                   "tar": _tar, "warc": _warc}[kind]
         try:
             yield from reader(spec, **options)
@@ -313,6 +314,29 @@ def _csv_file(spec: str, *, text_field: str, id_field: str, max_bytes: int) -> I
             yield _record_item(row, f"{spec}:{number}", text_field, id_field)
 
 
+def _parquet_file(spec: str, *, text_field: str, id_field: str, max_bytes: int) -> Iterator[Item]:
+    """A Parquet file, read one record batch at a time (Ray and Arrow users keep archives so)."""
+    parquet = _pyarrow_parquet()
+    with parquet.ParquetFile(spec) as table:
+        names = table.schema_arrow.names
+        if text_field not in names and not (text_field == "text" and "html" in names):
+            raise ValueError(f"no {text_field!r} column (columns: {', '.join(names)}; choose one with --text-field)")
+        wanted = [n for n in names if n in {text_field, id_field, "html", *_METADATA}]
+        number = 0
+        for batch in table.iter_batches(batch_size=256, columns=wanted):
+            for record in batch.to_pylist():
+                yield _record_item(record, f"{spec}:{number}", text_field, id_field)
+                number += 1
+
+
+def _pyarrow_parquet() -> Any:
+    try:
+        import pyarrow.parquet as parquet
+    except ImportError:
+        raise InputError("Parquet input needs pyarrow: pip install 'summarizer[parquet]'") from None
+    return parquet
+
+
 def _member(spec: str, name: str, size: int, max_bytes: int, reader: Callable[[], bytes]) -> Item:
     """An archive member as an item: id ``archive-name:member``; over the size limit, an error item."""
     item = Item(id=f"{Path(spec).name}:{name}", source=f"{spec}:{name}",
@@ -381,6 +405,9 @@ def count_items(specs: list[str], *, text_field: str = "text", id_field: str = "
         if kind == "jsonl":
             with _open(spec) as stream:
                 total += sum(1 for line in stream if line.strip())
+        elif kind == "parquet":
+            with _pyarrow_parquet().ParquetFile(spec) as table:
+                total += table.metadata.num_rows
         elif kind == "zip":
             with zipfile.ZipFile(spec) as archive:
                 total += sum(1 for i in archive.infolist()

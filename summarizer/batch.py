@@ -82,15 +82,20 @@ class BatchStats:
         """Count an item: what it spent comes from its ledger, whether it succeeded or failed (a cache hit
         spent nothing now; its meta keeps the original call's usage)."""
         spent = outcome.spent
-        self.requests += spent.requests
-        self.prompt_tokens += spent.prompt_tokens
-        self.completion_tokens += spent.completion_tokens
-        if outcome.error is not None:
+        cached = outcome.result is not None and outcome.result.meta.cached
+        self.add(ok=outcome.error is None, cached=cached, requests=spent.requests,
+                 prompt_tokens=spent.prompt_tokens, completion_tokens=spent.completion_tokens)
+
+    def add(self, *, ok: bool, cached: bool, requests: int, prompt_tokens: int, completion_tokens: int) -> None:
+        """Count an item from its parts (runners whose outcomes arrive as rows, not ``Outcome``s)."""
+        self.requests += requests
+        self.prompt_tokens += prompt_tokens
+        self.completion_tokens += completion_tokens
+        if not ok:
             self.failed += 1
             return
         self.done += 1
-        assert outcome.result is not None
-        if outcome.result.meta.cached:
+        if cached:
             self.cached += 1
 
     def to_dict(self) -> dict[str, Any]:
@@ -212,10 +217,8 @@ class BatchRunner:
                     inflight -= 1
                     self._sync_counts()
                     if entry.error is not None:
-                        if entry.error.stops_batch:
-                            raise entry.error
                         unreachable = unreachable + 1 if _unreachable(entry.error) else 0
-                        if unreachable >= _STOP_AFTER_CONSECUTIVE:
+                        if stops_the_batch(entry.error, unreachable):
                             raise entry.error
                     self.stats.count(entry)
                     if not self.ordered:
@@ -248,26 +251,52 @@ class BatchRunner:
 
     async def _one(self, index: int, item: Item, events: asyncio.Queue[Any]) -> None:
         outcome = Outcome(item.id, item.source, index)
-        settings = self.summarizer.settings
-        try:
-            limits = {"max_bytes": settings.max_input_bytes, "max_chars": settings.max_input_chars,
-                      "max_html_bytes": settings.max_html_bytes}
+
+        async def article() -> Article:
+            limits = item_limits(self.summarizer.settings)
             if item.data is not None and len(item.data) > _HTML_IN_THREAD and item.may_be_html():
-                article = await self.summarizer.offload(item.article, heavy=len(item.data) > HEAVY_HTML, **limits)
+                found = await self.summarizer.offload(item.article, heavy=len(item.data) > HEAVY_HTML, **limits)
             else:
-                article = item.article(**limits)
+                found = item.article(**limits)
             item.data = None  # the article holds the text now; the raw bytes can go
-            outcome.result = await self.summarizer.asummarize(article, self.options, ledger=outcome.spent)
-        except SummarizerError as exc:
-            outcome.error = exc
-        except Exception as exc:  # a bug must not cost the rest of the batch
-            outcome.error = InternalError(f"internal error: {type(exc).__name__}: {exc}")
+            return found
+
+        await summarize_into(outcome, self.summarizer, article, self.options)
         events.put_nowait(outcome)
 
 
-def default_errors_path(output: str | Path | None) -> str | None:
-    """Where failed items go when no errors file is named: beside the output (None: stderr)."""
-    return f"{output}.errors.jsonl" if output not in (None, "-") else None
+def item_limits(settings: Any) -> dict[str, int]:
+    """The size limits ``Item.article`` applies."""
+    return {"max_bytes": settings.max_input_bytes, "max_chars": settings.max_input_chars,
+            "max_html_bytes": settings.max_html_bytes}
+
+
+async def summarize_into(outcome: Outcome, summarizer: Summarizer, article: Callable[[], Awaitable[Article]],
+                         options: CallOptions) -> Outcome:
+    """Fill ``outcome`` with the summary of ``await article()``, or with the error that stopped it (every
+    runner's one item: a bug in one item must not cost the rest of the batch)."""
+    try:
+        outcome.result = await summarizer.asummarize(await article(), options, ledger=outcome.spent)
+    except SummarizerError as exc:
+        outcome.error = exc
+    except Exception as exc:
+        outcome.error = InternalError(f"internal error: {type(exc).__name__}: {exc}")
+    return outcome
+
+
+def stops_the_batch(error: SummarizerError, unreachable_in_a_row: int) -> bool:
+    """Whether this failure stops a batch: it would hit every item, or the endpoint stayed unreachable for
+    ``_STOP_AFTER_CONSECUTIVE`` items in a row (``unreachable_in_a_row`` counts this one)."""
+    return error.stops_batch or unreachable_in_a_row >= _STOP_AFTER_CONSECUTIVE
+
+
+def default_errors_path(output: str | Path | None, fmt: str = "jsonl") -> str | None:
+    """Where failed items go when no errors file is named: beside the output, or in its folder (None: stderr)."""
+    from .sinks import is_folder_output
+
+    if output in (None, "-"):
+        return None
+    return str(Path(output) / "errors.jsonl") if is_folder_output(output, fmt) else f"{output}.errors.jsonl"
 
 
 def iterate_in_thread(make: Callable[[], AsyncIterator[T]], *, finally_: Callable[[], Awaitable[None]] | None = None,
@@ -363,6 +392,10 @@ async def run_files(summarizer: Summarizer, sources: list[str] | None = None, *,
     if (sources is None) == (items is None):
         raise TypeError("give either sources (paths) or items (texts, articles), not both")
     specs = list(sources or [])
+    if summarizer.settings.runner == "ray" and items is None:
+        return await _on_ray(summarizer, specs, output=output, errors=errors, fmt=fmt, resume=resume,
+                             text_field=text_field, id_field=id_field, options=options, on_progress=on_progress,
+                             relative_to=relative_to)
     if items is None:
         check_inputs(specs)
         items = iter_items(specs, text_field=text_field, id_field=id_field,
@@ -374,7 +407,7 @@ async def run_files(summarizer: Summarizer, sources: list[str] | None = None, *,
     options = options or CallOptions()
     schema = resolve(options.schema_name, summarizer.schema_dirs) if options.schema_name else summarizer.schema
     sink = open_sink(output, fmt=fmt, schema=schema, resume=resume)
-    error_sink = ErrorSink(errors if errors is not None else default_errors_path(output))
+    error_sink = ErrorSink(errors if errors is not None else default_errors_path(output, fmt))
     runner = BatchRunner(summarizer, concurrency=concurrency, ordered=ordered, skip=sink.done_ids, options=options)
     stats = runner.stats
     if count and specs and "-" not in specs:
@@ -401,3 +434,17 @@ async def run_files(summarizer: Summarizer, sources: list[str] | None = None, *,
         if on_progress is not None:
             on_progress(stats)
     return stats
+
+
+async def _on_ray(summarizer: Summarizer, specs: list[str], **arguments: Any) -> BatchStats:
+    """``run_files`` on the Ray runner (``runner = "ray"``: the service's jobs), in a thread; cancelling the
+    task (a deleted job) stops the run at its next block."""
+    from .ray import run_files as run_on_ray
+
+    stop = threading.Event()
+    schema = (arguments["options"].schema_name if arguments["options"] else None) or summarizer.schema.name
+    try:
+        return await asyncio.to_thread(run_on_ray, summarizer.settings, specs, schema=schema, stop=stop, **arguments)
+    except asyncio.CancelledError:
+        stop.set()
+        raise

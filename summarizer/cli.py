@@ -258,6 +258,17 @@ def summarize(
 class BatchFormat(str, Enum):
     jsonl = "jsonl"
     csv = "csv"
+    parquet = "parquet"
+
+
+class Runner(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
+class Via(str, Enum):
+    live = "live"
+    batch_api = "batch-api"
 
 
 @app.command()
@@ -294,6 +305,21 @@ def batch(
                                            "when stderr is a terminal).")] = True,
     stats_json: Annotated[Path | None, typer.Option("--stats-json", help="Write the final counts, tokens, "
                                                     "cost and timing as JSON here.", show_default=False)] = None,
+    runner: Annotated[Runner | None, typer.Option("--runner", help="local: this process. ray: a Ray cluster "
+                                                  "(extract on every CPU, summarize on an actor pool; one rate "
+                                                  "limit for all). Default: the runner setting (local).",
+                                                  show_default=False)] = None,
+    ray_address: Annotated[str | None, typer.Option("--ray-address", help="Ray cluster to join (auto: the one "
+                                                    "this machine is in); default: a local Ray with every core.",
+                                                    show_default=False)] = None,
+    actors: Annotated[int | None, typer.Option("--actors", help="Ray: summarizing actors, each with "
+                                               "--concurrency in flight (default: one per CPU, at most 8).",
+                                               show_default=False, min=1)] = None,
+    via: Annotated[Via, typer.Option("--via", help="live: a request per item now. batch-api: the OpenAI Batch "
+                                     "API (half price, answers within 24 h; a re-run polls the same batches).")] =
+    Via.live,
+    reask_via: Annotated[Via, typer.Option("--reask-via", help="With --via batch-api: where invalid or failed "
+                                           "answers are asked again.")] = Via.live,
     *,
     shared: Shared,
 ) -> None:
@@ -309,18 +335,24 @@ def batch(
       summarizer batch news.zip crawl.warc.gz -o out.jsonl --errors failed.jsonl
       summarizer batch 'archive/**/*.html' --concurrency 32 --rpm 500 --tpm 200000 -o out.jsonl
       cat dump.jsonl | summarizer batch - -o out.jsonl
+      summarizer batch 'crawl/*.warc.gz' dump.parquet -o out/ --format parquet --runner ray
+      summarizer batch archive/ -o out/ --runner ray --ray-address auto --cache redis://cache:6379/0
+      summarizer batch dump.jsonl -o out.jsonl --via batch-api
     """  # noqa: E501 (help paragraphs are one line each: rich keeps line breaks as they are)
     import asyncio
 
     from .batch import run_files
     from .core import Summarizer
+    from .sinks import is_folder_output
 
-    settings = shared.settings(concurrency=concurrency, rpm=rpm, tpm=tpm)
+    settings = shared.settings(concurrency=concurrency, rpm=rpm, tpm=tpm, runner=runner.value if runner else None,
+                               ray_address=ray_address, ray_actors=actors)
     if output == "-":
         output = None
     from .files import check_writable
 
-    for target in (output, errors, stats_json):
+    check_writable(output, as_folder=is_folder_output(output, fmt.value))
+    for target in (errors, stats_json):
         check_writable(target)
     show = progress and sys.stderr.isatty()
     summarizer = Summarizer(settings=settings, schema=shared.schema)
@@ -342,11 +374,25 @@ def batch(
         finally:
             await summarizer.aclose()
 
+    def elsewhere() -> Any:
+        arguments = {"output": output, "errors": errors, "fmt": fmt.value, "resume": resume, "text_field": text_field,
+                     "id_field": id_field, "on_progress": on_progress, "options": shared.call()}
+        if via is Via.batch_api:
+            from .batch_api import run_files as run_batch_api
+
+            return run_batch_api(summarizer, inputs, reask_via=reask_via.value, **arguments)
+        from .ray import run_files as run_on_ray
+
+        return run_on_ray(settings, inputs, schema=shared.schema, **arguments)
+
     outcome = "finished"
     try:
         if display is not None:
             display.start()
-        asyncio.run(go())
+        if via is Via.batch_api or settings.runner == "ray":
+            elsewhere()
+        else:
+            asyncio.run(go())
     except KeyboardInterrupt:
         outcome = "interrupted"
         raise typer.Exit(130) from None
@@ -359,7 +405,7 @@ def batch(
         if summarizer.cache_problem:
             _say(f"warning: {summarizer.cache_problem}; the batch ran without the cache")
         if stats is not None:
-            _report(stats, outcome, settings, summarizer.engine, output, errors)
+            _report(stats, outcome, settings, summarizer.engine, output, errors, fmt.value)
             if stats_json is not None:
 
                 from .files import write_atomic
@@ -399,7 +445,8 @@ class _BatchProgress:
                              failed=stats.failed)
 
 
-def _report(stats: Any, outcome: str, settings: Any, engine: str, output: str | None, errors: str | None) -> None:
+def _report(stats: Any, outcome: str, settings: Any, engine: str, output: str | None, errors: str | None,
+            fmt: str) -> None:
     """The closing lines on stderr: counts, throughput, tokens and cost."""
     skipped = f", {stats.skipped:,} skipped (already in {output})" if stats.skipped else ""
     duplicates = f", {stats.duplicates:,} duplicate id(s) skipped" if stats.duplicates else ""
@@ -417,7 +464,7 @@ def _report(stats: Any, outcome: str, settings: Any, engine: str, output: str | 
     if stats.failed:
         from .batch import default_errors_path
 
-        where = errors or default_errors_path(output) or "stderr above"
+        where = errors or default_errors_path(output, fmt) or "stderr above"
         _say(f"failed items are in {where}; run the same command again to retry them")
     elif outcome != "finished" and output:
         _say("nothing is lost: run the same command again to resume")

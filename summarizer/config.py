@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -94,7 +94,14 @@ class Settings(BaseSettings):
     max_input_chars: int = Field(1_000_000, gt=0, description="Longest article text accepted (long ones are split).")
     max_input_bytes: int = Field(20_000_000, gt=0, description="Largest file or download accepted.")
     fetch_timeout: float = Field(20.0, gt=0, description="Seconds to fetch a URL.")
-    concurrency: int = Field(8, ge=1, le=1024, description="Batch: summaries in flight at once.")
+    concurrency: int = Field(8, ge=1, le=1024, description="Batch: summaries in flight at once (per Ray actor with "
+                             "the ray runner).")
+    runner: Literal["local", "ray"] = Field("local", description="Batch: local (this process) or ray (a Ray "
+                                            "cluster; extra summarizer[ray]). Also for the service's batch jobs.")
+    ray_address: str | None = Field(None, description="Ray runner: the cluster to join (auto: the one this machine "
+                                    "is in); none: start a local one with every core.")
+    ray_actors: int | None = Field(None, ge=1, description="Ray runner: summarizing actors (default: one per CPU "
+                                   "of the cluster, at most 8).")
     style: Style = Field("standard", description="brief, standard or dense.")
     density_rounds: int = Field(3, ge=1, le=6, description="Chain of Density rounds for style dense.")
     context_windows: dict[str, int] = Field(

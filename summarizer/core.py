@@ -58,10 +58,11 @@ class Summarizer:
 
     def __init__(self, model: str | None = None, *, schema: SchemaArg = None,
                  settings: Settings | None = None, config_file: str | Path | None = None,
-                 transport: Any = None, **overrides: Any) -> None:
+                 transport: Any = None, throttle: Any = None, **overrides: Any) -> None:
         """``transport``: an httpx2 transport the LLM clients send through instead of the network, e.g.
         ``httpx2.MockTransport(handler)`` (``summarizer.testing.mock_transport`` answers like the fake
-        server, in-process); sync and async calls both use it."""
+        server, in-process); sync and async calls both use it. ``throttle``: the request pacing to use
+        instead of this process's own (``throttle.Throttle``; the Ray runner shares one across a cluster)."""
         if settings is None:
             settings = load_settings(config_file, model=model, **overrides)
         elif model or overrides:
@@ -79,6 +80,7 @@ class Summarizer:
         self._llm: Any = None
         self._local: Any = None
         self._transport = transport
+        self._throttle = throttle
         self._budgets: dict[tuple[str, str], int] = {}
         self._limits: dict[tuple[str, str], int] = {}
         self._specs: dict[str, SchemaSpec] = {}
@@ -345,7 +347,8 @@ class Summarizer:
                 modes = ModeMemory(cache.endpoint_mode, cache.remember_mode) if cache else ModeMemory()
                 log_path = self.settings.resolved_log_path
                 log = ExchangeLog(log_path) if self.settings.log and ExchangeLog.enabled(log_path) else None
-                self._llm = LLMClient(self.settings, transport=self._transport, local=local, modes=modes, log=log)
+                self._llm = LLMClient(self.settings, transport=self._transport, local=local, modes=modes, log=log,
+                                      throttle=self._throttle)
         return self._llm
 
     @property

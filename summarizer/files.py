@@ -48,11 +48,17 @@ def write_atomic(path: str | Path, content: str) -> None:
         raise
 
 
-def check_writable(path: str | Path | None) -> None:
-    """Raise ``OutputError`` now if ``path`` could not be written later (before any paid work)."""
+def check_writable(path: str | Path | None, *, as_folder: bool = False) -> None:
+    """Raise ``OutputError`` now if ``path`` could not be written later (before any paid work).
+
+    ``as_folder``: ``path`` is an output folder (parts are written inside it)."""
     if path is None or str(path) == "-":
         return
     target = Path(path)
+    if as_folder and target.is_dir():
+        if not os.access(target, os.W_OK | os.X_OK):
+            raise OutputError(f"cannot write in {target}: permission denied")
+        return
     if target.exists():
         if target.is_dir():
             raise OutputError(f"cannot write {target}: it is a folder")

@@ -243,7 +243,7 @@ class LLMClient:
     """
 
     def __init__(self, settings: Settings, *, transport: Any = None, local: Any = None,
-                 modes: ModeMemory | None = None, log: ExchangeLog | None = None) -> None:
+                 modes: ModeMemory | None = None, log: ExchangeLog | None = None, throttle: Any = None) -> None:
         self.settings = settings
         self.transport = transport  # an httpx2 transport for both clients (e.g. httpx2.MockTransport), or None
         self.local = local  # a ``local.LocalModel``: the engine is in this process, not behind an endpoint
@@ -252,7 +252,7 @@ class LLMClient:
         self._mode_lock = threading.Lock()
         self.policy = TransportPolicy(settings.transport_attempts, settings.transport_max_wait,
                                       base=settings.retry_backoff, timeout=settings.timeout)
-        self.throttle = Throttle(settings.rpm, settings.tpm)
+        self.throttle = throttle if throttle is not None else Throttle(settings.rpm, settings.tpm)
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Any, Any]] = \
             weakref.WeakKeyDictionary()
         self._secrets = settings.secret_values()

@@ -1,9 +1,15 @@
-"""Batch output files: JSONL or CSV results, JSONL errors; each line written and flushed as it completes.
+"""Batch output: a JSONL or CSV file, or a folder of JSONL or Parquet parts; failed items as JSONL.
+
+Sinks take output records (``{id, source, summary, meta}``, ``Outcome.record()``), so the
+local runner, the Ray runner and the Batch API path write exactly the same lines.
 
 A crash (even ``kill -9``) can leave at most one partial last line. Opening an existing
 output for resume cuts that line off and collects the ids already written, so the
 runner skips them. CSV cells never contain a newline (they are folded to spaces), so
-both formats are line-oriented and repaired the same way.
+both formats are line-oriented and repaired the same way. A folder output (``-o out/``,
+or any Parquet output) gets a new part per run (``part-<time>-<pid>.jsonl``; Parquet
+parts of ``PARQUET_ROWS`` rows, written under a temporary name and renamed, so a
+crash never leaves a half part); resume reads the ids of every part.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import io
 import json
 import os
 import sys
+import time
 import types
 import typing
 from collections.abc import Iterator
@@ -28,7 +35,9 @@ from .files import output_error
 from .outcome import Outcome
 from .schemas import SchemaSpec
 
-FORMATS = ("jsonl", "csv")
+FORMATS = ("jsonl", "csv", "parquet")
+PARQUET_ROWS = 1000  # rows per Parquet part (also written every PARQUET_SECONDS)
+PARQUET_SECONDS = 60.0
 _META_COLUMNS = ("engine", "model", "cached", "attempts", "prompt_tokens", "completion_tokens")
 
 
@@ -105,19 +114,27 @@ class _LineSink:
                 self._fh.close()
 
 
+def load_ids(fh: IO[str], path: Path | None, ids: IdSet) -> None:
+    """Add the ids of a JSONL output's lines to ``ids``."""
+    for number, line in enumerate(fh, 1):
+        if not line.strip():
+            continue
+        try:
+            ids.add(str(json.loads(line)["id"]))
+        except (ValueError, KeyError, TypeError):
+            raise InputError(f"{path} line {number} is not a summarizer output line; "
+                             "give a new --output or remove the file") from None
+
+
 class JsonlSink(_LineSink):
     def _load(self, fh: IO[str]) -> None:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                self.done_ids.add(str(json.loads(line)["id"]))
-            except (ValueError, KeyError, TypeError):
-                raise InputError(f"{self.path} line {number} is not a summarizer output line; "
-                                 "give a new --output or remove the file") from None
+        load_ids(fh, self.path, self.done_ids)
 
     def write(self, outcome: Outcome) -> None:
-        self._line(_dump(outcome.record()) + "\n")
+        self.write_record(outcome.record())
+
+    def write_record(self, record: dict[str, Any]) -> None:
+        self._line(_dump(record) + "\n")
 
 
 class CsvSink(_LineSink):
@@ -147,17 +164,19 @@ class CsvSink(_LineSink):
         self._line(buffer.getvalue())
 
     def write(self, outcome: Outcome) -> None:
-        assert outcome.result is not None
-        data = outcome.result.summary.model_dump(mode="json")
-        meta = outcome.result.meta
-        values: list[Any] = [outcome.id, outcome.source]
+        self.write_record(outcome.record())
+
+    def write_record(self, record: dict[str, Any]) -> None:
+        data, meta = record["summary"], record["meta"]
+        values: list[Any] = [record["id"], record["source"]]
         for name in self.fields:
             value: Any = data
             for part in name.split("."):
                 value = value.get(part) if isinstance(value, dict) else None
             values.append(_cell(value))
-        values += [meta.engine, meta.model or "", meta.cached, meta.attempts, meta.usage.prompt_tokens,
-                   meta.usage.completion_tokens]
+        usage = meta.get("usage") or {}
+        values += [meta.get("engine"), meta.get("model") or "", meta.get("cached"), meta.get("attempts"),
+                   usage.get("prompt_tokens"), usage.get("completion_tokens")]
         self._row([_flat(v) for v in values])
 
 
@@ -209,8 +228,10 @@ class ErrorSink:
                 raise output_error(self.path, exc) from None
 
     def write(self, outcome: Outcome) -> None:
+        self.write_record(outcome.error_record())
+
+    def write_record(self, record: dict[str, Any]) -> None:
         self.count += 1
-        record = outcome.error_record()
         if self._fh is None:
             sys.stderr.write(f"summarizer: failed {record['id']}: {record['message']}\n")
             return
@@ -226,9 +247,125 @@ class ErrorSink:
                 self._fh.close()
 
 
-def open_sink(path: str | Path | None, *, fmt: str, schema: SchemaSpec, resume: bool) -> JsonlSink | CsvSink:
+class FolderSink:
+    """A folder of parts: each run adds its own JSONL part (line by line) or Parquet parts (in blocks).
+
+    Parquet rows are ``id, source, summary, meta``, the last two as JSON text: the same record as a
+    JSONL line, whatever the schema (a struct column would need one Arrow type for every answer)."""
+
+    def __init__(self, folder: str | Path, fmt: str, resume: bool) -> None:
+        self.folder = self.path = Path(folder)
+        self.fmt = fmt
+        self.done_ids = IdSet()
+        self.repaired = 0
+        self.existing = False
+        self._rows: list[dict[str, Any]] = []
+        self._flushed = time.monotonic()
+        self._lines: JsonlSink | None = None
+        self._stamp = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+        self._parts = 0
+        if fmt == "parquet":
+            _need_pyarrow()
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            for stale in self.folder.glob(".part-*.tmp"):
+                stale.unlink()
+            for part in sorted(self.folder.glob("part-*")):
+                if not resume:
+                    part.unlink()
+                elif part.suffix == ".jsonl":
+                    self.existing = True
+                    self.repaired += repair(part)
+                    with open(part, encoding="utf-8") as fh:
+                        load_ids(fh, part, self.done_ids)
+                elif part.suffix == ".parquet":
+                    self.existing = True
+                    self._load_parquet(part)
+        except OSError as exc:
+            raise output_error(self.folder, exc) from None
+
+    def _load_parquet(self, part: Path) -> None:
+        import pyarrow.parquet as pq
+
+        try:
+            ids = pq.read_table(part, columns=["id"]).column("id").to_pylist()
+        except Exception as exc:  # pyarrow raises several kinds for a broken file
+            raise InputError(f"{part} is not a summarizer Parquet part ({exc}); remove it or give a new --output"
+                             ) from None
+        for item_id in ids:
+            self.done_ids.add(str(item_id))
+
+    def write(self, outcome: Outcome) -> None:
+        self.write_record(outcome.record())
+
+    def write_record(self, record: dict[str, Any]) -> None:
+        if self.fmt == "jsonl":
+            if self._lines is None:
+                self._lines = JsonlSink(self.folder / f"part-{self._stamp}.jsonl", resume=False)
+            self._lines.write_record(record)
+            return
+        self._rows.append({"id": record["id"], "source": record["source"], "summary": _dump(record["summary"]),
+                           "meta": _dump(record["meta"])})
+        if len(self._rows) >= PARQUET_ROWS or time.monotonic() - self._flushed >= PARQUET_SECONDS:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._flushed = time.monotonic()
+        if not self._rows:
+            return
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        name = f"part-{self._stamp}-{self._parts:05d}.parquet"
+        temporary = self.folder / f".{name}.tmp"
+        table = pa.Table.from_pylist(self._rows, schema=PARQUET_SCHEMA())
+        try:
+            pq.write_table(table, temporary)
+            os.replace(temporary, self.folder / name)
+        except OSError as exc:
+            raise output_error(self.folder / name, exc) from None
+        self._parts += 1
+        self._rows = []
+
+    def close(self) -> None:
+        if self._lines is not None:
+            self._lines.close()
+        self._flush()
+
+
+def PARQUET_SCHEMA() -> Any:  # noqa: N802 (a constant, built on first use: pyarrow is optional)
+    import pyarrow as pa
+
+    return pa.schema([("id", pa.string()), ("source", pa.string()), ("summary", pa.string()), ("meta", pa.string())])
+
+
+def _need_pyarrow() -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise InputError("Parquet needs pyarrow: pip install 'summarizer[parquet]'") from None
+
+
+def is_folder_output(path: str | Path | None, fmt: str) -> bool:
+    """Whether ``path`` is written as a folder of parts: Parquet always, JSONL when it names a folder."""
+    if path in (None, "-"):
+        return False
+    return fmt == "parquet" or str(path).endswith(("/", os.sep)) or Path(path).is_dir()
+
+
+Sink = JsonlSink | CsvSink | FolderSink
+
+
+def open_sink(path: str | Path | None, *, fmt: str, schema: SchemaSpec, resume: bool) -> Sink:
     if fmt not in FORMATS:
-        raise InputError(f"unknown batch format {fmt!r}; choose jsonl or csv")
+        raise InputError(f"unknown batch format {fmt!r}; choose jsonl, csv or parquet")
+    if fmt == "parquet" and path in (None, "-"):
+        raise InputError("Parquet output needs -o FOLDER (it is written as parts)")
+    if is_folder_output(path, fmt):
+        if fmt == "csv":
+            raise InputError(f"{path} is a folder: CSV output is one file (use --format jsonl or parquet)")
+        assert path is not None
+        return FolderSink(path, fmt, resume)
     if fmt == "csv":
         return CsvSink(path, resume, schema)
     return JsonlSink(path, resume)
