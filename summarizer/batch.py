@@ -65,6 +65,10 @@ class BatchStats:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     rate_limited: int = 0
+    submitted: int = 0  # requests sent through the Batch API
+    polled: int = 0  # of those, answered (or failed) so far, as the provider counts
+    batch_prompt_tokens: int = 0  # tokens of answers used from Batch API batches (billed at batch prices)
+    batch_completion_tokens: int = 0
     cost_usd: float | None = None
     peak_rss_mb: float | None = None
     wall_s: float = 0.0
@@ -85,6 +89,8 @@ class BatchStats:
         cached = outcome.result is not None and outcome.result.meta.cached
         self.add(ok=outcome.error is None, cached=cached, requests=spent.requests,
                  prompt_tokens=spent.prompt_tokens, completion_tokens=spent.completion_tokens)
+        self.batch_prompt_tokens += spent.batch_prompt_tokens
+        self.batch_completion_tokens += spent.batch_completion_tokens
 
     def add(self, *, ok: bool, cached: bool, requests: int, prompt_tokens: int, completion_tokens: int) -> None:
         """Count an item from its parts (runners whose outcomes arrive as rows, not ``Outcome``s)."""
@@ -280,7 +286,9 @@ async def summarize_into(outcome: Outcome, summarizer: Summarizer, article: Call
     except SummarizerError as exc:
         outcome.error = exc
     except Exception as exc:
-        outcome.error = InternalError(f"internal error: {type(exc).__name__}: {exc}")
+        error = InternalError(f"internal error: {type(exc).__name__}: {exc}")
+        error.__cause__ = exc  # what it was, for a caller that expects one (the Batch API's ``Deferred``)
+        outcome.error = error
     return outcome
 
 

@@ -48,12 +48,23 @@ class Ledger:
     requests: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    batch_prompt_tokens: int = 0  # of those, tokens of answers that came from a Batch API batch
+    batch_completion_tokens: int = 0
     transport_errors: list[str] = field(default_factory=list)
 
     def add_usage(self, usage: Any) -> None:
         if usage is not None:
             self.prompt_tokens += getattr(usage, "prompt_tokens", 0) or 0
             self.completion_tokens += getattr(usage, "completion_tokens", 0) or 0
+
+
+class Deferred(Exception):  # not a failure: the request is to be sent later
+    """Raised by a ``LLMClient.deferral`` that keeps a request to send later (the Batch API): ``body`` is the
+    request exactly as it would have gone to the chat completions endpoint."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        super().__init__("deferred")
+        self.body = body
 
 
 _TRACE = "_summarizer_trace"  # the request keyword that carries a ``Trace`` through instructor to ``create``
@@ -253,6 +264,9 @@ class LLMClient:
         self.policy = TransportPolicy(settings.transport_attempts, settings.transport_max_wait,
                                       base=settings.retry_backoff, timeout=settings.timeout)
         self.throttle = throttle if throttle is not None else Throttle(settings.rpm, settings.tpm)
+        #: Async requests go here first (the Batch API path): it returns the answer to use, raises ``Deferred``
+        #: to have the request sent later, or returns None to send it now.
+        self.deferral: Callable[[dict[str, Any], Ledger | None], Awaitable[Any]] | None = None
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Any, Any]] = \
             weakref.WeakKeyDictionary()
         self._secrets = settings.secret_values()
@@ -441,6 +455,13 @@ class LLMClient:
         async def create(*args: Any, **kwargs: Any) -> Any:
             trace: Trace | None = kwargs.pop(_TRACE, None)
             ledger = trace.ledger if trace else None
+            if self.deferral is not None:
+                answer = await self.deferral(kwargs, ledger)  # raises Deferred to send it later; None: now
+                if answer is not None:
+                    exchange, began = self._sent(trace, kwargs)
+                    _mark_cut(answer, kwargs.get("max_tokens"))
+                    _count(trace, answer, exchange, began)
+                    return answer
             cost = self._cost(kwargs)
             async for attempt in AsyncRetrying(**policy.retrying_kwargs(kwargs, ledger)):
                 with attempt:
@@ -570,6 +591,9 @@ class LLMClient:
 
         from .local import LocalModelError
 
+        deferred = _cause(exc, Deferred)
+        if isinstance(deferred, Deferred):
+            return deferred
         cause = _cause(exc, openai.OpenAIError, IncompleteOutputException, LocalModelError)
         where = _without_credentials(self.settings.base_url) if self.settings.base_url else "the OpenAI API"
         if self.local is not None:

@@ -242,9 +242,126 @@ class TokenBucket:
             return (1.0 - self.tokens) / self.rate
 
 
+@dataclass
+class BatchBehaviour:
+    """How the fake's Batch API behaves: a batch ends after ``polls`` retrievals; ``failed`` custom ids get an
+    error line instead of an answer; ``expire``: it ends ``expired`` with only the first half answered;
+    output lines come back shuffled (``seed``), as the real one does not keep input order."""
+
+    polls: int = 2
+    failed: set[str] = field(default_factory=set)
+    expire: bool = False
+    seed: int = 7
+
+
+class FakeBatchAPI:
+    """``/v1/files`` and ``/v1/batches`` over the fake's responder: what the OpenAI Batch API does, offline."""
+
+    def __init__(self, owner: FakeLLMServer) -> None:
+        self.owner = owner
+        self.behaviour = BatchBehaviour()
+        self.files: dict[str, bytes] = {}
+        self.batches: dict[str, dict[str, Any]] = {}
+        self.uploads: list[bytes] = []  # every uploaded file, for tests to check the request lines
+        self.lines = 0  # request lines answered in batches
+        self._lock = threading.Lock()
+
+    def upload(self, content_type: str, raw: bytes) -> dict[str, Any]:
+        import email.parser
+        import email.policy
+
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
+        data, purpose = b"", ""
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True)
+            payload = payload if isinstance(payload, bytes) else b""
+            if name == "file":
+                data = payload
+            elif name == "purpose":
+                purpose = payload.decode()
+        with self._lock:
+            file_id = f"file-{len(self.files) + 1}"
+            self.files[file_id] = data
+            self.uploads.append(data)
+        return {"id": file_id, "object": "file", "bytes": len(data), "created_at": int(time.time()),
+                "filename": "input.jsonl", "purpose": purpose, "status": "processed"}
+
+    def create(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if body.get("input_file_id") not in self.files:
+            return 400, {"error": {"message": "no such input file"}}
+        with self._lock:
+            batch_id = f"batch_{len(self.batches) + 1}"
+            self.batches[batch_id] = {
+                "id": batch_id, "object": "batch", "endpoint": body.get("endpoint"), "errors": None,
+                "input_file_id": body["input_file_id"], "completion_window": body.get("completion_window"),
+                "status": "validating", "output_file_id": None, "error_file_id": None,
+                "created_at": int(time.time()), "metadata": body.get("metadata") or {},
+                "request_counts": {"total": 0, "completed": 0, "failed": 0}, "_polls": 0}
+        return 200, self.public(batch_id)
+
+    def public(self, batch_id: str) -> dict[str, Any]:
+        return {k: v for k, v in self.batches[batch_id].items() if not k.startswith("_")}
+
+    def retrieve(self, batch_id: str) -> tuple[int, dict[str, Any]]:
+        batch = self.batches.get(batch_id)
+        if batch is None:
+            return 404, {"error": {"message": "no such batch"}}
+        if batch["status"] not in ("completed", "expired", "cancelled", "failed"):
+            batch["_polls"] += 1
+            if batch["_polls"] >= self.behaviour.polls:
+                self._run(batch)
+            else:
+                batch["status"] = "in_progress"
+        return 200, self.public(batch_id)
+
+    def cancel(self, batch_id: str) -> tuple[int, dict[str, Any]]:
+        if batch_id not in self.batches:
+            return 404, {"error": {"message": "no such batch"}}
+        self.batches[batch_id]["status"] = "cancelled"
+        return 200, self.public(batch_id)
+
+    def listing(self) -> dict[str, Any]:
+        return {"object": "list", "data": [self.public(b) for b in reversed(self.batches)], "has_more": False}
+
+    def _run(self, batch: dict[str, Any]) -> None:
+        import random
+
+        lines = [json.loads(line) for line in self.files[batch["input_file_id"]].splitlines() if line.strip()]
+        if self.behaviour.expire:
+            lines = lines[: len(lines) // 2]
+        out, errors = [], []
+        for number, line in enumerate(lines):
+            if line["custom_id"] in self.behaviour.failed:
+                errors.append({"id": f"r{number}", "custom_id": line["custom_id"], "response": None,
+                               "error": {"code": "server_error", "message": "scripted batch failure"}})
+                continue
+            reply = self.owner.responder(line["body"])
+            response: dict[str, Any]
+            if isinstance(reply, Fault):
+                response = {"status_code": reply.status, "body": {"error": {"message": reply.message}}}
+            else:
+                answer = reply if isinstance(reply, Answer) else default_responder(line["body"])
+                assert isinstance(answer, Answer)
+                response = {"status_code": 200, "request_id": f"req{number}", "body": _completion(line["body"], answer)}
+            out.append({"id": f"r{number}", "custom_id": line["custom_id"], "response": response, "error": None})
+        random.Random(self.behaviour.seed).shuffle(out)
+        with self._lock:
+            self.lines += len(lines)
+            for kind, rows in (("output_file_id", out), ("error_file_id", errors)):
+                if rows:
+                    file_id = f"file-{len(self.files) + 1}"
+                    self.files[file_id] = "".join(json.dumps(r) + "\n" for r in rows).encode()
+                    batch[kind] = file_id
+        batch["status"] = "expired" if self.behaviour.expire else "completed"
+        batch["request_counts"] = {"total": len(lines), "completed": len(out), "failed": len(errors)}
+
+
 class FakeLLMServer:
     def __init__(self, responder: Callable[[dict[str, Any]], Reply] = default_responder, *,
                  latency: float = 0.0, record: bool = True, rate_limit: float | None = None) -> None:
+        self.batch_api = FakeBatchAPI(self)
         self.responder = responder
         self.latency = latency
         self.record = record
@@ -264,7 +381,9 @@ class FakeLLMServer:
             self._script.extend(replies)
 
     def reset(self) -> None:
+        """Forget the script, the recorded requests and the Batch API's files and batches."""
         with self._lock:
+            self.batch_api = FakeBatchAPI(self)
             self._script.clear()
             self.requests.clear()
             self.headers.clear()
@@ -336,14 +455,51 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
-        if self.path.rstrip("/").endswith("/models"):
+        path = self.path.split("?", 1)[0].rstrip("/")
+        batches = self.owner.batch_api
+        if path.endswith("/models"):
             self._json(200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
+        elif path.endswith("/batches"):
+            self._json(200, batches.listing())
+        elif "/batches/" in path:
+            self._json(*batches.retrieve(path.rsplit("/", 1)[1]))
+        elif "/files/" in path and path.endswith("/content"):
+            data = batches.files.get(path.split("/files/", 1)[1].split("/", 1)[0])
+            if data is None:
+                self._json(404, {"error": {"message": "no such file"}})
+                return
+            self.send_response(200)
+            self.send_header("content-type", "application/octet-stream")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
         else:
             self._json(404, {"error": {"message": "not found"}})
 
+    def _body(self) -> bytes:
+        if "chunked" in self.headers.get("transfer-encoding", "").lower():  # how the client sends a file upload
+            chunks = []
+            while (size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)) > 0:
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                pass
+            return b"".join(chunks)
+        return self.rfile.read(int(self.headers.get("content-length", 0)))
+
     def do_POST(self) -> None:
-        length = int(self.headers.get("content-length", 0))
-        raw = self.rfile.read(length)
+        raw = self._body()
+        path = self.path.split("?", 1)[0].rstrip("/")
+        batches = self.owner.batch_api
+        if path.endswith("/files"):
+            self._json(200, batches.upload(self.headers.get("content-type", ""), raw))
+            return
+        if path.endswith("/cancel"):
+            self._json(*batches.cancel(path.rsplit("/", 2)[1]))
+            return
+        if path.endswith("/batches"):
+            self._json(*batches.create(json.loads(raw or b"{}")))
+            return
         try:
             body = json.loads(raw)
         except json.JSONDecodeError:

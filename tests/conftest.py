@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from summarizer import Summarizer
-from summarizer.testing import FakeLLMServer
+from summarizer.testing import FakeLLMServer, default_responder
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).parent.parent
@@ -62,9 +62,10 @@ def _server() -> Iterator[FakeLLMServer]:
 
 
 @pytest.fixture
-def server(_server: FakeLLMServer) -> FakeLLMServer:
+def server(_server: FakeLLMServer) -> Iterator[FakeLLMServer]:
     _server.reset()
-    return _server
+    yield _server
+    _server.responder = default_responder  # a test that swapped it in and failed must not leak it
 
 
 @pytest.fixture

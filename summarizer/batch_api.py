@@ -1,0 +1,353 @@
+"""The OpenAI Batch API path (``--via batch-api``): the same answers at half price, within 24 hours.
+
+The requests are not rebuilt here. The live path runs with a *deferral* on its LLM client
+(``LLMClient.deferral``), which is called with every request exactly as it would go to the
+chat completions endpoint:
+
+1. **collect**: each item runs through ``Summarizer.asummarize``; the deferral keeps its request
+   (raises ``Deferred``), so the batch lines hold precisely what the live path would send —
+   messages, tools or response_format, model, max_tokens — with ``custom_id`` = the item id.
+   Cache hits and the extractive engine answer at once and are written straight away.
+2. **submit**: lines go into files of at most ``MAX_REQUESTS`` requests / ``MAX_BYTES`` bytes
+   (the provider's per-batch limits), uploaded through the files API, one batch each. The
+   batch ids are saved in ``<output>.batch-api/state.json`` *before* anything waits, and
+   every batch carries its file's digest in its metadata, so a re-run polls the batches it
+   made (found again even if the driver died between create and save) and never re-submits.
+3. **poll** with progress until every batch ends (completed, failed, expired or cancelled).
+4. **answer**: the items run through the live path again; this time the deferral returns the
+   downloaded answer for each request, and instructor validates it with the same validators
+   and context (grounding included). An answer that fails validation makes instructor re-ask:
+   that request is not in the batch output, so it goes live (``--reask-via live``) or is kept
+   for a follow-up batch (``--reask-via batch-api``, one round per re-ask). Items a failed,
+   expired or cancelled batch did not answer are asked the same way.
+
+Requests are matched to answers by a digest of the request body, so a re-run needs no memory
+of which item made which request: the prompt is deterministic. The cost is reported at
+batch prices (half the live price) for batch answers and at live prices for the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .archives import check_inputs, iter_items
+from .batch import BatchRunner, BatchStats, peak_rss_mb, stops_the_batch
+from .errors import ConfigError, InputError, LLMError
+from .llm import Deferred, Ledger
+from .options import CallOptions
+
+if TYPE_CHECKING:
+    from .core import Summarizer
+
+_log = logging.getLogger("summarizer.batch_api")
+MAX_REQUESTS = 50_000  # the provider's limit per batch
+MAX_BYTES = 190_000_000  # under its 200 MB input file limit
+ENDPOINT = "/v1/chat/completions"
+BATCH_DISCOUNT = 0.5  # batch prices are half the live ones
+TERMINAL = ("completed", "failed", "expired", "cancelled")
+_NOT_BODY = ("timeout", "extra_headers", "extra_query")
+
+
+def request_body(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The JSON body the openai client would send for ``chat.completions.create(**kwargs)``."""
+    body = {k: v for k, v in kwargs.items() if k not in _NOT_BODY and k != "extra_body"}
+    body.update(kwargs.get("extra_body") or {})
+    return body
+
+
+def digest(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
+
+
+def custom_id(item_id: str) -> str:
+    """The item id, or (past the provider's 64 characters) a digest of it."""
+    return item_id if len(item_id) <= 64 else "id-sha256:" + hashlib.sha256(item_id.encode()).hexdigest()[:48]
+
+
+@dataclass
+class State:
+    """What was submitted, kept beside the output so that a re-run polls instead of re-submitting."""
+
+    folder: Path
+    batches: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, folder: Path) -> State:
+        path = folder / "state.json"
+        if not path.is_file():
+            return cls(folder)
+        try:
+            return cls(folder, json.loads(path.read_text(encoding="utf-8"))["batches"])
+        except (ValueError, KeyError, TypeError):
+            raise InputError(f"{path} is not a batch-api state file; remove the folder to start over") from None
+
+    def save(self) -> None:
+        from .files import write_atomic
+
+        write_atomic(self.folder / "state.json", json.dumps({"batches": self.batches}, indent=2) + "\n")
+
+    def submitted(self) -> set[str]:
+        """Digests of every request already in a batch file."""
+        found: set[str] = set()
+        for batch in self.batches:
+            found.update(batch["digests"])
+        return found
+
+
+class Exchange:
+    """The deferral: hands back a batch answer where there is one; else keeps the request for a batch
+    (``defer``) or lets it go live now."""
+
+    def __init__(self, answers: dict[str, dict[str, Any]], *, defer: bool) -> None:
+        self.answers = answers  # request digest -> chat completion (as JSON)
+        self.defer = defer
+        self.kept: dict[str, tuple[str, dict[str, Any]]] = {}  # digest -> (custom id, body)
+
+    async def __call__(self, kwargs: dict[str, Any], ledger: Ledger | None) -> Any:
+        from openai.types.chat import ChatCompletion
+
+        body = request_body(kwargs)
+        answer = self.answers.get(digest(body))
+        if answer is not None:
+            if ledger is not None:
+                usage = answer.get("usage") or {}
+                ledger.batch_prompt_tokens += usage.get("prompt_tokens", 0) or 0
+                ledger.batch_completion_tokens += usage.get("completion_tokens", 0) or 0
+            return ChatCompletion.model_validate(answer)
+        if self.defer:
+            raise Deferred(body)
+        return None  # a re-ask, or a request no batch answered: send it now
+
+
+def run_files(summarizer: Summarizer, sources: list[str], *, output: str | Path | None,
+              errors: str | Path | None = None, fmt: str = "jsonl", resume: bool = True,
+              text_field: str = "text", id_field: str = "id", options: CallOptions | None = None,
+              on_progress: Callable[[BatchStats], None] | None = None, reask_via: str = "live",
+              poll_s: float | None = None, max_requests: int = MAX_REQUESTS, max_bytes: int = MAX_BYTES
+              ) -> BatchStats:
+    """``batch.run_files`` through the Batch API: the same output lines, errors file and resume."""
+    from .batch import default_errors_path
+    from .schemas import resolve
+    from .sinks import ErrorSink, open_sink
+
+    if summarizer.engine != "llm":
+        raise ConfigError("--via batch-api needs an LLM endpoint with the Batch API (OpenAI)",
+                          hint="set OPENAI_API_KEY, or leave out --via")
+    if output in (None, "-"):
+        raise InputError("--via batch-api needs -o: its batches are remembered beside the output")
+    check_inputs(sources)
+    if "-" in sources:
+        raise InputError("--via batch-api reads files (each is read twice), not standard input")
+    options = options or CallOptions()
+    schema = resolve(options.schema_name, summarizer.schema_dirs) if options.schema_name else summarizer.schema
+    sink = open_sink(output, fmt=fmt, schema=schema, resume=resume)
+    error_sink = ErrorSink(errors if errors is not None else default_errors_path(output, fmt))
+    folder = Path(f"{str(output).rstrip('/')}.batch-api")
+    folder.mkdir(parents=True, exist_ok=True)
+    state = State.load(folder)
+    stats = BatchStats()
+    poll = poll_s if poll_s is not None else summarizer.settings.batch_poll_s
+    client = summarizer.llm.openai_client
+    done = sink.done_ids
+
+    def items() -> Iterable[Any]:
+        return iter_items(sources, text_field=text_field, id_field=id_field,
+                          max_bytes=summarizer.settings.max_input_bytes)
+
+    def report() -> None:
+        if on_progress is not None:
+            on_progress(stats)
+
+    async def replay(exchange: Exchange, final: bool) -> None:
+        """Run every item not yet written through the live path with ``exchange`` as the deferral."""
+        runner = BatchRunner(summarizer, skip=done, options=options,
+                             concurrency=summarizer.settings.concurrency if final else 64)
+        summarizer.llm.deferral = exchange
+        unreachable = 0
+        quiet = logging.getLogger("instructor")
+        level = quiet.level
+        if exchange.defer:  # instructor logs every deferred request as a failed call
+            quiet.setLevel(logging.CRITICAL)
+        try:
+            async for outcome in runner.run(items()):
+                error = outcome.error
+                cause = error.__cause__ if error is not None else None
+                if isinstance(error, Deferred) or isinstance(cause, Deferred):
+                    deferred = error if isinstance(error, Deferred) else cause
+                    assert isinstance(deferred, Deferred)
+                    exchange.kept.setdefault(digest(deferred.body), (custom_id(outcome.id), deferred.body))
+                    continue
+                if error is not None:
+                    unreachable = unreachable + 1 if getattr(error, "reason", None) == "unreachable" else 0
+                    if stops_the_batch(error, unreachable):
+                        raise error
+                    if not final:  # asked again in the final round, which writes what still fails
+                        continue
+                    error_sink.write(outcome)
+                else:
+                    sink.write(outcome)
+                    done.add(outcome.id)
+                stats.count(outcome)
+                report()
+            stats.skipped, stats.duplicates = runner.stats.skipped, runner.stats.duplicates
+        finally:
+            summarizer.llm.deferral = None
+            quiet.setLevel(level)
+
+    answers: dict[str, dict[str, Any]] = {}
+    last = summarizer.settings.max_retries + 1 if reask_via == "batch-api" else 1
+    round_number = 0
+    try:
+        while True:
+            # Round 0 collects; each later one hands out the answers so far and keeps its re-asks for the next
+            # batch. The last one sends what is still unanswered live (re-asks, failed or expired requests) and
+            # writes the errors.
+            final = round_number == last
+            exchange = Exchange(answers, defer=not final)
+            asyncio.run(_closing(summarizer, replay(exchange, final=final)))
+            if final:
+                break
+            round_number = round_number + 1 if exchange.kept else last
+            if not exchange.kept:
+                continue
+            new = [(cid, body) for key, (cid, body) in exchange.kept.items() if key not in state.submitted()]
+            _submit(client, state, folder, new, round_number - 1, max_requests, max_bytes)
+            stats.submitted = sum(len(batch["digests"]) for batch in state.batches)
+            _wait(client, state, poll, stats, report)
+            answers.update(_download(client, state, folder))
+    finally:
+        sink.close()
+        error_sink.close()
+        _price(stats, summarizer, options)
+        stats.peak_rss_mb = peak_rss_mb()
+        stats.wall_s = time.perf_counter() - stats.started
+        report()
+    return stats
+
+
+async def _closing(summarizer: Summarizer, work: Any) -> None:
+    """Run ``work``, then close the async HTTP client it opened on this event loop (the sync one stays)."""
+    try:
+        await work
+    finally:
+        await summarizer.llm.aclose()
+
+
+def _price(stats: BatchStats, summarizer: Summarizer, options: CallOptions) -> None:
+    """Answers that came from a batch at batch prices; what went live (re-asks, unanswered items) at live ones."""
+    from .pricing import cost
+
+    model = options.model or summarizer.settings.model
+    prices = summarizer.settings.prices
+    live = cost(model, stats.prompt_tokens - stats.batch_prompt_tokens,
+                stats.completion_tokens - stats.batch_completion_tokens, prices)
+    batched = cost(model, stats.batch_prompt_tokens, stats.batch_completion_tokens, prices)
+    stats.cost_usd = None if live is None or batched is None else live + BATCH_DISCOUNT * batched
+
+
+def _submit(client: Any, state: State, folder: Path, requests: list[tuple[str, dict[str, Any]]], round_number: int,
+            max_requests: int, max_bytes: int) -> None:
+    """Write ``requests`` into files within the limits, upload each and create its batch (ids saved at once)."""
+    files: list[list[str]] = [[]]
+    size = 0
+    for cid, body in requests:
+        line = json.dumps({"custom_id": cid, "method": "POST", "url": ENDPOINT, "body": body},
+                          ensure_ascii=False, separators=(",", ":")) + "\n"
+        if files[-1] and (len(files[-1]) >= max_requests or size + len(line.encode()) > max_bytes):
+            files.append([])
+            size = 0
+        files[-1].append(line)
+        size += len(line.encode())
+    for lines in files:
+        if not lines:
+            continue
+        text = "".join(lines)
+        file_digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+        path = folder / f"requests-{round_number}-{file_digest}.jsonl"
+        path.write_text(text, encoding="utf-8")
+        existing = _find_batch(client, file_digest)
+        if existing is None:
+            with open(path, "rb") as fh:
+                uploaded = client.files.create(file=fh, purpose="batch")
+            existing = client.batches.create(input_file_id=uploaded.id, endpoint=ENDPOINT, completion_window="24h",
+                                             metadata={"summarizer": file_digest})
+        state.batches.append({"id": existing.id, "round": round_number, "file": path.name, "status": existing.status,
+                              "digests": [digest(json.loads(line)["body"]) for line in lines],
+                              "custom_ids": [json.loads(line)["custom_id"] for line in lines]})
+        state.save()
+        _log.warning("submitted batch %s: %d request(s)", existing.id, len(lines))
+
+
+def _find_batch(client: Any, file_digest: str) -> Any:
+    """A batch this tool already created for the same file (a driver killed between create and save)."""
+    try:
+        for batch in client.batches.list(limit=100):
+            if (batch.metadata or {}).get("summarizer") == file_digest and batch.status != "cancelled":
+                return batch
+    except Exception as exc:  # listing is only a safety net
+        _log.debug("could not list batches: %s", exc)
+    return None
+
+
+def _wait(client: Any, state: State, poll_s: float, stats: BatchStats, report: Callable[[], None]) -> None:
+    """Poll every unfinished batch until each has ended; progress through ``report``."""
+    while True:
+        waiting = 0
+        answered = 0
+        for batch in state.batches:
+            if batch["status"] in TERMINAL and "downloaded" in batch:
+                continue
+            if batch["status"] not in TERMINAL:
+                found = client.batches.retrieve(batch["id"])
+                batch.update(status=found.status, output_file_id=found.output_file_id,
+                             error_file_id=found.error_file_id)
+                counts = found.request_counts
+                answered += (counts.completed + counts.failed) if counts else 0
+                if found.status not in TERMINAL:
+                    waiting += 1
+                elif found.status != "completed":
+                    _log.warning("batch %s ended %s: its unanswered items are asked again", found.id, found.status)
+        state.save()
+        stats.polled = answered
+        report()
+        if not waiting:
+            return
+        time.sleep(poll_s)
+
+
+def _download(client: Any, state: State, folder: Path) -> dict[str, dict[str, Any]]:
+    """Every answer of every ended batch, by request digest (output files kept locally: read once)."""
+    answers: dict[str, dict[str, Any]] = {}
+    for batch in state.batches:
+        if batch["status"] not in TERMINAL:
+            continue
+        local = folder / f"output-{batch['id']}.jsonl"
+        if "downloaded" not in batch:
+            text = client.files.content(batch["output_file_id"]).text if batch.get("output_file_id") else ""
+            local.write_text(text, encoding="utf-8")
+            batch["downloaded"] = True
+            state.save()
+        by_custom_id = dict(zip(batch["custom_ids"], batch["digests"], strict=True))
+        for line in local.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                response = row.get("response") or {}
+                key = by_custom_id.get(row["custom_id"])
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue  # an unreadable line: its item is asked again
+            if key is not None and response.get("status_code") == 200 and isinstance(response.get("body"), dict):
+                answers[key] = response["body"]
+    return answers
+
+
+__all__ = ["Deferred", "LLMError", "run_files"]
