@@ -68,6 +68,9 @@ def connect(address: str | None = None) -> None:
     context.enable_progress_bars = False  # ours is the progress shown
     context.print_on_execution_start = False
     logging.getLogger("ray.data").setLevel(logging.WARNING)
+    import warnings
+
+    warnings.filterwarnings("ignore", module=r"ray\.")  # Ray's deprecation and sizing advice is not for our users
     if ray.is_initialized():
         return
     try:
@@ -370,8 +373,8 @@ def summarize_articles(ds: Any, ray: Any, settings: Settings, options: CallOptio
         _Summarize, batch_format="pyarrow", batch_size=rows, num_cpus=0.5,
         compute=ray.data.ActorPoolStrategy(**sizes, max_tasks_in_flight_per_actor=4, max_concurrent_calls_per_actor=4),
         fn_constructor_kwargs={"settings": fields, "options": options.model_dump(exclude_unset=True),
-                               "schema": schema, "concurrency": per_actor, "throttle": throttle},
-        max_restarts=-1, max_task_retries=-1)
+                               "schema": schema, "concurrency": per_actor, "throttle": throttle}
+    )  # Ray Data's defaults for an actor pool: spread over the nodes, restarted (and its tasks retried) if lost
 
 
 # -- the driver -----------------------------------------------------------------------------------------
