@@ -7,7 +7,7 @@ A crash (even ``kill -9``) can leave at most one partial last line. Opening an e
 output for resume cuts that line off and collects the ids already written, so the
 runner skips them. CSV cells never contain a newline (they are folded to spaces), so
 both formats are line-oriented and repaired the same way. A folder output (``-o out/``,
-or any Parquet output) gets a new part per run (``part-<time>-<pid>.jsonl``; Parquet
+or any Parquet output) gets a new part per run (``part-<time>-<random>.jsonl``; Parquet
 parts of ``PARQUET_ROWS`` rows, written under a temporary name and renamed, so a
 crash never leaves a half part); resume reads the ids of every part.
 """
@@ -23,6 +23,7 @@ import sys
 import time
 import types
 import typing
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -262,7 +263,8 @@ class FolderSink:
         self._rows: list[dict[str, Any]] = []
         self._flushed = time.monotonic()
         self._lines: JsonlSink | None = None
-        self._stamp = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+        # Unique per run, also for runs in the same second: a part is never reopened for writing.
+        self._stamp = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
         self._parts = 0
         if fmt == "parquet":
             _need_pyarrow()

@@ -23,10 +23,10 @@ from .conftest import API_KEY, required
 
 if not required("ray"):
     pytest.importorskip("ray", reason="the Ray runner needs the ray extra")
-import ray  # noqa: E402 (after the skip)
-from ray.cluster_utils import Cluster  # noqa: E402
+import ray
+from ray.cluster_utils import Cluster
 
-from summarizer import ray as ray_runner  # noqa: E402
+from summarizer import ray as ray_runner
 
 pytestmark = pytest.mark.ray
 
@@ -190,3 +190,26 @@ def test_two_actors_on_two_nodes_share_cache_hits_through_redis(cluster, server,
     assert not json.loads(first["meta"])["cached"] and json.loads(second["meta"])["cached"]
     assert server.count == 1
     assert json.loads(second["summary"]) == json.loads(first["summary"])
+
+
+def test_service_jobs_run_on_the_cluster_and_replicas_share_redis(cluster, server, articles, redis_url, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from summarizer.service import create_app
+
+    from .test_service import wait_for
+
+    def replica(name: str) -> TestClient:
+        settings = load_settings(base_url=server.url, api_key=API_KEY, mode="tools", cache_path=redis_url,
+                                 runner="ray", ray_address=cluster.address, state_dir=tmp_path / name)
+        return TestClient(create_app(settings))
+
+    items = [{"id": f"j{n}", "text": articles[n]["text"]} for n in range(6)] + [{"id": "bad", "text": " "}]
+    with replica("a") as first, replica("b") as second:
+        job = wait_for(first, first.post("/v1/batches", json={"items": items}).json()["id"], seconds=300)
+        assert job["status"] == "done" and job["counts"]["done"] == 6 and job["counts"]["failed"] == 1
+        results = first.get(f"/v1/batches/{job['id']}/results").text.splitlines()
+        assert sorted(json.loads(line)["id"] for line in results) == [f"j{n}" for n in range(6)]
+        assert server.count == 6
+        again = second.post("/v1/summaries", json={"text": articles[0]["text"]})  # the other replica: a hit
+        assert again.status_code == 200 and again.json()["meta"]["cached"] and server.count == 6
