@@ -32,13 +32,14 @@ import asyncio
 import hashlib
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .archives import check_inputs, iter_items
+from .archives import check_inputs, count_items, iter_items
 from .batch import BatchRunner, BatchStats, peak_rss_mb, stops_the_batch
 from .errors import ConfigError, InputError, LLMError
 from .llm import Deferred, Ledger
@@ -157,6 +158,14 @@ def run_files(summarizer: Summarizer, sources: list[str], *, output: str | Path 
     poll = poll_s if poll_s is not None else summarizer.settings.batch_poll_s
     client = summarizer.llm.openai_client
     done = sink.done_ids
+
+    def count() -> None:
+        try:
+            stats.total = count_items(sources, text_field=text_field, id_field=id_field)
+        except Exception:  # the total is only for the progress bar
+            pass
+
+    threading.Thread(target=count, name="summarizer-batch-api-count", daemon=True).start()
 
     def items() -> Iterable[Any]:
         return iter_items(sources, text_field=text_field, id_field=id_field,
@@ -280,6 +289,7 @@ def _submit(client: Any, state: State, folder: Path, requests: list[tuple[str, d
             existing = client.batches.create(input_file_id=uploaded.id, endpoint=ENDPOINT, completion_window="24h",
                                              metadata={"summarizer": file_digest})
         state.batches.append({"id": existing.id, "round": round_number, "file": path.name, "status": existing.status,
+                              "output_file_id": existing.output_file_id, "error_file_id": existing.error_file_id,
                               "digests": [digest(json.loads(line)["body"]) for line in lines],
                               "custom_ids": [json.loads(line)["custom_id"] for line in lines]})
         state.save()

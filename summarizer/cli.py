@@ -424,12 +424,12 @@ class _BatchProgress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         self.progress = Progress(
-            TextColumn("[bold]summarizing"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("{task.fields[rate]:.1f}/s"), TimeRemainingColumn(),
             TextColumn("cached {task.fields[cached]} · failed {task.fields[failed]}"),
             console=Console(stderr=True), transient=False, refresh_per_second=5,
         )
-        self.task = self.progress.add_task("batch", total=None, rate=0.0, cached=0, failed=0)
+        self.task = self.progress.add_task("summarizing", total=None, rate=0.0, cached=0, failed=0)
 
     def start(self) -> None:
         self.progress.start()
@@ -441,8 +441,12 @@ class _BatchProgress:
 
         elapsed = time.perf_counter() - stats.started
         rate = (stats.done + stats.failed) / elapsed if elapsed > 0 else 0.0
-        self.progress.update(self.task, completed=stats.seen, total=stats.total, rate=rate, cached=stats.cached,
-                             failed=stats.failed)
+        if stats.submitted and not stats.done:  # --via batch-api: the provider's count while it works
+            self.progress.update(self.task, description="batch API", completed=stats.polled, total=stats.submitted,
+                                 rate=0.0, cached=stats.cached, failed=stats.failed)
+            return
+        self.progress.update(self.task, description="summarizing", completed=stats.seen, total=stats.total,
+                             rate=rate, cached=stats.cached, failed=stats.failed)
 
 
 def _report(stats: Any, outcome: str, settings: Any, engine: str, output: str | None, errors: str | None,
@@ -459,6 +463,9 @@ def _report(stats: Any, outcome: str, settings: Any, engine: str, output: str | 
     else:
         cost = f"est. cost ${stats.cost_usd:,.4f}"
     throttled = f" · {stats.rate_limited:,} rate-limit answers (429)" if stats.rate_limited else ""
+    if stats.submitted:
+        cost += f" (batch prices for {stats.batch_prompt_tokens + stats.batch_completion_tokens:,} tokens)"
+        _say(f"batch API: {stats.submitted:,} request(s) in batches; the rest were asked live")
     _say(f"{stats.per_second:,.1f} articles/s · {stats.requests:,} requests · tokens {stats.prompt_tokens:,} in / "
          f"{stats.completion_tokens:,} out · {cost}{throttled}")
     if stats.failed:

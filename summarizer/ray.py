@@ -259,6 +259,7 @@ class _Summarize:
         made = Settings(**settings)
         shared = SharedThrottle(throttle, made.rpm, made.tpm) if throttle is not None else None
         self.summarizer = Summarizer(settings=made, schema=schema, throttle=shared)
+        self.summarizer.warm_up()  # imports and tables now, while the pool is still starting, not on first items
         self.options = CallOptions(**options)
         self.concurrency = concurrency
         self.slots: asyncio.Semaphore | None = None

@@ -244,13 +244,14 @@ class TokenBucket:
 
 @dataclass
 class BatchBehaviour:
-    """How the fake's Batch API behaves: a batch ends after ``polls`` retrievals; ``failed`` custom ids get an
-    error line instead of an answer; ``expire``: it ends ``expired`` with only the first half answered;
-    output lines come back shuffled (``seed``), as the real one does not keep input order."""
+    """How the fake's Batch API behaves: a batch ends after ``polls`` retrievals, with status ``ends``
+    (``expired`` or ``cancelled``: only the first half of its requests answered; ``failed``: none);
+    ``failed`` custom ids get an error line instead of an answer; output lines come back shuffled
+    (``seed``), as the real one does not keep input order."""
 
     polls: int = 2
     failed: set[str] = field(default_factory=set)
-    expire: bool = False
+    ends: str = "completed"
     seed: int = 7
 
 
@@ -329,8 +330,9 @@ class FakeBatchAPI:
         import random
 
         lines = [json.loads(line) for line in self.files[batch["input_file_id"]].splitlines() if line.strip()]
-        if self.behaviour.expire:
-            lines = lines[: len(lines) // 2]
+        ends = self.behaviour.ends
+        if ends != "completed":
+            lines = lines[: len(lines) // 2] if ends in ("expired", "cancelled") else []
         out, errors = [], []
         for number, line in enumerate(lines):
             if line["custom_id"] in self.behaviour.failed:
@@ -354,7 +356,7 @@ class FakeBatchAPI:
                     file_id = f"file-{len(self.files) + 1}"
                     self.files[file_id] = "".join(json.dumps(r) + "\n" for r in rows).encode()
                     batch[kind] = file_id
-        batch["status"] = "expired" if self.behaviour.expire else "completed"
+        batch["status"] = ends
         batch["request_counts"] = {"total": len(lines), "completed": len(out), "failed": len(errors)}
 
 

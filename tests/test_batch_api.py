@@ -147,13 +147,25 @@ def test_reask_via_batch_api_sends_the_reasks_as_a_follow_up_batch(server, artic
     assert stats.submitted == 12
 
 
-def test_an_expired_batch_answers_half_and_the_rest_go_live(server, articles, tmp_path):
-    server.batch_api.behaviour.expire = True
+@pytest.mark.parametrize(("ends", "answered"), [("expired", 5), ("cancelled", 5), ("failed", 0)])
+def test_a_batch_that_ends_early_leaves_the_rest_to_the_live_path(server, articles, tmp_path, ends, answered):
+    server.batch_api.behaviour.ends = ends
     source = inputs(tmp_path, articles, 10, marked=set())
     out = tmp_path / "out.jsonl"
     run(server, source, out)
     assert sorted(ids_of(out)) == sorted(f"item-{n}" for n in range(10))
-    assert server.batch_api.lines == 5 and len(server.requests) == 5
+    assert server.batch_api.lines == answered and len(server.requests) == 10 - answered
+
+
+def test_requests_are_split_to_stay_under_the_per_batch_limits(server, articles, tmp_path):
+    source = inputs(tmp_path, articles, 7, marked=set())
+    run(server, source, tmp_path / "out.jsonl", max_requests=3)
+    assert [len(upload.splitlines()) for upload in server.batch_api.uploads] == [3, 3, 1]
+    (tmp_path / "fresh").mkdir()  # another cache: the first run's answers would make every item a hit
+    run(server, source, tmp_path / "fresh" / "out.jsonl", max_bytes=1)  # a line over the byte limit goes alone
+    # seven one-line files; the one that is byte for byte the first run's last file finds that batch again
+    assert [len(upload.splitlines()) for upload in server.batch_api.uploads[3:]] == [1] * 6
+    assert len(ids_of(tmp_path / "fresh" / "out.jsonl")) == 7 and server.requests == []
 
 
 def test_cost_is_at_batch_prices(server, articles, tmp_path):

@@ -213,3 +213,18 @@ def test_service_jobs_run_on_the_cluster_and_replicas_share_redis(cluster, serve
         assert server.count == 6
         again = second.post("/v1/summaries", json={"text": articles[0]["text"]})  # the other replica: a hit
         assert again.status_code == 200 and again.json()["meta"]["cached"] and server.count == 6
+
+
+def test_summarize_dataset_for_an_existing_ray_pipeline(cluster, server, articles, tmp_path):
+    rows = [{"id": f"d{n}", "text": articles[n]["text"], "title": f"Title {n}"} for n in range(4)]
+    rows.append({"id": "blank", "text": " "})
+    ds = ray.data.from_items(rows)
+    out = ray_runner.summarize_dataset(ds, settings=settings_for(server, tmp_path), concurrency=2, actors=1)
+    got = {row["id"]: row for row in out.take_all()}
+    assert set(got) == {"d0", "d1", "d2", "d3", "blank"}
+    for n in range(4):
+        meta = json.loads(got[f"d{n}"]["meta"])
+        assert got[f"d{n}"]["error"] is None and meta["source"]["title"] == f"Title {n}"
+        assert json.loads(got[f"d{n}"]["summary"])["headline"]
+    assert got["blank"]["error"] == "input" and got["blank"]["summary"] is None
+    assert server.count == 4
