@@ -1,7 +1,7 @@
 """Past one machine: the Ray runner, the Redis cache and the Batch API, against the fake server, in one run.
 
-    python bench/scale.py                   # all four (about 6 minutes on 2 cores)
-    python bench/scale.py --only ray        # or: nodes, cache, batch-api
+    python bench/scale.py                   # all five (about 12 minutes on 2 cores)
+    python bench/scale.py --only ray        # or: nodes, cache, 429, batch-api
 
 1. engine overhead on one machine: the same 1,000 items through the local runner (concurrency 16) and the
    Ray runner (2 actors x 8, a local Ray started beforehand), at 0 ms and at 500 ms server latency;
@@ -11,7 +11,9 @@
    to the last (the steady state);
 3. a fully cached 10,000-item re-run through the local runner: Redis cache (a real redis-server on
    loopback) vs the SQLite cache, items/s and requests (must be 0);
-4. the Batch API path vs the live path for the same 200 items, a tenth of which get an ungrounded quote on
+4. 429s with no --rpm: the fake enforces 600 requests/min; the local runner and the Ray runner (3 actors
+   pacing through one throttle actor) each find the pace the endpoint allows;
+5. the Batch API path vs the live path for the same 200 items, a tenth of which get an ungrounded quote on
    the first ask: requests sent live, requests submitted in batches, re-asks, cost.
 
 Articles are the real ones from eval/news_refs.jsonl, each made unique by a closing line; the fake answers
@@ -108,6 +110,33 @@ def engine_overhead(work: Path) -> list[str]:
             assert local.done == on_ray.done == 1000, (local, on_ray)
             rows.append(f"| {latency * 1000:.0f} ms | {local_s:.1f} s ({1000 / local_s:.0f}/s) | {ray_s:.1f} s "
                         f"({1000 / ray_s:.0f}/s) | {ray_s / local_s:.2f}x time |")
+    finally:
+        ray.shutdown()
+    return rows
+
+
+def rate_limit(work: Path) -> list[str]:
+    """429 handling for the whole cluster: the fake enforces 600 requests/min (a token bucket), no --rpm is
+    given; the local runner and the Ray runner (3 actors, one throttle actor) each find the pace themselves."""
+    import ray
+
+    count = 300
+    source = write_items(work / "limited.jsonl", count)
+    rows = ["| runner (no --rpm; endpoint allows 600/min) | wall | achieved / limit | 429 answers |",
+            "|---|---|---|---|"]
+    ray.init(include_dashboard=False, log_to_driver=False)
+    try:
+        for name in ("local (c=24)", "Ray (3 actors x 8)"):
+            url, server = serve_in_subprocess(rate_limit=600)
+            try:
+                if name.startswith("local"):
+                    seconds, stats = local_run(url, source, work / "local-limited.jsonl", None, 24)
+                else:
+                    seconds, stats = ray_run(url, source, work / "ray-limited.jsonl", 3, 8)
+            finally:
+                server.terminate()
+            assert stats.done == count, stats
+            rows.append(f"| {name} | {seconds:.1f} s | {count / seconds / 10:.2f} | {stats.rate_limited} |")
     finally:
         ray.shutdown()
     return rows
@@ -223,9 +252,10 @@ def batch_api_vs_live(work: Path) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=["ray", "nodes", "cache", "batch-api"])
+    parser.add_argument("--only", choices=["ray", "nodes", "cache", "429", "batch-api"])
     args = parser.parse_args()
-    parts = {"ray": engine_overhead, "nodes": node_scaling, "cache": cache_rerun, "batch-api": batch_api_vs_live}
+    parts = {"ray": engine_overhead, "nodes": node_scaling, "cache": cache_rerun, "429": rate_limit,
+             "batch-api": batch_api_vs_live}
     with tempfile.TemporaryDirectory() as folder:
         for name, part in parts.items():
             if args.only and args.only != name:

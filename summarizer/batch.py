@@ -400,10 +400,6 @@ async def run_files(summarizer: Summarizer, sources: list[str] | None = None, *,
     if (sources is None) == (items is None):
         raise TypeError("give either sources (paths) or items (texts, articles), not both")
     specs = list(sources or [])
-    if summarizer.settings.runner == "ray" and items is None:
-        return await _on_ray(summarizer, specs, output=output, errors=errors, fmt=fmt, resume=resume,
-                             text_field=text_field, id_field=id_field, options=options, on_progress=on_progress,
-                             relative_to=relative_to)
     if items is None:
         check_inputs(specs)
         items = iter_items(specs, text_field=text_field, id_field=id_field,
@@ -442,17 +438,3 @@ async def run_files(summarizer: Summarizer, sources: list[str] | None = None, *,
         if on_progress is not None:
             on_progress(stats)
     return stats
-
-
-async def _on_ray(summarizer: Summarizer, specs: list[str], **arguments: Any) -> BatchStats:
-    """``run_files`` on the Ray runner (``runner = "ray"``: the service's jobs), in a thread; cancelling the
-    task (a deleted job) stops the run at its next block."""
-    from .ray import run_files as run_on_ray
-
-    stop = threading.Event()
-    schema = (arguments["options"].schema_name if arguments["options"] else None) or summarizer.schema.name
-    try:
-        return await asyncio.to_thread(run_on_ray, summarizer.settings, specs, schema=schema, stop=stop, **arguments)
-    except asyncio.CancelledError:
-        stop.set()
-        raise

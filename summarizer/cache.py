@@ -19,7 +19,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from .errors import ConfigError, InputError
+from .cache_lines import dump, export_line, iso, parse_entries
+from .errors import ConfigError
 from .text import normalize
 
 _log = logging.getLogger("summarizer.cache")
@@ -110,7 +111,7 @@ class Cache:
             self._connect().execute(
                 "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (key, time.time(), meta.get("model"), meta.get("schema"), meta.get("prompt_version"),
-                 _dump(summary), _dump(meta)),
+                 dump(summary), dump(meta)),
             )
         except (sqlite3.Error, ConfigError) as exc:
             self._failed("write", exc)
@@ -168,7 +169,7 @@ class Cache:
             "SELECT COALESCE(model, '?'), COUNT(*) FROM answers GROUP BY 1 ORDER BY 2 DESC").fetchall())
         size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
         return {"path": str(self.path), "entries": count, "bytes": size, "by_model": by_model,
-                "oldest": _iso(oldest), "newest": _iso(newest)}
+                "oldest": iso(oldest), "newest": iso(newest)}
 
     def clear(self) -> int:
         with self._maintenance():
@@ -191,8 +192,7 @@ class Cache:
         with self._maintenance():
             for row in self._connect().execute(
                     "SELECT key, created_at, summary, meta FROM answers ORDER BY key"):
-                out.write(_dump({"key": row[0], "created_at": row[1], "summary": json.loads(row[2]),
-                                 "meta": json.loads(row[3])}) + "\n")
+                out.write(export_line(row[0], row[1], json.loads(row[2]), json.loads(row[3])))
                 count += 1
         return count
 
@@ -201,24 +201,12 @@ class Cache:
         count = 0
         conn.execute("BEGIN")
         try:
-            for number, line in enumerate(lines, 1):
-                if not line.strip():
-                    continue
-                try:
-                    entry = json.loads(line)
-                    key, summary, meta = entry["key"], entry["summary"], entry["meta"]
-                    if not isinstance(key, str) or not isinstance(meta, dict):
-                        raise TypeError
-                except (json.JSONDecodeError, KeyError, TypeError):
-                    raise InputError(f"line {number} is not a cache entry (key, summary, meta)") from None
+            for key, created_at, summary, meta in parse_entries(lines):
                 conn.execute("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?)",
-                             (key, entry.get("created_at", time.time()), meta.get("model"),
-                              meta.get("schema"), meta.get("prompt_version"), _dump(summary), _dump(meta)))
+                             (key, created_at, meta.get("model"), meta.get("schema"), meta.get("prompt_version"),
+                              dump(summary), dump(meta)))
                 count += 1
             conn.execute("COMMIT")
-        except UnicodeDecodeError:
-            conn.execute("ROLLBACK")
-            raise InputError("the file is not UTF-8 text: give JSONL written by `summarizer cache export`") from None
         except sqlite3.Error as exc:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
@@ -266,11 +254,3 @@ def _corrupt(exc: BaseException) -> bool:
     """A file SQLite cannot read as a database (it will not get better); an OperationalError (a lock, a full
     disk) may pass."""
     return isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError)
-
-
-def _dump(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
-def _iso(timestamp: float | None) -> str | None:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp)) if timestamp else None

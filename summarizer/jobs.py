@@ -261,6 +261,8 @@ class JobWorker:
                 last = now
                 self.store.update(job.id, counts=_counts(stats))
 
+        if self.summarizer.settings.runner == "ray":  # SUMMARIZER_RUNNER=ray: the job runs on the cluster
+            from .ray import run_files_async as run_files  # type: ignore[assignment]
         try:
             stats = await run_files(self.summarizer, [str(folder / "input.jsonl")], output=folder / "results.jsonl",
                                     errors=folder / "errors.jsonl", resume=True,

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     import ray.data
 
     from .config import Settings
+    from .core import Summarizer
 
 _log = logging.getLogger("summarizer.ray")
 FILES_PER_UNIT = 256  # loose files read by one task
@@ -73,6 +74,7 @@ def connect(address: str | None = None) -> None:
     warnings.filterwarnings("ignore", module=r"ray\.")  # Ray's deprecation and sizing advice is not for our users
     if ray.is_initialized():
         return
+    _reachable(address)
     try:
         ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING,
                  configure_logging=False)
@@ -80,6 +82,22 @@ def connect(address: str | None = None) -> None:
         raise ConfigError(f"cannot join the Ray cluster at {address}: {' '.join(str(exc).split())[:200]}",
                           hint="start one with `ray start --head`, or leave out --ray-address for a local one"
                           ) from None
+
+
+def _reachable(address: str | None) -> None:
+    """Fail in seconds, not minutes, on a ``host:port`` nobody listens on (Ray waits for its GCS for minutes)."""
+    import socket
+
+    if not address or address == "auto" or "://" in address or ":" not in address:
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=5):
+            return
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot reach the Ray cluster at {address}: {exc}",
+                          hint="check --ray-address (host:port of the head, or auto), or leave it out for a "
+                          "local Ray") from None
 
 
 # -- one rate limit for the cluster ---------------------------------------------------------------------
@@ -472,3 +490,16 @@ def run_files(settings: Settings, specs: list[str], *, schema: Any = None, outpu
         if on_progress is not None:
             on_progress(stats)
     return stats
+
+
+async def run_files_async(summarizer: Summarizer, specs: list[str], **arguments: Any) -> BatchStats:
+    """``run_files`` for async callers with a ``Summarizer`` (the service's jobs with ``runner = "ray"``), in a
+    thread; cancelling the task (a deleted job) stops the run at its next block."""
+    stop = threading.Event()
+    options = arguments.get("options")
+    schema = (options.schema_name if options else None) or summarizer.schema.name
+    try:
+        return await asyncio.to_thread(run_files, summarizer.settings, specs, schema=schema, stop=stop, **arguments)
+    except asyncio.CancelledError:
+        stop.set()
+        raise

@@ -21,7 +21,8 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
-from .errors import ConfigError, InputError
+from .cache_lines import dump, export_line, iso, parse_entries
+from .errors import ConfigError
 
 _log = logging.getLogger("summarizer.cache")
 SCHEMES = ("redis://", "rediss://", "unix://")
@@ -171,11 +172,9 @@ class RedisCache:
             size = int(self._redis.info("memory").get("used_memory", 0))
         except self._errors as exc:
             raise self._unusable(exc) from None
-        from .cache import _iso
-
         ordered = dict(sorted(by_model.items(), key=lambda kv: -kv[1]))
         return {"path": self.path, "entries": count, "bytes": size, "by_model": ordered,
-                "oldest": _iso(oldest), "newest": _iso(newest)}
+                "oldest": iso(oldest), "newest": iso(newest)}
 
     def clear(self) -> int:
         try:
@@ -194,8 +193,6 @@ class RedisCache:
             raise self._unusable(exc) from None
 
     def export(self, out: IO[str]) -> int:
-        from .cache import _dump
-
         try:
             keys = sorted(self._keys())
             count = 0
@@ -207,29 +204,15 @@ class RedisCache:
                 for key, (created, summary, meta) in zip(chunk, pipe.execute(), strict=True):
                     if summary is None or meta is None:
                         continue
-                    out.write(_dump({"key": key.decode()[len(PREFIX):], "created_at": float(created or 0),
-                                     "summary": json.loads(summary), "meta": json.loads(meta)}) + "\n")
+                    out.write(export_line(key.decode()[len(PREFIX):], float(created or 0), json.loads(summary),
+                                          json.loads(meta)))
                     count += 1
             return count
         except self._errors as exc:
             raise self._unusable(exc) from None
 
     def import_lines(self, lines: Iterable[str]) -> int:
-        rows: list[tuple[str, dict[Any, Any]]] = []
-        try:
-            for number, line in enumerate(lines, 1):
-                if not line.strip():
-                    continue
-                try:
-                    entry = json.loads(line)
-                    key, summary, meta = entry["key"], entry["summary"], entry["meta"]
-                    if not isinstance(key, str) or not isinstance(meta, dict):
-                        raise TypeError
-                except (json.JSONDecodeError, KeyError, TypeError):
-                    raise InputError(f"line {number} is not a cache entry (key, summary, meta)") from None
-                rows.append((key, _row(summary, meta, entry.get("created_at", time.time()))))
-        except UnicodeDecodeError:
-            raise InputError("the file is not UTF-8 text: give JSONL written by `summarizer cache export`") from None
+        rows = [(key, _row(summary, meta, created_at)) for key, created_at, summary, meta in parse_entries(lines)]
         try:  # all or nothing, like the SQLite import's transaction
             pipe = self._redis.pipeline(transaction=True)
             for key, row in rows:
@@ -244,11 +227,9 @@ class RedisCache:
 
 
 def _row(summary: dict[str, Any], meta: dict[str, Any], created: float) -> dict[Any, Any]:
-    from .cache import _dump
-
     return {"created_at": repr(float(created)), "model": str(meta.get("model") or ""),
             "schema_name": str(meta.get("schema") or ""), "prompt_version": str(meta.get("prompt_version") or ""),
-            "summary": _dump(summary), "meta": _dump(meta)}
+            "summary": dump(summary), "meta": dump(meta)}
 
 
 def _detail(exc: BaseException, password: str | None) -> str:

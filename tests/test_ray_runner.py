@@ -228,3 +228,16 @@ def test_summarize_dataset_for_an_existing_ray_pipeline(cluster, server, article
         assert json.loads(got[f"d{n}"]["summary"])["headline"]
     assert got["blank"]["error"] == "input" and got["blank"]["summary"] is None
     assert server.count == 4
+
+
+def test_an_address_nobody_listens_on_is_one_clear_line(cli, tmp_path):
+    from .conftest import free_port
+
+    source = tmp_path / "one.jsonl"
+    source.write_text(json.dumps({"id": "a", "text": "A short story. It has two sentences."}) + "\n")
+    address = f"127.0.0.1:{free_port()}"
+    done = subprocess.run([*cli, "batch", str(source), "-o", str(tmp_path / "o.jsonl"), "--runner", "ray",
+                           "--ray-address", address], capture_output=True, text=True,
+                          env={**os.environ, "OPENAI_API_KEY": API_KEY})
+    assert done.returncode == 4 and f"cannot reach the Ray cluster at {address}" in done.stderr
+    assert "Traceback" not in done.stderr
