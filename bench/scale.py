@@ -40,14 +40,7 @@ sys.path.insert(0, str(ROOT))
 from summarizer import Summarizer  # noqa: E402
 from summarizer.batch import run_files  # noqa: E402
 from summarizer.config import load_settings  # noqa: E402
-from summarizer.testing import (  # noqa: E402
-    Answer,
-    FakeLLMServer,
-    article_of,
-    full_responder,
-    grounded_news,
-    serve_in_subprocess,
-)
+from summarizer.testing import FakeLLMServer, full_responder, serve_in_subprocess, ungrounded_first  # noqa: E402
 
 SHARED = ROOT / "eval" / "news_refs.jsonl"
 MARK = "Orbital cabbages were mentioned."
@@ -218,23 +211,12 @@ def cache_rerun(work: Path) -> list[str]:
             redis.terminate()
 
 
-def invalid_first(request: dict[str, Any]) -> Any:
-    """Marked articles get an ungrounded quote on the first ask, a full grounded answer on the re-ask."""
-    reasked = any(m.get("role") == "tool" for m in request["messages"])
-    article = article_of(request)
-    if MARK in article and not reasked:
-        answer = grounded_news(article)
-        answer["quotes"] = [{"speaker": "Nobody", "text": "words that were never written in the article"}]
-        return Answer(answer)
-    return full_responder(request)
-
-
 def batch_api_vs_live(work: Path) -> list[str]:
     from summarizer.batch_api import run_files as via_batch_api
 
     source = write_items(work / "batch.jsonl", 200, marked_every=10)
     rows = ["| path | sent live | submitted in batches | re-asks | est. cost (gpt-4o-mini) |", "|---|---|---|---|---|"]
-    with FakeLLMServer(invalid_first) as server:
+    with FakeLLMServer(ungrounded_first(MARK, then=full_responder)) as server:
         _, live = local_run(server.url, source, work / "live.jsonl", work / "live.sqlite3", 16)
         live_requests = len(server.requests)
         rows.append(f"| live | {live_requests} | 0 | {live_requests - 200} | ${live.cost_usd:.4f} |")

@@ -271,6 +271,17 @@ class BatchRunner:
         events.put_nowait(outcome)
 
 
+def count_in_background(stats: BatchStats, specs: list[str], *, text_field: str, id_field: str) -> None:
+    """Fill in ``stats.total`` from a thread: counting reads the inputs once more, so it runs beside the batch,
+    and it is only for the progress bar (a failure leaves the total unknown)."""
+
+    def count() -> None:
+        with contextlib.suppress(Exception):
+            stats.total = count_items(specs, text_field=text_field, id_field=id_field)
+
+    threading.Thread(target=count, name="summarizer-batch-count", daemon=True).start()
+
+
 def item_limits(settings: Any) -> dict[str, int]:
     """The size limits ``Item.article`` applies."""
     return {"max_bytes": settings.max_input_bytes, "max_chars": settings.max_input_chars,
@@ -415,11 +426,7 @@ async def run_files(summarizer: Summarizer, sources: list[str] | None = None, *,
     runner = BatchRunner(summarizer, concurrency=concurrency, ordered=ordered, skip=sink.done_ids, options=options)
     stats = runner.stats
     if count and specs and "-" not in specs:
-        def _count() -> None:
-            with contextlib.suppress(Exception):  # the total is only for the progress bar
-                stats.total = count_items(specs, text_field=text_field, id_field=id_field)
-
-        threading.Thread(target=_count, name="summarizer-batch-count", daemon=True).start()
+        count_in_background(stats, specs, text_field=text_field, id_field=id_field)
     try:
         async for outcome in runner.run(items):
             if outcome.ok:

@@ -32,15 +32,14 @@ import asyncio
 import hashlib
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .archives import check_inputs, count_items, iter_items
-from .batch import BatchRunner, BatchStats, peak_rss_mb, stops_the_batch
+from .archives import check_inputs, iter_items
+from .batch import BatchRunner, BatchStats, count_in_background, peak_rss_mb, stops_the_batch
 from .errors import ConfigError, InputError, LLMError
 from .llm import Deferred, Ledger
 from .options import CallOptions
@@ -159,13 +158,7 @@ def run_files(summarizer: Summarizer, sources: list[str], *, output: str | Path 
     client = summarizer.llm.openai_client
     done = sink.done_ids
 
-    def count() -> None:
-        try:
-            stats.total = count_items(sources, text_field=text_field, id_field=id_field)
-        except Exception:  # the total is only for the progress bar
-            pass
-
-    threading.Thread(target=count, name="summarizer-batch-api-count", daemon=True).start()
+    count_in_background(stats, sources, text_field=text_field, id_field=id_field)
 
     def items() -> Iterable[Any]:
         return iter_items(sources, text_field=text_field, id_field=id_field,

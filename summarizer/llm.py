@@ -27,7 +27,7 @@ from .config import Settings
 from .errors import LLMError, LLMTimeout, ValidationFailed
 from .exchanges import Exchange, ExchangeLog, new_id, request_record
 from .options import CallOptions
-from .secrets import protect, redact
+from .secrets import protect, redact, without_credentials
 from .terms import Mode
 from .throttle import Throttle, estimate_tokens
 
@@ -289,7 +289,7 @@ class LLMClient:
         it is read on every request."""
         if self.local is not None:
             return f"local:{self.local.path}"
-        return _without_credentials(self.settings.base_url) if self.settings.base_url else "https://api.openai.com/v1"
+        return without_credentials(self.settings.base_url) if self.settings.base_url else "https://api.openai.com/v1"
 
     @property
     def known_mode(self) -> str | None:
@@ -595,7 +595,7 @@ class LLMClient:
         if isinstance(deferred, Deferred):
             return deferred
         cause = _cause(exc, openai.OpenAIError, IncompleteOutputException, LocalModelError)
-        where = _without_credentials(self.settings.base_url) if self.settings.base_url else "the OpenAI API"
+        where = without_credentials(self.settings.base_url) if self.settings.base_url else "the OpenAI API"
         if self.local is not None:
             where = f"the local model {self.local.name}"
         mode = self.known_mode or "auto"
@@ -705,17 +705,6 @@ def _cause(exc: BaseException, *kinds: type[BaseException]) -> BaseException | N
     while cause is not None and not isinstance(cause, kinds):
         cause = cause.__cause__ or cause.__context__
     return cause
-
-
-def _without_credentials(url: str) -> str:
-    """``url`` without a ``user:password@`` part or a query (where keys hide in URLs)."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def _error_detail(exc: Any) -> str:

@@ -33,8 +33,16 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from .archives import ARTICLE_SUFFIXES, IdSet, Item, check_inputs, count_items, kind_of
-from .batch import BatchStats, _unreachable, item_limits, peak_rss_mb, stops_the_batch, summarize_into
+from .archives import ARTICLE_SUFFIXES, IdSet, Item, check_inputs, kind_of
+from .batch import (
+    BatchStats,
+    _unreachable,
+    count_in_background,
+    item_limits,
+    peak_rss_mb,
+    stops_the_batch,
+    summarize_into,
+)
 from .errors import ConfigError, InputError, InternalError, SummarizerError
 from .options import CallOptions
 from .outcome import Outcome
@@ -427,13 +435,7 @@ def run_files(settings: Settings, specs: list[str], *, schema: Any = None, outpu
         throttle = start_throttle(settings.rpm, settings.tpm)
         strip = f"{relative_to}{os.sep}" if relative_to is not None else ""
 
-        def _count() -> None:
-            try:
-                stats.total = count_items(specs, text_field=text_field, id_field=id_field)
-            except Exception:  # the total is only for the progress bar
-                pass
-
-        threading.Thread(target=_count, name="summarizer-ray-count", daemon=True).start()
+        count_in_background(stats, specs, text_field=text_field, id_field=id_field)
         ds = ray.data.from_items([{"unit": json.dumps(unit)} for unit in units],
                                  override_num_blocks=max(1, len(units)))
         ds = ds.flat_map(_read_unit, fn_kwargs={"text_field": text_field, "id_field": id_field,

@@ -37,14 +37,10 @@ def is_redis_url(location: object) -> bool:
 
 
 def redacted(url: str) -> str:
-    """``url`` as it may be shown: scheme, host, port and database, never a user or password."""
-    from urllib.parse import urlsplit, urlunsplit
+    """``url`` as it may be shown: never a user or password."""
+    from .secrets import without_credentials
 
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    return without_credentials(url)
 
 
 class RedisCache:

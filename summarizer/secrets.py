@@ -122,3 +122,15 @@ def _scrub(record: logging.LogRecord) -> None:
         record.msg, record.args = cleaned, None
     if record.exc_info and not record.exc_text:
         record.exc_text = redact(logging.Formatter().formatException(record.exc_info), secrets)
+
+
+def without_credentials(url: str) -> str:
+    """``url`` as it may be shown: scheme, host, port and path, never a ``user:password@`` part or a query
+    (where keys hide in URLs): an endpoint's base URL, a Redis URL."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))

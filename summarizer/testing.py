@@ -193,6 +193,24 @@ def default_responder(request: dict[str, Any]) -> Reply:
     return Answer(news)
 
 
+def ungrounded_first(marker: str, then: Callable[[dict[str, Any]], Reply] = default_responder
+                     ) -> Callable[[dict[str, Any]], Reply]:
+    """A responder that gives articles containing ``marker`` an ungrounded quote on the first ask, and answers
+    the re-ask (and every other request) with ``then``: what a sloppy model does, for re-ask paths."""
+
+    def respond(request: dict[str, Any]) -> Reply:
+        reasked = any(m.get("role") == "tool" or "Validation Error" in str(m.get("content"))
+                      for m in request.get("messages", []))
+        article = article_of(request)
+        if marker in article and not reasked:
+            answer = grounded_news(article)
+            answer["quotes"] = [{"speaker": "Nobody", "text": "words that were never written in the article"}]
+            return Answer(answer)
+        return then(request)
+
+    return respond
+
+
 def fault_storm(seed: int, *, stall: float, retry_after: float, rate_limited: float = 0.06
                 ) -> Callable[[dict[str, Any]], Reply]:
     """A responder that fails 30 % of requests, reproducibly: ``rate_limited`` of them 429 with ``retry_after``,

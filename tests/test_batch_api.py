@@ -13,7 +13,7 @@ import pytest
 
 from summarizer import Summarizer
 from summarizer.batch_api import BATCH_DISCOUNT, State, run_files
-from summarizer.testing import Answer, article_of, default_responder, grounded_news
+from summarizer.testing import ungrounded_first
 
 from .conftest import API_KEY
 
@@ -31,15 +31,7 @@ def inputs(tmp_path: Path, articles: list[dict[str, Any]], count: int, marked: s
     return source
 
 
-def invalid_first(request: dict[str, Any]) -> Any:
-    """Marked articles get a fabricated quote on the first ask, a grounded answer on a re-ask."""
-    reasked = any(m.get("role") == "tool" or "Validation Error" in str(m.get("content")) for m in request["messages"])
-    article = article_of(request)
-    if MARK in article and not reasked:
-        answer = grounded_news(article)
-        answer["quotes"] = [{"speaker": "Nobody", "text": "words that were never written in the article"}]
-        return Answer(answer)
-    return default_responder(request)
+invalid_first = ungrounded_first(MARK)  # marked articles: a fabricated quote first, grounded on the re-ask
 
 
 def ids_of(path: Path) -> list[str]:
