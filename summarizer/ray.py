@@ -57,6 +57,10 @@ if TYPE_CHECKING:
 _log = logging.getLogger("summarizer.ray")
 FILES_PER_UNIT = 256  # loose files read by one task
 EXTRACT_BATCH = 16  # articles per extraction task call
+# What an actor reserves for scheduling. It mostly waits on the LLM (a quarter of a CPU at 8 in flight and
+# 500 ms latency); reserving more starves the read and extract tasks, which need a whole free CPU on one node:
+# 9 actors at half a CPU on a 5-CPU, 3-node cluster left no node with one, and nothing reached the pool.
+ACTOR_CPUS = 0.1
 OUTPUT_COLUMNS = ("id", "source", "summary", "meta", "error", "message", "attempts", "requests", "prompt_tokens",
                   "completion_tokens", "raised")
 
@@ -397,7 +401,7 @@ def summarize_articles(ds: Any, ray: Any, settings: Settings, options: CallOptio
     rows = max(1, per_actor // 2)
     sizes = {"size": actors} if isinstance(actors, int) else {"min_size": actors[0], "max_size": actors[1]}
     return ds.repartition(target_num_rows_per_block=rows).map_batches(
-        _Summarize, batch_format="pyarrow", batch_size=rows, num_cpus=0.5,
+        _Summarize, batch_format="pyarrow", batch_size=rows, num_cpus=ACTOR_CPUS,
         compute=ray.data.ActorPoolStrategy(**sizes, max_tasks_in_flight_per_actor=4, max_concurrent_calls_per_actor=4),
         fn_constructor_kwargs={"settings": fields, "options": options.model_dump(exclude_unset=True),
                                "schema": schema, "concurrency": per_actor, "throttle": throttle}

@@ -241,3 +241,12 @@ def test_an_address_nobody_listens_on_is_one_clear_line(cli, tmp_path):
                           env={**os.environ, "OPENAI_API_KEY": API_KEY})
     assert done.returncode == 4 and f"cannot reach the Ray cluster at {address}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_pool_as_large_as_the_cluster_still_leaves_cpus_to_read_and_extract(cluster, server, articles, tmp_path):
+    # 9 actors at half a CPU each held 4.5 of the cluster's 5 CPUs, spread so that no node had a whole CPU for the
+    # read and extract tasks: nothing reached the pool, and the run hung. Actors now reserve a tenth of a CPU.
+    source = write_inputs(tmp_path, articles, 18)
+    stats = ray_runner.run_files(settings_for(server, tmp_path), [str(source)], output=str(tmp_path / "o.jsonl"),
+                                 concurrency=2, actors=9)
+    assert stats.done == 18 and server.count == 18
