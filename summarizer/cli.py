@@ -276,8 +276,8 @@ class Via(str, Enum):
 def batch(
     inputs: Annotated[list[str], typer.Argument(
         help="Folders (searched recursively for .txt/.md/.html), glob patterns (quote them), .jsonl/.json/.csv "
-             "dumps (also .gz), .zip and .tar(.gz/.bz2/.xz) archives, .warc(.gz) web archives, or - for JSONL "
-             "on stdin.", show_default=False)],
+             "dumps (also .gz), .parquet files, .zip and .tar(.gz/.bz2/.xz) archives, .warc(.gz) web archives, or - "
+             "for JSONL on stdin.", show_default=False)],
     output: Annotated[str | None, typer.Option(
         "-o", "--output", help="Results file, one line per article as it completes; an existing one is resumed "
         "(default: stdout).", show_default=False)] = None,
@@ -285,7 +285,8 @@ def batch(
         "--errors", help="Failed items as JSONL {id, source, error, message, attempts} (default: "
         "OUTPUT.errors.jsonl; stderr without -o).", show_default=False)] = None,
     fmt: Annotated[BatchFormat, typer.Option("--format", "-f", help="jsonl: {id, source, summary, meta} per "
-                                             "line; csv: the schema flattened, lists joined by ' | '.")] =
+                                             "line; csv: the schema flattened, lists joined by ' | '; parquet: a "
+                                             "folder of parts (-o DIR). -o DIR/ writes JSONL parts too.")] =
     BatchFormat.jsonl,
     text_field: Annotated[str, typer.Option("--text-field", help="JSONL/JSON/CSV field holding the article "
                                             "(text or HTML).")] = "text",
