@@ -168,7 +168,7 @@ def run_files(summarizer: Summarizer, sources: list[str], *, output: str | Path 
         if on_progress is not None:
             on_progress(stats)
 
-    async def replay(exchange: Exchange, final: bool) -> None:
+    async def replay(exchange: Exchange, final: bool, first: bool) -> None:
         """Run every item not yet written through the live path with ``exchange`` as the deferral."""
         runner = BatchRunner(summarizer, skip=done, options=options,
                              concurrency=summarizer.settings.concurrency if final else 64)
@@ -199,7 +199,8 @@ def run_files(summarizer: Summarizer, sources: list[str], *, output: str | Path 
                     done.add(outcome.id)
                 stats.count(outcome)
                 report()
-            stats.skipped, stats.duplicates = runner.stats.skipped, runner.stats.duplicates
+            if first:  # later rounds also skip what this run wrote
+                stats.skipped, stats.duplicates = runner.stats.skipped, runner.stats.duplicates
         finally:
             summarizer.llm.deferral = None
             quiet.setLevel(level)
@@ -214,13 +215,14 @@ def run_files(summarizer: Summarizer, sources: list[str], *, output: str | Path 
             # writes the errors.
             final = round_number == last
             exchange = Exchange(answers, defer=not final)
-            asyncio.run(_closing(summarizer, replay(exchange, final=final)))
+            asyncio.run(_closing(summarizer, replay(exchange, final=final, first=round_number == 0)))
             if final:
                 break
             round_number = round_number + 1 if exchange.kept else last
             if not exchange.kept:
                 continue
-            new = [(cid, body) for key, (cid, body) in exchange.kept.items() if key not in state.submitted()]
+            submitted = state.submitted()
+            new = [(cid, body) for key, (cid, body) in exchange.kept.items() if key not in submitted]
             _submit(client, state, folder, new, round_number - 1, max_requests, max_bytes)
             stats.submitted = sum(len(batch["digests"]) for batch in state.batches)
             _wait(client, state, poll, stats, report)
