@@ -26,7 +26,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from . import __version__, terms
-from .errors import EXIT_CODES
+from .errors import EXIT_CODES, InputError
 
 _EXIT_HELP = "Exit codes: " + "; ".join(f"{code} {text.split(':')[0].split(' (')[0]}"
                                          for code, text in EXIT_CODES.items())
@@ -350,6 +350,10 @@ def batch(
                                ray_address=ray_address, ray_actors=actors)
     if output == "-":
         output = None
+    if via is Via.batch_api and settings.runner == "ray":
+        raise InputError("--via batch-api runs in this process (the provider does the work): leave out --runner ray")
+    if reask_via is Via.batch_api and via is not Via.batch_api:
+        raise InputError("--reask-via batch-api goes with --via batch-api")
     from .files import check_writable
 
     check_writable(output, as_folder=is_folder_output(output, fmt.value))
@@ -750,8 +754,6 @@ def cache_export(file: Annotated[str, typer.Argument(help="JSONL file to write, 
 def cache_import(file: Annotated[str, typer.Argument(help="JSONL file from `cache export`, or - for stdin.")],
                  cache: CachePath = None, config: ConfigPath = None) -> None:
     """Load cached answers from JSONL."""
-    from .errors import InputError
-
     store = _open_cache(cache, config)
     if file == "-":
         count = store.import_lines(sys.stdin)

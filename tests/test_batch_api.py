@@ -181,3 +181,14 @@ def test_the_cli_runs_it_and_says_so(cli, server, articles, tmp_path):
     assert "batch" in done.stderr and "4 done" in done.stderr
     stdin = subprocess.run([*command[:2], "-", *command[3:]], input="", capture_output=True, text=True, env=env)
     assert stdin.returncode == 3 and "standard input" in stdin.stderr
+
+
+def test_options_that_do_not_go_together_are_one_line(cli, tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "a", "text": "A story. It has two sentences."}) + "\n")
+    env = {**os.environ, "OPENAI_API_KEY": API_KEY}
+    for extra, says in ((["--via", "batch-api", "--runner", "ray"], "leave out --runner ray"),
+                        (["--reask-via", "batch-api"], "goes with --via batch-api")):
+        done = subprocess.run([*cli, "batch", str(source), "-o", str(tmp_path / "o.jsonl"), *extra],
+                              capture_output=True, text=True, env=env)
+        assert done.returncode == 3 and says in done.stderr and "Traceback" not in done.stderr
