@@ -826,8 +826,6 @@ def logs_list(count: Count = 3, as_json: AsJson = False,
 def logs_show(exchange_id: Annotated[str, typer.Argument(help="An id from `summarizer logs` (or its start).")],
               as_json: AsJson = False, cache: CachePath = None, config: ConfigPath = None) -> None:
     """Show one exchange whole: the messages sent, the raw answer, the validation errors."""
-    from .errors import InputError
-
     row = _exchange_log(config, cache).get(exchange_id)
     if row is None:
         raise InputError(f"no logged exchange has the id {exchange_id!r} (or more than one starts with it)",
