@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from .archives import check_inputs, iter_items
 from .batch import BatchRunner, BatchStats, count_in_background, peak_rss_mb, stops_the_batch
-from .errors import ConfigError, InputError, LLMError
+from .errors import ConfigError, InputError
 from .llm import Deferred, Ledger
 from .options import CallOptions
 
@@ -355,4 +355,4 @@ def _download(client: Any, state: State, folder: Path) -> dict[str, dict[str, An
     return answers
 
 
-__all__ = ["Deferred", "LLMError", "run_files"]
+__all__ = ["Deferred", "run_files"]
