@@ -81,6 +81,7 @@ def connect(address: str | None = None) -> None:
     context.enable_progress_bars = False  # ours is the progress shown
     context.print_on_execution_start = False
     logging.getLogger("ray.data").setLevel(logging.WARNING)
+    logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)  # "progress bars disabled": we did
     import warnings
 
     warnings.filterwarnings("ignore", module=r"ray\.")  # Ray's deprecation and sizing advice is not for our users
