@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .archives import check_inputs, iter_items
-from .batch import BatchRunner, BatchStats, count_in_background, peak_rss_mb, stops_the_batch
+from .batch import BatchRunner, BatchStats, count_in_background, peak_rss_mb
 from .errors import ConfigError, InputError
 from .llm import Deferred, Ledger
 from .options import CallOptions
@@ -102,7 +102,7 @@ class State:
         return found
 
 
-class Exchange:
+class Deferral:
     """The deferral: hands back a batch answer where there is one; else keeps the request for a batch
     (``defer``) or lets it go live now."""
 
@@ -168,15 +168,14 @@ def run_files(summarizer: Summarizer, sources: list[str], *, output: str | Path 
         if on_progress is not None:
             on_progress(stats)
 
-    async def replay(exchange: Exchange, final: bool, first: bool) -> None:
-        """Run every item not yet written through the live path with ``exchange`` as the deferral."""
+    async def replay(deferral: Deferral, final: bool, first: bool) -> None:
+        """Run every item not yet written through the live path with ``deferral`` hooked into its client."""
         runner = BatchRunner(summarizer, skip=done, options=options,
                              concurrency=summarizer.settings.concurrency if final else 64)
-        summarizer.llm.deferral = exchange
-        unreachable = 0
+        summarizer.llm.deferral = deferral
         quiet = logging.getLogger("instructor")
         level = quiet.level
-        if exchange.defer:  # instructor logs every deferred request as a failed call
+        if deferral.defer:  # instructor logs every deferred request as a failed call
             quiet.setLevel(logging.CRITICAL)
         try:
             async for outcome in runner.run(items()):
@@ -185,12 +184,9 @@ def run_files(summarizer: Summarizer, sources: list[str], *, output: str | Path 
                 if isinstance(error, Deferred) or isinstance(cause, Deferred):
                     deferred = error if isinstance(error, Deferred) else cause
                     assert isinstance(deferred, Deferred)
-                    exchange.kept.setdefault(digest(deferred.body), (custom_id(outcome.id), deferred.body))
+                    deferral.kept.setdefault(digest(deferred.body), (custom_id(outcome.id), deferred.body))
                     continue
-                if error is not None:
-                    unreachable = unreachable + 1 if getattr(error, "reason", None) == "unreachable" else 0
-                    if stops_the_batch(error, unreachable):
-                        raise error
+                if error is not None:  # (one that stops the batch was raised by the runner already)
                     if not final:  # asked again in the final round, which writes what still fails
                         continue
                     error_sink.write(outcome)
@@ -214,15 +210,15 @@ def run_files(summarizer: Summarizer, sources: list[str], *, output: str | Path 
             # batch. The last one sends what is still unanswered live (re-asks, failed or expired requests) and
             # writes the errors.
             final = round_number == last
-            exchange = Exchange(answers, defer=not final)
-            asyncio.run(_closing(summarizer, replay(exchange, final=final, first=round_number == 0)))
+            deferral = Deferral(answers, defer=not final)
+            asyncio.run(_closing(summarizer, replay(deferral, final=final, first=round_number == 0)))
             if final:
                 break
-            round_number = round_number + 1 if exchange.kept else last
-            if not exchange.kept:
+            round_number = round_number + 1 if deferral.kept else last
+            if not deferral.kept:
                 continue
             submitted = state.submitted()
-            new = [(cid, body) for key, (cid, body) in exchange.kept.items() if key not in submitted]
+            new = [(cid, body) for key, (cid, body) in deferral.kept.items() if key not in submitted]
             _submit(client, state, folder, new, round_number - 1, max_requests, max_bytes)
             stats.submitted = sum(len(batch["digests"]) for batch in state.batches)
             _wait(client, state, poll, stats, report)

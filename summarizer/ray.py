@@ -29,6 +29,7 @@ import logging
 import os
 import pickle
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -168,8 +169,6 @@ class SharedThrottle:
         return delay
 
     def wait(self, tokens: int = 0) -> None:
-        import time
-
         ray = ray_module()
         try:
             delay = self._booked(ray.get(self.actor.reserve.remote(tokens)))
@@ -244,37 +243,50 @@ def _read_unit(row: dict[str, Any], *, text_field: str, id_field: str, max_bytes
             item.id, item.source = item.id.replace(strip, ""), item.source.replace(strip, "")
         if item.id in skip:
             continue
-        item.resolve(max_bytes)
-        rows.append({"id": item.id, "source": item.source, "bytes": item.data if isinstance(item.data, bytes) else None,
-                     "text": item.data if isinstance(item.data, str) else None,
-                     "html": "" if item.html is None else str(int(item.html)), "charset": item.charset or "",
-                     "fields": json.dumps(item.fields), "error": item.error or ""})
+        rows.append(_item_row(item.resolve(max_bytes)))
     return rows
+
+
+def _item_row(item: Item) -> dict[str, Any]:
+    """An item, its bytes read, as a dataset row (``_item_of`` turns it back)."""
+    return {"id": item.id, "source": item.source, "bytes": item.data if isinstance(item.data, bytes) else None,
+            "text": item.data if isinstance(item.data, str) else None,
+            "html": "" if item.html is None else str(int(item.html)), "charset": item.charset or "",
+            "fields": json.dumps(item.fields), "error": item.error or ""}
+
+
+def _item_of(row: dict[str, Any]) -> Item:
+    return Item(id=row["id"], source=row["source"], data=row["bytes"] if row["bytes"] is not None else row["text"],
+                html=None if row["html"] == "" else row["html"] == "1", charset=row["charset"] or None,
+                fields=json.loads(row["fields"]), error=row["error"] or None)
 
 
 # -- stage 2: extract -----------------------------------------------------------------------------------
 
 def _extract(batch: Any, *, limits: dict[str, int]) -> Any:
+    return _articles_table([_extracted(_item_of(row), limits) for row in batch.to_pylist()])
+
+
+def _extracted(item: Item, limits: dict[str, int]) -> dict[str, Any]:
+    """The article of ``item`` as JSON text, or the error that stopped it, pickled."""
+    result: dict[str, Any] = {"id": item.id, "source": item.source, "article": None, "raised": None}
+    try:
+        article = item.article(**limits)
+        result["article"] = json.dumps({"text": article.text, "title": article.title, "author": article.author,
+                                        "date": article.date, "site": article.site, "url": article.url,
+                                        "path": article.path, "warnings": article.warnings})
+    except SummarizerError as exc:
+        result["raised"] = pickle.dumps(exc)
+    except Exception as exc:  # a bug must not cost the rest of the batch
+        result["raised"] = pickle.dumps(InternalError(f"internal error: {type(exc).__name__}: {exc}"))
+    return result
+
+
+def _articles_table(rows: list[dict[str, Any]]) -> Any:
     import pyarrow as pa
 
-    out = []
-    for row in batch.to_pylist():
-        item = Item(id=row["id"], source=row["source"], data=row["bytes"] if row["bytes"] is not None else row["text"],
-                    html=None if row["html"] == "" else row["html"] == "1", charset=row["charset"] or None,
-                    fields=json.loads(row["fields"]), error=row["error"] or None)
-        result: dict[str, Any] = {"id": item.id, "source": item.source, "article": None, "raised": None}
-        try:
-            article = item.article(**limits)
-            result["article"] = json.dumps({"text": article.text, "title": article.title, "author": article.author,
-                                            "date": article.date, "site": article.site, "url": article.url,
-                                            "path": article.path, "warnings": article.warnings})
-        except SummarizerError as exc:
-            result["raised"] = pickle.dumps(exc)
-        except Exception as exc:  # a bug must not cost the rest of the batch
-            result["raised"] = pickle.dumps(InternalError(f"internal error: {type(exc).__name__}: {exc}"))
-        out.append(result)
-    return pa.Table.from_pylist(out, schema=pa.schema([("id", pa.string()), ("source", pa.string()),
-                                                       ("article", pa.string()), ("raised", pa.binary())]))
+    return pa.Table.from_pylist(rows, schema=pa.schema([("id", pa.string()), ("source", pa.string()),
+                                                        ("article", pa.string()), ("raised", pa.binary())]))
 
 
 # -- stage 3: summarize ---------------------------------------------------------------------------------
@@ -376,19 +388,14 @@ def summarize_dataset(ds: ray.data.Dataset, *, settings: Settings | None = None,
 
 
 def _rows_to_articles(batch: Any, *, text_column: str, limits: dict[str, int]) -> Any:
-    """A user's rows as the extraction stage's input (with ids from ``id`` or a hash of the text)."""
-    import pyarrow as pa
-
+    """A user's rows, extracted (ids from ``id``, else a hash of the text; the id is also the source)."""
     from .archives import _record_item
 
-    rows = []
-    for number, record in enumerate(batch.to_pylist()):
-        item = _record_item(record, f"row:{number}", text_column, "id")
-        rows.append({"id": item.id, "source": item.id, "bytes": None,
-                     "text": item.data if isinstance(item.data, str) else None,
-                     "html": "" if item.html is None else str(int(item.html)), "charset": "",
-                     "fields": json.dumps(item.fields), "error": item.error or ""})
-    return _extract(pa.Table.from_pylist(rows), limits=limits)
+    items = [_record_item(record, f"row:{number}", text_column, "id") for number, record in
+             enumerate(batch.to_pylist())]
+    for item in items:
+        item.source = item.id
+    return _articles_table([_extracted(item, limits) for item in items])
 
 
 def summarize_articles(ds: Any, ray: Any, settings: Settings, options: CallOptions, schema: Any,
@@ -487,8 +494,6 @@ def run_files(settings: Settings, specs: list[str], *, schema: Any = None, outpu
                 stats.rate_limited = int(ray_module().get(throttle.counts.remote(), timeout=10)["rate_limited"])
             except Exception:  # only a count for the report
                 pass
-        import time
-
         stats.wall_s = time.perf_counter() - stats.started
         engine = settings.engine if settings.engine != "auto" else ("llm" if settings.llm_configured else "extractive")
         stats.cost_usd = cost(options.model or settings.model, stats.prompt_tokens, stats.completion_tokens,
