@@ -1,0 +1,333 @@
+"""Scoring the structured fields of a ``news`` record against hand annotations.
+
+ROUGE says whether the summary reads like a reference; it says nothing about whether the
+quotes are given to the right person or the entities are real. An annotated record
+(``tests/fixtures/fields.jsonl``, described in ``tests/fixtures/README.md``) lists every
+named person, organization and location of an article, each direct quotation of six or
+more words with its speaker, the dateline and the figures written in digits. This module
+counts, per article, what a record got right; ``FieldTotals`` adds articles up into the
+rates ``summarizer eval-fields`` prints: entity precision/recall by type, quote-speaker
+accuracy, dateline accuracy, figure recall, and topics that are stopwords.
+
+Names match when equal after normalisation (NFKC, case, dots, a possessive 's), or when one
+is an alias the annotation lists; a person also matches by surname alone. A gold speaker
+"unnamed" matches the schema's "unknown".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .text import STOPWORDS, normalize
+
+TYPES = ("person", "organization", "location")
+_GOLD_LISTS = {"organizations": "organization", "locations": "location", "other": "other"}
+_UNNAMED = {"unnamed", "unknown", ""}
+_ALL_STOPWORDS = frozenset().union(*STOPWORDS.values())
+_NUMBER = re.compile(r"\d(?:[\d,.\u066b]*\d)?")
+
+
+def name_key(name: str) -> str:
+    """A name as compared: normalised, case-folded, without dots, a leading "the" or a possessive."""
+    key = normalize(name).casefold().replace(".", "")
+    key = re.sub(r"'s$", "", key).strip(" ,;:'\"")
+    return re.sub(r"^the ", "", key)
+
+
+@dataclass
+class GoldEntity:
+    kind: str  # person, organization, location or other (names that are not scored)
+    names: list[str]  # canonical name first, then aliases
+    role: str | None = None
+
+    @property
+    def keys(self) -> set[str]:
+        keys = {name_key(n) for n in self.names}
+        if self.kind == "person":
+            keys |= {k.split()[-1] for k in list(keys) if " " in k}
+        return keys
+
+
+def gold_entities(record: dict[str, Any]) -> list[GoldEntity]:
+    entities = [GoldEntity("person", name.split(" = "), role) for name, role in record.get("people", {}).items()]
+    for key, kind in _GOLD_LISTS.items():
+        entities += [GoldEntity(kind, name.split(" = ")) for name in record.get(key, [])]
+    return entities
+
+
+def _match(name: str, entities: list[GoldEntity]) -> GoldEntity | None:
+    key = name_key(name)
+    exact = [e for e in entities if key in {name_key(n) for n in e.names}]
+    if exact:
+        return exact[0]
+    return next((e for e in entities if key in e.keys), None)
+
+
+@dataclass
+class ArticleScore:
+    """What one record got right on one annotated article (counts, so that articles add up)."""
+
+    id: str
+    lang: str
+    tp: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TYPES, 0))
+    fp: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TYPES, 0))
+    gold: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TYPES, 0))
+    spurious_other: int = 0  # names typed event/other that the annotation does not list at all
+    roles_gold: int = 0
+    roles_found: int = 0
+    quotes_gold: int = 0
+    quotes_found: int = 0
+    speakers_right: int = 0
+    dateline_right: bool = False
+    has_dateline: bool = False
+    figures_gold: int = 0
+    figures_found: int = 0
+    stopword_topics: list[str] = field(default_factory=list)
+    warned: bool = False  # meta.warnings said something about the fields
+    errors: list[str] = field(default_factory=list)  # what went wrong, for the report
+
+
+def score_article(record: dict[str, Any], gold: dict[str, Any], warnings: Iterable[str] = ()) -> ArticleScore:
+    """Count what ``record`` (a ``news`` record) got right against the annotation ``gold``."""
+    score = ArticleScore(id=str(gold.get("id")), lang=str(gold.get("lang") or "und"))
+    entities = gold_entities(gold)
+    _score_entities(score, record.get("entities") or [], entities)
+    _score_quotes(score, record.get("quotes") or [], gold.get("quotes") or [], entities)
+    dateline = (record.get("dateline") or {}).get("location")
+    score.has_dateline = bool(gold.get("dateline"))
+    score.dateline_right = (name_key(dateline or "") == name_key(gold.get("dateline") or ""))
+    if not score.dateline_right:
+        score.errors.append(f"dateline {dateline!r}, annotated {gold.get('dateline')!r}")
+    _score_figures(score, record.get("figures") or [], gold.get("figures") or [])
+    score.stopword_topics = [t for t in record.get("topics") or [] if t.casefold() in _ALL_STOPWORDS]
+    score.warned = any("entit" in w for w in warnings)
+    return score
+
+
+def _score_entities(score: ArticleScore, predicted: list[dict[str, Any]], entities: list[GoldEntity]) -> None:
+    for entity in entities:
+        if entity.kind in TYPES:
+            score.gold[entity.kind] += 1
+            score.roles_gold += entity.role is not None
+    seen: set[int] = set()
+    for guess in predicted:
+        kind, name = guess.get("type"), str(guess.get("name", ""))
+        gold = _match(name, entities)
+        if gold is not None and id(gold) in seen:
+            continue  # the same entity named twice ("Swift", "Taylor Swift"): neither right nor wrong
+        if gold is not None:
+            seen.add(id(gold))
+        if kind not in TYPES:
+            score.spurious_other += gold is None
+            continue
+        if gold is not None and gold.kind == kind:
+            score.tp[kind] += 1
+            if gold.role and guess.get("role") and _overlap(gold.role, guess["role"]):
+                score.roles_found += 1
+        else:
+            score.fp[kind] += 1
+            score.errors.append(f"entity {name!r} typed {kind}" + (f", annotated {gold.kind}" if gold else
+                                                                    ", not an annotated name"))
+    for entity in entities:
+        if entity.kind in TYPES and id(entity) not in seen:
+            score.errors.append(f"missed {entity.kind} {entity.names[0]!r}")
+
+
+def _overlap(gold_role: str, role: str) -> bool:
+    words = {w for w in name_key(gold_role).split() if w not in _ALL_STOPWORDS}
+    return bool(words & set(name_key(role).split()))
+
+
+def _score_quotes(score: ArticleScore, predicted: list[dict[str, Any]], gold_quotes: list[list[str]],
+                  entities: list[GoldEntity]) -> None:
+    found = [(normalize(q.get("text", "")).casefold(), str(q.get("speaker", ""))) for q in predicted]
+    for prefix, speakers in gold_quotes:
+        score.quotes_gold += 1
+        needle = normalize(prefix).casefold()
+        hit = next((speaker for text, speaker in found if needle in text or (len(text.split()) >= 4 and text in needle)),
+                   None)
+        if hit is None:
+            score.errors.append(f"missed quote {prefix!r}")
+            continue
+        score.quotes_found += 1
+        if _same_speaker(hit, speakers.split(" | "), entities):
+            score.speakers_right += 1
+        else:
+            score.errors.append(f"quote {prefix!r} given to {hit!r}, annotated {speakers!r}")
+
+
+def _same_speaker(speaker: str, golds: list[str], entities: list[GoldEntity]) -> bool:
+    key = name_key(speaker)
+    for gold in golds:
+        if gold in _UNNAMED:
+            if key in _UNNAMED:
+                return True
+            continue
+        entity = _match(gold, entities)
+        keys = entity.keys if entity else {name_key(gold)}
+        if key in keys or any(key.endswith(" " + k) for k in keys if " " in k):
+            return True
+    return False
+
+
+def _score_figures(score: ArticleScore, predicted: list[dict[str, Any]], gold_figures: list[str]) -> None:
+    numbers = {n for f in predicted for n in _NUMBER.findall(normalize(str(f.get("value", ""))))}
+    for figure in gold_figures:
+        score.figures_gold += 1
+        wanted = _NUMBER.findall(normalize(figure))
+        if wanted and wanted[0] in numbers:
+            score.figures_found += 1
+        else:
+            score.errors.append(f"missed figure {figure!r}")
+
+
+@dataclass
+class FieldTotals:
+    """Articles added up: the rates of one group (e.g. the English articles)."""
+
+    group: str
+    articles: int = 0
+    tp: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TYPES, 0))
+    fp: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TYPES, 0))
+    gold: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TYPES, 0))
+    quotes_gold: int = 0
+    quotes_found: int = 0
+    speakers_right: int = 0
+    datelines_right: int = 0
+    with_dateline: int = 0
+    with_dateline_right: int = 0
+    figures_gold: int = 0
+    figures_found: int = 0
+    roles_gold: int = 0
+    roles_found: int = 0
+    stopword_topics: int = 0
+    spurious_other: int = 0
+    warned: int = 0
+
+    def add(self, score: ArticleScore) -> None:
+        self.articles += 1
+        for kind in TYPES:
+            self.tp[kind] += score.tp[kind]
+            self.fp[kind] += score.fp[kind]
+            self.gold[kind] += score.gold[kind]
+        for name in ("quotes_gold", "quotes_found", "speakers_right", "figures_gold", "figures_found",
+                     "roles_gold", "roles_found", "spurious_other"):
+            setattr(self, name, getattr(self, name) + getattr(score, name))
+        self.datelines_right += score.dateline_right
+        self.with_dateline += score.has_dateline
+        self.with_dateline_right += score.has_dateline and score.dateline_right
+        self.stopword_topics += len(score.stopword_topics)
+        self.warned += score.warned
+
+    def rates(self) -> dict[str, Any]:
+        row: dict[str, Any] = {"group": self.group, "articles": self.articles}
+        for kind in TYPES:
+            p = _ratio(self.tp[kind], self.tp[kind] + self.fp[kind])
+            r = _ratio(self.tp[kind], self.gold[kind])
+            row[f"{kind}_p"], row[f"{kind}_r"] = p, r
+            row[f"{kind}_f1"] = None if p is None or r is None else (0.0 if p + r == 0 else round(2 * p * r / (p + r), 4))
+        row["quote_recall"] = _ratio(self.quotes_found, self.quotes_gold)
+        row["speaker_accuracy"] = _ratio(self.speakers_right, self.quotes_found)
+        row["dateline_accuracy"] = _ratio(self.datelines_right, self.articles)
+        row["dateline_found"] = _ratio(self.with_dateline_right, self.with_dateline)
+        row["figure_recall"] = _ratio(self.figures_found, self.figures_gold)
+        row["role_recall"] = _ratio(self.roles_found, self.roles_gold)
+        row["stopword_topics"] = self.stopword_topics
+        row["spurious_other"] = self.spurious_other
+        row["warned"] = self.warned
+        return row
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def group_of(lang: str) -> str:
+    """English, German/French, and the right-to-left scripts are reported apart."""
+    return {"en": "en", "de": "de+fr", "fr": "de+fr"}.get(lang, "ar+fa+ur" if lang in {"ar", "fa", "ur"} else lang)
+
+
+def totals(scores: Iterable[ArticleScore]) -> list[dict[str, Any]]:
+    groups: dict[str, FieldTotals] = {}
+    for score in scores:
+        groups.setdefault(group_of(score.lang), FieldTotals(group_of(score.lang))).add(score)
+    return [groups[g].rates() for g in sorted(groups, key=lambda g: (g != "en", g))]
+
+
+def read_annotations(path: str | Path) -> list[dict[str, Any]]:
+    """Annotated records: ``id``, ``text``, ``lang`` and the gold fields (``people``, ``quotes``…)."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    records = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            raise InputError(f"{path}:{number} is not valid JSON") from None
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str) or "quotes" not in record:
+            raise InputError(f"{path}:{number} is not an annotated article (needs 'text', 'people', 'quotes'…)")
+        records.append(record)
+    if not records:
+        raise InputError(f"{path} has no annotated articles")
+    return records
+
+
+def report_rows(scores: Iterable[ArticleScore]) -> list[dict[str, Any]]:
+    return [asdict(s) for s in scores]
+
+
+#: (header, key of a ``totals`` row): the table the CLI prints and ``markdown`` writes.
+COLUMNS = [("group", "group"), ("articles", "articles"),
+           ("person P", "person_p"), ("person R", "person_r"), ("org F1", "organization_f1"),
+           ("loc F1", "location_f1"), ("quote recall", "quote_recall"), ("speaker acc.", "speaker_accuracy"),
+           ("dateline acc.", "dateline_accuracy"), ("figure R", "figure_recall"), ("role R", "role_recall"),
+           ("stopword topics", "stopword_topics"), ("warned", "warned")]
+
+
+def markdown(rows: list[dict[str, Any]], *, system: str) -> str:
+    """The totals as one Markdown table (for docs/eval.md)."""
+    def cell(value: Any) -> str:
+        return "–" if value is None else (f"{value:.2f}" if isinstance(value, float) else str(value))
+
+    lines = ["| system | " + " | ".join(h for h, _ in COLUMNS) + " |", "|---|" + "---|" * len(COLUMNS)]
+    lines += [f"| {system} | " + " | ".join(cell(r.get(k)) for _, k in COLUMNS) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+async def score_summarizer(summarizer: Any, records: list[dict[str, Any]], *, options: Any = None,
+                           concurrency: int | None = None) -> tuple[list[ArticleScore], float]:
+    """Summarize every annotated article with the batch runner, score its fields; also the CPU
+    seconds spent per article (the engines' cost, without the waiting)."""
+    import time
+
+    from .archives import Item
+    from .batch import BatchRunner
+    from .options import CallOptions
+
+    runner = BatchRunner(summarizer, concurrency=concurrency, options=options or CallOptions())
+    by_id = {str(r["id"]): r for r in records}
+    items = [Item(id=str(r["id"]), source=str(r["id"]), data=r["text"], html=False,
+                  fields={"title": r["title"]} if r.get("title") else {}) for r in records]
+    scores: dict[str, ArticleScore] = {}
+    cpu = time.process_time()
+    async for outcome in runner.run(items):
+        gold = by_id[outcome.id]
+        if outcome.result is None:
+            failed = score_article({}, gold)
+            failed.errors.insert(0, f"no summary: {outcome.error}")
+            scores[outcome.id] = failed
+            continue
+        record = outcome.result.summary.model_dump(mode="json")
+        scores[outcome.id] = score_article(record, gold, outcome.result.meta.warnings)
+    per_article = (time.process_time() - cpu) / max(1, len(records))
+    return [scores[str(r["id"])] for r in records if str(r["id"]) in scores], per_article
