@@ -115,11 +115,20 @@ def from_text(text: str, *, max_chars: int = MAX_CHARS, name: str = "text") -> A
     return Article(text=text.strip())
 
 
+# Markup a reader never sees inline: hidden elements and hover cards (The Hill's "rollover-people"
+# glued "Kristi NoemKristi Lynn NoemSouth Dakota governor doubles down…" into the lead). Only the
+# innermost card is cut, never a link: the elements around it hold the name as the reader sees it.
+_CARD = ("contains(@class, 'rollover') or contains(@class, 'tooltip') or contains(@class, 'popover')"
+         " or contains(@class, 'hovercard')")
+_UNSEEN = ("//*[@hidden or @aria-hidden='true' or contains(translate(@style, ' ', ''), 'display:none')]"
+           f" | //*[not(self::a)][{_CARD}][not(.//*[not(self::a)][{_CARD}])]")
+
+
 def from_html(html: str, *, url: str | None = None, name: str = "HTML") -> Article:
     import trafilatura
 
     doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
-                                      include_tables=False)
+                                      include_tables=False, prune_xpath=_UNSEEN)
     text = getattr(doc, "text", None) if doc is not None else None
     if not text or not text.strip():
         raise InputError(f"no article text found in {name}")

@@ -1,0 +1,485 @@
+"""Named entities for the extractive engine: who and what an article names, and as what.
+
+Names are runs of capitalised words on one line ("Secretary of State Mike Pompeo"), cut at a
+possessive ("Jeff Bezos's Blue Origin" is two names), after a title ("Interior Minister |
+Wolfgang Peschorn") and before sentence-initial common words ("Getting | Disney"). Each name
+is then typed from evidence in the text, strongest first:
+
+- organisation: an organisation word ("Corporation", "Ministry", "Times"), a known wire, platform
+  or institution, an acronym, or a CamelCase brand ("SpaceX");
+- location: the GeoNames gazetteer (countries, capitals, US states, cities of 100,000+), a place
+  word ("Sea of Okhotsk", "Sakhalin Island"), or a compass word before a place ("North Pacific");
+- person: a title before it, a speech verb after it ("Mayer said"), an apposition with a title
+  ("Ishaq Dar, Pakistan's foreign minister"), a byline, or the surname used alone later;
+  otherwise a two- or three-word name with nothing against it.
+
+Rules need capital letters: for scripts without case (Arabic, Persian, Urdu, Hebrew, CJK…)
+``caseless`` says so and the engine warns instead of returning an empty list silently.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import regex
+
+from .text import STOPWORDS
+from .wordlists import (
+    CALENDAR,
+    CARDINALS,
+    EVENT_WORDS,
+    HONORIFICS,
+    KNOWN_ORGS,
+    NOT_NAMES,
+    ORG_WORDS,
+    PLACE_WORDS,
+    TITLES,
+    places,
+    regions,
+    stopwords,
+)
+
+MAX_ENTITIES = 15  # the news schema's maxItems
+
+_TOKEN = r"(?:(?:\p{Lu}\.){2,}|\p{Lu}\.(?=[ \t]+\p{Lu})|\p{Lu}[\p{L}\p{M}\p{N}'’&.\-]*[\p{L}\p{M}\p{N}]|\p{Lu})"
+_CONNECT = r"(?:of|the|de|du|des|del|della|di|da|van|von|der|den|al|el|bin|ibn|la|le|y|for|am|on)"
+_NAME_RUN = regex.compile(rf"(?<![\p{{L}}\p{{N}}=_/@#&])(?:{_TOKEN})(?:[ \t]+(?:{_CONNECT}[ \t]+){{0,2}}{_TOKEN})*")
+_CONNECTORS = frozenset("of the de du des del della di da van von der den al el bin ibn la le y for am on".split())
+_CAMEL = regex.compile(r"(?<=\p{Ll}{2})(?=\p{Lu}\p{Ll})")
+_POSSESSIVE = regex.compile(r"['’]s?$")
+SPEECH_VERBS = ("said|says|told|tells|added|adds|explained|warned|wrote|writes|tweeted|stated|announced|argued|"
+                "insisted|claimed|noted|quipped|asked|replied|recalled|continued|countered|testified|declared|"
+                "sagte|sagt|erklärte|betonte|schrieb|déclare|a déclaré|a expliqué|a ajouté|a affirmé|estime")
+# What people (more than organisations) do right after their name: evidence for "person".
+_PERSON_VERBS = (r"(?:said|says|told|tells|added|adds|explained|wrote|tweeted|recalled|quipped|testified|sagte|"
+                 r"erklärte|contributed)")
+_SPEECH_AFTER = regex.compile(rf"^(?:,[^,.\n]{{1,60}},)?[ \t]+(?:{_PERSON_VERBS}|who)\b")
+_SPEECH_BEFORE = regex.compile(r"\b(?:said|says|added|wrote|sagte)[ \t]+$", regex.IGNORECASE)
+# "the journal Nature Astronomy", "El Nuevo Dia newspaper": a name a common noun says is not a person.
+_KIND_NOUNS = (r"(?:journal|newspaper|magazine|daily|paper|company|firm|group|organi[sz]ation|agency|network|"
+               r"channel|website|site|app|platform|broadcaster|station|club|team|brand|label|studio|band|ship|"
+               r"lander|probe|telescope|spacecraft|rocket|mission|programme|program|show|series|film|album)")
+_KIND_BEFORE = regex.compile(rf"\b{_KIND_NOUNS}[ \t]+$", regex.IGNORECASE)
+_KIND_AFTER = regex.compile(rf"^(?:['’]s)?[ \t]+(?:{_KIND_NOUNS}|(?:[\p{{Ll}}-]+[ \t]+)?(?:analyst|spokesman|spokeswoman|"
+                            r"spokesperson|correspondent|official|officials|executive|chairman|reporter|editor|"
+                            r"owner|coach|manager|director|president|chief|founder))\b")
+_ROLE_OF = regex.compile(r"\b(?:president|director|chairman|chairwoman|ceo|founder|head|chief|member|members|"
+                         r"spokesman|spokeswoman|minister|secretary|officials?|staff|employees?)[ \t]+(?:of|at)[ \t]+$",
+                         regex.IGNORECASE)
+_PLACE_AFTER = regex.compile(r"^[ \t]+(?:police|residents|county|area|region|border|neighbo(?:u)?rhood)\b")
+# "Jeff Bezos's Blue Origin": owned by a person, so not one. "CNN's Dottie Evans": owned by an organisation.
+_OWNED_BY_PERSON = regex.compile(r"\p{Lu}\p{Ll}+[ \t]+\p{Lu}\p{Ll}+['’]s?[ \t]+$")
+_TITLE_BEFORE = regex.compile(r"([\p{L}.-]+)[ \t]+$")
+_APPOSITION_AFTER = regex.compile(r"^,[ \t]+(?:\d{1,3},|who\b|(?:the|a|an)[ \t]+[\p{L}-]+[ \t]+(?:of|at|for)\b)")
+_DEMONYM = regex.compile(r"(?:an|ian|ean|ese|ish|i|ine|ic|ais|aise|isch|ische|er)$")
+_NUMBER_WORDS = frozenset("one two three four five six seven eight nine ten eleven twelve twenty hundred thousand "
+                          "million first second third last next every each both".split())
+_THINGS = frozenset("telescope satellite probe lander rover rocket spacecraft shuttle prize".split())
+_NOT_ENTITIES = frozenset("earth moon sun mars jupiter saturn venus mercury neptune uranus pluto god".split())
+_FIRST_TOKENS_NOT_PEOPLE = frozenset("fc ac sc cf afc as real inter sporting dynamo club".split())
+_CASELESS_SCRIPTS = ("ARABIC", "HEBREW", "CJK", "HIRAGANA", "KATAKANA", "HANGUL", "THAI", "DEVANAGARI",
+                     "BENGALI", "TAMIL", "GEORGIAN", "ETHIOPIC", "SYRIAC", "THAANA", "KHMER", "MYANMAR", "LAO")
+
+
+@dataclass
+class Name:
+    """One name and what the text says about it."""
+
+    text: str
+    first: int  # offset of the first mention
+    count: int = 0
+    mid_sentence: bool = False
+    kind: str = "other"
+    role: str | None = None
+    person_evidence: int = 0
+    aliases: set[str] = field(default_factory=set)
+
+
+def caseless(text: str) -> str | None:
+    """The script of ``text`` when most of its letters have no case (so capitals cannot mark names)."""
+    letters = [ch for ch in text[:4000] if ch.isalpha()]
+    if not letters:
+        return None
+    uncased = [ch for ch in letters if not (ch.isupper() or ch.islower())]
+    if len(uncased) * 2 < len(letters):
+        return None
+    scripts = Counter(unicodedata.name(ch, "UNKNOWN").split()[0] for ch in uncased)
+    script = scripts.most_common(1)[0][0]
+    return script if script in _CASELESS_SCRIPTS else script.title()
+
+
+class Entities:
+    """The entities of one article, and the lookups quotes need (surname -> full name, types)."""
+
+    def __init__(self, text: str, spans: list[tuple[int, int]], *, language: str = "en", skip: int = 0,
+                 bylines: list[str] | None = None) -> None:
+        self.text = text
+        self.language = language
+        self.names: dict[str, Name] = {}
+        # Function words only: "Big Machine" keeps "Big", which the long stopword lists would drop.
+        self._stop = STOPWORDS.get(language, STOPWORDS["en"]) | STOPWORDS["en"] | _NUMBER_WORDS | CALENDAR
+        self._openers = stopwords(language) | stopwords("en")
+        self._lowered = frozenset(regex.findall(r"(?<![\p{L}'’])\p{Ll}[\p{L}'’-]*", text))
+        starts = {a for a, _ in spans}
+        for a, b in spans:
+            if b > skip:
+                self._collect(max(a, skip), b, a in starts)
+        for byline in bylines or []:
+            self._add(byline, text.find(byline), at_start=False, evidence=2)
+        self._merge_short_forms()
+        for name in self.names.values():
+            name.kind = self._kind(name)
+            if name.kind == "person" and name.role is None:
+                name.role = self._role_before(name) or self._apposition_role(name)
+        self._merge_after_typing()
+
+    # -- finding names ------------------------------------------------------------------------------
+
+    def _collect(self, start: int, end: int, sentence_start: bool) -> None:
+        sentence = self.text[start:end]
+        for match in _NAME_RUN.finditer(sentence):
+            at_start = match.start() == 0 or sentence[: match.start()].strip() in ('"', "“", "(", "'", "‘", "«", "„")
+            dotted = sentence[match.end() : match.end() + 1] == "."
+            pieces = self._pieces(match.group(), start + match.start())
+            for number, (offset, piece) in enumerate(pieces):
+                self._add_candidate(piece, offset, at_start=at_start and offset == start + match.start(),
+                                    dotted=dotted and number == len(pieces) - 1)
+
+    def _pieces(self, run: str, offset: int) -> list[tuple[int, str]]:
+        """Split a run at possessives ("Bezos's | Blue Origin", but not "Magistrate's Court") and glued
+        words ("NoemKristi")."""
+        tokens: list[tuple[int, str]] = []
+        cursor = offset
+        for chunk in regex.split(r"([ \t]+)", run):
+            if chunk.strip():
+                for part in self._unglue(chunk):
+                    tokens.append((cursor, part))
+                    cursor += len(part)
+            else:
+                cursor += len(chunk)
+        pieces: list[tuple[int, str]] = []
+        current: list[str] = []
+        current_at = offset
+        for index, (at, part) in enumerate(tokens):
+            if not current:
+                current_at = at
+            following = tokens[index + 1][1].lower() if index + 1 < len(tokens) else ""
+            glued = index + 1 < len(tokens) and tokens[index + 1][0] == at + len(part)
+            possessive = _POSSESSIVE.search(part) if len(part) > 2 else None
+            if possessive and (following in ORG_WORDS or following in PLACE_WORDS):
+                possessive = None  # "Westminster Magistrate's Court", "People's Republic"
+            current.append(part[: possessive.start()] if possessive else part)
+            if possessive or glued:
+                pieces.append((current_at, " ".join(current)))
+                current = []
+        if current:
+            pieces.append((current_at, " ".join(current)))
+        return pieces
+
+    def _unglue(self, token: str) -> list[str]:
+        parts = _CAMEL.split(token)
+        if len(parts) == 1:
+            return parts
+        known = all(regex.search(rf"(?<![\p{{L}}]){regex.escape(p)}(?![\p{{L}}])", self.text.replace(token, " "))
+                    for p in parts)
+        return parts if known else [token]
+
+    def _add_candidate(self, piece: str, offset: int, *, at_start: bool, dotted: bool = False) -> None:
+        tokens = piece.split()
+        for i, token in enumerate(tokens[1:], 1):  # "NASA on Monday", "Twitter on Monday"
+            if token.lower() in CALENDAR and tokens[i - 1].lower() in _CONNECTORS:
+                tokens = tokens[: i - 1]
+                break
+        while tokens and tokens[-1].lower() in _CONNECTORS:
+            tokens.pop()
+        if dotted and len(tokens) > 1 and tokens[-1].lower() in TITLES:
+            tokens.pop()  # "South Dakota Gov. Kristi Noem" reaches here as "South Dakota Gov"
+        while tokens and (tokens[0] in _CONNECTORS or tokens[0] in {"The", "Of"} or self._common_opener(tokens[0], at_start) or
+                          (len(tokens) > 1 and self._descriptor(tokens[0], " ".join(tokens[1:])))):
+            offset = self.text.find(tokens[1], offset) if len(tokens) > 1 else offset
+            tokens.pop(0)
+            at_start = False
+        if not tokens:
+            return
+        titled = [i for i, t in enumerate(tokens[:-1]) if t.lower().rstrip(".") in TITLES]
+        if titled:  # "Interior Minister Wolfgang Peschorn": the name follows the last title
+            cut = titled[-1] + 1
+            tail = tokens[cut:]
+            after_of = bool(tail) and tail[0].lower() in _CONNECTORS
+            if any(t.lower() in _CONNECTORS for t in tail):  # "Director of Public Prosecution Eva-Marie Persson"
+                last_connector = max(i for i, t in enumerate(tail) if t.lower() in _CONNECTORS)
+                tail = tail[last_connector + 1 :]
+                if after_of and len(tail) > 2:
+                    tail = tail[-2:]
+            if any(t.lower().rstrip(".") in ORG_WORDS for t in tail):  # "Founder of Ceres Robotics Inc"
+                self._add(" ".join(tail), self.text.find(tail[0], offset), at_start=False)
+                return
+            if 1 <= len(tail) <= 4:
+                role = " ".join(tokens[: len(tokens) - len(tail)])
+                head = [t for t in tokens[: titled[0]] if t.lower() not in _CONNECTORS]
+                if head and (len(head) > 1 or self._is_org_or_place(head[0])) and not self._descriptor(head[0], head[1] if len(head) > 1 else ""):
+                    self._add(" ".join(head), offset, at_start=at_start)
+                self._add(" ".join(tail), self.text.find(tail[0], offset), at_start=False, evidence=2, role=role)
+                return
+        if tokens[0].lower().rstrip(".") in TITLES and len(tokens) > 1 and \
+                not any(t.lower().rstrip(".") in ORG_WORDS for t in tokens[1:]):  # "President Trump", not "Justice Department"
+            self._add(" ".join(tokens[1:]), offset, at_start=False, evidence=2, role=tokens[0])
+            return
+        self._add(" ".join(tokens), offset, at_start=at_start)
+
+    def _descriptor(self, token: str, following: str = "") -> bool:
+        """A leading "Australian", "Australian-born", "Long-dated": a description, not part of the name
+        (but "European Union", "American University" are names)."""
+        if any(w.lower().rstrip(".") in ORG_WORDS for w in following.split()):
+            return False
+        return bool(regex.search(r"-\p{Ll}+$", token)) or demonym(token)
+
+    def _common_opener(self, token: str, at_start: bool) -> bool:
+        """A capitalised common word: "The", "Although", "Getting" (at a sentence start), "Eight"."""
+        lower = token.lower()
+        if lower in self._stop and (not token.isupper() or lower != "us"):
+            return True
+        return at_start and (lower in self._lowered or lower in self._openers or
+                             (lower.endswith("ing") and len(lower) > 5))
+
+    def _is_org_or_place(self, token: str) -> bool:
+        lower = token.lower().replace(".", "")
+        return token.isupper() or lower in KNOWN_ORGS or token.casefold() in places()
+
+    def _add(self, text: str, offset: int, *, at_start: bool, evidence: int = 0, role: str | None = None) -> None:
+        text = text.strip(" -–—'’\"")
+        if len(text) < 2 or text.lower() in NOT_NAMES or text.lower() in self._stop:
+            return
+        if text.lower().rstrip(".") in TITLES or text.casefold() in _NOT_ENTITIES or regex.search(r"['’](?:re|ll|ve|d|m)$|n['’]t$", text):
+            return
+        if demonym(text):
+            return
+        if self.language == "de" and " " not in text and not self._strong_single(text):
+            return  # German capitalises every noun: "Datenbank" is not a name
+        name = self.names.get(text)
+        if name is None:
+            name = self.names[text] = Name(text, first=max(0, offset))
+        name.count += 1
+        name.mid_sentence |= not at_start
+        name.person_evidence += evidence
+        if role and not name.role:
+            name.role = role
+
+    def _strong_single(self, word: str) -> bool:
+        lower = word.casefold()
+        return word.isupper() or lower in KNOWN_ORGS or lower in places() or any(
+            lower.endswith(w) for w in ("gericht", "ministerium", "partei", "polizei"))
+
+    def _merge_short_forms(self) -> None:
+        """ "Sterling" -> "Donald Sterling", "Persson" -> "Eva-Marie Persson": one entity, summed mentions."""
+        multi = [n for n in self.names.values() if " " in n.text and not self._is_org_or_place(n.text.split()[-1])]
+        for short in [n for n in self.names.values() if " " not in n.text and not self._is_org_or_place(n.text)]:
+            longer = [n for n in multi if n.text.split()[-1] == short.text or
+                      (n.text.split()[0] == short.text and not self._is_org_or_place(short.text))]
+            if len({n.text.split()[-1] for n in longer}) == 1 and longer:
+                target = max(longer, key=lambda n: n.count)
+                target.count += short.count
+                target.mid_sentence |= short.mid_sentence
+                target.person_evidence += short.person_evidence + (1 if target.text.split()[-1] == short.text else 0)
+                target.role = target.role or short.role
+                target.aliases.add(short.text)
+                del self.names[short.text]
+
+    def _merge_after_typing(self) -> None:
+        """ "Holland America" -> "Holland America Line" (an organisation's shorter name); "the Richards"
+        (the family of Martin Richard) is not an entity of its own."""
+        surnames = {n.text.split()[-1] for n in self.names.values() if n.kind == "person" and " " in n.text}
+        for name in list(self.names.values()):
+            if name.text.endswith("s") and name.text[:-1] in surnames:
+                del self.names[name.text]
+                continue
+            longer = [n for n in self.names.values() if n.kind == "organization" and n is not name and
+                      n.text.startswith(name.text + " ")]
+            if len(longer) == 1 and " " in name.text:
+                longer[0].count += name.count
+                longer[0].aliases.add(name.text)
+                del self.names[name.text]
+
+    # -- typing -------------------------------------------------------------------------------------
+
+    def _windows(self, text: str) -> list[tuple[str, str]]:
+        """(up to 60 characters before, up to 120 after) each mention of ``text``: every typing rule reads
+        these, so the article is searched once per name."""
+        found = []
+        start = self.text.find(text)
+        while start >= 0:
+            end = start + len(text)
+            if not (start and self.text[start - 1].isalpha()) and not (end < len(self.text) and self.text[end].isalpha()):
+                found.append((self.text[max(0, start - 60) : start], self.text[end : end + 120]))
+            start = self.text.find(text, end)
+        return found
+
+    def _kind(self, name: Name) -> str:
+        text = name.text
+        words = [w.lower().rstrip(".") for w in text.split()]
+        parts = {p for w in words for p in w.split("-")}
+        folded = text.casefold()
+        windows = self._windows(text)
+        if len(words) > 2 and words[0] in PLACE_WORDS and words[1] in _CONNECTORS:
+            return "location"  # "Channel of Sicily", "Sea of Okhotsk"
+        if folded.replace(" ", "-") in KNOWN_ORGS or any(w in ORG_WORDS for w in words[1:]) or words[0] in _FIRST_TOKENS_NOT_PEOPLE or (
+                len(words) > 1 and (words[0] in ORG_WORDS and words[1] in _CONNECTORS or parts & KNOWN_ORGS or
+                                    parts & ORG_WORDS)):
+            return "organization"
+        if words[-1] in EVENT_WORDS:
+            return "event"
+        evidence = name.person_evidence + self._person_evidence(name, windows)
+        if any(ch.isdigit() for ch in text) or words[-1] in _THINGS:
+            return "other"  # "RC-135U", "Hubble Space Telescope"
+        if folded.replace(".", "") in {"us", "usa", "uk", "dc"} or folded in places():
+            if evidence >= 2 and " " not in text and name.role:
+                return "person"
+            speaks = folded not in regions() and any(_SPEECH_AFTER.match(after) for _, after in windows)
+            return "organization" if speaks else "location"  # "Tottenham said in a statement"
+        if words[-1] in PLACE_WORDS or (len(words) > 2 and words[0] in PLACE_WORDS and words[1] in _CONNECTORS):
+            return "location"
+        if words[0] in CARDINALS and len(words) > 1 and (
+                " ".join(words[1:]) in places() or demonym(text.split()[1]) or words[-1] in PLACE_WORDS):
+            return "location"
+        if text.replace(".", "").isupper() and len(text.replace(".", "")) >= 2:
+            return "organization"
+        if regex.search(r"\p{Ll}\p{Lu}", text) and " " not in text:  # SpaceX, BamTech
+            return "organization"
+        if words[-1].endswith("ism"):
+            return "other"
+        if evidence:
+            return "person"
+        before_words = [regex.findall(r"([\p{L}'’]+)[ \t]*$", before) for before, _ in windows]
+        previous = [w[0].lower() for w in before_words if w]
+        if any(_KIND_BEFORE.search(before) or _ROLE_OF.search(before) for before, _ in windows) or any(
+                _KIND_AFTER.match(after) for _, after in windows):
+            return "organization"  # "the journal Nature Astronomy", "Commerzbank analyst …", "president of X"
+        if any(_PLACE_AFTER.match(after) for _, after in windows):
+            return "location"  # "Forest Hill police officers"
+        if " " not in text:
+            if "the" in previous:
+                return "organization"
+            if previous and sum(p in {"in", "at", "from", "near", "across", "to"} for p in previous) * 2 >= len(previous):
+                return "location"
+            return "other"
+        tokens = text.split()
+        looks_like_a_name = all(regex.fullmatch(r"\p{Lu}[\p{Ll}\p{M}'’-]+|\p{Lu}\.?", t) for t in tokens)
+        if len(words) <= 3 and looks_like_a_name and self.language != "de" and words[0] not in CARDINALS and \
+                tokens[0].casefold() not in places() and words[-1] not in regions():
+            owned = any(_OWNED_BY_PERSON.search(before) for before, _ in windows)
+            if owned or any(p in {"at", "with", "from", "joined", "for"} for p in previous):
+                return "organization"  # "Jeff Bezos's Blue Origin", "vice president at Blue Origin"
+            if any(p in {"a", "an", "our", "their", "its"} for p in previous):
+                return "other"  # "a Range Rover", "our Blue Moon lander"
+            return "person"  # "Kim Kardashian": two or three capitalised words and nothing against
+        return "other"
+
+    def _person_evidence(self, name: Name, windows: list[tuple[str, str]]) -> int:
+        evidence = 0
+        with_connector = any(w.lower() in _CONNECTORS for w in name.text.split())
+        for before, after in windows:
+            if (_SPEECH_AFTER.match(after) or _SPEECH_BEFORE.search(before)) and not with_connector:
+                evidence += 1
+            title = _TITLE_BEFORE.search(before)
+            word = title.group(1).lower().rstrip(".") if title else ""
+            if word in TITLES and (word not in HONORIFICS or title.group(1)[:1].isupper()):  # type: ignore[union-attr]
+                evidence += 2
+            if _APPOSITION_AFTER.match(after):
+                evidence += 1
+        surname = name.text.split()[-1]
+        if " " in name.text and surname in name.aliases:
+            evidence += 1
+        return evidence
+
+    def _role_before(self, name: Name) -> str | None:
+        """ "Commerzbank analyst Carsten Fritsch" -> "Commerzbank analyst"; "Maj. Gen. Igor…" -> "Maj. Gen."."""
+        for before, _ in self._windows(name.text):
+            words = regex.split(r"[,;:\"“”()\n]", before)[-1].split()[-4:]
+            if not words or words[-1].lower().rstrip(".,") not in TITLES or before[-1:] not in " \t":
+                continue
+            while words and (words[0].lower() in self._stop or words[0].lower() in _CONNECTORS or
+                             words[0].lower().rstrip(".,") not in TITLES and words[0][:1].islower()):
+                words = words[1:]
+            if words:
+                return " ".join(words)
+        return None
+
+    def _apposition_role(self, name: Name) -> str | None:
+        """ "Ishaq Dar, Pakistan's foreign minister," -> "Pakistan's foreign minister"."""
+        for form in (name.text, *name.aliases):
+            for match in regex.finditer(rf"(?<![\p{{L}}]){regex.escape(form)},[ \t]+((?:the|a|an)[ \t]+)?"
+                                        r"([^,.;:\"“”()\n]{3,90})", self.text):
+                phrase = match.group(2).strip()
+                words = [w.lower().strip(".’'") for w in phrase.split()]
+                if words and words[0] not in {"who", "which", "he", "she", "said", "says"} and \
+                        any(w in TITLES or w.split("-")[-1] in TITLES for w in words[:8]):
+                    return phrase[:100]
+        return None
+
+    # -- results ------------------------------------------------------------------------------------
+
+    def records(self) -> list[dict[str, Any]]:
+        """The schema's entity list: persons, organisations, places first, most mentioned first."""
+        kept = [n for n in self.names.values() if n.mid_sentence or " " in n.text or n.kind != "other"]
+        kept.sort(key=lambda n: (n.kind in {"other", "event"}, -(n.count + (n.kind == "person") + bool(n.role)), n.first))
+        return [{"name": n.text, "type": n.kind, "role": n.role if n.kind == "person" else None}
+                for n in kept[:MAX_ENTITIES]]
+
+    def person_named(self, mention: str) -> str | None:
+        """The full name of the person ``mention`` refers to ("Mayer" -> "Kevin Mayer"), if any."""
+        mention = mention.strip()
+        for name in self.names.values():
+            if name.kind == "person" and (mention == name.text or mention in name.aliases or
+                                          name.text.endswith(" " + mention)):
+                return name.text
+        return None
+
+    def named(self, mention: str) -> Name | None:
+        mention = mention.strip()
+        return self.names.get(mention) or next(
+            (n for n in self.names.values() if mention in n.aliases or n.text.endswith(" " + mention)), None)
+
+    def mentions_before(self, offset: int, kinds: tuple[str, ...]) -> Name | None:
+        """The entity of one of ``kinds`` named last before ``offset``."""
+        best: tuple[int, Name] | None = None
+        for name in self.names.values():
+            if name.kind not in kinds:
+                continue
+            for form in (name.text, *name.aliases):
+                at = self.text.rfind(form, 0, offset)
+                if at >= 0 and (best is None or at > best[0]):
+                    best = (at, name)
+        return best[1] if best else None
+
+
+_DEMONYM_SUFFIXES = ("ians", "ans", "ian", "ean", "ese", "ish", "an", "is", "i", "ine", "er", "ers")
+_DEMONYMS = frozenset("afghan afghans thai swiss dutch french british welsh irish greek filipino spanish danish "
+                      "finnish norwegian scottish arab arabs jewish kurdish kurds sunni shia shiite shiites "
+                      "muslim muslims german germans argentine portuguese".split())
+
+
+@cache
+def demonym(word: str) -> bool:
+    """Whether ``word`` names the people or the adjective of a place: "Iranian" (Iran), "Canadian" (Canada),
+    "Portuguese" (Portugal), "South Dakotans" (South Dakota); "Juan", "Ali", "Christian Bale" are not."""
+    lower = word.casefold()
+    if lower in _DEMONYMS:
+        return True
+    if lower in places() or " " in lower and not lower.endswith("ns"):
+        return False
+    for suffix in _DEMONYM_SUFFIXES:
+        if lower.endswith(suffix):
+            stem = lower[: -len(suffix)]
+            if len(stem) >= 4 and any(p.startswith(stem) and len(p) <= len(stem) + 2
+                                      for p in _places_by_initial(stem[0])):
+                return True
+    return False
+
+
+@cache
+def _places_by_initial(initial: str) -> tuple[str, ...]:
+    return tuple(p for p in regions() if p[:1] == initial)
