@@ -23,39 +23,49 @@ from .wordlists import TITLES
 
 MAX_QUOTES = 8  # the news schema's maxItems
 
-_NAME = r"\p{Lu}[\p{L}\p{M}'’.-]*(?:[ \t]+(?:(?:of|the|de|al|van|von|bin)[ \t]+)?\p{Lu}[\p{L}\p{M}'’.-]*){0,6}"
 _VERB = rf"(?:{SPEECH_VERBS})"
-_AFTER_NAME_VERB = regex.compile(rf"^[\s,]*(?:(?:the|a|an)[ \t]+)?(?P<name>{_NAME})(?:,[^,\n]{{1,120}},)?[ \t]+{_VERB}\b")
-_AFTER_VERB_NAME = regex.compile(rf"^[\s,]*{_VERB}[ \t]+(?:(?:the|a|an)[ \t]+)?(?P<name>{_NAME})")
-_AFTER_PRONOUN = regex.compile(rf"^[\s,]*(?:(?P<pro>he|she|they|it|we)[ \t]+{_VERB}|{_VERB}[ \t]+(?P<pro2>he|she|they|it))\b"
-                               r"|^[\s,]*(?:a-t-(?P<pro3>il|elle)|so[ \t]+(?:er|sie))\b", regex.IGNORECASE)
-_AFTER_DESCRIPTION = regex.compile(rf"^[\s,]*(?P<desc>(?:the|a|an|one|another|some)[ \t]+[\p{{L}}0-9' -]{{1,40}}?)[ \t]+{_VERB}\b"
-                                   rf"|^[\s,]*{_VERB}[ \t]+(?P<desc2>(?:the|a|an|one)[ \t]+[\p{{Ll}}0-9' -]{{1,40}})",
-                                   regex.IGNORECASE)
-_BEFORE = regex.compile(rf"(?:(?P<name>{_NAME})|(?P<pro>\b(?:he|she|they|it)\b)|(?P<desc>\b(?:the|a|an)[ \t]+[\p{{Ll}}0-9-]+(?:[ \t]+[\p{{Ll}}0-9-]+)?))"
-                        rf"(?:,[^,\n]{{1,80}},)?[ \t]+(?:{_VERB})\b[^\"“”«»„\n]{{0,120}}$")
-_CLAUSE_START = regex.compile(r"[.!?\n][\"”’)]*\s+(?=\S)")
-_PERSON_WORDS = frozenset("man woman boy girl doctor mother father son daughter wife husband officer official "
-                          "spokesman spokeswoman spokesperson user witness resident lawyer teacher student".split())
+_NAME_RUN = regex.compile(r"\p{Lu}[\p{L}\p{M}'’.-]*(?:[ \t]+(?:(?:of|the|de|al|van|von|bin|and)[ \t]+)?\p{Lu}[\p{L}\p{M}'’.-]*)*")
+# The words between a quote's end and the first speech verb: '," Commerzbank analyst Carsten Fritsch said'.
+# One sentence only: a full stop followed by a capital ends it ("U.S. attorney" and "D.C., said" do not).
+_IN_SENTENCE = r"(?:(?!\.[ \t]+\p{Lu})[^\"“”«»„\n!?])"
+_AFTER = regex.compile(rf"^(?P<subject>{_IN_SENTENCE}{{0,260}}?)(?<![\p{{L}}-])(?P<verb>{_VERB})(?![\p{{L}}])",
+                       regex.IGNORECASE)
+# The last "subject verb" of the clause before a quote: 'Ms Persson said: "', 'Pompeo said the release "'.
+_BEFORE = regex.compile(rf"(?P<subject>{_IN_SENTENCE}{{0,200}}?)(?<![\p{{L}}-])(?P<verb>{_VERB})(?![\p{{L}}])"
+                        rf"(?P<rest>{_IN_SENTENCE}{{0,160}})$", regex.IGNORECASE)
+_VERB_THEN = regex.compile(r"^[ \t]*(?P<who>(?:[^,.;:\"“”\n]|\.(?=\S|[ \t]+\p{Lu}\p{Ll}))+)")
+_PRONOUNS = {"he": "person", "she": "person", "they": "group", "it": "organization", "we": "group",
+             "il": "person", "elle": "person", "er": "person", "sie": "person"}
+_PERSON_WORDS = frozenset("man woman boy girl doctor mother father son daughter wife husband officer officers "
+                          "official officials spokesman spokeswoman spokesperson user users witness witnesses "
+                          "resident residents lawyer teacher student source sources analyst analysts".split())
+_GROUP_NOUNS = frozenset("company club group statement ministry agency government label firm team department "
+                         "military army police authority authorities organisation organization party".split())
+_ANY_VERB = regex.compile(rf"\b{_VERB}\b")
+_COMMA = regex.compile(r",[ \t]+(?=[\p{Ll}\p{Lu}])")
+_PAIR = regex.compile(r"\p{Lu}\p{Ll}+[ \t]+and[ \t]+\p{Lu}\p{Ll}+(?:[ \t]+\p{Lu}[\p{L}'’-]+)+")
+_FAMILY = regex.compile(r"\b[Tt]he[ \t]+(\p{Lu}\p{Ll}+)s\b")
+_STATEMENT_BY = regex.compile(r"(?:the[ \t]+)?(?P<who>[\p{L}’' -]{2,60}?)[ \t]+said[ \t]+in[ \t]+a[ \t]+statement")
+_LINE = regex.compile(r"[^\n]+")
+UNNAMED = "unknown"  # the schema's word for a speaker the article does not name
 
 
 def quotes(text: str, entities: Entities) -> list[dict[str, str]]:
     """Up to eight quotations with their speakers, in the order of the text."""
     found: list[dict[str, str]] = []
-    previous_speaker: str | None = None
-    previous_end = -1
+    previous: tuple[str | None, int] = (None, -1)
     for start, end, inner in quote_spans(text):
         inner = inner.strip()
         words = len(inner.split())
         if words < 4:
             continue
-        speaker = _speaker(text, start, end, entities)
-        if speaker is None and previous_speaker and _continues(text, previous_end, start):
-            speaker = previous_speaker
+        speaker = _speaker(text, start, end, entities, previous)
+        if speaker is None and previous[0] and _continues(text, previous[1], start):
+            speaker = previous[0]
         if speaker is None and words < 8:
             continue  # short phrases in quote marks are usually scare quotes, not speech
-        previous_speaker, previous_end = speaker, end
-        found.append({"speaker": speaker or "unknown", "text": inner})
+        previous = (speaker, end)
+        found.append({"speaker": speaker or UNNAMED, "text": inner})
         if len(found) == MAX_QUOTES:
             break
     return found
@@ -67,37 +77,53 @@ def _continues(text: str, previous_end: int, start: int) -> bool:
     between = text[previous_end:start].strip()
     if previous_end < 0 or len(between) > 200:
         return False
-    return len(between) < 3 or bool(regex.search(rf"\b{_VERB}\b", between)) and between.count(".") <= 2
+    return len(between) < 3 or bool(_ANY_VERB.search(between)) and between.count(". ") <= 1
 
 
-def _speaker(text: str, start: int, end: int, entities: Entities) -> str | None:
-    after = text[end : end + 160].split("\n", 1)[0]
-    line_start = text.rfind("\n", 0, start) + 1
-    before = text[line_start:start]
-    clause = _CLAUSE_START.split(before)[-1] if before.strip() else ""
-    for match in (_AFTER_VERB_NAME.match(after), _AFTER_NAME_VERB.match(after)):
-        if match:
-            who = _resolve(match.group("name"), entities, start)
-            if who:
-                return who
-    pronoun = _AFTER_PRONOUN.match(after)
-    if pronoun:
-        return _antecedent(pronoun.group("pro") or pronoun.group("pro2") or pronoun.group("pro3"), entities, start)
-    described = _AFTER_DESCRIPTION.match(after)
-    if described:
-        return _described(described.group("desc") or described.group("desc2"), entities, start)
-    hit = _BEFORE.search(clause)
-    if hit:
-        if hit.group("name"):
-            return _resolve(hit.group("name"), entities, start) or (
-                _antecedent("he", entities, start) if hit.group("name").split()[0].lower() == "the" else None)
-        if hit.group("pro"):
-            return _antecedent(hit.group("pro"), entities, start)
-        return _described(hit.group("desc"), entities, start)
+def _speaker(text: str, start: int, end: int, entities: Entities, previous: tuple[str | None, int]) -> str | None:
+    """Who said the quote at ``start:end``: a name, ``UNNAMED`` (attributed to someone the article does not
+    name), or None (no attribution at all)."""
+    following = text[end : end + 300].split("\n", 1)[0]
+    ended = text[start:end].rstrip("\"”»“ ").endswith((".", "!", "?")) and following.lstrip()[:1].isupper()
+    after = None if ended else _AFTER.match(following)  # '…occurred." FBI spokesman X said' is a new sentence
+    if after:
+        subject = after.group("subject").strip(" ,")
+        said = None if subject else _VERB_THEN.match(text[end + after.end() : end + after.end() + 160])
+        who = _who(subject.split(",")[0] if subject else (said.group("who") if said else ""), entities, start, previous)
+        if who:
+            return who
+    window_start = max(text.rfind("\n", 0, start) + 1, start - 400)
+    before = _BEFORE.search(text[window_start:start])
+    if before:
+        subject = before.group("subject").strip(" ,")
+        return _who(_last_clause(subject), entities, window_start + before.start("verb"), previous)
     return None
 
 
-def _resolve(phrase: str, entities: Entities, at: int) -> str | None:
+def _last_clause(subject: str) -> str:
+    """ "Shelly Sterling was thrilled with the decision, her lawyer" -> "her lawyer"."""
+    return _COMMA.split(subject)[-1] if "," in subject else subject
+
+
+def _who(phrase: str, entities: Entities, at: int, previous: tuple[str | None, int]) -> str | None:
+    """The speaker a subject phrase names: a name ("Commerzbank analyst Carsten Fritsch" -> "Carsten
+    Fritsch"), a pronoun's antecedent, a description's referent, or ``UNNAMED``."""
+    phrase = phrase.strip(" ,:")
+    words = phrase.split()
+    if not words:
+        return None
+    first = words[0].lower()
+    if len(words) == 1 and first in _PRONOUNS:
+        return _antecedent(first, entities, at, previous)
+    names = [m.group() for m in _NAME_RUN.finditer(phrase) if m.group().lower() not in {"the", "a", "an"}]
+    if names:
+        resolved = _resolve(names[-1], entities)
+        if resolved:
+            return resolved
+    return _described(phrase, entities, at, previous)
+
+
+def _resolve(phrase: str, entities: Entities) -> str | None:
     """The entity a capitalised phrase names: its longest tail that is a known name ("U.S. Attorney Nealy
     Cox" -> "Nealy Cox"), or an organisation ("Tottenham", "Big Machine")."""
     tokens = phrase.split()
@@ -109,37 +135,79 @@ def _resolve(phrase: str, entities: Entities, at: int) -> str | None:
         named = entities.named(tail)
         if named is not None and named.kind in {"organization", "person"}:
             return named.text
+    if " and " in phrase:  # "Bill and Denise Richard"
+        return phrase
     names = [t for t in tokens if t.lower().rstrip(".") not in TITLES]
-    if 2 <= len(names) <= 3 and names == tokens[-len(names):] and tokens[0].lower() not in {"the", "a", "an"}:
+    if 2 <= len(names) <= 3 and names == tokens[-len(names):]:
         return " ".join(names).strip(",.")  # a person the entity list left out
     return None
 
 
-def _antecedent(pronoun: str, entities: Entities, at: int) -> str | None:
-    kinds: tuple[str, ...] = ("organization",) if pronoun.lower() == "it" else (
-        ("person", "organization") if pronoun.lower() == "they" else ("person",))
-    named = entities.mentions_before(at, kinds)
-    return named.text if named else None
+def _antecedent(pronoun: str, entities: Entities, at: int, previous: tuple[str | None, int]) -> str | None:
+    """What "he", "she", "it", "they" refers to: the previous quote's speaker when it was just before,
+    else the last person (or organisation, or pair of people) named as a subject before the quote."""
+    kind = _PRONOUNS[pronoun]
+    kinds: tuple[str, ...] = {"person": ("person",), "organization": ("organization",),
+                              "group": ("organization",)}[kind]
+    named, named_at = entities.subject_before(at, kinds)
+    candidate = named.text if named else None
+    if kind == "group":  # "they": a pair of people or a family rather than one person
+        group, group_at = _group_before(entities, at)
+        if group and group_at > named_at:
+            candidate, named_at = group, group_at
+    if candidate and named_at > previous[1]:
+        return candidate  # named since the last quote: "The company…, Dick Clark Productions, denies…"
+    if previous[0] and previous[0] != UNNAMED and at - previous[1] < 600:
+        return previous[0]
+    return candidate
 
 
-def _described(description: str, entities: Entities, at: int) -> str | None:
-    """ "the 56-year-old" -> the last person named; "the company", "the statement" -> the last organisation;
-    "the doctor", "one user" -> nobody named (None: the caller writes "unknown")."""
+def _group_before(entities: Entities, at: int) -> tuple[str | None, int]:
+    """ "Bill and Denise Richard wrote…", "the Richards are urging…": the people "they" most likely are."""
+    text = entities.text[:at]
+    surnames = {n.text.split()[-1] for n in entities.names.values() if n.kind == "person" and " " in n.text}
+    found = list(_PAIR.finditer(text))
+    found += [m for m in _FAMILY.finditer(text) if m.group(1) in surnames]
+    if not found:
+        return None, -1
+    last = max(found, key=lambda m: m.start())
+    return last.group(), last.start()
+
+
+def _described(description: str, entities: Entities, at: int, previous: tuple[str | None, int]) -> str | None:
+    """ "the 56-year-old" -> the last person named; "the statement", "the government" -> who made it;
+    "the doctor", "one user", "officers" -> ``UNNAMED``."""
     words = description.lower().split()
-    if any(w.endswith("-year-old") for w in words):
-        return _antecedent("he", entities, at)
-    if words and words[-1] in {"company", "club", "group", "statement", "ministry", "agency", "government",
-                               "organisation", "organization", "label", "firm", "team", "department"}:
-        return _antecedent("it", entities, at)
-    if words and words[-1] in _PERSON_WORDS:
+    if not words or len(words) > 8:
         return None
+    if any(w.endswith("-year-old") for w in words):
+        return _antecedent("he", entities, at, previous)
+    noun = words[-1].strip(".,")
+    if noun in _GROUP_NOUNS:
+        return _group(noun, entities, at, previous) or UNNAMED
+    if noun in _PERSON_WORDS or words[0] in {"the", "a", "an", "one", "another", "some", "her", "his", "their"}:
+        return UNNAMED
     return None
+
+
+def _group(noun: str, entities: Entities, at: int, previous: tuple[str | None, int]) -> str | None:
+    """ "the statement" -> "US military" ("the US military said in a statement"); "the government" ->
+    "Pakistani government"; else the last organisation named."""
+    text = entities.text[max(0, at - 1500) : at]
+    if noun == "statement":
+        made = list(_STATEMENT_BY.finditer(text))
+        if made:
+            return _who(made[-1].group("who"), entities, at, (None, -1)) or made[-1].group("who")
+    named = list(regex.finditer(rf"(?:\p{{Lu}}[\p{{L}}.-]+[ \t]+)+{noun}\b", text))
+    if named:
+        return named[-1].group()
+    return _antecedent("it", entities, at, previous)
 
 
 def quote_spans(text: str) -> list[tuple[int, int, str]]:
     """(start, end, inner text) of each quotation, typographic or straight, in text order."""
     spans: list[tuple[int, int, str]] = []
-    for line in regex.finditer(r"[^\n]+", text):
+    for line in _LINE.finditer(text):
         spans += _in_line(line.group(), line.start())
     return spans
 

@@ -73,6 +73,18 @@ _ROLE_OF = regex.compile(r"\b(?:president|director|chairman|chairwoman|ceo|found
 _PLACE_AFTER = regex.compile(r"^[ \t]+(?:police|residents|county|area|region|border|neighbo(?:u)?rhood)\b")
 # "Jeff Bezos's Blue Origin": owned by a person, so not one. "CNN's Dottie Evans": owned by an organisation.
 _OWNED_BY_PERSON = regex.compile(r"\p{Lu}\p{Ll}+[ \t]+\p{Lu}\p{Ll}+['’]s?[ \t]+$")
+_LOWER_WORD = regex.compile(r"(?<![\p{L}'’])\p{Ll}[\p{L}'’-]*")
+_WORD = regex.compile(r"\p{L}+")
+_SPACES = regex.compile(r"([ \t]+)")
+_LOWER_SUFFIX = regex.compile(r"-\p{Ll}+$")
+_CONTRACTION = regex.compile(r"['’](?:re|ll|ve|d|m)$|n['’]t$")
+_CAMEL_CASE = regex.compile(r"\p{Ll}\p{Lu}")
+_LAST_WORD = regex.compile(r"([\p{L}'’]+)[ \t]*$")
+_NAME_WORD = regex.compile(r"\p{Lu}[\p{Ll}\p{M}'’-]+|\p{Lu}\.?")
+_PUNCTUATION = regex.compile(r"[,;:\"“”()\n]")
+_APPOSITION = regex.compile(r"^,[ \t]+((?:the|a|an)[ \t]+)?([^,.;:\"“”()\n]{3,90})")
+_SUBJECT_BEFORE = regex.compile(r"(?:^|[.,;:!?(\"“”\n—–-]|\b(?:and|but|then|when|as|while|after|because|that))[ \t]*"
+                                r"(?:[Tt]he[ \t]+)?(?:\p{Lu}[\p{L}.’'-]*[ \t]+)*$")
 _TITLE_BEFORE = regex.compile(r"([\p{L}.-]+)[ \t]+$")
 _APPOSITION_AFTER = regex.compile(r"^,[ \t]+(?:\d{1,3},|who\b|(?:the|a|an)[ \t]+[\p{L}-]+[ \t]+(?:of|at|for)\b)")
 _DEMONYM = regex.compile(r"(?:an|ian|ean|ese|ish|i|ine|ic|ais|aise|isch|ische|er)$")
@@ -123,7 +135,8 @@ class Entities:
         # Function words only: "Big Machine" keeps "Big", which the long stopword lists would drop.
         self._stop = STOPWORDS.get(language, STOPWORDS["en"]) | STOPWORDS["en"] | _NUMBER_WORDS | CALENDAR
         self._openers = stopwords(language) | stopwords("en")
-        self._lowered = frozenset(regex.findall(r"(?<![\p{L}'’])\p{Ll}[\p{L}'’-]*", text))
+        self._lowered = frozenset(_LOWER_WORD.findall(text))
+        self._words = Counter(_WORD.findall(text))
         starts = {a for a, _ in spans}
         for a, b in spans:
             if b > skip:
@@ -154,7 +167,7 @@ class Entities:
         words ("NoemKristi")."""
         tokens: list[tuple[int, str]] = []
         cursor = offset
-        for chunk in regex.split(r"([ \t]+)", run):
+        for chunk in _SPACES.split(run):
             if chunk.strip():
                 for part in self._unglue(chunk):
                     tokens.append((cursor, part))
@@ -184,8 +197,7 @@ class Entities:
         parts = _CAMEL.split(token)
         if len(parts) == 1:
             return parts
-        known = all(regex.search(rf"(?<![\p{{L}}]){regex.escape(p)}(?![\p{{L}}])", self.text.replace(token, " "))
-                    for p in parts)
+        known = all(self._words[p] for p in parts)  # "NoemKristi": both "Noem" and "Kristi" stand alone elsewhere
         return parts if known else [token]
 
     def _add_candidate(self, piece: str, offset: int, *, at_start: bool, dotted: bool = False) -> None:
@@ -236,7 +248,7 @@ class Entities:
         (but "European Union", "American University" are names)."""
         if any(w.lower().rstrip(".") in ORG_WORDS for w in following.split()):
             return False
-        return bool(regex.search(r"-\p{Ll}+$", token)) or demonym(token)
+        return bool(_LOWER_SUFFIX.search(token)) or demonym(token)
 
     def _common_opener(self, token: str, at_start: bool) -> bool:
         """A capitalised common word: "The", "Although", "Getting" (at a sentence start), "Eight"."""
@@ -254,7 +266,7 @@ class Entities:
         text = text.strip(" -–—'’\"")
         if len(text) < 2 or text.lower() in NOT_NAMES or text.lower() in self._stop:
             return
-        if text.lower().rstrip(".") in TITLES or text.casefold() in _NOT_ENTITIES or regex.search(r"['’](?:re|ll|ve|d|m)$|n['’]t$", text):
+        if text.lower().rstrip(".") in TITLES or text.casefold() in _NOT_ENTITIES or _CONTRACTION.search(text):
             return
         if demonym(text):
             return
@@ -347,16 +359,16 @@ class Entities:
             return "location"
         if text.replace(".", "").isupper() and len(text.replace(".", "")) >= 2:
             return "organization"
-        if regex.search(r"\p{Ll}\p{Lu}", text) and " " not in text:  # SpaceX, BamTech
+        if _CAMEL_CASE.search(text) and " " not in text:  # SpaceX, BamTech
             return "organization"
         if words[-1].endswith("ism"):
             return "other"
-        if evidence:
+        if evidence and not any(after.startswith(", which") for _, after in windows):
             return "person"
-        before_words = [regex.findall(r"([\p{L}'’]+)[ \t]*$", before) for before, _ in windows]
+        before_words = [_LAST_WORD.findall(before) for before, _ in windows]
         previous = [w[0].lower() for w in before_words if w]
         if any(_KIND_BEFORE.search(before) or _ROLE_OF.search(before) for before, _ in windows) or any(
-                _KIND_AFTER.match(after) for _, after in windows):
+                _KIND_AFTER.match(after) or after.startswith(", which") for _, after in windows):
             return "organization"  # "the journal Nature Astronomy", "Commerzbank analyst …", "president of X"
         if any(_PLACE_AFTER.match(after) for _, after in windows):
             return "location"  # "Forest Hill police officers"
@@ -367,7 +379,7 @@ class Entities:
                 return "location"
             return "other"
         tokens = text.split()
-        looks_like_a_name = all(regex.fullmatch(r"\p{Lu}[\p{Ll}\p{M}'’-]+|\p{Lu}\.?", t) for t in tokens)
+        looks_like_a_name = all(_NAME_WORD.fullmatch(t) for t in tokens)
         if len(words) <= 3 and looks_like_a_name and self.language != "de" and words[0] not in CARDINALS and \
                 tokens[0].casefold() not in places() and words[-1] not in regions():
             owned = any(_OWNED_BY_PERSON.search(before) for before, _ in windows)
@@ -398,7 +410,7 @@ class Entities:
     def _role_before(self, name: Name) -> str | None:
         """ "Commerzbank analyst Carsten Fritsch" -> "Commerzbank analyst"; "Maj. Gen. Igor…" -> "Maj. Gen."."""
         for before, _ in self._windows(name.text):
-            words = regex.split(r"[,;:\"“”()\n]", before)[-1].split()[-4:]
+            words = _PUNCTUATION.split(before)[-1].split()[-4:]
             if not words or words[-1].lower().rstrip(".,") not in TITLES or before[-1:] not in " \t":
                 continue
             while words and (words[0].lower() in self._stop or words[0].lower() in _CONNECTORS or
@@ -411,8 +423,10 @@ class Entities:
     def _apposition_role(self, name: Name) -> str | None:
         """ "Ishaq Dar, Pakistan's foreign minister," -> "Pakistan's foreign minister"."""
         for form in (name.text, *name.aliases):
-            for match in regex.finditer(rf"(?<![\p{{L}}]){regex.escape(form)},[ \t]+((?:the|a|an)[ \t]+)?"
-                                        r"([^,.;:\"“”()\n]{3,90})", self.text):
+            for _, after in self._windows(form):
+                match = _APPOSITION.match(after)
+                if match is None:
+                    continue
                 phrase = match.group(2).strip()
                 words = [w.lower().strip(".’'") for w in phrase.split()]
                 if words and words[0] not in {"who", "which", "he", "she", "said", "says"} and \
@@ -443,17 +457,20 @@ class Entities:
         return self.names.get(mention) or next(
             (n for n in self.names.values() if mention in n.aliases or n.text.endswith(" " + mention)), None)
 
-    def mentions_before(self, offset: int, kinds: tuple[str, ...]) -> Name | None:
-        """The entity of one of ``kinds`` named last before ``offset``."""
+    def subject_before(self, offset: int, kinds: tuple[str, ...]) -> tuple[Name | None, int]:
+        """The entity of one of ``kinds`` named last before ``offset`` where a subject stands: at a clause's
+        start, not as an object ("accusing Big Machine of…" is no antecedent for "she")."""
         best: tuple[int, Name] | None = None
         for name in self.names.values():
             if name.kind not in kinds:
                 continue
             for form in (name.text, *name.aliases):
                 at = self.text.rfind(form, 0, offset)
+                while at >= 0 and not _SUBJECT_BEFORE.search(self.text[max(0, at - 40) : at]):
+                    at = self.text.rfind(form, 0, at)
                 if at >= 0 and (best is None or at > best[0]):
                     best = (at, name)
-        return best[1] if best else None
+        return (best[1], best[0]) if best else (None, -1)
 
 
 _DEMONYM_SUFFIXES = ("ians", "ans", "ian", "ean", "ese", "ish", "an", "is", "i", "ine", "er", "ers")
