@@ -77,7 +77,7 @@ def _continues(text: str, previous_end: int, start: int) -> bool:
     between = text[previous_end:start].strip()
     if previous_end < 0 or len(between) > 200:
         return False
-    return len(between) < 3 or bool(_ANY_VERB.search(between)) and between.count(". ") <= 1
+    return len(between) < 3 or (bool(_ANY_VERB.search(between)) and between.count(". ") <= 1)
 
 
 def _speaker(text: str, start: int, end: int, entities: Entities, previous: tuple[str | None, int]) -> str | None:

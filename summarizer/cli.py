@@ -211,6 +211,13 @@ def with_shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+def _table_console() -> Any:
+    """A console for score tables: piped or redirected, rich would cut them to 80 columns ("ROUG…")."""
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 200)
+
+
 def _announce_engine(summarizer: Any) -> None:
     if summarizer.engine == "extractive" and summarizer.settings.engine == "auto":
         _say("no LLM configured (set OPENAI_API_KEY, or OPENAI_BASE_URL for a local server); "
@@ -564,7 +571,6 @@ def evaluate(
 
 
 def _print_tables(rows: list[dict[str, Any]], languages: list[dict[str, Any]]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     def cell(value: Any) -> str:
@@ -578,7 +584,7 @@ def _print_tables(rows: list[dict[str, Any]], languages: list[dict[str, Any]]) -
     per_language = Table("system", "lang", "items", "ROUGE-1", "ROUGE-2", "ROUGE-L", box=None, header_style="bold")
     for row in languages:
         per_language.add_row(*(cell(row[k]) for k in ("system", "lang", "items", "rouge1", "rouge2", "rougeL")))
-    console = Console()
+    console = _table_console()
     console.print(table)
     console.print()
     console.print(per_language)
@@ -634,7 +640,6 @@ def evaluate_fields(
     system = summarizer.engine if summarizer.engine != "llm" else f"llm:{summarizer.settings.model}"
     if markdown_file:
         write_atomic(markdown_file, markdown(rows, system=system))
-    from rich.console import Console
     from rich.table import Table
 
     from .field_scores import COLUMNS
@@ -643,7 +648,7 @@ def evaluate_fields(
     for row in rows:
         table.add_row(*("–" if row[k] is None else (f"{row[k]:.2f}" if isinstance(row[k], float) else str(row[k]))
                         for _, k in COLUMNS))
-    Console().print(table)
+    _table_console().print(table)
     _say(f"{system}: {cpu * 1000:.1f} ms CPU per article")
 
 

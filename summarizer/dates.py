@@ -49,6 +49,12 @@ def dateline(text: str, *, skip: int = 0, date: str | None = None) -> dict[str, 
     return {"location": None, "date": date}
 
 
+def dateline_end(sentence: str) -> int:
+    """Where the text after a dateline at the start of ``sentence`` begins (0 if it has none)."""
+    match = _DATELINE.match(sentence)
+    return match.end() if match and _is_place(match) else 0
+
+
 def _is_place(match: regex.Match[str]) -> bool:
     first = match.group("loc").split(",")[0].strip()
     if match.group("agency"):
@@ -74,6 +80,8 @@ def resolve(phrase: str, base: dt.date | None) -> str:
     if base is None and not has_year:
         return phrase
     cleaned = _LEADING.sub("", phrase.strip())
+    if base is not None and cleaned.lower() == base.strftime("%A").lower():
+        return base.isoformat()  # "on Tuesday" in a story dated Tuesday is that day, not a week before
     data = _parser(base).get_date_data(cleaned)
     if data is None or data.date_obj is None:
         return phrase

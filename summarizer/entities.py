@@ -83,6 +83,7 @@ _LAST_WORD = regex.compile(r"([\p{L}'’]+)[ \t]*$")
 _NAME_WORD = regex.compile(r"\p{Lu}[\p{Ll}\p{M}'’-]+|\p{Lu}\.?")
 _PUNCTUATION = regex.compile(r"[,;:\"“”()\n]")
 _APPOSITION = regex.compile(r"^,[ \t]+((?:the|a|an)[ \t]+)?([^,.;:\"“”()\n]{3,90})")
+_FRONTED_ROLE = regex.compile(r"(?:^|[.;:]\s+|\n)((?:\p{Lu}[\p{L}'’]*|the|a|an)(?:[ \t]+[\p{L}'’-]+){1,8}),[ \t]+$")
 _SUBJECT_BEFORE = regex.compile(r"(?:^|[.,;:!?(\"“”\n—–-]|\b(?:and|but|then|when|as|while|after|because|that))[ \t]*"
                                 r"(?:[Tt]he[ \t]+)?(?:\p{Lu}[\p{L}.’'-]*[ \t]+)*$")
 _TITLE_BEFORE = regex.compile(r"([\p{L}.-]+)[ \t]+$")
@@ -93,8 +94,6 @@ _NUMBER_WORDS = frozenset("one two three four five six seven eight nine ten elev
 _THINGS = frozenset("telescope satellite probe lander rover rocket spacecraft shuttle prize".split())
 _NOT_ENTITIES = frozenset("earth moon sun mars jupiter saturn venus mercury neptune uranus pluto god".split())
 _FIRST_TOKENS_NOT_PEOPLE = frozenset("fc ac sc cf afc as real inter sporting dynamo club".split())
-_CASELESS_SCRIPTS = ("ARABIC", "HEBREW", "CJK", "HIRAGANA", "KATAKANA", "HANGUL", "THAI", "DEVANAGARI",
-                     "BENGALI", "TAMIL", "GEORGIAN", "ETHIOPIC", "SYRIAC", "THAANA", "KHMER", "MYANMAR", "LAO")
 
 
 @dataclass
@@ -118,10 +117,9 @@ def caseless(text: str) -> str | None:
         return None
     uncased = [ch for ch in letters if not (ch.isupper() or ch.islower())]
     if len(uncased) * 2 < len(letters):
-        return None
+        return None  # Latin, Cyrillic, Greek, Armenian… have capitals
     scripts = Counter(unicodedata.name(ch, "UNKNOWN").split()[0] for ch in uncased)
-    script = scripts.most_common(1)[0][0]
-    return script if script in _CASELESS_SCRIPTS else script.title()
+    return scripts.most_common(1)[0][0].title()
 
 
 class Entities:
@@ -144,6 +142,7 @@ class Entities:
         for byline in bylines or []:
             self._add(byline, text.find(byline), at_start=False, evidence=2)
         self._merge_short_forms()
+        self._merge_case_variants()
         for name in self.names.values():
             name.kind = self._kind(name)
             if name.kind == "person" and name.role is None:
@@ -296,10 +295,26 @@ class Entities:
                 target = max(longer, key=lambda n: n.count)
                 target.count += short.count
                 target.mid_sentence |= short.mid_sentence
-                target.person_evidence += short.person_evidence + (1 if target.text.split()[-1] == short.text else 0)
+                if not _place_prefixed(target.text):  # "Clippers" says nothing about "Los Angeles Clippers"
+                    target.person_evidence += short.person_evidence + (target.text.split()[-1] == short.text)
                 target.role = target.role or short.role
                 target.aliases.add(short.text)
                 del self.names[short.text]
+
+    def _merge_case_variants(self) -> None:
+        """ "ISLAMABAD" (the dateline) and "Islamabad": one entity, named as the story writes it."""
+        by_fold: dict[str, list[Name]] = {}
+        for name in self.names.values():
+            by_fold.setdefault(name.text.casefold(), []).append(name)
+        for names in by_fold.values():
+            if len(names) > 1:
+                keep = max(names, key=lambda n: (not n.text.isupper(), n.count))
+                for other in names:
+                    if other is not keep:
+                        keep.count += other.count
+                        keep.mid_sentence |= other.mid_sentence
+                        keep.first = min(keep.first, other.first)
+                        del self.names[other.text]
 
     def _merge_after_typing(self) -> None:
         """ "Holland America" -> "Holland America Line" (an organisation's shorter name); "the Richards"
@@ -311,7 +326,7 @@ class Entities:
                 continue
             longer = [n for n in self.names.values() if n.kind == "organization" and n is not name and
                       n.text.startswith(name.text + " ")]
-            if len(longer) == 1 and " " in name.text:
+            if len(longer) == 1 and " " in name.text and name.kind != "location":
                 longer[0].count += name.count
                 longer[0].aliases.add(name.text)
                 del self.names[name.text]
@@ -339,7 +354,7 @@ class Entities:
         if len(words) > 2 and words[0] in PLACE_WORDS and words[1] in _CONNECTORS:
             return "location"  # "Channel of Sicily", "Sea of Okhotsk"
         if folded.replace(" ", "-") in KNOWN_ORGS or any(w in ORG_WORDS for w in words[1:]) or words[0] in _FIRST_TOKENS_NOT_PEOPLE or (
-                len(words) > 1 and (words[0] in ORG_WORDS and words[1] in _CONNECTORS or parts & KNOWN_ORGS or
+                len(words) > 1 and ((words[0] in ORG_WORDS and words[1] in _CONNECTORS) or parts & KNOWN_ORGS or
                                     parts & ORG_WORDS)):
             return "organization"
         if words[-1] in EVENT_WORDS:
@@ -403,18 +418,23 @@ class Entities:
             if _APPOSITION_AFTER.match(after):
                 evidence += 1
         surname = name.text.split()[-1]
-        if " " in name.text and surname in name.aliases:
+        if " " in name.text and surname in name.aliases and not _place_prefixed(name.text):
             evidence += 1
         return evidence
 
     def _role_before(self, name: Name) -> str | None:
-        """ "Commerzbank analyst Carsten Fritsch" -> "Commerzbank analyst"; "Maj. Gen. Igor…" -> "Maj. Gen."."""
-        for before, _ in self._windows(name.text):
+        """ "Commerzbank analyst Carsten Fritsch" -> "Commerzbank analyst"; "Maj. Gen. Igor…" -> "Maj. Gen.";
+        "Pakistan's ambassador to Iran, Mudassir Tipu," -> "Pakistan's ambassador to Iran"."""
+        for before, after in self._windows(name.text):
+            fronted = _FRONTED_ROLE.search(before)
+            if fronted and after.startswith(",") and any(
+                    w.lower().strip(".’'") in TITLES for w in fronted.group(1).split()):
+                return fronted.group(1)
             words = _PUNCTUATION.split(before)[-1].split()[-4:]
             if not words or words[-1].lower().rstrip(".,") not in TITLES or before[-1:] not in " \t":
                 continue
             while words and (words[0].lower() in self._stop or words[0].lower() in _CONNECTORS or
-                             words[0].lower().rstrip(".,") not in TITLES and words[0][:1].islower()):
+                             (words[0].lower().rstrip(".,") not in TITLES and words[0][:1].islower())):
                 words = words[1:]
             if words:
                 return " ".join(words)
@@ -438,7 +458,8 @@ class Entities:
 
     def records(self) -> list[dict[str, Any]]:
         """The schema's entity list: persons, organisations, places first, most mentioned first."""
-        kept = [n for n in self.names.values() if n.mid_sentence or " " in n.text or n.kind != "other"]
+        kept = [n for n in self.names.values() if (n.mid_sentence or " " in n.text or n.kind != "other") and
+                not (self.language == "de" and n.kind == "other")]  # German capitalises its nouns: no "Datenbank"
         kept.sort(key=lambda n: (n.kind in {"other", "event"}, -(n.count + (n.kind == "person") + bool(n.role)), n.first))
         return [{"name": n.text, "type": n.kind, "role": n.role if n.kind == "person" else None}
                 for n in kept[:MAX_ENTITIES]]
@@ -476,7 +497,16 @@ class Entities:
 _DEMONYM_SUFFIXES = ("ians", "ans", "ian", "ean", "ese", "ish", "an", "is", "i", "ine", "er", "ers")
 _DEMONYMS = frozenset("afghan afghans thai swiss dutch french british welsh irish greek filipino spanish danish "
                       "finnish norwegian scottish arab arabs jewish kurdish kurds sunni shia shiite shiites "
-                      "muslim muslims german germans argentine portuguese".split())
+                      "muslim muslims german germans argentine portuguese français française allemand allemande "
+                      "américain américaine anglais anglaise britannique européen européenne italien italienne "
+                      "espagnol espagnole russe chinois chinoise deutsche deutscher deutschen amerikanische "
+                      "amerikanischer französische französischer britische britischer europäische".split())
+
+
+def _place_prefixed(text: str) -> bool:
+    """ "Los Angeles Clippers", "New York Times": a name that starts with a place is not a person's."""
+    words = text.split()
+    return any(" ".join(words[:k]).casefold() in places() for k in range(1, len(words)))
 
 
 @cache
@@ -486,7 +516,7 @@ def demonym(word: str) -> bool:
     lower = word.casefold()
     if lower in _DEMONYMS:
         return True
-    if lower in places() or " " in lower and not lower.endswith("ns"):
+    if lower in places() or (" " in lower and not lower.endswith("ns")):
         return False
     for suffix in _DEMONYM_SUFFIXES:
         if lower.endswith(suffix):

@@ -28,7 +28,7 @@ from .result import Meta, Result
 from .schemas import SchemaSpec, clip_to_limits
 from .sources import Article
 from .text import STOPWORDS, detect_language, sentence_spans, words
-from .wordlists import stopwords
+from .wordlists import all_stopwords, stopwords
 
 _ALL_STOPWORDS = frozenset().union(*STOPWORDS.values())
 _AGENCY = r"\((?:CNN|AP|AFP|Reuters|dpa|BBC|Bloomberg)\)"
@@ -58,8 +58,7 @@ def summarize(text: str, *, title: str | None = None, date: str | None = None) -
     body = text[skip:]
     return {
         "headline": _headline(title or title_line, sentences, ranked),
-        "summary": " ".join(_full_stop(_strip_lead_in(sentences[i]) if n == 0 else sentences[i])
-                            for n, i in enumerate(summary_idx)),
+        "summary": _join([_strip_lead_in(sentences[i]) if n == 0 else sentences[i] for n, i in enumerate(summary_idx)]),
         "key_points": [{"point": _point(sentences[i]), "evidence": _strip_lead_in(sentences[i])}
                        for i in key_idx],
         "entities": entities,
@@ -103,9 +102,16 @@ def _same(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
-def _full_stop(sentence: str) -> str:
-    """A summary sentence ends like one, even if the article's line did not (a title, a subhead)."""
-    return sentence if sentence.rstrip().endswith(_TERMINAL) else sentence.rstrip(" ,;:-") + "."
+def _join(pieces: list[str]) -> str:
+    """Summary sentences, each ending like one even if the article's line did not (a subhead, a title):
+    a piece without a full stop gets one before a capital and at the end, not before "but…" (a clause)."""
+    out: list[str] = []
+    for n, piece in enumerate(pieces):
+        following = pieces[n + 1].lstrip()[:1] if n + 1 < len(pieces) else ""
+        if not piece.rstrip().endswith(_TERMINAL) and not following.islower():
+            piece = piece.rstrip(" ,;:-") + "."
+        out.append(piece)
+    return " ".join(out)
 
 
 def brief(record: dict[str, Any]) -> dict[str, Any]:
@@ -202,7 +208,10 @@ def _diverse(ranked: list[int], sentences: list[str], want: int, max_words: int 
 
 
 def _strip_lead_in(sentence: str) -> str:
+    """The sentence without "(CNN) --", "ISLAMABAD:" or "NEW YORK (Reuters) -" in front."""
     stripped = _LEAD_IN.sub("", sentence, count=1)
+    if stripped == sentence:
+        stripped = sentence[dates.dateline_end(sentence):]
     return stripped if len(stripped.split()) >= 3 else sentence
 
 
@@ -249,22 +258,27 @@ def _timeline(sentences: list[str], base: Any) -> list[dict[str, str]]:
 
 
 _LOWER_WORD = regex.compile(r"(?<![\p{L}'’-])\p{Ll}[\p{Ll}\p{M}-]{3,}(?![\p{L}'’])")
+# A noun is what follows an article, a possessive or a preposition at least once: "the border", "of trade".
+_AFTER_DETERMINER = regex.compile(r"\b(?:the|a|an|this|these|those|that|his|her|its|their|our|of|in|on|for|with|"
+                                  r"about|over|le|la|les|un|une|des|du|de|l['’])[ \t]+(\p{Ll}[\p{Ll}\p{M}-]{3,})\b",
+                                  regex.IGNORECASE)
 _NOUN_DE = regex.compile(r"(?<=\p{Ll}[,;]?[ \t]+)\p{Lu}\p{Ll}{3,}(?![\p{L}'’-])")
-_UNCASED_WORD = regex.compile(r"[\p{L}\p{M}]{3,}")
+_UNCASED_WORD = regex.compile(r"[\p{L}\p{M}]{4,}")  # shorter words in Arabic script are nearly all particles
 
 
 def _topics(body: str, entities: list[dict[str, Any]], language: str) -> list[str]:
     """Up to five words the story keeps coming back to: no stopword of any language the article could be
     in, no part of a name. German topics are the nouns (capitalised mid-sentence, not names); in scripts
     without case, any non-stopword word."""
-    stop = stopwords(language) | stopwords("en") | _ALL_STOPWORDS
+    stop = stopwords(language) | stopwords("en") | _ALL_STOPWORDS | all_stopwords()
     names = {w.casefold() for e in entities for w in e["name"].split()}
     if language == "de":
         found = _NOUN_DE.findall(body)
     elif caseless(body):
         found = _UNCASED_WORD.findall(body)
     else:
-        found = _LOWER_WORD.findall(body)
+        nouns = {w.casefold() for w in _AFTER_DETERMINER.findall(body)}
+        found = [w for w in _LOWER_WORD.findall(body) if w.casefold() in nouns]
     counts = Counter(w.casefold() for w in found)
     for word in list(counts):
         if word.endswith("s") and word[:-1] in counts:  # "service" and "services": one topic

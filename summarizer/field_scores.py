@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .text import STOPWORDS, normalize
+from .text import normalize
+from .wordlists import all_stopwords
 
 TYPES = ("person", "organization", "location")
 _GOLD_LISTS = {"organizations": "organization", "locations": "location", "other": "other"}
 _UNNAMED = {"unnamed", "unknown", ""}
-_ALL_STOPWORDS = frozenset().union(*STOPWORDS.values())
 _NUMBER = re.compile(r"\d(?:[\d,.\u066b]*\d)?")
 
 
@@ -105,7 +105,7 @@ def score_article(record: dict[str, Any], gold: dict[str, Any], warnings: Iterab
     if not score.dateline_right:
         score.errors.append(f"dateline {dateline!r}, annotated {gold.get('dateline')!r}")
     _score_figures(score, record.get("figures") or [], gold.get("figures") or [])
-    score.stopword_topics = [t for t in record.get("topics") or [] if t.casefold() in _ALL_STOPWORDS]
+    score.stopword_topics = [t for t in record.get("topics") or [] if t.casefold() in all_stopwords()]
     score.warned = any("entit" in w for w in warnings)
     return score
 
@@ -140,7 +140,7 @@ def _score_entities(score: ArticleScore, predicted: list[dict[str, Any]], entiti
 
 
 def _overlap(gold_role: str, role: str) -> bool:
-    words = {w for w in name_key(gold_role).split() if w not in _ALL_STOPWORDS}
+    words = {w for w in name_key(gold_role).split() if w not in all_stopwords()}
     return bool(words & set(name_key(role).split()))
 
 

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from .result import Result
+from .text import normalize
 
 FORMATS = ("json", "markdown", "text")
 
@@ -29,8 +30,15 @@ def _title(key: str) -> str:
     return key.replace("_", " ").capitalize()
 
 
+def _same_point(item: dict[str, Any]) -> bool:
+    """A key point whose point is its evidence, word for word: shown once, not twice."""
+    return {"point", "evidence"} <= item.keys() and normalize(str(item["point"])) == normalize(str(item["evidence"]))
+
+
 def _inline(value: Any) -> str:
     if isinstance(value, dict):
+        if _same_point(value):
+            return str(value["point"])
         parts = [str(v) for v in value.values() if v not in (None, "", [])]
         return " \u2014 ".join(parts)
     if isinstance(value, list):
@@ -50,7 +58,9 @@ def _markdown(data: dict[str, Any]) -> list[str]:
         if isinstance(value, list) and value and isinstance(value[0], dict):
             lines.append(f"## {_title(key)}")
             for item in value:
-                if {"point", "evidence"} <= item.keys():
+                if _same_point(item):
+                    lines.append(f"- {item['point']}")
+                elif {"point", "evidence"} <= item.keys():
                     lines.append(f"- {item['point']}\n  > {item['evidence']}")
                 elif {"speaker", "text"} <= item.keys():
                     lines.append(f"- \u201c{item['text']}\u201d \u2014 {item['speaker']}")

@@ -117,6 +117,9 @@ _WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)?", re.UNICODE)
 
 
 def words(text: str) -> list[str]:
+    """The words of ``text``, NFC-normalised first: a decomposed alef + madda is one letter, not a break."""
+    if not text.isascii() and not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
     return _WORD.findall(text)
 
 

@@ -19,11 +19,20 @@ _STOPWORD_LANGUAGES = {
 }
 
 
+# Urdu, which the stop-words package lacks: its commonest function words of four letters or more (shorter
+# words in Arabic script are left out of topics anyway).
+_URDU = frozenset("لیکن ساتھ انہوں انہیں کرنے والے والی کیلئے لیے ہوئے ہوگا ہونے جاتا جاتی گیا گئی گئے "
+                  "رہے رہا رہی تھے تھی تاکہ اپنے اپنی بلکہ حوالے دوران مطابق بارے کہنا کیونکہ ذریعے ہوتا ہوتی ہوتے "
+                  "کرتا کرتی کرتے زیادہ سکتا سکتی سکتے چاہیے".split())
+
+
 @cache
 def stopwords(language: str) -> frozenset[str]:
     """Lower-cased stopwords of ``language`` (an ISO code); English for a language the package lacks."""
     from stop_words import get_stop_words
 
+    if language == "ur":
+        return _URDU | frozenset(get_stop_words("persian")) | frozenset(get_stop_words("arabic"))
     name = _STOPWORD_LANGUAGES.get(language, "english")
     return frozenset(w.casefold() for w in get_stop_words(name))
 
@@ -31,7 +40,7 @@ def stopwords(language: str) -> frozenset[str]:
 @cache
 def all_stopwords() -> frozenset[str]:
     """Stopwords of every language above: for questions like "is this topic a stopword anywhere?"."""
-    return frozenset().union(*(stopwords(code) for code in _STOPWORD_LANGUAGES))
+    return frozenset().union(*(stopwords(code) for code in (*_STOPWORD_LANGUAGES, "ur")))
 
 
 @cache
