@@ -41,6 +41,7 @@ _PERSON_WORDS = frozenset("man woman boy girl doctor mother father son daughter 
                           "resident residents lawyer teacher student source sources analyst analysts".split())
 _GROUP_NOUNS = frozenset("company club group statement ministry agency government label firm team department "
                          "military army police authority authorities organisation organization party".split())
+_INTRODUCED = regex.compile(r"(?:^|[.!?][ \t]+)(?P<subject>\p{Lu}[^.!?\"“”\n]{0,120}):[ \t]*$")
 _ANY_VERB = regex.compile(rf"\b{_VERB}\b")
 _COMMA = regex.compile(r",[ \t]+(?=[\p{Ll}\p{Lu}])")
 _PAIR = regex.compile(r"\p{Lu}\p{Ll}+[ \t]+and[ \t]+\p{Lu}\p{Ll}+(?:[ \t]+\p{Lu}[\p{L}'’-]+)+")
@@ -96,13 +97,23 @@ def _speaker(text: str, start: int, end: int, entities: Entities, previous: tupl
     before = _BEFORE.search(text[window_start:start])
     if before:
         subject = before.group("subject").strip(" ,")
-        return _who(_last_clause(subject), entities, window_start + before.start("verb"), previous)
+        at = window_start + before.start("verb")
+        return _who(_last_clause(subject), entities, at, previous) or _who(subject.split(",")[0], entities, at, previous)
+    introduced = _INTRODUCED.search(text[window_start:start])  # 'Ms Major has the final say: "…"'
+    if introduced:
+        return _who(introduced.group("subject").split(",")[0], entities, window_start + introduced.start(), previous)
     return None
 
 
 def _last_clause(subject: str) -> str:
-    """ "Shelly Sterling was thrilled with the decision, her lawyer" -> "her lawyer"."""
-    return _COMMA.split(subject)[-1] if "," in subject else subject
+    """ "Shelly Sterling was thrilled with the decision, her lawyer" -> "her lawyer"; "" when the last clause
+    cannot be a subject ("…, including contributions from 4,000 stakeholders")."""
+    clause = _COMMA.split(subject)[-1] if "," in subject else subject
+    first = clause.split()[0].lower() if clause.split() else ""
+    if clause[:1].islower() and first not in {"the", "a", "an", "his", "her", "their", "its", "one", "he", "she",
+                                              "they", "it", "we"}:
+        return ""
+    return clause
 
 
 def _who(phrase: str, entities: Entities, at: int, previous: tuple[str | None, int]) -> str | None:

@@ -353,12 +353,14 @@ class Entities:
         windows = self._windows(text)
         if len(words) > 2 and words[0] in PLACE_WORDS and words[1] in _CONNECTORS:
             return "location"  # "Channel of Sicily", "Sea of Okhotsk"
+        if words[-1] in EVENT_WORDS or (len(words) > 1 and set(words) & {"war", "games", "olympics"}):
+            return "event"  # "Academy of Country Music Awards", "World War One"
+        if len(words) == 1 and words[0] in ORG_WORDS and name.mid_sentence:
+            return "organization"  # "Parliament", "Congress" (not "Hospital trusts…" opening a sentence)
         if folded.replace(" ", "-") in KNOWN_ORGS or any(w in ORG_WORDS for w in words[1:]) or words[0] in _FIRST_TOKENS_NOT_PEOPLE or (
                 len(words) > 1 and ((words[0] in ORG_WORDS and words[1] in _CONNECTORS) or parts & KNOWN_ORGS or
                                     parts & ORG_WORDS)):
             return "organization"
-        if words[-1] in EVENT_WORDS:
-            return "event"
         evidence = name.person_evidence + self._person_evidence(name, windows)
         if any(ch.isdigit() for ch in text) or words[-1] in _THINGS:
             return "other"  # "RC-135U", "Hubble Space Telescope"
@@ -398,10 +400,10 @@ class Entities:
         if len(words) <= 3 and looks_like_a_name and self.language != "de" and words[0] not in CARDINALS and \
                 tokens[0].casefold() not in places() and words[-1] not in regions():
             owned = any(_OWNED_BY_PERSON.search(before) for before, _ in windows)
-            if owned or any(p in {"at", "with", "from", "joined", "for"} for p in previous):
+            if owned or any(p in {"at", "joined"} for p in previous):
                 return "organization"  # "Jeff Bezos's Blue Origin", "vice president at Blue Origin"
-            if any(p in {"a", "an", "our", "their", "its"} for p in previous):
-                return "other"  # "a Range Rover", "our Blue Moon lander"
+            if any(p in {"a", "an", "the", "our", "their", "its"} for p in previous):
+                return "other"  # "a Range Rover", "our Blue Moon lander", "the Fat Cat"
             return "person"  # "Kim Kardashian": two or three capitalised words and nothing against
         return "other"
 
@@ -516,6 +518,8 @@ def demonym(word: str) -> bool:
     lower = word.casefold()
     if lower in _DEMONYMS:
         return True
+    if "-" in lower and all(demonym(part) for part in lower.split("-")):
+        return True  # "African-American"
     if lower in places() or (" " in lower and not lower.endswith("ns")):
         return False
     for suffix in _DEMONYM_SUFFIXES:

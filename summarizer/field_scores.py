@@ -75,6 +75,7 @@ class ArticleScore:
 
     id: str
     lang: str
+    split: str = ""  # "held-out": annotated after the rules were written, never looked at while tuning
     tp: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TYPES, 0))
     fp: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TYPES, 0))
     gold: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TYPES, 0))
@@ -95,7 +96,7 @@ class ArticleScore:
 
 def score_article(record: dict[str, Any], gold: dict[str, Any], warnings: Iterable[str] = ()) -> ArticleScore:
     """Count what ``record`` (a ``news`` record) got right against the annotation ``gold``."""
-    score = ArticleScore(id=str(gold.get("id")), lang=str(gold.get("lang") or "und"))
+    score = ArticleScore(id=str(gold.get("id")), lang=str(gold.get("lang") or "und"), split=str(gold.get("split") or ""))
     entities = gold_entities(gold)
     _score_entities(score, record.get("entities") or [], entities)
     _score_quotes(score, record.get("quotes") or [], gold.get("quotes") or [], entities)
@@ -248,16 +249,18 @@ def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def group_of(lang: str) -> str:
-    """English, German/French, and the right-to-left scripts are reported apart."""
-    return {"en": "en", "de": "de+fr", "fr": "de+fr"}.get(lang, "ar+fa+ur" if lang in {"ar", "fa", "ur"} else lang)
+def group_of(lang: str, split: str = "") -> str:
+    """English, German/French, and the right-to-left scripts are reported apart, a held-out split too."""
+    group = {"en": "en", "de": "de+fr", "fr": "de+fr"}.get(lang, "ar+fa+ur" if lang in {"ar", "fa", "ur"} else lang)
+    return f"{group} {split}" if split else group
 
 
 def totals(scores: Iterable[ArticleScore]) -> list[dict[str, Any]]:
     groups: dict[str, FieldTotals] = {}
     for score in scores:
-        groups.setdefault(group_of(score.lang), FieldTotals(group_of(score.lang))).add(score)
-    return [groups[g].rates() for g in sorted(groups, key=lambda g: (g != "en", g))]
+        group = group_of(score.lang, score.split)
+        groups.setdefault(group, FieldTotals(group)).add(score)
+    return [groups[g].rates() for g in sorted(groups, key=lambda g: (not g.startswith("en"), g))]
 
 
 def read_annotations(path: str | Path) -> list[dict[str, Any]]:

@@ -63,7 +63,7 @@ def regions() -> frozenset[str]:
 
 #: Words before or inside a name that make it a person's title (lower-cased, without dots).
 TITLES = frozenset("""
-mr mrs ms miss dr prof sir dame lord lady president vice minister secretary senator sen governor gov judge
+mr mrs ms miss dr prof sir dame lord president vice minister secretary senator sen governor gov judge
 justice mayor chancellor king queen prince princess pope ceo cfo coo chairman chairwoman chair director coach
 manager spokesman spokeswoman spokesperson officer chief executive general gen lt col maj capt captain sgt
 admiral cmdr professor lawyer attorney rep representative congressman congresswoman leader founder
