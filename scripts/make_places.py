@@ -60,7 +60,8 @@ def main() -> None:
               "# hand list of regions and seas. Rebuilt by scripts/make_places.py; one name per line; a\n"
               "# leading '!' marks a country, state, continent or region (what a demonym is made from).\n")
     target = Path(__file__).resolve().parent.parent / "summarizer" / "data" / "places.txt"
-    lines = sorted([*(n.strip() for n in names if n.strip()), *(f"!{n.strip()}" for n in regions if n.strip())], key=lambda n: n.lstrip("!"))
+    marked = [*(n.strip() for n in names if n.strip()), *(f"!{n.strip()}" for n in regions if n.strip())]
+    lines = sorted(marked, key=lambda n: n.lstrip("!"))
     target.write_text(header + "\n".join(lines) + "\n", encoding="utf-8")
     print(f"{len(lines):,} names -> {target}")
 

@@ -24,7 +24,8 @@ from .wordlists import TITLES
 MAX_QUOTES = 8  # the news schema's maxItems
 
 _VERB = rf"(?:{SPEECH_VERBS})"
-_NAME_RUN = regex.compile(r"\p{Lu}[\p{L}\p{M}'’.-]*(?:[ \t]+(?:(?:of|the|de|al|van|von|bin|and)[ \t]+)?\p{Lu}[\p{L}\p{M}'’.-]*)*")
+_NAME_RUN = regex.compile(r"\p{Lu}[\p{L}\p{M}'’.-]*"
+                          r"(?:[ \t]+(?:(?:of|the|de|al|van|von|bin|and)[ \t]+)?\p{Lu}[\p{L}\p{M}'’.-]*)*")
 # The words between a quote's end and the first speech verb: '," Commerzbank analyst Carsten Fritsch said'.
 # One sentence only: a full stop followed by a capital ends it ("U.S. attorney" and "D.C., said" do not).
 _IN_SENTENCE = r"(?:(?!\.[ \t]+\p{Lu})[^\"“”«»„\n!?])"
@@ -98,7 +99,8 @@ def _speaker(text: str, start: int, end: int, entities: Entities, previous: tupl
     if before:
         subject = before.group("subject").strip(" ,")
         at = window_start + before.start("verb")
-        return _who(_last_clause(subject), entities, at, previous) or _who(subject.split(",")[0], entities, at, previous)
+        return (_who(_last_clause(subject), entities, at, previous) or
+                _who(subject.split(",")[0], entities, at, previous))
     introduced = _INTRODUCED.search(text[window_start:start])  # 'Ms Major has the final say: "…"'
     if introduced:
         return _who(introduced.group("subject").split(",")[0], entities, window_start + introduced.start(), previous)

@@ -64,9 +64,9 @@ _KIND_NOUNS = (r"(?:journal|newspaper|magazine|daily|paper|company|firm|group|or
                r"channel|website|site|app|platform|broadcaster|station|club|team|brand|label|studio|band|ship|"
                r"lander|probe|telescope|spacecraft|rocket|mission|programme|program|show|series|film|album)")
 _KIND_BEFORE = regex.compile(rf"\b{_KIND_NOUNS}[ \t]+$", regex.IGNORECASE)
-_KIND_AFTER = regex.compile(rf"^(?:['’]s)?[ \t]+(?:{_KIND_NOUNS}|(?:[\p{{Ll}}-]+[ \t]+)?(?:analyst|spokesman|spokeswoman|"
-                            r"spokesperson|correspondent|official|officials|executive|chairman|reporter|editor|"
-                            r"owner|coach|manager|director|president|chief|founder))\b")
+_KIND_AFTER = regex.compile(rf"^(?:['’]s)?[ \t]+(?:{_KIND_NOUNS}|(?:[\p{{Ll}}-]+[ \t]+)?(?:analyst|spokesman|"
+                            r"spokeswoman|spokesperson|correspondent|official|officials|executive|chairman|"
+                            r"reporter|editor|owner|coach|manager|director|president|chief|founder))\b")
 _ROLE_OF = regex.compile(r"\b(?:president|director|chairman|chairwoman|ceo|founder|head|chief|member|members|"
                          r"spokesman|spokeswoman|minister|secretary|officials?|staff|employees?)[ \t]+(?:of|at)[ \t]+$",
                          regex.IGNORECASE)
@@ -209,7 +209,8 @@ class Entities:
             tokens.pop()
         if dotted and len(tokens) > 1 and tokens[-1].lower() in TITLES:
             tokens.pop()  # "South Dakota Gov. Kristi Noem" reaches here as "South Dakota Gov"
-        while tokens and (tokens[0] in _CONNECTORS or tokens[0] in {"The", "Of"} or self._common_opener(tokens[0], at_start) or
+        while tokens and (tokens[0] in _CONNECTORS or tokens[0] in {"The", "Of"} or
+                          self._common_opener(tokens[0], at_start) or
                           (len(tokens) > 1 and self._descriptor(tokens[0], " ".join(tokens[1:])))):
             offset = self.text.find(tokens[1], offset) if len(tokens) > 1 else offset
             tokens.pop(0)
@@ -232,12 +233,13 @@ class Entities:
             if 1 <= len(tail) <= 4:
                 role = " ".join(tokens[: len(tokens) - len(tail)])
                 head = [t for t in tokens[: titled[0]] if t.lower() not in _CONNECTORS]
-                if head and (len(head) > 1 or self._is_org_or_place(head[0])) and not self._descriptor(head[0], head[1] if len(head) > 1 else ""):
+                if head and (len(head) > 1 or self._is_org_or_place(head[0])) and \
+                        not self._descriptor(head[0], " ".join(head[1:])):
                     self._add(" ".join(head), offset, at_start=at_start)
                 self._add(" ".join(tail), self.text.find(tail[0], offset), at_start=False, evidence=2, role=role)
                 return
         if tokens[0].lower().rstrip(".") in TITLES and len(tokens) > 1 and \
-                not any(t.lower().rstrip(".") in ORG_WORDS for t in tokens[1:]):  # "President Trump", not "Justice Department"
+                not any(t.lower().rstrip(".") in ORG_WORDS for t in tokens[1:]):  # not "Justice Department"
             self._add(" ".join(tokens[1:]), offset, at_start=False, evidence=2, role=tokens[0])
             return
         self._add(" ".join(tokens), offset, at_start=at_start)
@@ -340,7 +342,9 @@ class Entities:
         start = self.text.find(text)
         while start >= 0:
             end = start + len(text)
-            if not (start and self.text[start - 1].isalpha()) and not (end < len(self.text) and self.text[end].isalpha()):
+            inside_a_word = (start > 0 and self.text[start - 1].isalpha()) or \
+                (end < len(self.text) and self.text[end].isalpha())
+            if not inside_a_word:
                 found.append((self.text[max(0, start - 60) : start], self.text[end : end + 120]))
             start = self.text.find(text, end)
         return found
@@ -357,7 +361,8 @@ class Entities:
             return "event"  # "Academy of Country Music Awards", "World War One"
         if len(words) == 1 and words[0] in ORG_WORDS and name.mid_sentence:
             return "organization"  # "Parliament", "Congress" (not "Hospital trusts…" opening a sentence)
-        if folded.replace(" ", "-") in KNOWN_ORGS or any(w in ORG_WORDS for w in words[1:]) or words[0] in _FIRST_TOKENS_NOT_PEOPLE or (
+        if folded.replace(" ", "-") in KNOWN_ORGS or any(w in ORG_WORDS for w in words[1:]) or \
+                words[0] in _FIRST_TOKENS_NOT_PEOPLE or (
                 len(words) > 1 and ((words[0] in ORG_WORDS and words[1] in _CONNECTORS) or parts & KNOWN_ORGS or
                                     parts & ORG_WORDS)):
             return "organization"
@@ -392,7 +397,8 @@ class Entities:
         if " " not in text:
             if "the" in previous:
                 return "organization"
-            if previous and sum(p in {"in", "at", "from", "near", "across", "to"} for p in previous) * 2 >= len(previous):
+            placed = sum(p in {"in", "at", "from", "near", "across", "to"} for p in previous)
+            if previous and placed * 2 >= len(previous):
                 return "location"
             return "other"
         tokens = text.split()
@@ -462,7 +468,8 @@ class Entities:
         """The schema's entity list: persons, organisations, places first, most mentioned first."""
         kept = [n for n in self.names.values() if (n.mid_sentence or " " in n.text or n.kind != "other") and
                 not (self.language == "de" and n.kind == "other")]  # German capitalises its nouns: no "Datenbank"
-        kept.sort(key=lambda n: (n.kind in {"other", "event"}, -(n.count + (n.kind == "person") + bool(n.role)), n.first))
+        kept.sort(key=lambda n: (n.kind in {"other", "event"}, -(n.count + (n.kind == "person") + bool(n.role)),
+                                 n.first))
         return [{"name": n.text, "type": n.kind, "role": n.role if n.kind == "person" else None}
                 for n in kept[:MAX_ENTITIES]]
 

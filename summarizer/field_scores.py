@@ -96,7 +96,8 @@ class ArticleScore:
 
 def score_article(record: dict[str, Any], gold: dict[str, Any], warnings: Iterable[str] = ()) -> ArticleScore:
     """Count what ``record`` (a ``news`` record) got right against the annotation ``gold``."""
-    score = ArticleScore(id=str(gold.get("id")), lang=str(gold.get("lang") or "und"), split=str(gold.get("split") or ""))
+    score = ArticleScore(id=str(gold.get("id")), lang=str(gold.get("lang") or "und"),
+                         split=str(gold.get("split") or ""))
     entities = gold_entities(gold)
     _score_entities(score, record.get("entities") or [], entities)
     _score_quotes(score, record.get("quotes") or [], gold.get("quotes") or [], entities)
@@ -151,8 +152,8 @@ def _score_quotes(score: ArticleScore, predicted: list[dict[str, Any]], gold_quo
     for prefix, speakers in gold_quotes:
         score.quotes_gold += 1
         needle = normalize(prefix).casefold()
-        hit = next((speaker for text, speaker in found if needle in text or (len(text.split()) >= 4 and text in needle)),
-                   None)
+        hit = next((speaker for text, speaker in found
+                    if needle in text or (len(text.split()) >= 4 and text in needle)), None)
         if hit is None:
             score.errors.append(f"missed quote {prefix!r}")
             continue
@@ -232,7 +233,8 @@ class FieldTotals:
             p = _ratio(self.tp[kind], self.tp[kind] + self.fp[kind])
             r = _ratio(self.tp[kind], self.gold[kind])
             row[f"{kind}_p"], row[f"{kind}_r"] = p, r
-            row[f"{kind}_f1"] = None if p is None or r is None else (0.0 if p + r == 0 else round(2 * p * r / (p + r), 4))
+            row[f"{kind}_f1"] = None if p is None or r is None else \
+                (0.0 if p + r == 0 else round(2 * p * r / (p + r), 4))
         row["quote_recall"] = _ratio(self.quotes_found, self.quotes_gold)
         row["speaker_accuracy"] = _ratio(self.speakers_right, self.quotes_found)
         row["dateline_accuracy"] = _ratio(self.datelines_right, self.articles)

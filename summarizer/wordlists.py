@@ -83,9 +83,11 @@ academy ministry department bureau agency authority commission committee council
 navy forces command party union league association federation foundation fund trust bank exchange
 organization organisation parliament congress senate assembly government office board service services
 network networks times post news press herald globe journal tribune gazette leader telegraph guardian
-airlines airways motors productions studios studio media entertainment records robotics systems
+airlines airways motors productions studios studio media entertainment records robotics systems animation
+pictures films
 technologies labs laboratory observatory center centre hospital clinic directorate club fc united rovers
-athletic channel sports line lines railways church nations presse agence ministerium partei gericht landgericht polizei bundestag
+athletic channel sports line lines railways church nations presse agence
+ministerium partei gericht landgericht polizei bundestag
 universität regierung verband zeitung ministère gouvernement assemblée parti tribunal conseil
 """.split())
 

@@ -23,7 +23,6 @@ from summarizer.text import normalize, words
 from .test_cli import one_error_line, run
 
 FIXTURES = Path(__file__).parent / "fixtures"
-ROOT = Path(__file__).parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -193,8 +192,7 @@ def test_entities_are_typed_from_evidence(annotated, article):
 
 def test_hover_cards_are_not_glued_into_the_text():
     """The Hill's rollover card put "Kristi NoemKristi Lynn NoemSouth Dakota governor…" into the lead."""
-    page = load(str(ROOT / "../shared/eval/html/zyte_thehill.com_156770d676.html")) \
-        if (ROOT / "../shared/eval/html").exists() else load(str(FIXTURES / "html" / "zyte_thehill.com_156770d676.html"))
+    page = load(str(FIXTURES / "html" / "zyte_thehill.com_156770d676.html"))
     assert page.text.startswith("South Dakota Gov. Kristi Noem (R) is defending")
     assert "NoemKristi" not in page.text and "God We Trust" not in page.text
     record = summarize(page.text, title=page.title)
