@@ -1,0 +1,247 @@
+"""What kind of name a name is, from evidence in the article: person, organisation, location,
+event or other. A name is typed by the strongest evidence its mentions give:
+
+- organisation: an organisation word ("Corporation", "Ministry", "Times"), a known wire, platform
+  or institution, an acronym, or a CamelCase brand ("SpaceX");
+- location: the GeoNames gazetteer (countries, capitals, US states, cities of 100,000+), a place
+  word ("Sea of Okhotsk", "Sakhalin Island"), or a compass word before a place ("North Pacific");
+- person: a title before it, a speech verb after it ("Mayer said"), an apposition with a title
+  ("Ishaq Dar, Pakistan's foreign minister"), a byline, or the surname used alone later;
+  otherwise a two- or three-word name with nothing against it.
+
+Every rule reads the few characters around each mention (``windows``), never the whole article again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+
+import regex
+
+from .wordlists import (
+    CARDINALS,
+    EVENT_WORDS,
+    HONORIFICS,
+    KNOWN_ORGS,
+    ORG_WORDS,
+    PLACE_WORDS,
+    TITLES,
+    places,
+    regions,
+)
+
+CONNECTORS = frozenset("of the de du des del della di da van von der den al el bin ibn la le y for am on".split())
+# What people (more than organisations) do right after their name: evidence for "person".
+_PERSON_VERBS = (r"(?:said|says|told|tells|added|adds|explained|wrote|tweeted|recalled|quipped|testified|sagte|"
+                 r"erklärte|contributed)")
+_SPEECH_AFTER = regex.compile(rf"^(?:,[^,.\n]{{1,60}},)?[ \t]+(?:{_PERSON_VERBS}|who)\b")
+_SPEECH_BEFORE = regex.compile(r"\b(?:said|says|added|wrote|sagte)[ \t]+$", regex.IGNORECASE)
+# "the journal Nature Astronomy", "El Nuevo Dia newspaper": a name a common noun says is not a person.
+_KIND_NOUNS = (r"(?:journal|newspaper|magazine|daily|paper|company|firm|group|organi[sz]ation|agency|network|"
+               r"channel|website|site|app|platform|broadcaster|station|club|team|brand|label|studio|band|ship|"
+               r"lander|probe|telescope|spacecraft|rocket|mission|programme|program|show|series|film|album)")
+_KIND_BEFORE = regex.compile(rf"\b{_KIND_NOUNS}[ \t]+$", regex.IGNORECASE)
+_KIND_AFTER = regex.compile(rf"^(?:['’]s)?[ \t]+(?:{_KIND_NOUNS}|(?:[\p{{Ll}}-]+[ \t]+)?(?:analyst|spokesman|"
+                            r"spokeswoman|spokesperson|correspondent|official|officials|executive|chairman|"
+                            r"reporter|editor|owner|coach|manager|director|president|chief|founder))\b")
+_ROLE_OF = regex.compile(r"\b(?:president|director|chairman|chairwoman|ceo|founder|head|chief|member|members|"
+                         r"spokesman|spokeswoman|minister|secretary|officials?|staff|employees?)[ \t]+(?:of|at)[ \t]+$",
+                         regex.IGNORECASE)
+_PLACE_AFTER = regex.compile(r"^[ \t]+(?:police|residents|county|area|region|border|neighbo(?:u)?rhood)\b")
+# "Jeff Bezos's Blue Origin": owned by a person, so not one. "CNN's Dottie Evans": owned by an organisation.
+_OWNED_BY_PERSON = regex.compile(r"\p{Lu}\p{Ll}+[ \t]+\p{Lu}\p{Ll}+['’]s?[ \t]+$")
+_CAMEL_CASE = regex.compile(r"\p{Ll}\p{Lu}")
+_LAST_WORD = regex.compile(r"([\p{L}'’]+)[ \t]*$")
+_NAME_WORD = regex.compile(r"\p{Lu}[\p{Ll}\p{M}'’-]+|\p{Lu}\.?")
+_PUNCTUATION = regex.compile(r"[,;:\"“”()\n]")
+_APPOSITION = regex.compile(r"^,[ \t]+((?:the|a|an)[ \t]+)?([^,.;:\"“”()\n]{3,90})")
+_FRONTED_ROLE = regex.compile(r"(?:^|[.;:]\s+|\n)((?:\p{Lu}[\p{L}'’]*|the|a|an)(?:[ \t]+[\p{L}'’-]+){1,8}),[ \t]+$")
+_TITLE_BEFORE = regex.compile(r"([\p{L}.-]+)[ \t]+$")
+_APPOSITION_AFTER = regex.compile(r"^,[ \t]+(?:\d{1,3},|who\b|(?:the|a|an)[ \t]+[\p{L}-]+[ \t]+(?:of|at|for)\b)")
+_THINGS = frozenset("telescope satellite probe lander rover rocket spacecraft shuttle prize".split())
+_FIRST_TOKENS_NOT_PEOPLE = frozenset("fc ac sc cf afc as real inter sporting dynamo club".split())
+
+
+@dataclass
+class Name:
+    """One name and what the text says about it."""
+
+    text: str
+    first: int  # offset of the first mention
+    count: int = 0
+    mid_sentence: bool = False
+    kind: str = "other"
+    role: str | None = None
+    person_evidence: int = 0
+    aliases: set[str] = field(default_factory=set)
+
+
+def windows(article: str, name: str) -> list[tuple[str, str]]:
+    """(up to 60 characters before, up to 120 after) each mention of ``name`` in ``article``: every rule
+    below reads these, so the article is searched once per name."""
+    found = []
+    start = article.find(name)
+    while start >= 0:
+        end = start + len(name)
+        inside_a_word = (start > 0 and article[start - 1].isalpha()) or \
+            (end < len(article) and article[end].isalpha())
+        if not inside_a_word:
+            found.append((article[max(0, start - 60) : start], article[end : end + 120]))
+        start = article.find(name, end)
+    return found
+
+
+def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
+    """The entity type of ``name``, from the strongest evidence its mentions give (see the module's doc)."""
+    text = name.text
+    words = [w.lower().rstrip(".") for w in text.split()]
+    parts = {p for w in words for p in w.split("-")}
+    folded = text.casefold()
+    if len(words) > 2 and words[0] in PLACE_WORDS and words[1] in CONNECTORS:
+        return "location"  # "Channel of Sicily", "Sea of Okhotsk"
+    if words[-1] in EVENT_WORDS or (len(words) > 1 and set(words) & {"war", "games", "olympics"}):
+        return "event"  # "Academy of Country Music Awards", "World War One"
+    if len(words) == 1 and words[0] in ORG_WORDS and name.mid_sentence:
+        return "organization"  # "Parliament", "Congress" (not "Hospital trusts…" opening a sentence)
+    if folded.replace(" ", "-") in KNOWN_ORGS or any(w in ORG_WORDS for w in words[1:]) or \
+            words[0] in _FIRST_TOKENS_NOT_PEOPLE or (
+            len(words) > 1 and ((words[0] in ORG_WORDS and words[1] in CONNECTORS) or parts & KNOWN_ORGS or
+                                parts & ORG_WORDS)):
+        return "organization"
+    evidence = name.person_evidence + person_evidence(name, around)
+    if any(ch.isdigit() for ch in text) or words[-1] in _THINGS:
+        return "other"  # "RC-135U", "Hubble Space Telescope"
+    if folded.replace(".", "") in {"us", "usa", "uk", "dc"} or folded in places():
+        if evidence >= 2 and " " not in text and name.role:
+            return "person"
+        speaks = folded not in regions() and any(_SPEECH_AFTER.match(after) for _, after in around)
+        return "organization" if speaks else "location"  # "Tottenham said in a statement"
+    if words[-1] in PLACE_WORDS:
+        return "location"
+    if words[0] in CARDINALS and len(words) > 1 and (
+            " ".join(words[1:]) in places() or demonym(text.split()[1]) or words[-1] in PLACE_WORDS):
+        return "location"
+    if text.replace(".", "").isupper() and len(text.replace(".", "")) >= 2:
+        return "organization"
+    if _CAMEL_CASE.search(text) and " " not in text:  # SpaceX, BamTech
+        return "organization"
+    if words[-1].endswith("ism"):
+        return "other"
+    if evidence and not any(after.startswith(", which") for _, after in around):
+        return "person"
+    before_words = [_LAST_WORD.findall(before) for before, _ in around]
+    previous = [w[0].lower() for w in before_words if w]
+    if any(_KIND_BEFORE.search(before) or _ROLE_OF.search(before) for before, _ in around) or any(
+            _KIND_AFTER.match(after) or after.startswith(", which") for _, after in around):
+        return "organization"  # "the journal Nature Astronomy", "Commerzbank analyst …", "president of X"
+    if any(_PLACE_AFTER.match(after) for _, after in around):
+        return "location"  # "Forest Hill police officers"
+    if " " not in text:
+        if "the" in previous:
+            return "organization"
+        placed = sum(p in {"in", "at", "from", "near", "across", "to"} for p in previous)
+        if previous and placed * 2 >= len(previous):
+            return "location"
+        return "other"
+    tokens = text.split()
+    looks_like_a_name = all(_NAME_WORD.fullmatch(t) for t in tokens)
+    if len(words) <= 3 and looks_like_a_name and language != "de" and words[0] not in CARDINALS and \
+            tokens[0].casefold() not in places() and words[-1] not in regions():
+        owned = any(_OWNED_BY_PERSON.search(before) for before, _ in around)
+        if owned or any(p in {"at", "joined"} for p in previous):
+            return "organization"  # "Jeff Bezos's Blue Origin", "vice president at Blue Origin"
+        if any(p in {"a", "an", "the", "our", "their", "its"} for p in previous):
+            return "other"  # "a Range Rover", "our Blue Moon lander", "the Fat Cat"
+        return "person"  # "Kim Kardashian": two or three capitalised words and nothing against
+    return "other"
+
+def person_evidence(name: Name, around: list[tuple[str, str]]) -> int:
+    """How strongly the mentions say "a person": a title before (2), a speech verb or "who" after (1), an
+    apposition like ", 48," (1), the surname used alone elsewhere (1)."""
+    evidence = 0
+    with_connector = any(w.lower() in CONNECTORS for w in name.text.split())
+    for before, after in around:
+        if (_SPEECH_AFTER.match(after) or _SPEECH_BEFORE.search(before)) and not with_connector:
+            evidence += 1
+        title = _TITLE_BEFORE.search(before)
+        word = title.group(1).lower().rstrip(".") if title else ""
+        if word in TITLES and (word not in HONORIFICS or title.group(1)[:1].isupper()):  # type: ignore[union-attr]
+            evidence += 2
+        if _APPOSITION_AFTER.match(after):
+            evidence += 1
+    surname = name.text.split()[-1]
+    if " " in name.text and surname in name.aliases and not place_prefixed(name.text):
+        evidence += 1
+    return evidence
+
+def role_before(around: list[tuple[str, str]], stop: frozenset[str]) -> str | None:
+    """ "Commerzbank analyst Carsten Fritsch" -> "Commerzbank analyst"; "Maj. Gen. Igor…" -> "Maj. Gen.";
+    "Pakistan's ambassador to Iran, Mudassir Tipu," -> "Pakistan's ambassador to Iran"."""
+    for before, after in around:
+        fronted = _FRONTED_ROLE.search(before)
+        if fronted and after.startswith(",") and any(
+                w.lower().strip(".’'") in TITLES for w in fronted.group(1).split()):
+            return fronted.group(1)
+        words = _PUNCTUATION.split(before)[-1].split()[-4:]
+        if not words or words[-1].lower().rstrip(".,") not in TITLES or before[-1:] not in " \t":
+            continue
+        while words and (words[0].lower() in stop or words[0].lower() in CONNECTORS or
+                         (words[0].lower().rstrip(".,") not in TITLES and words[0][:1].islower())):
+            words = words[1:]
+        if words:
+            return " ".join(words)
+    return None
+
+def apposition_role(around: list[tuple[str, str]]) -> str | None:
+    """ "Ishaq Dar, Pakistan's foreign minister," -> "Pakistan's foreign minister"."""
+    for _, after in around:
+        match = _APPOSITION.match(after)
+        if match is None:
+            continue
+        phrase = match.group(2).strip()
+        words = [w.lower().strip(".’'") for w in phrase.split()]
+        if words and words[0] not in {"who", "which", "he", "she", "said", "says"} and \
+                any(w in TITLES or w.split("-")[-1] in TITLES for w in words[:8]):
+            return phrase[:100]
+    return None
+
+
+_DEMONYM_SUFFIXES = ("ians", "ans", "ian", "ean", "ese", "ish", "an", "is", "i", "ine", "er", "ers")
+_DEMONYMS = frozenset("afghan afghans thai swiss dutch french british welsh irish greek filipino spanish danish "
+                      "finnish norwegian scottish arab arabs jewish kurdish kurds sunni shia shiite shiites "
+                      "muslim muslims german germans argentine portuguese français française allemand allemande "
+                      "américain américaine anglais anglaise britannique européen européenne italien italienne "
+                      "espagnol espagnole russe chinois chinoise deutsche deutscher deutschen amerikanische "
+                      "amerikanischer französische französischer britische britischer europäische".split())
+
+
+def place_prefixed(text: str) -> bool:
+    """ "Los Angeles Clippers", "New York Times": a name that starts with a place is not a person's."""
+    words = text.split()
+    return any(" ".join(words[:k]).casefold() in places() for k in range(1, len(words)))
+
+
+@cache
+def demonym(word: str) -> bool:
+    """Whether ``word`` names the people or the adjective of a place: "Iranian" (Iran), "Canadian" (Canada),
+    "Portuguese" (Portugal), "South Dakotans" (South Dakota); "Juan", "Ali", "Christian Bale" are not."""
+    lower = word.casefold()
+    if lower in _DEMONYMS:
+        return True
+    if "-" in lower and all(demonym(part) for part in lower.split("-")):
+        return True  # "African-American"
+    if lower in places() or (" " in lower and not lower.endswith("ns")):
+        return False
+    for suffix in _DEMONYM_SUFFIXES:
+        if lower.endswith(suffix):
+            stem = lower[: -len(suffix)]
+            if len(stem) >= 4 and any(p.startswith(stem) and len(p) <= len(stem) + 2
+                                      for p in _places_by_initial(stem[0])):
+                return True
+    return False
+
+
+@cache
+def _places_by_initial(initial: str) -> tuple[str, ...]:
+    return tuple(p for p in regions() if p[:1] == initial)
