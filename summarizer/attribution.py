@@ -4,11 +4,16 @@ A quotation is typographic (“…”, «…», „…“) or straight ("…"); 
 before the paragraph ends runs to the paragraph's end, the newspaper convention for a quote
 continued in the next paragraph. Its speaker comes from, in order:
 
-1. the words right after it: '"…," Mayer said', '"…," said Brent Sherwood, vice president…';
-2. the words before it in the same sentence: 'Ms Persson said: "…"', 'Pompeo said the release "…"';
-3. a pronoun or description in either place ("he said", "the 56-year-old said", "they said",
-   "it added"): the last person (or, for "it"/"they", organisation) named before the quote;
-4. a quote paragraph with no attribution of its own continues the quote before it.
+1. the words right after it, up to the first speech verb: '"…," Mayer said', '"…," Commerzbank
+   analyst Carsten Fritsch said', '"…," said Brent Sherwood, vice president…';
+2. else the subject of the last speech verb before it in the same sentence: 'Ms Persson said: "…"',
+   'Pompeo said the release "…"', or of a clause ending in a colon ('Ms Major has the final say: "…"');
+3. a pronoun or description found there ("he said", "the 56-year-old said", "they wrote", "it
+   added", "the statement said") stands for whoever was named as a subject since the previous
+   quote, else that quote's speaker, else the last such name before: a person for "he"/"she", an
+   organisation for "it", a pair of people or a family ("Bill and Denise Richard", "the Richards")
+   or an organisation for "they";
+4. a quote with no attribution of its own, right after another, continues it.
 
 Names are resolved to the entity's full name ("Mayer" -> "Kevin Mayer"); a description that
 names nobody ("the doctor said", "one user quipped") gives "unknown".

@@ -75,35 +75,33 @@ def _scorers() -> tuple[Any, Any]:
     return english, other
 
 
-def read_records(path: str | Path, *, limit: int | None = None, lang: str | None = None,
-                 split: str | None = None) -> list[dict[str, Any]]:
-    """Records with ``text`` and ``reference`` (a string, or ``references``: a list, the first is used)."""
-    records: list[dict[str, Any]] = []
+def json_objects(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) of each non-blank line of a JSONL file; one clear error for anything else."""
     try:
         handle = open(path, encoding="utf-8")  # noqa: SIM115
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from None
     with handle:
         try:
-            _collect(path, handle, records, limit=limit, lang=lang, split=split)
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    raise InputError(f"{path}:{number} is not valid JSON") from None
+                if not isinstance(record, dict):
+                    raise InputError(f"{path}:{number} is not a JSON object")
+                yield number, record
         except UnicodeDecodeError:
-            raise InputError(f"{path} is not UTF-8 text; give JSONL records with 'text' and 'reference'") from None
-    if not records:
-        raise InputError(f"{path} has no records to evaluate (with these filters)")
-    return records
+            raise InputError(f"{path} is not UTF-8 text; give JSONL records") from None
 
 
-def _collect(path: str | Path, handle: Iterable[str], records: list[dict[str, Any]], *, limit: int | None,
-             lang: str | None, split: str | None) -> None:
-    for number, line in enumerate(handle, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError:
-            raise InputError(f"{path}:{number} is not valid JSON") from None
-        if not isinstance(record, dict):
-            raise InputError(f"{path}:{number} is not a JSON object")
+def read_records(path: str | Path, *, limit: int | None = None, lang: str | None = None,
+                 split: str | None = None) -> list[dict[str, Any]]:
+    """Records with ``text`` and ``reference`` (a string, or ``references``: a list, the first is used)."""
+    records: list[dict[str, Any]] = []
+    for number, record in json_objects(path):
         reference = record.get("reference") or (record.get("references") or [None])[0]
         if not isinstance(record.get("text"), str) or not isinstance(reference, str):
             raise InputError(f"{path}:{number} needs a 'text' and a 'reference'")
@@ -112,7 +110,10 @@ def _collect(path: str | Path, handle: Iterable[str], records: list[dict[str, An
         records.append({"id": str(record.get("id") or content_id(record["text"])), "text": record["text"],
                         "reference": reference, "lang": record.get("lang") or "und"})
         if limit and len(records) >= limit:
-            return
+            break
+    if not records:
+        raise InputError(f"{path} has no records to evaluate (with these filters)")
+    return records
 
 
 def summary_text(record: dict[str, Any]) -> str:

@@ -16,10 +16,9 @@ is an alias the annotation lists; a person also matches by surname alone. A gold
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -69,26 +68,36 @@ def _match(name: str, entities: list[GoldEntity]) -> GoldEntity | None:
     return next((e for e in entities if key in e.keys), None)
 
 
-@dataclass
-class ArticleScore:
-    """What one record got right on one annotated article (counts, so that articles add up)."""
+def _per_type() -> dict[str, int]:
+    return dict.fromkeys(TYPES, 0)
 
-    id: str
-    lang: str
-    split: str = ""  # "held-out": annotated after the rules were written, never looked at while tuning
-    tp: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TYPES, 0))
-    fp: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TYPES, 0))
-    gold: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TYPES, 0))
+
+@dataclass
+class Counts:
+    """What articles add up: entity matches by type, quotes, figures, roles."""
+
+    tp: dict[str, int] = field(default_factory=_per_type)
+    fp: dict[str, int] = field(default_factory=_per_type)
+    gold: dict[str, int] = field(default_factory=_per_type)
     spurious_other: int = 0  # names typed event/other that the annotation does not list at all
     roles_gold: int = 0
     roles_found: int = 0
     quotes_gold: int = 0
     quotes_found: int = 0
     speakers_right: int = 0
-    dateline_right: bool = False
-    has_dateline: bool = False
     figures_gold: int = 0
     figures_found: int = 0
+
+
+@dataclass
+class ArticleScore(Counts):
+    """What one record got right on one annotated article."""
+
+    id: str = ""
+    lang: str = "und"
+    split: str = ""  # "held-out": annotated after the rules were written, never looked at while tuning
+    dateline_right: bool = False
+    has_dateline: bool = False
     stopword_topics: list[str] = field(default_factory=list)
     warned: bool = False  # meta.warnings said something about the fields
     errors: list[str] = field(default_factory=list)  # what went wrong, for the report
@@ -190,37 +199,26 @@ def _score_figures(score: ArticleScore, predicted: list[dict[str, Any]], gold_fi
 
 
 @dataclass
-class FieldTotals:
+class FieldTotals(Counts):
     """Articles added up: the rates of one group (e.g. the English articles)."""
 
-    group: str
+    group: str = ""
     articles: int = 0
-    tp: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TYPES, 0))
-    fp: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TYPES, 0))
-    gold: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TYPES, 0))
-    quotes_gold: int = 0
-    quotes_found: int = 0
-    speakers_right: int = 0
     datelines_right: int = 0
     with_dateline: int = 0
     with_dateline_right: int = 0
-    figures_gold: int = 0
-    figures_found: int = 0
-    roles_gold: int = 0
-    roles_found: int = 0
     stopword_topics: int = 0
-    spurious_other: int = 0
     warned: int = 0
 
     def add(self, score: ArticleScore) -> None:
         self.articles += 1
-        for kind in TYPES:
-            self.tp[kind] += score.tp[kind]
-            self.fp[kind] += score.fp[kind]
-            self.gold[kind] += score.gold[kind]
-        for name in ("quotes_gold", "quotes_found", "speakers_right", "figures_gold", "figures_found",
-                     "roles_gold", "roles_found", "spurious_other"):
-            setattr(self, name, getattr(self, name) + getattr(score, name))
+        for counter in fields(Counts):
+            mine, theirs = getattr(self, counter.name), getattr(score, counter.name)
+            if isinstance(mine, dict):
+                for kind in TYPES:
+                    mine[kind] += theirs[kind]
+            else:
+                setattr(self, counter.name, mine + theirs)
         self.datelines_right += score.dateline_right
         self.with_dateline += score.has_dateline
         self.with_dateline_right += score.has_dateline and score.dateline_right
@@ -261,25 +259,17 @@ def totals(scores: Iterable[ArticleScore]) -> list[dict[str, Any]]:
     groups: dict[str, FieldTotals] = {}
     for score in scores:
         group = group_of(score.lang, score.split)
-        groups.setdefault(group, FieldTotals(group)).add(score)
+        groups.setdefault(group, FieldTotals(group=group)).add(score)
     return [groups[g].rates() for g in sorted(groups, key=lambda g: (not g.startswith("en"), g))]
 
 
 def read_annotations(path: str | Path) -> list[dict[str, Any]]:
     """Annotated records: ``id``, ``text``, ``lang`` and the gold fields (``people``, ``quotes``…)."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    from .evaluate import json_objects
+
     records = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError:
-            raise InputError(f"{path}:{number} is not valid JSON") from None
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str) or "quotes" not in record:
+    for number, record in json_objects(path):
+        if not isinstance(record.get("text"), str) or "quotes" not in record:
             raise InputError(f"{path}:{number} is not an annotated article (needs 'text', 'people', 'quotes'…)")
         records.append(record)
     if not records:

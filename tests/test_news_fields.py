@@ -99,7 +99,7 @@ def test_the_scorer_counts_what_a_record_gets_right_and_wrong(annotated):
     score = score_article(wrong, gold)
     assert score.fp["person"] == 2 and score.tp["organization"] == 0 and score.speakers_right == 0
     assert not score.dateline_right and score.stopword_topics == ["during"]
-    totals_row = FieldTotals("en")
+    totals_row = FieldTotals(group="en")
     totals_row.add(score)
     assert totals_row.rates()["person_p"] == 0.0 and totals_row.rates()["speaker_accuracy"] == 0.0
 
