@@ -91,7 +91,7 @@ def front_matter(text: str, title: str | None) -> tuple[str | None, int, list[st
             if byline:
                 bylines += [n.strip() for n in re.split(r"\s+and\s+|,", byline.group("names")) if n.strip()]
             elif headline is None and len(words_in_line) >= 3 and not (title and _same(stripped, title)):
-                headline = stripped
+                headline = stripped.lstrip("#").strip()  # a Markdown heading's marks are not the title
         offset += len(line) + 1
         if offset >= len(text):
             return None, 0, []  # one line with no full stop is the story, not its title

@@ -250,6 +250,10 @@ def test_the_title_line_is_the_headline_whole_and_not_a_summary_sentence(wire):
     untitled = summarize("Pakistan, Iran agree to open two border markets along the frontier. Officials met in "
                          "Islamabad on Tuesday. Trade reached $2.8 billion last year.")
     assert untitled["headline"].startswith("Pakistan, Iran agree")
+    markdown = summarize("# Quake hits northern Japan\n\nBy Jane Doe\n\nTOKYO — A strong earthquake struck on Monday, "
+                         "officials said. Trains were halted. No deaths were reported.")
+    assert markdown["headline"] == "Quake hits northern Japan" and markdown["dateline"]["location"] == "TOKYO"
+    assert {"name": "Jane Doe", "type": "person", "role": None} in markdown["entities"]  # the byline
 
 
 def test_summary_sentences_end_like_sentences_and_points_lose_their_attribution_whole(wire):
