@@ -32,13 +32,13 @@ _VERB = rf"(?:{SPEECH_VERBS})"
 _NAME_RUN = regex.compile(r"\p{Lu}[\p{L}\p{M}'’.-]*"
                           r"(?:[ \t]+(?:(?:of|the|de|al|van|von|bin|and)[ \t]+)?\p{Lu}[\p{L}\p{M}'’.-]*)*")
 # The words between a quote's end and the first speech verb: '," Commerzbank analyst Carsten Fritsch said'.
-# One sentence only: a full stop followed by a capital ends it ("U.S. attorney" and "D.C., said" do not).
+# One sentence only: a full stop followed by a capital ends it ("U.S. attorney" and "D.C., said" do not;
+# the verbs alone are matched without case, since under IGNORECASE \p{Lu} would match any letter).
 _IN_SENTENCE = r"(?:(?!\.[ \t]+\p{Lu})[^\"“”«»„\n!?])"
-_AFTER = regex.compile(rf"^(?P<subject>{_IN_SENTENCE}{{0,260}}?)(?<![\p{{L}}-])(?P<verb>{_VERB})(?![\p{{L}}])",
-                       regex.IGNORECASE)
+_AFTER = regex.compile(rf"^(?P<subject>{_IN_SENTENCE}{{0,260}}?)(?<![\p{{L}}-])(?P<verb>(?i:{_VERB}))(?![\p{{L}}])")
 # The last "subject verb" of the clause before a quote: 'Ms Persson said: "', 'Pompeo said the release "'.
-_BEFORE = regex.compile(rf"(?P<subject>{_IN_SENTENCE}{{0,200}}?)(?<![\p{{L}}-])(?P<verb>{_VERB})(?![\p{{L}}])"
-                        rf"(?P<rest>{_IN_SENTENCE}{{0,160}})$", regex.IGNORECASE)
+_BEFORE = regex.compile(rf"(?P<subject>{_IN_SENTENCE}{{0,200}}?)(?<![\p{{L}}-])(?P<verb>(?i:{_VERB}))(?![\p{{L}}])"
+                        rf"(?P<rest>{_IN_SENTENCE}{{0,160}})$")
 _VERB_THEN = regex.compile(r"^[ \t]*(?P<who>(?:[^,.;:\"“”\n]|\.(?=\S|[ \t]+\p{Lu}\p{Ll}))+)")
 _PRONOUNS = {"he": "person", "she": "person", "they": "group", "it": "organization", "we": "group",
              "il": "person", "elle": "person", "er": "person", "sie": "person"}

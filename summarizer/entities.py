@@ -82,7 +82,7 @@ class Entities:
         self.language = language
         self.names: dict[str, Name] = {}
         # Function words only: "Big Machine" keeps "Big", which the long stopword lists would drop.
-        self._stop = STOPWORDS.get(language, STOPWORDS["en"]) | STOPWORDS["en"] | _NUMBER_WORDS | CALENDAR
+        self._stop = (STOPWORDS.get(language, STOPWORDS["en"]) | STOPWORDS["en"] | _NUMBER_WORDS | CALENDAR) - {"new"}
         self._openers = stopwords(language) | stopwords("en")
         self._lowered = frozenset(_LOWER_WORD.findall(text))
         self._words = Counter(_WORD.findall(text))
@@ -177,7 +177,9 @@ class Entities:
             if any(t.lower() in CONNECTORS for t in tail):  # "Director of Public Prosecution Eva-Marie Persson"
                 last_connector = max(i for i, t in enumerate(tail) if t.lower() in CONNECTORS)
                 tail = tail[last_connector + 1 :]
-                if after_of and len(tail) > 2:
+                if after_of and len(tail) <= 2:  # "Commissioner for Human Rights", "Secretary of State"
+                    tail = []
+                elif after_of:
                     tail = tail[-2:]
             if any(t.lower().rstrip(".") in ORG_WORDS for t in tail):  # "Founder of Ceres Robotics Inc"
                 self._add(" ".join(tail), self.text.find(tail[0], offset), at_start=False)
@@ -206,6 +208,8 @@ class Entities:
     def _common_opener(self, token: str, at_start: bool) -> bool:
         """A capitalised common word: "The", "Although", "Getting" (at a sentence start), "Eight"."""
         lower = token.lower()
+        if lower.rstrip(".") in TITLES:
+            return False  # "Attorney General William Barr": the title split handles it
         if lower in self._stop and (not token.isupper() or lower != "us"):
             return True
         return at_start and (lower in self._lowered or lower in self._openers or
@@ -249,9 +253,11 @@ class Entities:
                 target = max(longer, key=lambda n: n.count)
                 target.count += short.count
                 target.mid_sentence |= short.mid_sentence
-                if not place_prefixed(target.text):  # "Clippers" says nothing about "Los Angeles Clippers"
+                sure = len({n.text for n in longer}) == 1  # "Meadows": Mark or Debbie? The count decides, not the role
+                if sure and not place_prefixed(target.text):  # "Clippers" says nothing of "Los Angeles Clippers"
                     target.person_evidence += short.person_evidence + (target.text.split()[-1] == short.text)
-                target.role = target.role or short.role
+                if sure:
+                    target.role = target.role or short.role
                 target.aliases.add(short.text)
                 del self.names[short.text]
 

@@ -59,7 +59,8 @@ _APPOSITION = regex.compile(r"^,[ \t]+((?:the|a|an)[ \t]+)?([^,.;:\"“”()\n]{
 _FRONTED_ROLE = regex.compile(r"(?:^|[.;:]\s+|\n)((?:\p{Lu}[\p{L}'’]*|the|a|an)(?:[ \t]+[\p{L}'’-]+){1,8}),[ \t]+$")
 _TITLE_BEFORE = regex.compile(r"([\p{L}.-]+)[ \t]+$")
 _APPOSITION_AFTER = regex.compile(r"^,[ \t]+(?:\d{1,3},|who\b|(?:the|a|an)[ \t]+[\p{L}-]+[ \t]+(?:of|at|for)\b)")
-_THINGS = frozenset("telescope satellite probe lander rover rocket spacecraft shuttle prize".split())
+_THINGS = frozenset("telescope satellite probe lander rover rocket spacecraft shuttle prize act law treaty accord "
+                    "agreement convention amendment protocol".split())
 _FIRST_TOKENS_NOT_PEOPLE = frozenset("fc ac sc cf afc as real inter sporting dynamo club".split())
 
 
@@ -115,7 +116,8 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
     if folded.replace(".", "") in {"us", "usa", "uk", "dc"} or folded in places():
         if evidence >= 2 and " " not in text and name.role:
             return "person"
-        speaks = folded not in regions() and any(_SPEECH_AFTER.match(after) for _, after in around)
+        speaks = " " not in text and folded not in regions() and \
+            any(_SPEECH_AFTER.match(after) for _, after in around)
         return "organization" if speaks else "location"  # "Tottenham said in a statement"
     if words[-1] in PLACE_WORDS:
         return "location"

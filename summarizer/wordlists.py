@@ -82,7 +82,7 @@ inc corp corporation co company ltd llc plc gmbh ag sa group holdings university
 academy ministry department bureau agency authority commission committee council court tribunal police army
 navy forces command party union league association federation foundation fund trust bank exchange
 organization organisation parliament congress senate assembly government office board service services
-network networks times post news press herald globe journal tribune gazette leader telegraph guardian
+network networks times post news press herald globe journal tribune gazette leader telegraph guardian daily
 airlines airways motors productions studios studio media entertainment records robotics systems animation
 pictures films
 technologies labs laboratory observatory center centre hospital clinic directorate club fc united rovers
