@@ -61,6 +61,9 @@ _TITLE_BEFORE = regex.compile(r"([\p{L}.-]+)[ \t]+$")
 _APPOSITION_AFTER = regex.compile(r"^,[ \t]+(?:\d{1,3},|who\b|(?:the|a|an)[ \t]+[\p{L}-]+[ \t]+(?:of|at|for)\b)")
 _THINGS = frozenset("telescope satellite probe lander rover rocket spacecraft shuttle prize act law treaty accord "
                     "agreement convention amendment protocol".split())
+_BELIEFS = frozenset("islam christianity buddhism judaism hinduism sikhism catholicism protestantism".split())
+_OPEN_QUOTES = frozenset('"“‘«„')
+_CLOSE_QUOTES = frozenset('"”’»“,')
 _FIRST_TOKENS_NOT_PEOPLE = frozenset("fc ac sc cf afc as real inter sporting dynamo club".split())
 
 
@@ -111,8 +114,10 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
                                 parts & ORG_WORDS)):
         return "organization"
     evidence = name.person_evidence + person_evidence(name, around)
-    if any(ch.isdigit() for ch in text) or words[-1] in _THINGS:
-        return "other"  # "RC-135U", "Hubble Space Telescope"
+    if any(ch.isdigit() for ch in text) or words[-1] in _THINGS or folded in _BELIEFS:
+        return "other"  # "RC-135U", "Hubble Space Telescope", "Islam"
+    if any(before[-1:] in _OPEN_QUOTES and after[:1] in _CLOSE_QUOTES for before, after in around):
+        return "other"  # the title of a work: the video game "Space Invaders", the film "Parasite"
     if folded.replace(".", "") in {"us", "usa", "uk", "dc"} or folded in places():
         if evidence >= 2 and " " not in text and name.role:
             return "person"

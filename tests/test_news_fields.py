@@ -299,3 +299,17 @@ def test_a_key_point_that_is_its_own_evidence_is_printed_once():
         assert render(result, fmt).count(same.point) == 1, fmt
     different = next(kp for kp in result.summary.key_points if kp.point != kp.evidence)
     assert different.evidence in render(result, "markdown")
+
+
+def test_attribution_through_abbreviations_according_to_and_as_clauses():
+    text = ("Governor Jay Inslee appointed Raquel Montoya-Lewis to the court on Monday. "
+            "It is newsworthy, as Montoya-Lewis herself said, \"The most important thing is that I not be the last.\"\n"
+            "\"Because Judge Montoya-Lewis is Native American, many will focus on this appointment,\" Gov. Inslee said.\n"
+            "According to the Spokesman-Review, \"She wanted to blend her legal training with social work.\"\n"
+            "The video game \"Space Invaders\" was developed in Japan. Antonio Inoki converted to Islam in the 1990s.")
+    record = summarize(text)
+    assert speaker_of(record, "The most important thing") == "Raquel Montoya-Lewis"
+    assert speaker_of(record, "Because Judge Montoya-Lewis") == "Jay Inslee"
+    assert speaker_of(record, "She wanted to blend") == "Spokesman-Review"
+    types = entity_types(record)
+    assert types.get("Space Invaders") != "person" and types.get("Islam") not in {"person", "location"}
