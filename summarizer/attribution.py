@@ -253,6 +253,7 @@ def quote_spans(text: str) -> list[tuple[int, int, str]]:
 
 
 _PAIRS = {'"': '"', "“": "”", "«": "»", "„": "“"}
+_STRAIGHT_CLOSE = regex.compile(r'(?<=\S)"(?=[\s.,;:!?)\]—–-]|$)')
 _OPEN = regex.compile(r"(?:(?<=^)|(?<=[\s(\[—–-]))([\"“«„])(?=\S)")
 
 
@@ -277,7 +278,7 @@ def _in_line(line: str, offset: int) -> list[tuple[int, int, str]]:
 def _closing(line: str, start: int, mark: str) -> int | None:
     wanted = _PAIRS[mark]
     if mark == '"':
-        match = regex.compile(r'(?<=\S)"(?=[\s.,;:!?)\]—–-]|$)').search(line, start)
+        match = _STRAIGHT_CLOSE.search(line, start)
         return match.start() if match else None
     candidates = [line.find(c, start) for c in ({wanted, "”"} if mark == "„" else {wanted})]
     found = [c for c in candidates if c >= 0]

@@ -40,6 +40,7 @@ from .wordlists import (
 )
 
 MAX_ENTITIES = 15  # the news schema's maxItems
+_LONGEST_RUN = 12
 
 _TOKEN = r"(?:(?:\p{Lu}\.){2,}|\p{Lu}\.(?=[ \t]+\p{Lu})|\p{Lu}[\p{L}\p{M}\p{N}'’&.\-]*[\p{L}\p{M}\p{N}]|\p{Lu})"
 _CONNECT = r"(?:of|the|de|du|des|del|della|di|da|van|von|der|den|al|el|bin|ibn|la|le|y|for|am|on)"
@@ -106,7 +107,10 @@ class Entities:
     def _collect(self, start: int, end: int, sentence_start: bool) -> None:
         sentence = self.text[start:end]
         for match in _NAME_RUN.finditer(sentence):
-            at_start = match.start() == 0 or sentence[: match.start()].strip() in ('"', "“", "(", "'", "‘", "«", "„")
+            if match.group().count(" ") >= _LONGEST_RUN:
+                continue  # a run of 12+ capitalised words is a title-case line or junk, not a name
+            at_start = match.start() == 0 or (  # at the start, or after an opening quote or bracket only
+                match.start() <= 3 and sentence[: match.start()].strip() in ('"', "“", "(", "'", "‘", "«", "„"))
             dotted = sentence[match.end() : match.end() + 1] == "."
             pieces = self._pieces(match.group(), start + match.start())
             for number, (offset, piece) in enumerate(pieces):

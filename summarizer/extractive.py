@@ -36,6 +36,7 @@ _LEAD_IN = re.compile(rf"^\s*(?:[A-Z][A-Za-z .,'-]{{0,40}}?\s*)?{_AGENCY}\s*(?:[
 _SUBORDINATORS = {"after", "when", "while", "although", "as", "despite", "following", "before", "since",
                   "if", "though", "because", "amid", "in", "on", "with"}
 _TERMINAL = ('.', '!', '?', '"', "\u201d", "\u2019", "'", ")", "\u00bb", "\u06d4", "\u061f", "\u3002")
+_MAX_UNITS = 400  # sentences (or clauses) ranked: the graph is quadratic in them
 _BYLINE = regex.compile(r"^(?:By|Von|Par|Por)[ \t]+(?P<names>\p{Lu}[\p{L}.'’ -]+?)(?:[ \t]*[,|/].*)?$")
 
 
@@ -45,7 +46,7 @@ def summarize(text: str, *, title: str | None = None, date: str | None = None) -
     language = detect_language(text)
     language = language if language != "und" else "en"
     title_line, skip, bylines = front_matter(text, title)
-    spans = [(a, b) for a, b in sentence_spans(text) if a >= skip][:400] or sentence_spans(text)[:400]
+    spans = [(a, b) for a, b in sentence_spans(text) if a >= skip][:_MAX_UNITS] or sentence_spans(text)[:_MAX_UNITS]
     sentences = [text[a:b] for a, b in spans]
     if len(sentences) < 3:
         sentences = _clauses(sentences)
@@ -120,7 +121,8 @@ def brief(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _clauses(sentences: list[str]) -> list[str]:
-    parts = [p.strip() for s in sentences for p in re.split(r"(?<=[,;:])\s+", s) if p.strip()]
+    """A text of one or two sentences, cut at its commas; at most 400 pieces, like the sentences."""
+    parts = [p.strip() for s in sentences for p in re.split(r"(?<=[,;:])\s+", s) if p.strip()][:_MAX_UNITS]
     return parts if len(parts) >= 3 else sentences
 
 
@@ -155,15 +157,14 @@ def _lexrank(sentences: list[str], threshold: float = 0.08, damping: float = 0.5
     out_weight = [sum(w for _, w in e) for e in edges]
     score = prior[:]
     for _ in range(40):
-        new = [(1 - damping) * p for p in prior]
+        # A sentence like no other hands its score to all, by the prior: summed once, not once per pair.
+        dangling = damping * sum(score[i] for i in range(n) if not out_weight[i])
+        new = [(1 - damping) * p + dangling * p for p in prior]
         for i in range(n):
             if out_weight[i]:
                 share = damping * score[i] / out_weight[i]
                 for j, w in edges[i]:
                     new[j] += share * w
-            else:
-                for j in range(n):
-                    new[j] += damping * score[i] * prior[j]
         score = new
     quality = [_shape(s) for s in sentences]
     return sorted(range(n), key=lambda i: (-score[i] * quality[i], i))

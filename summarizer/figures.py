@@ -26,7 +26,8 @@ _FIGURE = regex.compile(
 )
 _BEFORE_OK = regex.compile(r"(?<![\p{L}\d.,:/#=-])")
 _NAME_BEFORE = regex.compile(r"\p{Lu}[\p{L}&]*[ \t]+$")
-_DATE_AROUND = regex.compile(rf"{MONTHS}[ \t]*$|^[ \t]*{MONTHS}|^(?:st|nd|rd|th)\b")
+_DATE_BEFORE = regex.compile(rf"{MONTHS}[ \t]*$")
+_DATE_AFTER = regex.compile(rf"^[ \t]*{MONTHS}|^(?:st|nd|rd|th)\b")
 _TIME_AFTER = regex.compile(r"^(?::\d|[ \t]?(?:a\.m\.|p\.m\.|am\b|pm\b|GMT|BST|UTC|Uhr\b|heures?\b))")
 _YEAR = regex.compile(r"^(?:1[89]|20)\d{2}$")
 _AGE = regex.compile(r"^\d{1,3}$")
@@ -56,14 +57,14 @@ def _value(match: regex.Match[str], sentence: str, stop: frozenset[str]) -> str 
     if match.group("money") or match.group("percent") or match.group("measure"):
         return match.group().strip()
     number, *words = match.group("count").split()
-    if _YEAR.match(number) or _DATE_AROUND.search(before) or _DATE_AROUND.search(sentence[start + len(number):]):
+    after = sentence[start + len(number) : start + len(number) + 40]  # bounded: a long sentence stays linear
+    if _YEAR.match(number) or _DATE_BEFORE.search(before) or _DATE_AFTER.search(after):
         return None
-    if _TIME_AFTER.match(sentence[start + len(number) :]) or sentence[start + len(number) :].startswith("-year-old"):
+    if _TIME_AFTER.match(after) or after.startswith("-year-old"):
         return None
-    if _NAME_BEFORE.search(before) or (_AGE.match(number) and before.rstrip().endswith(",") and
-                                        sentence[start + len(number) :].startswith(",")):
+    if _NAME_BEFORE.search(before) or (_AGE.match(number) and before.rstrip().endswith(",") and after.startswith(",")):
         return None  # "S&P 500", "Webb, 51,"
-    if sentence[start + len(number) :][:1] in {"-", "/"} and not words:
+    if after[:1] in {"-", "/"} and not words:
         return None
     kept: list[str] = []
     for word in words:

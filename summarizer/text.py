@@ -80,7 +80,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         cursor = 0
         for m in _BOUNDARY.finditer(body):
             end = m.end(2)
-            before = body[cursor : m.start(1)]
+            # Only the last word matters: a bounded slice keeps a long line of "Dr. Gov." linear, not quadratic.
+            before = body[max(cursor, m.start(1) - 64) : m.start(1)]
             last_word = before.rsplit(None, 1)[-1].lower() if before.strip() else ""
             last_word = last_word.lstrip("(\"'\u201c")
             nxt = body[m.end() : m.end() + 1]

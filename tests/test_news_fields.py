@@ -313,3 +313,14 @@ def test_attribution_through_abbreviations_according_to_and_as_clauses():
     assert speaker_of(record, "She wanted to blend") == "Spokesman-Review"
     types = entity_types(record)
     assert types.get("Space Invaders") != "person" and types.get("Islam") not in {"person", "location"}
+
+
+def test_hostile_shapes_stay_within_the_ranked_400():
+    """One "sentence" of thousands of commas was cut into thousands of clauses and ranked pairwise: 4,000
+    took a minute of CPU. The clauses are capped like sentences, and every record is still grounded."""
+    from summarizer import extractive
+
+    text = "1, " * 5000 + "x. y. z."
+    assert len(extractive._clauses([text])) == 400
+    record = summarize(text)
+    assert len(record["key_points"]) >= 3 and all(kp["evidence"] in text for kp in record["key_points"])
