@@ -36,7 +36,7 @@ from .wordlists import (
     PLACE_WORDS,
     TITLES,
     places,
-    stopwords,
+    with_english,
 )
 
 MAX_ENTITIES = 15  # the news schema's maxItems
@@ -84,7 +84,7 @@ class Entities:
         self.names: dict[str, Name] = {}
         # Function words only: "Big Machine" keeps "Big", which the long stopword lists would drop.
         self._stop = (STOPWORDS.get(language, STOPWORDS["en"]) | STOPWORDS["en"] | _NUMBER_WORDS | CALENDAR) - {"new"}
-        self._openers = stopwords(language) | stopwords("en")
+        self._openers = with_english(language)
         self._lowered = frozenset(_LOWER_WORD.findall(text))
         self._words = Counter(_WORD.findall(text))
         starts = {a for a, _ in spans}
@@ -96,10 +96,11 @@ class Entities:
         self._merge_short_forms()
         self._merge_case_variants()
         for name in self.names.values():
-            name.kind = kind_of(name, windows(text, name.text), language)
+            around = windows(text, name.text)
+            name.kind = kind_of(name, around, language)
             if name.kind == "person" and name.role is None:
-                name.role = role_before(windows(text, name.text), self._stop) or \
-                    apposition_role([w for form in (name.text, *name.aliases) for w in windows(text, form)])
+                name.role = role_before(around, self._stop) or \
+                    apposition_role([*around, *(w for alias in name.aliases for w in windows(text, alias))])
         self._merge_after_typing()
 
     # -- finding names ------------------------------------------------------------------------------
@@ -251,8 +252,7 @@ class Entities:
         """ "Sterling" -> "Donald Sterling", "Persson" -> "Eva-Marie Persson": one entity, summed mentions."""
         multi = [n for n in self.names.values() if " " in n.text and not self._is_org_or_place(n.text.split()[-1])]
         for short in [n for n in self.names.values() if " " not in n.text and not self._is_org_or_place(n.text)]:
-            longer = [n for n in multi if n.text.split()[-1] == short.text or
-                      (n.text.split()[0] == short.text and not self._is_org_or_place(short.text))]
+            longer = [n for n in multi if short.text in (n.text.split()[-1], n.text.split()[0])]
             if len({n.text.split()[-1] for n in longer}) == 1 and longer:
                 target = max(longer, key=lambda n: n.count)
                 target.count += short.count

@@ -16,7 +16,7 @@ import json
 import re
 import statistics
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +30,7 @@ from .text import Source, sentences
 
 if TYPE_CHECKING:
     from .core import Summarizer
+    from .outcome import Outcome
     from .schemas import SchemaSpec
 
 ROUGE = ("rouge1", "rouge2", "rougeL")
@@ -163,23 +164,33 @@ def score_lead(records: Iterable[dict[str, Any]], n: int = 3) -> list[Score]:
     return scored
 
 
+async def summarize_records(summarizer: Summarizer, records: list[dict[str, Any]], *,
+                            options: CallOptions | None = None,
+                            concurrency: int | None = None) -> AsyncIterator[tuple[dict[str, Any], Outcome]]:
+    """Each record (``id``, ``text``, ``title`` if known) with its outcome, summarized by the batch runner: the
+    same cache, concurrency and limits as ``summarizer batch``. Outcomes come as they finish."""
+    from .batch import BatchRunner
+
+    runner = BatchRunner(summarizer, concurrency=concurrency, options=options or CallOptions())
+    by_id = {str(record["id"]): record for record in records}
+    items = [Item(id=str(r["id"]), source=str(r["id"]), data=r["text"], html=False,
+                  fields={"title": r["title"]} if r.get("title") else {}) for r in records]
+    async for outcome in runner.run(items):
+        yield by_id[outcome.id], outcome
+
+
 async def score_summarizer(summarizer: Summarizer, records: list[dict[str, Any]], *, system: str,
                            options: CallOptions | None = None, concurrency: int | None = None) -> list[Score]:
     """Summarize every record with the batch runner, then score it; failures are scored invalid."""
-    from .batch import BatchRunner
     from .schemas import resolve
 
     scorers = _scorers()
     options = options or CallOptions()
     spec: SchemaSpec = resolve(options.schema_name, summarizer.schema_dirs) if options.schema_name \
         else summarizer.schema
-    by_id = {record["id"]: record for record in records}
-    runner = BatchRunner(summarizer, concurrency=concurrency, options=options)
-    items = [Item(id=record["id"], source=record["id"], data=record["text"], html=False) for record in records]
     scored: dict[str, Score] = {}
     started = time.perf_counter()
-    async for outcome in runner.run(items):
-        record = by_id[outcome.id]
+    async for record, outcome in summarize_records(summarizer, records, options=options, concurrency=concurrency):
         if outcome.result is None:
             scored[outcome.id] = Score(id=outcome.id, system=system, lang=record["lang"], valid=False,
                                        error=str(outcome.error), attempts=outcome.spent.completions)

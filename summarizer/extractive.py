@@ -15,6 +15,7 @@ import re
 import time
 import unicodedata
 from collections import Counter
+from functools import cache
 from typing import Any
 
 import regex
@@ -28,7 +29,7 @@ from .result import Meta, Result
 from .schemas import SchemaSpec, clip_to_limits
 from .sources import Article
 from .text import STOPWORDS, detect_language, sentence_spans, words
-from .wordlists import all_stopwords, stopwords
+from .wordlists import all_stopwords, with_english
 
 _ALL_STOPWORDS = frozenset().union(*STOPWORDS.values())
 _AGENCY = r"\((?:CNN|AP|AFP|Reuters|dpa|BBC|Bloomberg)\)"
@@ -46,7 +47,8 @@ def summarize(text: str, *, title: str | None = None, date: str | None = None) -
     language = detect_language(text)
     language = language if language != "und" else "en"
     title_line, skip, bylines = front_matter(text, title)
-    spans = [(a, b) for a, b in sentence_spans(text) if a >= skip][:_MAX_UNITS] or sentence_spans(text)[:_MAX_UNITS]
+    every = sentence_spans(text)
+    spans = [(a, b) for a, b in every if a >= skip][:_MAX_UNITS] or every[:_MAX_UNITS]
     sentences = [text[a:b] for a, b in spans]
     if len(sentences) < 3:
         sentences = _clauses(sentences)
@@ -67,7 +69,7 @@ def summarize(text: str, *, title: str | None = None, date: str | None = None) -
         "dateline": dateline,
         "timeline": _timeline(sentences, dates.base_date(date)),
         "figures": [{"value": value, "what": _clip(_strip_lead_in(sentences[i]))}
-                    for value, i in find_figures(sentences, stopwords(language) | stopwords("en"))],
+                    for value, i in find_figures(sentences, with_english(language))],
         "topics": _topics(body, entities, language),
         "language": language,
     }
@@ -267,11 +269,17 @@ _NOUN_DE = regex.compile(r"(?<=\p{Ll}[,;]?[ \t]+)\p{Lu}\p{Ll}{3,}(?![\p{L}'’-]
 _UNCASED_WORD = regex.compile(r"[\p{L}\p{M}]{4,}")  # shorter words in Arabic script are nearly all particles
 
 
+@cache
+def _topic_stopwords() -> frozenset[str]:
+    """Every stopword list there is: the stop-words package's, in every language, and this project's own."""
+    return _ALL_STOPWORDS | all_stopwords()
+
+
 def _topics(body: str, entities: list[dict[str, Any]], language: str) -> list[str]:
     """Up to five words the story keeps coming back to: no stopword of any language the article could be
     in, no part of a name. German topics are the nouns (capitalised mid-sentence, not names); in scripts
     without case, any non-stopword word."""
-    stop = stopwords(language) | stopwords("en") | _ALL_STOPWORDS | all_stopwords()
+    stop = _topic_stopwords()
     names = {w.casefold() for e in entities for w in e["name"].split()}
     if language == "de":
         found = _NOUN_DE.findall(body)

@@ -305,18 +305,11 @@ async def score_summarizer(summarizer: Any, records: list[dict[str, Any]], *, op
     seconds spent per article (the engines' cost, without the waiting)."""
     import time
 
-    from .archives import Item
-    from .batch import BatchRunner
-    from .options import CallOptions
+    from .evaluate import summarize_records
 
-    runner = BatchRunner(summarizer, concurrency=concurrency, options=options or CallOptions())
-    by_id = {str(r["id"]): r for r in records}
-    items = [Item(id=str(r["id"]), source=str(r["id"]), data=r["text"], html=False,
-                  fields={"title": r["title"]} if r.get("title") else {}) for r in records]
     scores: dict[str, ArticleScore] = {}
     cpu = time.process_time()
-    async for outcome in runner.run(items):
-        gold = by_id[outcome.id]
+    async for gold, outcome in summarize_records(summarizer, records, options=options, concurrency=concurrency):
         if outcome.result is None:
             failed = score_article({}, gold)
             failed.errors.insert(0, f"no summary: {outcome.error}")

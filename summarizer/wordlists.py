@@ -38,6 +38,12 @@ def stopwords(language: str) -> frozenset[str]:
 
 
 @cache
+def with_english(language: str) -> frozenset[str]:
+    """Stopwords of ``language`` and of English: news in any language quotes English names and phrases."""
+    return stopwords(language) | stopwords("en")
+
+
+@cache
 def all_stopwords() -> frozenset[str]:
     """Stopwords of every language above: for questions like "is this topic a stopword anywhere?"."""
     return frozenset().union(*(stopwords(code) for code in (*_STOPWORD_LANGUAGES, "ur")))
