@@ -6,6 +6,7 @@ load inside the command that needs them, so ``--help`` stays fast.
 
 from __future__ import annotations
 
+import errno
 import functools
 import inspect
 import io
@@ -31,8 +32,25 @@ from .errors import EXIT_CODES, InputError
 _EXIT_HELP = "Exit codes: " + "; ".join(f"{code} {text.split(':')[0].split(' (')[0]}"
                                          for code, text in EXIT_CODES.items())
 
+class _PipeClosed(Exception):
+    """stdout's reader left (``summarizer ... | head``); typer would turn the EPIPE into exit 1."""
+
+
+class _Group(typer.core.TyperGroup):
+    """The root group: a closed stdout pipe leaves typer as ``_PipeClosed``, which ``main`` ends quietly."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+            raise _PipeClosed from exc
+
+
 app = typer.Typer(
     name="summarizer",
+    cls=_Group,
     help="Turn news articles into structured, grounded summaries with an LLM.\n\n"
          "With OPENAI_API_KEY (or OPENAI_BASE_URL for vLLM, Ollama, llama.cpp, LM Studio) set, "
          "articles go to the LLM; without, an offline extractive engine fills the same schema.\n\n"
@@ -48,13 +66,18 @@ app = typer.Typer(
     epilog=_EXIT_HELP,
     no_args_is_help=True,
     add_completion=False,
+    # Plain click help: rich markup would read [local] in pip install 'summarizer[local]' and the [str] of
+    # list[str] as style tags and drop them. Every Typer here sets it (tests/test_new_user.py checks).
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-schemas_app = typer.Typer(help="List the bundled schemas and show their JSON Schema.", no_args_is_help=True)
-cache_app = typer.Typer(help="Inspect, clear, export and import the answer cache.", no_args_is_help=True)
+schemas_app = typer.Typer(help="List the bundled schemas and show their JSON Schema.", no_args_is_help=True,
+                          rich_markup_mode=None)
+cache_app = typer.Typer(help="Inspect, clear, export and import the answer cache.", no_args_is_help=True,
+                        rich_markup_mode=None)
 logs_app = typer.Typer(help="Every exchange with a model: messages sent, raw answer, validation errors, re-asks, "
-                       "timings, usage. `summarizer logs` lists the last 3.")
+                       "timings, usage. `summarizer logs` lists the last 3.", rich_markup_mode=None)
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(cache_app, name="cache")
 app.add_typer(logs_app, name="logs")
@@ -869,8 +892,8 @@ def logs_default(ctx: typer.Context, count: Count = 3, as_json: AsJson = False, 
 
 @logs_app.command("list")
 def logs_list(count: Count = 3, as_json: AsJson = False,
-              status: Annotated[str | None, typer.Option("--status", help="Only ok, invalid, truncated or error.",
-                                                         show_default=False)] = None,
+              status: Annotated[terms.ExchangeStatus | None, typer.Option(
+                  "--status", help="Only ok, invalid, truncated or error.", show_default=False)] = None,
               call: Annotated[str | None, typer.Option("--call", help="Only the exchanges of one call (call_id).",
                                                        show_default=False)] = None,
               cache: CachePath = None, config: ConfigPath = None) -> None:
@@ -880,7 +903,8 @@ def logs_list(count: Count = 3, as_json: AsJson = False,
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     if not rows:
-        _say("no exchanges logged yet")
+        wanted = " and ".join(f"--{name} {value}" for name, value in (("status", status), ("call", call)) if value)
+        _say(f"no logged exchange matches {wanted}" if wanted else "no exchanges logged yet")
         return
     for row in rows:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row["started"]))
@@ -1015,17 +1039,28 @@ def main() -> NoReturn:
     except KeyboardInterrupt:
         _say("interrupted")
         code = 130
-    except BrokenPipeError:  # `summarizer ... | head`: the reader left; stop quietly, like other tools
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        code = 141
+    except (_PipeClosed, BrokenPipeError):  # `summarizer ... | head`: the reader left; stop quietly, like other tools
+        code = _pipe_closed()
     except Exception as exc:
         if _debug["on"]:
 
             traceback.print_exc()
         _say(f"internal error: {type(exc).__name__}: {_scrub(str(exc))} (run with --debug for the traceback)")
         code = 1
+    try:
+        sys.stdout.flush()  # what is still buffered; a reader that left makes this the EPIPE
+    except BrokenPipeError:
+        code = _pipe_closed()
     sys.exit(code)
+
+
+def _pipe_closed() -> int:
+    """Point stdout at /dev/null, so the interpreter's last flush cannot fail again ("Exception ignored ...
+    BrokenPipeError"), and give the exit code of a process ended by SIGPIPE: 141, like ``yes | head``."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 141
 
 
 if __name__ == "__main__":

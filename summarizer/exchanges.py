@@ -46,8 +46,11 @@ OFF_MARKER = "logs-off"
 
 
 def new_id() -> str:
-    """Sortable by time (milliseconds, hex) and unique enough: ``0193ab5c7e21-9f3c1a2b``."""
-    return f"{int(time.time() * 1000):012x}-{os.urandom(4).hex()}"
+    """Random first, then the time (milliseconds, hex): ``9f3c1a2b-0193ab5c7e21``. Ids of one minute differ
+    from their first character, so a few of them are enough for ``logs show``; the log orders by ``started``,
+    never by id. (Ids written before were time first: ``0193ab5c7e21-9f3c1a2b``; ``ExchangeLog.get`` finds
+    those by their end.)"""
+    return f"{os.urandom(4).hex()}-{int(time.time() * 1000):012x}"
 
 
 @dataclass
@@ -174,15 +177,19 @@ class ExchangeLog:
             return [_row(cursor, row) for row in cursor.fetchall()]
 
     def get(self, exchange_id: str) -> dict[str, Any] | None:
-        """One exchange by its id, or by a unique start of it."""
-        if not self.path.exists():
+        """One exchange by its id, or by a unique start of it, or else by a unique end of it (the random
+        part of an id written before the random part came first)."""
+        if not self.path.exists() or not exchange_id:
             return None
+        escaped = exchange_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         with self._lock:
-            cursor = self._connect().execute(
-                "SELECT * FROM exchanges WHERE id LIKE ? ESCAPE '\\' ORDER BY id LIMIT 2",
-                (exchange_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",))
-            rows = cursor.fetchall()
-            return _row(cursor, rows[0]) if len(rows) == 1 else None
+            for pattern in (escaped + "%", "%" + escaped):
+                cursor = self._connect().execute(
+                    "SELECT * FROM exchanges WHERE id LIKE ? ESCAPE '\\' ORDER BY id LIMIT 2", (pattern,))
+                rows = cursor.fetchall()
+                if rows:
+                    return _row(cursor, rows[0]) if len(rows) == 1 else None
+            return None
 
     def count(self) -> int:
         if not self.path.exists():

@@ -12,3 +12,5 @@ Engine = Literal["auto", "llm", "local", "extractive"]
 LANGUAGE_PATTERN = r"^[A-Za-z]{2}$"  # ISO 639-1
 MODEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$"  # gpt-4o-mini, llama3.1:8b, org/Model-7B
 Evidence = Literal["verbatim", "numbers"]  # verbatim: the model copies; numbers: it points at numbered sentences
+# How a logged exchange with a model ended (``summarizer logs list --status``; exchanges.Exchange)
+ExchangeStatus = Literal["ok", "invalid", "truncated", "error"]
