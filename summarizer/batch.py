@@ -395,7 +395,7 @@ async def run_files(summarizer: Summarizer, sources: list[str] | None = None, *,
                     text_field: str = "text", id_field: str = "id", count: bool = True,
                     options: CallOptions | None = None,
                     on_progress: Callable[[BatchStats], None] | None = None,
-                    relative_to: Path | None = None) -> BatchStats:
+                    relative_to: Path | None = None, reword: dict[str, str] | None = None) -> BatchStats:
     """Summarize ``sources`` (paths, globs, ``-``) or ``items`` (texts, Articles, Items) into files.
 
     The output gets one line per item as it completes (``output=None``: stdout); failed
@@ -403,7 +403,8 @@ async def run_files(summarizer: Summarizer, sources: list[str] | None = None, *,
     existing output is repaired (a partial last line from a crash is cut) and its ids are
     skipped. Returns the final counts; ``stats.total`` is filled in when counting finishes.
     ``relative_to`` shortens paths under that folder in ids, sources and messages (the service
-    never shows a caller where it keeps its files).
+    never shows a caller where it keeps its files). ``reword`` replaces phrases of the errors file's
+    messages: the service's callers are told about their request's fields, not the command line's flags.
     """
     from .pricing import cost
     from .sinks import ErrorSink, open_sink
@@ -431,6 +432,11 @@ async def run_files(summarizer: Summarizer, sources: list[str] | None = None, *,
         async for outcome in runner.run(items):
             if outcome.ok:
                 sink.write(outcome)
+            elif reword:
+                record = outcome.error_record()
+                for said, instead in reword.items():
+                    record["message"] = record["message"].replace(said, instead)
+                error_sink.write_record(record)
             else:
                 error_sink.write(outcome)
             if on_progress is not None:

@@ -31,6 +31,20 @@ if TYPE_CHECKING:
 
 Status = Literal["queued", "running", "done", "failed", "cancelled"]
 UNFINISHED = ("queued", "running")
+# A job's options beside the call options: which fields of the uploaded JSONL hold the article and its id.
+FIELD_OPTIONS = ("text_field", "id_field")
+# The library's messages give command-line advice; the service's callers name fields of their request instead.
+HTTP_WORDING = {
+    "(choose it with --text-field)": "(name it with the upload's text_field form field or query parameter)",
+    "and --offline forbids a request": 'and "offline": true in the request forbids asking the model',
+}
+
+
+def for_http(message: str) -> str:
+    """``message`` with the command line's advice put as an HTTP caller would follow it."""
+    for said, instead in HTTP_WORDING.items():
+        message = message.replace(said, instead)
+    return message
 _log = logging.getLogger("summarizer.jobs")
 
 _SCHEMA = """
@@ -261,17 +275,20 @@ class JobWorker:
                 last = now
                 self.store.update(job.id, counts=_counts(stats))
 
+        fields = {name: job.options[name] for name in FIELD_OPTIONS if job.options.get(name)}
+        call = CallOptions.model_validate({k: v for k, v in job.options.items() if k not in FIELD_OPTIONS})
+        more: dict[str, Any] = {"reword": HTTP_WORDING}
         if self.summarizer.settings.runner == "ray":  # SUMMARIZER_RUNNER=ray: the job runs on the cluster
             from .ray import run_files_async as run_files  # type: ignore[assignment]
+            more = {}  # the Ray runner writes its errors file itself, in the library's words
         try:
             stats = await run_files(self.summarizer, [str(folder / "input.jsonl")], output=folder / "results.jsonl",
-                                    errors=folder / "errors.jsonl", resume=True,
-                                    options=CallOptions.model_validate(job.options),
-                                    on_progress=progress, relative_to=folder)
+                                    errors=folder / "errors.jsonl", resume=True, options=call,
+                                    on_progress=progress, relative_to=folder, **fields, **more)
         except asyncio.CancelledError:
             raise
         except SummarizerError as exc:
-            self.store.update(job.id, status="failed", error=str(exc).replace(str(folder) + "/", ""))
+            self.store.update(job.id, status="failed", error=for_http(str(exc).replace(str(folder) + "/", "")))
             return
         except Exception as exc:  # never let one job take the worker down
             _log.error("batch job %s failed: %s: %s", job.id, type(exc).__name__, exc)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -34,8 +34,8 @@ from . import __version__
 from .batch import HEAVY_HTML
 from .config import Settings, load_settings
 from .core import Summarizer
-from .errors import ConfigError, InputError, InputTooLarge, SummarizerError
-from .jobs import Job, JobStore, JobWorker
+from .errors import CacheMiss, ConfigError, InputError, InputTooLarge, SummarizerError
+from .jobs import FIELD_OPTIONS, Job, JobStore, JobWorker, for_http
 from .netguard import Resolver, UrlPolicy
 from .options import CallOptions
 from .result import Meta
@@ -261,11 +261,11 @@ def _die_with_parent() -> None:
 
 
 async def _read_upload(request: Request) -> tuple[CallOptions, Any]:
-    form = await request.form(max_files=1, max_fields=10)
-    unknown = sorted(set(form.keys()) - {"file", *_OPTION_FIELDS})
+    form = await request.form(max_files=1, max_fields=12)
+    unknown = sorted(set(form.keys()) - {"file", *_OPTION_FIELDS, *FIELD_OPTIONS})
     if unknown:
         raise RequestValidationError([{"loc": ("body", unknown[0]), "msg": "unknown form field; the fields are "
-                                       f"file, {', '.join(_OPTION_FIELDS)}"}])
+                                       f"file, {', '.join((*_OPTION_FIELDS, *FIELD_OPTIONS))}"}])
     upload = form.get("file")
     if upload is None or isinstance(upload, str):
         raise ServiceError(400, "bad-input", "the multipart form needs a 'file' field with the JSONL")
@@ -293,7 +293,36 @@ def _multipart_schema() -> dict[str, Any]:
     return {"type": "object", "required": ["file"], "additionalProperties": False,
             "properties": {"file": {"type": "string", "format": "binary",
                                     "description": "JSONL: one {id?, text|html, ...} object a line"},
-                           **options["properties"]}}
+                           **options["properties"],
+                           "text_field": {"type": "string", "minLength": 1, "maxLength": 200,
+                                          "description": _FIELD_HELP["text_field"]},
+                           "id_field": {"type": "string", "minLength": 1, "maxLength": 200,
+                                        "description": _FIELD_HELP["id_field"]}}}
+
+
+_FIELD_HELP = {
+    "text_field": "JSONL upload: the field of each line holding the article, text or HTML (default: text, "
+                  "else html). Also a query parameter.",
+    "id_field": "JSONL upload: the field of each line holding a stable id (default: id; without one, a hash of "
+                "the text). Also a query parameter.",
+}
+
+
+async def _upload_fields(request: Request, query: dict[str, str | None]) -> dict[str, str]:
+    """``text_field`` and ``id_field`` of an upload, from its form or the query string (not both, differing)."""
+    form = await request.form()  # already parsed by _read_upload: starlette keeps it
+    fields: dict[str, str] = {}
+    for name in FIELD_OPTIONS:
+        in_form, in_query = form.get(name), query.get(name)
+        if in_form is not None and (not isinstance(in_form, str) or not 0 < len(in_form) <= 200):
+            raise RequestValidationError([{"loc": ("body", name), "msg": "give a field name of 1 to 200 characters"}])
+        if in_form is not None and in_query is not None and in_form != in_query:
+            raise RequestValidationError([{"loc": ("query", name), "msg": f"the form says {name}={in_form!r}, "
+                                           f"the query {name}={in_query!r}: give one"}])
+        value = in_form if in_form is not None else in_query
+        if value is not None:
+            fields[name] = value
+    return fields
 
 
 def _save_upload(upload: Any, target: Path, max_items: int) -> None:
@@ -503,7 +532,10 @@ async def readyz(state: State, summarizer: TheSummarizer) -> Any:
 
 
 @summaries.post("/summaries", response_model=SummaryResponse,
-                responses=_problem_responses(400, 401, 413, 422, 429, 502, 504))
+                responses={**_problem_responses(400, 401, 413, 422, 429, 502, 504),
+                           404: {**_problem_responses(404)[404],
+                                 "description": 'Not cached: the request has "offline": true and the cache holds '
+                                                "no answer for it (problem type urn:summarizer:problem:not-cached)"}})
 async def create_summary(body: SummaryRequest, state: State, summarizer: TheSummarizer) -> SummaryResponse:
     """Summarize one article given as text, HTML or a URL."""
     from .sources import fetch, from_bytes, from_text
@@ -522,7 +554,10 @@ async def create_summary(body: SummaryRequest, state: State, summarizer: TheSumm
                                                heavy=len(data) > HEAVY_HTML, max_html_bytes=settings.max_html_bytes)
         else:
             article = from_text(body.text or "", name="the article", max_chars=max_chars)
-        result = await summarizer.asummarize(article, body.call_options())
+        try:
+            result = await summarizer.asummarize(article, body.call_options())
+        except CacheMiss as exc:
+            raise CacheMiss(for_http(exc.message), hint=exc.hint) from None
     return SummaryResponse(summary=result.summary.model_dump(mode="json"), meta=result.meta)
 
 
@@ -553,8 +588,15 @@ async def show_schema(name: str, summarizer: TheSummarizer) -> dict[str, Any]:
                   "application/json": {"schema": {"$ref": "#/components/schemas/BatchRequest"}},
                   "multipart/form-data": {"schema": _multipart_schema()}}}})
 async def create_batch(request: Request, state: State, summarizer: TheSummarizer, store: Store,
-                       worker: Worker) -> Job:
-    """Start a batch job from a JSONL upload (multipart field ``file``) or a JSON list of items."""
+                       worker: Worker,
+                       text_field: Annotated[str | None, Query(min_length=1, max_length=200,
+                                                               description=_FIELD_HELP["text_field"])] = None,
+                       id_field: Annotated[str | None, Query(min_length=1, max_length=200,
+                                                             description=_FIELD_HELP["id_field"])] = None) -> Job:
+    """Start a batch job from a JSONL upload (multipart field ``file``) or a JSON list of items.
+
+    An upload whose lines keep the article elsewhere than ``text`` names that field with ``text_field`` (and
+    its id field with ``id_field``), as form fields or query parameters: ``POST /v1/batches?text_field=body``."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in ("multipart/form-data", "application/json", ""):
         raise ServiceError(415, "unsupported-media-type", "send application/json or multipart/form-data")
@@ -563,10 +605,15 @@ async def create_batch(request: Request, state: State, summarizer: TheSummarizer
     save: Callable[[], CallOptions | None]
     if content_type == "multipart/form-data":
         options, upload = await _read_upload(request)
+        fields = await _upload_fields(request, {"text_field": text_field, "id_field": id_field})
         schema_or_422(summarizer, options.schema_name)
-        job = store.create(options.stored())
+        job = store.create({**options.stored(), **fields})
         save = functools.partial(_save_upload, upload, store.folder(job.id) / "input.jsonl", limit)
     else:
+        if text_field is not None or id_field is not None:
+            raise RequestValidationError([{"loc": ("query", "text_field" if text_field is not None else "id_field"),
+                                           "msg": "text_field and id_field name the fields of a JSONL upload; "
+                                           "the items of a JSON batch have text or html, and id"}])
         body = await request.body()
         job = store.create({})
         save = functools.partial(_stream_json_batch, body, store.folder(job.id) / "input.jsonl", limit)

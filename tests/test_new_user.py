@@ -105,3 +105,60 @@ def test_logs_show_finds_an_exchange_by_eight_characters_and_old_ids_by_their_en
     shown = run(cli, "logs", "show", "5e1f00a1")  # an id from before: its random part is at the end
     assert shown.returncode == 0 and "old answer 1" in shown.stdout
     assert run(cli, "logs", "show", "019a2472").returncode == 3  # three old ids start so: ambiguous
+
+
+# -- the service speaks HTTP, not command-line flags ---------------------------------------------------
+
+def _finished(client, job_id: str) -> dict:
+    while True:
+        job = client.get(f"/v1/batches/{job_id}").json()
+        if job["status"] in ("done", "failed", "cancelled"):
+            return dict(job)
+        time.sleep(0.05)
+
+
+def _lines(client, job_id: str, name: str) -> list[dict]:
+    return [json.loads(line) for line in client.get(f"/v1/batches/{job_id}/{name}").text.splitlines()]
+
+
+def test_an_offline_miss_is_a_documented_status_worded_for_http_callers(server, tmp_path):
+    from .test_batch import story
+    from .test_service import assert_problem, build
+
+    with build(server, tmp_path) as client:
+        missed = assert_problem(client.post("/v1/summaries", json={"text": story(1), "offline": True}), 404)
+        assert missed["type"].endswith(":not-cached")
+        assert '"offline": true' in missed["detail"] and "--offline" not in missed["detail"]
+        documented = client.get("/openapi.json").json()["paths"]["/v1/summaries"]["post"]["responses"]
+        assert "404" in documented and "offline" in documented["404"]["description"]
+        job = client.post("/v1/batches", json={"items": [story(2)], "offline": True}).json()
+        assert _finished(client, job["id"])["counts"]["failed"] == 1
+        [error] = _lines(client, job["id"], "errors")
+        assert error["error"] == "cache-miss" and "--offline" not in error["message"]
+    assert server.count == 0
+
+
+def test_a_jsonl_upload_names_its_text_and_id_fields(server, tmp_path):
+    from .test_batch import story
+    from .test_service import assert_problem, build
+
+    lines = "".join(json.dumps({"key": f"k{n}", "body": story(n)}) + "\n" for n in range(3)).encode()
+    upload = {"file": ("dump.jsonl", lines, "application/x-ndjson")}
+    with build(server, tmp_path) as client:
+        unnamed = client.post("/v1/batches", files=upload).json()
+        assert _finished(client, unnamed["id"])["counts"]["failed"] == 3
+        message = _lines(client, unnamed["id"], "errors")[0]["message"]
+        assert "'text'" in message and "text_field" in message and "--text-field" not in message
+
+        by_form = client.post("/v1/batches", files=upload, data={"text_field": "body", "id_field": "key"})
+        assert by_form.status_code == 202, by_form.text
+        assert by_form.json()["options"] == {"text_field": "body", "id_field": "key"}
+        by_query = client.post("/v1/batches?text_field=body&id_field=key", files=upload, data={"style": "brief"})
+        assert by_query.status_code == 202, by_query.text
+        for job in (by_form.json(), by_query.json()):
+            assert _finished(client, job["id"])["counts"]["done"] == 3
+            assert sorted(r["id"] for r in _lines(client, job["id"], "results")) == ["k0", "k1", "k2"]
+
+        assert_problem(client.post("/v1/batches?text_field=body", files=upload, data={"text_field": "text"}), 422)
+        assert_problem(client.post("/v1/batches?text_field=body", json={"items": [story(1)]}), 422)
+        assert "text_field" in json.dumps(client.get("/openapi.json").json()["paths"]["/v1/batches"]["post"])
