@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
+import signal
+import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -107,11 +110,43 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def start_helper(args: list[str], **popen: Any) -> subprocess.Popen[bytes]:
+    """Start a server the tests need, tied to this test process: Linux kills it when this process dies,
+    however it dies (PR_SET_PDEATHSIG; a crashed or killed run leaves no ``redis-server`` behind), and it is
+    killed at interpreter exit if nothing stopped it before. Call it from the main thread: the signal comes
+    when the thread that started the helper ends."""
+    process = subprocess.Popen(args, preexec_fn=_die_with(os.getpid()), **popen)
+    atexit.register(_kill, process)
+    return process
+
+
+def _die_with(parent: int) -> Callable[[], None]:
+    """A ``preexec_fn`` asking for SIGKILL when ``parent`` dies (Linux; elsewhere the atexit kill remains)."""
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork: the child only calls it
+    except (OSError, AttributeError):
+        return lambda: None
+
+    def ask() -> None:
+        prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the test process died before the request: nobody left to serve
+            os._exit(1)
+
+    return ask
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
 class RedisServer:
     """A real ``redis-server`` on a free loopback port, in its own folder, no persistence."""
 
     def __init__(self, folder: Path, password: str | None = None) -> None:
-        import subprocess
         import time
 
         binary = shutil.which("redis-server")
@@ -126,7 +161,7 @@ class RedisServer:
                 "--dir", str(folder)]
         if password:
             args += ["--requirepass", password]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = start_helper(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         import redis
 
         client = redis.Redis(port=self.port, password=password)

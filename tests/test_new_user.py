@@ -162,3 +162,30 @@ def test_a_jsonl_upload_names_its_text_and_id_fields(server, tmp_path):
         assert_problem(client.post("/v1/batches?text_field=body", files=upload, data={"text_field": "text"}), 422)
         assert_problem(client.post("/v1/batches?text_field=body", json={"items": [story(1)]}), 422)
         assert "text_field" in json.dumps(client.get("/openapi.json").json()["paths"]["/v1/batches"]["post"])
+
+
+# -- a crashed test run leaves no server behind --------------------------------------------------------
+
+_CRASHED_RUN = """
+import ctypes, os, signal, subprocess, sys
+ctypes.CDLL(None).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER: the helper, orphaned, becomes this process's child
+run = subprocess.Popen([sys.executable, "-c", "import sys\\n"
+                        "from tests.conftest import start_helper\\n"
+                        "print(start_helper(['sleep', '30']).pid, flush=True)\\n"
+                        "sys.stdin.read()"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+helper = int(run.stdout.readline())
+os.kill(run.pid, signal.SIGKILL)  # the test run crashes: no fixture teardown, no atexit
+run.wait()
+_, status = os.waitpid(helper, 0)  # killed with it, or (without the fix) only when its sleep ends
+print(os.WTERMSIG(status) if os.WIFSIGNALED(status) else "exited")
+"""
+
+
+def test_a_helper_server_dies_with_a_crashed_test_run():
+    import sys
+
+    from .conftest import ROOT
+
+    done = subprocess.run([sys.executable, "-c", _CRASHED_RUN], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "9"  # SIGKILL, the moment the test process died
