@@ -71,8 +71,8 @@ class Item:
                     self.error = f"{self.source} is {len(data):,} bytes, over the {max_bytes:,}-byte limit"
                 else:
                     self.data = data
-            except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError, lzma.LZMAError) as exc:
-                self.error = f"cannot read {self.source}: {exc}"
+            except Exception as exc:  # a corrupt member (zlib, lzma, a WARC record...): this item's error
+                self.error = f"cannot read {self.source}: {_one_line(exc)}"
         self.reader = None
         return self
 
@@ -210,10 +210,11 @@ def _items_of(spec: str, **options: Any) -> Iterator[Item]:
                   "tar": _tar, "warc": _warc}[kind]
         try:
             yield from reader(spec, **options)
-        except (OSError, EOFError, zipfile.BadZipFile, tarfile.TarError, lzma.LZMAError, ValueError) as exc:
-            # A corrupt or truncated archive: what was read stands; the rest is reported, not lost.
+        except Exception as exc:  # whatever stops a reader is this input's error, not the batch's
+            # A corrupt or truncated archive, a CSV field over the limit: what was read stands; the rest is
+            # reported, not lost, and the other inputs are read.
             yield Item(id=f"{Path(spec).name}:<unreadable>", source=spec,
-                       error=f"cannot read {spec} past this point: {exc}")
+                       error=f"cannot read {spec} past this point: {_one_line(exc)}")
 
 
 def _open(spec: str) -> IO[bytes]:
@@ -264,19 +265,52 @@ def _record_item(record: Any, where: str, text_field: str, id_field: str) -> Ite
 
 
 def _records(stream: IO[bytes], name: str, *, text_field: str, id_field: str, max_bytes: int) -> Iterator[Item]:
-    for number, line in enumerate(stream, 1):
-        if not line.strip():
+    """One item per non-blank JSONL line; a line that cannot be read (too long, too deep, not JSON, not a
+    record) is an error item with a one-line reason, and the lines after it are read as usual."""
+    from .jsonguard import check
+
+    for number, line in enumerate(_bounded_lines(stream, max_bytes), 1):
+        if line is not None and not line.strip():
             continue
         where = f"{name}:{number}"
-        if len(line) > max_bytes:
+        if line is None:
             yield Item(id=where, source=where, error=f"{where} is over the {max_bytes:,}-byte limit")
             continue
         try:
+            check(line, what=where)  # before the parser: json.loads recurses once per level
             record = json.loads(line)
-        except ValueError as exc:
-            yield Item(id=where, source=where, error=f"{where} is not valid JSON: {exc}")
+        except InputError as exc:
+            yield Item(id=where, source=where, error=str(exc))
             continue
-        yield _record_item(record, where, text_field, id_field)
+        except (ValueError, RecursionError) as exc:
+            yield Item(id=where, source=where, error=f"{where} is not valid JSON: {_one_line(exc)}")
+            continue
+        yield _guarded_record_item(record, where, text_field, id_field)
+
+
+def _bounded_lines(stream: IO[bytes], limit: int) -> Iterator[bytes | None]:
+    """The stream's lines, each read with at most ``limit + 1`` bytes held; None for a longer line (skipped
+    in pieces, never held whole)."""
+    while line := stream.readline(limit + 1):
+        if len(line) > limit and not line.endswith(b"\n"):
+            while (rest := stream.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+            yield None
+        else:
+            yield line
+
+
+def _one_line(exc: BaseException, limit: int = 300) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _guarded_record_item(record: Any, where: str, text_field: str, id_field: str) -> Item:
+    """``_record_item``, with anything unexpected about this record made its error instead of the batch's."""
+    try:
+        return _record_item(record, where, text_field, id_field)
+    except Exception as exc:
+        return Item(id=where, source=where, error=f"{where} cannot be read: {type(exc).__name__}: {_one_line(exc)}")
 
 
 def _jsonl_file(spec: str, **options: Any) -> Iterator[Item]:
@@ -285,7 +319,8 @@ def _jsonl_file(spec: str, **options: Any) -> Iterator[Item]:
 
 
 def _json_file(spec: str, *, text_field: str, id_field: str, max_bytes: int) -> Iterator[Item]:
-    """A JSON array of records, parsed incrementally (ijson), never loaded whole."""
+    """A JSON array of records, parsed incrementally (ijson), never loaded whole. A record nested deeper than
+    ``jsonguard.MAX_DEPTH`` is an error item, not built (see ``_array_records``)."""
     import ijson
 
     with _open(spec) as stream:
@@ -295,8 +330,50 @@ def _json_file(spec: str, *, text_field: str, id_field: str, max_bytes: int) -> 
         if head != b"[":
             raise ValueError("a .json input must be an array of objects (use .jsonl for one object per line)")
         stream.seek(0)
-        for number, record in enumerate(ijson.items(stream, "item", use_float=True), 1):
-            yield _record_item(record, f"{spec}:[{number - 1}]", text_field, id_field)
+        try:
+            for number, record in enumerate(_array_records(ijson.basic_parse(stream, use_float=True))):
+                where = f"{spec}:[{number}]"
+                if isinstance(record, _TooDeep):
+                    yield Item(id=where, source=where, error=f"{where} is nested more than {record.limit} levels deep")
+                else:
+                    yield _guarded_record_item(record, where, text_field, id_field)
+        except ijson.JSONError as exc:  # reported like any unreadable input: what was read stands
+            raise ValueError(f"invalid JSON: {_one_line(exc)}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class _TooDeep:
+    limit: int
+
+
+def _array_records(events: Iterable[tuple[str, Any]], max_depth: int | None = None) -> Iterator[Any]:
+    """The elements of a top-level JSON array, built from ijson's ``basic_parse`` events (which, unlike
+    ``ijson.items``, keep no path per open level: memory stays linear in the depth). An element nested deeper
+    than ``max_depth`` levels is not built: it comes out as ``_TooDeep``."""
+    import ijson
+
+    from .jsonguard import MAX_DEPTH
+
+    limit = MAX_DEPTH if max_depth is None else max_depth
+    level = 0  # open containers, the top-level array included
+    builder: Any = None
+    for event, value in events:
+        opens, closes = event in ("start_map", "start_array"), event in ("end_map", "end_array")
+        if level == 0:
+            level += opens  # the array itself
+            continue
+        if level == 1:
+            if closes:
+                return
+            builder = ijson.ObjectBuilder()
+        level += opens - closes
+        if builder is not None:
+            if level - 1 > limit:
+                builder = None  # the rest of this element is only counted
+            else:
+                builder.event(event, value)
+        if level == 1:
+            yield builder.value if builder is not None else _TooDeep(limit)
 
 
 def _csv_file(spec: str, *, text_field: str, id_field: str, max_bytes: int) -> Iterator[Item]:

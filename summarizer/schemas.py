@@ -267,10 +267,20 @@ def _from_model(model: type[BaseModel]) -> SchemaSpec:
     return SchemaSpec(name=model.__name__, model=model, json_schema=model.model_json_schema())
 
 
+SCHEMA_MAX_BYTES = 1_000_000  # a schema file's size budget (its depth budget is jsonguard.MAX_DEPTH)
+
+
 @cache
 def _load_file(path: Path) -> SchemaSpec:
+    from .errors import InputError
+    from .jsonguard import check
+
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        check(text, what=f"schema {path}", max_bytes=SCHEMA_MAX_BYTES)  # before the parser: it recurses per level
+        document = json.loads(text)
+    except InputError as exc:
+        raise ConfigError(str(exc)) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(f"cannot read schema {path}: {exc}") from None
     model = model_from_json_schema(document, default_name=path.stem.title())

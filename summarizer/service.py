@@ -194,6 +194,59 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
+class JsonBudget:
+    """400 for a JSON body nested deeper than ``jsonguard.MAX_DEPTH``, before any parser sees it: parsers pay for
+    a body's shape, not its size (ijson's memory grows with the square of the depth, ``json`` recurses).
+
+    JSON bodies (no content type, ``application/json`` or ``+json``) are read whole, as the routes read them
+    anyway (``BodyLimit``, outside this, caps their size), scanned, then handed on in one piece."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH") or not _json_body(scope):
+            await self.app(scope, receive, send)
+            return
+        from .jsonguard import JsonTooDeep, check
+
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client left before sending its body: nobody to answer
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        del chunks
+        try:
+            if len(body) > 65536:  # a big body is scanned off the event loop
+                await asyncio.to_thread(check, body, what="the request body")
+            else:
+                check(body, what="the request body")
+        except JsonTooDeep as exc:
+            await problem(exc.http_status, exc.problem, str(exc), instance=scope.get("path"))(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+def _json_body(scope: Scope) -> bool:
+    """Whether the request's body would be read as JSON (FastAPI does so with no content type too)."""
+    content_type = dict(scope.get("headers") or []).get(b"content-type", b"").split(b";")[0].strip().lower()
+    return content_type in (b"", b"application/json") or (content_type.startswith(b"application/")
+                                                          and content_type.endswith(b"+json"))
+
+
 class AccessLog:
     """One line per request: method, path (no query string), status, milliseconds. Never bodies or headers."""
 
@@ -717,6 +770,7 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
     for router in (ops, summaries, schemas, batches):
         app.include_router(router)
     _install_problem_handlers(app)
+    app.add_middleware(JsonBudget)  # inside BodyLimit: the size is capped while the body streams in
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(AccessLog)
     return app

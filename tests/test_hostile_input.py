@@ -1,0 +1,196 @@
+"""Hostile input (issue 21): what a caller or an input file can send must cost memory in proportion to its
+size, stay one item's problem, and never reach a terminal or a log as a secret or an escape sequence.
+
+Everything here runs the offline extractive engine (no key set: the default), so no LLM is needed.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from summarizer.archives import iter_items
+from summarizer.config import load_settings
+from summarizer.errors import ConfigError, InputTooLarge
+from summarizer.jsonguard import MAX_DEPTH, JsonTooDeep, check, depth
+from summarizer.service import create_app
+
+from .test_batch import read_jsonl, story, write_jsonl
+
+PROBLEM = "application/problem+json"
+
+
+def offline_service(tmp_path: Path) -> TestClient:
+    return TestClient(create_app(load_settings(state_dir=tmp_path / "state")), raise_server_exceptions=False)
+
+
+def finished(client: TestClient, job_id: str) -> dict[str, Any]:
+    """The job once it has ended (polled; no time limit)."""
+    while (job := client.get(f"/v1/batches/{job_id}").json())["status"] not in ("done", "failed", "cancelled"):
+        time.sleep(0.05)
+    return dict(job)
+
+
+def nested(levels: int, kind: str = "[") -> bytes:
+    """A JSON value ``levels`` deep: lists, or objects ``{"a": ...}``."""
+    if kind == "[":
+        return b"[" * levels + b"]" * levels
+    return b'{"a":' * levels + b"1" + b"}" * levels
+
+
+# -- 1. a depth and size budget before anything is built ---------------------------------------------------
+
+def _parsed_depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_parsed_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_parsed_depth(v) for v in value), default=0)
+    return 0
+
+
+def test_jsonguard_counts_the_levels_a_parser_sees_and_refuses_past_the_budget():
+    pieces = '[]{}"\\ab\n\u00e9'
+    rng = random.Random(21)
+
+    def value(level: int) -> Any:
+        roll = rng.random()
+        if level > 8 or roll < 0.3:
+            return rng.choice(["".join(rng.choice(pieces) for _ in range(rng.randint(0, 6))), 1, None, True])
+        if roll < 0.65:
+            return [value(level + 1) for _ in range(rng.randint(0, 3))]
+        return {"".join(rng.choice(pieces) for _ in range(3)): value(level + 1) for _ in range(rng.randint(0, 3))}
+
+    for _ in range(3000):  # brackets, quotes and backslashes inside strings never count
+        document = value(0)
+        text = json.dumps(document, ensure_ascii=rng.random() < 0.5)
+        assert depth(text) == depth(text.encode()) == _parsed_depth(document), text
+    across = json.dumps(["x\\\"[" * 40_000, [[{"k": "]" * 70_000}]]])  # strings that span the scan's chunks
+    assert depth(across) == 4
+    check(nested(MAX_DEPTH))
+    with pytest.raises(JsonTooDeep, match=f"the body is nested more than {MAX_DEPTH} levels deep"):
+        check(nested(MAX_DEPTH + 1), what="the body")
+    with pytest.raises(JsonTooDeep):  # unbalanced: a parser would recurse before it saw the missing ends
+        check(b"[" * 10_000)
+    with pytest.raises(InputTooLarge):
+        check(b"[1, 2, 3]", max_bytes=5)
+
+
+def test_a_nested_batch_body_is_refused_before_parsing_with_memory_bounded_by_its_size(tmp_path):
+    """Was: ijson kept every open level's path, so 20 KB of brackets took +240 MB (peak RSS 70 -> 311 MB)
+    and got a 422 afterwards; 200 KB reached 22 GB. Now a 400 problem from a scan of the raw bytes."""
+    body = b'{"items": ' + nested(10_000) + b"}"
+    with offline_service(tmp_path) as client:
+        client.get("/healthz")
+        tracemalloc.start()
+        try:
+            response = client.post("/v1/batches", content=body, headers={"content-type": "application/json"})
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert response.status_code == 400 and response.headers["content-type"] == PROBLEM
+        problem = response.json()
+        assert problem["type"] == "urn:summarizer:problem:json-too-deep"
+        assert problem["detail"] == f"the request body is nested more than {MAX_DEPTH} levels deep"
+        assert peak < 10 * len(body) + 2_000_000, peak
+        assert client.get("/v1/batches/none").status_code == 404  # nothing was stored; the service is fine
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/v1/batches", b'{"items": [{"text": "x", "deep": ' + nested(10_000, "{") + b"}]}"),  # was a 500
+    ("/v1/summaries", b'{"text": "x", "deep": ' + nested(10_000, "{") + b"}"),
+    ("/v1/summaries", nested(10_000, "{")),  # no content type: FastAPI reads it as JSON too
+])
+def test_objects_nested_10000_deep_are_a_400_problem_not_a_500(tmp_path, path, body):
+    headers = {} if body.startswith(b'{"a"') else {"content-type": "application/json; charset=utf-8"}
+    with offline_service(tmp_path) as client:
+        response = client.post(path, content=body, headers=headers)
+        assert response.status_code == 400, response.text
+        assert response.json()["type"] == "urn:summarizer:problem:json-too-deep"
+        shallow = client.post("/v1/summaries", json={"text": story(1), "extra": nested(MAX_DEPTH - 2).decode()})
+        assert shallow.status_code in (200, 422)  # past the guard: answered as before
+
+
+def test_deep_jsonl_lines_json_records_and_schema_files_are_refused_before_parsing(tmp_path):
+    lines = tmp_path / "in.jsonl"
+    lines.write_bytes(b'{"id": "deep", "text": ' + nested(5_000) + b"}\n" + json.dumps({"id": "ok", "text": story(1)}).encode() + b"\n")
+    first, second = iter_items([str(lines)])
+    assert first.error == f"{lines}:1 is nested more than {MAX_DEPTH} levels deep" and second.id == "ok"
+    array = tmp_path / "in.json"
+    array.write_bytes(b'[{"id": "a", "text": "one"}, {"id": "deep", "text": "x", "d": ' + nested(5_000, "{")
+                      + b'}, "loose", {"id": "b", "text": "two"}]')
+    read = list(iter_items([str(array)]))
+    assert [(i.id, i.error) for i in read] == [
+        ("a", None), (f"{array}:[1]", f"{array}:[1] is nested more than {MAX_DEPTH} levels deep"),
+        (f"{array}:[2]", f"{array}:[2] is not a JSON object"), ("b", None)]
+    schema = tmp_path / "deep.json"
+    schema.write_text('{"type": "object", "properties": {"a": ' + nested(5_000, "{").decode() + "}}")
+    from summarizer.schemas import resolve
+
+    with pytest.raises(ConfigError, match=f"is nested more than {MAX_DEPTH} levels deep"):
+        resolve(str(schema))
+
+
+# -- 2. one bad line is one item error; the rest of the batch finishes -------------------------------------
+
+def poisoned_jsonl(path: Path) -> Path:
+    """10 good lines, 5 bad ones and one 10 KB line nested 5,000 deep (the issue's file)."""
+    good = [json.dumps({"id": f"g{n}", "text": story(n)}) for n in range(10)]
+    bad = ["{not json", "[1, 2, 3]", json.dumps({"id": "no-text"}), json.dumps({"id": "blank", "text": " "}),
+           json.dumps({"id": {"an": ["object"]}, "text": 5})]
+    deep = '{"id": "deep", "text": ' + "[" * 5_000 + "]" * 5_000 + "}"
+    lines = good[:4] + bad[:3] + [deep] + good[4:] + bad[3:]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_one_poison_line_is_an_item_error_and_a_rerun_retries_only_the_bad_items(cli, tmp_path):
+    """Was: exit 1, no results (the 5,000-deep line raised RecursionError in the reader)."""
+    from .test_cli import run
+
+    source = poisoned_jsonl(tmp_path / "in.jsonl")
+    out, errors, stats = tmp_path / "out.jsonl", tmp_path / "errors.jsonl", tmp_path / "stats.json"
+    done = run(cli, "batch", str(source), "-o", str(out), "--errors", str(errors))
+    assert done.returncode == 8, done.stderr  # some items failed: see the errors file
+    assert sorted(row["id"] for row in read_jsonl(out)) == sorted(f"g{n}" for n in range(10))
+    failed = read_jsonl(errors)
+    assert len(failed) == 6
+    for row in failed:
+        assert row["message"] and "\n" not in row["message"] and len(row["message"]) < 400, row
+    assert f"{source}:8 is nested more than {MAX_DEPTH} levels deep" in {row["message"] for row in failed}
+    again = run(cli, "batch", str(source), "-o", str(out), "--errors", str(errors), "--stats-json", str(stats))
+    assert again.returncode == 8, again.stderr
+    counts = json.loads(stats.read_text())
+    assert (counts["skipped"], counts["failed"], counts["done"]) == (10, 6, 0)
+    assert len(read_jsonl(out)) == 10
+
+
+def test_a_service_job_with_a_poison_line_finishes_the_rest(tmp_path):
+    """Was: the job ended ``failed: internal error`` with 0 of 10 done and an empty errors file."""
+    source = poisoned_jsonl(tmp_path / "in.jsonl")
+    with offline_service(tmp_path) as client:
+        created = client.post("/v1/batches", files={"file": ("in.jsonl", source.read_bytes())})
+        assert created.status_code == 202, created.text
+        job = finished(client, created.json()["id"])
+        assert job["status"] == "done", job
+        assert (job["counts"]["done"], job["counts"]["failed"]) == (10, 6)
+        results = [json.loads(line) for line in client.get(f"/v1/batches/{job['id']}/results").text.splitlines()]
+        errors = [json.loads(line) for line in client.get(f"/v1/batches/{job['id']}/errors").text.splitlines()]
+        assert len(results) == 10 and len(errors) == 6
+        assert any(f"is nested more than {MAX_DEPTH} levels deep" in row["message"] for row in errors)
+
+
+def test_a_broken_csv_field_or_json_array_is_reported_and_the_other_inputs_are_read(tmp_path):
+    array = tmp_path / "broken.json"
+    array.write_text('[{"id": "a", "text": "one"}, {"id": "b", "te', encoding="utf-8")
+    good = write_jsonl(tmp_path / "good.jsonl", [{"id": "c", "text": story(3)}])
+    read = list(iter_items([str(array), str(good)]))
+    assert [i.id for i in read] == ["a", "broken.json:<unreadable>", "c"]
+    assert read[1].error is not None and "\n" not in read[1].error
+
