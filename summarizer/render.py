@@ -81,8 +81,7 @@ def _markdown(data: dict[str, Any]) -> list[str]:
 def _text(data: dict[str, Any]) -> list[str]:
     lines: list[str] = []
     if "headline" in data:
-        headline = str(data["headline"])  # as written (upper-casing loses names' and acronyms' case), underlined
-        lines += [headline, "=" * len(headline), ""]
+        lines += [str(data["headline"]).upper(), ""]
     if isinstance(data.get("summary"), str):
         lines += [data["summary"], ""]
     for key, value in data.items():

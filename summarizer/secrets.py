@@ -13,15 +13,24 @@ Two rules, because scrubbing is itself an oracle:
   not already hold it. So upstream text is scrubbed where it enters an error, and the
   service's answers never carry upstream text at all.
 
+Servers also echo a key *encoded*: base64 or base64url (of the key or of a header holding
+it), hex, percent-encoded, reversed, or broken into lines or spaced out. ``redact`` looks for
+pieces of every such form of the key, in the text as given and in a compact view of it
+(percent-escapes decoded, whitespace and ``\\n``-style escapes removed), and cuts the part
+of the original text each piece came from.
+
 ``protect`` registers a key so that log records from openai, httpx, instructor and this
 package are scrubbed (``redact``) as they are created.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
 import logging
+import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 WINDOW = 8  # shortest run of a secret's characters that is cut
@@ -32,32 +41,57 @@ _lock = threading.Lock()
 _installed = False
 
 
-def _windows(secrets: Iterable[str | None]) -> set[str]:
+def _windows(secrets: Iterable[str | None]) -> frozenset[str]:
+    return _grams(frozenset(s for s in secrets if s and len(s) >= 4))
+
+
+@functools.lru_cache(maxsize=64)
+def _grams(secrets: frozenset[str]) -> frozenset[str]:
+    """Every ``WINDOW``-character run of every form of every secret, case-folded (a short secret: whole)."""
     grams: set[str] = set()
     for secret in secrets:
-        if not secret or len(secret) < 4:
-            continue
-        folded = secret.casefold()
-        if len(folded) <= WINDOW:
-            grams.add(folded)
-        grams.update(folded[i:i + WINDOW] for i in range(len(folded) - WINDOW + 1))
-    return grams
+        for form, whole_if_short in _forms(secret):
+            folded = form.casefold()
+            if len(folded) <= WINDOW:
+                if whole_if_short:
+                    grams.add(folded)
+                continue
+            grams.update(folded[i:i + WINDOW] for i in range(len(folded) - WINDOW + 1))
+    return frozenset(grams)
 
 
-def redact(text: str, secrets: Iterable[str | None]) -> str:
-    """``text`` with every run of ``WINDOW``+ characters shared with a secret (any case) replaced.
+def _forms(secret: str) -> Iterator[tuple[str, bool]]:
+    """The secret as servers echo it: as is, reversed, hex, and base64/base64url at each of the three
+    alignments it can have inside a longer encoded text (only the characters that depend on the secret alone)."""
+    yield secret, True
+    yield secret[::-1], True
+    data = secret.encode("utf-8", "surrogatepass")
+    yield data.hex(), False
+    for pad in range(3):
+        encoded = base64.b64encode(b"\0" * pad + data).decode("ascii")
+        stable = encoded[4 if pad else 0:(pad + len(data)) // 3 * 4]
+        yield stable, False
+        yield stable.translate(_URLSAFE), False
 
-    For text from outside only (see the module docstring): applied to caller-supplied
-    text, the difference it makes would reveal the secret.
-    """
-    grams = _windows(secrets)
-    if not grams or not text:
-        return text
+
+_URLSAFE = str.maketrans("+/", "-_")
+_ESCAPED = re.compile(r"%([0-9A-Fa-f]{2})")
+_GAPS = re.compile(r"(?:\s|\\[nrt])+")
+_TOKEN = re.compile(r"%[0-9A-Fa-f]{2}|.", re.DOTALL)
+
+
+def _fold(text: str) -> str:
+    """``text`` case-folded, keeping its length (so positions still point into ``text``)."""
     folded = text.casefold()
     if len(folded) != len(text):  # casefold changed the length (ß -> ss): compare lower-cased instead
         folded = text.lower()
         if len(folded) != len(text):
             folded = text
+    return folded
+
+
+def _hits(folded: str, grams: frozenset[str]) -> list[list[int]]:
+    """Merged ``[start, end]`` spans of ``folded`` made of grams."""
     sizes = sorted({len(g) for g in grams}, reverse=True)
     cuts: list[list[int]] = []
     for start in range(len(folded) - sizes[-1] + 1):
@@ -69,6 +103,58 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
                 else:
                     cuts.append([start, end])
                 break
+    return cuts
+
+
+def _compact(text: str) -> str:
+    """Percent-escapes decoded, then whitespace and ``\\n``/``\\r``/``\\t`` escapes removed (C-speed)."""
+    return _GAPS.sub("", _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text))
+
+
+def _compact_spans(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """``_compact(text)`` with, for each of its characters, the span of ``text`` it came from (built only
+    when the compact view holds a piece of a secret)."""
+    decoded = [(chr(int(m.group()[1:], 16)) if len(m.group()) == 3 else m.group(), m.start(), m.end())
+               for m in _TOKEN.finditer(text)]
+    kept: list[tuple[str, int, int]] = []
+    index = 0
+    while index < len(decoded):
+        char = decoded[index][0]
+        if char.isspace():
+            index += 1
+        elif char == "\\" and index + 1 < len(decoded) and decoded[index + 1][0] in "nrt":
+            index += 2
+        else:
+            kept.append(decoded[index])
+            index += 1
+    folded = "".join(c.lower() if len(c.lower()) == 1 else c for c, _, _ in kept)
+    return folded, [(start, end) for _, start, end in kept]
+
+
+def redact(text: str, secrets: Iterable[str | None]) -> str:
+    """``text`` with every run of ``WINDOW``+ characters shared with a secret (any case, any of the encodings
+    in ``_forms``, split by whitespace or percent-encoded) replaced.
+
+    For text from outside only (see the module docstring): applied to caller-supplied
+    text, the difference it makes would reveal the secret.
+    """
+    grams = _windows(secrets)
+    if not grams or not text:
+        return text
+    cuts = _hits(_fold(text), grams)
+    compact = _compact(text)
+    if compact != text and _hits(_fold(compact), grams):
+        folded, spans = _compact_spans(text)
+        for start, end in _hits(folded, grams):
+            cuts.append([spans[start][0], spans[end - 1][1]])
+        cuts.sort()
+        merged: list[list[int]] = []
+        for start, end in cuts:
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        cuts = merged
     if not cuts:
         return text
     pieces, previous = [], 0
@@ -122,6 +208,28 @@ def _scrub(record: logging.LogRecord) -> None:
         record.msg, record.args = cleaned, None
     if record.exc_info and not record.exc_text:
         record.exc_text = redact(logging.Formatter().formatException(record.exc_info), secrets)
+
+
+_SECRET_PARAMETER = re.compile(r"key|token|secret|pass|pwd|sig|auth|cred|session|code", re.IGNORECASE)
+
+
+def shown_url(url: str) -> str:
+    """``url`` for a settings listing: no ``user:password@`` part, and the value of every query parameter
+    whose name looks secret (``api_key``, ``token``, ``sig``...) replaced; the rest (``api-version``) kept."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    try:
+        if parts.port:
+            host = f"{host}:{parts.port}"
+    except ValueError:  # a malformed port: not shown
+        pass
+    query = urlencode([(name, MARK if _SECRET_PARAMETER.search(name) else value)
+                       for name, value in parse_qsl(parts.query, keep_blank_values=True)], safe="[]")
+    return urlunsplit((parts.scheme, host, parts.path, query, ""))
 
 
 def without_credentials(url: str) -> str:

@@ -21,7 +21,9 @@ from summarizer.config import load_settings
 from summarizer.errors import ConfigError, InputTooLarge
 from summarizer.jsonguard import MAX_DEPTH, JsonTooDeep, check, depth
 from summarizer.service import create_app
+from summarizer.testing import Fault
 
+from .conftest import API_KEY
 from .test_batch import read_jsonl, story, write_jsonl
 
 PROBLEM = "application/problem+json"
@@ -194,3 +196,84 @@ def test_a_broken_csv_field_or_json_array_is_reported_and_the_other_inputs_are_r
     assert [i.id for i in read] == ["a", "broken.json:<unreadable>", "c"]
     assert read[1].error is not None and "\n" not in read[1].error
 
+
+# -- 3. a key echoed in any encoding is redacted wherever it is shown ---------------------------------------
+
+def encoded_keys(key: str) -> dict[str, str]:
+    """The key as an upstream might echo it (issue 21's list)."""
+    import base64
+
+    b64 = base64.b64encode(key.encode()).decode()
+    return {
+        "base64": b64,
+        "base64 of a header": base64.b64encode(f"Authorization: Bearer {key}".encode()).decode(),
+        "base64url, shifted": base64.urlsafe_b64encode(b"k=" + key.encode()).decode(),
+        "base64 in lines of 7": "\n".join(b64[i:i + 7] for i in range(0, len(b64), 7)),
+        "percent-encoded": "".join(f"%{byte:02X}" for byte in key.encode()),
+        "hex": key.encode().hex(),
+        "HEX": key.encode().hex().upper(),
+        "reversed": key[::-1],
+        "lines of 7": "\n".join(key[i:i + 7] for i in range(0, len(key), 7)),
+        "spaced out": " ".join(key),
+        "json-escaped lines": "\\n".join(key[i:i + 7] for i in range(0, len(key), 7)),
+        "a 9-character piece": key[12:21],
+        "reversed and spaced": " ".join(key[::-1]),
+    }
+
+
+def leaks(text: str, key: str) -> list[str]:
+    """Which encodings of ``key`` still show an 8-character piece in ``text`` (whitespace ignored)."""
+    flat = "".join(text.split()).replace("\\n", "").casefold()
+    found = []
+    for name, form in encoded_keys(key).items():
+        form = "".join(form.split()).replace("\\n", "").casefold()
+        if name == "base64 of a header":  # its first 32 characters encode "Authorization: Bearer " (+2 bytes)
+            form = form[32:]
+        if any(form[i:i + 8] in flat for i in range(len(form) - 7)):
+            found.append(name)
+    return found
+
+
+def test_a_key_echoed_in_any_encoding_is_redacted_and_the_words_around_it_kept():
+    from summarizer.secrets import MARK, redact
+
+    key = "sk-test-DO-NOT-LEAK-4242-qwertyZXCV"
+    for name, form in encoded_keys(key).items():
+        shown = redact(f"upstream said: {form} (request 42)", [key])
+        assert not leaks(shown, key), (name, shown)
+        assert shown.startswith("upstream said: ") and shown.endswith(" (request 42)") and MARK in shown, shown
+    innocent = ("Error code: 429 - rate limited; request id req_5f2c9a1b77de, retry in 20 s. The council voted "
+                "on Tuesday to expand the tram network by 12 km (aGVsbG8gd29ybGQ=, 68656c6c6f).")
+    assert redact(innocent, [key]) == innocent
+
+
+def test_an_upstream_that_echoes_the_key_encoded_reaches_no_stderr_debug_output_or_exchange_log(cli, server, tmp_path):
+    from .test_cli import llm_env, run
+
+    echo = "bad key: " + " | ".join(encoded_keys(API_KEY).values())
+    server.responder = lambda request: Fault(400, message=echo)
+    try:
+        env = {**llm_env(server), "SUMMARIZER_TRANSPORT_ATTEMPTS": "1"}
+        plain = run(cli, "summarize", "-", env=env, stdin=story(1).encode())
+        debug = run(cli, "--debug", "summarize", "-", "--refresh", env=env, stdin=story(2).encode(),
+                    traceback_ok=True)
+    finally:
+        from summarizer.testing import default_responder
+
+        server.responder = default_responder
+    assert plain.returncode != 0 and "bad key" in plain.stderr and "[redacted]" in plain.stderr
+    assert "bad key" in debug.stderr
+    logged = b"".join(path.read_bytes() for path in tmp_path.glob("logs.sqlite3*")).decode("latin-1")
+    assert "[redacted]" in logged
+    for shown in (plain.stderr, debug.stderr, logged):
+        assert leaks(shown, API_KEY) == []
+
+
+def test_settings_shows_the_base_url_without_credentials_or_secret_parameters(cli):
+    from .test_cli import run
+
+    url = "https://user:pa55w0rd-SECRET@llm.example.com:8443/v1?api_key=sk-query-SECRET-123&api-version=2024-06-01"
+    done = run(cli, "settings", env={"OPENAI_BASE_URL": url, "COLUMNS": "300"})
+    assert done.returncode == 0, done.stderr
+    assert "pa55w0rd" not in done.stdout and "sk-query-SECRET" not in done.stdout and "user:" not in done.stdout
+    assert "https://llm.example.com:8443/v1?api_key=[redacted]&api-version=2024-06-01" in done.stdout
