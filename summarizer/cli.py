@@ -250,10 +250,14 @@ def _announce_engine(summarizer: Any) -> None:
 @app.command()
 @with_shared_options
 def summarize(
-    source: Annotated[str, typer.Argument(help="A .txt, .md or .html file, an http(s) URL, or - for stdin.")],
+    source: Annotated[str | None, typer.Argument(help="A .txt, .md or .html file, an http(s) URL, or - for stdin "
+                                                 "(the default when the article is piped in).",
+                                                 show_default=False)] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here (atomically) "
                                                 "instead of stdout.", show_default=False)] = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.json,
+    fmt: Annotated[Format | None, typer.Option("--format", "-f", help="Output format (default: markdown for -o "
+                                               "FILE.md, text for -o FILE.txt, else json).",
+                                               show_default=False)] = None,
     meta: Annotated[bool, typer.Option("--meta", help="Wrap JSON as {summary, meta}: engine, model, "
                                        "cached, attempts, usage, latency, source.")] = False,
     *,
@@ -265,6 +269,12 @@ def summarize(
     from .render import render
     from .sources import load
 
+    if source is None:  # `cat a.txt | summarizer summarize`, as llm reads a piped prompt
+        if sys.stdin is None or sys.stdin.isatty():
+            raise _click_exceptions().UsageError("Missing argument 'SOURCE': a file, an http(s) URL, or - for "
+                                                 "stdin; or pipe the article in")
+        source = "-"
+    fmt = fmt or _format_of(output)
     settings = shared.settings()
     check_writable(output)  # before anything is paid for
     article = load(source, max_bytes=settings.max_input_bytes, max_chars=settings.max_input_chars,
@@ -283,6 +293,24 @@ def summarize(
         write_atomic(output, text)
     else:
         sys.stdout.write(text)
+
+
+def _format_of(output: Path | None) -> Format:
+    """The format an output file's extension asks for: ``-o out.md`` is Markdown, ``-o out.txt`` text."""
+    suffix = output.suffix.lower() if output is not None else ""
+    if suffix in (".md", ".markdown"):
+        return Format.markdown
+    return Format.text if suffix == ".txt" else Format.json
+
+
+def _click_exceptions() -> Any:
+    """click's exceptions as typer raises them (newer typer vendors click)."""
+    found: Any
+    try:
+        from typer._click import exceptions as found
+    except ImportError:
+        from click import exceptions as found
+    return found
 
 
 class BatchFormat(str, Enum):

@@ -81,7 +81,8 @@ def _markdown(data: dict[str, Any]) -> list[str]:
 def _text(data: dict[str, Any]) -> list[str]:
     lines: list[str] = []
     if "headline" in data:
-        lines += [str(data["headline"]).upper(), ""]
+        headline = str(data["headline"])  # as written (upper-casing loses names' and acronyms' case), underlined
+        lines += [headline, "=" * len(headline), ""]
     if isinstance(data.get("summary"), str):
         lines += [data["summary"], ""]
     for key, value in data.items():

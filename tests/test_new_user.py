@@ -189,3 +189,48 @@ def test_a_helper_server_dies_with_a_crashed_test_run():
     done = subprocess.run([sys.executable, "-c", _CRASHED_RUN], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "9"  # SIGKILL, the moment the test process died
+
+
+# -- friction: piped stdin, the format from -o's extension, the text headline as written ----------------
+
+def test_a_piped_article_needs_no_dash(cli):
+    from .test_cli import EXAMPLE
+
+    piped = run(cli, "summarize", stdin=Path(EXAMPLE).read_bytes())
+    assert piped.returncode == 0 and json.loads(piped.stdout)["headline"], piped.stderr
+
+
+def test_without_a_source_at_a_terminal_the_argument_is_missing(cli):
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run([*cli, "summarize"], stdin=follower, capture_output=True, text=True)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert done.returncode == 2 and "Missing argument 'SOURCE'" in done.stderr, done.stderr
+
+
+def test_the_output_files_extension_picks_the_format(cli, tmp_path):
+    from .test_cli import EXAMPLE
+
+    for name, given, looks in (("out.md", [], "# "), ("out.txt", [], None), ("out.json", [], "{"),
+                               ("other.txt", ["--format", "json"], "{")):
+        target = tmp_path / name
+        assert run(cli, "summarize", EXAMPLE, "-o", str(target), *given).returncode == 0
+        written = target.read_text(encoding="utf-8")
+        if looks is None:  # text: the headline as written, then a rule under it
+            headline, rule = written.split("\n")[:2]
+            assert rule == "=" * len(headline) and not headline.isupper()
+        else:
+            assert written.startswith(looks), (name, written[:80])
+
+
+def test_text_format_keeps_the_headlines_case(cli):
+    from .test_cli import EXAMPLE
+
+    summary = json.loads(run(cli, "summarize", EXAMPLE).stdout)
+    text = run(cli, "summarize", EXAMPLE, "--format", "text").stdout
+    assert text.split("\n")[0] == summary["headline"] and not summary["headline"].isupper()
