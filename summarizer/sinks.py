@@ -107,6 +107,8 @@ class _LineSink:
             self._fh.write(line)
             self._fh.flush()
         except OSError as exc:  # a full disk: stop with one clear line; the lines before stay whole
+            if self.path is None and isinstance(exc, BrokenPipeError):
+                raise  # `summarizer batch ... | head`: the reader left, a normal end the CLI keeps quiet
             raise output_error(self.path or Path("standard output"), exc) from None
 
     def close(self) -> None:

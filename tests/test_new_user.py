@@ -75,6 +75,18 @@ def test_logs_into_head_ends_quietly(cli, isolated_env):
     assert code in (0, 141) and errors == ""
 
 
+def test_batch_results_into_head_end_quietly(cli, tmp_path):
+    from .test_cli import EXAMPLE
+
+    article = Path(EXAMPLE).read_text(encoding="utf-8")
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text("".join(json.dumps({"id": str(n), "text": f"{article} Item {n}."}) + "\n" for n in range(60)),
+                    encoding="utf-8")
+    code, errors, shown = _pipe_into_head(cli, ["batch", str(dump), "--no-progress"], ["-c", "100"])
+    assert len(shown) == 100
+    assert code in (0, 141) and "error" not in errors and "Broken pipe" not in errors, errors
+
+
 # -- logs list --status ------------------------------------------------------------------------------
 
 def test_an_unknown_log_status_is_a_usage_error_naming_the_valid_ones(cli):
