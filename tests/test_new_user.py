@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -24,8 +25,32 @@ def _typers(group=app):
 def test_help_shows_square_brackets_as_written(cli):
     helped = run(cli, "summarize", "--help")
     assert helped.returncode == 0
-    assert "summarizer[local]" in helped.stdout  # rich markup read [local] as a style tag and dropped it
-    assert "list[str]" in helped.stdout
+    assert "list[str]" in helped.stdout  # rich markup read [str] as a style tag and dropped it
+
+
+def _bracketed(text: str | None) -> set[str]:
+    return {token.strip("'\"`,.;:()") for token in re.findall(r"\S*\w\[[^\]\s]*\]\S*", text or "")}
+
+
+def test_every_commands_help_keeps_every_bracketed_word():
+    """`pip install 'summarizer[local]'`, `list[str]`: whatever a help text says in brackets, --help shows."""
+    from typer.main import get_command
+    from typer.testing import CliRunner
+
+    def walk(command, path=()):
+        yield path, command
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from walk(sub, (*path, name))
+
+    checked = 0
+    for path, command in walk(get_command(app)):
+        wanted = _bracketed(command.help) | {t for p in command.params for t in _bracketed(getattr(p, "help", ""))}
+        if not wanted:
+            continue
+        shown = " ".join(CliRunner().invoke(app, [*path, "--help"], terminal_width=200).output.split())
+        assert not [token for token in wanted if token not in shown], path
+        checked += 1
+    assert checked  # the shared --schema help has list[str]
 
 
 def test_every_typer_renders_help_without_rich_markup():
