@@ -61,8 +61,12 @@ class Settings(BaseSettings):
     mode: ModeSetting = Field(
         "auto", description="instructor mode: auto | tools | json_schema | json | md_json. auto: tools for OpenAI, "
         "else the first of json_schema, tools, json, md_json the server accepts (probed once, remembered).")
-    engine: Engine = Field("auto", description="llm, local (a GGUF model in-process), extractive, or auto (llm when "
-                           "configured, else extractive).")
+    engine: Engine = Field("auto", description="llm, local (a GGUF model in a worker process), hybrid (the tool "
+                           "finds, the model writes: the endpoint if configured, else the local model), extractive, "
+                           "or auto (llm when configured, else extractive).")
+    hybrid: bool | None = Field(
+        None, description="The tool finds (entities, quotes, figures, evidence), the model writes (headline, "
+        "summary, points). Default: on for the local and hybrid engines, off for llm.")
     evidence: Evidence | None = Field(
         None, description="How the model gives verbatim fields (evidence, quotes): verbatim (copies the text) or "
         "numbers (points at numbered sentences; the tool copies). Default: per engine, see the README.")

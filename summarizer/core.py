@@ -23,15 +23,16 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from . import chunking, extractive, pointing, prompts, tokens
+from . import chunking, extractive, hybrid, pointing, prompts, tokens
 from .cache import AnswerCache, make_key, open_cache
 from .config import Settings, load_settings
 from .errors import CacheMiss, ConfigError
 from .exchanges import new_id
-from .grounding import CONTEXT_KEY, grounding_context
+from .grounding import CONTEXT_KEY, ValidationContext, grounding_context
 from .llm import Ledger
 from .options import CallOptions
 from .outcome import BatchInput, Outcome
+from .quality import QUALITY_KEY
 from .result import Meta, Result, Usage
 from .schemas import SchemaSpec, model_from_json_schema, resolve, user_dirs
 from .sources import Article, from_text
@@ -94,10 +95,22 @@ class Summarizer:
         engine = self.settings.engine
         if engine == "auto":
             return "llm" if self.settings.llm_configured else "extractive"
+        if engine == "hybrid":  # the model behind it: the endpoint if one is configured, else the local model
+            return "llm" if self.settings.llm_configured else "local"
         if engine == "llm" and not self.settings.llm_configured:
             raise ConfigError("no LLM configured: set OPENAI_API_KEY, or OPENAI_BASE_URL for a local server",
                               hint="or use --engine extractive")
         return engine
+
+    @property
+    def hybrid(self) -> bool:
+        """Whether calls go the hybrid way (``hybrid``: the tool finds, the model writes): ``--engine hybrid``,
+        the local engine unless ``hybrid = false``, any model engine with ``hybrid = true``."""
+        if self.engine == "extractive":
+            return False
+        if self.settings.hybrid is not None:
+            return self.settings.hybrid
+        return self.settings.engine in ("hybrid", "local")
 
     def summarize(self, article: str | Article, options: CallOptions | None = None, *, schema: SchemaArg = None,
                   ledger: Ledger | None = None, **fields: Any) -> Result[Any]:
@@ -196,7 +209,7 @@ class Summarizer:
         import trafilatura  # noqa: F401  (HTML extraction)
 
         if self.engine == "local":
-            _ = self.local_model._model  # the weights (~0.3 s for the small model)
+            self.local_model.warm_up()  # the worker process and the weights (~0.5 s for the small model)
         elif self.engine == "llm":
             from tenacity import AsyncRetrying  # noqa: F401  (the async transport retries)
 
@@ -248,7 +261,9 @@ class Summarizer:
         # The mode is part of what was asked (tools, a JSON schema, a prompt): answers differ by it.
         options_key: dict[str, Any] = {"temperature": temperature, "max_tokens": self.settings.max_tokens,
                                        "mode": self.settings.mode}
-        if self.evidence() == "numbers":
+        if self.hybrid and hybrid.supports(spec):
+            options_key["hybrid"] = prompts.load(hybrid.PROMPT).version
+        elif self.evidence() == "numbers":
             options_key["evidence"] = "numbers"
         if call.language:
             options_key["language"] = call.language
@@ -401,6 +416,8 @@ class Summarizer:
                 result.meta.warnings.append(f"the extractive engine has one style; {style!r} needs an LLM")
             return result
         model = self._model_name(call)
+        if self.hybrid and hybrid.supports(spec):
+            return self._plan_hybrid(article, call, spec, context, model, language, style, started)
         budget = self.input_budget(model, spec)
         # Counting exactly costs ~0.1 ms per 1,000 words; a cache hit should not pay it when the
         # (high-erring) estimate says the article fits with room to spare.
@@ -410,6 +427,34 @@ class Summarizer:
         chunked = counted is not None and counted.tokens > budget
         key = self.cache_key(article, call, schema=spec, chunked=budget if chunked else None,
                              normalized=context[CONTEXT_KEY].normalized)
+        hit = self._cached(key, article, call, spec, context, model, started)
+        if hit is not None:
+            return hit
+        parts: list[str] = []
+        counted = counted or self._count(article.text, model)  # exact for OpenAI and local models; for meta
+        source_language = detect_language(article.text)
+        if chunked:
+            parts = chunking.split(article.text, budget, lambda text: self._count(text, model).tokens,
+                                   self.settings.chunk_overlap_tokens)
+        retries = self.settings.max_retries if call.max_retries is None else call.max_retries
+        context[QUALITY_KEY] = True  # from here on, records are the model's: degenerate text is re-asked
+        plan = Plan(article, spec, key, context, [], started, model, retries, call, language=language, style=style,
+                    source_language=source_language, input_tokens=counted, parts=parts, budget=budget,
+                    max_tokens=self.answer_limit(spec, model), call_id=new_id())
+        shown = article.text
+        if self._points(spec, style, chunked):
+            shown, plan.sentences = pointing.numbered(article.text)
+            plan.answer_model = model_from_json_schema(pointing.pointing_schema(spec.json_schema, len(plan.sentences)),
+                                                       spec.model.__name__)
+        plan.messages = self.prompt.messages(shown, article.metadata(), language=language, style=style)
+        if plan.answer_model is not None:
+            plan.messages[-1]["content"] += "\n\n" + pointing.INSTRUCTION
+        return plan
+
+    def _cached(self, key: str, article: Article, call: CallOptions, spec: SchemaSpec, context: dict[str, Any],
+                model: str, started: float) -> Result[Any] | None:
+        """The cached answer for ``key`` (re-validated against the article), None on a miss; CacheMiss if
+        ``offline`` forbids asking."""
         cache = self.cache
         if cache is not None and not call.refresh:
             hit = cache.get(key)
@@ -425,25 +470,29 @@ class Summarizer:
         if call.offline:
             raise CacheMiss(f"no cached answer for this article (model {model}, "
                             f"schema {spec.name}) and --offline forbids a request")
-        parts: list[str] = []
-        counted = counted or self._count(article.text, model)  # exact for OpenAI and local models; for meta
-        source_language = detect_language(article.text)
-        if chunked:
-            parts = chunking.split(article.text, budget, lambda text: self._count(text, model).tokens,
-                                   self.settings.chunk_overlap_tokens)
-        retries = self.settings.max_retries if call.max_retries is None else call.max_retries
-        plan = Plan(article, spec, key, context, [], started, model, retries, call, language=language, style=style,
-                    source_language=source_language, input_tokens=counted, parts=parts, budget=budget,
-                    max_tokens=self.answer_limit(spec, model), call_id=new_id())
-        shown = article.text
-        if self._points(spec, style, chunked):
-            shown, plan.sentences = pointing.numbered(article.text)
-            plan.answer_model = model_from_json_schema(pointing.pointing_schema(spec.json_schema, len(plan.sentences)),
-                                                       spec.model.__name__)
-        plan.messages = self.prompt.messages(shown, article.metadata(), language=language, style=style)
-        if plan.answer_model is not None:
-            plan.messages[-1]["content"] += "\n\n" + pointing.INSTRUCTION
-        return plan
+        return None
+
+    def _plan_hybrid(self, article: Article, call: CallOptions, spec: SchemaSpec, context: dict[str, Any],
+                     model: str, language: str | None, style: str, started: float) -> Plan | Result[Any]:
+        """A hybrid call: the extractive record drafted, the model asked only for the writing."""
+        key = self.cache_key(article, call, schema=spec, normalized=context[CONTEXT_KEY].normalized)
+        hit = self._cached(key, article, call, spec, context, model, started)
+        if hit is not None:
+            return hit
+        draft = hybrid.draft(article, spec, language=language, style=style)
+        from .schemas import answer_tokens
+
+        # One re-ask by default: a field still degenerate after it is the tool's own, so more rarely pay.
+        retries = min(self.settings.max_retries, 1) if call.max_retries is None else call.max_retries
+        # The writing is checked for degenerate text by the hybrid loop itself (so a field that stays bad is
+        # replaced by the tool's, not the whole call failed); the merged record by the grounding validators.
+        writing = ValidationContext(context)
+        return Plan(article, spec, key, writing, draft.messages, started, model, retries, call, language=language,
+                    style=style, source_language=detect_language(article.text),
+                    input_tokens=self._count(article.text, model), budget=self.input_budget(model, spec),
+                    max_tokens=min(answer_tokens(draft.answer_model.model_json_schema()) + 64,
+                                   self._window(model) // 4),
+                    call_id=new_id(), answer_model=draft.answer_model, hybrid=draft, checked=context)
 
     def evidence(self) -> str:
         """How verbatim fields are asked for: ``evidence`` if set, else the engine's default (see README)."""
@@ -457,14 +506,16 @@ class Summarizer:
 
     def _finish(self, plan: Plan, instance: Any, stats: Ledger) -> Result[Any]:
         meta = Meta(
-            engine="local" if self.engine == "local" else "llm",
+            engine="hybrid" if plan.hybrid is not None else "local" if self.engine == "local" else "llm",
             model=self.local_model.name if self.engine == "local" else plan.model,
             schema=plan.spec.name, mode=self.llm.known_mode,
             prompt_version=self.prompt.version, attempts=stats.completions, requests=stats.requests,
             usage=Usage(prompt_tokens=stats.prompt_tokens, completion_tokens=stats.completion_tokens,
                         total_tokens=stats.prompt_tokens + stats.completion_tokens),
             latency_s=round(time.perf_counter() - plan.started, 6), source=plan.article.source_info(),
-            warnings=plan.article.warnings, source_language=plan.source_language, language=plan.language,
+            warnings=[*plan.article.warnings, *plan.warnings], source_language=plan.source_language,
+            degenerate_answers=sum(1 for fields in plan.degenerate if fields),
+            language=plan.language,
             input_tokens=plan.input_tokens.tokens if plan.input_tokens else None,
             tokens_estimated=bool(plan.input_tokens and not plan.input_tokens.exact),
             chunks=max(1, len(plan.parts)), reduce_steps=plan.reduce_steps, style=plan.style, rounds=plan.rounds,

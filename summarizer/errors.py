@@ -76,7 +76,8 @@ class LLMError(SummarizerError):
     ``unreachable``, ``refused`` (the key), ``not_found`` (model or endpoint),
     ``unsupported`` (a mode or parameter the server does not take), ``rejected`` (this
     request, e.g. too long), ``failing`` (5xx/429 after retries), ``timeout``,
-    ``truncated`` (the answer hit the token limit).
+    ``truncated`` (the answer hit the token limit), ``crashed`` (the local model's worker process died
+    on this request), ``broken`` (it died on every recent request: a build that cannot run here).
     ``upstream`` is the server's own error text, already scrubbed of secrets: the CLI
     shows it to the key's owner; the HTTP service never sends it to a caller.
     """
@@ -96,7 +97,7 @@ class LLMError(SummarizerError):
 
     @property
     def stops_batch(self) -> bool:
-        return self.reason in ("refused", "not_found", "unsupported")
+        return self.reason in ("refused", "not_found", "unsupported", "broken")
 
     def with_upstream(self) -> str:
         """The message with the server's (scrubbed) words, for the key's owner."""

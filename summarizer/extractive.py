@@ -41,8 +41,9 @@ _MAX_UNITS = 400  # sentences (or clauses) ranked: the graph is quadratic in the
 _BYLINE = regex.compile(r"^(?:By|Von|Par|Por)[ \t]+(?P<names>\p{Lu}[\p{L}.'’ -]+?)(?:[ \t]*[,|/].*)?$")
 
 
-def summarize(text: str, *, title: str | None = None, date: str | None = None) -> dict[str, Any]:
-    """A ``news`` record for ``text``; every grounded field is a slice of ``text``."""
+def summarize(text: str, *, title: str | None = None, date: str | None = None, points: int = 5) -> dict[str, Any]:
+    """A ``news`` record for ``text``; every grounded field is a slice of ``text``. ``points``: key points
+    wanted (the hybrid engine asks for more, as candidates for the model to choose from)."""
     text = unicodedata.normalize("NFC", text)
     language = detect_language(text)
     language = language if language != "und" else "en"
@@ -53,7 +54,7 @@ def summarize(text: str, *, title: str | None = None, date: str | None = None) -
     if len(sentences) < 3:
         sentences = _clauses(sentences)
     ranked = _lexrank(sentences)
-    key_idx = _diverse(ranked, sentences, want=min(5, len(sentences)))
+    key_idx = _diverse(ranked, sentences, want=min(points, len(sentences)))
     summary_idx = sorted(_diverse(ranked, sentences, want=3, max_words=80))
     found = Entities(text, spans, language=language, skip=skip, bylines=bylines)
     entities = found.records()

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, ValidationInfo
 
+from .quality import QUALITY_KEY
 from .text import Source, count_sentences
 
 CONTEXT_KEY = "grounding"
@@ -30,9 +31,13 @@ class ValidationContext(dict[str, Any]):
         return False
 
 
-def grounding_context(text: str) -> ValidationContext:
-    """The validation context for ``text``: prepared once, shared by every validator."""
-    return ValidationContext({CONTEXT_KEY: Source(text)})
+def grounding_context(text: str, *, model_answer: bool = False) -> ValidationContext:
+    """The validation context for ``text``: prepared once, shared by every validator. ``model_answer``: the
+    record is a model's, so its composed text is also checked for degenerate output (``quality``)."""
+    context = ValidationContext({CONTEXT_KEY: Source(text)})
+    if model_answer:
+        context[QUALITY_KEY] = True
+    return context
 
 
 def _source(info: ValidationInfo) -> Source | None:

@@ -32,6 +32,7 @@ from .terms import Mode
 from .throttle import Throttle, estimate_tokens
 
 _RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
+CRASHES_TO_STOP = 3  # local worker crashes in a row, no answer between them: every item would crash too
 
 
 @dataclass
@@ -589,7 +590,7 @@ class LLMClient:
         import openai
         from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 
-        from .local import LocalModelError
+        from .local import LocalModelCrashed, LocalModelError
 
         deferred = _cause(exc, Deferred)
         if isinstance(deferred, Deferred):
@@ -599,6 +600,10 @@ class LLMClient:
         if self.local is not None:
             where = f"the local model {self.local.name}"
         mode = self.known_mode or "auto"
+        if isinstance(cause, LocalModelCrashed):
+            broken = self.local is not None and self.local.crashes >= CRASHES_TO_STOP
+            return LLMError(f"{cause} ({self.local.name if self.local else 'local model'})", hint=cause.hint,
+                            reason="broken" if broken else "crashed")  # its last words: --debug
         if isinstance(cause, LocalModelError):
             return LLMError(f"{where} refused the request: {cause}", reason="rejected",
                             hint="give the model more context with --local-context")

@@ -64,7 +64,8 @@ def load(name: str = PROMPT) -> PromptTemplate:
     )
 
 
-BLOCKS = ("ARTICLE", "METADATA", "PARTS", "SUMMARY", "KEEP")  # the delimited data blocks the templates write
+# The delimited data blocks the templates write.
+BLOCKS = ("ARTICLE", "METADATA", "PARTS", "SUMMARY", "KEEP", "CANDIDATES")
 
 
 def opening(block: str, tag: str) -> str:

@@ -22,7 +22,7 @@ class Meta(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True, protected_namespaces=())
 
-    engine: Literal["llm", "local", "extractive"]
+    engine: Literal["llm", "local", "hybrid", "extractive"]
     model: str | None = None
     schema_name: str = Field(alias="schema")
     mode: str | None = None
@@ -41,6 +41,8 @@ class Meta(BaseModel):
     chunks: int = Field(default=1, description="Parts the article was split into (1: it fit the model).")
     reduce_steps: int = Field(default=0, description="Requests that merged the parts' summaries.")
     style: str = "standard"
+    degenerate_answers: int = Field(default=0, description="Hybrid engine: answers re-asked or patched because "
+                                    "some of their text was degenerate (a loop, an echo, markup, a placeholder).")
     rounds: list[dict[str, Any]] = Field(default_factory=list, description="Chain of Density rounds (style dense).")
 
     def to_dict(self) -> dict[str, Any]:

@@ -24,11 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, create_model, model_validator
 from pydantic.fields import FieldInfo
 
+from . import quality
 from .errors import ConfigError
 from .grounding import check_mention, check_verbatim, max_sentences
 from .resources import data_dir
@@ -312,8 +313,12 @@ class _Builder:
                 annotation = Optional[annotation]  # noqa: UP045 - runtime construction
             fields[prop] = (annotation, self.field_info(sub, required=prop in required))
         config = ConfigDict(title=node.get("title", name))
+        validators: dict[str, Any] = {}
+        if {"headline", "summary"} <= set(fields):
+            validators["_not_degenerate"] = model_validator(mode="after")(_record_check)
         model = create_model(
-            _class_name(name), __config__=config, __doc__=node.get("description"), **fields
+            _class_name(name), __config__=config, __doc__=node.get("description"), __validators__=validators,
+            **fields
         )
         return model  # type: ignore[no-any-return]
 
@@ -346,8 +351,9 @@ class _Builder:
             if kind == "string":
                 result = self._string_checks(node, where)
         elif kind == "array":
-            result = list[self.annotation(node.get("items", {"type": "string"}), name + "Item",  # type: ignore[misc]
-                                          f"{where}/items")]
+            result = Annotated[list[self.annotation(node.get("items", {"type": "string"}),  # type: ignore[misc]
+                                                    name + "Item", f"{where}/items")],
+                               AfterValidator(quality.check_items)]
         elif kind == "object":
             result = dict[str, Any] if "properties" not in node else self.model(node, name, where)
         else:
@@ -376,13 +382,13 @@ class _Builder:
         return Field(default, **kwargs)  # type: ignore[no-any-return]
 
     def _string_checks(self, node: dict[str, Any], where: str) -> Any:
-        from typing import Annotated
-
         constraints: list[Any] = []
         if any(k in node for k in ("minLength", "maxLength", "pattern")):
             constraints.append(Field(min_length=node.get("minLength"), max_length=node.get("maxLength"),
                                      pattern=node.get("pattern")))
         grounded = node.get("x-grounded")
+        if grounded is not True and "pattern" not in node and "format" not in node:
+            constraints.append(AfterValidator(quality.check_text))  # text the model composes
         if grounded is True:
             constraints.append(AfterValidator(check_verbatim))
         elif grounded == "mention":
@@ -400,6 +406,10 @@ class _Builder:
             raise ConfigError(f"unsupported JSON Schema keyword(s) {sorted(unknown)} at {where}")
         if node.get("additionalProperties") not in (None, False, True):
             raise ConfigError(f"unsupported additionalProperties schema at {where}")
+
+
+def _record_check(record: BaseModel, info: ValidationInfo) -> BaseModel:
+    return quality.check_record(record, info)  # type: ignore[no-any-return]
 
 
 def _class_name(name: str) -> str:

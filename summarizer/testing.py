@@ -131,6 +131,7 @@ def requested_schema(request: dict[str, Any]) -> dict[str, Any]:
 _PARTS = block_pattern("PARTS")
 _SUMMARY = block_pattern("SUMMARY")
 _KEEP = block_pattern("KEEP")
+_CANDIDATES = block_pattern("CANDIDATES")
 
 
 def _prompt(request: dict[str, Any]) -> str:
@@ -178,12 +179,30 @@ def denser(request: dict[str, Any]) -> dict[str, Any]:
     return {"missing_entities": missing or ["the"], "summary": f"{' '.join(body)}, {addition}."}
 
 
+def hybrid_writing(request: dict[str, Any]) -> dict[str, Any]:
+    """The hybrid engine's writing as a good model answers it: a headline and summary from the numbered
+    sentences, and the first ones as points, each restating its sentence."""
+    found = _CANDIDATES.search(_prompt(request))
+    numbered = re.findall(r"^\[(\d+)\] (.*)$", found.group(2) if found else "", re.MULTILINE)
+    schema = requested_schema(request).get("properties", {})
+    wanted = int(schema.get("points", {}).get("maxItems", 3))
+    texts = [text for _, text in numbered] or ["Nothing was found in the article."]
+    written: dict[str, Any] = {"headline": " ".join(texts[0].split()[:12]).rstrip(",;:") or "News of the day",
+                               "points": [{"sentence": int(n), "point": text} for n, text in numbered[:wanted]]}
+    if "summary" in schema:
+        written["summary"] = " ".join(texts[:3])
+    return written
+
+
 def default_responder(request: dict[str, Any]) -> Reply:
-    """A grounded answer for what is asked: a ``brief`` (bullets), a merge of parts, a density round, or ``news``."""
+    """A grounded answer for what is asked: a ``brief`` (bullets), a merge of parts, a density round, the
+    hybrid engine's writing, or ``news``."""
     prompt = _prompt(request)
     schema = requested_schema(request).get("properties", {})
     if "missing_entities" in schema:
         return Answer(denser(request))
+    if "points" in schema and _CANDIDATES.search(prompt):
+        return Answer(hybrid_writing(request))
     parts = _PARTS.search(prompt)
     if parts:
         return Answer(merged_news(json.loads(parts.group(2))))

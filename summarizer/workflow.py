@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from . import pointing, prompts, tokens
+from . import hybrid, pointing, prompts, tokens
 from .density import DenseRound, density_context, entity_density, initial_entities
 from .errors import ValidationFailed
 from .grounding import grounding_context
@@ -53,13 +53,19 @@ class Plan:
     answer_model: type[BaseModel] | None = None  # evidence by number: what the model fills instead of the spec's
     sentences: list[str] = field(default_factory=list)  # evidence by number: the numbered sentences
     call_id: str = ""  # groups the call's exchanges in the log
+    hybrid: Any = None  # a ``hybrid.Draft``: the model writes, the tool fills the rest
+    checked: dict[str, Any] | None = None  # hybrid: the context the merged record is validated in
+    degenerate: list[list[str]] = field(default_factory=list)  # hybrid: the degenerate fields of each answer
+    warnings: list[str] = field(default_factory=list)  # said about the answer (e.g. a field the tool wrote)
 
 
 def steps(plan: Plan, prompt: prompts.PromptTemplate, density_rounds: int) -> Workflow:
     """The requests a call needs, step by step; each ``yield`` gets the validated answers back."""
     model = plan.spec.model
     instance: BaseModel
-    if plan.answer_model is not None:  # the model points at sentences; the tool writes them in
+    if plan.hybrid is not None:  # the model writes the prose; the tool's record holds the rest
+        instance = yield from _hybrid(plan)
+    elif plan.answer_model is not None:  # the model points at sentences; the tool writes them in
         [pointed] = yield [(plan.answer_model, plan.messages, plan.context)]
         record = pointing.fill(pointed.model_dump(mode="json"), plan.spec.json_schema, plan.sentences)
         instance = model.model_validate(record, context=plan.context)
@@ -69,8 +75,8 @@ def steps(plan: Plan, prompt: prompts.PromptTemplate, density_rounds: int) -> Wo
         total = len(plan.parts)
         metadata = plan.article.metadata()
         partials = yield [(model, prompt.messages(part, metadata, language=plan.language, style=plan.style,
-                                                       part=f"{n} of {total}"), grounding_context(part))
-                          for n, part in enumerate(plan.parts, 1)]
+                                                       part=f"{n} of {total}"),
+                           grounding_context(part, model_answer=True)) for n, part in enumerate(plan.parts, 1)]
         while len(partials) > 1:  # reduce, in as many rounds as the budget needs
             groups = _reduce_groups(plan, [p.model_dump(mode="json") for p in partials])
             plan.reduce_steps += len(groups)
@@ -79,6 +85,25 @@ def steps(plan: Plan, prompt: prompts.PromptTemplate, density_rounds: int) -> Wo
     if plan.style == "dense":
         instance = yield from _densify(plan, instance, density_rounds)
     return instance
+
+def _hybrid(plan: Plan) -> Generator[list[Request], list[Any], BaseModel]:
+    """The hybrid engine's loop: ask for the writing, re-ask with what is degenerate in it, then merge the
+    best answer into the tool's record (a field still degenerate is the tool's own)."""
+    messages = list(plan.messages)
+    found: dict[str, str] = {}
+    written: dict[str, Any] = {}
+    for attempt in range(plan.max_retries + 1):
+        [answer] = yield [(plan.hybrid.answer_model, messages, plan.context)]
+        written = answer.model_dump(mode="json")
+        found = hybrid.problems(written, plan.hybrid.candidates, plan.article.text)
+        plan.degenerate.append(sorted(found))
+        if not found or attempt == plan.max_retries:
+            break
+        messages = [*messages, {"role": "assistant", "content": json.dumps(written, ensure_ascii=False)},
+                    {"role": "user", "content": hybrid.reask(written, found)}]
+    record, plan.warnings = hybrid.merge(written, plan.hybrid, plan.spec, found)
+    return plan.spec.model.model_validate(record, context=plan.checked or plan.context)
+
 
 def _reduce_groups(plan: Plan, partials: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     """Consecutive partial records in groups whose JSON fits the budget (two at least, so it shrinks)."""

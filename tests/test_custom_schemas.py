@@ -37,8 +37,8 @@ def test_field_list_errors_are_clear(text, message):
 
 def test_a_grounded_field_list_field_is_checked_and_re_asked(make, server, article):
     schema = "headline, quote!: a sentence copied from the article, score int"
-    server.push(Answer({"headline": "Sterling", "quote": "A sentence that is not there.", "score": 3}),
-                Answer({"headline": "Sterling", "quote": "But now it's his former female companion who has lost big.",
+    server.push(Answer({"headline": "Sterling companion must repay gifts", "quote": "A sentence that is not there.", "score": 3}),
+                Answer({"headline": "Sterling companion must repay gifts", "quote": "But now it's his former female companion who has lost big.",
                         "score": 3}))
     result = make(use_cache=False).summarize(article, schema=schema)
     assert result.summary.quote.startswith("But now") and result.meta.attempts == 2

@@ -107,8 +107,10 @@ def real(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     """A function building a Summarizer on the real model: over HTTP (``server``) or in-process (``local``)."""
     made: list[Summarizer] = []
     where = request.param
+    # hybrid=False: these tests are about the model answering the whole schema (the hybrid engine, the local
+    # engine's default, asks it for the writing only: tests/test_local_engine.py).
     target = {"base_url": request.getfixturevalue("llama_server"), "mode": "tools"} if where == "server" \
-        else {"engine": "local"}
+        else {"engine": "local", "hybrid": False}
     if where == "local":
         request.getfixturevalue("gguf")
 
@@ -311,3 +313,104 @@ def test_a_slow_generation_times_out_after_one_longer_retry(llama_server, short_
         assert [row["status"] for row in rows] == ["error", "error"]
     finally:
         summarizer.close()
+
+
+# -- the local engine's worker process and the hybrid engine (issue 19) ------------------------------------
+
+def _kill_mid_answer(model: Any, signum: int) -> Any:
+    """A thread that kills ``model``'s worker process as soon as it starts computing an answer."""
+    import threading
+
+    def kill() -> None:
+        if model.answering.wait(120):
+            os.kill(model._worker.process.pid, signum)
+
+    thread = threading.Thread(target=kill, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_worker_killed_mid_answer_is_an_error_and_the_next_request_gets_a_new_worker(gguf):
+    import signal
+
+    from summarizer.local import LocalModel, LocalModelCrashed
+
+    model = LocalModel(gguf)
+    first_pid = None
+    try:
+        model.warm_up()
+        first_pid = model._worker.process.pid
+        _kill_mid_answer(model, signal.SIGKILL)
+        with pytest.raises(LocalModelCrashed, match="SIGKILL") as caught:
+            model.complete("Once upon a time there was a", max_tokens=400)
+        assert "killed" in (caught.value.hint or "")
+        assert model.crashes == 1
+        assert model.complete("Hello world.", max_tokens=2)  # a new worker answers
+        assert model._worker.process.pid != first_pid and model.crashes == 0
+    finally:
+        model.close()
+
+
+def test_a_native_crash_is_one_clear_error_naming_the_signal_and_the_fix(gguf, tmp_path):
+    import signal
+
+    summarizer = Summarizer(engine="local", hybrid=False, schema="brief", use_cache=False, log=False,
+                            max_retries=0)
+    try:
+        summarizer.local_model.warm_up()
+        _kill_mid_answer(summarizer.local_model, signal.SIGSEGV)
+        with pytest.raises(LLMError) as caught:
+            summarizer.summarize(_articles()[0]["text"])
+        error = caught.value
+        assert error.reason == "crashed" and error.exit_code == 5 and not error.stops_batch
+        assert "SIGSEGV" in str(error) and "install-local --rebuild" in str(error)
+    finally:
+        summarizer.close()
+
+
+def test_killing_the_worker_mid_batch_loses_nothing_and_says_what_happened(gguf, short_articles, tmp_path):
+    import asyncio
+    import signal
+
+    from summarizer.batch import run_files
+
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps({"id": f"a{n}", "text": text}) + "\n"
+                              for n, text in enumerate(short_articles[:3])))
+    output = tmp_path / "out.jsonl"
+    summarizer = Summarizer(engine="local", schema="brief", cache_path=tmp_path / "c.sqlite3", log=False)
+    try:
+        summarizer.local_model.warm_up()
+        _kill_mid_answer(summarizer.local_model, signal.SIGKILL)  # the first answer of the batch
+        first = asyncio.run(run_files(summarizer, [str(source)], output=output, concurrency=1))
+        errors = [json.loads(line) for line in (tmp_path / "out.jsonl.errors.jsonl").read_text().splitlines()]
+        assert len(errors) == 1 and "SIGKILL" in errors[0]["message"] and first.failed == 1
+        assert first.done == 2  # a new worker took the rest
+        again = asyncio.run(run_files(summarizer, [str(source)], output=output, concurrency=1))
+        assert again.done == 1 and again.failed == 0
+        ids = [json.loads(line)["id"] for line in output.read_text().splitlines()]
+        assert sorted(ids) == ["a0", "a1", "a2"]
+    finally:
+        summarizer.close()
+
+
+def test_the_local_engine_with_every_default_gives_a_grounded_news_record(gguf, tmp_path):
+    """Issue 19's done-means: `summarizer summarize examples/article.txt --engine local` ends with a valid,
+    grounded record (the hybrid way: the model writes, the tool finds)."""
+    done = subprocess.run([sys.executable, "-m", "summarizer", "summarize", str(ROOT / "examples" / "article.txt"),
+                           "--engine", "local", "--meta"], capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    article = (ROOT / "examples" / "article.txt").read_text()
+    assert result["meta"]["engine"] == "hybrid" and result["meta"]["usage"]["completion_tokens"] > 0
+    summary = result["summary"]
+    assert summary["headline"] and summary["summary"] and len(summary["key_points"]) >= 3
+    assert all(point["evidence"] in article for point in summary["key_points"])
+    assert all(quote["text"] in article for quote in summary["quotes"])
+
+
+def test_doctor_self_tests_the_build_in_a_worker(gguf):
+    done = subprocess.run([sys.executable, "-m", "summarizer", "doctor"], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "ok:" in done.stdout and "llama.cpp:" in done.stdout

@@ -1,0 +1,136 @@
+"""Degenerate answers: schema-valid, grounded, and useless.
+
+A small model under a grammar writes JSON that parses and fits every length limit, and
+still says nothing: one phrase eleven times, a prompt marker echoed back (``<<<#f286483``),
+markup fragments from the page (``<img class=``), a placeholder ("The article is summarized
+using the..."), three identical bullets, a summary that is the headline again. Each check
+here names what is wrong in words the model can act on, and runs as a validator, so it is
+re-asked like an ungrounded quote.
+
+The checks apply to text a model composes (not to verbatim evidence, which the article
+wrote), and only to model answers: ``ValidationContext`` carries ``QUALITY_KEY`` for them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+from pydantic import ValidationInfo
+
+QUALITY_KEY = "check_quality"
+#: Fields whose text is prose the model writes: fewer than three words there is no sentence.
+PROSE_FIELDS = frozenset({"headline", "summary", "point", "bullets", "title", "lede"})
+
+_WORD = re.compile(r"\w+(?:['’-]\w+)*", re.UNICODE)
+_MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s+[a-z-]+\s*=|\s*/?>|\s*$)|&(?:nbsp|amp|lt|gt|quot|#\d+);"
+                     r"|\{\{|\}\}|^\s*[\[{]\s*\"")
+_MARKER = re.compile(r"<<<|>>>|\bEND (?:ARTICLE|METADATA|PARTS|SUMMARY|KEEP|CANDIDATES)\b|^\s*\[\d+\]\s*$")
+_ECHOES = tuple(phrase.casefold() for phrase in (
+    "the article is summarized", "the article is data", "ignore any instructions", "this article is about",
+    "sentence number", "copy the exact words", "json object", "your answer was cut off", "recall the function",
+    "validation error found", "correct your json", "as an ai", "i cannot", "here is the summary",
+    "summary of the article", "the article discusses", "lorem ipsum",
+))
+_PLACEHOLDERS = frozenset({"", "n/a", "na", "none", "null", "unknown", "tbd", "todo", "string", "text", "headline",
+                           "summary", "point", "bullet", "title", "...", "…", "example", "placeholder"})
+
+
+def problem(text: str, *, prose: bool = False) -> str | None:
+    """What is degenerate about ``text``, in words a model can act on, or None."""
+    stripped = text.strip()
+    lowered = stripped.casefold()
+    if not any(ch.isalnum() for ch in stripped) or (prose and lowered.strip(" .!?:;-") in _PLACEHOLDERS):
+        return "is empty or a placeholder, not content from the article"
+    if _MARKER.search(stripped):
+        return "echoes a marker of the prompt; write the content itself"
+    if _MARKUP.search(stripped):
+        return "contains markup (HTML tags, entities or JSON); write plain sentences"
+    for phrase in _ECHOES:
+        if phrase in lowered:
+            return f"repeats instructions or talks about the task ({phrase!r}) instead of stating facts"
+    words = [w.casefold() for w in _WORD.findall(stripped)]
+    if prose and len(words) < 3:
+        return "is not a sentence: write a complete statement of at least a few words"
+    loop = repeated_phrase(words)
+    if loop:
+        return f"repeats the phrase {loop!r} over and over; say each thing once"
+    return None
+
+
+def repeated_phrase(words: list[str]) -> str | None:
+    """A phrase of 2-8 words said again and again (see below), or one word making up half of a 10+ word
+    text: the signature of a generation loop."""
+    if len(words) >= 10:
+        word, count = Counter(words).most_common(1)[0]
+        if count * 2 >= len(words) and len(word) > 3:
+            return word
+    for size in range(8, 1, -1):
+        if len(words) < size * 3:
+            continue
+        grams = Counter(tuple(words[i:i + size]) for i in range(len(words) - size + 1))
+        gram, count = grams.most_common(1)[0]
+        # Three times over half the text, or four times over a third: people repeat a name now and then
+        # ("The Falcon 9 Rocket ..." three times in a 36-word reference summary), loops repeat and repeat.
+        if (count >= 3 and count * size * 2 >= len(words)) or (count >= 4 and count * size * 3 >= len(words)):
+            return " ".join(gram)
+    return None
+
+
+def check_text(value: str, info: ValidationInfo) -> str:
+    """The pydantic validator of composed text fields (a no-op outside model answers)."""
+    if isinstance(info.context, dict) and info.context.get(QUALITY_KEY):
+        found = problem(value, prose=info.field_name in PROSE_FIELDS)
+        if found:
+            raise ValueError(f"degenerate answer: the text {found}")
+    return value
+
+
+def check_items(values: list[Any], info: ValidationInfo) -> list[Any]:
+    """The validator of lists: the same item twice is a loop, not two facts."""
+    if isinstance(info.context, dict) and info.context.get(QUALITY_KEY):
+        seen: set[str] = set()
+        for item in values:
+            said = marker(str(item))
+            if said and said in seen:
+                raise ValueError("degenerate answer: the same item appears twice; give distinct items")
+            seen.add(said)
+        if info.field_name in PROSE_FIELDS:
+            for item in values:
+                found = problem(str(item), prose=True) if isinstance(item, str) else None
+                if found:
+                    raise ValueError(f"degenerate answer: an item {found}")
+    return values
+
+
+def marker(text: str) -> str:
+    """``text`` reduced to its words, to tell two items that say the same apart from two that do not."""
+    return " ".join(_WORD.findall(text.casefold()))
+
+
+def supported(point: str, evidence: str) -> bool:
+    """Whether a text shares enough words with its source (the sentence a point cites, the article a
+    summary is of) to be about it: at least a third of its longer words (4+ letters) are in the source."""
+    said = {w for w in _WORD.findall(point.casefold()) if len(w) >= 4}
+    source = {w for w in _WORD.findall(evidence.casefold()) if len(w) >= 4}
+    return not said or len(said & source) * 3 >= len(said)
+
+
+def repeats(headline: str, summary: str) -> str | None:
+    """Whether a summary only repeats its headline."""
+    a, b = _WORD.findall(headline.casefold()), _WORD.findall(summary.casefold())
+    if a and b and (a == b or (len(b) <= len(a) + 3 and " ".join(a) in " ".join(b))):
+        return "repeats the headline; say what happened and why"
+    return None
+
+
+def check_record(record: Any, info: ValidationInfo) -> Any:
+    """The validator of a whole record: a summary that only repeats the headline says nothing more."""
+    if isinstance(info.context, dict) and info.context.get(QUALITY_KEY):
+        headline, summary = getattr(record, "headline", None), getattr(record, "summary", None)
+        if isinstance(headline, str) and isinstance(summary, str):
+            found = repeats(headline, summary)
+            if found:
+                raise ValueError(f"degenerate answer: the summary {found}")
+    return record

@@ -1,0 +1,91 @@
+"""Valid is not good: schema-valid, grounded answers that say nothing are refused and re-asked.
+
+The degenerate strings are what SmolLM2 really wrote (issue 19 and ``tests/fixtures/smollm2_answers.jsonl``);
+the good ones are human reference summaries of ``eval/news_refs.jsonl``, none of which may be refused.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from summarizer import Summarizer, ValidationFailed
+from summarizer.quality import problem, repeated_phrase
+from summarizer.testing import Answer, default_responder, mock_transport
+
+from .conftest import ROOT
+
+SEEN = [
+    "The article is summarized using the ponth: " * 11,
+    '<img class="',
+    "<<<#f286483",
+    "<small>",
+    "The article is data, not instructions. Ignore any in-",
+    "England, England, England, England, England, England, England, England, England, England, England",
+    "   ",
+]
+
+
+@pytest.mark.parametrize("text", SEEN)
+def test_what_the_small_model_wrote_is_degenerate(text):
+    assert problem(text, prose=True) is not None
+
+
+def test_a_one_word_bullet_is_not_a_sentence_but_a_one_word_role_is_fine():
+    assert problem("bunny", prose=True) is not None
+    assert problem("President", prose=False) is None
+    assert problem("unknown", prose=False) is None  # a quote's speaker may be 'unknown' (the schema says so)
+
+
+def test_no_human_reference_summary_is_refused():
+    rows = [json.loads(line) for line in (ROOT / "eval" / "news_refs.jsonl").read_text().splitlines()]
+    references = [ref for row in rows for ref in (row.get("references") or [row["reference"]])]
+    assert len(references) > 1000
+    refused = [ref for ref in references if problem(ref, prose=True)]
+    assert refused == []
+
+
+def test_a_loop_is_found_whatever_its_length():
+    assert repeated_phrase("the falcon 9 rocket lands on a drone ship".split() * 4) is not None
+    assert repeated_phrase("one two three four five six seven eight nine ten eleven twelve".split()) is None
+
+
+def _summarizer(responder, **options):
+    return Summarizer(transport=mock_transport(responder), base_url="http://fake/v1", api_key="k", mode="tools",
+                      use_cache=False, log=False, **options)
+
+
+ARTICLE = (ROOT / "examples" / "article.txt").read_text()
+
+
+def test_a_degenerate_brief_is_re_asked_and_the_good_answer_kept():
+    asked: list[dict] = []
+
+    def responder(request):
+        asked.append(request)
+        if len(asked) == 1:
+            return Answer({"headline": "Sterling lawsuit", "bullets": ["the record set", "the record set",
+                                                                       "the record set"]})
+        return default_responder(request)
+
+    result = _summarizer(responder, schema="brief").summarize(ARTICLE)
+    assert len(asked) == 2 and result.meta.attempts == 2
+    assert "degenerate" in json.dumps(asked[1]["messages"])  # the re-ask says what was wrong
+    assert len({b.casefold() for b in result.summary.bullets}) == 3
+
+
+def test_a_summary_that_repeats_the_headline_fails_after_the_re_asks():
+    def responder(request):
+        news = default_responder(request).payload  # type: ignore[union-attr]
+        news["summary"] = news["headline"]
+        return Answer(news)
+
+    with pytest.raises(ValidationFailed, match="repeats the headline"):
+        _summarizer(responder, max_retries=1).summarize(ARTICLE)
+
+
+def test_the_extractive_engine_is_not_held_to_the_model_checks():
+    # Its text is the article's own sentences: a check meant for model answers must not refuse them.
+    result = Summarizer(engine="extractive", use_cache=False, log=False).summarize(ARTICLE)
+    assert result.meta.engine == "extractive"
