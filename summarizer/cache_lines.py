@@ -27,10 +27,13 @@ def export_line(key: str, created_at: float, summary: Any, meta: dict[str, Any])
 
 def parse_entries(lines: Iterable[str]) -> Iterator[tuple[str, float, Any, dict[str, Any]]]:
     """``(key, created_at, summary, meta)`` of each line of an export; ``InputError`` names a bad line."""
+    from .jsonguard import check
+
     try:
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
+            check(line, what=f"line {number}")  # before the parser: it recurses once per level
             try:
                 entry = json.loads(line)
                 key, summary, meta = entry["key"], entry["summary"], entry["meta"]

@@ -115,7 +115,19 @@ def _root(
 
 
 def _say(message: str) -> None:
-    typer.echo(f"summarizer: {message}", err=True)
+    """One line on stderr. Control characters in it (from an id, a file name, a server's words) are escaped,
+    newlines too: nothing can move the cursor or forge a line of ours."""
+    from .render import for_terminal
+
+    typer.echo(f"summarizer: {for_terminal(message, lines=False)}", err=True)
+
+
+def _show(text: str) -> None:
+    """Lines of a view on stdout (a summary, logged exchanges): control characters from articles, ids and
+    answers escaped when stdout is a terminal; a file or a pipe gets the bytes."""
+    from .render import for_terminal
+
+    sys.stdout.write(for_terminal(text) if sys.stdout.isatty() else text)
 
 
 Model = Annotated[str | None, typer.Option("-m", "--model", help="Model name (default: gpt-4o-mini; "
@@ -292,7 +304,7 @@ def summarize(
     if output:
         write_atomic(output, text)
     else:
-        sys.stdout.write(text)
+        _show(text)
 
 
 def _format_of(output: Path | None) -> Format:
@@ -940,10 +952,10 @@ def logs_list(count: Count = 3, as_json: AsJson = False,
         return
     for row in rows:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row["started"]))
-        typer.echo(f"{row['id']}  {when}  {row['model']}  {row['mode']}  try {row['attempt']}  {row['status']}  "
-                   f"{row['prompt_tokens'] or '-'}/{row['completion_tokens'] or '-'} tokens  "
-                   f"{row['duration_s'] or 0:.2f} s")
-        typer.echo("    " + " ".join((row["answer"] or row["error"] or "").split())[:110])
+        _show(f"{row['id']}  {when}  {row['model']}  {row['mode']}  try {row['attempt']}  {row['status']}  "
+              f"{row['prompt_tokens'] or '-'}/{row['completion_tokens'] or '-'} tokens  "
+              f"{row['duration_s'] or 0:.2f} s\n")
+        _show("    " + " ".join((row["answer"] or row["error"] or "").split())[:110] + "\n")
 
 
 @logs_app.command("show")
@@ -958,19 +970,19 @@ def logs_show(exchange_id: Annotated[str, typer.Argument(help="An id from `summa
         typer.echo(json.dumps(row, indent=2, ensure_ascii=False))
         return
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row["started"]))
-    typer.echo(f"id: {row['id']}  call: {row['call_id']}  {when}\n"
-               f"engine: {row['engine']}  model: {row['model']}  mode: {row['mode']}  endpoint: {row['endpoint']}\n"
-               f"attempt: {row['attempt']}  status: {row['status']}  finish: {row['finish_reason']}  "
-               f"tokens: {row['prompt_tokens']} in, {row['completion_tokens']} out  {row['duration_s']} s")
+    _show(f"id: {row['id']}  call: {row['call_id']}  {when}\n"
+          f"engine: {row['engine']}  model: {row['model']}  mode: {row['mode']}  endpoint: {row['endpoint']}\n"
+          f"attempt: {row['attempt']}  status: {row['status']}  finish: {row['finish_reason']}  "
+          f"tokens: {row['prompt_tokens']} in, {row['completion_tokens']} out  {row['duration_s']} s\n")
     for message in (row["request"] or {}).get("messages", []):
-        typer.echo(f"\n--- {message.get('role', '?')} ---\n{message.get('content') or json.dumps(message)}")
-    typer.echo(f"\n--- answer ---\n{row['answer'] if row['answer'] is not None else '(none)'}")
+        _show(f"\n--- {message.get('role', '?')} ---\n{message.get('content') or json.dumps(message)}\n")
+    _show(f"\n--- answer ---\n{row['answer'] if row['answer'] is not None else '(none)'}\n")
     if row["errors"]:
-        typer.echo("\n--- validation errors ---")
+        _show("\n--- validation errors ---\n")
         for error in row["errors"]:
-            typer.echo(f"{error.get('loc') or '(answer)'}: {error.get('msg')}")
+            _show(f"{error.get('loc') or '(answer)'}: {error.get('msg')}\n")
     if row["error"]:
-        typer.echo(f"\n--- error ---\n{row['error']}")
+        _show(f"\n--- error ---\n{row['error']}\n")
 
 
 @logs_app.command("path")

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from .result import Result
 from .text import normalize
 
 FORMATS = ("json", "markdown", "text")
+# What a terminal acts on instead of showing: C0 controls (ESC starts OSC/CSI sequences; CR and backspace
+# overwrite), DEL, C1 controls (U+009B is a one-character CSI), line and paragraph separators, and the
+# bidirectional overrides and isolates that reorder what is shown.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_CONTROL_OR_LINE_BREAK = re.compile(_CONTROL.pattern[:-1] + "\t\n]")
+_SHORT_ESCAPES = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def for_terminal(text: str, *, lines: bool = True) -> str:
+    """``text`` safe to print on a terminal: every control character shown as a JSON-style escape (``\\u001b``,
+    ``\\r``), so an article, an id or a model's answer cannot move the cursor, retitle the window or forge a
+    line (and JSON stays JSON). Newlines and tabs are kept when ``lines`` (a multi-line view), escaped too when
+    not (one line: an id, a message). For what goes to a terminal only: files keep the bytes."""
+    pattern = _CONTROL if lines else _CONTROL_OR_LINE_BREAK
+    return pattern.sub(lambda m: _SHORT_ESCAPES.get(m.group()) or f"\\u{ord(m.group()):04x}", text)
 
 
 def render(result: Result[Any], fmt: str = "json", *, with_meta: bool = False) -> str:

@@ -395,19 +395,24 @@ def _save_upload(upload: Any, target: Path, max_items: int) -> None:
         raise InputError("the uploaded file is empty")
 
 
+_ITEM_EVENTS = 2_000  # parse events in one item of a JSON batch (about 1,000 values: fields and what they nest)
+
+
 def _stream_json_batch(body: bytes, target: Path, max_items: int) -> CallOptions:
     """Validate a JSON batch body and write its items to ``target`` as JSONL, one item at a time.
 
     Two streaming passes (ijson) instead of one ``model_validate_json``: a 25 MB body of a
     million small items would otherwise take a gigabyte and seconds before the item limit
     could even be checked. The first pass reads the options and counts the items (stopping
-    at the limit), the second validates and writes each item."""
+    at the limit), the second validates and writes each item. The second pass builds one item at a time,
+    so an item's size in objects is capped in the first (``_ITEM_EVENTS``; ``JsonBudget`` has capped the
+    nesting): memory follows the body's bytes, not its shape."""
     import ijson
 
     if not body.strip():
         raise RequestValidationError([{"loc": ("body",), "msg": "the body is empty; send a JSON object with items"}])
     options: dict[str, Any] = {}
-    count = 0
+    count = values = 0
     try:
         events = ijson.parse(body, use_float=True)
         first = next(events, None)
@@ -422,9 +427,15 @@ def _stream_json_batch(body: bytes, target: Path, max_items: int) -> CallOptions
             elif prefix == "items.item" and event in ("start_map", "string", "start_array", "number", "boolean",
                                                         "null"):
                 count += 1
+                values = 0
                 if count > max_items:
                     raise InputTooLarge(f"the batch has more than {max_items:,} items, the limit for one job",
                                         hint="split it into several jobs")
+            if prefix.startswith("items.item"):
+                values += 1  # the second pass builds each item whole: its size in objects is capped, not only bytes
+                if values > _ITEM_EVENTS:
+                    raise InputTooLarge(f"items[{count - 1}] holds more than {_ITEM_EVENTS // 2:,} JSON values",
+                                        hint="an item is an object of text or html, id and metadata strings")
         parsed = CallOptions.model_validate(options)
         if count == 0:
             raise RequestValidationError([{"loc": ("body", "items"), "msg": "give at least one item"}])

@@ -236,7 +236,10 @@ class ErrorSink:
     def write_record(self, record: dict[str, Any]) -> None:
         self.count += 1
         if self._fh is None:
-            sys.stderr.write(f"summarizer: failed {record['id']}: {record['message']}\n")
+            from .render import for_terminal  # an id or a message could otherwise forge lines or steer the terminal
+
+            sys.stderr.write(f"summarizer: failed {for_terminal(str(record['id']), lines=False)}: "
+                             f"{for_terminal(str(record['message']), lines=False)}\n")
             return
         try:
             self._fh.write(_dump(record) + "\n")

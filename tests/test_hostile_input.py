@@ -104,6 +104,25 @@ def test_a_nested_batch_body_is_refused_before_parsing_with_memory_bounded_by_it
         assert client.get("/v1/batches/none").status_code == 404  # nothing was stored; the service is fine
 
 
+def test_one_item_full_of_small_nested_values_is_refused_by_its_shape_before_it_is_built(tmp_path):
+    """Was: accepted, each item built whole: 24 MB of 60-deep objects in one item took peak RSS 70 -> 1,676 MB.
+    Now a 413 from the first (streaming) pass (measured: 194 MB for that body)."""
+    body = b'{"items": [{"text": "x", "d": [' + b",".join([nested(20, "{")] * 2_000) + b"]}]}"
+    with offline_service(tmp_path) as client:
+        client.get("/healthz")
+        tracemalloc.start()
+        try:
+            response = client.post("/v1/batches", content=body, headers={"content-type": "application/json"})
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert response.status_code == 413, response.text
+        assert response.json()["detail"].startswith("items[0] holds more than 1,000 JSON values")
+        assert peak < 10 * len(body) + 2_000_000, peak
+        fine = client.post("/v1/batches", json={"items": [{"id": "a", "text": story(1), "tags": ["x", "y"]}]})
+        assert fine.status_code == 202, fine.text
+
+
 @pytest.mark.parametrize("path, body", [
     ("/v1/batches", b'{"items": [{"text": "x", "deep": ' + nested(10_000, "{") + b"}]}"),  # was a 500
     ("/v1/summaries", b'{"text": "x", "deep": ' + nested(10_000, "{") + b"}"),
@@ -137,6 +156,10 @@ def test_deep_jsonl_lines_json_records_and_schema_files_are_refused_before_parsi
 
     with pytest.raises(ConfigError, match=f"is nested more than {MAX_DEPTH} levels deep"):
         resolve(str(schema))
+    from summarizer.cache_lines import parse_entries
+
+    with pytest.raises(JsonTooDeep, match=f"line 1 is nested more than {MAX_DEPTH} levels deep"):  # cache import
+        list(parse_entries(['{"key": "k", "summary": ' + nested(5_000).decode() + ', "meta": {}}']))
 
 
 # -- 2. one bad line is one item error; the rest of the batch finishes -------------------------------------
@@ -277,3 +300,93 @@ def test_settings_shows_the_base_url_without_credentials_or_secret_parameters(cl
     assert done.returncode == 0, done.stderr
     assert "pa55w0rd" not in done.stdout and "sk-query-SECRET" not in done.stdout and "user:" not in done.stdout
     assert "https://llm.example.com:8443/v1?api_key=[redacted]&api-version=2024-06-01" in done.stdout
+
+
+# -- 4. control characters from articles, ids and answers never reach a terminal raw ------------------------
+
+HOSTILE = "the cost \x1b]0;pwned\x07 estimated at \x1b[2J300 million euros\x9b31m was \u202etoo high\r"
+RAW = (b"\x1b", b"\x07", b"\xc2\x9b", "\u202e".encode())  # ESC, BEL, a one-character CSI, a bidi override
+
+
+def hostile_article(path: Path) -> Path:
+    path.write_text(f"{story(1)} Opponents argued that {HOSTILE}. Construction starts next spring.\n",
+                    encoding="utf-8")
+    return path
+
+
+def on_a_terminal(cli: list[str], *args: str, env: dict[str, str] | None = None) -> tuple[int, bytes]:
+    """Run the CLI with stdout on a pseudo-terminal; what the terminal received."""
+    import os
+    import pty
+    import subprocess
+
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen([*cli, *args], env={**os.environ, **(env or {}), "COLUMNS": "200", "TERM": "xterm"},
+                               stdin=subprocess.DEVNULL, stdout=terminal, stderr=subprocess.DEVNULL)
+    os.close(terminal)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        screen += chunk
+    code = process.wait()
+    os.close(controller)
+    return code, screen
+
+
+def test_for_terminal_escapes_every_control_character_and_keeps_lines_when_asked():
+    from summarizer.render import for_terminal
+
+    shown = for_terminal(f"{HOSTILE}\nnext\tline")
+    assert shown == ("the cost \\u001b]0;pwned\\u0007 estimated at \\u001b[2J300 million euros\\u009b31m was "
+                     "\\u202etoo high\\r\nnext\tline")
+    assert for_terminal("id\nsummarizer: done 999 items OK", lines=False) == "id\\nsummarizer: done 999 items OK"
+    assert json.loads(for_terminal(json.dumps({"a": HOSTILE}, ensure_ascii=False))) == {"a": HOSTILE}  # JSON stays JSON
+    assert for_terminal("Überschrift \u2014 «ok» 東京") == "Überschrift \u2014 «ok» 東京"
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_a_summary_printed_to_a_terminal_has_its_control_characters_escaped_and_a_file_keeps_them(cli, tmp_path, fmt):
+    from .test_cli import run
+
+    article = hostile_article(tmp_path / "article.txt")
+    code, screen = on_a_terminal(cli, "summarize", str(article), "--format", fmt, "--no-cache")
+    assert code == 0 and b"million euros" in screen, screen
+    assert not [raw for raw in RAW if raw in screen], screen
+    assert b"\\u001b]0;pwned\\u0007" in screen
+    piped = run(cli, "summarize", str(article), "--format", fmt, "--no-cache")
+    assert piped.returncode == 0 and "\x1b]0;pwned\x07" in piped.stdout  # a pipe or a file gets the bytes
+    run(cli, "summarize", str(article), "--format", fmt, "--no-cache", "-o", str(tmp_path / f"out.{fmt}"))
+    assert "\x1b]0;pwned\x07" in (tmp_path / f"out.{fmt}").read_text(encoding="utf-8")
+
+
+def test_logs_show_escapes_the_article_and_answer_on_a_terminal(cli, server, tmp_path):
+    from .test_cli import llm_env, run
+
+    env = llm_env(server)
+    article = hostile_article(tmp_path / "article.txt")
+    assert run(cli, "summarize", str(article), env=env).returncode == 0
+    exchange = json.loads(run(cli, "logs", "--json", env=env).stdout)[0]["id"]
+    for args in (("logs", "show", exchange), ("logs", "-n", "1")):
+        code, screen = on_a_terminal(cli, *args, env=env)
+        assert code == 0 and exchange.encode() in screen, screen
+        assert not [raw for raw in RAW if raw in screen], screen
+    code, screen = on_a_terminal(cli, "logs", "show", exchange, env=env)
+    assert b"\\u001b]0;pwned\\u0007" in screen
+
+
+def test_the_batch_failed_line_cannot_forge_lines_or_steer_the_terminal(cli, tmp_path):
+    from .test_cli import run
+
+    forged = "x\x1b]0;pwned\x07\nsummarizer: done 999 items OK"
+    source = write_jsonl(tmp_path / "in.jsonl", [{"id": forged, "text": " "}, {"id": "fine", "text": story(1)}])
+    done = run(cli, "batch", str(source))  # no output file: results on stdout, failures on stderr
+    assert done.returncode == 8, done.stderr
+    assert not [line for line in done.stderr.splitlines() if line.startswith("summarizer: done 999")], done.stderr
+    assert "\x1b" not in done.stderr and "\x07" not in done.stderr
+    assert "summarizer: failed x\\u001b]0;pwned\\u0007\\nsummarizer: done 999 items OK: " in done.stderr
+    assert [json.loads(line)["id"] for line in done.stdout.splitlines()] == ["fine"]
