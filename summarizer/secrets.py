@@ -94,7 +94,7 @@ def _hits(folded: str, grams: frozenset[str]) -> list[list[int]]:
     """Merged ``[start, end]`` spans of ``folded`` made of grams."""
     sizes = sorted({len(g) for g in grams}, reverse=True)
     cuts: list[list[int]] = []
-    for start in range(len(folded) - sizes[-1] + 1):
+    for start in _candidates(folded, grams, sizes[-1]):
         for size in sizes:
             if folded[start:start + size] in grams:
                 end = start + size
@@ -104,6 +104,24 @@ def _hits(folded: str, grams: frozenset[str]) -> list[list[int]]:
                     cuts.append([start, end])
                 break
     return cuts
+
+
+def _candidates(folded: str, grams: frozenset[str], shortest: int) -> Iterable[int]:
+    """Where a gram may start. With grams of ``WINDOW`` (8) characters or more, a match at ``p`` holds the
+    4 characters at the multiple of 4 in ``p..p+4``: only every fourth position is looked up first."""
+    if shortest < WINDOW:
+        return range(len(folded) - shortest + 1)
+    quarters = _quarters(grams)
+    found: set[int] = set()
+    for at in range(0, len(folded) - 3, 4):
+        if folded[at:at + 4] in quarters:
+            found.update(range(max(0, at - 4), at + 1))
+    return sorted(found)
+
+
+@functools.lru_cache(maxsize=64)
+def _quarters(grams: frozenset[str]) -> frozenset[str]:
+    return frozenset(gram[i:i + 4] for gram in grams for i in range(len(gram) - 3))
 
 
 def _compact(text: str) -> str:
@@ -141,24 +159,26 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
     grams = _windows(secrets)
     if not grams or not text:
         return text
-    cuts = _hits(_fold(text), grams)
-    compact = _compact(text)
+    text = _cut(text, _hits(_fold(text), grams))
+    compact = _compact(text)  # what is left, with the gaps closed and the escapes decoded
     if compact != text and _hits(_fold(compact), grams):
-        folded, spans = _compact_spans(text)
-        for start, end in _hits(folded, grams):
-            cuts.append([spans[start][0], spans[end - 1][1]])
-        cuts.sort()
-        merged: list[list[int]] = []
-        for start, end in cuts:
-            if merged and start <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], end)
-            else:
-                merged.append([start, end])
-        cuts = merged
+        folded, spans = _compact_spans(text)  # the slow part: only for a piece found in the compact view
+        text = _cut(text, [[spans[start][0], spans[end - 1][1]] for start, end in _hits(folded, grams)])
+    return text
+
+
+def _cut(text: str, cuts: list[list[int]]) -> str:
+    """``text`` with each merged ``[start, end]`` span replaced by ``MARK``."""
     if not cuts:
         return text
+    merged: list[list[int]] = []
+    for start, end in sorted(cuts):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
     pieces, previous = [], 0
-    for start, end in cuts:
+    for start, end in merged:
         pieces += [text[previous:start], MARK]
         previous = end
     pieces.append(text[previous:])
