@@ -211,7 +211,7 @@ def test_a_service_job_with_a_poison_line_finishes_the_rest(tmp_path):
         assert any(f"is nested more than {MAX_DEPTH} levels deep" in row["message"] for row in errors)
 
 
-def test_a_broken_csv_field_or_json_array_is_reported_and_the_other_inputs_are_read(tmp_path):
+def test_a_broken_json_array_is_reported_and_the_other_inputs_are_read(tmp_path):
     array = tmp_path / "broken.json"
     array.write_text('[{"id": "a", "text": "one"}, {"id": "b", "te', encoding="utf-8")
     good = write_jsonl(tmp_path / "good.jsonl", [{"id": "c", "text": story(3)}])
