@@ -69,8 +69,8 @@ def summarize(text: str, *, title: str | None = None, date: str | None = None, p
         "quotes": attribution.quotes(text, found),
         "dateline": dateline,
         "timeline": _timeline(sentences, dates.base_date(date)),
-        "figures": [{"value": value, "what": _clip(_strip_lead_in(sentences[i]))}
-                    for value, i in find_figures(sentences, with_english(language))],
+        "figures": [{"value": f.value, "what": f.what}
+                    for f in find_figures(sentences, with_english(language), clean=_strip_lead_in)],
         "topics": _topics(body, entities, language),
         "language": language,
     }

@@ -1,0 +1,85 @@
+"""The offline engine on news it was not written on (issue 22): figures with scale words and units, quotes
+in « », „ “ and dialogue dashes, speech verbs of German, French and Spanish, topics that are nouns, key
+points that do not repeat the summary. The held-out articles themselves are scored by `eval-fields`
+(docs/eval.md); these are the defects found on them and on the bundled files, one test each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from summarizer.extractive import summarize
+from summarizer.sources import load
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def figures_of(text: str, **kwargs: str) -> dict[str, str]:
+    return {f["value"]: f["what"] for f in summarize(text, **kwargs)["figures"]}
+
+
+def quotes_of(text: str) -> dict[str, str]:
+    return {q["text"]: q["speaker"] for q in summarize(text)["quotes"]}
+
+
+@pytest.fixture(scope="module")
+def page() -> dict:
+    article = load(str(EXAMPLES / "page.html"))
+    return summarize(article.text, title=article.title)
+
+
+# -- figures ----------------------------------------------------------------------------------------------
+
+def test_the_bundled_page_keeps_the_scale_word_and_cuts_what_at_a_boundary(page):
+    values = {f["value"]: f["what"] for f in page["figures"]}
+    assert not {"10"} & set(values) and any(v.startswith("10 million") for v in values)
+    billion = next(w for v, w in values.items() if v.startswith("$3 billion"))
+    assert len(billion) <= 200 and "$3 billion" in billion
+    assert not billion.endswith(" to")  # the clause, not 200 characters cut before "to reach"
+    for what in values.values():  # every what ends on a whole word of the article
+        assert len(what) <= 200
+        last = what.rstrip(".…,;:!?”\"’' ").split()[-1]
+        assert last.strip("“”\"'’()") in page_text_words()
+
+
+def page_text_words() -> set[str]:
+    text = load(str(EXAMPLES / "page.html")).text
+    return {w.strip("“”\"'’(),.;:!?") for w in text.split()} | {w.strip("“”\"'’()") for w in text.split()}
+
+
+@pytest.mark.parametrize(("sentence", "value"), [
+    ("The service had more than 10 million users by Friday.", "10 million"),
+    ("Disney is spending more than $3 billion on technology.", "$3 billion"),
+    ("Paris a envoyé 3 000 soldats dans la région du Sahel.", "3 000"),
+    ("Le séisme a fait près de 5 500 morts au Népal.", "5 500"),
+    ("Los daños sumaron 1,2 millones de dólares el año pasado.", "1,2 millones"),
+    ("Le chômage a atteint 30 % dans la région du nord.", "30 %"),
+    ("Der Konzern verlor 2,5 Milliarden Euro im Jahr.", "2,5 Milliarden"),
+])
+def test_numbers_keep_their_scale_word_and_thousands_groups(sentence, value):
+    text = f"{sentence} Officials gave no further details about it. The report was published on Monday."
+    found = figures_of(text)
+    assert any(v.startswith(value) for v in found), found
+    assert not any(v.startswith(("000", "500")) or v in {"1", "2", "3", "5", "10"} for v in found), found
+
+
+def test_a_range_is_one_figure_and_different_things_in_one_sentence_get_their_own_what():
+    text = ("The 13 letters were expected to bring in anywhere from $300,000 to $600,000 at the sale. According to "
+            "the Los Angeles Times, the list also includes a $391 Easter bunny costume, a $299 two-speed blender and "
+            "a $12 lace thong. The auction ended on Wednesday.")
+    found = figures_of(text)
+    assert "$300,000 to $600,000" in found and "$600,000" not in found
+    whats = [found[v] for v in ("$391", "$299", "$12")]
+    assert len(set(whats)) == 3, whats
+    assert "Easter bunny" in whats[0] and "blender" in whats[1] and "lace thong" in whats[2]
+
+
+def test_a_long_sentence_gives_the_clause_of_its_figure_never_a_word_cut():
+    sentence = ("While traditional companies have experimented with niche streaming services, such as CBS All Access "
+                "and a handful of others that few people have heard of, Disney has made an enormous bet, spending "
+                "more than $3 billion on technology and programming to reach the tens of millions of households "
+                "that it hopes will subscribe within five years.")
+    what = figures_of(sentence + " Analysts were divided. The shares rose.")["$3 billion"]
+    assert len(what) <= 200 and "$3 billion on technology and programming" in what
+    assert what.rstrip(".…").split()[-1] in sentence.split() or what.endswith(".")
