@@ -41,6 +41,7 @@ from .sources import (
     from_text,
     looks_like_html,
 )
+from .urllists import is_url, is_url_list, looks_like_url_list_file, read_url_list
 
 ARTICLE_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
@@ -61,6 +62,7 @@ class Item:
     fields: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     reader: Callable[[], bytes] | None = None
+    fetch_url: str | None = None  # a page to fetch first (a URL input): the batch runner fills ``data``
 
     def resolve(self, max_bytes: int) -> Item:
         """Fetch the bytes now (the archive is positioned at this member only until the next item)."""
@@ -93,6 +95,9 @@ class Item:
             raise InputError(self.error)
         data, name = self.data, self.source
         url = self.fields.get("url")
+        if data is None and self.fetch_url is not None:
+            raise InputError(f"{self.fetch_url} was not fetched: URL inputs are fetched by the local batch runner",
+                             hint="leave out --runner ray and --via batch-api")
         if data is None:
             raise InputError(f"{name} has no text")
         if isinstance(data, bytes):
@@ -106,6 +111,9 @@ class Item:
             check_text(article.text, name=name, max_chars=max_chars)
         else:
             article = from_text(data, max_chars=max_chars, name=name)
+        if self.fetch_url is None and not self.html and is_url_list(article.text):
+            raise InputError(f"{name} is a list of URLs, not an article",
+                             hint="give the file to batch as an input of its own: its pages are fetched")
         for key in _METADATA:
             if self.fields.get(key) and not getattr(article, key, None):
                 setattr(article, key, self.fields[key])
@@ -148,14 +156,19 @@ def content_id(text: str | bytes) -> str:
 
 
 def kind_of(spec: str) -> str:
-    """What a batch input is: stdin, dir, glob, jsonl, json, csv, parquet, zip, tar, warc or article."""
+    """What a batch input is: stdin, url, dir, glob, urls (a list of URLs), jsonl, json, csv, parquet, zip, tar,
+    warc or article."""
     if spec == "-":
         return "stdin"
     path = Path(spec)
+    if not path.exists() and is_url(spec):
+        return "url"
     if path.is_dir():
         return "dir"
     if not path.exists() and glob.has_magic(spec):
         return "glob"
+    if looks_like_url_list_file(path):
+        return "urls"
     name = path.name.lower()
     for suffix in (".gz", ".bz2", ".xz"):
         if name.endswith(suffix) and not name.endswith(TAR_SUFFIXES) and not name.endswith(".warc.gz"):
@@ -179,7 +192,7 @@ def check_inputs(specs: list[str]) -> None:
         if kind == "glob":
             if next(glob.iglob(spec, recursive=True), None) is None:
                 raise InputError(f"no file matches {spec}")
-        elif kind != "stdin" and not Path(spec).exists():
+        elif kind not in ("stdin", "url") and not Path(spec).exists():
             raise InputError(f"no such file or folder: {spec}")
     if specs.count("-") > 1:
         raise InputError("standard input (-) can be given only once")
@@ -205,6 +218,15 @@ def _items_of(spec: str, **options: Any) -> Iterator[Item]:
                 yield from _items_of(match, **options)
     elif kind == "article":
         yield _file_item(Path(spec), spec, options["max_bytes"])
+    elif kind == "url":
+        yield url_item(spec)
+    elif kind == "urls":
+        try:
+            for where, url, error in read_url_list(Path(spec), spec):
+                yield url_item(url) if url is not None else Item(id=where, source=where, error=error)
+        except Exception as exc:
+            yield Item(id=f"{Path(spec).name}:<unreadable>", source=spec,
+                       error=f"cannot read {spec} past this point: {_one_line(exc)}")
     else:
         reader = {"jsonl": _jsonl_file, "json": _json_file, "csv": _csv_file, "parquet": _parquet_file, "zip": _zip,
                   "tar": _tar, "warc": _warc}[kind]
@@ -247,6 +269,11 @@ def _folder(root: str, max_bytes: int) -> Iterator[Item]:
                 yield _file_item(path, str(path), max_bytes)
 
 
+def url_item(url: str, item_id: str | None = None, fields: dict[str, str] | None = None) -> Item:
+    """A page to fetch, then summarize: its id is the URL unless the record names one (resume skips it)."""
+    return Item(id=item_id or url, source=url, fields={**(fields or {}), "url": url}, fetch_url=url)
+
+
 def _record_item(record: Any, where: str, text_field: str, id_field: str) -> Item:
     if not isinstance(record, dict):
         return Item(id=where, source=where, error=f"{where} is not a JSON object")
@@ -256,6 +283,10 @@ def _record_item(record: Any, where: str, text_field: str, id_field: str) -> Ite
         text, html = record["html"], True
     given = record.get(id_field)
     item_id = str(given) if given not in (None, "") else None
+    url = record.get("url")
+    if text in (None, "") and isinstance(url, str) and is_url(url):  # a record that only names its page: fetch it
+        fields = {k: str(record[k]) for k in _METADATA if isinstance(record.get(k), str | int) and record[k] != ""}
+        return url_item(url.strip(), item_id, fields)
     if not isinstance(text, str):
         problem = "has no" if text is None else "has a non-text"
         return Item(id=item_id or where, source=where,

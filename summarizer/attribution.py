@@ -41,9 +41,14 @@ _AFTER = regex.compile(rf"^(?P<subject>{_IN_SENTENCE}{{0,260}}?)(?<![\p{{L}}-])(
 # 'Ms Persson said: "', 'Pompeo said the release "'. Found from the verbs backwards, in linear time.
 _SPEECH = regex.compile(rf"(?<![\p{{L}}-])(?i:{_VERB})(?![\p{{L}}])")
 _SENTENCE_BREAK = regex.compile(rf"{_ABBREVIATED}\.[ \t]+(?=\p{{Lu}})|[\"“”«»„\n!?]")
-_VERB_THEN = regex.compile(r"^[ \t]*(?P<who>(?:[^,.;:\"“”\n]|\.(?=\S|[ \t]+\p{Lu}\p{Ll}))+)")
+# The speaker after the verb: '," said Brent Sherwood, vice president…', '», a ajouté Laurent Fabius. Il…' (a full
+# stop ends it unless an abbreviation's: "said Gov. Inslee").
+_ABBREVIATION = r"(?<=\b(?:Mr|Mrs|Ms|Dr|Gov|Sen|Rep|Gen|Lt|Col|Maj|Capt|Sgt|St|Prof|Rev|Jr|Sr|U\.S|U\.K|D\.C|\p{Lu}))"
+_VERB_THEN = regex.compile(rf"^[ \t]*(?P<who>(?:[^,.;:\"“”«»\n—–]|\.(?=\S)|{_ABBREVIATION}\.(?=[ \t]+\p{{Lu}}))+)")
+_INVERTED = regex.compile(r"(?:-t)?-(il|elle|ils|elles)\b")  # "a-t-il déclaré", "explique-t-elle", "dit-il"
 _PRONOUNS = {"he": "person", "she": "person", "they": "group", "it": "organization", "we": "group",
-             "il": "person", "elle": "person", "er": "person", "sie": "person"}
+             "il": "person", "elle": "person", "er": "person", "sie": "person", "ils": "group", "elles": "group",
+             "él": "person", "ella": "person"}
 _PERSON_WORDS = frozenset("man woman boy girl doctor mother father son daughter wife husband officer officers "
                           "official officials spokesman spokeswoman spokesperson user users witness witnesses "
                           "resident residents lawyer teacher student source sources analyst analysts".split())
@@ -58,6 +63,7 @@ _PAIR = regex.compile(r"\p{Lu}\p{Ll}+[ \t]+and[ \t]+\p{Lu}\p{Ll}+(?:[ \t]+\p{Lu}
 _FAMILY = regex.compile(r"\b[Tt]he[ \t]+(\p{Lu}\p{Ll}+)s\b")
 _STATEMENT_BY = regex.compile(r"(?:the[ \t]+)?(?P<who>[\p{L}’' -]{2,60}?)[ \t]+said[ \t]+in[ \t]+a[ \t]+statement")
 _LINE = regex.compile(r"[^\n]+")
+_HONORIFICS = frozenset("m mme mlle herr frau sr sra srta don doña".split())
 UNNAMED = "unknown"  # the schema's word for a speaker the article does not name
 
 
@@ -98,9 +104,12 @@ def _speaker(text: str, start: int, end: int, entities: Entities, previous: tupl
     ended = text[start:end].rstrip("\"”»“ ").endswith((".", "!", "?")) and following.lstrip()[:1].isupper()
     after = None if ended else _AFTER.match(following)  # '…occurred." FBI spokesman X said' is a new sentence
     if after:
-        subject = after.group("subject").strip(" ,")
-        said = None if subject else _VERB_THEN.match(text[end + after.end() : end + after.end() + 160])
-        who = _who(subject.split(",")[0] if subject else (said.group("who") if said else ""), entities, start, previous)
+        subject = after.group("subject").strip(" ,\u2014\u2013")
+        inverted = _INVERTED.search(after.group("verb")) or _INVERTED.match(following, after.end())
+        said = None if subject or inverted else _VERB_THEN.match(text[end + after.end() : end + after.end() + 160])
+        phrase = (subject.split(",")[0] if subject else inverted.group(1) if inverted
+                  else said.group("who") if said else "")
+        who = _who(phrase, entities, start, previous, after_verb=bool(said))
         if who:
             return who
     window_start = max(text.rfind("\n", 0, start) + 1, start - 400)
@@ -145,9 +154,12 @@ def _last_clause(subject: str) -> str:
     return clause
 
 
-def _who(phrase: str, entities: Entities, at: int, previous: tuple[str | None, int]) -> str | None:
+def _who(phrase: str, entities: Entities, at: int, previous: tuple[str | None, int],
+         after_verb: bool = False) -> str | None:
     """The speaker a subject phrase names: a name ("Commerzbank analyst Carsten Fritsch" -> "Carsten
-    Fritsch"), a pronoun's antecedent, a description's referent, or ``UNNAMED``."""
+    Fritsch"), a pronoun's antecedent, a description's referent, or ``UNNAMED``. ``after_verb``: the phrase
+    follows the verb ('sagte Mourinho', 'erklärte Anna Schmidt am Montag'): its first name is the speaker, and a
+    lone capitalised word is a name there."""
     phrase = phrase.strip(" ,:")
     words = phrase.split()
     if not words:
@@ -157,9 +169,15 @@ def _who(phrase: str, entities: Entities, at: int, previous: tuple[str | None, i
         return _antecedent(first, entities, at, previous)
     names = [m.group() for m in _NAME_RUN.finditer(phrase) if m.group().lower() not in {"the", "a", "an"}]
     if names:
-        resolved = _resolve(names[-1], entities)
+        resolved = _resolve(names[0] if after_verb else names[-1], entities)
         if resolved:
             return resolved
+        untitled = [t for t in names[0].split()  # "M. Klein" -> "Klein"
+                    if t.lower().rstrip(".") not in TITLES and t.lower().rstrip(".") not in _HONORIFICS]
+        lone = untitled[0].strip(",.") if len(untitled) == 1 else ""
+        if (after_verb and phrase.startswith(names[0]) and len(lone) > 2
+                and lone.lower() not in TITLES and lone.lower() not in _PERSON_WORDS | _GROUP_NOUNS):
+            return entities.person_named(lone) or lone
     return _described(phrase, entities, at, previous)
 
 
@@ -167,6 +185,8 @@ def _resolve(phrase: str, entities: Entities) -> str | None:
     """The entity a capitalised phrase names: its longest tail that is a known name ("U.S. Attorney Nealy
     Cox" -> "Nealy Cox"), or an organisation ("Tottenham", "Big Machine")."""
     tokens = phrase.split()
+    if len(tokens) > 1 and tokens[0].lower().rstrip(".") in _HONORIFICS:  # "M. Klein", "Frau Merkel"
+        tokens = tokens[1:]
     for i in range(len(tokens)):
         tail = " ".join(tokens[i:]).strip(",.")
         person = entities.person_named(tail)
@@ -248,13 +268,27 @@ def quote_spans(text: str) -> list[tuple[int, int, str]]:
     """(start, end, inner text) of each quotation, typographic or straight, in text order."""
     spans: list[tuple[int, int, str]] = []
     for line in _LINE.finditer(text):
+        dash = _DIALOGUE.match(line.group())
+        if dash:
+            stop = _DIALOGUE_END.search(line.group(), dash.end())
+            end = stop.start() if stop else len(line.group().rstrip())
+            inner = line.group()[dash.end() : end]
+            if 12 <= len(inner) <= 800:
+                spans.append((line.start() + dash.start(), line.start() + end, inner))
+                spans += _in_line(line.group()[end:], line.start() + end)
+                continue
         spans += _in_line(line.group(), line.start())
     return spans
 
 
 _PAIRS = {'"': '"', "“": "”", "«": "»", "„": "“"}
 _STRAIGHT_CLOSE = regex.compile(r'(?<=\S)"(?=[\s.,;:!?)\]—–-]|$)')
-_OPEN = regex.compile(r"(?:(?<=^)|(?<=[\s(\[—–-]))([\"“«„])(?=\S)")
+# An opening mark: at a line's start or after a space, bracket or dash; « may have a space after it (French).
+_OPEN = regex.compile(r"(?:(?<=^)|(?<=[\s(\[—–-]))(?:([\"“„])|(«)[ \u00a0\u202f]?)(?=\S)")
+# A line of dialogue: "— Oui, dit-il." / "—No pienso firmar —dijo Pedro—. Es un mal negocio." The quote runs to
+# the next dash or the line's end; a French incise (", dit-il,") ends it too.
+_DIALOGUE = regex.compile(r"^[ \t]*[—–][ \t]*(?=\S)")
+_DIALOGUE_END = regex.compile(rf"[ \t]*[—–]|,[ \t]+(?=(?i:{_VERB})(?![\p{{L}}]))")
 
 
 def _in_line(line: str, offset: int) -> list[tuple[int, int, str]]:
@@ -264,7 +298,7 @@ def _in_line(line: str, offset: int) -> list[tuple[int, int, str]]:
         opening = _OPEN.search(line, position)
         if opening is None:
             return found
-        mark = opening.group(1)
+        mark = opening.group(1) or opening.group(2)
         close = _closing(line, opening.end(), mark)
         if close is None:  # open to the paragraph's end: the quote continues in the next paragraph
             inner, end = line[opening.end() :], len(line)

@@ -38,6 +38,7 @@ from .sources import Article
 
 if TYPE_CHECKING:
     from .core import Summarizer
+    from .netguard import Resolver, UrlPolicy
 
 _END = object()
 T = TypeVar("T")
@@ -175,12 +176,41 @@ def as_item(raw: BatchInput) -> Item:
     raise TypeError(f"batch inputs are texts, Articles or Items, not {type(raw).__name__}")
 
 
+class HostGate:
+    """Politeness towards the sites a batch of URLs is fetched from: at most ``per_host`` fetches in flight
+    from one host, and at least ``delay_s`` seconds between the starts of two fetches from it."""
+
+    def __init__(self, per_host: int, delay_s: float) -> None:
+        self.per_host = per_host
+        self.delay_s = delay_s
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._next_start: dict[str, float] = {}
+
+    @contextlib.asynccontextmanager
+    async def turn(self, host: str) -> AsyncIterator[None]:
+        slots = self._slots.setdefault(host, asyncio.Semaphore(self.per_host))
+        async with slots:
+            now = time.monotonic()
+            start = max(now, self._next_start.get(host, now))
+            self._next_start[host] = start + self.delay_s  # reserved now: the next one waits behind it
+            if start > now:
+                await asyncio.sleep(start - now)
+            yield
+
+
 class BatchRunner:
-    """Runs items through a ``Summarizer``; ``stats`` is live while ``run`` iterates."""
+    """Runs items through a ``Summarizer``; ``stats`` is live while ``run`` iterates.
+
+    URL items (``Item.fetch_url``) are fetched first through ``netguard`` within ``url_policy`` (default: any
+    address, as the command line fetches; the service passes its SSRF policy), politely (``HostGate``)."""
 
     def __init__(self, summarizer: Summarizer, *, concurrency: int | None = None, ordered: bool = False,
-                 skip: Collection[str] = (), options: CallOptions | None = None) -> None:
+                 skip: Collection[str] = (), options: CallOptions | None = None,
+                 url_policy: UrlPolicy | None = None, resolver: Resolver | None = None) -> None:
         self.summarizer = summarizer
+        self.url_policy = url_policy
+        self.resolver = resolver
+        self.gate = HostGate(summarizer.settings.fetch_per_host, summarizer.settings.fetch_delay_s)
         self.options = options or CallOptions()  # for every item
         # The local engine answers one request at a time: more in flight only queue (and hold memory), so
         # it runs one unless the caller asks for more.
@@ -260,6 +290,8 @@ class BatchRunner:
 
         async def article() -> Article:
             limits = item_limits(self.summarizer.settings)
+            if item.fetch_url is not None and item.data is None and item.error is None:
+                await self._fetch(item)
             if item.data is not None and len(item.data) > _HTML_IN_THREAD and item.may_be_html():
                 found = await self.summarizer.offload(item.article, heavy=len(item.data) > HEAVY_HTML, **limits)
             else:
@@ -269,6 +301,26 @@ class BatchRunner:
 
         await summarize_into(outcome, self.summarizer, article, self.options)
         events.put_nowait(outcome)
+
+    async def _fetch(self, item: Item) -> None:
+        """Download a URL item's page into ``item.data`` (an InputError is the item's error: refused by the
+        policy, unreachable, HTTP 4xx/5xx, too large)."""
+        from urllib.parse import urlsplit
+
+        from .netguard import ALLOW_ALL, fetch, system_resolver
+
+        url = item.fetch_url or ""
+        settings = self.summarizer.settings
+        async with self.gate.turn((urlsplit(url).hostname or "").lower()):
+            data, final_url, headers = await asyncio.to_thread(
+                fetch, url, policy=self.url_policy or ALLOW_ALL, max_bytes=settings.max_input_bytes,
+                timeout=settings.fetch_timeout, resolver=self.resolver or system_resolver)
+        content_type = headers.get("content-type", "").lower()
+        item.data = data
+        item.html = True if "html" in content_type else None
+        if "charset=" in content_type:
+            item.charset = content_type.split("charset=", 1)[1].split(";")[0].strip().strip('"') or None
+        item.fields["url"] = final_url
 
 
 def count_in_background(stats: BatchStats, specs: list[str], *, text_field: str, id_field: str) -> None:
@@ -395,7 +447,8 @@ async def run_files(summarizer: Summarizer, sources: list[str] | None = None, *,
                     text_field: str = "text", id_field: str = "id", count: bool = True,
                     options: CallOptions | None = None,
                     on_progress: Callable[[BatchStats], None] | None = None,
-                    relative_to: Path | None = None, reword: dict[str, str] | None = None) -> BatchStats:
+                    relative_to: Path | None = None, reword: dict[str, str] | None = None,
+                    url_policy: UrlPolicy | None = None, resolver: Resolver | None = None) -> BatchStats:
     """Summarize ``sources`` (paths, globs, ``-``) or ``items`` (texts, Articles, Items) into files.
 
     The output gets one line per item as it completes (``output=None``: stdout); failed
@@ -405,6 +458,8 @@ async def run_files(summarizer: Summarizer, sources: list[str] | None = None, *,
     ``relative_to`` shortens paths under that folder in ids, sources and messages (the service
     never shows a caller where it keeps its files). ``reword`` replaces phrases of the errors file's
     messages: the service's callers are told about their request's fields, not the command line's flags.
+    URL inputs (arguments, URL lists, records with only a ``url``) are fetched within ``url_policy`` (default:
+    any address) with ``resolver`` for DNS (default: the system's).
     """
     from .pricing import cost
     from .sinks import ErrorSink, open_sink
@@ -424,7 +479,8 @@ async def run_files(summarizer: Summarizer, sources: list[str] | None = None, *,
     schema = resolve(options.schema_name, summarizer.schema_dirs) if options.schema_name else summarizer.schema
     sink = open_sink(output, fmt=fmt, schema=schema, resume=resume)
     error_sink = ErrorSink(errors if errors is not None else default_errors_path(output, fmt))
-    runner = BatchRunner(summarizer, concurrency=concurrency, ordered=ordered, skip=sink.done_ids, options=options)
+    runner = BatchRunner(summarizer, concurrency=concurrency, ordered=ordered, skip=sink.done_ids, options=options,
+                         url_policy=url_policy, resolver=resolver)
     stats = runner.stats
     if count and specs and "-" not in specs:
         count_in_background(stats, specs, text_field=text_field, id_field=id_field)

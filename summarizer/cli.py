@@ -80,7 +80,11 @@ logs_app = typer.Typer(help="Every exchange with a model: messages sent, raw ans
                        "timings, usage. `summarizer logs` lists the last 3.", rich_markup_mode=None)
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(cache_app, name="cache")
+keys_app = typer.Typer(help="Store API keys, as llm keeps them: `keys set openai` stores the key used when "
+                       "OPENAI_API_KEY is not set; `keys list` shows names, never keys.", no_args_is_help=True,
+                       rich_markup_mode=None)
 app.add_typer(logs_app, name="logs")
+app.add_typer(keys_app, name="keys")
 
 _debug = {"on": os.environ.get("SUMMARIZER_DEBUG", "") not in ("", "0", "false")}
 
@@ -296,6 +300,10 @@ def summarize(
         _say(f"warning: {warning}")
     with Summarizer(settings=settings, schema=shared.schema) as summarizer:
         _announce_engine(summarizer)
+    if not source.startswith(("http://", "https://")):  # a urls.txt is for batch, not a paid article
+        from .urllists import refuse_url_list
+
+        refuse_url_list(article.text, "<stdin>" if source == "-" else source)
         result = summarizer.summarize(article, shared.call())
     for warning in result.meta.warnings:
         if warning not in article.warnings:
@@ -346,8 +354,10 @@ class Via(str, Enum):
 def batch(
     inputs: Annotated[list[str], typer.Argument(
         help="Folders (searched recursively for .txt/.md/.html), glob patterns (quote them), .jsonl/.json/.csv "
-             "dumps (also .gz), .parquet files, .zip and .tar(.gz/.bz2/.xz) archives, .warc(.gz) web archives, or - "
-             "for JSONL on stdin.", show_default=False)],
+             "dumps (also .gz), .parquet files, .zip and .tar(.gz/.bz2/.xz) archives, .warc(.gz) web archives, - "
+             "for JSONL on stdin, http(s) URLs, or lists of URLs (a .urls file, or a .txt file whose every line is "
+             "an http(s) URL; # starts a comment). URLs, and JSONL records with only a url field, are fetched "
+             "(fetch_per_host at once per host, fetch_delay_s apart) and the URL is the id.", show_default=False)],
     output: Annotated[str | None, typer.Option(
         "-o", "--output", help="Results file, one line per article as it completes; an existing one is resumed "
         "(default: stdout).", show_default=False)] = None,
@@ -410,6 +420,7 @@ def batch(
       summarizer batch archive/ -o out/ --runner ray --ray-address auto --cache redis://cache:6379/0
       summarizer batch dump.jsonl -o out.jsonl --via batch-api
     """  # noqa: E501 (help paragraphs are one line each: rich keeps line breaks as they are)
+      summarizer batch https://example.com/a https://example.org/b urls.txt -o out.jsonl
     import asyncio
 
     from .batch import run_files
@@ -428,6 +439,9 @@ def batch(
 
     check_writable(output, as_folder=is_folder_output(output, fmt.value))
     for target in (errors, stats_json):
+    if (via is Via.batch_api or settings.runner == "ray") and _names_urls(inputs):
+        raise InputError("URL inputs are fetched by the local runner",
+                         hint="leave out --runner ray and --via batch-api")
         check_writable(target)
     show = progress and sys.stderr.isatty()
     summarizer = Summarizer(settings=settings, schema=shared.schema)
@@ -495,6 +509,13 @@ class _BatchProgress:
     """A rich progress bar on stderr: done/total, rate, ETA, cache hits and failures."""
 
     def __init__(self) -> None:
+def _names_urls(inputs: list[str]) -> bool:
+    """Whether a batch's inputs include URLs or lists of URLs (fetched by the local runner only)."""
+    from .archives import kind_of
+
+    return any(kind_of(spec) in ("url", "urls") for spec in inputs)
+
+
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -1054,6 +1075,45 @@ def main() -> NoReturn:
         sys.stderr = _Scrubbed(sys.stderr)
     logging.basicConfig(level=logging.DEBUG if _debug["on"] else logging.CRITICAL,
                         format="summarizer: debug: %(name)s: %(message)s")
+@keys_app.command("set")
+def keys_set(
+    name: Annotated[str, typer.Argument(help="The key's name: openai is the API key for the LLM endpoint.",
+                                        show_default=False)] = "openai",
+    value: Annotated[str | None, typer.Option("--value", help="The key (default: asked for without echo, or read "
+                                              "from a piped stdin). On the command line it lands in your shell "
+                                              "history.", show_default=False)] = None,
+) -> None:
+    """Store a key in the key store (a file only you can read, mode 0600). Settings use the openai key when
+    neither OPENAI_API_KEY nor SUMMARIZER_API_KEY nor the config file gives one."""
+    from .keys import check_name, set_key
+
+    check_name(name)
+    if value is None:
+        if sys.stdin is not None and not sys.stdin.isatty():
+            value = sys.stdin.readline()
+        else:
+            value = typer.prompt(f"Enter key for {name}", hide_input=True, err=True)
+    path = set_key(name, value)
+    _say(f"stored key {name!r} in {path}")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """The names of the stored keys, one a line (never the keys)."""
+    from .keys import load_keys
+
+    for name in sorted(load_keys()):
+        typer.echo(name)
+
+
+@keys_app.command("path")
+def keys_path() -> None:
+    """The key store's path (keys.json in the config folder; env SUMMARIZER_KEYS_PATH)."""
+    from .keys import keys_path as where
+
+    typer.echo(str(where()))
+
+
     code = 0
     try:
         result = app(standalone_mode=False)

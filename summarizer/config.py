@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     max_input_chars: int = Field(1_000_000, gt=0, description="Longest article text accepted (long ones are split).")
     max_input_bytes: int = Field(20_000_000, gt=0, description="Largest file or download accepted.")
     fetch_timeout: float = Field(20.0, gt=0, description="Seconds to fetch a URL.")
+    fetch_per_host: int = Field(2, ge=1, le=64, description="Batch of URLs: most pages fetched at once from one "
+                                "host.")
+    fetch_delay_s: float = Field(0.5, ge=0, description="Batch of URLs: seconds between the starts of two fetches "
+                                 "from one host.")
     concurrency: int = Field(8, ge=1, le=1024, description="Batch: summaries in flight at once (per Ray actor with "
                              "the ray runner).")
     runner: Literal["local", "ray"] = Field("local", description="Batch: local (this process) or ray (a Ray "
@@ -228,8 +232,8 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
             class _WithFile(Settings):
                 model_config = SettingsConfigDict(toml_file=path)
 
-            return _WithFile(**given)
-        return Settings(**given)
+            return _with_stored_key(_WithFile(**given))
+        return _with_stored_key(Settings(**given))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
     except UnicodeDecodeError:
@@ -240,3 +244,16 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "settings"
         raise ConfigError(f"invalid setting {where}: {first['msg']}") from None
+
+
+def _with_stored_key(settings: Settings) -> Settings:
+    """The key from ``summarizer keys set openai`` when no flag, environment variable or config file gave one."""
+    if settings.api_key is not None:
+        return settings
+    from .keys import get_key
+
+    stored = get_key()
+    if stored is None:
+        return settings
+    settings.api_key = SecretStr(stored)  # assigned, not copied: a copy would forget which fields were set
+    return settings

@@ -49,7 +49,19 @@ _CAMEL = regex.compile(r"(?<=\p{Ll}{2})(?=\p{Lu}\p{Ll})")
 _POSSESSIVE = regex.compile(r"['’]s?$")
 SPEECH_VERBS = ("said|says|told|tells|added|adds|explained|warned|wrote|writes|tweeted|stated|announced|argued|"
                 "insisted|claimed|noted|quipped|asked|replied|recalled|continued|countered|testified|declared|"
-                "sagte|sagt|erklärte|betonte|schrieb|déclare|a déclaré|a expliqué|a ajouté|a affirmé|estime")
+                "sagte|sagt|sagten|erklärte|erklärt|betonte|betont|schrieb|schreibt|meinte|meint|warnte|kritisierte|"
+                # French: "a déclaré Laurent Fabius", "a-t-il ajouté", "explique-t-elle"
+                "déclare|a déclaré|a expliqué|a ajouté|a affirmé|a indiqué|a souligné|a précisé|a estimé|a assuré|"
+                "a réagi|a dit|a confié|a averti|a annoncé|a écrit|a insisté|estime|explique|ajoute|affirme|souligne|"
+                "précise|indique|assure|confie|poursuit|raconte|résume|"
+                "(?:a-t-(?:il|elle)[ \t]+(?:déclaré|expliqué|ajouté|affirmé|indiqué|souligné|précisé|estimé|assuré|"
+                "réagi|dit|confié|averti|annoncé|écrit|insisté|lancé|martelé))|"
+                "(?:(?:déclare|explique|ajoute|affirme|souligne|précise|indique|assure|confie|poursuit|raconte|estime"
+                "|dit|lance|note)-t?-?(?:il|elle))|"
+                # Spanish: "dijo Pedro Sánchez", "afirmó"
+                "dijo|afirmó|afirma|declaró|explicó|explica|aseguró|asegura|añadió|señaló|señala|indicó|agregó|"
+                "sostuvo|advirtió|manifestó|comentó|subrayó|apuntó|precisó|insistió|expresó|relató|contó|"
+                "dijeron|afirmaron|explicaron|aseguraron")
 _LOWER_WORD = regex.compile(r"(?<![\p{L}'’])\p{Ll}[\p{L}'’-]*")
 _WORD = regex.compile(r"\p{L}+")
 _SPACES = regex.compile(r"([ \t]+)")

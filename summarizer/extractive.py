@@ -22,7 +22,7 @@ import regex
 from pydantic import ValidationError
 
 from . import attribution, dates
-from .entities import Entities, caseless
+from .entities import SPEECH_VERBS, Entities, caseless
 from .errors import ConfigError, InputError, ValidationFailed
 from .figures import figures as find_figures
 from .result import Meta, Result
@@ -263,9 +263,19 @@ def _timeline(sentences: list[str], base: Any) -> list[dict[str, str]]:
 
 _LOWER_WORD = regex.compile(r"(?<![\p{L}'’-])\p{Ll}[\p{Ll}\p{M}-]{3,}(?![\p{L}'’])")
 # A noun is what follows an article, a possessive or a preposition at least once: "the border", "of trade".
-_AFTER_DETERMINER = regex.compile(r"\b(?:the|a|an|this|these|those|that|his|her|its|their|our|of|in|on|for|with|"
-                                  r"about|over|le|la|les|un|une|des|du|de|l['’])[ \t]+(\p{Ll}[\p{Ll}\p{M}-]{3,})\b",
-                                  regex.IGNORECASE)
+# Each language its own determiners: French "a" is "has" ("a déclaré"), not an article.
+_DETERMINERS = {
+    "en": "the|a|an|this|these|those|that|his|her|its|their|our|of|in|on|for|with|about|over",
+    "fr": "le|la|les|un|une|des|du|de|l['’]|ce|cette|ces|son|sa|ses|leur|leurs|au|aux|sur|pour|avec",
+    "es": "el|la|los|las|un|una|unos|unas|del|de|al|su|sus|este|esta|estos|estas|por|para|con|sobre",
+}
+_AFTER_DETERMINER = {lang: regex.compile(rf"\b(?:{words})[ \t]+(\p{{Ll}}[\p{{Ll}}\p{{M}}-]{{3,}})\b", regex.IGNORECASE)
+                     for lang, words in _DETERMINERS.items()}
+_OTHER_DETERMINERS = regex.compile(r"\b(?:the|an|this|these|those|his|her|its|their|our|of|in|on|for|with|about|over"
+                                   r"|le|la|les|un|une|des|du|de|l['’])[ \t]+(\p{Ll}[\p{Ll}\p{M}-]{3,})\b",
+                                   regex.IGNORECASE)
+# Speech verbs are never topics ("déclaré", "ajouté", "dijo"), in any of the languages the verb list knows.
+_VERB_WORDS = frozenset(w.casefold() for w in regex.findall(r"\p{L}{4,}", SPEECH_VERBS))
 _NOUN_DE = regex.compile(r"(?<=\p{Ll}[,;]?[ \t]+)\p{Lu}\p{Ll}{3,}(?![\p{L}'’-])")
 _UNCASED_WORD = regex.compile(r"[\p{L}\p{M}]{4,}")  # shorter words in Arabic script are nearly all particles
 
@@ -287,13 +297,14 @@ def _topics(body: str, entities: list[dict[str, Any]], language: str) -> list[st
     elif caseless(body):
         found = _UNCASED_WORD.findall(body)
     else:
-        nouns = {w.casefold() for w in _AFTER_DETERMINER.findall(body)}
+        nouns = {w.casefold() for w in _AFTER_DETERMINER.get(language, _OTHER_DETERMINERS).findall(body)}
         found = [w for w in _LOWER_WORD.findall(body) if w.casefold() in nouns]
     counts = Counter(w.casefold() for w in found)
     for word in list(counts):
         if word.endswith("s") and word[:-1] in counts:  # "service" and "services": one topic
             counts[word[:-1]] += counts.pop(word)
-    ranked = [w for w, c in counts.most_common() if w not in stop and w not in names and not w.endswith("'s")]
+    ranked = [w for w, c in counts.most_common()
+              if w not in stop and w not in names and w not in _VERB_WORDS and not w.endswith("'s")]
     frequent = [w for w in ranked if counts[w] >= 2]
     return (frequent or ranked)[:5]
 

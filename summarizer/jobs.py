@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 
 from .errors import SummarizerError
+from .netguard import Resolver, UrlPolicy
 from .options import CallOptions
 
 if TYPE_CHECKING:
@@ -184,8 +185,13 @@ def _counts(stats: BatchStats) -> Counts:
 class JobWorker:
     """Runs queued jobs one after another in the service's event loop, and deletes expired ones."""
 
-    def __init__(self, summarizer: Summarizer, store: JobStore, *, retention_s: float = 7 * 86400) -> None:
+    def __init__(self, summarizer: Summarizer, store: JobStore, *, retention_s: float = 7 * 86400,
+                 url_policy: UrlPolicy | None = None, resolver: Resolver | None = None) -> None:
         self.summarizer = summarizer
+        # A job's records that only name a ``url`` are fetched: within the service's SSRF policy, never the
+        # command line's allow-everything one.
+        self.url_policy = url_policy or UrlPolicy(allow_networks=tuple(summarizer.settings.fetch_allow_networks))
+        self.resolver = resolver
         self.store = store
         self.retention_s = retention_s
         self._queue: asyncio.Queue[str] = asyncio.Queue()
@@ -277,7 +283,7 @@ class JobWorker:
 
         fields = {name: job.options[name] for name in FIELD_OPTIONS if job.options.get(name)}
         call = CallOptions.model_validate({k: v for k, v in job.options.items() if k not in FIELD_OPTIONS})
-        more: dict[str, Any] = {"reword": HTTP_WORDING}
+        more: dict[str, Any] = {"reword": HTTP_WORDING, "url_policy": self.url_policy, "resolver": self.resolver}
         if self.summarizer.settings.runner == "ray":  # SUMMARIZER_RUNNER=ray: the job runs on the cluster
             from .ray import run_files_async as run_files  # type: ignore[assignment]
             more = {}  # the Ray runner writes its errors file itself, in the library's words

@@ -763,7 +763,8 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
         await asyncio.to_thread(summarizer.warm_up)  # no request pays the big imports on the event loop
         summarizer.extraction_pool = await asyncio.to_thread(_extraction_pool)
         store = state.store = JobStore(settings.resolved_state_dir)
-        worker = state.worker = JobWorker(summarizer, store, retention_s=settings.job_retention_hours * 3600)
+        worker = state.worker = JobWorker(summarizer, store, retention_s=settings.job_retention_hours * 3600,
+                                          url_policy=state.policy, resolver=state.resolver)
         worker.start()
         try:
             yield

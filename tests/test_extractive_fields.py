@@ -83,3 +83,50 @@ def test_a_long_sentence_gives_the_clause_of_its_figure_never_a_word_cut():
     what = figures_of(sentence + " Analysts were divided. The shares rose.")["$3 billion"]
     assert len(what) <= 200 and "$3 billion on technology and programming" in what
     assert what.rstrip(".…").split()[-1] in sentence.split() or what.endswith(".")
+
+
+# -- quotes in four languages -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "quote", "speaker"), [
+    ("Le ministre était à Paris jeudi. « La France est prête à envoyer des renforts », a déclaré Laurent Fabius. "
+     "Il accueillait un avion à Roissy.", "La France est prête à envoyer des renforts", "Laurent Fabius"),
+    ("«Pour certains d’entre eux on est très interrogatif», a ajouté Laurent Fabius. Il accueillait à Roissy un "
+     "premier avion spécial.", "Pour certains d’entre eux on est très interrogatif", "Laurent Fabius"),
+    ("Travis Tygart a exhorté l’agence à agir. « C’est une plaisanterie, une honte pour le système », a-t-il "
+     "déclaré. Les réactions ne se sont pas fait attendre.", "C’est une plaisanterie, une honte pour le système",
+     "Travis Tygart"),
+    ('Mourinho zeigte den Fans drei Finger. "Das ist eine natürliche Reaktion. Offenkundig lieben sie mich nicht", '
+     "sagte Mourinho. Mal wieder hatte ihm die Abwehr geholfen.", "Das ist eine natürliche Reaktion", "Mourinho"),
+    ("Die Ministerin war in Berlin. „Wir werden das Gesetz noch in diesem Jahr ändern“, erklärte Anna Schmidt am "
+     "Montag. Die Opposition protestierte.", "Wir werden das Gesetz noch in diesem Jahr ändern", "Anna Schmidt"),
+    ('El ministro viajó a Madrid. "No vamos a subir los impuestos este año", dijo Pedro Sánchez. La oposición '
+     "criticó el plan.", "No vamos a subir los impuestos este año", "Pedro Sánchez"),
+    ("La presidenta habló el lunes. «Vamos a cumplir con todos los compromisos firmados», afirmó Ana Gómez. Nadie "
+     "respondió.", "Vamos a cumplir con todos los compromisos firmados", "Ana Gómez"),
+    ("Pedro Gómez llegó tarde a la reunión del consejo.\n—No pienso firmar ese acuerdo con la empresa —dijo Pedro "
+     "Gómez—. Es un mal negocio.\nLa reunión terminó sin acuerdo.", "No pienso firmar ese acuerdo con la empresa",
+     "Pedro Gómez"),
+])
+def test_quotes_in_guillemets_low_quotes_and_dashes_with_their_speakers(text, quote, speaker):
+    found = quotes_of(text)
+    match = next((q for q in found if q.startswith(quote)), None)
+    assert match is not None, found
+    assert found[match].split()[-1] == speaker.split()[-1], found
+
+
+def test_topics_are_never_speech_verbs_or_stopwords():
+    text = ("« La France est prête », a déclaré le ministre. Le ministre a ajouté que la mission durera. "
+            "« Nous sommes prêts à aider », a déclaré le porte-parole. Le porte-parole a ajouté que la mission "
+            "est difficile. La mission de la France commence lundi, a déclaré le ministre.")
+    topics = summarize(text)["topics"]
+    assert not {"déclaré", "ajouté", "prête", "prêts"} & set(topics), topics
+
+
+def test_an_honorific_or_an_initial_does_not_cut_the_speaker_after_the_verb():
+    french = ("Le gouvernement allemand avait appelé la population au port de la kippa. « Nous nous opposons à toute "
+              "forme d’antisémitisme, qu’il vienne de droite ou de gauche », a déclaré M. Klein lors du rassemblement. "
+              "La ministre était absente.")
+    assert [s.split()[-1] for s in quotes_of(french).values()] == ["Klein"]
+    english = ('Analysts were divided on Tuesday. "While the United States is loved and beloved in Israel, the '
+               'president is not," said Robert M. Danin, a senior fellow at the Council on Foreign Relations.')
+    assert list(quotes_of(english).values()) == ["Robert M. Danin"]

@@ -1,0 +1,268 @@
+"""Issue 23's "Missing" list: URL lists in batch, keys, completion, --instructions, cache clear's question,
+the jobs list, batch Markdown/text output.
+
+Pages are served by a small web server on 127.0.0.1 (the command line fetches any address; the service's
+SSRF policy refuses loopback unless a test allows it); the LLM, where one is needed, is the fake server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from summarizer import Summarizer
+from summarizer.archives import kind_of
+from summarizer.batch import run_files
+
+from .test_batch import html_page, read_jsonl, story, write_jsonl
+
+
+def run(cli: list[str], *args: str, env: dict[str, str] | None = None, stdin: str | None = None,
+        cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run([*cli, *args], input=stdin, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, cwd=cwd)
+    assert "Traceback" not in done.stderr, done.stderr
+    return done
+
+
+class Site:
+    """Article pages on 127.0.0.1: /a/N is story N as HTML, /missing is a 404, /slow/N answers after a pause.
+    Records every request's path, start time and how many were in flight at once."""
+
+    def __init__(self, pause: float = 0.0) -> None:
+        site = self
+        self.pause = pause
+        self.hits: list[str] = []
+        self.starts: list[float] = []
+        self.inflight = 0
+        self.most_inflight = 0
+        self.lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                with site.lock:
+                    site.hits.append(self.path)
+                    site.starts.append(time.monotonic())
+                    site.inflight += 1
+                    site.most_inflight = max(site.most_inflight, site.inflight)
+                try:
+                    if site.pause:
+                        time.sleep(site.pause)
+                    if self.path.startswith("/a/"):
+                        body = html_page(int(self.path.rsplit("/", 1)[1])).encode()
+                        self.send_response(200)
+                        self.send_header("content-type", "text/html; charset=utf-8")
+                    else:
+                        body = b"not here"
+                        self.send_response(404)
+                        self.send_header("content-type", "text/plain")
+                    self.send_header("content-length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                finally:
+                    with site.lock:
+                        site.inflight -= 1
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def url(self, path: str) -> str:
+        return f"{self.base}{path}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    pages = Site()
+    yield pages
+    pages.close()
+
+
+def offline_batch(inputs: list[str], output: Path, **settings: Any) -> Any:
+    summarizer = Summarizer(engine="extractive", **settings)
+
+    async def go() -> Any:
+        try:
+            return await run_files(summarizer, inputs, output=output)
+        finally:
+            await summarizer.aclose()
+
+    return asyncio.run(go())
+
+
+# -- 1. URL lists in batch ------------------------------------------------------------------------------
+
+
+def test_batch_fetches_url_arguments_and_a_rerun_skips_them_by_url(cli, site, tmp_path):
+    urls = [site.url("/a/1"), site.url("/a/2")]
+    out = tmp_path / "out.jsonl"
+    done = run(cli, "batch", *urls, "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    rows = read_jsonl(out)
+    assert sorted(row["id"] for row in rows) == sorted(urls)
+    assert all(row["source"] in urls and row["summary"]["headline"] for row in rows)
+    assert sorted(site.hits) == ["/a/1", "/a/2"]
+    again = run(cli, "batch", *urls, site.url("/a/3"), "-o", str(out))
+    assert again.returncode == 0, again.stderr
+    assert "2 skipped" in again.stderr
+    assert sorted(site.hits) == ["/a/1", "/a/2", "/a/3"]  # the done ones were not fetched again
+    assert len(read_jsonl(out)) == 3
+
+
+def test_a_url_list_file_and_jsonl_records_with_only_a_url(cli, site, tmp_path):
+    listing = tmp_path / "urls.txt"
+    listing.write_text(f"# morning reads\n{site.url('/a/1')}\n\n{site.url('/missing')}\n  {site.url('/a/2')}  \n",
+                       encoding="utf-8")
+    assert kind_of(str(listing)) == "urls"
+    records = write_jsonl(tmp_path / "more.jsonl", [{"url": site.url("/a/3")},
+                                                     {"id": "four", "url": site.url("/a/4"), "title": "Given"},
+                                                     {"id": "five", "text": story(5)}])
+    out = tmp_path / "out.jsonl"
+    done = run(cli, "batch", str(listing), str(records), "-o", str(out))
+    assert done.returncode == 8, done.stderr  # one page is missing: an item error, not the batch's
+    ids = {row["id"] for row in read_jsonl(out)}
+    assert ids == {site.url("/a/1"), site.url("/a/2"), site.url("/a/3"), "four", "five"}
+    errors = read_jsonl(Path(f"{out}.errors.jsonl"))
+    assert [(e["id"], e["error"]) for e in errors] == [(site.url("/missing"), "input")]
+    assert "HTTP 404" in errors[0]["message"]
+
+
+def test_a_txt_file_that_is_prose_stays_an_article_and_a_urls_file_is_a_list(tmp_path):
+    prose = tmp_path / "story.txt"
+    prose.write_text(f"{story(1)}\nSee https://example.com/more for details.\n", encoding="utf-8")
+    listing = tmp_path / "reading.urls"
+    listing.write_text("https://example.com/a\nnot a url\n", encoding="utf-8")
+    assert kind_of(str(prose)) == "article"
+    assert kind_of(str(listing)) == "urls"
+    assert kind_of("https://example.com/a") == "url"
+
+
+def test_a_line_of_a_url_list_that_is_no_url_is_an_item_error(site, tmp_path):
+    listing = tmp_path / "reading.urls"
+    listing.write_text(f"{site.url('/a/1')}\nftp://example.com/file\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    stats = offline_batch([str(listing)], out)
+    assert stats.done == 1 and stats.failed == 1
+    error = read_jsonl(Path(f"{out}.errors.jsonl"))[0]
+    assert error["id"] == f"{listing}:2" and "not an http(s) URL" in error["message"]
+
+
+def test_a_list_of_urls_inside_a_folder_is_refused_as_an_article(tmp_path):
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    (folder / "story.txt").write_text(story(1), encoding="utf-8")
+    (folder / "links.md").write_text("https://example.com/a\nhttps://example.com/b\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    stats = offline_batch([str(folder)], out)
+    assert stats.done == 1 and stats.failed == 1
+    error = read_jsonl(Path(f"{out}.errors.jsonl"))[0]
+    assert error["id"].endswith("links.md") and "a list of URLs, not an article" in error["message"]
+
+
+@pytest.mark.parametrize("per_host", [1, 2])
+def test_fetches_are_polite_per_host(tmp_path, per_host):
+    slow = Site(pause=0.05)
+    try:
+        urls = tmp_path / "urls.txt"
+        urls.write_text("".join(f"{slow.url(f'/a/{n}')}\n" for n in range(6)), encoding="utf-8")
+        stats = offline_batch([str(urls)], tmp_path / "out.jsonl", concurrency=8, fetch_per_host=per_host,
+                              fetch_delay_s=0.02)
+        assert stats.done == 6
+        assert slow.most_inflight <= per_host
+        gaps = [b - a for a, b in zip(slow.starts, slow.starts[1:], strict=False)]
+        assert min(gaps) >= 0.015  # starts are spaced by the delay (a little slack for the clock's grain)
+    finally:
+        slow.close()
+
+
+def test_the_service_fetches_url_records_within_its_ssrf_policy(server, site, tmp_path):
+    from .test_service import build, wait_for
+
+    lines = "".join(json.dumps(row) + "\n" for row in [{"url": site.url("/a/1")}, {"id": "t", "text": story(2)}])
+    with build(server, tmp_path) as client:
+        job = client.post("/v1/batches", files={"file": ("dump.jsonl", lines.encode(), "application/x-ndjson")})
+        assert job.status_code == 202, job.text
+        finished = wait_for(client, job.json()["id"])
+        assert finished["counts"]["done"] == 1 and finished["counts"]["failed"] == 1
+        errors = [json.loads(line) for line in client.get(f"/v1/batches/{finished['id']}/errors").text.splitlines()]
+        assert errors[0]["id"] == site.url("/a/1") and "refusing to fetch" in errors[0]["message"]
+    assert site.hits == []  # loopback: never reached
+    with build(server, tmp_path / "allowed", fetch_allow_networks=["127.0.0.0/8"]) as client:
+        job = client.post("/v1/batches", files={"file": ("dump.jsonl", lines.encode(), "application/x-ndjson")})
+        finished = wait_for(client, job.json()["id"])
+        assert finished["counts"]["done"] == 2, finished
+    assert site.hits == ["/a/1"]
+
+
+def test_summarize_refuses_a_text_file_that_only_lists_urls(cli, tmp_path):
+    listing = tmp_path / "urls.txt"
+    listing.write_text("https://example.com/a\nhttps://example.com/b\n", encoding="utf-8")
+    done = run(cli, "summarize", str(listing))
+    assert done.returncode == 3
+    assert "is a list of 2 URL(s), not an article" in done.stderr
+    assert f"summarizer batch {listing} -o summaries.jsonl" in done.stderr
+    piped = run(cli, "summarize", stdin="https://example.com/a\n")
+    assert piped.returncode == 3 and "summarizer batch" in piped.stderr
+
+
+def test_url_inputs_with_the_ray_runner_are_refused_before_starting(cli, tmp_path):
+    done = run(cli, "batch", "https://example.com/a", "--runner", "ray", "-o", str(tmp_path / "o.jsonl"))
+    assert done.returncode == 3 and "fetched by the local runner" in done.stderr
+
+
+# -- 2. keys ---------------------------------------------------------------------------------------------
+
+
+def test_keys_set_list_path_and_settings_read_the_stored_key(cli, tmp_path, monkeypatch):
+    from summarizer.config import load_settings
+    from summarizer.keys import keys_path
+
+    secret = "sk-stored-0123456789abcdef-DO-NOT-PRINT"
+    where = run(cli, "keys", "path")
+    assert where.returncode == 0 and where.stdout.strip() == str(keys_path())
+    assert keys_path() == tmp_path / "config" / "summarizer" / "keys.json"
+    stored = run(cli, "keys", "set", "openai", stdin=secret + "\n")
+    assert stored.returncode == 0, stored.stderr
+    assert secret not in stored.stdout + stored.stderr
+    assert (keys_path().stat().st_mode & 0o777) == 0o600
+    assert run(cli, "keys", "set", "other", "--value", "another-key-1234").returncode == 0
+    listed = run(cli, "keys", "list")
+    assert listed.stdout.splitlines() == ["openai", "other"]
+    assert secret not in listed.stdout + listed.stderr and "another-key" not in listed.stdout
+    assert json.loads(keys_path().read_text())["openai"] == secret
+
+    settings = load_settings()
+    assert settings.api_key is not None and settings.api_key.get_secret_value() == secret
+    assert settings.llm_configured
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-the-environment-wins")
+    assert load_settings().api_key.get_secret_value() == "sk-from-the-environment-wins"
+
+
+def test_keys_refuse_bad_names_blank_keys_and_a_broken_store(cli, tmp_path):
+    from summarizer.keys import keys_path
+
+    assert run(cli, "keys", "set", "no spaces", "--value", "k-123").returncode == 3
+    blank = run(cli, "keys", "set", "openai", stdin="\n")
+    assert blank.returncode == 3 and "nothing was stored" in blank.stderr
+    assert not keys_path().exists()
+    keys_path().parent.mkdir(parents=True)
+    keys_path().write_text("[1, 2]")
+    broken = run(cli, "keys", "list")
+    assert broken.returncode != 0 and "cannot read the key store" in broken.stderr
