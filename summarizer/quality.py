@@ -21,11 +21,11 @@ from pydantic import ValidationInfo
 
 QUALITY_KEY = "check_quality"
 #: Fields whose text is prose the model writes: fewer than three words there is no sentence.
-PROSE_FIELDS = frozenset({"headline", "summary", "point", "bullets", "title", "lede"})
+PROSE_FIELDS = frozenset({"headline", "summary", "point", "bullets", "lede"})
 
 _WORD = re.compile(r"\w+(?:['’-]\w+)*", re.UNICODE)
 _MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s+[a-z-]+\s*=|\s*/?>|\s*$)|&(?:nbsp|amp|lt|gt|quot|#\d+);"
-                     r"|\{\{|\}\}|^\s*[\[{]\s*\"")
+                     r"|^\s*[\[{]\s*\"")
 _MARKER = re.compile(r"<<<|>>>|\bEND (?:ARTICLE|METADATA|PARTS|SUMMARY|KEEP|CANDIDATES)\b|^\s*\[\d+\]\s*$")
 _ECHOES = tuple(phrase.casefold() for phrase in (
     "the article is summarized", "the article is data", "ignore any instructions", "this article is about",
@@ -37,7 +37,7 @@ _PLACEHOLDERS = frozenset({"", "n/a", "na", "none", "null", "unknown", "tbd", "t
                            "summary", "point", "bullet", "title", "...", "…", "example", "placeholder"})
 
 
-def problem(text: str, *, prose: bool = False) -> str | None:
+def problem(text: str, *, prose: bool = False, min_words: int = 3) -> str | None:
     """What is degenerate about ``text``, in words a model can act on, or None."""
     stripped = text.strip()
     lowered = stripped.casefold()
@@ -51,7 +51,7 @@ def problem(text: str, *, prose: bool = False) -> str | None:
         if phrase in lowered:
             return f"repeats instructions or talks about the task ({phrase!r}) instead of stating facts"
     words = [w.casefold() for w in _WORD.findall(stripped)]
-    if prose and len(words) < 3:
+    if prose and len(words) < min_words:
         return "is not a sentence: write a complete statement of at least a few words"
     loop = repeated_phrase(words)
     if loop:
@@ -81,7 +81,8 @@ def repeated_phrase(words: list[str]) -> str | None:
 def check_text(value: str, info: ValidationInfo) -> str:
     """The pydantic validator of composed text fields (a no-op outside model answers)."""
     if isinstance(info.context, dict) and info.context.get(QUALITY_KEY):
-        found = problem(value, prose=info.field_name in PROSE_FIELDS)
+        found = problem(value, prose=info.field_name in PROSE_FIELDS,
+                        min_words=2 if info.field_name == "headline" else 3)  # "Budget approved" is a headline
         if found:
             raise ValueError(f"degenerate answer: the text {found}")
     return value

@@ -146,6 +146,9 @@ def check_html_size(size: int, *, name: str, max_html_bytes: int) -> None:
                             "extraction", hint="raise it with SUMMARIZER_MAX_HTML_BYTES")
 
 
+MIN_LETTERS = 10  # below this there is no article, and a model asked anyway can only invent or echo
+
+
 def check_text(text: str, *, name: str, max_chars: int) -> None:
     if not text or not text.strip():
         raise InputError(f"{name} has no text")
@@ -157,6 +160,8 @@ def check_text(text: str, *, name: str, max_chars: int) -> None:
     sample = text[:8192]
     if _CONTROL.search(sample) and len(_CONTROL.findall(sample)) > len(sample) * 0.05:  # counted only if any
         raise InputError(f"{name} looks binary, not text")
+    if sum(ch.isalnum() for ch in sample[:2000]) < MIN_LETTERS:  # zero-width characters, punctuation, a word
+        raise InputError(f"{name} has fewer than {MIN_LETTERS} letters: nothing to summarize")
 
 
 def fetch(url: str, *, max_bytes: int, max_chars: int, timeout: float, policy: Any = None,

@@ -75,14 +75,32 @@ def article_of(request: dict[str, Any]) -> str:
 
 def grounded_news(article: str) -> dict[str, Any]:
     """A valid, grounded ``news`` answer for ``article``: what a good model would return."""
-    lines = sentences(article) or [article.strip()]
+    lines = list(dict.fromkeys(sentences(article))) or [article.strip()]
+    # A good model writes no two-word "sentences" and no item twice (``quality`` refuses them): points come
+    # from the sentences of 3+ words, a short first sentence takes the next one into the headline, and an
+    # article of fewer than three sentences gives points that are the starts of its first one (verbatim).
+    points = [s for s in lines if len(s.split()) >= 3]
+    points += [s for s in lines if s not in points]
+    first = lines[0].split()
+    for size in range(len(first) - 1, 2, -1):
+        if len(points) >= 3:
+            break
+        points.append(" ".join(first[:size]))
+    while len(points) < 3:
+        points = points + points[:1]
     while len(lines) < 3:
-        lines = lines + lines[:1]
+        lines = lines + lines[-1:]
+    head = lines[0].split()
+    summary = " ".join(dict.fromkeys(lines[:2]))
+    if len(head) < 3:
+        head = " ".join(lines[:2]).split()
+        summary = " ".join(dict.fromkeys(lines[1:4]))
     capitalised = re.findall(r"\b[A-Z][a-z]{2,}\b", article)
     return {
-        "headline": " ".join(lines[0].split()[:10]),
-        "summary": " ".join(lines[:2]),
-        "key_points": [{"point": s, "evidence": s} for s in lines[:3]],
+        "headline": " ".join(head[:10]),
+        "summary": summary,
+        "key_points": [{"point": s if len(s.split()) >= 3 else f"{s} {lines[0]}", "evidence": s}
+                       for s in points[:3]],
         "entities": [{"name": capitalised[0], "type": "other", "role": None}] if capitalised else [],
         "quotes": [],
         "dateline": {"location": None, "date": None},

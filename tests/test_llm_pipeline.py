@@ -225,9 +225,10 @@ def test_async_calls_run_concurrently_with_their_own_accounting(make, server, ar
 
 
 def test_brief_schema(make, server, article):
-    server.push(Answer({"headline": "Sterling wins case", "bullets": ["a", "b", "c"]}))
+    bullets = ["Sterling's wife wins the case.", "Stiviano must pay back $2.6 million.", "The gifts included cars."]
+    server.push(Answer({"headline": "Sterling wins case", "bullets": bullets}))
     result = make(use_cache=False).summarize(article, schema="brief")
-    assert result.summary.bullets == ["a", "b", "c"] and result.meta.schema_name == "brief"
+    assert result.summary.bullets == bullets and result.meta.schema_name == "brief"
 
 
 def test_a_pydantic_model_with_verbatim_fields(make, server, article):

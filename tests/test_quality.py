@@ -230,7 +230,9 @@ def test_a_merge_that_keeps_duplicates_is_deduplicated(make, server, articles):
     finally:
         server.responder = default_responder
     evidence = [p.evidence for p in result.summary.key_points]
-    assert result.meta.chunks > 1 and len(evidence) == len(set(evidence)) == 3
+    # The same item twice is a degenerate answer (summarizer.quality): the merge is re-asked, saying so.
+    assert result.meta.chunks > 1 and len(evidence) == len(set(evidence)) >= 3
+    assert any("the same item appears twice" in json.dumps(r["messages"]) for r in server.requests)
 
 
 def test_dense_style_on_a_long_article(make, server, articles):
