@@ -54,15 +54,22 @@ def summarize(text: str, *, title: str | None = None, date: str | None = None, p
     if len(sentences) < 3:
         sentences = _clauses(sentences)
     ranked = _lexrank(sentences)
-    key_idx = _diverse(ranked, sentences, want=min(points, len(sentences)))
     summary_idx = sorted(_diverse(ranked, sentences, want=3, max_words=80))
+    summary = _join([_strip_lead_in(sentences[i]) if n == 0 else sentences[i] for n, i in enumerate(summary_idx)])
+    # Key points do not repeat the summary word for word: a summary sentence is a point only when its point is
+    # shorter ("…, the Foreign Office said." dropped), or at the end, to make up the number wanted.
+    in_summary = {i for i in summary_idx if _point(sentences[i]) in summary}
+    rest = [i for i in ranked if i not in in_summary]
+    want = min(points, len(sentences))
+    key_idx = _diverse(rest, sentences, want=min(want, len(rest))) if len(rest) >= min(want, 3) else []
+    key_idx += [i for i in _diverse(ranked, sentences, want=want) if i not in key_idx][: want - len(key_idx)]
     found = Entities(text, spans, language=language, skip=skip, bylines=bylines)
     entities = found.records()
     dateline = dates.dateline(text, skip=skip, date=date)
     body = text[skip:]
     return {
         "headline": _headline(title or title_line, sentences, ranked),
-        "summary": _join([_strip_lead_in(sentences[i]) if n == 0 else sentences[i] for n, i in enumerate(summary_idx)]),
+        "summary": summary,
         "key_points": [{"point": _point(sentences[i]), "evidence": _strip_lead_in(sentences[i])}
                        for i in key_idx],
         "entities": entities,

@@ -130,3 +130,18 @@ def test_an_honorific_or_an_initial_does_not_cut_the_speaker_after_the_verb():
     english = ('Analysts were divided on Tuesday. "While the United States is loved and beloved in Israel, the '
                'president is not," said Robert M. Danin, a senior fellow at the Council on Foreign Relations.')
     assert list(quotes_of(english).values()) == ["Robert M. Danin"]
+
+
+# -- summary and key points -------------------------------------------------------------------------------
+
+def test_key_points_do_not_repeat_the_summary(page):
+    summary = page["summary"]
+    for point in page["key_points"]:
+        assert point["point"] not in summary, point
+    assert len(page["key_points"]) >= 3
+
+
+def test_a_short_article_still_has_three_key_points():
+    record = summarize("The council met on Monday. It approved the budget. The mayor praised the vote. "
+                       "Residents were not consulted.")
+    assert len(record["key_points"]) >= 3
