@@ -65,7 +65,7 @@ app = typer.Typer(
          "  summarizer schemas show news",
     epilog=_EXIT_HELP,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
     # Plain click help: rich markup would read [local] in pip install 'summarizer[local]' and the [str] of
     # list[str] as style tags and drop them. Every Typer here sets it (tests/test_new_user.py checks).
     rich_markup_mode=None,

@@ -266,3 +266,32 @@ def test_keys_refuse_bad_names_blank_keys_and_a_broken_store(cli, tmp_path):
     keys_path().write_text("[1, 2]")
     broken = run(cli, "keys", "list")
     assert broken.returncode != 0 and "cannot read the key store" in broken.stderr
+
+
+# -- 3. shell completion ---------------------------------------------------------------------------------
+
+
+def complete(cli: list[str], words: str) -> list[str]:
+    done = run(cli, env={"_SUMMARIZER_COMPLETE": "complete_bash", "COMP_WORDS": words,
+                         "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1))})
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_shell_completion_completes_commands_subcommands_and_options(cli):
+    assert complete(cli, "summarizer ke") == ["keys"]
+    assert complete(cli, "summarizer keys ") == ["set", "list", "path"]
+    assert "--format" in complete(cli, "summarizer batch --for")
+    shown = run(cli, "--show-completion", "bash")
+    assert shown.returncode == 0 and "_SUMMARIZER_COMPLETE=complete_bash" in shown.stdout
+    assert "--install-completion" in run(cli, "--help").stdout
+
+
+def test_install_completion_writes_the_script_for_the_shell(cli, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    done = run(cli, "--install-completion", "bash", env={"HOME": str(home), "SHELL": "/bin/bash"})
+    assert done.returncode == 0, done.stderr
+    script = home / ".bash_completions" / "summarizer.sh"
+    assert "_SUMMARIZER_COMPLETE=complete_bash" in script.read_text()
+    assert str(script) in (home / ".bashrc").read_text()
