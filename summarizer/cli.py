@@ -186,12 +186,17 @@ Offline = Annotated[bool, typer.Option("--offline", help="Answer from the cache 
 
 Temperature = Annotated[float | None, typer.Option("--temperature", help="Sampling temperature for this call "
                                                    "(default: the server's).", show_default=False, min=0, max=2)]
+Instructions = Annotated[str | None, typer.Option(
+    "--instructions", help="Extra instructions for the model, added to the prompt after the article: focus, tone, "
+    "what to leave out (e.g. 'focus on the economic impact'). They cannot change the schema; answers are cached "
+    "per instructions. @FILE reads them from a file.", show_default=False)]
 
 # The options every summarizing command takes, declared once: name -> (annotated type, default).
 SHARED: dict[str, tuple[Any, Any]] = {
     "model": (Model, None), "schema": (Schema, None), "engine": (Engine, None), "mode": (Mode, None),
     "base_url": (BaseUrl, None), "timeout": (Timeout, None), "max_retries": (MaxRetries, None),
     "max_tokens": (MaxTokens, None), "temperature": (Temperature, None), "max_chars": (MaxChars, None),
+    "instructions": (Instructions, None),
     "language": (Language, None), "style": (Style, None), "cache": (CachePath, None), "no_cache": (NoCache, False),
     "refresh": (Refresh, False), "offline": (Offline, False), "config": (ConfigPath, None),
     "model_path": (ModelPath, None), "local_context": (LocalContext, None), "evidence": (EvidenceOption, None),
@@ -229,7 +234,19 @@ class Shared:
 
         v = self.values
         return CallOptions.build(language=v["language"], style=v["style"], temperature=v["temperature"],
-                                 refresh=v["refresh"] or None, offline=v["offline"] or None)
+                                 refresh=v["refresh"] or None, offline=v["offline"] or None,
+                                 instructions=_instructions(v["instructions"]))
+
+
+def _instructions(given: str | None) -> str | None:
+    """--instructions as given, or read from the file named by ``@FILE``; blank is none."""
+    if given is not None and given.startswith("@") and len(given) > 1:
+        try:
+            given = Path(given[1:]).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise InputError(f"cannot read the instructions file {given[1:]}: {reason}") from None
+    return given.strip() or None if given is not None else None
 
 
 def with_shared_options(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -267,6 +267,8 @@ class Summarizer:
             options_key["evidence"] = "numbers"
         if call.language:
             options_key["language"] = call.language
+        if call.instructions and call.instructions.strip():
+            options_key["instructions"] = call.instructions.strip()
         style = call.style or self.settings.style
         if style != "standard":
             options_key["style"] = style
@@ -414,6 +416,9 @@ class Summarizer:
             result = extractive.as_result(article, spec, context, started, language, detect_language(article.text))
             if style != "standard":
                 result.meta.warnings.append(f"the extractive engine has one style; {style!r} needs an LLM")
+            if call.instructions:
+                result.meta.warnings.append("the extractive engine follows no instructions; --instructions needs "
+                                            "an LLM")
             return result
         model = self._model_name(call)
         if self.hybrid and hybrid.supports(spec):
@@ -449,6 +454,7 @@ class Summarizer:
         plan.messages = self.prompt.messages(shown, article.metadata(), language=language, style=style)
         if plan.answer_model is not None:
             plan.messages[-1]["content"] += "\n\n" + pointing.INSTRUCTION
+        plan.messages = prompts.with_instructions(plan.messages, call.instructions)
         return plan
 
     def _cached(self, key: str, article: Article, call: CallOptions, spec: SchemaSpec, context: dict[str, Any],
@@ -487,7 +493,8 @@ class Summarizer:
         # The writing is checked for degenerate text by the hybrid loop itself (so a field that stays bad is
         # replaced by the tool's, not the whole call failed); the merged record by the grounding validators.
         writing = ValidationContext(context)
-        return Plan(article, spec, key, writing, draft.messages, started, model, retries, call, language=language,
+        messages = prompts.with_instructions(draft.messages, call.instructions)
+        return Plan(article, spec, key, writing, messages, started, model, retries, call, language=language,
                     style=style, source_language=detect_language(article.text),
                     input_tokens=self._count(article.text, model), budget=self.input_budget(model, spec),
                     max_tokens=min(answer_tokens(draft.answer_model.model_json_schema()) + 64,

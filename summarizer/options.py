@@ -20,6 +20,7 @@ from .terms import LANGUAGE_PATTERN, MODEL_PATTERN, Style
 
 LanguageCode = Annotated[str, StringConstraints(pattern=LANGUAGE_PATTERN, to_lower=True)]
 ModelName = Annotated[str, StringConstraints(pattern=MODEL_PATTERN)]
+MAX_INSTRUCTIONS = 4000  # characters of --instructions: a paragraph or two, not a second article
 
 
 class CallOptions(BaseModel):
@@ -37,6 +38,10 @@ class CallOptions(BaseModel):
     style: Style | None = Field(default=None, description="brief, standard, or dense (Chain of Density rounds).")
     max_retries: int | None = Field(default=None, ge=0, le=10, description="Re-asks after an invalid answer.")
     temperature: float | None = Field(default=None, ge=0, le=2, description="Sampling temperature for this call.")
+    instructions: str | None = Field(
+        default=None, min_length=1, max_length=MAX_INSTRUCTIONS,
+        description="Extra instructions for the model (focus, tone, what to leave out), added to the prompt after "
+                    "the article; they cannot change the schema or the verbatim rules. Part of the cache key.")
     refresh: bool = Field(default=False, description="Ignore a cached answer and store the new one.")
     offline: bool = Field(default=False, description="Answer from the cache only; a miss is an error.")
 

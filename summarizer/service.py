@@ -314,7 +314,7 @@ def _die_with_parent() -> None:
 
 
 async def _read_upload(request: Request) -> tuple[CallOptions, Any]:
-    form = await request.form(max_files=1, max_fields=12)
+    form = await request.form(max_files=1, max_fields=len(_OPTION_FIELDS) + len(FIELD_OPTIONS) + 1)
     unknown = sorted(set(form.keys()) - {"file", *_OPTION_FIELDS, *FIELD_OPTIONS})
     if unknown:
         raise RequestValidationError([{"loc": ("body", unknown[0]), "msg": "unknown form field; the fields are "

@@ -74,8 +74,9 @@ def steps(plan: Plan, prompt: prompts.PromptTemplate, density_rounds: int) -> Wo
     else:  # map: one partial record per part, each grounded in its own part (a slice of the article)
         total = len(plan.parts)
         metadata = plan.article.metadata()
-        partials = yield [(model, prompt.messages(part, metadata, language=plan.language, style=plan.style,
-                                                       part=f"{n} of {total}"),
+        partials = yield [(model, prompts.with_instructions(
+                               prompt.messages(part, metadata, language=plan.language, style=plan.style,
+                                               part=f"{n} of {total}"), plan.options.instructions),
                            grounding_context(part, model_answer=True)) for n, part in enumerate(plan.parts, 1)]
         while len(partials) > 1:  # reduce, in as many rounds as the budget needs
             groups = _reduce_groups(plan, [p.model_dump(mode="json") for p in partials])
@@ -123,8 +124,9 @@ def _reduce_groups(plan: Plan, partials: list[dict[str, Any]]) -> list[list[dict
 def _reduce_messages(plan: Plan, group: list[dict[str, Any]]) -> list[dict[str, Any]]:
     text = json.dumps(group, ensure_ascii=False, indent=1)
     block = prompts.metadata_json(plan.article.metadata())
-    return prompts.load("reduce-v1").render(parts=text, count=len(group), nonce=prompts.nonce(text, block),
-                                            metadata_json=block, language=plan.language)
+    messages = prompts.load("reduce-v1").render(parts=text, count=len(group), nonce=prompts.nonce(text, block),
+                                                metadata_json=block, language=plan.language)
+    return prompts.with_instructions(messages, plan.options.instructions)
 
 def _densify(plan: Plan, instance: BaseModel, rounds: int) -> Generator[list[Request], list[Any], BaseModel]:
     """Chain of Density over the ``summary`` field: each round keeps every entity and adds 1-3 at the
@@ -144,6 +146,7 @@ def _densify(plan: Plan, instance: BaseModel, rounds: int) -> Generator[list[Req
                                    entities_json=json.dumps(entities, ensure_ascii=False),
                                    summary=summary, entities=entities, words=target,
                                    max_sentences=max_sentences or 5, language=plan.language)
+        messages = prompts.with_instructions(messages, plan.options.instructions)
         context = density_context(plan.context, entities, target, max_sentences, density)
         [step] = yield [(DenseRound, messages, context)]
         added = [name for name in step.missing_entities if name not in entities]

@@ -295,3 +295,82 @@ def test_install_completion_writes_the_script_for_the_shell(cli, tmp_path):
     script = home / ".bash_completions" / "summarizer.sh"
     assert "_SUMMARIZER_COMPLETE=complete_bash" in script.read_text()
     assert str(script) in (home / ".bashrc").read_text()
+
+
+# -- 4. --instructions -----------------------------------------------------------------------------------
+
+FOCUS = "Focus on what the tram costs; leave the construction dates out."
+
+
+def user_message(request: dict[str, Any]) -> str:
+    return str([m for m in request["messages"] if m["role"] == "user"][-1]["content"])
+
+
+def assert_after_the_article(content: str, instructions: str) -> None:
+    from summarizer.prompts import INSTRUCTIONS_HEADER
+
+    close = content.rindex("ARTICLE")  # the closing marker names the block
+    assert content.index(INSTRUCTIONS_HEADER) > close and content.rstrip().endswith(instructions)
+
+
+def test_instructions_follow_the_article_markers_and_are_part_of_the_cache_key(make, server):
+    summarizer = make()
+    summarizer.summarize(story(1), instructions=FOCUS)
+    assert len(server.requests) == 1
+    assert_after_the_article(user_message(server.requests[0]), FOCUS)
+    summarizer.summarize(story(1), instructions=FOCUS)
+    assert len(server.requests) == 1  # the same instructions: the cached answer
+    summarizer.summarize(story(1), instructions="Write for children.")
+    summarizer.summarize(story(1))
+    assert len(server.requests) == 3  # other instructions, or none, are other questions
+    assert "Additional instructions" not in user_message(server.requests[2])
+
+
+def test_instructions_reach_every_step_of_a_long_article_and_the_hybrid_writing(make, server):
+    long = " ".join(story(n) for n in range(60))
+    make(chunk_tokens=400).summarize(long, instructions=FOCUS)
+    assert len(server.requests) > 2  # parts, then the merge
+    for request in server.requests:  # the parts' requests hold an ARTICLE block, the merge's a PARTS block
+        assert user_message(request).rstrip().endswith(FOCUS)
+        assert user_message(request).rindex("<<<END ") < user_message(request).index("Additional instructions")
+    server.reset()
+    make(engine="hybrid").summarize(story(2), instructions=FOCUS)
+    assert server.requests and all(user_message(r).rstrip().endswith(FOCUS) for r in server.requests)
+
+
+def test_instructions_from_the_command_line_for_summarize_and_batch(cli, server, tmp_path):
+    from .test_cli import llm_env
+
+    article = tmp_path / "a.txt"
+    article.write_text(story(3), encoding="utf-8")
+    done = run(cli, "summarize", str(article), "--instructions", FOCUS, env=llm_env(server))
+    assert done.returncode == 0, done.stderr
+    assert_after_the_article(user_message(server.requests[-1]), FOCUS)
+    (tmp_path / "focus.txt").write_text("Only the money.\n", encoding="utf-8")
+    source = write_jsonl(tmp_path / "in.jsonl", [{"id": "x", "text": story(4)}])
+    done = run(cli, "batch", str(source), "-o", str(tmp_path / "out.jsonl"), "--instructions",
+               f"@{tmp_path / 'focus.txt'}", env=llm_env(server))
+    assert done.returncode == 0, done.stderr
+    assert_after_the_article(user_message(server.requests[-1]), "Only the money.")
+    missing = run(cli, "summarize", str(article), "--instructions", "@nope.txt", env=llm_env(server))
+    assert missing.returncode == 3 and "cannot read the instructions file nope.txt" in missing.stderr
+    offline = run(cli, "summarize", str(article), "--instructions", FOCUS, "--meta")
+    assert offline.returncode == 0
+    assert any("instructions" in w for w in json.loads(offline.stdout)["meta"]["warnings"])
+
+
+def test_the_service_takes_instructions_in_summary_and_batch_requests(server, tmp_path):
+    from .test_service import build, wait_for
+
+    with build(server, tmp_path) as client:
+        answered = client.post("/v1/summaries", json={"text": story(5), "instructions": FOCUS})
+        assert answered.status_code == 200, answered.text
+        assert_after_the_article(user_message(server.requests[-1]), FOCUS)
+        too_long = client.post("/v1/summaries", json={"text": story(5), "instructions": "x" * 4001})
+        assert too_long.status_code == 422
+        job = client.post("/v1/batches", json={"items": [story(6)], "instructions": "Only the money."})
+        assert job.status_code == 202, job.text
+        assert wait_for(client, job.json()["id"])["options"] == {"instructions": "Only the money."}
+        assert_after_the_article(user_message(server.requests[-1]), "Only the money.")
+        spec = client.get("/openapi.json").json()["components"]["schemas"]["SummaryRequest"]
+        assert "instructions" in spec["properties"]
