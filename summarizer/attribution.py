@@ -1,8 +1,9 @@
 """Direct quotations and who said them, for the extractive engine.
 
-A quotation is typographic (“…”, «…», „…“) or straight ("…"); one that opens and does not close
-before the paragraph ends runs to the paragraph's end, the newspaper convention for a quote
-continued in the next paragraph. Its speaker comes from, in order:
+A quotation is typographic (“…”, «…», „…“) or straight ("…"), or a line of dialogue after a dash (— …);
+one that opens and does not close before the paragraph ends runs to the paragraph's end, the newspaper
+convention for a quote continued in the next paragraph. An article with no double quotes may use single
+ones ('…', ‘…’: British style), read then with care for apostrophes. Its speaker comes from, in order:
 
 1. the words right after it, up to the first speech verb: '"…," Mayer said', '"…," Commerzbank
    analyst Carsten Fritsch said', '"…," said Brent Sherwood, vice president…';
@@ -40,7 +41,7 @@ _AFTER = regex.compile(rf"^(?P<subject>{_IN_SENTENCE}{{0,260}}?)(?<![\p{{L}}-])(
 # Before a quote: the last speech verb of its sentence, and the sentence's words before it (the subject):
 # 'Ms Persson said: "', 'Pompeo said the release "'. Found from the verbs backwards, in linear time.
 _SPEECH = regex.compile(rf"(?<![\p{{L}}-])(?i:{_VERB})(?![\p{{L}}])")
-_SENTENCE_BREAK = regex.compile(rf"{_ABBREVIATED}\.[ \t]+(?=\p{{Lu}})|[\"“”«»„\n!?]")
+_SENTENCE_BREAK = regex.compile(rf"{_ABBREVIATED}\.[ \t]+(?=\p{{Lu}})|[\"“”«»„\n!?]|(?<=[.!?,])['’](?=[ \t])")
 # The speaker after the verb: '," said Brent Sherwood, vice president…', '», a ajouté Laurent Fabius. Il…' (a full
 # stop ends it unless an abbreviation's: "said Gov. Inslee").
 _ABBREVIATION = r"(?<=\b(?:Mr|Mrs|Ms|Dr|Gov|Sen|Rep|Gen|Lt|Col|Maj|Capt|Sgt|St|Prof|Rev|Jr|Sr|U\.S|U\.K|D\.C|\p{Lu}))"
@@ -101,7 +102,7 @@ def _speaker(text: str, start: int, end: int, entities: Entities, previous: tupl
     """Who said the quote at ``start:end``: a name, ``UNNAMED`` (attributed to someone the article does not
     name), or None (no attribution at all)."""
     following = text[end : end + 300].split("\n", 1)[0]
-    ended = text[start:end].rstrip("\"”»“ ").endswith((".", "!", "?")) and following.lstrip()[:1].isupper()
+    ended = text[start:end].rstrip("\"”»“'’ ").endswith((".", "!", "?")) and following.lstrip()[:1].isupper()
     after = None if ended else _AFTER.match(following)  # '…occurred." FBI spokesman X said' is a new sentence
     if after:
         subject = after.group("subject").strip(" ,\u2014\u2013")
@@ -267,7 +268,8 @@ def _group(noun: str, entities: Entities, at: int, previous: tuple[str | None, i
 def quote_spans(text: str) -> list[tuple[int, int, str]]:
     """(start, end, inner text) of each quotation, typographic or straight, in text order."""
     spans: list[tuple[int, int, str]] = []
-    for line in _LINE.finditer(text):
+    lines = list(_LINE.finditer(text))
+    for line in lines:
         dash = _DIALOGUE.match(line.group())
         if dash:
             stop = _DIALOGUE_END.search(line.group(), dash.end())
@@ -278,7 +280,42 @@ def quote_spans(text: str) -> list[tuple[int, int, str]]:
                 spans += _in_line(line.group()[end:], line.start() + end)
                 continue
         spans += _in_line(line.group(), line.start())
+    if not spans and ("'" in text or "\u2018" in text):  # no double quotes: British single ones, if any
+        for line in lines:
+            spans += _single_in_line(line.group(), line.start())
     return spans
+
+
+# 'I'm fit,' said Bolt. / ‘I’m happy at Chelsea.’ An opening mark before a letter; a closing one after a letter or
+# punctuation and before a space or punctuation, so "I'm", "It’s" and "the club's" are no quotes.
+_SINGLE_OPEN = regex.compile(r"(?:(?<=^)|(?<=[\s(\[—–-]))(['\u2018])(?=[\p{L}\d\[])")
+_SINGLE_CLOSE = regex.compile(r"(?<=[\p{L}\d.,!?…\]])['\u2019](?=[\s.,;:!?)\]—–-]|$)")
+# A quote continued in the next paragraph opens again without closing ("…to do. 'He has a contract…"): the
+# next paragraph's mark after a sentence's end closes it (the paragraphs may have been joined into one line).
+_SINGLE_AGAIN = regex.compile(r"(?<=[.!?][ \t]+)['\u2018](?=\p{Lu})")
+
+
+def _single_in_line(line: str, offset: int) -> list[tuple[int, int, str]]:
+    found: list[tuple[int, int, str]] = []
+    position = 0
+    while True:
+        opening = _SINGLE_OPEN.search(line, position)
+        if opening is None:
+            return found
+        close = _SINGLE_CLOSE.search(line, opening.end())
+        again = _SINGLE_AGAIN.search(line, opening.end(), close.start() if close else len(line))
+        if again:  # ends before the mark that opens its continuation; that mark opens the next quote
+            inner, end, position = line[opening.end() : again.start()].rstrip(), again.start(), again.start()
+        elif close:
+            inner, end = line[opening.end() : close.start()], close.end()
+            position = end
+        else:
+            inner, end = line[opening.end() :], len(line)
+            position = end
+        if 12 <= len(inner) <= 800 and len(inner.split()) >= 3:
+            found.append((offset + opening.start(), offset + end, inner))
+        elif not again and close and len(inner) < 12:
+            position = opening.end()  # "the '90s", "rock 'n' roll": try the marks after this one
 
 
 _PAIRS = {'"': '"', "“": "”", "«": "»", "„": "“"}

@@ -49,6 +49,8 @@ _CAMEL = regex.compile(r"(?<=\p{Ll}{2})(?=\p{Lu}\p{Ll})")
 _POSSESSIVE = regex.compile(r"['’]s?$")
 SPEECH_VERBS = ("said|says|told|tells|added|adds|explained|warned|wrote|writes|tweeted|stated|announced|argued|"
                 "insisted|claimed|noted|quipped|asked|replied|recalled|continued|countered|testified|declared|"
+                "commented|admitted|conceded|revealed|confirmed|joked|stressed|acknowledged|insists|admits|explains|"
+                "warns|claims|"
                 "sagte|sagt|sagten|erklärte|erklärt|betonte|betont|schrieb|schreibt|meinte|meint|warnte|kritisierte|"
                 # French: "a déclaré Laurent Fabius", "a-t-il ajouté", "explique-t-elle"
                 "déclare|a déclaré|a expliqué|a ajouté|a affirmé|a indiqué|a souligné|a précisé|a estimé|a assuré|"

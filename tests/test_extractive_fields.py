@@ -145,3 +145,39 @@ def test_a_short_article_still_has_three_key_points():
     record = summarize("The council met on Monday. It approved the budget. The mayor praised the vote. "
                        "Residents were not consulted.")
     assert len(record["key_points"]) >= 3
+
+
+# -- single quotation marks (British style), found on the held-out Daily Mail articles ---------------------
+
+def test_single_quotation_marks_when_the_article_uses_no_double_ones():
+    text = ("Usain Bolt will compete at the World Relays in the Bahamas next month. 'I'm happy to be part of the "
+            "Jamaican team. I am fit, healthy and ready to run,' said Bolt. Filipe Luis did not want to leave. "
+            "Atletico hope that may give them leverage, but Luis said: ‘I’m happy at Chelsea. I want to stay at "
+            "the club until the end of my contract.’ The players' union said nothing.")
+    found = {q.rstrip(","): s.split()[-1] for q, s in quotes_of(text).items()}
+    assert found.get("I'm happy to be part of the Jamaican team. I am fit, healthy and ready to run") == "Bolt"
+    assert found.get("I’m happy at Chelsea. I want to stay at the club until the end of my contract.") == "Luis"
+    assert len(found) == 2, found
+
+
+def test_a_single_quote_continued_in_the_next_paragraph_starts_again_with_its_mark():
+    text = ("'There's a lot of time to talk about his contract in the future,' the Barca president Josep Bartomeu "
+            "told reporters. 'Luis Enrique is concentrating on La Liga and on everything he needs to do. 'He has "
+            "a contract until 2016 and we are very happy with him.' Barcelona won on Saturday.")
+    found = quotes_of(text)
+    assert [q.split()[0] for q in found] == ["There's", "Luis", "He"], found
+    assert set(found.values()) == {"Josep Bartomeu"}, found
+
+
+def test_single_quotes_are_not_read_where_double_quotes_are_the_quotes():
+    text = ('"We are ready for the \'big one\' and we will win it all," said Ana Diaz. The club\'s fans '
+            "cheered. Rock 'n' roll was played until the players' bus left the stadium at night.")
+    assert list(quotes_of(text)) == ["We are ready for the 'big one' and we will win it all,"] or \
+        list(quotes_of(text)) == ["We are ready for the 'big one' and we will win it all"]
+
+
+def test_commented_and_admitted_are_speech_verbs():
+    text = ("The team list will be announced shortly. JAAA General Secretary Garth Gayle commented, 'We were extremely "
+            "pleased that Usain was available for selection.' The coach admitted: 'We have not trained enough this "
+            "year at all.' Nobody else spoke.")
+    assert [s.split()[-1] for s in quotes_of(text).values()] == ["Gayle", "unknown"]
