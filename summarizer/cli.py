@@ -899,9 +899,21 @@ def cache_path(cache: CachePath = None, config: ConfigPath = None) -> None:
 
 
 @cache_app.command("clear")
-def cache_clear(cache: CachePath = None, config: ConfigPath = None) -> None:
-    """Delete every cached answer."""
-    removed = _open_cache(cache, config).clear()
+def cache_clear(cache: CachePath = None, config: ConfigPath = None,
+                yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking (needed when there "
+                                                  "is no terminal to ask on).")] = False) -> None:
+    """Delete every cached answer, after asking (answers paid for are gone: `cache export` keeps a copy)."""
+    store = _open_cache(cache, config)
+    if not yes:
+        if sys.stdin is None or not sys.stdin.isatty():
+            raise _click_exceptions().UsageError("cache clear deletes every cached answer and asks first; with no "
+                                                 "terminal to ask on, confirm with --yes")
+        stats = store.stats()  # its path as `cache stats` shows it (a Redis URL without its password)
+        if not typer.confirm(f"Delete {stats['entries']:,} cached answer(s) in {stats['path']}?", default=False,
+                             err=True):
+            _say("nothing deleted")
+            return
+    removed = store.clear()
     _say(f"removed {removed} cached answer(s)")
 
 

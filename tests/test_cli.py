@@ -86,7 +86,7 @@ def test_cache_hit_then_offline_replay_from_export(cli, server, tmp_path):
 
     stats = run(cli, "cache", "stats", "--json", env=other)
     assert json.loads(stats.stdout)["entries"] == 1
-    assert run(cli, "cache", "clear", env=other).returncode == 0
+    assert run(cli, "cache", "clear", "--yes", env=other).returncode == 0
     assert json.loads(run(cli, "cache", "stats", "--json", env=other).stdout)["entries"] == 0
     assert run(cli, "cache", "path", env=other).stdout.strip() == str(tmp_path / "other.sqlite3")
 

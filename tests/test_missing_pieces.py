@@ -374,3 +374,59 @@ def test_the_service_takes_instructions_in_summary_and_batch_requests(server, tm
         assert_after_the_article(user_message(server.requests[-1]), "Only the money.")
         spec = client.get("/openapi.json").json()["components"]["schemas"]["SummaryRequest"]
         assert "instructions" in spec["properties"]
+
+
+# -- 5. cache clear asks ---------------------------------------------------------------------------------
+
+
+def filled_cache(cli: list[str], tmp_path: Path) -> Path:
+    from summarizer.cache import open_cache
+
+    path = tmp_path / "asked.sqlite3"
+    store = open_cache(path)
+    store.put("k1", {"headline": "x"}, {"model": "m"})
+    store.put("k2", {"headline": "y"}, {"model": "m"})
+    store.close()
+    return path
+
+
+def entries(cli: list[str], path: Path) -> int:
+    done = run(cli, "cache", "stats", "--json", "--cache", str(path))
+    return int(json.loads(done.stdout)["entries"])
+
+
+def on_a_terminal(cli: list[str], args: list[str], answer: str) -> subprocess.CompletedProcess[str]:
+    """Run with a pseudo-terminal as stdin, answering ``answer`` to the question."""
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.Popen([*cli, *args], stdin=follower, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
+        os.close(follower)
+        os.write(leader, answer.encode())
+        out, err = process.communicate()
+    finally:
+        os.close(leader)
+    return subprocess.CompletedProcess(args, process.returncode, out, err)
+
+
+def test_cache_clear_asks_first_and_a_no_keeps_everything(cli, tmp_path):
+    path = filled_cache(cli, tmp_path)
+    kept = on_a_terminal(cli, ["cache", "clear", "--cache", str(path)], "n\n")
+    assert kept.returncode == 0, kept.stderr
+    assert f"Delete 2 cached answer(s) in {path}? [y/N]" in kept.stderr and "nothing deleted" in kept.stderr
+    assert entries(cli, path) == 2
+    cleared = on_a_terminal(cli, ["cache", "clear", "--cache", str(path)], "y\n")
+    assert cleared.returncode == 0 and "removed 2 cached answer(s)" in cleared.stderr
+    assert entries(cli, path) == 0
+
+
+def test_cache_clear_without_a_terminal_needs_yes(cli, tmp_path):
+    path = filled_cache(cli, tmp_path)
+    refused = run(cli, "cache", "clear", "--cache", str(path), stdin="y\n")
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    assert entries(cli, path) == 2
+    done = run(cli, "cache", "clear", "--cache", str(path), "--yes")
+    assert done.returncode == 0 and "removed 2 cached answer(s)" in done.stderr
+    assert entries(cli, path) == 0
