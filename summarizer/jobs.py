@@ -122,6 +122,14 @@ class JobStore:
                                       "WHERE status IN ('queued', 'running') ORDER BY created_at").fetchall()
         return [_job(row) for row in rows]
 
+    def recent(self, *, status: Status | None = None, limit: int = 100) -> list[Job]:
+        """The newest jobs first (at most ``limit``), of one ``status`` if given."""
+        where, values = ("WHERE status = ?", (status,)) if status else ("", ())
+        with self._lock:
+            rows = self._conn.execute("SELECT id, status, created_at, updated_at, options, counts, error FROM jobs "
+                                      f"{where} ORDER BY created_at DESC, id LIMIT ?", (*values, limit)).fetchall()
+        return [_job(row) for row in rows]
+
     def update(self, job_id: str, *, status: Status | None = None, counts: Counts | None = None,
                error: str | None = None) -> None:
         sets: list[str] = ["updated_at = ?"]

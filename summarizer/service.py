@@ -35,7 +35,7 @@ from .batch import HEAVY_HTML
 from .config import Settings, load_settings
 from .core import Summarizer
 from .errors import CacheMiss, ConfigError, InputError, InputTooLarge, SummarizerError
-from .jobs import FIELD_OPTIONS, Job, JobStore, JobWorker, for_http
+from .jobs import FIELD_OPTIONS, Job, JobStore, JobWorker, Status, for_http
 from .netguard import Resolver, UrlPolicy
 from .options import CallOptions
 from .result import Meta
@@ -701,6 +701,22 @@ async def _check_room(settings: Settings, store: JobStore) -> None:
     if await asyncio.to_thread(store.bytes_used) >= settings.max_stored_bytes:
         raise ServiceError(429, "storage-full", "the service's storage for batch jobs is full; delete finished "
                            "jobs (DELETE /v1/batches/ID) or retry when they expire", headers={"Retry-After": "300"})
+
+
+class BatchList(BaseModel):
+    """Batch jobs, newest first."""
+
+    jobs: list[Job] = Field(description="Each job as GET /v1/batches/{id} gives it: id, status, counts, progress, "
+                            "created_at, updated_at, options, error.")
+
+
+@batches.get("/batches", response_model=BatchList, responses=_problem_responses(401, 422))
+async def list_batches(store: Store,
+                       status: Annotated[Status | None, Query(description="Only jobs with this status.")] = None,
+                       limit: Annotated[int, Query(ge=1, le=1000, description="At most this many jobs.")] = 100,
+                       ) -> BatchList:
+    """The batch jobs the service keeps (finished ones until they expire), newest first."""
+    return BatchList(jobs=await asyncio.to_thread(store.recent, status=status, limit=limit))
 
 
 @batches.get("/batches/{job_id}", response_model=Job, responses=_problem_responses(401, 404))

@@ -430,3 +430,44 @@ def test_cache_clear_without_a_terminal_needs_yes(cli, tmp_path):
     done = run(cli, "cache", "clear", "--cache", str(path), "--yes")
     assert done.returncode == 0 and "removed 2 cached answer(s)" in done.stderr
     assert entries(cli, path) == 0
+
+
+# -- 6. GET /v1/batches ------------------------------------------------------------------------------------
+
+
+def test_the_service_lists_its_batch_jobs_newest_first_behind_the_same_auth(server, tmp_path):
+    from .test_service import TOKEN, build
+
+    auth = {"authorization": f"Bearer {TOKEN}"}
+    with build(server, tmp_path, api_token=TOKEN) as client:
+        assert client.get("/v1/batches").status_code == 401
+        assert client.get("/v1/batches", headers={"authorization": "Bearer wrong"}).status_code == 401
+        assert client.get("/v1/batches", headers=auth).json() == {"jobs": []}
+        first = client.post("/v1/batches", json={"items": [story(1), story(2)]}, headers=auth).json()["id"]
+        wait_for_with(client, first, auth)
+        second = client.post("/v1/batches", json={"items": [story(3)], "style": "brief"}, headers=auth).json()["id"]
+        wait_for_with(client, second, auth)
+        listed = client.get("/v1/batches", headers=auth).json()["jobs"]
+        assert [job["id"] for job in listed] == [second, first]
+        newest = listed[0]
+        assert newest["status"] == "done" and newest["counts"] == {"total": 1, "done": 1, "cached": 0, "failed": 0}
+        assert newest["created_at"] >= listed[1]["created_at"] and newest["options"] == {"style": "brief"}
+        assert [j["id"] for j in client.get("/v1/batches?limit=1", headers=auth).json()["jobs"]] == [second]
+        assert client.get("/v1/batches?status=queued", headers=auth).json() == {"jobs": []}
+        assert len(client.get("/v1/batches?status=done", headers=auth).json()["jobs"]) == 2
+        assert client.get("/v1/batches?status=bogus", headers=auth).status_code == 422
+        assert client.get("/v1/batches?limit=0", headers=auth).status_code == 422
+        client.delete(f"/v1/batches/{first}", headers=auth)
+        assert [j["id"] for j in client.get("/v1/batches", headers=auth).json()["jobs"]] == [second]
+        operation = client.get("/openapi.json").json()["paths"]["/v1/batches"]["get"]
+        assert {"401", "422", "200"} <= set(operation["responses"])
+        assert {p["name"] for p in operation["parameters"]} == {"status", "limit"}
+
+
+def wait_for_with(client: Any, job_id: str, headers: dict[str, str]) -> dict[str, Any]:
+    """``test_service.wait_for`` for a service with a token."""
+    while True:
+        job = client.get(f"/v1/batches/{job_id}", headers=headers).json()
+        if job["status"] in ("done", "failed", "cancelled"):
+            return dict(job)
+        time.sleep(0.05)
