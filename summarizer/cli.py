@@ -354,6 +354,16 @@ class BatchFormat(str, Enum):
     jsonl = "jsonl"
     csv = "csv"
     parquet = "parquet"
+    markdown = "markdown"
+    text = "text"
+
+
+def _batch_format_of(output: str | None) -> BatchFormat:
+    """A batch output's format from its name when --format is not given: .md Markdown, .txt text, else JSONL."""
+    suffix = Path(output).suffix.lower() if output else ""
+    if suffix in (".md", ".markdown"):
+        return BatchFormat.markdown
+    return BatchFormat.text if suffix == ".txt" else BatchFormat.jsonl
 
 
 class Runner(str, Enum):
@@ -381,10 +391,11 @@ def batch(
     errors: Annotated[str | None, typer.Option(
         "--errors", help="Failed items as JSONL {id, source, error, message, attempts} (default: "
         "OUTPUT.errors.jsonl; stderr without -o).", show_default=False)] = None,
-    fmt: Annotated[BatchFormat, typer.Option("--format", "-f", help="jsonl: {id, source, summary, meta} per "
-                                             "line; csv: the schema flattened, lists joined by ' | '; parquet: a "
-                                             "folder of parts (-o DIR). -o DIR/ writes JSONL parts too.")] =
-    BatchFormat.jsonl,
+    fmt: Annotated[BatchFormat | None, typer.Option(
+        "--format", "-f", help="jsonl: {id, source, summary, meta} per line; csv: the schema flattened, lists "
+        "joined by ' | '; parquet: a folder of parts (-o DIR); markdown or text: one section per article "
+        "(headline, summary, fields, source), for reading. -o DIR/ writes JSONL parts too. Default: markdown for "
+        "-o FILE.md, text for -o FILE.txt, else jsonl.", show_default=False)] = None,
     text_field: Annotated[str, typer.Option("--text-field", help="JSONL/JSON/CSV field holding the article "
                                             "(text or HTML).")] = "text",
     id_field: Annotated[str, typer.Option("--id-field", help="Field holding a stable id; without one, a "
@@ -434,6 +445,7 @@ def batch(
       summarizer batch 'archive/**/*.html' --concurrency 32 --rpm 500 --tpm 200000 -o out.jsonl
       cat dump.jsonl | summarizer batch - -o out.jsonl
       summarizer batch https://example.com/a https://example.org/b urls.txt -o out.jsonl
+      summarizer batch archive/ -o digest.md   (Markdown: one section per article)
       summarizer batch 'crawl/*.warc.gz' dump.parquet -o out/ --format parquet --runner ray
       summarizer batch archive/ -o out/ --runner ray --ray-address auto --cache redis://cache:6379/0
       summarizer batch dump.jsonl -o out.jsonl --via batch-api
@@ -448,6 +460,7 @@ def batch(
                                ray_address=ray_address, ray_actors=actors)
     if output == "-":
         output = None
+    fmt = fmt or _batch_format_of(output)
     if via is Via.batch_api and settings.runner == "ray":
         raise InputError("--via batch-api runs in this process (the provider does the work): leave out --runner ray")
     if reask_via is Via.batch_api and via is not Via.batch_api:

@@ -62,17 +62,32 @@ def _inline(value: Any) -> str:
     return str(value)
 
 
-def _markdown(data: dict[str, Any]) -> list[str]:
+def section(data: dict[str, Any], fmt: str, *, source: str | None = None) -> list[str]:
+    """One article of a batch's Markdown or text document: its headline one level down in Markdown (the
+    document holds many), and a ``Source:`` line at the end. A schema without a headline is headed by the
+    source."""
+    if "headline" not in data and source:
+        head = [f"## {source}", ""] if fmt == "markdown" else [source, "=" * len(source), ""]
+    else:
+        head = []
+    body = _markdown(data, level=2) if fmt == "markdown" else _text(data)
+    foot = [f"*Source: {source}*" if fmt == "markdown" else f"Source: {source}", ""] if source else []
+    return [*head, *body, *foot]
+
+
+def _markdown(data: dict[str, Any], level: int = 1) -> list[str]:
+    """The record as Markdown, its headline a heading of ``level`` and its lists one level below."""
     lines: list[str] = []
+    mark, sub = "#" * level, "#" * (level + 1)
     if "headline" in data:
-        lines += [f"# {data['headline']}", ""]
+        lines += [f"{mark} {data['headline']}", ""]
     if isinstance(data.get("summary"), str):
         lines += [data["summary"], ""]
     for key, value in data.items():
         if key in ("headline", "summary") or value in (None, "", [], {}):
             continue
         if isinstance(value, list) and value and isinstance(value[0], dict):
-            lines.append(f"## {_title(key)}")
+            lines.append(f"{sub} {_title(key)}")
             for item in value:
                 if _same_point(item):
                     lines.append(f"- {item['point']}")
@@ -84,7 +99,7 @@ def _markdown(data: dict[str, Any]) -> list[str]:
                     lines.append(f"- {_inline(item)}")
             lines.append("")
         elif isinstance(value, list):
-            lines += [f"## {_title(key)}", *(f"- {v}" for v in value), ""]
+            lines += [f"{sub} {_title(key)}", *(f"- {v}" for v in value), ""]
         elif isinstance(value, dict):
             shown = _inline(value)
             if shown:

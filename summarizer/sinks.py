@@ -19,6 +19,7 @@ import csv
 import io
 import json
 import os
+import re
 import sys
 import time
 import types
@@ -36,7 +37,7 @@ from .files import output_error
 from .outcome import Outcome
 from .schemas import SchemaSpec
 
-FORMATS = ("jsonl", "csv", "parquet")
+FORMATS = ("jsonl", "csv", "parquet", "markdown", "text")
 PARQUET_ROWS = 1000  # rows per Parquet part (also written every PARQUET_SECONDS)
 PARQUET_SECONDS = 60.0
 _META_COLUMNS = ("engine", "model", "cached", "attempts", "prompt_tokens", "completion_tokens")
@@ -181,6 +182,81 @@ class CsvSink(_LineSink):
         values += [meta.get("engine"), meta.get("model") or "", meta.get("cached"), meta.get("attempts"),
                    usage.get("prompt_tokens"), usage.get("completion_tokens")]
         self._row([_flat(v) for v in values])
+
+
+# The line that ends each article's section of a Markdown or text output: its id as JSON (">" escaped, so an
+# id cannot end the Markdown comment). Resume reads the ids from these lines; a crash's partial section after
+# the last one is cut.
+_TRAILERS = {"markdown": (re.compile(r'^<!-- summarizer id: (".*") -->$'), "<!-- summarizer id: {} -->"),
+             "text": (re.compile(r'^\(id: (".*")\)$'), "(id: {})")}
+
+
+def _trailer_id(line: str, fmt: str) -> str | None:
+    match = _TRAILERS[fmt][0].match(line.rstrip("\r\n"))
+    if match is None:
+        return None
+    try:
+        found = json.loads(match.group(1))
+    except ValueError:
+        return None
+    return found if isinstance(found, str) else None
+
+
+def cut_partial_section(path: Path, fmt: str) -> int:
+    """Cut what follows the last complete section of a Markdown or text output (a crash's partial one);
+    returns the bytes cut. InputError for a file with content but no section of ours (it is not an output
+    of this command: never cut someone's notes)."""
+    end = None
+    with open(path, "rb") as fh:
+        offset = 0
+        for raw in fh:
+            offset += len(raw)
+            if raw.endswith(b"\n") and _trailer_id(raw.decode("utf-8", "replace"), fmt) is not None:
+                end = offset
+        size = offset
+    if end is None:
+        if size and path.read_bytes().strip():
+            raise InputError(f"{path} is not a summarizer {fmt} output (no article section in it); give a new "
+                             "--output, or --no-resume to overwrite it")
+        end = 0
+    if end < size:
+        with open(path, "rb+") as fh:
+            fh.truncate(end)
+    return size - end
+
+
+class DocumentSink(_LineSink):
+    """Markdown or text: one section per article (``render.section``: headline, summary, fields, source),
+    each ended by a line holding its id, which is how resume knows what is done."""
+
+    def __init__(self, path: str | Path | None, resume: bool, fmt: str) -> None:
+        self.fmt = fmt
+        target = None if path in (None, "-") else Path(path)
+        if resume and target is not None and target.is_file():
+            try:
+                cut_partial_section(target, fmt)
+            except OSError as exc:
+                raise output_error(target, exc) from None
+        super().__init__(path, resume)
+
+    def _load(self, fh: IO[str]) -> None:
+        for line in fh:
+            found = _trailer_id(line, self.fmt)
+            if found is not None:
+                self.done_ids.add(found)
+
+    def write(self, outcome: Outcome) -> None:
+        self.write_record(outcome.record())
+
+    def write_record(self, record: dict[str, Any]) -> None:
+        from .render import for_terminal, section
+
+        body = "\n".join(section(record["summary"], self.fmt, source=str(record["source"]))).rstrip()
+        trailer = _TRAILERS[self.fmt][1].format(json.dumps(str(record["id"])).replace(">", "\\u003e"))
+        text = f"{body}\n\n{trailer}\n\n"
+        if self.path is None and sys.stdout.isatty():  # control characters from an article move no cursor
+            text = for_terminal(text)
+        self._line(text)
 
 
 def _columns(model: type[BaseModel], prefix: str = "") -> Iterator[str]:
@@ -360,19 +436,21 @@ def is_folder_output(path: str | Path | None, fmt: str) -> bool:
     return fmt == "parquet" or str(path).endswith(("/", os.sep)) or Path(path).is_dir()
 
 
-Sink = JsonlSink | CsvSink | FolderSink
+Sink = JsonlSink | CsvSink | FolderSink | DocumentSink
 
 
 def open_sink(path: str | Path | None, *, fmt: str, schema: SchemaSpec, resume: bool) -> Sink:
     if fmt not in FORMATS:
-        raise InputError(f"unknown batch format {fmt!r}; choose jsonl, csv or parquet")
+        raise InputError(f"unknown batch format {fmt!r}; choose jsonl, csv, parquet, markdown or text")
     if fmt == "parquet" and path in (None, "-"):
         raise InputError("Parquet output needs -o FOLDER (it is written as parts)")
     if is_folder_output(path, fmt):
-        if fmt == "csv":
-            raise InputError(f"{path} is a folder: CSV output is one file (use --format jsonl or parquet)")
+        if fmt in ("csv", "markdown", "text"):
+            raise InputError(f"{path} is a folder: {fmt} output is one file (use --format jsonl or parquet)")
         assert path is not None
         return FolderSink(path, fmt, resume)
     if fmt == "csv":
         return CsvSink(path, resume, schema)
+    if fmt in ("markdown", "text"):
+        return DocumentSink(path, resume, fmt)
     return JsonlSink(path, resume)

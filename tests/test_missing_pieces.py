@@ -471,3 +471,73 @@ def wait_for_with(client: Any, job_id: str, headers: dict[str, str]) -> dict[str
         if job["status"] in ("done", "failed", "cancelled"):
             return dict(job)
         time.sleep(0.05)
+
+
+# -- 7. batch output as Markdown or text -------------------------------------------------------------------
+
+
+def archive_of(tmp_path: Path, count: int) -> Path:
+    folder = tmp_path / "archive"
+    folder.mkdir(exist_ok=True)
+    for n in range(count):
+        (folder / f"a{n}.txt").write_text(story(n), encoding="utf-8")
+    return folder
+
+
+def test_batch_markdown_has_one_section_per_article_and_resumes(cli, tmp_path):
+    folder = archive_of(tmp_path, 3)
+    digest = tmp_path / "digest.md"
+    done = run(cli, "batch", str(folder), "-o", str(digest), "--ordered")  # the format from the name
+    assert done.returncode == 0, done.stderr
+    text = digest.read_text(encoding="utf-8")
+    assert text.count("<!-- summarizer id: ") == 3 and text.count("\n## ") + text.startswith("## ") == 3
+    for n in range(3):
+        assert f"*Source: {folder / f'a{n}.txt'}*" in text and f"report number {n} " in text
+    assert "### Key points" in text and not text.startswith("# ")
+    assert text.index("a0.txt") < text.index("a1.txt") < text.index("a2.txt")
+
+    with digest.open("a", encoding="utf-8") as fh:  # a crash in the middle of a section
+        fh.write("## A headline whose section never ended\n\nHalf a summ")
+    (folder / "a3.txt").write_text(story(3), encoding="utf-8")
+    again = run(cli, "batch", str(folder), "-o", str(digest))
+    assert again.returncode == 0 and "3 skipped" in again.stderr
+    text = digest.read_text(encoding="utf-8")
+    assert "never ended" not in text and text.count("<!-- summarizer id: ") == 4 and "report number 3 " in text
+
+
+def test_batch_text_output_to_stdout_and_to_a_txt_file(cli, tmp_path):
+    folder = archive_of(tmp_path, 2)
+    shown = run(cli, "batch", str(folder), "--format", "text", "--ordered")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.count("\n(id: ") == 2 and "Key points:\n  * " in shown.stdout
+    assert f"Source: {folder / 'a0.txt'}" in shown.stdout and "=====" in shown.stdout
+    out = tmp_path / "digest.txt"
+    assert run(cli, "batch", str(folder), "-o", str(out)).returncode == 0
+    assert out.read_text(encoding="utf-8").count("\n(id: ") == 2
+    assert not out.read_text(encoding="utf-8").lstrip().startswith("{")  # not JSONL
+
+
+def test_markdown_output_never_overwrites_a_file_that_is_not_one(cli, tmp_path):
+    folder = archive_of(tmp_path, 1)
+    notes = tmp_path / "notes.md"
+    notes.write_text("# My notes\n\nKeep these.\n", encoding="utf-8")
+    refused = run(cli, "batch", str(folder), "-o", str(notes))
+    assert refused.returncode == 3 and "not a summarizer markdown output" in refused.stderr
+    assert notes.read_text(encoding="utf-8") == "# My notes\n\nKeep these.\n"
+    folder_out = run(cli, "batch", str(folder), "-o", str(tmp_path / "out") + "/", "--format", "markdown")
+    assert folder_out.returncode == 3 and "markdown output is one file" in folder_out.stderr
+
+
+def test_a_section_trailer_keeps_any_id_readable_and_inside_its_comment(tmp_path):
+    from summarizer.sinks import DocumentSink
+
+    odd = "story --> <b>\nsecond line"
+    path = tmp_path / "odd.md"
+    sink = DocumentSink(path, True, "markdown")
+    sink.write_record({"id": odd, "source": "odd", "summary": {"headline": "H", "summary": "S."}, "meta": {}})
+    sink.close()
+    trailer = [line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("<!--")]
+    assert len(trailer) == 1 and trailer[0].count("-->") == 1 and trailer[0].endswith("-->")
+    reopened = DocumentSink(path, True, "markdown")
+    reopened.close()
+    assert odd in reopened.done_ids
