@@ -22,7 +22,7 @@ import regex
 from pydantic import ValidationError
 
 from . import attribution, dates
-from .entities import SPEECH_VERBS, Entities, caseless
+from .entities import SPEECH_VERB_LIST, Entities, caseless
 from .errors import ConfigError, InputError, ValidationFailed
 from .figures import figures as find_figures
 from .result import Meta, Result
@@ -282,7 +282,7 @@ _OTHER_DETERMINERS = regex.compile(r"\b(?:the|an|this|these|those|his|her|its|th
                                    r"|le|la|les|un|une|des|du|de|l['’])[ \t]+(\p{Ll}[\p{Ll}\p{M}-]{3,})\b",
                                    regex.IGNORECASE)
 # Speech verbs are never topics ("déclaré", "ajouté", "dijo"), in any of the languages the verb list knows.
-_VERB_WORDS = frozenset(w.casefold() for w in regex.findall(r"\p{L}{4,}", SPEECH_VERBS))
+_VERB_WORDS = frozenset(w.casefold() for verb in SPEECH_VERB_LIST for w in regex.findall(r"\p{L}{4,}", verb))
 _NOUN_DE = regex.compile(r"(?<=\p{Ll}[,;]?[ \t]+)\p{Lu}\p{Ll}{3,}(?![\p{L}'’-])")
 _UNCASED_WORD = regex.compile(r"[\p{L}\p{M}]{4,}")  # shorter words in Arabic script are nearly all particles
 

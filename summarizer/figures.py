@@ -25,11 +25,11 @@ _SCALE = (r"(?:million|billion|trillion|thousand|bn|m|k|Millionen|Million|Millia
 _UNIT = (r"(?:kilomet(?:re|er)s?|km|miles?|met(?:re|er)s?|feet|foot|ft|inch(?:es)?|yards?|acres?|hectares?"
          r"|tons?|tonnes?|kg|kilograms?|pounds?|lbs?|litres?|liters?|gallons?|barrels?|mph|km/h"
          r"|days?|weeks?|months?|years?|hours?|minutes?|seconds?|nights?|points?|votes?|degrees?)")
-_FIGURE = regex.compile(
-    rf"(?P<money>(?:US)?[$€£¥₹]{_SP}?{_NUM}(?:{_SP}?{_SCALE}(?!\p{{L}}))?(?:-a-[\p{{L}}]+)?)"
+_FIGURE = regex.compile(  # the lookahead first: without it every position of a sentence tries every alternative
+    rf"(?=[\d$€£¥₹U])(?:(?P<money>(?:US)?[$€£¥₹]{_SP}?{_NUM}(?:{_SP}?{_SCALE}(?!\p{{L}}))?(?:-a-[\p{{L}}]+)?)"
     rf"|(?P<percent>{_NUM}{_SP}?(?:%|percent\b|per[ \t]cent\b|Prozent\b|pour[ \t]cent\b|por[ \t]ciento\b))"
     rf"|(?P<measure>{_NUM}-{_UNIT}(?:-(?:wide|long|high|deep|tall))?\b)(?!-old)"
-    rf"|(?P<count>(?P<number>{_NUM})(?P<scale>{_SP}{_SCALE}(?!\p{{L}}))?(?P<words>(?:[ \t]+[\p{{L}}-]+){{0,2}}))"
+    rf"|(?P<count>(?P<number>{_NUM})(?P<scale>{_SP}{_SCALE}(?!\p{{L}}))?(?P<words>(?:[ \t]+[\p{{L}}-]+){{0,2}})))"
 )
 _BEFORE_OK = regex.compile(r"(?<![\p{L}\d.,:/#=-])")
 _NAME_BEFORE = regex.compile(r"\p{Lu}[\p{L}&]*[ \t]+$")
