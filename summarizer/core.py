@@ -454,6 +454,8 @@ class Summarizer:
         plan.messages = self.prompt.messages(shown, article.metadata(), language=language, style=style)
         if plan.answer_model is not None:
             plan.messages[-1]["content"] += "\n\n" + pointing.INSTRUCTION
+        if not chunked and style == "standard" and not self.settings.max_tokens:
+            self._group_fields(plan, model)
         plan.messages = prompts.with_instructions(plan.messages, call.instructions)
         return plan
 
@@ -500,6 +502,22 @@ class Summarizer:
                     max_tokens=min(answer_tokens(draft.answer_model.model_json_schema()) + 64,
                                    self._window(model) // 4),
                     call_id=new_id(), answer_model=draft.answer_model, hybrid=draft, checked=context)
+
+    def _group_fields(self, plan: Plan, model: str) -> None:
+        """Said before sending: a record the model's answer budget cannot hold is asked in field groups."""
+        from .schemas import answer_tokens, field_groups
+
+        asked = plan.answer_model.model_json_schema() if plan.answer_model is not None else plan.spec.json_schema
+        budget = self._window(model) // 4
+        groups = field_groups(asked, budget)
+        if len(groups) < 2:
+            return
+        plan.groups = [model_from_json_schema(group, group["title"]) for group in groups]
+        plan.max_tokens = max(min(answer_tokens(group), budget) for group in groups)
+        warning = (f"the {plan.spec.name} schema's longest answer (~{answer_tokens(asked):,} tokens) does not fit "
+                   f"this model's answer budget ({budget:,}): asked in {len(groups)} field groups")
+        _log.warning("%s", warning)
+        plan.warnings.append(warning)
 
     def evidence(self) -> str:
         """How verbatim fields are asked for: ``evidence`` if set, else the engine's default (see README)."""

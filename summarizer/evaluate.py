@@ -206,7 +206,7 @@ async def score_summarizer(summarizer: Summarizer, records: list[dict[str, Any]]
             grounded=sum(1 for s in strings if source.contains(s)), grounded_total=len(strings),
             prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
             cost_usd=cost(meta.model, usage.prompt_tokens, usage.completion_tokens, summarizer.settings.prices)
-            if meta.engine == "llm" else 0.0,
+            if summarizer.engine == "llm" else 0.0,  # an endpoint answered (llm, or hybrid over one)
             cached=meta.cached, attempts=meta.attempts,
             **score_text(scorers, record["lang"], text, record["reference"]))
     per_article = (time.perf_counter() - started) / max(1, len(scored))

@@ -26,7 +26,7 @@ from .sources import Article
 PROMPT = "hybrid-v1"
 extractive_point = extractive._point  # the tool's wording of a key point, where the model's is unusable
 CANDIDATES = 8  # sentences offered to the model to choose its points from
-SHOWN_CHARS = 3_000  # the article's lead shown with them: the candidates carry the rest
+SHOWN_CHARS = 2_000  # the article's lead shown with them: the candidates carry the rest
 
 
 def supports(spec: SchemaSpec) -> bool:

@@ -495,9 +495,9 @@ def run_files(settings: Settings, specs: list[str], *, schema: Any = None, outpu
             except Exception:  # only a count for the report
                 pass
         stats.wall_s = time.perf_counter() - stats.started
-        engine = settings.engine if settings.engine != "auto" else ("llm" if settings.llm_configured else "extractive")
+        paid = settings.llm_configured and settings.engine in ("auto", "llm", "hybrid")  # an endpoint answered
         stats.cost_usd = cost(options.model or settings.model, stats.prompt_tokens, stats.completion_tokens,
-                              settings.prices) if engine == "llm" else 0.0
+                              settings.prices) if paid else 0.0
         stats.peak_rss_mb = peak_rss_mb()
         if on_progress is not None:
             on_progress(stats)

@@ -94,6 +94,30 @@ def answer_tokens(schema: dict[str, Any]) -> int:
     return int(size(schema, frozenset()) * 1.1) + 32
 
 
+def field_groups(schema: dict[str, Any], budget: int) -> list[dict[str, Any]]:
+    """``schema`` cut into sub-schemas of consecutive top-level fields whose longest answers each fit
+    ``budget`` tokens (a field larger than the budget on its own is a group alone): for a model whose answer
+    budget the whole record cannot fit, each group is asked as its own bounded request and the tool merges
+    them. One group (the schema itself) when it fits."""
+    if answer_tokens(schema) <= budget:
+        return [schema]
+    shared = {key: value for key, value in schema.items() if key not in ("properties", "required", "title")}
+    required = set(schema.get("required", []))
+    groups: list[dict[str, Any]] = []
+    current: dict[str, Any] = {}
+    for name, node in schema.get("properties", {}).items():
+        trial = {**current, name: node}
+        if current and answer_tokens({**shared, "properties": trial}) > budget:
+            groups.append(current)
+            trial = {name: node}
+        current = trial
+    if current:
+        groups.append(current)
+    return [{**shared, "title": f"{schema.get('title', 'Summary')}Part{n}", "properties": properties,
+             "required": [name for name in properties if name in required]}
+            for n, properties in enumerate(groups, 1)]
+
+
 def along_schema(value: Any, schema: dict[str, Any], leaf: Callable[[Any, dict[str, Any]], Any], *,
                  items: Callable[[list[Any], dict[str, Any]], list[Any]] | None = None,
                  root: dict[str, Any] | None = None) -> Any:
@@ -299,6 +323,7 @@ class _Builder:
     def __init__(self, root: dict[str, Any]) -> None:
         self.defs: dict[str, Any] = {**root.get("definitions", {}), **root.get("$defs", {})}
         self.built: dict[str, type[BaseModel]] = {}
+        self.building: set[str] = set()  # $defs being built now: meeting one again is a cycle
 
     def model(self, node: dict[str, Any], name: str, where: str) -> type[BaseModel]:
         self._check_keywords(node, where)
@@ -366,7 +391,12 @@ class _Builder:
         if not prefix or key not in self.defs:
             raise ConfigError(f"unresolvable $ref {ref!r} at {where}")
         if key not in self.built:
+            if key in self.building:  # a model cannot hold itself: the recursion would never end
+                raise ConfigError(f"recursive $ref {ref!r} at {where}: {ref} refers back to itself",
+                                  hint="a summary schema needs a finite shape: nest a copy, or cut the cycle")
+            self.building.add(key)
             self.built[key] = self.model(self.defs[key], key, ref)
+            self.building.discard(key)
         return self.built[key]
 
     def field_info(self, node: dict[str, Any], *, required: bool) -> FieldInfo:

@@ -57,6 +57,7 @@ class Plan:
     checked: dict[str, Any] | None = None  # hybrid: the context the merged record is validated in
     degenerate: list[list[str]] = field(default_factory=list)  # hybrid: the degenerate fields of each answer
     warnings: list[str] = field(default_factory=list)  # said about the answer (e.g. a field the tool wrote)
+    groups: list[type[BaseModel]] = field(default_factory=list)  # field groups, when one answer cannot fit
 
 
 def steps(plan: Plan, prompt: prompts.PromptTemplate, density_rounds: int) -> Workflow:
@@ -65,6 +66,14 @@ def steps(plan: Plan, prompt: prompts.PromptTemplate, density_rounds: int) -> Wo
     instance: BaseModel
     if plan.hybrid is not None:  # the model writes the prose; the tool's record holds the rest
         instance = yield from _hybrid(plan)
+    elif plan.groups:  # a record larger than the model's answer budget: one bounded request per field group
+        answers = yield [(group, plan.messages, plan.context) for group in plan.groups]
+        record: dict[str, Any] = {}
+        for answer in answers:
+            record.update(answer.model_dump(mode="json"))
+        if plan.answer_model is not None:
+            record = pointing.fill(record, plan.spec.json_schema, plan.sentences)
+        instance = model.model_validate(record, context=plan.context)
     elif plan.answer_model is not None:  # the model points at sentences; the tool writes them in
         [pointed] = yield [(plan.answer_model, plan.messages, plan.context)]
         record = pointing.fill(pointed.model_dump(mode="json"), plan.spec.json_schema, plan.sentences)

@@ -92,3 +92,24 @@ def test_a_hybrid_answer_is_cached_under_its_own_key(tmp_path):
                        api_key="k", mode="tools", log=False, **options)
     assert not plain.summarize(ARTICLE).meta.cached  # the llm engine's answer is another request
     assert json.dumps(again.summary.model_dump())  # a plain record, whatever made it
+
+
+def test_a_record_larger_than_the_answer_budget_is_asked_in_field_groups_and_merged():
+    """Issue 19: the news schema's bounded answer (~11,000 tokens) cannot fit a small window's answer budget
+    (a quarter of it): said before sending, and asked as field groups, each its own bounded request."""
+    requests: list[dict] = []
+    summarizer = Summarizer(transport=mock_transport(default_responder, requests), base_url="http://fake/v1",
+                            api_key="k", mode="tools", use_cache=False, log=False,
+                            context_windows={"gpt-4o-mini": 8192})
+    result = summarizer.summarize(ARTICLE)
+    asked = [set(r["tools"][0]["function"]["parameters"]["properties"]) for r in requests]
+    assert len(asked) > 1 and set().union(*asked) == set(summarizer.schema.model.model_fields)
+    assert all(not (a & b) for n, a in enumerate(asked) for b in asked[n + 1:])  # each field asked once
+    assert all(r["max_tokens"] <= 2048 for r in requests)
+    assert any("field groups" in warning for warning in result.meta.warnings)
+    assert result.summary.key_points and all(p.evidence in ARTICLE for p in result.summary.key_points)
+    # A window that holds the whole answer asks once.
+    requests.clear()
+    Summarizer(transport=mock_transport(default_responder, requests), base_url="http://fake/v1", api_key="k",
+               mode="tools", use_cache=False, log=False).summarize(ARTICLE)
+    assert len(requests) == 1

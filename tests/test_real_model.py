@@ -414,3 +414,27 @@ def test_doctor_self_tests_the_build_in_a_worker(gguf):
                           timeout=300)
     assert done.returncode == 0, done.stderr
     assert "ok:" in done.stdout and "llama.cpp:" in done.stdout
+
+
+def test_the_service_answers_a_problem_when_the_worker_crashes_and_stays_up(gguf, short_articles, tmp_path):
+    import signal
+
+    from fastapi.testclient import TestClient
+
+    from summarizer import local
+    from summarizer.config import load_settings
+    from summarizer.service import create_app
+
+    settings = load_settings(engine="local", cache_path=tmp_path / "c.sqlite3", log=False)
+    model = local.shared(gguf, None)  # the process's one model for the file: the service's too
+    with TestClient(create_app(settings)) as client:
+        model.warm_up()
+        _kill_mid_answer(model, signal.SIGSEGV)
+        crashed = client.post("/v1/summaries", json={"text": short_articles[0], "schema": "brief"})
+        assert crashed.status_code == 502, crashed.text
+        assert crashed.headers["content-type"].startswith("application/problem+json")
+        assert "Traceback" not in crashed.text and "worker" in crashed.json()["detail"]
+        again = client.post("/v1/summaries", json={"text": short_articles[0], "schema": "brief"})
+        assert again.status_code == 200, again.text  # a new worker; the hybrid way always ends with a record
+        assert again.json()["meta"]["engine"] == "hybrid"
+        assert client.get("/healthz").status_code == 200
