@@ -57,12 +57,16 @@ def figures(sentences: list[str], stop: frozenset[str], clean: Callable[[str], s
     seen: set[str] = set()
     for index, sentence in enumerate(sentences):
         spans: list[tuple[str, int, int, str]] = []  # value, start, end, kind
+        wanted = MAX_FIGURES - len(found) + 1  # and one more, the next one's start: a sentence of 60,000 numbers
         for match in _FIGURE.finditer(sentence):
             value = _value(match, sentence, stop)
             if value is not None:
                 start = match.start()
                 end = start + len(value) if sentence.startswith(value, start) else match.end()
                 spans.append((value, start, end, match.lastgroup or ""))
+                wanted -= value not in seen
+                if wanted <= 0:
+                    break
         if not spans:
             continue
         spans = _ranges(spans, sentence)
@@ -118,14 +122,16 @@ def clause(sentence: str, start: int, end: int, others: list[tuple[int, int]], l
         return sentence.strip()
     low = max((b for a, b in others if b <= start), default=0)
     high = min((a for a, b in others if a >= end), default=len(sentence))
+    reach = (max(0, end - limit), min(len(sentence), start + limit))  # breaks further away cannot bound it
     lefts, rights = [0], [len(sentence)]  # where the clause may begin and end, widest first
     for tier in (_BREAK, _SUBORDINATE, _COORDINATE) if others else (_BREAK,):  # a weaker break only if needed
-        breaks = [(m.start(), m.end()) for m in tier.finditer(sentence)]
+        breaks = [(m.start(), m.end()) for m in tier.finditer(sentence, *reach)]
         if not lefts[-1] >= low:
             lefts = sorted({*lefts, *(b for a, b in breaks if low <= b <= start)})
         if not rights[-1] <= high:
             rights = sorted({*rights, *(a for a, b in breaks if end <= a <= high)}, reverse=True)
-    strong = [(m.start(), m.end()) for m in _BREAK.finditer(sentence)] if others or len(sentence) > limit else []
+    needed = others or len(sentence) > limit
+    strong = [(m.start(), m.end()) for m in _BREAK.finditer(sentence, *reach)] if needed else []
     if len(sentence) > limit:  # any break will do to keep it short
         lefts = sorted({*lefts, *(b for a, b in strong if b <= start)})
         rights = sorted({*rights, *(a for a, b in strong if a >= end)}, reverse=True)

@@ -181,3 +181,10 @@ def test_commented_and_admitted_are_speech_verbs():
             "pleased that Usain was available for selection.' The coach admitted: 'We have not trained enough this "
             "year at all.' Nobody else spoke.")
     assert [s.split()[-1] for s in quotes_of(text).values()] == ["Gayle", "unknown"]
+
+
+def test_a_sentence_of_thousands_of_figures_gives_ten_each_with_a_short_what():
+    text = "The totals were " + ", ".join(f"{i} people" for i in range(20000)) + ". Then more. And more."
+    found = summarize(text)["figures"]
+    assert [f["value"] for f in found] == [f"{i} people" for i in range(10)]
+    assert all(len(f["what"]) <= 200 for f in found)
