@@ -65,6 +65,17 @@ _FAMILY = regex.compile(r"\b[Tt]he[ \t]+(\p{Lu}\p{Ll}+)s\b")
 _STATEMENT_BY = regex.compile(r"(?:the[ \t]+)?(?P<who>[\p{L}’' -]{2,60}?)[ \t]+said[ \t]+in[ \t]+a[ \t]+statement")
 _LINE = regex.compile(r"[^\n]+")
 _HONORIFICS = frozenset("m mme mlle herr frau sr sra srta don doña".split())
+# "un proche de Pierre Moscovici", "a spokeswoman for the ministry", "una portavoz del departamento que dirige Ana
+# Mato": someone the article does not name, whoever is named after them.
+_SOMEONE_OF = regex.compile(r"(?i:un|une|a|an|one|ein|eine|uno|una)[ \t]+(?i:proche|ami|amie|friend|aide|relative|"
+                            r"collaborateur|collaboratrice|conseiller|conseillère|adviser|advisor|neighbour|neighbor|"
+                            r"Vertrauter|Freund|amigo|amiga|allegado|colaborador|portavoz|porte-parole|spokesman|"
+                            r"spokeswoman|spokesperson|Sprecher|Sprecherin)[ \t]+"
+                            r"(?i:de|du|des|d['’]|of|to|for|von|del)\b")
+_OF = frozenset("de del du des d' d’ of von der la le les the el di da".split())
+# A name set off by a comma after a description: ', Juan José Rodríguez Sendín' (two to five capitalised words).
+_APPOSITION = regex.compile(r"[ \t]*,[ \t]+(?P<name>\p{Lu}[\p{L}\p{M}'’.-]*(?:[ \t]+(?:(?:de|del|da|van|von|le|la)"
+                            r"[ \t]+)?\p{Lu}[\p{L}\p{M}'’.-]*){1,4})(?=[ \t]*[,.;:]|[ \t]*$)")
 UNNAMED = "unknown"  # the schema's word for a speaker the article does not name
 
 
@@ -110,6 +121,9 @@ def _speaker(text: str, start: int, end: int, entities: Entities, previous: tupl
         said = None if subject or inverted else _VERB_THEN.match(text[end + after.end() : end + after.end() + 160])
         phrase = (subject.split(",")[0] if subject else inverted.group(1) if inverted
                   else said.group("who") if said else "")
+        if said and phrase.strip()[:1].islower():  # "apunta el presidente de la OMC, Juan José Rodríguez Sendín"
+            named = _APPOSITION.match(text, end + after.end() + said.end(), end + after.end() + said.end() + 120)
+            phrase = named.group("name") if named else phrase
         who = _who(phrase, entities, start, previous, after_verb=bool(said))
         if who:
             return who
@@ -168,6 +182,8 @@ def _who(phrase: str, entities: Entities, at: int, previous: tuple[str | None, i
     first = words[0].lower()
     if len(words) == 1 and first in _PRONOUNS:
         return _antecedent(first, entities, at, previous)
+    if _SOMEONE_OF.match(phrase):  # "un proche de Pierre Moscovici", "a friend of the family": not the one named
+        return UNNAMED
     names = [m.group() for m in _NAME_RUN.finditer(phrase) if m.group().lower() not in {"the", "a", "an"}]
     if names:
         resolved = _resolve(names[0] if after_verb else names[-1], entities)
@@ -176,7 +192,11 @@ def _who(phrase: str, entities: Entities, at: int, previous: tuple[str | None, i
         untitled = [t for t in names[0].split()  # "M. Klein" -> "Klein"
                     if t.lower().rstrip(".") not in TITLES and t.lower().rstrip(".") not in _HONORIFICS]
         lone = untitled[0].strip(",.") if len(untitled) == 1 else ""
-        if (after_verb and phrase.startswith(names[0]) and len(lone) > 2
+        described = phrase[: phrase.find(names[0])].split()  # "l’agence officielle Suna": words that describe it
+        if after_verb and not described and 2 <= len(untitled) <= 4:  # "dijo Juan José Rodríguez Sendín"
+            return " ".join(untitled).strip(",.")
+        if (after_verb and len(described) <= 3 and all(w[:1].islower() for w in described)
+                and (not described or described[-1].lower() not in _OF) and len(lone) > 2
                 and lone.lower() not in TITLES and lone.lower() not in _PERSON_WORDS | _GROUP_NOUNS):
             return entities.person_named(lone) or lone
     return _described(phrase, entities, at, previous)

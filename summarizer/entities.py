@@ -48,22 +48,29 @@ _NAME_RUN = regex.compile(rf"(?<![\p{{L}}\p{{N}}=_/@#&])(?:{_TOKEN})(?:[ \t]+(?:
 _CAMEL = regex.compile(r"(?<=\p{Ll}{2})(?=\p{Lu}\p{Ll})")
 _POSSESSIVE = regex.compile(r"['’]s?$")
 _FRENCH_PAST = ("déclaré expliqué ajouté affirmé indiqué souligné précisé estimé assuré réagi dit confié averti "
-                "annoncé écrit insisté lancé martelé").split()
+                "annoncé écrit insisté lancé martelé rapporté dénoncé rappelé commenté observé prévenu reconnu "
+                "répondu répété").split()
 _FRENCH_PRESENT = ("déclare explique ajoute affirme souligne précise indique assure confie poursuit raconte estime "
-                   "lance note").split()
+                   "lance note rapporte annonce dénonce insiste rappelle réagit martèle commente observe").split()
 # Speech verbs, every form spelled out ("a-t-il ajouté", "explique-t-elle"): one flat alternation.
 SPEECH_VERB_LIST = (
     ("said says told tells added adds explained warned wrote writes tweeted stated announced argued insisted claimed "
      "noted quipped asked replied recalled continued countered testified declared commented admitted conceded revealed "
      "confirmed joked stressed acknowledged insists admits explains warns claims "
-     "sagte sagt sagten erklärte erklärt betonte betont schrieb schreibt meinte meint warnte kritisierte "
-     # French: "a déclaré Laurent Fabius", "a-t-il ajouté", "explique-t-elle", "dit-il"
-     "déclare estime explique ajoute affirme souligne précise indique assure confie poursuit raconte résume "
-     # Spanish: "dijo Pedro Sánchez", "afirmó"
+     "sagte sagt sagten erklärte erklärt erklärten betonte betont betonten schrieb schreibt meinte meint warnte "
+     "kritisierte ergänzte erläuterte bekräftigte versicherte antwortete berichtete forderte "
+     # French: "a déclaré Laurent Fabius", "a-t-il ajouté", "explique-t-elle", "dit-il", "estiment ces formations"
+     "résume estiment affirment déclarent expliquent soulignent ajoutent précisent indiquent "
+     # Spanish: "dijo Pedro Sánchez", "afirmó", "dice este hombre", "expone"
      "dijo afirmó afirma declaró explicó explica aseguró asegura añadió señaló señala indicó agregó sostuvo advirtió "
-     "manifestó comentó subrayó apuntó precisó insistió expresó relató contó dijeron afirmaron explicaron aseguraron"
+     "manifestó comentó subrayó apuntó precisó insistió expresó relató contó dijeron afirmaron explicaron aseguraron "
+     "dice indica añade expone critica lanza apunta destaca sostiene advierte comenta subraya insiste recuerda "
+     "reconoce agrega relata matiza reconoció recordó destacó lamentó denunció criticó admitió matizó remarcó "
+     "concluyó"
      ).split()
-    + [f"a {verb}" for verb in _FRENCH_PAST if verb not in {"lancé", "martelé"}]
+    + ["se queja", "se lamenta", "se quejó", "se lamentó"]
+    + [verb for verb in _FRENCH_PRESENT if verb not in {"lance", "note"}]  # English words too
+    + [f"{aux} {verb}" for aux in ("a", "avait", "ont", "avaient") for verb in _FRENCH_PAST]
     + [f"a-t-{who} {verb}" for who in ("il", "elle") for verb in _FRENCH_PAST]
     + [f"{verb}{t}-{who}" for verb in [*_FRENCH_PRESENT, "dit"] for t in ("-t", "") for who in ("il", "elle")]
 )

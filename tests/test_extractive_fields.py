@@ -188,3 +188,35 @@ def test_a_sentence_of_thousands_of_figures_gives_ten_each_with_a_short_what():
     found = summarize(text)["figures"]
     assert [f["value"] for f in found] == [f"{i} people" for i in range(10)]
     assert all(len(f["what"]) <= 200 for f in found)
+
+
+@pytest.mark.parametrize(("text", "speaker"), [
+    ("El hombre espera su operación. “Ya no sé si me van a llamar nunca más”, dice José Vera. Nadie responde.",
+     "Vera"),
+    ("La doctora habló ayer. “La situación es tremenda en todos los hospitales”, expone Carmen Flores. Fin.",
+     "Flores"),
+    ("Le premier ministre était à Mopti. M. Maïga avait annoncé que le gouvernement allait « renforcer les "
+     "capacités opérationnelles des forces » dans la région.", "Maïga"),
+    ("Die Partei tagte am Montag. „Wir werden die Reform noch in diesem Jahr beschließen“, ergänzte Anna Schmidt. "
+     "Die Opposition protestierte.", "Schmidt"),
+])
+def test_more_speech_verbs_of_each_language(text, speaker):
+    assert [s.split()[-1] for s in quotes_of(text).values()] == [speaker]
+
+
+def test_an_aide_of_a_named_person_is_not_that_person():
+    text = ("Le ministre s’en défend. « Il n'y a pas de sujet, nous n'avons pas de dossier précis », ajoute un proche "
+            "de Pierre Moscovici. L'État vient de vendre des parts.")
+    assert list(quotes_of(text).values()) == ["unknown"]
+
+
+@pytest.mark.parametrize(("text", "speaker"), [
+    ("Los médicos protestan. “La demora genera más listas de espera en todo el país”, apunta el presidente de la "
+     "Organización Médica Colegial, Juan José Rodríguez Sendín, muy preocupado.", "Sendín"),
+    ("La crise continue. « Le président a ordonné la création d’une commission d’enquête », a rapporté l’agence "
+     "officielle Suna, citant un décret.", "Suna"),
+    ("Una portavoz del departamento que dirige Ana Mato matiza que “se seguiría la tendencia iniciada hace dos "
+     "años”. Nadie más habló.", "unknown"),
+])
+def test_a_role_before_the_name_and_a_name_after_a_description(text, speaker):
+    assert [s.split()[-1] for s in quotes_of(text).values()] == [speaker]
