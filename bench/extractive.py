@@ -1,7 +1,7 @@
 """CPU cost of the offline extractive engine per article, on distinct real articles.
 
 Runs ``extractive.summarize`` over every article of eval/news_refs.jsonl and
-tests/fixtures/fields.jsonl (188 distinct texts, 7 languages, 40 to 1,600 words) and prints CPU
+tests/fixtures/fields.jsonl (190 distinct texts, 7 languages, 40 to 1,600 words) and prints CPU
 milliseconds per article next to the lead-3 baseline (sentence splitting only), measured in the
 same run so the ratio survives a noisy machine. ``--against REV`` also runs the engine as it was
 at git revision REV (the whole ``summarizer`` package of that revision, so its entity, attribution and
