@@ -145,6 +145,9 @@ def clause(sentence: str, start: int, end: int, others: list[tuple[int, int]], l
         else:
             j += 1
     left, right = lefts[i], rights[j]
+    if left > 0 and len(sentence) > limit and sentence[left : left + 1].islower():
+        # Cut on the left anyway: start at a clause that starts like one ("Disney has made…", not "such as CBS…").
+        left = next((x for x in lefts[i + 1 :] if sentence[x : x + 1].isupper()), left)
     if right - left > limit:  # one clause longer than the limit: whole words around the figure
         left = max(left, start - (limit - (end - start)) // 3)
         right = min(right, left + limit)

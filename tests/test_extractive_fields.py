@@ -36,7 +36,8 @@ def test_the_bundled_page_keeps_the_scale_word_and_cuts_what_at_a_boundary(page)
     assert not {"10"} & set(values) and any(v.startswith("10 million") for v in values)
     billion = next(w for v, w in values.items() if v.startswith("$3 billion"))
     assert len(billion) <= 200 and "$3 billion" in billion
-    assert not billion.endswith(" to")  # the clause, not 200 characters cut before "to reach"
+    assert not billion.endswith(" to")  # the clause, not 200 characters cut before "to remain"
+    assert billion.startswith("Disney has made an enormous bet")  # a clause that starts like one, not "such as…"
     for what in values.values():  # every what ends on a whole word of the article
         assert len(what) <= 200
         last = what.rstrip(".…,;:!?”\"’' ").split()[-1]
