@@ -45,6 +45,7 @@ T = TypeVar("T")
 _HTML_IN_THREAD = 2048  # bytes of HTML above which extraction runs off the event loop
 HEAVY_HTML = 200_000  # bytes of HTML above which it goes to the extraction pool, where there is one
 _STOP_AFTER_CONSECUTIVE = 10  # unreachable-endpoint failures in a row that stop the batch
+WITHOUT_CACHE = "; answered without the cache"  # how core.Summarizer ends the warning of such an answer
 
 
 def _unreachable(error: SummarizerError) -> bool:
@@ -70,6 +71,8 @@ class BatchStats:
     polled: int = 0  # of those, answered (or failed) so far, as the provider counts
     batch_prompt_tokens: int = 0  # tokens of answers used from Batch API batches (billed at batch prices)
     batch_completion_tokens: int = 0
+    without_cache: int = 0  # items answered without the cache because it was unusable (a Redis outage)
+    cache_problem: str | None = None  # the first reason it was unusable, kept after the cache has recovered
     cost_usd: float | None = None
     peak_rss_mb: float | None = None
     wall_s: float = 0.0
@@ -92,6 +95,15 @@ class BatchStats:
                  prompt_tokens=spent.prompt_tokens, completion_tokens=spent.completion_tokens)
         self.batch_prompt_tokens += spent.batch_prompt_tokens
         self.batch_completion_tokens += spent.batch_completion_tokens
+        if outcome.result is not None:
+            self.cache_missed(outcome.result.meta.warnings)
+
+    def cache_missed(self, warnings: list[str]) -> None:
+        """Count an item ``meta.warnings`` says was answered without the cache (core's wording)."""
+        problem = next((w for w in warnings if w.endswith(WITHOUT_CACHE)), None)
+        if problem is not None:
+            self.without_cache += 1
+            self.cache_problem = self.cache_problem or problem[: -len(WITHOUT_CACHE)]
 
     def add(self, *, ok: bool, cached: bool, requests: int, prompt_tokens: int, completion_tokens: int) -> None:
         """Count an item from its parts (runners whose outcomes arrive as rows, not ``Outcome``s)."""

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 from .archives import check_inputs, iter_items
 from .batch import BatchRunner, BatchStats, count_in_background, peak_rss_mb
 from .errors import ConfigError, InputError
+from .files import private_folder, write_private
 from .llm import Deferred, Ledger
 from .options import CallOptions
 
@@ -90,9 +91,7 @@ class State:
             raise InputError(f"{path} is not a batch-api state file; remove the folder to start over") from None
 
     def save(self) -> None:
-        from .files import write_atomic
-
-        write_atomic(self.folder / "state.json", json.dumps({"batches": self.batches}, indent=2) + "\n")
+        write_private(self.folder / "state.json", json.dumps({"batches": self.batches}, indent=2) + "\n")
 
     def submitted(self) -> set[str]:
         """Digests of every request already in a batch file."""
@@ -110,6 +109,7 @@ class Deferral:
         self.answers = answers  # request digest -> chat completion (as JSON)
         self.defer = defer
         self.kept: dict[str, tuple[str, dict[str, Any]]] = {}  # digest -> (custom id, body)
+        self.handed = 0  # batch answers handed out (each counted by its item's ledger as a request)
 
     async def __call__(self, kwargs: dict[str, Any], ledger: Ledger | None) -> Any:
         from openai.types.chat import ChatCompletion
@@ -117,6 +117,7 @@ class Deferral:
         body = request_body(kwargs)
         answer = self.answers.get(digest(body))
         if answer is not None:
+            self.handed += 1
             if ledger is not None:
                 usage = answer.get("usage") or {}
                 ledger.batch_prompt_tokens += usage.get("prompt_tokens", 0) or 0
@@ -151,7 +152,7 @@ def run_files(summarizer: Summarizer, sources: list[str], *, output: str | Path 
     sink = open_sink(output, fmt=fmt, schema=schema, resume=resume)
     error_sink = ErrorSink(errors if errors is not None else default_errors_path(output, fmt))
     folder = Path(f"{str(output).rstrip('/')}.batch-api")
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)  # 0700, its files 0600: the requests hold every article
     state = State.load(folder)
     stats = BatchStats()
     poll = poll_s if poll_s is not None else summarizer.settings.batch_poll_s
@@ -194,13 +195,20 @@ def run_files(summarizer: Summarizer, sources: list[str], *, output: str | Path 
                     sink.write(outcome)
                     done.add(outcome.id)
                 stats.count(outcome)
+                if not final:  # nothing goes live before the last round: all its requests were batch answers
+                    sent["answers"] += outcome.spent.requests
                 report()
+            if final:
+                sent["answers"] += deferral.handed
             if first:  # later rounds also skip what this run wrote
                 stats.skipped, stats.duplicates = runner.stats.skipped, runner.stats.duplicates
         finally:
             summarizer.llm.deferral = None
             quiet.setLevel(level)
 
+    # The report's requests: those sent live, plus every line this run put in a batch, answered or not (the
+    # ledgers count a batch answer where it is used; a failed or expired line, never used, would be missing).
+    sent = {"answers": 0, "lines": 0}
     answers: dict[str, dict[str, Any]] = {}
     last = summarizer.settings.max_retries + 1 if reask_via == "batch-api" else 1
     round_number = 0
@@ -220,12 +228,14 @@ def run_files(summarizer: Summarizer, sources: list[str], *, output: str | Path 
             submitted = state.submitted()
             new = [(cid, body) for key, (cid, body) in deferral.kept.items() if key not in submitted]
             _submit(client, state, folder, new, round_number - 1, max_requests, max_bytes)
+            sent["lines"] += len(new)
             stats.submitted = sum(len(batch["digests"]) for batch in state.batches)
             _wait(client, state, poll, stats, report)
             answers.update(_download(client, state, folder))
     finally:
         sink.close()
         error_sink.close()
+        stats.requests += sent["lines"] - sent["answers"]
         _price(stats, summarizer, options)
         stats.peak_rss_mb = peak_rss_mb()
         stats.wall_s = time.perf_counter() - stats.started
@@ -272,7 +282,7 @@ def _submit(client: Any, state: State, folder: Path, requests: list[tuple[str, d
         text = "".join(lines)
         file_digest = hashlib.sha256(text.encode()).hexdigest()[:32]
         path = folder / f"requests-{round_number}-{file_digest}.jsonl"
-        path.write_text(text, encoding="utf-8")
+        write_private(path, text)
         existing = _find_batch(client, file_digest)
         if existing is None:
             with open(path, "rb") as fh:
@@ -333,7 +343,7 @@ def _download(client: Any, state: State, folder: Path) -> dict[str, dict[str, An
         local = folder / f"output-{batch['id']}.jsonl"
         if "downloaded" not in batch:
             text = client.files.content(batch["output_file_id"]).text if batch.get("output_file_id") else ""
-            local.write_text(text, encoding="utf-8")
+            write_private(local, text)
             batch["downloaded"] = True
             state.save()
         by_custom_id = dict(zip(batch["custom_ids"], batch["digests"], strict=True))

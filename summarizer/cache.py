@@ -21,6 +21,7 @@ from typing import IO, Any, Protocol
 
 from .cache_lines import dump, export_line, iso, parse_entries
 from .errors import ConfigError
+from .files import private_file
 from .text import normalize
 
 _log = logging.getLogger("summarizer.cache")
@@ -74,7 +75,7 @@ class Cache:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                private_file(self.path)  # 0600 in a 0700 folder: it holds every article's answer
                 conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")

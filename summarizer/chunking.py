@@ -55,7 +55,7 @@ def _pieces(text: str, max_tokens: int, count: Callable[[str], int]) -> list[tup
         cursor = start
         while cursor < end:
             cut = min(end, cursor + max_tokens * 3)  # characters; shrink until it fits
-            while cut < end and not text[cut].isspace():
+            while cursor < cut < end and not text[cut].isspace():  # no space since cursor: cut mid-word below
                 cut -= 1
             if cut <= cursor:
                 cut = min(end, cursor + max_tokens * 3)

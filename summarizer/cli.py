@@ -594,6 +594,8 @@ def _report(stats: Any, outcome: str, settings: Any, engine: str, output: str | 
         _say(f"batch API: {stats.submitted:,} request(s) in batches; the rest were asked live")
     _say(f"{stats.per_second:,.1f} articles/s · {stats.requests:,} requests · tokens {stats.prompt_tokens:,} in / "
          f"{stats.completion_tokens:,} out · {cost}{throttled}")
+    if getattr(stats, "without_cache", 0):  # a Redis outage, even one that has ended by now
+        _say(f"cache: {stats.without_cache:,} item(s) answered without it ({stats.cache_problem})")
     if stats.failed:
         from .batch import default_errors_path
 
@@ -805,8 +807,10 @@ def serve(
     ours.addHandler(handler)
     ours.setLevel(logging.DEBUG if _debug["on"] else logging.INFO)
     ours.propagate = False
+    from .http_guard import uvicorn_options
+
     uvicorn.run(create_app(settings), host=host, port=port, access_log=False, log_level="info",
-                timeout_graceful_shutdown=10)
+                timeout_graceful_shutdown=10, **uvicorn_options(settings))
 
 
 @app.command("settings")

@@ -135,6 +135,20 @@ class Settings(BaseSettings):
                                   "before new jobs get 429.")
     job_retention_hours: float = Field(168.0, gt=0, description="HTTP service: finished jobs and their files are "
                                        "deleted this long after they end.")
+    ready_probe_s: float = Field(5.0, gt=0, description="HTTP service: seconds between background readiness "
+                                 "probes (cache, state folder), so /readyz recovers without traffic.")
+    header_timeout_s: float = Field(10.0, gt=0, description="HTTP service: seconds a client has to send a "
+                                    "request's headers (from connecting, or from the end of the last keep-alive "
+                                    "answer); then the connection is closed.")
+    body_timeout_s: float = Field(30.0, gt=0, description="HTTP service: seconds a request body may stall with "
+                                  "no bytes arriving; then the connection is closed.")
+    keep_alive_s: float = Field(5.0, gt=0, description="HTTP service: seconds an idle keep-alive connection is "
+                                "kept open.")
+    max_connections: int = Field(512, ge=1, description="HTTP service: open connections at most (idle ones "
+                                 "included); one more is answered 503 and closed at once.")
+    shared_files: bool = Field(False, description="Create the cache, exchange log, job database and folders and "
+                               "Batch API files with the umask's mode (for a group sharing them) instead of "
+                               "0600 files in 0700 folders.")
     fetch_allow_networks: list[str] = Field(
         default_factory=list, description="HTTP service: private networks URLs may point to, e.g. 10.0.0.0/8."
     )
@@ -149,7 +163,16 @@ class Settings(BaseSettings):
         """A Redis URL stays a string (``Path`` would fold its ``//``); anything else is a file path."""
         from .redis_cache import is_redis_url
 
-        if value is None or is_redis_url(value):
+        if value is None:
+            return value
+        if is_redis_url(value):
+            from urllib.parse import urlsplit
+
+            try:  # a malformed URL is a setting's error now, not a crash wherever it is first used
+                urlsplit(value).port  # noqa: B018
+            except ValueError:
+                raise ValueError("the Redis URL's port is not a number between 0 and 65535; give it as "
+                                 "redis://[:password@]host:port/db") from None
             return value
         return Path(value) if isinstance(value, str | os.PathLike) else value
 
@@ -194,6 +217,11 @@ class Settings(BaseSettings):
     def resolved_cache_path(self) -> Path:
         """The cache file, or (with a Redis cache) where it would be: other local state goes beside it."""
         return self.cache_path if isinstance(self.cache_path, Path) else default_cache_path()
+
+    def model_post_init(self, context: Any, /) -> None:
+        from .files import share_files
+
+        share_files(self.shared_files)  # stored data is created private unless this says shared (files.py)
 
     def secret_values(self) -> list[str | None]:
         return [secret.get_secret_value() if secret else None for secret in (self.api_key, self.api_token)]

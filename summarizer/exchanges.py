@@ -135,7 +135,9 @@ class ExchangeLog:
 
     def _connect(self) -> sqlite3.Connection:
         if self._conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            from .files import private_file
+
+            private_file(self.path)  # 0600 in a 0700 folder: it holds every article and answer
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")

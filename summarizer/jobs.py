@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 
 from .errors import SummarizerError
+from .files import private_file, private_folder
 from .netguard import Resolver, UrlPolicy
 from .options import CallOptions
 
@@ -86,9 +87,10 @@ class JobStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        root.mkdir(parents=True, exist_ok=True)
+        private_folder(root)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(root / "jobs.sqlite3", check_same_thread=False, isolation_level=None)
+        self._conn = sqlite3.connect(private_file(root / "jobs.sqlite3"), check_same_thread=False,
+                                     isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute(_SCHEMA)
 
@@ -99,7 +101,9 @@ class JobStore:
         """A new queued job with an empty folder; the caller writes ``input.jsonl`` before ``queue``."""
         now = time.time()
         job = Job(id=uuid.uuid4().hex, status="queued", created_at=now, updated_at=now, options=options, progress=None)
-        self.folder(job.id).mkdir(parents=True)
+        folder = private_folder(self.folder(job.id))  # 0700, its files 0600: they hold every article and answer
+        for name in ("input.jsonl", "results.jsonl", "errors.jsonl"):  # opened later with "w"/"a": mode kept
+            private_file(folder / name)
         with self._lock:
             self._conn.execute("INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?)",
                                (job.id, job.status, now, now, json.dumps(options), job.counts.model_dump_json(),

@@ -12,6 +12,7 @@ own machine is theirs to fetch from.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[str]]
 _REDIRECTS = (301, 302, 303, 307, 308)
 USER_AGENT = "summarizer (+https://pypi.org/project/summarizer)"
+_log = logging.getLogger("summarizer.netguard")
 
 
 class ForbiddenURL(InputError):
@@ -53,8 +55,10 @@ class UrlPolicy:
         if self.allow_private or any(ip in ipaddress.ip_network(n, strict=False) for n in self.allow_networks):
             return
         if not ip.is_global or ip.is_multicast or ip.is_reserved or ip.is_unspecified:
-            raise ForbiddenURL(f"refusing to fetch {url}: it resolves to {ip}, a private, loopback, link-local "
-                               "or reserved address", hint="allow it with SUMMARIZER_FETCH_ALLOW_NETWORKS")
+            # The address stays in our log: a caller told it would learn the internal DNS through us.
+            _log.info("refused to fetch %s: its address %s is not public", url, ip)
+            raise ForbiddenURL(f"refusing to fetch {url}: its host is not a public address (private, loopback, "
+                               "link-local or reserved)", hint="allow it with SUMMARIZER_FETCH_ALLOW_NETWORKS")
 
 
 ALLOW_ALL = UrlPolicy(allow_private=True)

@@ -145,6 +145,20 @@ class RedisCache:
         except self._errors as exc:
             raise self._unusable(exc) from None
 
+    def probe(self) -> str | None:
+        """Ping Redis now, whatever ``RETRY_AFTER`` says: the outage is over (``problem`` cleared, the cache used
+        again at once) or still on (``problem`` set). The service's readiness probe calls it on its own schedule,
+        so readiness and ``meta.warnings`` follow Redis without waiting for traffic. Returns ``problem``."""
+        try:
+            self._redis.ping()
+        except self._errors as exc:
+            self._failed("reach", exc)
+            return self.problem
+        self._worked()
+        with self._lock:
+            self._down_until = 0.0
+        return None
+
     def _keys(self) -> Iterator[bytes]:
         yield from self._redis.scan_iter(match=PREFIX + "*", count=1000)
 

@@ -26,6 +26,7 @@ package are scrubbed (``redact``) as they are created.
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import logging
 import re
@@ -259,6 +260,7 @@ def without_credentials(url: str) -> str:
 
     parts = urlsplit(url)
     host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    with contextlib.suppress(ValueError):  # a malformed port: not shown
+        if parts.port:
+            host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, host, parts.path, "", ""))

@@ -19,7 +19,7 @@ import multiprocessing
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -483,6 +483,7 @@ class AppState:
     store: JobStore | None = None
     worker: JobWorker | None = None
     inflight: int = 0
+    readiness: dict[str, str] = field(default_factory=dict)  # the last probe's checks (see ``probe``)
 
     @contextlib.contextmanager
     def slot(self) -> Iterator[None]:
@@ -568,21 +569,38 @@ async def healthz() -> Health:
 
 @ops.get("/readyz", response_model=Readiness, responses=_problem_responses(503))
 async def readyz(state: State, summarizer: TheSummarizer) -> Any:
-    """Ready to serve: the cache is usable and an LLM endpoint is configured (or the extractive engine)."""
+    """Ready to serve: the cache is usable, the state folder writable and an LLM endpoint configured (or the
+    extractive engine). The dependencies are probed now, and every ``ready_probe_s`` seconds in the background."""
+    checks = await asyncio.to_thread(probe, state)
+    if all(value == "ok" or value.startswith(("off", "extractive")) for value in checks.values()):
+        return Readiness(status="ready", checks=checks)
+    return problem(503, "not-ready", "; ".join(f"{k}: {v}" for k, v in checks.items()), "/readyz")
+
+
+def probe(state: AppState) -> dict[str, str]:
+    """Check the service's dependencies now (blocking: call it in a thread): the cache (a Redis outage that
+    has ended is noticed here, and the cache used again, without waiting for a summary to touch it), the state
+    folder and job database, and the LLM settings. Remembered in ``state.readiness``."""
     checks: dict[str, str] = {}
+    summarizer = state.summarizer
+    assert summarizer is not None, "the service has not started"
     cache = summarizer.cache
     unusable = "unusable (summaries are answered without it; see the service log)"
-    if summarizer.cache_problem:
-        checks["cache"] = unusable
-    elif cache is None:
-        checks["cache"] = "off"
+    if cache is None:
+        checks["cache"] = unusable if summarizer.cache_problem else "off"
     else:
         try:
-            await asyncio.to_thread(cache.check)
-            checks["cache"] = "ok"
+            reprobe = getattr(cache, "probe", None)  # Redis: a ping that also ends a remembered outage
+            if reprobe is not None:
+                if reprobe() is not None:
+                    raise ConfigError("Redis did not answer")
+            else:
+                cache.check()
+            checks["cache"] = unusable if summarizer.cache_problem else "ok"
         except Exception:
             checks["cache"] = unusable
             _log.warning("readiness: %s", summarizer.cache_problem or "the cache failed its check")
+    checks["state"] = _probe_state(state)
     settings = state.settings
     try:
         checks["llm"] = "ok" if summarizer.engine in ("llm", "local") else "extractive engine (no LLM configured)"
@@ -590,9 +608,35 @@ async def readyz(state: State, summarizer: TheSummarizer) -> Any:
             checks["llm"] = "no LLM endpoint configured (set OPENAI_API_KEY or OPENAI_BASE_URL)"
     except ConfigError as exc:
         checks["llm"] = str(exc)
-    if all(value == "ok" or value.startswith(("off", "extractive")) for value in checks.values()):
-        return Readiness(status="ready", checks=checks)
-    return problem(503, "not-ready", "; ".join(f"{k}: {v}" for k, v in checks.items()), "/readyz")
+    state.readiness = checks
+    return checks
+
+
+def _probe_state(state: AppState) -> str:
+    """"ok" when the state folder takes a new file and the job database answers; else why not (no path)."""
+    store = state.store
+    if store is None:
+        return "not started"
+    try:
+        marker = store.root / f".ready-{os.getpid()}"
+        marker.write_bytes(b"")
+        marker.unlink()
+        store.count_unfinished()
+    except Exception as exc:
+        _log.warning("readiness: the state folder %s is unusable: %s: %s", store.root, type(exc).__name__,
+                     scrub(str(exc)))
+        return "unusable (batch jobs cannot be stored; see the service log)"
+    return "ok"
+
+
+async def _probe_forever(state: AppState) -> None:
+    """The readiness probe on its own schedule: a replica recovers from an outage without any traffic."""
+    while True:
+        await asyncio.sleep(state.settings.ready_probe_s)
+        try:
+            await asyncio.to_thread(probe, state)
+        except Exception as exc:  # a probe must never end the loop
+            _log.warning("readiness probe failed: %s: %s", type(exc).__name__, scrub(str(exc)))
 
 
 @summaries.post("/summaries", response_model=SummaryResponse,
@@ -782,9 +826,13 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
         worker = state.worker = JobWorker(summarizer, store, retention_s=settings.job_retention_hours * 3600,
                                           url_policy=state.policy, resolver=state.resolver)
         worker.start()
+        prober = asyncio.create_task(_probe_forever(state))
         try:
             yield
         finally:
+            prober.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await prober
             await worker.stop()
             await summarizer.aclose()
             store.close()

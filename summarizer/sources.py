@@ -23,6 +23,7 @@ _HTML_SNIFF = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.IGNORECASE)
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://|^(data|mailto|javascript|about):", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _MAGIC = {
     b"%PDF": "a PDF", b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
     b"PK\x03\x04": "a zip archive", b"\x1f\x8b": "gzip data", b"\x7fELF": "a program",
@@ -157,6 +158,10 @@ def check_text(text: str, *, name: str, max_chars: int) -> None:
             f"{name} has {len(text):,} characters, over the {max_chars:,}-character limit",
             hint="raise it with --max-chars or SUMMARIZER_MAX_INPUT_CHARS",
         )
+    lone = _SURROGATE.search(text)
+    if lone:  # from a JSON escape ("\ud800") with no pair: no UTF-8 for it, so no request could carry it
+        raise InputError(f"{name} is not valid Unicode: a lone surrogate (U+{ord(lone.group()):04X}) at character "
+                         f"{lone.start():,}", hint="send UTF-8 text; a JSON \\uD8xx escape needs its \\uDCxx pair")
     sample = text[:8192]
     if _CONTROL.search(sample) and len(_CONTROL.findall(sample)) > len(sample) * 0.05:  # counted only if any
         raise InputError(f"{name} looks binary, not text")

@@ -227,7 +227,7 @@ def test_schemas_list_and_show(client):
 def test_health_and_readiness(server, tmp_path):
     with build(server, tmp_path) as client:
         assert client.get("/healthz").json()["status"] == "ok"
-        assert client.get("/readyz").json() == {"status": "ready", "checks": {"cache": "ok", "llm": "ok"}}
+        assert client.get("/readyz").json() == {"status": "ready", "checks": {"cache": "ok", "state": "ok", "llm": "ok"}}
     with build(server, tmp_path, base_url=None, api_key=None) as client:
         body = assert_problem(client.get("/readyz"), 503)
         assert "no LLM endpoint configured" in body["detail"]
