@@ -230,7 +230,8 @@ def test_the_service_in_front_of_the_real_model_answers_with_a_result_or_a_probl
     summarizer = real(max_retries=0)
     with TestClient(create_app(summarizer.settings)) as client:
         response = client.post("/v1/summaries", json={"text": short_articles[3], "schema": "brief"})
-    assert response.status_code in (200, 422), response.text
+    # 502: the model's answer stayed invalid (SmolLM2's brief bullets are often one word: degenerate).
+    assert response.status_code in (200, 502), response.text
     body = response.json()
     if response.status_code == 200:
         assert body["summary"]["headline"] and len(body["summary"]["bullets"]) == 3
