@@ -507,7 +507,8 @@ class Summarizer:
         """Said before sending: a record the model's answer budget cannot hold is asked in field groups."""
         from .schemas import answer_tokens, field_groups
 
-        asked = plan.answer_model.model_json_schema() if plan.answer_model is not None else plan.spec.json_schema
+        asked = pointing.pointing_schema(plan.spec.json_schema, len(plan.sentences)) if plan.answer_model is not None \
+            else plan.spec.json_schema
         budget = self._window(model) // 4
         groups = field_groups(asked, budget)
         if len(groups) < 2:

@@ -113,3 +113,22 @@ def test_a_record_larger_than_the_answer_budget_is_asked_in_field_groups_and_mer
     Summarizer(transport=mock_transport(default_responder, requests), base_url="http://fake/v1", api_key="k",
                mode="tools", use_cache=False, log=False).summarize(ARTICLE)
     assert len(requests) == 1
+
+
+def test_field_groups_work_with_evidence_by_number():
+    """The local engine's default without the hybrid way: sentence numbers, in field groups."""
+    from summarizer.testing import grounded_news, requested_schema
+
+    def responder(request):
+        wanted = requested_schema(request)["properties"]
+        news = grounded_news(ARTICLE)
+        news["key_points"] = [{"point": p["point"], "evidence": n} for n, p in enumerate(news["key_points"], 1)]
+        return Answer({name: value for name, value in news.items() if name in wanted})
+
+    requests: list[dict] = []
+    summarizer = Summarizer(transport=mock_transport(responder, requests), base_url="http://fake/v1", api_key="k",
+                            mode="tools", use_cache=False, log=False, evidence="numbers",
+                            context_windows={"gpt-4o-mini": 8192})
+    result = summarizer.summarize(ARTICLE)
+    assert len(requests) > 1 and any("field groups" in w for w in result.meta.warnings)
+    assert all(point.evidence in ARTICLE and len(point.evidence) > 20 for point in result.summary.key_points)
