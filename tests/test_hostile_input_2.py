@@ -189,8 +189,8 @@ def guarded_server(**limits: Any) -> Iterator[int]:
         await send({"type": "http.response.body", "body": answer})
 
     port = free_port()
-    protocol = guarded_protocol(header_timeout=limits.get("header_timeout", 0.3),
-                                body_timeout=limits.get("body_timeout", 0.3),
+    protocol = guarded_protocol(header_timeout=limits.get("header_timeout", 1.0),
+                                body_timeout=limits.get("body_timeout", 0.5),
                                 max_connections=limits.get("max_connections", 50))
     config = uvicorn.Config(app, host="127.0.0.1", port=port, http=protocol, log_level="warning", lifespan="off",
                             timeout_keep_alive=limits.get("keep_alive", 0.3))
