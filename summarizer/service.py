@@ -107,7 +107,9 @@ class BatchRequest(CallOptions):
     this model documents the body and validates each item."""
 
     items: list[BatchItem | str] = Field(min_length=1, description="Articles: objects with text or html "
-                                         "(and optional id, title, url, date) or plain strings.")
+                                         "(and optional id, title, url, date), objects with only a url (the "
+                                         "page is fetched, public addresses only; the url is the id), or plain "
+                                         "strings.")
 
 
 class Health(BaseModel):

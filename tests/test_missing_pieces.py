@@ -208,7 +208,12 @@ def test_the_service_fetches_url_records_within_its_ssrf_policy(server, site, tm
         job = client.post("/v1/batches", files={"file": ("dump.jsonl", lines.encode(), "application/x-ndjson")})
         finished = wait_for(client, job.json()["id"])
         assert finished["counts"]["done"] == 2, finished
-    assert site.hits == ["/a/1"]
+        listed = client.post("/v1/batches", json={"items": [{"url": site.url("/a/2")}, story(3)]})
+        assert listed.status_code == 202, listed.text
+        assert wait_for(client, listed.json()["id"])["counts"]["done"] == 2
+        results = client.get(f"/v1/batches/{listed.json()['id']}/results").text.splitlines()
+        assert site.url("/a/2") in {json.loads(line)["id"] for line in results}
+    assert site.hits == ["/a/1", "/a/2"]
 
 
 def test_summarize_refuses_a_text_file_that_only_lists_urls(cli, tmp_path):
