@@ -21,25 +21,8 @@ from pydantic_settings import (
 )
 
 from .errors import ConfigError
+from .resources import default_cache_path, default_config_path, default_state_dir
 from .terms import Engine, Evidence, ModeSetting, Style
-
-
-def default_config_path() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("summarizer")) / "config.toml"
-
-
-def default_state_dir() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("summarizer")) / "service"
-
-
-def default_cache_path() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("summarizer")) / "cache.sqlite3"
 
 
 class Settings(BaseSettings):
@@ -67,6 +50,10 @@ class Settings(BaseSettings):
     hybrid: bool | None = Field(
         None, description="The tool finds (entities, quotes, figures, evidence), the model writes (headline, "
         "summary, points). Default: on for the local and hybrid engines, off for llm.")
+    field_groups: bool | None = Field(
+        None, description="Ask a record the model's answer budget (a quarter of its window) cannot hold in field "
+        "groups, one bounded request each, merged by the tool. Default: on for the local engine, off for endpoints "
+        "(each group re-sends the article).")
     evidence: Evidence | None = Field(
         None, description="How the model gives verbatim fields (evidence, quotes): verbatim (copies the text) or "
         "numbers (points at numbered sentences; the tool copies). Default: per engine, see the README.")

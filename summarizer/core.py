@@ -504,7 +504,8 @@ class Summarizer:
                     call_id=new_id(), answer_model=draft.answer_model, hybrid=draft, checked=context)
 
     def _group_fields(self, plan: Plan, model: str) -> None:
-        """Said before sending: a record the model's answer budget cannot hold is asked in field groups."""
+        """Said before sending: a record the model's answer budget cannot hold is asked in field groups (by
+        default on the local engine, whose small models fill every list to its limit; ``field_groups``)."""
         from .schemas import answer_tokens, field_groups
 
         asked = pointing.pointing_schema(plan.spec.json_schema, len(plan.sentences)) if plan.answer_model is not None \
@@ -513,10 +514,15 @@ class Summarizer:
         groups = field_groups(asked, budget)
         if len(groups) < 2:
             return
-        plan.groups = [model_from_json_schema(group, group["title"]) for group in groups]
-        plan.max_tokens = max(min(answer_tokens(group), budget) for group in groups)
         warning = (f"the {plan.spec.name} schema's longest answer (~{answer_tokens(asked):,} tokens) does not fit "
-                   f"this model's answer budget ({budget:,}): asked in {len(groups)} field groups")
+                   f"this model's answer budget ({budget:,})")
+        grouped = self.settings.field_groups if self.settings.field_groups is not None else self.engine == "local"
+        if grouped:
+            plan.groups = [model_from_json_schema(group, group["title"]) for group in groups]
+            plan.max_tokens = max(min(answer_tokens(group), budget) for group in groups)
+            warning += f": asked in {len(groups)} field groups"
+        else:  # each group re-sends the article: an endpoint's user decides (a capable model rarely needs it)
+            warning += ": a long answer may be cut off (field_groups = true asks it in parts)"
         _log.warning("%s", warning)
         plan.warnings.append(warning)
 

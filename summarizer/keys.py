@@ -22,7 +22,7 @@ def keys_path() -> Path:
     explicit = os.environ.get("SUMMARIZER_KEYS_PATH")
     if explicit:
         return Path(explicit)
-    from .config import default_config_path
+    from .resources import default_config_path
 
     return default_config_path().parent / "keys.json"
 

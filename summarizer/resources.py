@@ -19,3 +19,23 @@ def data_dir(name: str) -> Path:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"bundled folder {name!r} is missing from this installation")
+
+
+# Where the user's files live by default (platformdirs), known here, below every module that needs them:
+# the settings, the key store and the schema folders.
+def default_config_path() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("summarizer")) / "config.toml"
+
+
+def default_state_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("summarizer")) / "service"
+
+
+def default_cache_path() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("summarizer")) / "cache.sqlite3"

@@ -172,7 +172,7 @@ def _fingerprint(model: type[BaseModel]) -> str:
 
 def user_dirs(extra: tuple[Path, ...] | list[Path] = ()) -> tuple[Path, ...]:
     """The user's schema folders: the configured ones, then ``<config dir>/schemas`` if it exists."""
-    from .config import default_config_path
+    from .resources import default_config_path
 
     default = default_config_path().parent / "schemas"
     return (*extra, default) if default.is_dir() else tuple(extra)

@@ -99,7 +99,7 @@ def test_a_record_larger_than_the_answer_budget_is_asked_in_field_groups_and_mer
     (a quarter of it): said before sending, and asked as field groups, each its own bounded request."""
     requests: list[dict] = []
     summarizer = Summarizer(transport=mock_transport(default_responder, requests), base_url="http://fake/v1",
-                            api_key="k", mode="tools", use_cache=False, log=False,
+                            api_key="k", mode="tools", use_cache=False, log=False, field_groups=True,
                             context_windows={"gpt-4o-mini": 8192})
     result = summarizer.summarize(ARTICLE)
     asked = [set(r["tools"][0]["function"]["parameters"]["properties"]) for r in requests]
@@ -108,6 +108,12 @@ def test_a_record_larger_than_the_answer_budget_is_asked_in_field_groups_and_mer
     assert all(r["max_tokens"] <= 2048 for r in requests)
     assert any("field groups" in warning for warning in result.meta.warnings)
     assert result.summary.key_points and all(p.evidence in ARTICLE for p in result.summary.key_points)
+    # Without field_groups (an endpoint's default) it is said, and asked once.
+    requests.clear()
+    said = Summarizer(transport=mock_transport(default_responder, requests), base_url="http://fake/v1", api_key="k",
+                      mode="tools", use_cache=False, log=False, context_windows={"gpt-4o-mini": 8192}
+                      ).summarize(ARTICLE)
+    assert len(requests) == 1 and any("may be cut off" in warning for warning in said.meta.warnings)
     # A window that holds the whole answer asks once.
     requests.clear()
     Summarizer(transport=mock_transport(default_responder, requests), base_url="http://fake/v1", api_key="k",
@@ -127,7 +133,7 @@ def test_field_groups_work_with_evidence_by_number():
 
     requests: list[dict] = []
     summarizer = Summarizer(transport=mock_transport(responder, requests), base_url="http://fake/v1", api_key="k",
-                            mode="tools", use_cache=False, log=False, evidence="numbers",
+                            mode="tools", use_cache=False, log=False, evidence="numbers", field_groups=True,
                             context_windows={"gpt-4o-mini": 8192})
     result = summarizer.summarize(ARTICLE)
     assert len(requests) > 1 and any("field groups" in w for w in result.meta.warnings)

@@ -14,7 +14,8 @@ from summarizer.sources import from_bytes, load
 
 from .conftest import FIXTURES
 
-PAGES = sorted(p for p in (FIXTURES / "html").glob("*.html"))
+# The pages with an expected text (goose3's pages are there for the field annotations only).
+PAGES = sorted(p for p in (FIXTURES / "html").glob("*.html") if p.with_name(p.stem + ".expected.txt").exists())
 
 
 def _overlap(extracted: str, expected: str) -> float:
