@@ -114,7 +114,10 @@ def main() -> None:
     args = parser.parse_args()
     items = articles(args.n)
     work = Path(tempfile.mkdtemp())
-    results = {name: run(name, options, items, work) for name, options in VARIANTS.items()}
+    results = {}
+    for name, options in VARIANTS.items():
+        results[name] = run(name, options, items, work)
+        print(f"{name}: {results[name]}", flush=True)
     head = ("| variant | schema-valid first | grounded, not degenerate, first | final success | degenerate caught "
             "/article | re-asks/article | output tokens/article | s/article | ROUGE-1 | ROUGE-L |")
     lines = [f"SmolLM2-135M-Instruct, news schema, {len(items)} eval articles, 2 cores:", "", head,

@@ -205,10 +205,15 @@ def hybrid_writing(request: dict[str, Any]) -> dict[str, Any]:
     schema = requested_schema(request).get("properties", {})
     wanted = int(schema.get("points", {}).get("maxItems", 3))
     texts = [text for _, text in numbered] or ["Nothing was found in the article."]
+
+    def within(text: str, limit: int) -> str:  # a good model keeps to the schema's lengths
+        return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "."
+
     written: dict[str, Any] = {"headline": " ".join(texts[0].split()[:12]).rstrip(",;:") or "News of the day",
-                               "points": [{"sentence": int(n), "point": text} for n, text in numbered[:wanted]]}
+                               "points": [{"sentence": int(n), "point": within(text, 150)}
+                                          for n, text in numbered[:wanted]]}
     if "summary" in schema:
-        written["summary"] = " ".join(texts[:3])
+        written["summary"] = within(" ".join(texts[1:3] or texts[:1]), 390)
     return written
 
 
