@@ -841,9 +841,13 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
             if summarizer.extraction_pool is not None:
                 await asyncio.to_thread(summarizer.extraction_pool.shutdown, wait=True, cancel_futures=True)
 
-    app = FastAPI(title="summarizer", version=__version__, lifespan=lifespan,
-                  description="News articles into structured, grounded summaries. Errors are RFC 9457 problem "
-                              "details. Send `Authorization: Bearer <token>` when the service has a token.")
+    # /docs (Swagger UI) and /redoc from assets shipped in fastapi-offline, served by the service itself: no CDN,
+    # so they work on a machine without internet.
+    from fastapi_offline import FastAPIOffline
+
+    app = FastAPIOffline(title="summarizer", version=__version__, lifespan=lifespan,
+                         description="News articles into structured, grounded summaries. Errors are RFC 9457 problem "
+                                     "details. Send `Authorization: Bearer <token>` when the service has a token.")
     app.state.service = state
     for router in (ops, summaries, schemas, batches):
         app.include_router(router)

@@ -343,6 +343,22 @@ def test_openapi_documents_every_route_and_problem_responses(client):
     assert client.get("/docs").status_code == 200
 
 
+def test_swagger_ui_and_redoc_are_served_without_a_cdn(client):
+    """/docs and /redoc load their scripts and styles from the service itself: they work offline."""
+    import re
+
+    for page in ("/docs", "/redoc"):
+        html = client.get(page).text
+        assets = re.findall(r'(?:src|href)="([^"]+)"', html) + re.findall(r"url: '([^']+)'", html)
+        assert assets, page
+        for url in assets:
+            assert url.startswith("/"), f"{page} loads {url} from elsewhere"
+            if url.endswith((".js", ".css", ".png")):
+                asset = client.get(url)
+                assert asset.status_code == 200 and len(asset.content) > 1000, url
+    assert "cdn" not in client.get("/docs").text.lower()
+
+
 # -- the real server --------------------------------------------------------------------------------
 
 def free_port() -> int:
