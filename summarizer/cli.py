@@ -693,14 +693,11 @@ def evaluate(
 def _print_tables(rows: list[dict[str, Any]], languages: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
-    def cell(value: Any) -> str:
-        return "–" if value is None else (f"{value:.4f}" if isinstance(value, float) else str(value))
-
-    from .evaluate import COLUMNS
+    from .evaluate import COLUMNS, cell
 
     table = Table(*(header for header, _ in COLUMNS), box=None, header_style="bold")
     for row in rows:
-        table.add_row(*(cell(row[key]) for _, key in COLUMNS))
+        table.add_row(*(cell(row[key], key) for _, key in COLUMNS))
     per_language = Table("system", "lang", "items", "ROUGE-1", "ROUGE-2", "ROUGE-L", box=None, header_style="bold")
     for row in languages:
         per_language.add_row(*(cell(row[k]) for k in ("system", "lang", "items", "rouge1", "rouge2", "rougeL")))

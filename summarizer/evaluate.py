@@ -205,14 +205,23 @@ async def score_summarizer(summarizer: Summarizer, records: list[dict[str, Any]]
             id=outcome.id, system=system, lang=record["lang"], valid=True, summary=text,
             grounded=sum(1 for s in strings if source.contains(s)), grounded_total=len(strings),
             prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
-            cost_usd=cost(meta.model, usage.prompt_tokens, usage.completion_tokens, summarizer.settings.prices)
-            if summarizer.engine == "llm" else 0.0,  # an endpoint answered (llm, or hybrid over one)
+            cost_usd=_item_cost(summarizer, meta),
             cached=meta.cached, attempts=meta.attempts,
             **score_text(scorers, record["lang"], text, record["reference"]))
     per_article = (time.perf_counter() - started) / max(1, len(scored))
     for score in scored.values():
         score.seconds = round(per_article, 3)
     return [scored[record["id"]] for record in records if record["id"] in scored]
+
+
+def _item_cost(summarizer: Any, meta: Any) -> float | None:
+    """What an item cost: nothing for a cached answer or an offline engine, else its tokens at the model's price
+    (rounded to a millionth of a cent: the sum of two float products is not worth 19 digits in a report)."""
+    if meta.cached or summarizer.engine != "llm":  # an endpoint answers for llm, or hybrid over one
+        return 0.0
+    usage = meta.usage
+    price = cost(meta.model, usage.prompt_tokens, usage.completion_tokens, summarizer.settings.prices)
+    return None if price is None else round(price, 8)
 
 
 def aggregate(scores: list[Score]) -> list[dict[str, Any]]:
@@ -301,11 +310,23 @@ COLUMNS = [("system", "system"), ("items", "items"), ("ROUGE-1", "rouge1"), ("RO
            ("s/article", "seconds_per_article"), ("re-asks/article", "reasks_per_article")]
 
 
+def cell(value: Any, key: str = "") -> str:
+    """A value of an ``aggregate`` or ``by_language`` row as printed and written: ROUGE and rates to 4 places,
+    tokens to 1, seconds and re-asks to 3, a cost in dollars to 6 (a millionth of a dollar)."""
+    if value is None:
+        return "–"
+    if not isinstance(value, float):
+        return str(value)
+    if key == "mean_tokens":
+        return f"{value:.1f}"
+    if key == "cost_per_article_usd":
+        return "$0" if value == 0 else f"${value:.6f}"
+    if key in ("seconds_per_article", "reasks_per_article"):
+        return f"{value:.3f}"
+    return f"{value:.4f}"
+
+
 def markdown(rows: list[dict[str, Any]], languages: list[dict[str, Any]], *, command: str, data: str) -> str:
-    def cell(value: Any) -> str:
-        if value is None:
-            return "–"
-        return f"{value:.4f}" if isinstance(value, float) and not value.is_integer() else str(value)
 
     headers = [header for header, _ in COLUMNS]
     keys = [key for _, key in COLUMNS]
@@ -314,7 +335,7 @@ def markdown(rows: list[dict[str, Any]], languages: list[dict[str, Any]], *, com
              "share of quotes and evidence found verbatim in the article; valid, the share of articles that",
              "gave a schema-valid summary.", "",
              "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(cell(row.get(key)) for key in keys) + " |" for row in rows]
+    lines += ["| " + " | ".join(cell(row.get(key), key) for key in keys) + " |" for row in rows]
     lines += ["", "By language (ROUGE F1):", "", "| system | lang | items | ROUGE-1 | ROUGE-2 | ROUGE-L |",
               "|---|---|---|---|---|---|"]
     lines += [f"| {r['system']} | {r['lang']} | {r['items']} | {cell(r['rouge1'])} | {cell(r['rouge2'])} | "

@@ -63,3 +63,22 @@ def test_bad_data_is_a_clear_error(cli, tmp_path):
     bad.write_text('{"text": "no reference"}\n')
     done = run(cli, "eval", str(bad), "--engine", "extractive")
     assert done.returncode == 3 and "needs a 'text' and a 'reference'" in done.stderr
+
+
+def test_costs_are_rounded_and_cached_answers_cost_nothing(cli, server, tmp_path):
+    import re
+
+    env = {**llm_env(server), "COLUMNS": "200"}
+    first, again = tmp_path / "first.csv", tmp_path / "again.csv"
+    done = run(cli, "eval", DATA, "--limit", "2", "--report", str(first), env=env)
+    assert done.returncode == 0, done.stderr
+    costs = [r["cost_usd"] for r in csv.DictReader(first.open(newline=""))]
+    assert all(float(c) > 0 and len(c) <= 12 for c in costs), costs  # not 0.0006170999999999999
+    assert re.search(r"\$0\.\d{6}(\s|$)", done.stdout), done.stdout  # cost/article in dollars, 6 places
+    assert not re.search(r"\d{3,}\.\d{4}", done.stdout), done.stdout  # tokens/article is 1566.2, not 1566.2000
+    asked = server.count
+    replay = run(cli, "eval", DATA, "--limit", "2", "--report", str(again), env=env)
+    assert replay.returncode == 0, replay.stderr
+    assert server.count == asked  # every answer from the cache...
+    assert all(float(r["cost_usd"]) == 0 for r in csv.DictReader(again.open(newline="")))  # ...costs nothing
+    assert "$0 " in replay.stdout or replay.stdout.rstrip().endswith("$0"), replay.stdout
