@@ -308,8 +308,16 @@ def _find_batch(client: Any, file_digest: str) -> Any:
     return None
 
 
+FIRST_POLL_S = 1.0  # the first wait between polls; each next one doubles, up to batch_poll_s
+
+
 def _wait(client: Any, state: State, poll_s: float, stats: BatchStats, report: Callable[[], None]) -> None:
-    """Poll every unfinished batch until each has ended; progress through ``report``."""
+    """Poll every unfinished batch until each has ended; progress through ``report``.
+
+    The first waits are short (1 s, then doubling) and grow to ``poll_s`` (``--poll-interval``, setting
+    ``batch_poll_s``): a small batch that ends in seconds is not kept waiting 30 s, a long one is not polled
+    more than every ``poll_s``."""
+    wait = min(FIRST_POLL_S, poll_s)
     while True:
         waiting = 0
         answered = 0
@@ -331,7 +339,8 @@ def _wait(client: Any, state: State, poll_s: float, stats: BatchStats, report: C
         report()
         if not waiting:
             return
-        time.sleep(poll_s)
+        time.sleep(wait)
+        wait = min(wait * 2, poll_s)
 
 
 def _download(client: Any, state: State, folder: Path) -> dict[str, dict[str, Any]]:

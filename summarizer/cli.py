@@ -433,6 +433,10 @@ def batch(
     Via.live,
     reask_via: Annotated[Via, typer.Option("--reask-via", help="With --via batch-api: where invalid or failed "
                                            "answers are asked again.")] = Via.live,
+    poll_interval: Annotated[float | None, typer.Option(
+        "--poll-interval", help="With --via batch-api: the longest wait in seconds between polls of the batches; "
+        "the first waits are 1 s, doubling up to it (default: the batch_poll_s setting, 30).", show_default=False,
+        min=0.001)] = None,
     *,
     shared: Shared,
 ) -> None:
@@ -461,7 +465,9 @@ def batch(
     from .sinks import is_folder_output
 
     settings = shared.settings(concurrency=concurrency, rpm=rpm, tpm=tpm, runner=runner.value if runner else None,
-                               ray_address=ray_address, ray_actors=actors)
+                               ray_address=ray_address, ray_actors=actors, batch_poll_s=poll_interval)
+    if poll_interval is not None and via is not Via.batch_api:
+        raise InputError("--poll-interval goes with --via batch-api")
     if output == "-":
         output = None
     fmt = fmt or _batch_format_of(output)

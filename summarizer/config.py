@@ -95,7 +95,8 @@ class Settings(BaseSettings):
                                             "cluster; extra summarizer[ray]). Also for the service's batch jobs.")
     ray_address: str | None = Field(None, description="Ray runner: the cluster to join (auto: the one this machine "
                                     "is in); none: start a local one with every core.")
-    batch_poll_s: float = Field(30.0, gt=0, description="--via batch-api: seconds between polls of the batches.")
+    batch_poll_s: float = Field(30.0, gt=0, description="--via batch-api: the longest wait in seconds between polls "
+                                "of the batches (--poll-interval); the first waits are 1 s, doubling up to it.")
     ray_actors: int | None = Field(None, ge=1, description="Ray runner: summarizing actors (default: one per CPU "
                                    "of the cluster, at most 8).")
     style: Style = Field("standard", description="brief, standard or dense.")
