@@ -21,7 +21,32 @@ def cli_markdown() -> str:
 
     command = typer.main.get_command(app)
     ctx = typer.Context(command, info_name="summarizer")
-    return get_docs_for_click(obj=command, ctx=ctx, name="summarizer", indent=1, title="`summarizer`")
+    return fence_examples(get_docs_for_click(obj=command, ctx=ctx, name="summarizer", indent=1,
+                                             title="`summarizer`"))
+
+
+def fence_examples(markdown: str) -> str:
+    """A help text's indented block after a line ending in ':' (``Examples:`` kept verbatim by click's ``\\b``)
+    becomes a code block, as the terminal shows it, instead of one run-on paragraph."""
+    lines = markdown.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        out.append(line)
+        i += 1
+        start = i + 1 if i < len(lines) and not lines[i].strip() else i  # one blank line may come first
+        if (line.rstrip().endswith(":") and not line.startswith(("*", "#")) and start < len(lines)
+                and lines[start].startswith("  ") and lines[start].strip()):
+            block = []
+            i = start
+            while i < len(lines) and (lines[i].startswith("  ") or (
+                    not lines[i].strip() and i + 1 < len(lines) and lines[i + 1].startswith("  "))):
+                if lines[i].strip():  # blank lines between the examples are dropped
+                    block.append(lines[i][2:])
+                i += 1
+            out += ["", "```", *block, "```", ""]
+    return "\n".join(out)
 
 
 def on_page_markdown(markdown: str, page: Any, **_: Any) -> str:
