@@ -186,8 +186,9 @@ def test_fetches_are_polite_per_host(tmp_path, per_host):
                               fetch_delay_s=0.02)
         assert stats.done == 6
         assert slow.most_inflight <= per_host
-        gaps = [b - a for a, b in zip(slow.starts, slow.starts[1:], strict=False)]
-        assert min(gaps) >= 0.015  # starts are spaced by the delay (a little slack for the clock's grain)
+        # Starts are spaced by the delay: measured where they arrive, one gap can shrink (the one before it
+        # was late to connect on a loaded machine), the span from first to last cannot.
+        assert slow.starts[-1] - slow.starts[0] >= 5 * 0.02
     finally:
         slow.close()
 
