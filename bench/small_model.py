@@ -111,11 +111,14 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=5, help="eval articles per variant")
     parser.add_argument("--fields", type=int, default=5, help="annotated articles for the field scores")
     parser.add_argument("--markdown", type=Path, help="also write the tables here")
+    parser.add_argument("--only", action="append", choices=list(VARIANTS), help="run only these variants")
     args = parser.parse_args()
     items = articles(args.n)
     work = Path(tempfile.mkdtemp())
     results = {}
     for name, options in VARIANTS.items():
+        if args.only and name not in args.only:
+            continue
         results[name] = run(name, options, items, work)
         print(f"{name}: {results[name]}", flush=True)
     head = ("| variant | schema-valid first | grounded, not degenerate, first | final success | degenerate caught "

@@ -473,7 +473,8 @@ class Summarizer:
                     instance = None  # the schema's validators changed since; ask again
                 if instance is not None:
                     meta = {**hit[1], "cached": True, "latency_s": round(time.perf_counter() - started, 6),
-                            "source": article.source_info(), "warnings": article.warnings}
+                            "source": article.source_info(),
+                            "warnings": [*article.warnings, *hit[1].get("answer_warnings", [])]}
                     return Result(instance, Meta.model_validate(meta))
         if call.offline:
             raise CacheMiss(f"no cached answer for this article (model {model}, "
@@ -541,7 +542,8 @@ class Summarizer:
             engine="hybrid" if plan.hybrid is not None else "local" if self.engine == "local" else "llm",
             model=self.local_model.name if self.engine == "local" else plan.model,
             schema=plan.spec.name, mode=self.llm.known_mode,
-            prompt_version=self.prompt.version, attempts=stats.completions, requests=stats.requests,
+            prompt_version=prompts.load(hybrid.PROMPT).version if plan.hybrid is not None else self.prompt.version,
+            attempts=stats.completions, requests=stats.requests,
             usage=Usage(prompt_tokens=stats.prompt_tokens, completion_tokens=stats.completion_tokens,
                         total_tokens=stats.prompt_tokens + stats.completion_tokens),
             latency_s=round(time.perf_counter() - plan.started, 6), source=plan.article.source_info(),
@@ -556,6 +558,8 @@ class Summarizer:
         if cache is not None and plan.key is not None:
             stored = meta.to_dict()
             del stored["source"], stored["warnings"]  # these describe this call, not the answer
+            if plan.warnings:  # these describe the answer (the hybrid's fields the tool wrote): kept with it
+                stored["answer_warnings"] = plan.warnings
             cache.put(plan.key, instance.model_dump(mode="json"), stored)
         if self.cache_problem:
             meta.warnings = [*meta.warnings, f"{self.cache_problem}; answered without the cache"]

@@ -85,28 +85,42 @@ def writing_schema(count: int, wanted: int, *, summary: bool) -> dict[str, Any]:
     return {"title": "Writing", "type": "object", "properties": properties, "required": list(properties)}
 
 
-def problems(written: dict[str, Any], candidates: list[str], article: str = "") -> dict[str, str]:
-    """What is degenerate in the model's writing, by field (``points.N`` for a point): the re-ask's words."""
+def problems(written: dict[str, Any], candidates: list[str], article: str = "", *,
+             translated: bool = False) -> dict[str, str]:
+    """What is degenerate or made up in the model's writing, by field (``points.N`` for a point): the
+    re-ask's words. ``translated``: the writing is in another language than the article, so it cannot be
+    compared with it word for word (only the degenerate checks apply)."""
     found: dict[str, str] = {}
     headline, summary = written.get("headline", ""), written.get("summary")
     source = " ".join(candidates) + " " + article
-    unsupported = "is not about this article: use its own facts and names"
-    issue = quality.problem(headline, prose=True) or (None if quality.supported(headline, source) else unsupported)
+
+    def made_up(text: str) -> str | None:
+        if translated:
+            return None
+        if not quality.supported(text, source):
+            return "is not about this article"
+        return quality.invented(text, source)
+
+    issue = quality.problem(headline, prose=True, min_words=2) or made_up(headline)
     if issue:
         found["headline"] = issue
     if summary is not None:
-        issue = quality.problem(summary, prose=True) or quality.repeats(headline, summary) or (
-            None if quality.supported(summary, source) else unsupported)
+        issue = quality.problem(summary, prose=True) or quality.repeats(headline, summary) or made_up(summary)
         if issue:
             found["summary"] = issue
     seen: set[str] = set()
+    chosen: set[int] = set()
     for n, point in enumerate(written.get("points", [])):
         marker = quality.marker(point["point"])
-        issue = quality.problem(point["point"], prose=True) or (
+        cited = candidates[point["sentence"] - 1]
+        issue = quality.problem(point["point"], prose=True, min_words=2) or (
             "says the same as another point" if marker in seen else None) or (
-            None if quality.supported(point["point"], candidates[point["sentence"] - 1]) else
-            f"does not state what sentence {point['sentence']} says")
+            f"cites sentence {point['sentence']}, which another point cites" if point["sentence"] in chosen
+            else None) or (None if translated or quality.supported(point["point"], cited) else
+                           f"does not state what sentence {point['sentence']} says") or (
+            None if translated else quality.invented(point["point"], cited + " " + article))
         seen.add(marker)
+        chosen.add(point["sentence"])
         if issue:
             found[f"points.{n}"] = issue
     return found
@@ -123,34 +137,40 @@ def reask(written: dict[str, Any], found: dict[str, str]) -> str:
 def merge(written: dict[str, Any], draft: Draft, spec: SchemaSpec, found: dict[str, str]) -> tuple[dict[str, Any],
                                                                                                    list[str]]:
     """The user's record: the model's text over the tool's record, evidence by the sentence chosen. A field
-    still degenerate after the re-asks (``found``) is the tool's own text instead, and said so in a warning."""
+    still degenerate after the re-asks (``found``) is the tool's own text instead, and a warning says which
+    (a user must be able to tell a record the model wrote from one the tool had to write)."""
     warnings: list[str] = []
-    tool_points = [{"point": extractive_point(c), "evidence": c} for c in draft.candidates]
     points, used = [], set()
     for n, point in enumerate(written["points"]):
-        if f"points.{n}" in found or point["sentence"] in used:  # a sentence chosen twice is one point
+        if f"points.{n}" in found or point["sentence"] in used:
             continue
         used.add(point["sentence"])
         points.append({"point": point["point"], "evidence": draft.candidates[point["sentence"] - 1]})
-    wanted = len(written["points"]) if spec.name == "brief" else 5
-    dropped = sum(1 for field in found if field.startswith("points."))
-    for extra in tool_points:
-        if len(points) >= wanted:
+    replaced = len(written["points"]) - len(points)
+    for candidate in draft.candidates:
+        if len(points) >= len(written["points"]):
             break
-        if extra["evidence"] not in {p["evidence"] for p in points}:
-            points.append(extra)
-    if dropped:
-        warnings.append(f"hybrid: {dropped} of the model's points stayed degenerate; the tool's points replace them")
+        if candidate not in {p["evidence"] for p in points}:
+            points.append({"point": extractive_point(candidate), "evidence": candidate})
+    if replaced:
+        first = next((issue for field, issue in found.items() if field.startswith("points.")), "")
+        warnings.append(f"hybrid: {replaced} of the model's {len(points)} points were unusable (one "
+                        f"{_first_clause(first)}); the tool's points replace them")
     headline = written["headline"]
     if "headline" in found:
         headline = draft.record["headline"]
-        warnings.append(f"hybrid: the model's headline {found['headline']}; the tool's headline is used")
+        warnings.append(f"hybrid: the model's headline {_first_clause(found['headline'])}; the tool's is used")
     if spec.name == "brief":
         record: dict[str, Any] = {"headline": headline, "bullets": [p["point"] for p in points]}
     else:
         summary = written["summary"]
         if "summary" in found:
             summary = draft.record["summary"]
-            warnings.append(f"hybrid: the model's summary {found['summary']}; the tool's summary is used")
+            warnings.append(f"hybrid: the model's summary {_first_clause(found['summary'])}; the tool's is used")
         record = {**draft.record, "headline": headline, "summary": summary, "key_points": points}
     return clip_to_limits(record, spec.json_schema), warnings
+
+
+def _first_clause(issue: str) -> str:
+    """An issue as said to the model, cut before the instruction to it ("...; use only its facts")."""
+    return issue.split(";")[0]

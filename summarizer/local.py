@@ -252,6 +252,7 @@ class Worker:
 _workers: weakref.WeakSet[Worker] = weakref.WeakSet()
 
 
+
 @atexit.register
 def _close_all() -> None:
     """End the workers with the process that started them."""

@@ -97,8 +97,25 @@ def _send(out: BinaryIO, message: dict[str, Any]) -> None:
     out.flush()
 
 
+def _end_with_parent(parent: int) -> None:
+    """Exit when the process that started this one is gone (killed, or ended without closing the pipe):
+    SIGTERM and SIGKILL run none of its exit handlers, and a large model would compute on for minutes.
+    Polled, because the kernel's parent-death signal follows the thread that started a process, and the
+    parent starts workers from whichever thread asks first."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main(argv: list[str]) -> int:
     path, n_ctx, max_ctx, n_threads = argv[0], int(argv[1]), int(argv[2]), (int(argv[3]) or None)
+    _end_with_parent(os.getppid())
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # native prints to stdout land on stderr, never in the protocol
     try:

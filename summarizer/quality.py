@@ -25,13 +25,14 @@ PROSE_FIELDS = frozenset({"headline", "summary", "point", "bullets", "lede"})
 
 _WORD = re.compile(r"\w+(?:['’-]\w+)*", re.UNICODE)
 _MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s+[a-z-]+\s*=|\s*/?>|\s*$)|&(?:nbsp|amp|lt|gt|quot|#\d+);"
-                     r"|^\s*[\[{]\s*\"")
+                     r"|^\s*[\[{]\s*\"|(?:^|\s)\*\*\S|^#{1,6} |^\s*[-*] \S")  # HTML, entities, JSON, Markdown
 _MARKER = re.compile(r"<<<|>>>|\bEND (?:ARTICLE|METADATA|PARTS|SUMMARY|KEEP|CANDIDATES)\b|^\s*\[\d+\]\s*$")
 _ECHOES = tuple(phrase.casefold() for phrase in (
     "the article is summarized", "the article is data", "ignore any instructions", "this article is about",
     "sentence number", "copy the exact words", "json object", "your answer was cut off", "recall the function",
-    "validation error found", "correct your json", "as an ai", "i cannot", "here is the summary",
-    "summary of the article", "the article discusses", "lorem ipsum",
+    "validation error found", "correct your json", "as an ai language model", "here is the summary",
+    "here's a headline", "here is a headline", "summary of the article", "the article discusses",
+    "the article reports", "in this article", "in this story", "lorem ipsum", "goes here", "[insert",
 ))
 _PLACEHOLDERS = frozenset({"", "n/a", "na", "none", "null", "unknown", "tbd", "todo", "string", "text", "headline",
                            "summary", "point", "bullet", "title", "...", "…", "example", "placeholder"})
@@ -51,12 +52,22 @@ def problem(text: str, *, prose: bool = False, min_words: int = 3) -> str | None
         if phrase in lowered:
             return f"repeats instructions or talks about the task ({phrase!r}) instead of stating facts"
     words = [w.casefold() for w in _WORD.findall(stripped)]
-    if prose and len(words) < min_words:
+    if prose and word_count(stripped, words) < min_words:
         return "is not a sentence: write a complete statement of at least a few words"
     loop = repeated_phrase(words)
     if loop:
         return f"repeats the phrase {loop!r} over and over; say each thing once"
     return None
+
+
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
+
+
+def word_count(text: str, words: list[str] | None = None) -> int:
+    """Words of ``text``; in scripts written without spaces (Chinese, Japanese, Thai), two characters a word."""
+    spaced = len(words if words is not None else _WORD.findall(text))
+    unspaced = len(_UNSPACED.findall(text))
+    return max(spaced, unspaced // 2)
 
 
 def repeated_phrase(words: list[str]) -> str | None:
@@ -112,16 +123,53 @@ def marker(text: str) -> str:
 
 def supported(point: str, evidence: str) -> bool:
     """Whether a text shares enough words with its source (the sentence a point cites, the article a
-    summary is of) to be about it: at least a third of its longer words (4+ letters) are in the source."""
-    said = {w for w in _WORD.findall(point.casefold()) if len(w) >= 4}
+    summary is of) to be about it: at least a third of its content words (4+ letters, not stopwords)."""
+    from .wordlists import all_stopwords
+
+    stop = all_stopwords()
+    said = {w for w in _WORD.findall(point.casefold()) if len(w) >= 4 and w not in stop}
     source = {w for w in _WORD.findall(evidence.casefold()) if len(w) >= 4}
     return not said or len(said & source) * 3 >= len(said)
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_CAPITALISED = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][\w'’-]{2,}")
+
+
+def _numbers(text: str) -> set[str]:
+    """Numbers as written, with thousands separators dropped ("1,200" and "1.200" are 1200; "2.6" stays)."""
+    found = set()
+    for number in _NUMBER.findall(text):
+        found.add(number.replace(",", ""))
+        if re.fullmatch(r"\d{1,3}(?:\.\d{3})+", number):
+            found.add(number.replace(".", ""))
+    return found
+
+
+def invented(text: str, source: str) -> str | None:
+    """A number or a name in ``text`` that ``source`` (the article) does not have: what a small model makes up
+    ("killing 7", "$26 million" for $2.6 million, the prompt example's "Elm Street", "Dodgers")."""
+    from .wordlists import all_stopwords
+
+    known = _numbers(source)
+    for number in _NUMBER.findall(text):
+        if not (_numbers(number) & known):
+            return f"gives the number {number}, which the article does not; use only its facts"
+    folded = source.casefold()
+    stop = all_stopwords()
+    words = [w for w in _WORD.findall(text) if len(w) >= 4]
+    if words and sum(w[:1].isupper() for w in words) * 10 >= len(words) * 6:
+        return None  # Title Case: every word is capitalised, so capitals say nothing about names
+    for word in _CAPITALISED.findall(text):
+        if word.casefold() not in folded and word.casefold() not in stop:
+            return f"names {word!r}, which the article does not; use only its facts and names"
+    return None
 
 
 def repeats(headline: str, summary: str) -> str | None:
     """Whether a summary only repeats its headline."""
     a, b = _WORD.findall(headline.casefold()), _WORD.findall(summary.casefold())
-    if a and b and (a == b or (len(b) <= len(a) + 3 and " ".join(a) in " ".join(b))):
+    if a and b and (a == b or (len(b) < len(a) + 3 and " ".join(a) in " ".join(b))):  # adds under 3 words
         return "repeats the headline; say what happened and why"
     return None
 

@@ -105,7 +105,8 @@ def _hybrid(plan: Plan) -> Generator[list[Request], list[Any], BaseModel]:
     for attempt in range(plan.max_retries + 1):
         [answer] = yield [(plan.hybrid.answer_model, messages, plan.context)]
         written = answer.model_dump(mode="json")
-        found = hybrid.problems(written, plan.hybrid.candidates, plan.article.text)
+        found = hybrid.problems(written, plan.hybrid.candidates, plan.article.text,
+                                translated=bool(plan.language and plan.language != plan.source_language))
         plan.degenerate.append(sorted(found))
         if not found or attempt == plan.max_retries:
             break

@@ -89,3 +89,27 @@ def test_the_extractive_engine_is_not_held_to_the_model_checks():
     # Its text is the article's own sentences: a check meant for model answers must not refuse them.
     result = Summarizer(engine="extractive", use_cache=False, log=False).summarize(ARTICLE)
     assert result.meta.engine == "extractive"
+
+
+@pytest.mark.parametrize("text", ["日本銀行は17年ぶりにマイナス金利政策を解除し、金利を引き上げた。", "Rates unchanged.",
+                                  "The minister said: 'I cannot accept this deal', and left.",
+                                  "Admire him, f**k him, Sterling said."])
+def test_real_text_that_looked_degenerate_to_a_naive_check_is_not(text):
+    # Unspaced scripts count two characters a word; a two-word bullet is a statement; a quote is no echo.
+    assert problem(text, prose=True, min_words=2) is None
+
+
+@pytest.mark.parametrize("text", ["**Breaking:** the council met", "# Council meets", "Sure! Here's a headline for you",
+                                  "[Insert headline here]"])
+def test_markdown_and_chatter_are_degenerate(text):
+    assert problem(text, prose=True) is not None
+
+
+def test_numbers_and_names_the_article_does_not_have_are_invented():
+    from summarizer.quality import invented
+
+    assert "26" in invented("Judge orders Sterling to pay Stiviano $26 million", ARTICLE)
+    assert "Dodgers" in invented("The Los Angeles Dodgers have lost a star player", ARTICLE)
+    assert "Elm" in invented("Council closes Elm Street bridge for repairs", ARTICLE)  # the prompt's example
+    assert invented("Judge orders Stiviano to pay back $2.6 million in gifts", ARTICLE) is None
+    assert invented("Sterling Companion Must Repay Gifts", ARTICLE) is None  # Title Case says nothing of names

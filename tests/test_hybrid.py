@@ -138,3 +138,21 @@ def test_field_groups_work_with_evidence_by_number():
     result = summarizer.summarize(ARTICLE)
     assert len(requests) > 1 and any("field groups" in w for w in result.meta.warnings)
     assert all(point.evidence in ARTICLE and len(point.evidence) > 20 for point in result.summary.key_points)
+
+
+def test_what_the_tool_wrote_is_said_also_on_a_cache_hit_and_an_invented_headline_is_refused(tmp_path):
+    def responder(request):
+        written = default_responder(request).payload
+        written["headline"] = "The Los Angeles Dodgers lose a star player"  # not in the article
+        written["points"][1]["sentence"] = written["points"][0]["sentence"]  # two points, one sentence
+        return Answer(written)
+
+    summarizer = Summarizer(transport=mock_transport(responder), base_url="http://fake/v1", api_key="k",
+                            mode="tools", log=False, engine="hybrid", cache_path=tmp_path / "c.sqlite3")
+    first = summarizer.summarize(ARTICLE)
+    assert "Dodgers" not in first.summary.headline
+    assert any("the model's headline" in w for w in first.meta.warnings)
+    assert any("points were unusable" in w for w in first.meta.warnings)
+    assert first.meta.prompt_version.startswith("hybrid-v1")
+    again = summarizer.summarize(ARTICLE)
+    assert again.meta.cached and again.meta.warnings == first.meta.warnings

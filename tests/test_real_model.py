@@ -439,3 +439,24 @@ def test_the_service_answers_a_problem_when_the_worker_crashes_and_stays_up(gguf
         assert again.status_code == 200, again.text  # a new worker; the hybrid way always ends with a record
         assert again.json()["meta"]["engine"] == "hybrid"
         assert client.get("/healthz").status_code == 200
+
+
+def test_the_worker_ends_when_the_process_that_started_it_is_killed(gguf):
+    """SIGTERM or SIGKILL run no exit handler: the worker notices its parent is gone and ends too."""
+    import signal
+
+    code = ("from summarizer import local; m = local.LocalModel(local.model_path(None)); m.warm_up(); "
+            "print(m._worker.process.pid, flush=True); m.complete('Once upon a time', 4000)")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    worker = int(parent.stdout.readline())
+    parent.send_signal(signal.SIGTERM)
+    parent.wait()
+    for _ in range(600):  # it polls its parent twice a second (a bound for a broken build, not a speed test)
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(worker, signal.SIGKILL)
+        pytest.fail("the worker outlived the process that started it")
