@@ -277,6 +277,9 @@ def test_keys_refuse_bad_names_blank_keys_and_a_broken_store(cli, tmp_path):
 # -- 3. shell completion ---------------------------------------------------------------------------------
 
 
+NAMED_SHELL = {"_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}  # --show/--install-completion take SHELL
+
+
 def complete(cli: list[str], words: str) -> list[str]:
     done = run(cli, env={"_SUMMARIZER_COMPLETE": "complete_bash", "COMP_WORDS": words,
                          "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1))})
@@ -288,7 +291,9 @@ def test_shell_completion_completes_commands_subcommands_and_options(cli):
     assert complete(cli, "summarizer ke") == ["keys"]
     assert complete(cli, "summarizer keys ") == ["set", "list", "path"]
     assert "--format" in complete(cli, "summarizer batch --for")
-    shown = run(cli, "--show-completion", "bash")
+    # Typer finds the shell from the process tree (shellingham) unless told not to: under a test runner
+    # that tree is whatever started it, so the shell is named, as a user of --show-completion SHELL does.
+    shown = run(cli, "--show-completion", "bash", env=NAMED_SHELL)
     assert shown.returncode == 0 and "_SUMMARIZER_COMPLETE=complete_bash" in shown.stdout
     assert "--install-completion" in run(cli, "--help").stdout
 
@@ -296,7 +301,7 @@ def test_shell_completion_completes_commands_subcommands_and_options(cli):
 def test_install_completion_writes_the_script_for_the_shell(cli, tmp_path):
     home = tmp_path / "home"
     home.mkdir()
-    done = run(cli, "--install-completion", "bash", env={"HOME": str(home), "SHELL": "/bin/bash"})
+    done = run(cli, "--install-completion", "bash", env={"HOME": str(home), "SHELL": "/bin/bash", **NAMED_SHELL})
     assert done.returncode == 0, done.stderr
     script = home / ".bash_completions" / "summarizer.sh"
     assert "_SUMMARIZER_COMPLETE=complete_bash" in script.read_text()
