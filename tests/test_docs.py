@@ -64,6 +64,7 @@ SKIPPED: dict[str, str] = {
     "curl -s localhost:8000/v1/": "needs `summarizer serve` running (tests/test_service.py covers every endpoint)",
     "curl -s 'localhost:8000/v1/": "needs `summarizer serve` running (tests/test_service.py covers every endpoint)",
     ".venv/bin/python bench/": "a benchmark: minutes of load, and figures rather than a pass or fail",
+    "python bench/": "a benchmark (on the local model: minutes per article), figures rather than a pass or fail",
 }
 
 ARTICLE = (ROOT / "examples" / "article.txt").read_text(encoding="utf-8")
