@@ -28,7 +28,7 @@ from .cache import AnswerCache, make_key, open_cache
 from .config import Settings, load_settings
 from .errors import CacheMiss, ConfigError
 from .exchanges import new_id
-from .grounding import CONTEXT_KEY, ValidationContext, grounding_context
+from .grounding import CONTEXT_KEY, grounding_context
 from .llm import Ledger
 from .options import CallOptions
 from .outcome import BatchInput, Outcome
@@ -493,16 +493,16 @@ class Summarizer:
 
         # One re-ask by default: a field still degenerate after it is the tool's own, so more rarely pay.
         retries = min(self.settings.max_retries, 1) if call.max_retries is None else call.max_retries
-        # The writing is checked for degenerate text by the hybrid loop itself (so a field that stays bad is
-        # replaced by the tool's, not the whole call failed); the merged record by the grounding validators.
-        writing = ValidationContext(context)
+        # The context has no QUALITY_KEY: the writing is checked for degenerate text by the hybrid loop itself
+        # (so a field that stays bad is replaced by the tool's, not the whole call failed), and the merged
+        # record, whose other fields are the tool's, by the grounding validators only.
         messages = prompts.with_instructions(draft.messages, call.instructions)
-        return Plan(article, spec, key, writing, messages, started, model, retries, call, language=language,
+        return Plan(article, spec, key, context, messages, started, model, retries, call, language=language,
                     style=style, source_language=detect_language(article.text),
-                    input_tokens=self._count(article.text, model), budget=self.input_budget(model, spec),
+                    input_tokens=self._count(article.text, model),
                     max_tokens=min(answer_tokens(draft.answer_model.model_json_schema()) + 64,
                                    self._window(model) // 4),
-                    call_id=new_id(), answer_model=draft.answer_model, hybrid=draft, checked=context)
+                    call_id=new_id(), hybrid=draft)
 
     def _group_fields(self, plan: Plan, model: str) -> None:
         """Said before sending: a record the model's answer budget cannot hold is asked in field groups (by

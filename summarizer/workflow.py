@@ -53,8 +53,7 @@ class Plan:
     answer_model: type[BaseModel] | None = None  # evidence by number: what the model fills instead of the spec's
     sentences: list[str] = field(default_factory=list)  # evidence by number: the numbered sentences
     call_id: str = ""  # groups the call's exchanges in the log
-    hybrid: Any = None  # a ``hybrid.Draft``: the model writes, the tool fills the rest
-    checked: dict[str, Any] | None = None  # hybrid: the context the merged record is validated in
+    hybrid: hybrid.Draft | None = None  # the hybrid way: the model writes, the tool's record holds the rest
     degenerate: list[list[str]] = field(default_factory=list)  # hybrid: the degenerate fields of each answer
     warnings: list[str] = field(default_factory=list)  # said about the answer (e.g. a field the tool wrote)
     groups: list[type[BaseModel]] = field(default_factory=list)  # field groups, when one answer cannot fit
@@ -99,6 +98,7 @@ def steps(plan: Plan, prompt: prompts.PromptTemplate, density_rounds: int) -> Wo
 def _hybrid(plan: Plan) -> Generator[list[Request], list[Any], BaseModel]:
     """The hybrid engine's loop: ask for the writing, re-ask with what is degenerate in it, then merge the
     best answer into the tool's record (a field still degenerate is the tool's own)."""
+    assert plan.hybrid is not None
     messages = list(plan.messages)
     found: dict[str, str] = {}
     written: dict[str, Any] = {}
@@ -113,7 +113,7 @@ def _hybrid(plan: Plan) -> Generator[list[Request], list[Any], BaseModel]:
         messages = [*messages, {"role": "assistant", "content": json.dumps(written, ensure_ascii=False)},
                     {"role": "user", "content": hybrid.reask(written, found)}]
     record, plan.warnings = hybrid.merge(written, plan.hybrid, plan.spec, found)
-    return plan.spec.model.model_validate(record, context=plan.checked or plan.context)
+    return plan.spec.model.model_validate(record, context=plan.context)
 
 
 def _reduce_groups(plan: Plan, partials: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
