@@ -60,8 +60,9 @@ def write_jsonl(path: Path, items: list[str]) -> None:
 
 
 async def ours(url: str, items: list[str], concurrency: int, workdir: Path) -> float:
-    summarizer = Summarizer(base_url=url, api_key="bench", cache_path=workdir / "cache.sqlite3",
-                            concurrency=concurrency, timeout=30)
+    summarizer = Summarizer(
+        base_url=url, api_key="bench", cache_path=workdir / "cache.sqlite3", concurrency=concurrency, timeout=30
+    )
     started = time.perf_counter()
     try:
         stats = await run_files(summarizer, items=items, output=workdir / "out.jsonl", resume=False)
@@ -90,11 +91,16 @@ async def bare(url: str, items: list[str], concurrency: int, lean: bool) -> floa
             else:
                 messages = [dict(m) for m in template_messages]
                 tag = nonce(text, "")
-                context = {**grounding_context(text), "article": text, "nonce": tag,
-                           "open": lambda block, tag=tag: opening(block, tag),
-                           "close": lambda block, tag=tag: closing(block, tag)}
-            return await client.chat.completions.create(model="gpt-4o-mini", response_model=news, messages=messages,
-                                                        context=context, max_retries=2)
+                context = {
+                    **grounding_context(text),
+                    "article": text,
+                    "nonce": tag,
+                    "open": lambda block, tag=tag: opening(block, tag),
+                    "close": lambda block, tag=tag: closing(block, tag),
+                }
+            return await client.chat.completions.create(
+                model="gpt-4o-mini", response_model=news, messages=messages, context=context, max_retries=2
+            )
 
     started = time.perf_counter()
     try:
@@ -114,8 +120,10 @@ def latency_bound(bases: list[str], n: int = 1000, concurrency: int = 32, latenc
         server.terminate()
     ideal = concurrency / latency
     achieved = n / wall
-    print(f"1. latency-bound  N={n} C={concurrency} L={latency * 1000:.0f} ms: {achieved:.1f}/s achieved, "
-          f"{ideal:.0f}/s ideal -> {achieved / ideal:.3f} of ideal (target >= 0.85)")
+    print(
+        f"1. latency-bound  N={n} C={concurrency} L={latency * 1000:.0f} ms: {achieved:.1f}/s achieved, "
+        f"{ideal:.0f}/s ideal -> {achieved / ideal:.3f} of ideal (target >= 0.85)"
+    )
     return {"latency_bound_ratio": achieved / ideal, "latency_bound_per_s": achieved}
 
 
@@ -131,12 +139,19 @@ def cpu_bound(bases: list[str], n: int = 1000, concurrency: int = 32) -> dict[st
     finally:
         server.terminate()
     rate = {name: n / wall for name, wall in (("ours", ours_wall), ("docs", docs_wall), ("lean", lean_wall))}
-    print(f"2. CPU-bound      N={n} C={concurrency} L=0 ms: ours {rate['ours']:.1f}/s · bare instructor loop as "
-          f"documented {rate['docs']:.1f}/s · lean bare loop {rate['lean']:.1f}/s")
-    print(f"   ours / documented bare = {rate['ours'] / rate['docs']:.2f}x, ours / lean bare = "
-          f"{rate['ours'] / rate['lean']:.2f}x (target >= 1.0)")
-    return {"cpu_ours_per_s": rate["ours"], "cpu_vs_docs_bare": rate["ours"] / rate["docs"],
-            "cpu_vs_lean_bare": rate["ours"] / rate["lean"]}
+    print(
+        f"2. CPU-bound      N={n} C={concurrency} L=0 ms: ours {rate['ours']:.1f}/s · bare instructor loop as "
+        f"documented {rate['docs']:.1f}/s · lean bare loop {rate['lean']:.1f}/s"
+    )
+    print(
+        f"   ours / documented bare = {rate['ours'] / rate['docs']:.2f}x, ours / lean bare = "
+        f"{rate['ours'] / rate['lean']:.2f}x (target >= 1.0)"
+    )
+    return {
+        "cpu_ours_per_s": rate["ours"],
+        "cpu_vs_docs_bare": rate["ours"] / rate["docs"],
+        "cpu_vs_lean_bare": rate["ours"] / rate["lean"],
+    }
 
 
 def prefill(cache_path: Path, items: list[str], url: str) -> None:
@@ -145,9 +160,18 @@ def prefill(cache_path: Path, items: list[str], url: str) -> None:
     cache = summarizer.cache
     assert cache is not None
     answers: dict[str, dict[str, Any]] = {}
-    meta = {"engine": "llm", "model": summarizer.settings.model, "schema": "news", "mode": "tools",
-            "prompt_version": summarizer.prompt.version, "cached": False, "attempts": 1, "requests": 1,
-            "usage": {"prompt_tokens": 900, "completion_tokens": 250, "total_tokens": 1150}, "latency_s": 0.01}
+    meta = {
+        "engine": "llm",
+        "model": summarizer.settings.model,
+        "schema": "news",
+        "mode": "tools",
+        "prompt_version": summarizer.prompt.version,
+        "cached": False,
+        "attempts": 1,
+        "requests": 1,
+        "usage": {"prompt_tokens": 900, "completion_tokens": 250, "total_tokens": 1150},
+        "latency_s": 0.01,
+    }
     conn = cache._connect()
     conn.execute("BEGIN")
     for text in items:
@@ -173,8 +197,12 @@ def cached_and_memory(bases: list[str], sizes: tuple[int, ...]) -> dict[str, flo
     figures: dict[str, float] = {}
     with FakeLLMServer() as server, tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        env = {**os.environ, "OPENAI_BASE_URL": server.url, "OPENAI_API_KEY": "bench",
-               "SUMMARIZER_CACHE": str(work / "cache.sqlite3")}
+        env = {
+            **os.environ,
+            "OPENAI_BASE_URL": server.url,
+            "OPENAI_API_KEY": "bench",
+            "SUMMARIZER_CACHE": str(work / "cache.sqlite3"),
+        }
         rss: dict[int, float] = {}
         for n in sizes:
             items = texts(n, bases)
@@ -184,14 +212,26 @@ def cached_and_memory(bases: list[str], sizes: tuple[int, ...]) -> dict[str, flo
             del items
             server.reset()
             stats_path = work / f"stats-{n}.json"
-            wall = run_cli(["batch", str(source), "-o", str(work / f"out-{n}.jsonl"), "--no-progress",
-                            "--stats-json", str(stats_path)], env)
+            wall = run_cli(
+                [
+                    "batch",
+                    str(source),
+                    "-o",
+                    str(work / f"out-{n}.jsonl"),
+                    "--no-progress",
+                    "--stats-json",
+                    str(stats_path),
+                ],
+                env,
+            )
             stats = json.loads(stats_path.read_text())
             rss[n] = stats["peak_rss_mb"]
             assert stats["cached"] == n == stats["done"], stats
-            print(f"3. cached re-run  N={n:,}: {stats['articles_per_s']:,.0f} items/s in the runner, "
-                  f"{n / wall:,.0f} items/s for the whole command ({wall:.1f} s with start-up); "
-                  f"requests at the server: {server.count} (target >= 3,000/s, 0 requests)")
+            print(
+                f"3. cached re-run  N={n:,}: {stats['articles_per_s']:,.0f} items/s in the runner, "
+                f"{n / wall:,.0f} items/s for the whole command ({wall:.1f} s with start-up); "
+                f"requests at the server: {server.count} (target >= 3,000/s, 0 requests)"
+            )
             print(f"4. memory         N={n:,}: peak RSS {rss[n]:.0f} MB")
             figures[f"cached_per_s_{n}"] = stats["articles_per_s"]
             figures[f"requests_{n}"] = server.count
@@ -200,8 +240,10 @@ def cached_and_memory(bases: list[str], sizes: tuple[int, ...]) -> dict[str, flo
             source.unlink()
         if len(sizes) == 2:
             small, large = sizes
-            print(f"   peak RSS {large:,} / {small:,} items = {rss[large] / rss[small]:.2f}x "
-                  f"(target <= 250 MB and <= 1.2x)")
+            print(
+                f"   peak RSS {large:,} / {small:,} items = {rss[large] / rss[small]:.2f}x "
+                f"(target <= 250 MB and <= 1.2x)"
+            )
             figures["rss_ratio"] = rss[large] / rss[small]
     return figures
 

@@ -23,8 +23,10 @@ sys.path.insert(0, str(ROOT))
 from summarizer import LLMError, Summarizer, ValidationFailed  # noqa: E402
 from summarizer.exchanges import ExchangeLog  # noqa: E402
 
-SCHEMA = ("headline, summary: two sentences, evidence!: the article sentence that states the main fact, "
-          "detail!: another article sentence with an important detail")
+SCHEMA = (
+    "headline, summary: two sentences, evidence!: the article sentence that states the main fact, "
+    "detail!: another article sentence with an important detail"
+)
 
 
 def grounding_error(errors: list[dict[str, str]]) -> bool:
@@ -32,8 +34,15 @@ def grounding_error(errors: list[dict[str, str]]) -> bool:
 
 
 def run(strategy: str, articles: list[str], schema: str, retries: int, work: Path) -> list[dict[str, float]]:
-    summarizer = Summarizer(engine="local", schema=schema, evidence=strategy, max_retries=retries, use_cache=False,
-                            temperature=0.0, log_path=work / f"{strategy}.sqlite3")
+    summarizer = Summarizer(
+        engine="local",
+        schema=schema,
+        evidence=strategy,
+        max_retries=retries,
+        use_cache=False,
+        temperature=0.0,
+        log_path=work / f"{strategy}.sqlite3",
+    )
     log = ExchangeLog(work / f"{strategy}.sqlite3")
     rows = []
     for article in articles:
@@ -48,15 +57,19 @@ def run(strategy: str, articles: list[str], schema: str, retries: int, work: Pat
         exchanges = list(reversed(log.recent(20, call_id=last["call_id"])))
         first = exchanges[0]
         first_errors = first["errors"] or []
-        rows.append({
-            "valid_first": float(first["status"] == "ok" or (first["status"] == "invalid"
-                                                              and all(grounding_error([e]) for e in first_errors))),
-            "grounded_first": float(first["status"] == "ok"),
-            "success": success,
-            "reasks": float(len(exchanges) - 1),
-            "output_tokens": float(sum(e["completion_tokens"] or 0 for e in exchanges)),
-            "seconds": seconds,
-        })
+        rows.append(
+            {
+                "valid_first": float(
+                    first["status"] == "ok"
+                    or (first["status"] == "invalid" and all(grounding_error([e]) for e in first_errors))
+                ),
+                "grounded_first": float(first["status"] == "ok"),
+                "success": success,
+                "reasks": float(len(exchanges) - 1),
+                "output_tokens": float(sum(e["completion_tokens"] or 0 for e in exchanges)),
+                "seconds": seconds,
+            }
+        )
     summarizer.close()
     return rows
 
@@ -68,12 +81,15 @@ def main() -> None:
     parser.add_argument("--max-retries", type=int, default=2)
     args = parser.parse_args()
     records = [json.loads(line) for line in (ROOT / "eval" / "news_refs.jsonl").read_text().splitlines()]
-    articles = [r["text"] for r in records if r["lang"] == "en" and 500 < len(r["text"]) < 2500][:args.n]
+    articles = [r["text"] for r in records if r["lang"] == "en" and 500 < len(r["text"]) < 2500][: args.n]
     work = Path(tempfile.mkdtemp())
-    results = {strategy: run(strategy, articles, args.schema, args.max_retries, work)
-               for strategy in ("verbatim", "numbers")}
-    print(f"local engine (SmolLM2-135M-Instruct), {len(articles)} articles, schema {args.schema!r}, "
-          f"max_retries {args.max_retries}")
+    results = {
+        strategy: run(strategy, articles, args.schema, args.max_retries, work) for strategy in ("verbatim", "numbers")
+    }
+    print(
+        f"local engine (SmolLM2-135M-Instruct), {len(articles)} articles, schema {args.schema!r}, "
+        f"max_retries {args.max_retries}"
+    )
     measures = ["valid_first", "grounded_first", "success", "reasks", "output_tokens", "seconds"]
     print(f"{'strategy':10} " + " ".join(f"{m:>15}" for m in measures))
     summary = {}

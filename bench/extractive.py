@@ -43,8 +43,9 @@ def articles() -> list[dict[str, Any]]:
 def engine_at(revision: str) -> ModuleType:
     """``summarizer.extractive`` as it was at ``revision`` (imported next to today's package; only that
     module is of then: use ``package_at`` for the whole engine)."""
-    source = subprocess.run(["git", "show", f"{revision}:summarizer/extractive.py"], cwd=ROOT, check=True,
-                            capture_output=True, text=True).stdout
+    source = subprocess.run(
+        ["git", "show", f"{revision}:summarizer/extractive.py"], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
     target = ROOT / "summarizer" / "_bench_extractive_then.py"
     target.write_text(source, encoding="utf-8")
     try:
@@ -82,8 +83,13 @@ print((time.process_time() - started) * 1000 / len(rows))
 def in_worker(root: Path) -> float:
     """CPU ms per article of the engine of the package under ``root``, timed in a fresh process."""
     paths = [str(ROOT / "eval" / "news_refs.jsonl"), str(ROOT / "tests" / "fixtures" / "fields.jsonl")]
-    done = subprocess.run([sys.executable, "-c", _WORKER.format(root=str(root), paths=paths)], check=True,
-                          capture_output=True, text=True, cwd=root)
+    done = subprocess.run(
+        [sys.executable, "-c", _WORKER.format(root=str(root), paths=paths)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=root,
+    )
     return float(done.stdout.strip().splitlines()[-1])
 
 

@@ -62,7 +62,7 @@ def main() -> None:
     import openai
 
     rows = [json.loads(line) for line in (ROOT / "eval" / "news_refs.jsonl").read_text().splitlines()]
-    articles = [row["text"] for row in rows][:args.n]
+    articles = [row["text"] for row in rows][: args.n]
     warmup = [(ROOT / "examples" / "article.txt").read_text()] * 3
     url, server = serve_in_subprocess(full=True)
     try:
@@ -70,23 +70,36 @@ def main() -> None:
         template = load()
         # What a user following instructor's docs writes: template messages, a (truthy) context
         # dict holding the article for both the templates and the validators.
-        template_messages = [{"role": "system", "content": template.system},
-                             {"role": "user", "content": template.user}]
+        template_messages = [{"role": "system", "content": template.system}, {"role": "user", "content": template.user}]
 
         ours = Summarizer(base_url=url, api_key="bench", use_cache=False, mode="tools", log=False)
-        logged = Summarizer(base_url=url, api_key="bench", use_cache=False, mode="tools",
-                            log_path=Path(tempfile.mkdtemp()) / "logs.sqlite3")
+        logged = Summarizer(
+            base_url=url,
+            api_key="bench",
+            use_cache=False,
+            mode="tools",
+            log_path=Path(tempfile.mkdtemp()) / "logs.sqlite3",
+        )
 
         bare_client = instructor.from_openai(openai.OpenAI(base_url=url, api_key="bench", max_retries=0))
 
         def bare(article: str) -> Any:
             source = grounding_context(article)
             tag = nonce(article, "")
-            context = {**source, "article": article, "nonce": tag, "open": lambda block: opening(block, tag),
-                       "close": lambda block: closing(block, tag)}
+            context = {
+                **source,
+                "article": article,
+                "nonce": tag,
+                "open": lambda block: opening(block, tag),
+                "close": lambda block: closing(block, tag),
+            }
             return bare_client.chat.completions.create(
-                model="gpt-4o-mini", response_model=news, messages=[dict(m) for m in template_messages],
-                context=context, max_retries=2)
+                model="gpt-4o-mini",
+                response_model=news,
+                messages=[dict(m) for m in template_messages],
+                context=context,
+                max_retries=2,
+            )
 
         wrapped = instructor.openai_schema(news)
 
@@ -94,35 +107,53 @@ def main() -> None:
             # The leanest bare call: messages rendered by the caller (no instructor templating) and the schema
             # wrapped for instructor once (else instructor builds a wrapper class, and its schema, per call).
             return bare_client.chat.completions.create(
-                model="gpt-4o-mini", response_model=wrapped, messages=template.messages(article),
-                context=grounding_context(article), max_retries=2)
+                model="gpt-4o-mini",
+                response_model=wrapped,
+                messages=template.messages(article),
+                context=grounding_context(article),
+                max_retries=2,
+            )
 
         raw_client = openai.OpenAI(base_url=url, api_key="bench", max_retries=0)
         tool = {"type": "function", "function": {"name": "News", "parameters": news.model_json_schema()}}
 
         def raw(article: str) -> Any:
             completion = raw_client.chat.completions.create(
-                model="gpt-4o-mini", messages=template.messages(article), tools=[tool],
-                tool_choice={"type": "function", "function": {"name": "News"}})
+                model="gpt-4o-mini",
+                messages=template.messages(article),
+                tools=[tool],
+                tool_choice={"type": "function", "function": {"name": "News"}},
+            )
             arguments = completion.choices[0].message.tool_calls[0].function.arguments
             return news.model_validate_json(arguments, context=grounding_context(article))
 
-        variants = [("raw openai + model_validate_json", raw), ("bare instructor 1.17 call", bare),
-                    ("bare instructor, lean (rendered, wrapped once)", bare_rendered),
-                    ("summarizer (ours, log off)", ours.summarize), ("summarizer (ours, exchanges logged)",
-                                                                    logged.summarize)]
+        variants = [
+            ("raw openai + model_validate_json", raw),
+            ("bare instructor 1.17 call", bare),
+            ("bare instructor, lean (rendered, wrapped once)", bare_rendered),
+            ("summarizer (ours, log off)", ours.summarize),
+            ("summarizer (ours, exchanges logged)", logged.summarize),
+        ]
         runs: dict[str, list[dict[str, float]]] = {label: [] for label, _ in variants}
         for _ in range(args.rounds):
             for label, call in variants:
                 runs[label].append(measure(label, call, articles, warmup))
-        results = [{"label": label, "cpu_ms": statistics.median(r["cpu_ms"] for r in found),
-                    "wall_ms": statistics.median(r["wall_ms"] for r in found)} for label, found in runs.items()]
+        results = [
+            {
+                "label": label,
+                "cpu_ms": statistics.median(r["cpu_ms"] for r in found),
+                "wall_ms": statistics.median(r["wall_ms"] for r in found),
+            }
+            for label, found in runs.items()
+        ]
     finally:
         server.terminate()
 
     base = results[1]["cpu_ms"]
-    print(f"client CPU per article, {len(articles)} distinct articles x {args.rounds} rounds (median), full-size "
-          "answers, fake server at 0 ms latency in another process, cache off")
+    print(
+        f"client CPU per article, {len(articles)} distinct articles x {args.rounds} rounds (median), full-size "
+        "answers, fake server at 0 ms latency in another process, cache off"
+    )
     print(f"{'variant':38} {'CPU ms':>8} {'wall ms':>8} {'CPU vs bare instructor':>24}")
     for r in results:
         print(f"{r['label']:38} {r['cpu_ms']:8.2f} {r['wall_ms']:8.2f} {r['cpu_ms'] / base:23.2f}x")
@@ -132,13 +163,21 @@ def main() -> None:
     python_s = startup([sys.executable, "-c", "pass"])
     print(f"\n`summarizer --help` start-up: {help_s:.3f} s median of 10 (bare `python -c pass`: {python_s:.3f} s)")
     lean = results[2]["cpu_ms"]
-    print(f"\nours vs the lean bare call: {results[3]['cpu_ms'] / lean:.2f}x (log off), "
-          f"{results[4]['cpu_ms'] / lean:.2f}x (logged)")
-    print(json.dumps({"ours_over_bare_cpu": round(results[3]["cpu_ms"] / base, 3),
-                      "ours_logged_over_bare_cpu": round(results[4]["cpu_ms"] / base, 3),
-                      "ours_over_lean_bare_cpu": round(results[3]["cpu_ms"] / lean, 3),
-                      "raw_over_bare_cpu": round(results[0]["cpu_ms"] / base, 3),
-                      "help_startup_s": round(help_s, 3)}))
+    print(
+        f"\nours vs the lean bare call: {results[3]['cpu_ms'] / lean:.2f}x (log off), "
+        f"{results[4]['cpu_ms'] / lean:.2f}x (logged)"
+    )
+    print(
+        json.dumps(
+            {
+                "ours_over_bare_cpu": round(results[3]["cpu_ms"] / base, 3),
+                "ours_logged_over_bare_cpu": round(results[4]["cpu_ms"] / base, 3),
+                "ours_over_lean_bare_cpu": round(results[3]["cpu_ms"] / lean, 3),
+                "raw_over_bare_cpu": round(results[0]["cpu_ms"] / base, 3),
+                "help_startup_s": round(help_s, 3),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -38,16 +38,16 @@ LIMIT = 1200.0  # requests per minute the bucket allows
 
 def articles(n: int) -> list[dict[str, str]]:
     bases = [json.loads(line)["text"].strip() for line in (ROOT / "eval" / "news_refs.jsonl").open()]
-    return [{"id": f"a{i}", "text": f"{bases[i % len(bases)]}\n\nItem {i} of the pacing benchmark."}
-            for i in range(n)]
+    return [{"id": f"a{i}", "text": f"{bases[i % len(bases)]}\n\nItem {i} of the pacing benchmark."} for i in range(n)]
 
 
 def run(server: FakeLLMServer, n: int, concurrency: int, **settings: Any) -> tuple[Any, float]:
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "in.jsonl"
         source.write_text("".join(json.dumps(row) + "\n" for row in articles(n)))
-        summarizer = Summarizer(base_url=server.url, api_key="bench", use_cache=False, concurrency=concurrency,
-                                **settings)
+        summarizer = Summarizer(
+            base_url=server.url, api_key="bench", use_cache=False, concurrency=concurrency, **settings
+        )
         started = time.perf_counter()
 
         async def go() -> Any:
@@ -66,9 +66,14 @@ def limited(rpm: float | None) -> dict[str, Any]:
         server.bucket.burst = server.bucket.tokens = LIMIT / 60
         stats, wall = run(server, 400, 16, rpm=rpm)
         answered = server.count - server.limited
-    return {"done": stats.done, "failed": stats.failed, "wall_s": round(wall, 1),
-            "answered_per_s": round(answered / wall, 2), "ratio": round(answered / wall / (LIMIT / 60), 3),
-            "429s": server.limited}
+    return {
+        "done": stats.done,
+        "failed": stats.failed,
+        "wall_s": round(wall, 1),
+        "answered_per_s": round(answered / wall, 2),
+        "ratio": round(answered / wall / (LIMIT / 60), 3),
+        "429s": server.limited,
+    }
 
 
 def storm() -> dict[str, Any]:
@@ -77,8 +82,13 @@ def storm() -> dict[str, Any]:
     with FakeLLMServer(stormy, record=False) as server:
         stats, wall = run(server, 300, 16, timeout=5.0, max_retries=1)
         sent = server.count
-    return {"done": stats.done, "failed": stats.failed, "wall_s": round(wall, 1), "requests": sent,
-            "429s": stats.rate_limited}
+    return {
+        "done": stats.done,
+        "failed": stats.failed,
+        "wall_s": round(wall, 1),
+        "requests": sent,
+        "429s": stats.rate_limited,
+    }
 
 
 def main() -> None:

@@ -63,8 +63,9 @@ def write_items(path: Path, count: int, marked_every: int = 0) -> Path:
 
 
 def local_run(url: str, source: Path, out: Path, cache: Any, concurrency: int) -> tuple[float, Any]:
-    summarizer = Summarizer(base_url=url, api_key="bench", mode="tools", cache_path=cache, log=False,
-                            use_cache=cache is not None)
+    summarizer = Summarizer(
+        base_url=url, api_key="bench", mode="tools", cache_path=cache, log=False, use_cache=cache is not None
+    )
 
     async def go() -> Any:
         try:
@@ -101,8 +102,10 @@ def engine_overhead(work: Path) -> list[str]:
             finally:
                 server.terminate()
             assert local.done == on_ray.done == 1000, (local, on_ray)
-            rows.append(f"| {latency * 1000:.0f} ms | {local_s:.1f} s ({1000 / local_s:.0f}/s) | {ray_s:.1f} s "
-                        f"({1000 / ray_s:.0f}/s) | {ray_s / local_s:.2f}x time |")
+            rows.append(
+                f"| {latency * 1000:.0f} ms | {local_s:.1f} s ({1000 / local_s:.0f}/s) | {ray_s:.1f} s "
+                f"({1000 / ray_s:.0f}/s) | {ray_s / local_s:.2f}x time |"
+            )
     finally:
         ray.shutdown()
     return rows
@@ -115,8 +118,10 @@ def rate_limit(work: Path) -> list[str]:
 
     count = 300
     source = write_items(work / "limited.jsonl", count)
-    rows = ["| runner (no --rpm; endpoint allows 600/min) | wall | achieved / limit | 429 answers |",
-            "|---|---|---|---|"]
+    rows = [
+        "| runner (no --rpm; endpoint allows 600/min) | wall | achieved / limit | 429 answers |",
+        "|---|---|---|---|",
+    ]
     ray.init(include_dashboard=False, log_to_driver=False)
     try:
         for name in ("local (c=24)", "Ray (3 actors x 8)"):
@@ -141,8 +146,11 @@ def node_scaling(work: Path) -> list[str]:
 
     count = 320
     source = write_items(work / "nodes.jsonl", count)
-    rows = ["| worker nodes (1 actor each, 8 in flight) | wall, 320 items at 2 s latency | first to last answer "
-            "| speed-up (wall / steady) |", "|---|---|---|---|"]
+    rows = [
+        "| worker nodes (1 actor each, 8 in flight) | wall, 320 items at 2 s latency | first to last answer "
+        "| speed-up (wall / steady) |",
+        "|---|---|---|---|",
+    ]
     measured: dict[int, tuple[float, float]] = {}
     with FakeLLMServer(full_responder, latency=2.0) as server:  # in-process: its sleeping threads cost no CPU
         for nodes in (1, 2):
@@ -161,8 +169,10 @@ def node_scaling(work: Path) -> list[str]:
                 ray.shutdown()
                 cluster.shutdown()
     for nodes, (wall, steady) in measured.items():
-        rows.append(f"| {nodes} | {wall:.1f} s | {steady:.1f} s | {measured[1][0] / wall:.2f}x / "
-                    f"{measured[1][1] / steady:.2f}x |")
+        rows.append(
+            f"| {nodes} | {wall:.1f} s | {steady:.1f} s | {measured[1][0] / wall:.2f}x / "
+            f"{measured[1][1] / steady:.2f}x |"
+        )
     return rows
 
 
@@ -183,8 +193,10 @@ def cache_rerun(work: Path) -> list[str]:
     assert filled.done == 10_000
     with FakeLLMServer(full_responder) as server:  # in this process, to count requests (there must be none)
         port = 6399
-        redis = subprocess.Popen([redis_bin, "--port", str(port), "--save", "", "--appendonly", "no", "--dir",
-                                  str(work)], stdout=subprocess.DEVNULL)
+        redis = subprocess.Popen(
+            [redis_bin, "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(work)],
+            stdout=subprocess.DEVNULL,
+        )
         try:
             url = f"redis://127.0.0.1:{port}/0"
             for _ in range(100):
@@ -221,13 +233,16 @@ def batch_api_vs_live(work: Path) -> list[str]:
         live_requests = len(server.requests)
         rows.append(f"| live | {live_requests} | 0 | {live_requests - 200} | ${live.cost_usd:.4f} |")
         server.reset()
-        summarizer = Summarizer(base_url=server.url, api_key="bench", mode="tools", log=False,
-                                cache_path=work / "batch.sqlite3")
+        summarizer = Summarizer(
+            base_url=server.url, api_key="bench", mode="tools", log=False, cache_path=work / "batch.sqlite3"
+        )
         batched = via_batch_api(summarizer, [str(source)], output=work / "batch-out.jsonl", poll_s=0.01)
         summarizer.close()
         submitted = server.batch_api.lines
-        rows.append(f"| --via batch-api | {len(server.requests)} | {submitted} | {len(server.requests)} | "
-                    f"${batched.cost_usd:.4f} |")
+        rows.append(
+            f"| --via batch-api | {len(server.requests)} | {submitted} | {len(server.requests)} | "
+            f"${batched.cost_usd:.4f} |"
+        )
         rows.append(f"| batch / live cost | | | | {batched.cost_usd / live.cost_usd:.2f}x |")
     return rows
 
@@ -236,8 +251,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", choices=["ray", "nodes", "cache", "429", "batch-api"])
     args = parser.parse_args()
-    parts = {"ray": engine_overhead, "nodes": node_scaling, "cache": cache_rerun, "429": rate_limit,
-             "batch-api": batch_api_vs_live}
+    parts = {
+        "ray": engine_overhead,
+        "nodes": node_scaling,
+        "cache": cache_rerun,
+        "429": rate_limit,
+        "batch-api": batch_api_vs_live,
+    }
     with tempfile.TemporaryDirectory() as folder:
         for name, part in parts.items():
             if args.only and args.only != name:

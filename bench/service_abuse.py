@@ -58,8 +58,9 @@ def free_port() -> int:
 
 
 def call(port: int, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body, method=method,
-                                     headers={"content-type": "application/json"})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", data=body, method=method, headers={"content-type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=300) as response:
             return response.status, response.read()
@@ -69,11 +70,20 @@ def call(port: int, method: str, path: str, body: bytes | None = None) -> tuple[
 
 def start(llm_url: str, state: Path, **env: str) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
-    environment = {**os.environ, "OPENAI_BASE_URL": llm_url, "OPENAI_API_KEY": "bench",
-                   "SUMMARIZER_CACHE": str(state / "cache.sqlite3"), **env}
-    process = subprocess.Popen([CLI, "serve", "--port", str(port), "--state-dir", str(state / "jobs")],
-                               env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               preexec_fn=_files_limit)
+    environment = {
+        **os.environ,
+        "OPENAI_BASE_URL": llm_url,
+        "OPENAI_API_KEY": "bench",
+        "SUMMARIZER_CACHE": str(state / "cache.sqlite3"),
+        **env,
+    }
+    process = subprocess.Popen(
+        [CLI, "serve", "--port", str(port), "--state-dir", str(state / "jobs")],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=_files_limit,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -100,8 +110,9 @@ def memory_mb(pid: int, field: str) -> float:
     return 0.0
 
 
-def during(port: int, heavy: bytes | None, path: str, content_type: str = "application/json",
-           until: Any = None) -> dict[str, Any]:
+def during(
+    port: int, heavy: bytes | None, path: str, content_type: str = "application/json", until: Any = None
+) -> dict[str, Any]:
     """Send ``heavy`` from a thread (then wait for ``until(port, answer)`` if given) and ask /healthz back
     to back until it is over."""
     outcome: dict[str, Any] = {}
@@ -127,13 +138,18 @@ def during(port: int, heavy: bytes | None, path: str, content_type: str = "appli
         started = time.perf_counter()
         call(port, "GET", "/healthz")
         latencies.append((time.perf_counter() - started) * 1000)
-    return {**outcome, "health_checks": len(latencies), "worst_ms": round(max(latencies), 1),
-            "median_ms": round(statistics.median(latencies), 1)}
+    return {
+        **outcome,
+        "health_checks": len(latencies),
+        "worst_ms": round(max(latencies), 1),
+        "median_ms": round(statistics.median(latencies), 1),
+    }
 
 
 def post(port: int, path: str, body: bytes, content_type: str) -> tuple[int, bytes]:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body, method="POST",
-                                     headers={"content-type": content_type})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", data=body, method="POST", headers={"content-type": content_type}
+    )
     try:
         with urllib.request.urlopen(request, timeout=300) as response:
             return response.status, response.read()
@@ -155,15 +171,29 @@ def job_ended(port: int, answer: bytes) -> dict[str, Any]:
 
 def poison_upload() -> tuple[bytes, str]:
     """multipart/form-data: 10 good lines, 5 bad ones and one 10 KB line nested 5,000 deep."""
-    story = ("The council met on Tuesday to discuss the new tram line. It voted for the line after a long debate. "
-             "The mayor said the work would start in spring and end within two years. ")
+    story = (
+        "The council met on Tuesday to discuss the new tram line. It voted for the line after a long debate. "
+        "The mayor said the work would start in spring and end within two years. "
+    )
     lines = [json.dumps({"id": f"good-{n}", "text": story + f"This is story {n}."}) for n in range(10)]
-    lines += ['{"id": "bad-1", "text": ', "not json at all", '{"id": "bad-3"}', "[1, 2, 3]", '{"id": "bad-5", "text": 7}']
+    lines += [
+        '{"id": "bad-1", "text": ',
+        "not json at all",
+        '{"id": "bad-3"}',
+        "[1, 2, 3]",
+        '{"id": "bad-5", "text": 7}',
+    ]
     lines.append('{"id": "deep", "text": ' + "[" * 5000 + "]" * 5000 + "}")
     content = ("\n".join(lines) + "\n").encode()
     boundary = "benchboundary7d1"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"in.jsonl\"\r\n"
-            f"Content-Type: application/jsonl\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="in.jsonl"\r\n'
+            f"Content-Type: application/jsonl\r\n\r\n"
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     return body, f"multipart/form-data; boundary={boundary}"
 
 
@@ -223,10 +253,15 @@ def idle_sockets(port: int, count: int = 1100, watch_s: float = 15.0) -> dict[st
     for sock in sockets:
         sock.close()
     closed_at.sort()
-    return {"sockets_opened": opened, "closed_by_service": len(closed_at),
-            "last_closed_s": round(closed_at[-1], 1) if closed_at else None,
-            "healthz_by_status": statuses, "health_checks": len(latencies), "worst_ms": round(max(latencies), 1),
-            "median_ms": round(statistics.median(latencies), 1)}
+    return {
+        "sockets_opened": opened,
+        "closed_by_service": len(closed_at),
+        "last_closed_s": round(closed_at[-1], 1) if closed_at else None,
+        "healthz_by_status": statuses,
+        "health_checks": len(latencies),
+        "worst_ms": round(max(latencies), 1),
+        "median_ms": round(statistics.median(latencies), 1),
+    }
 
 
 def main() -> None:
@@ -239,19 +274,28 @@ def main() -> None:
     story = "The council met on Tuesday. It voted for the new tram line after a long debate. "
     text = json.dumps({"text": "".join(f"{story}Item {n}. " for n in range(20_000))[:900_000]}).encode()
     poison, poison_type = poison_upload()
-    cases = [("idle", None, "/healthz", {}),
-             ("1M-item JSON batch, refused (limit 100,000)", million, "/v1/batches", {}),
-             ("1M-item JSON batch, accepted (limit 2,000,000)", million, "/v1/batches",
-              {"SUMMARIZER_MAX_BATCH_ITEMS": "2000000"}),
-             (f"{len(page) * 6 / 1e6:.1f} MB of HTML, refused", huge_html, "/v1/summaries", {}),
-             (f"{len(page) / 1e6:.1f} MB of HTML, extracted", big_html, "/v1/summaries", {}),
-             ("900,000 characters of text", text, "/v1/summaries", {}),
-             ("(1) 200 KB of [[[[ as the items", b'{"items": ' + b"[" * 200_000 + b"]" * 200_000 + b"}",
-              "/v1/batches", {}),
-             ("(1) an object 10,000 deep in one item", b'{"items": [{"text": "x", "extra": '
-              + b'{"a":' * 10_000 + b"1" + b"}" * 10_000 + b"}]}", "/v1/batches", {}),
-             ("(2) poison-line upload (10 good, 5 bad, 1 nested 5,000 deep)", poison, "/v1/batches", {}),
-             ("(6) 1,100 idle and slow-header sockets, open-files limit 1,024", "sockets", "/healthz", {})]
+    cases = [
+        ("idle", None, "/healthz", {}),
+        ("1M-item JSON batch, refused (limit 100,000)", million, "/v1/batches", {}),
+        (
+            "1M-item JSON batch, accepted (limit 2,000,000)",
+            million,
+            "/v1/batches",
+            {"SUMMARIZER_MAX_BATCH_ITEMS": "2000000"},
+        ),
+        (f"{len(page) * 6 / 1e6:.1f} MB of HTML, refused", huge_html, "/v1/summaries", {}),
+        (f"{len(page) / 1e6:.1f} MB of HTML, extracted", big_html, "/v1/summaries", {}),
+        ("900,000 characters of text", text, "/v1/summaries", {}),
+        ("(1) 200 KB of [[[[ as the items", b'{"items": ' + b"[" * 200_000 + b"]" * 200_000 + b"}", "/v1/batches", {}),
+        (
+            "(1) an object 10,000 deep in one item",
+            b'{"items": [{"text": "x", "extra": ' + b'{"a":' * 10_000 + b"1" + b"}" * 10_000 + b"}]}",
+            "/v1/batches",
+            {},
+        ),
+        ("(2) poison-line upload (10 good, 5 bad, 1 nested 5,000 deep)", poison, "/v1/batches", {}),
+        ("(6) 1,100 idle and slow-header sockets, open-files limit 1,024", "sockets", "/healthz", {}),
+    ]
     try:
         for name, body, path, env in cases:
             with tempfile.TemporaryDirectory() as folder:

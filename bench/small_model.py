@@ -68,27 +68,42 @@ def run(name: str, options: dict[str, Any], items: list[dict[str, Any]], work: P
         degenerate = sum(1 for e in exchanges if "degenerate" in json.dumps(e["errors"] or []))
         if result is not None:
             degenerate = max(degenerate, result.meta.degenerate_answers)
-        rouge = score_text(scorers, "en", result.summary.summary, item["reference"]) if result else \
-            {"rouge1": 0.0, "rougeL": 0.0}
-        rows.append({
-            "valid_first": float(first["status"] == "ok" or (first["status"] == "invalid" and "verbatim" in messages
-                                                              and "degenerate" not in messages)),
-            "grounded_first": float(first["status"] == "ok" and not (result and result.meta.degenerate_answers)),
-            "success": float(result is not None),
-            "degenerate": float(degenerate),
-            "reasks": float(len(exchanges) - 1),
-            "output_tokens": float(sum(e["completion_tokens"] or 0 for e in exchanges)),
-            "seconds": seconds, "rouge1": rouge["rouge1"], "rougeL": rouge["rougeL"],
-        })
-        print(f"  {name}: {item['id'][:30]} {seconds:5.1f} s {rows[-1]['output_tokens']:5.0f} tokens "
-              f"{'ok' if result else 'FAILED'}", flush=True)
+        rouge = (
+            score_text(scorers, "en", result.summary.summary, item["reference"])
+            if result
+            else {"rouge1": 0.0, "rougeL": 0.0}
+        )
+        rows.append(
+            {
+                "valid_first": float(
+                    first["status"] == "ok"
+                    or (first["status"] == "invalid" and "verbatim" in messages and "degenerate" not in messages)
+                ),
+                "grounded_first": float(first["status"] == "ok" and not (result and result.meta.degenerate_answers)),
+                "success": float(result is not None),
+                "degenerate": float(degenerate),
+                "reasks": float(len(exchanges) - 1),
+                "output_tokens": float(sum(e["completion_tokens"] or 0 for e in exchanges)),
+                "seconds": seconds,
+                "rouge1": rouge["rouge1"],
+                "rougeL": rouge["rougeL"],
+            }
+        )
+        print(
+            f"  {name}: {item['id'][:30]} {seconds:5.1f} s {rows[-1]['output_tokens']:5.0f} tokens "
+            f"{'ok' if result else 'FAILED'}",
+            flush=True,
+        )
     summarizer.close()
     return {key: statistics.mean(row[key] for row in rows) for key in rows[0]}
 
 
 def field_scores(options: dict[str, Any], count: int) -> dict[str, Any]:
-    gold = [r for r in read_annotations(ROOT / "tests" / "fixtures" / "fields.jsonl")
-            if r["lang"] == "en" and not r.get("split")][:count]
+    gold = [
+        r
+        for r in read_annotations(ROOT / "tests" / "fixtures" / "fields.jsonl")
+        if r["lang"] == "en" and not r.get("split")
+    ][:count]
     with Summarizer(use_cache=False, log=False, temperature=0.0, **options) as summarizer:
         scores = []
         for record in gold:
@@ -100,8 +115,15 @@ def field_scores(options: dict[str, Any], count: int) -> dict[str, Any]:
 def fake_tokens(items: list[dict[str, Any]]) -> dict[str, float]:
     out = {}
     for name, options in (("llm", {}), ("hybrid", {"engine": "hybrid"})):
-        with Summarizer(transport=mock_transport(full_responder), base_url="http://fake/v1", api_key="k",
-                        mode="tools", use_cache=False, log=False, **options) as summarizer:
+        with Summarizer(
+            transport=mock_transport(full_responder),
+            base_url="http://fake/v1",
+            api_key="k",
+            mode="tools",
+            use_cache=False,
+            log=False,
+            **options,
+        ) as summarizer:
             out[name] = statistics.mean(summarizer.summarize(i["text"]).meta.usage.completion_tokens for i in items)
     return out
 
@@ -121,26 +143,49 @@ def main() -> None:
             continue
         results[name] = run(name, options, items, work)
         print(f"{name}: {results[name]}", flush=True)
-    head = ("| variant | schema-valid first | grounded, not degenerate, first | final success | degenerate caught "
-            "/article | re-asks/article | output tokens/article | s/article | ROUGE-1 | ROUGE-L |")
-    lines = [f"SmolLM2-135M-Instruct, news schema, {len(items)} eval articles, 2 cores:", "", head,
-             "|" + "---|" * 10]
+    head = (
+        "| variant | schema-valid first | grounded, not degenerate, first | final success | degenerate caught "
+        "/article | re-asks/article | output tokens/article | s/article | ROUGE-1 | ROUGE-L |"
+    )
+    lines = [f"SmolLM2-135M-Instruct, news schema, {len(items)} eval articles, 2 cores:", "", head, "|" + "---|" * 10]
     for name, r in results.items():
-        lines.append(f"| {name} | {r['valid_first']:.2f} | {r['grounded_first']:.2f} | {r['success']:.2f} | "
-                     f"{r['degenerate']:.2f} | {r['reasks']:.2f} | {r['output_tokens']:.0f} | {r['seconds']:.1f} | "
-                     f"{r['rouge1']:.3f} | {r['rougeL']:.3f} |")
-    fields = {"extractive": field_scores({"engine": "extractive"}, args.fields),
-              "hybrid": field_scores({"engine": "local"}, args.fields)}
-    keys = ["person_f1", "organization_f1", "location_f1", "quote_recall", "speaker_accuracy", "dateline_accuracy",
-            "figure_recall", "role_recall"]
-    lines += ["", f"Structured fields, {args.fields} annotated English articles (eval-fields):", "",
-              "| engine | " + " | ".join(keys) + " |", "|" + "---|" * (len(keys) + 1)]
+        lines.append(
+            f"| {name} | {r['valid_first']:.2f} | {r['grounded_first']:.2f} | {r['success']:.2f} | "
+            f"{r['degenerate']:.2f} | {r['reasks']:.2f} | {r['output_tokens']:.0f} | {r['seconds']:.1f} | "
+            f"{r['rouge1']:.3f} | {r['rougeL']:.3f} |"
+        )
+    fields = {
+        "extractive": field_scores({"engine": "extractive"}, args.fields),
+        "hybrid": field_scores({"engine": "local"}, args.fields),
+    }
+    keys = [
+        "person_f1",
+        "organization_f1",
+        "location_f1",
+        "quote_recall",
+        "speaker_accuracy",
+        "dateline_accuracy",
+        "figure_recall",
+        "role_recall",
+    ]
+    lines += [
+        "",
+        f"Structured fields, {args.fields} annotated English articles (eval-fields):",
+        "",
+        "| engine | " + " | ".join(keys) + " |",
+        "|" + "---|" * (len(keys) + 1),
+    ]
     for name, row in fields.items():
         lines.append(f"| {name} | " + " | ".join(str(row.get(k)) for k in keys) + " |")
     tokens = fake_tokens(items)
-    lines += ["", "Fake endpoint, full-size answers, same articles: output tokens per article", "",
-              "| llm | hybrid | hybrid / llm |", "|---|---|---|",
-              f"| {tokens['llm']:.0f} | {tokens['hybrid']:.0f} | {tokens['hybrid'] / tokens['llm']:.2f}x |"]
+    lines += [
+        "",
+        "Fake endpoint, full-size answers, same articles: output tokens per article",
+        "",
+        "| llm | hybrid | hybrid / llm |",
+        "|---|---|---|",
+        f"| {tokens['llm']:.0f} | {tokens['hybrid']:.0f} | {tokens['hybrid'] / tokens['llm']:.2f}x |",
+    ]
     text = "\n".join(lines)
     print(text)
     if args.markdown:

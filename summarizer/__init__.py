@@ -16,14 +16,28 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Summarizer": "core", "summarize": "core", "asummarize": "core",
-    "Result": "result", "Meta": "result", "Usage": "result",
-    "Settings": "config", "load_settings": "config",
+    "Summarizer": "core",
+    "summarize": "core",
+    "asummarize": "core",
+    "Result": "result",
+    "Meta": "result",
+    "Usage": "result",
+    "Settings": "config",
+    "load_settings": "config",
     "Article": "sources",
-    "Verbatim": "grounding", "Mentioned": "grounding",
-    "SummarizerError": "errors", "InputError": "errors", "ConfigError": "errors", "LLMError": "errors",
-    "LLMTimeout": "errors", "ValidationFailed": "errors", "CacheMiss": "errors", "OutputError": "errors",
-    "InputTooLarge": "errors", "CallOptions": "options", "Ledger": "llm",
+    "Verbatim": "grounding",
+    "Mentioned": "grounding",
+    "SummarizerError": "errors",
+    "InputError": "errors",
+    "ConfigError": "errors",
+    "LLMError": "errors",
+    "LLMTimeout": "errors",
+    "ValidationFailed": "errors",
+    "CacheMiss": "errors",
+    "OutputError": "errors",
+    "InputTooLarge": "errors",
+    "CallOptions": "options",
+    "Ledger": "llm",
 }
 __all__ = [*_EXPORTS, "__version__"]
 

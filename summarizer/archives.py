@@ -85,8 +85,9 @@ class Item:
         head = self.data[:4096] if self.data is not None else ""
         return looks_like_html(head.decode("utf-8", "replace") if isinstance(head, bytes) else head)
 
-    def article(self, *, max_bytes: int = 20_000_000, max_chars: int = MAX_CHARS,
-                max_html_bytes: int = MAX_HTML_BYTES) -> Article:
+    def article(
+        self, *, max_bytes: int = 20_000_000, max_chars: int = MAX_CHARS, max_html_bytes: int = MAX_HTML_BYTES
+    ) -> Article:
         """Decode and extract: raises InputError for empty, binary, oversized or text-less input."""
         if self.error is not None:
             raise InputError(self.error)
@@ -96,13 +97,22 @@ class Item:
         data, name = self.data, self.source
         url = self.fields.get("url")
         if data is None and self.fetch_url is not None:
-            raise InputError(f"{self.fetch_url} was not fetched: URL inputs are fetched by the local batch runner",
-                             hint="leave out --runner ray and --via batch-api")
+            raise InputError(
+                f"{self.fetch_url} was not fetched: URL inputs are fetched by the local batch runner",
+                hint="leave out --runner ray and --via batch-api",
+            )
         if data is None:
             raise InputError(f"{name} has no text")
         if isinstance(data, bytes):
-            article = from_bytes(data, name=name, html=self.html, charset=self.charset, url=url,
-                                 max_chars=max_chars, max_html_bytes=max_html_bytes)
+            article = from_bytes(
+                data,
+                name=name,
+                html=self.html,
+                charset=self.charset,
+                url=url,
+                max_chars=max_chars,
+                max_html_bytes=max_html_bytes,
+            )
         elif self.html or (self.html is None and looks_like_html(data)):
             check_html_size(len(data), name=name, max_html_bytes=max_html_bytes)  # characters: at most the bytes
             article = from_html(data, url=url, name=name)
@@ -112,8 +122,10 @@ class Item:
         else:
             article = from_text(data, max_chars=max_chars, name=name)
         if self.fetch_url is None and not self.html and is_url_list(article.text):
-            raise InputError(f"{name} is a list of URLs, not an article",
-                             hint="give the file to batch as an input of its own: its pages are fetched")
+            raise InputError(
+                f"{name} is a list of URLs, not an article",
+                hint="give the file to batch as an input of its own: its pages are fetched",
+            )
         for key in _METADATA:
             if self.fields.get(key) and not getattr(article, key, None):
                 setattr(article, key, self.fields[key])
@@ -175,9 +187,14 @@ def kind_of(spec: str) -> str:
             name = name[: -len(suffix)]
     if name.endswith(TAR_SUFFIXES):
         return "tar"
-    for kind, suffixes in (("jsonl", (".jsonl", ".ndjson")), ("json", (".json",)), ("csv", (".csv", ".tsv")),
-                           ("parquet", (".parquet", ".pq")), ("zip", (".zip",)),
-                           ("warc", (".warc", ".warc.gz", ".arc", ".arc.gz"))):
+    for kind, suffixes in (
+        ("jsonl", (".jsonl", ".ndjson")),
+        ("json", (".json",)),
+        ("csv", (".csv", ".tsv")),
+        ("parquet", (".parquet", ".pq")),
+        ("zip", (".zip",)),
+        ("warc", (".warc", ".warc.gz", ".arc", ".arc.gz")),
+    ):
         if name.endswith(suffixes):
             return kind
     return "article"
@@ -198,8 +215,9 @@ def check_inputs(specs: list[str]) -> None:
         raise InputError("standard input (-) can be given only once")
 
 
-def iter_items(specs: list[str], *, text_field: str = "text", id_field: str = "id",
-               max_bytes: int = 20_000_000) -> Iterator[Item]:
+def iter_items(
+    specs: list[str], *, text_field: str = "text", id_field: str = "id", max_bytes: int = 20_000_000
+) -> Iterator[Item]:
     """Every item of every input, in order, streamed."""
     options = {"text_field": text_field, "id_field": id_field, "max_bytes": max_bytes}
     for spec in specs:
@@ -225,18 +243,31 @@ def _items_of(spec: str, **options: Any) -> Iterator[Item]:
             for where, url, error in read_url_list(Path(spec), spec):
                 yield url_item(url) if url is not None else Item(id=where, source=where, error=error)
         except Exception as exc:
-            yield Item(id=f"{Path(spec).name}:<unreadable>", source=spec,
-                       error=f"cannot read {spec} past this point: {_one_line(exc)}")
+            yield Item(
+                id=f"{Path(spec).name}:<unreadable>",
+                source=spec,
+                error=f"cannot read {spec} past this point: {_one_line(exc)}",
+            )
     else:
-        reader = {"jsonl": _jsonl_file, "json": _json_file, "csv": _csv_file, "parquet": _parquet_file, "zip": _zip,
-                  "tar": _tar, "warc": _warc}[kind]
+        reader = {
+            "jsonl": _jsonl_file,
+            "json": _json_file,
+            "csv": _csv_file,
+            "parquet": _parquet_file,
+            "zip": _zip,
+            "tar": _tar,
+            "warc": _warc,
+        }[kind]
         try:
             yield from reader(spec, **options)
         except Exception as exc:  # whatever stops a reader is this input's error, not the batch's
             # A corrupt or truncated archive, a CSV field over the limit: what was read stands; the rest is
             # reported, not lost, and the other inputs are read.
-            yield Item(id=f"{Path(spec).name}:<unreadable>", source=spec,
-                       error=f"cannot read {spec} past this point: {_one_line(exc)}")
+            yield Item(
+                id=f"{Path(spec).name}:<unreadable>",
+                source=spec,
+                error=f"cannot read {spec} past this point: {_one_line(exc)}",
+            )
 
 
 def _open(spec: str) -> IO[bytes]:
@@ -289,8 +320,11 @@ def _record_item(record: Any, where: str, text_field: str, id_field: str) -> Ite
         return url_item(url.strip(), item_id, fields)
     if not isinstance(text, str):
         problem = "has no" if text is None else "has a non-text"
-        return Item(id=item_id or where, source=where,
-                    error=f"{where} {problem} {text_field!r} field (choose it with --text-field)")
+        return Item(
+            id=item_id or where,
+            source=where,
+            error=f"{where} {problem} {text_field!r} field (choose it with --text-field)",
+        )
     fields = {k: str(record[k]) for k in _METADATA if isinstance(record.get(k), str | int) and record[k] != ""}
     return Item(id=item_id or content_id(text), source=where, data=text, html=html, fields=fields)
 
@@ -416,8 +450,9 @@ def _csv_file(spec: str, *, text_field: str, id_field: str, max_bytes: int) -> I
         if reader.fieldnames is None:
             return
         if text_field not in reader.fieldnames:
-            raise ValueError(f"no {text_field!r} column (columns: {', '.join(reader.fieldnames)}; "
-                             "choose one with --text-field)")
+            raise ValueError(
+                f"no {text_field!r} column (columns: {', '.join(reader.fieldnames)}; choose one with --text-field)"
+            )
         for number, row in enumerate(reader, 2):
             yield _record_item(row, f"{spec}:{number}", text_field, id_field)
 
@@ -447,8 +482,11 @@ def _pyarrow_parquet() -> Any:
 
 def _member(spec: str, name: str, size: int, max_bytes: int, reader: Callable[[], bytes]) -> Item:
     """An archive member as an item: id ``archive-name:member``; over the size limit, an error item."""
-    item = Item(id=f"{Path(spec).name}:{name}", source=f"{spec}:{name}",
-                html=True if name.lower().endswith(HTML_SUFFIXES) else None)
+    item = Item(
+        id=f"{Path(spec).name}:{name}",
+        source=f"{spec}:{name}",
+        html=True if name.lower().endswith(HTML_SUFFIXES) else None,
+    )
     if size > max_bytes:
         item.error = f"{item.source} is {size:,} bytes, over the {max_bytes:,}-byte limit"
     else:
@@ -460,16 +498,15 @@ def _zip(spec: str, *, max_bytes: int, **_: Any) -> Iterator[Item]:
     with zipfile.ZipFile(spec) as archive:
         for info in archive.infolist():
             if not info.is_dir() and info.filename.lower().endswith(ARTICLE_SUFFIXES):
-                yield _member(spec, info.filename, info.file_size, max_bytes,
-                              lambda info=info: archive.read(info))  # type: ignore[misc]
+                yield _member(spec, info.filename, info.file_size, max_bytes, lambda info=info: archive.read(info))  # type: ignore[misc]
 
 
 def _tar(spec: str, *, max_bytes: int, **_: Any) -> Iterator[Item]:
     with tarfile.open(spec, mode="r|*") as archive:  # stream mode: one pass, constant memory
         for member in archive:
             if member.isfile() and member.name.lower().endswith(ARTICLE_SUFFIXES):
-                yield _member(spec, member.name, member.size, max_bytes,
-                              lambda member=member: _tar_read(archive, member))  # type: ignore[misc]
+                read = lambda member=member: _tar_read(archive, member)  # noqa: E731
+                yield _member(spec, member.name, member.size, max_bytes, read)
 
 
 def _tar_read(archive: tarfile.TarFile, member: tarfile.TarInfo) -> bytes:
@@ -493,10 +530,15 @@ def _warc(spec: str, **_: Any) -> Iterator[Item]:
             if "html" not in content_type or not status.startswith("2"):
                 continue
             uri = record.rec_headers.get_header("WARC-Target-URI") or f"{spec}@{records.get_record_offset()}"
-            charset = content_type.split("charset=", 1)[1].split(";")[0].strip() if "charset=" in content_type \
-                else None
-            yield Item(id=uri, source=f"{spec}:{uri}", html=True, charset=charset, fields={"url": uri},
-                       reader=(lambda record=record: record.content_stream().read()))  # type: ignore[misc]
+            charset = content_type.split("charset=", 1)[1].split(";")[0].strip() if "charset=" in content_type else None
+            yield Item(
+                id=uri,
+                source=f"{spec}:{uri}",
+                html=True,
+                charset=charset,
+                fields={"url": uri},
+                reader=(lambda record=record: record.content_stream().read()),  # type: ignore[misc]
+            )
 
 
 def count_items(specs: list[str], *, text_field: str = "text", id_field: str = "id") -> int | None:
@@ -518,8 +560,9 @@ def count_items(specs: list[str], *, text_field: str = "text", id_field: str = "
                 total += table.metadata.num_rows
         elif kind == "zip":
             with zipfile.ZipFile(spec) as archive:
-                total += sum(1 for i in archive.infolist()
-                             if not i.is_dir() and i.filename.lower().endswith(ARTICLE_SUFFIXES))
+                total += sum(
+                    1 for i in archive.infolist() if not i.is_dir() and i.filename.lower().endswith(ARTICLE_SUFFIXES)
+                )
         elif kind == "glob":
             matches = [m for m in glob.iglob(spec, recursive=True) if Path(m).is_file()]
             counted = count_items(matches, text_field=text_field, id_field=id_field)

@@ -30,8 +30,10 @@ from .wordlists import TITLES
 MAX_QUOTES = 8  # the news schema's maxItems
 
 _VERB = rf"(?:{SPEECH_VERBS})"
-_NAME_RUN = regex.compile(r"\p{Lu}[\p{L}\p{M}'’.-]*"
-                          r"(?:[ \t]+(?:(?:of|the|de|al|van|von|bin|and)[ \t]+)?\p{Lu}[\p{L}\p{M}'’.-]*)*")
+_NAME_RUN = regex.compile(
+    r"\p{Lu}[\p{L}\p{M}'’.-]*"
+    r"(?:[ \t]+(?:(?:of|the|de|al|van|von|bin|and)[ \t]+)?\p{Lu}[\p{L}\p{M}'’.-]*)*"
+)
 # The words between a quote's end and the first speech verb: '," Commerzbank analyst Carsten Fritsch said'.
 # One sentence only: a full stop followed by a capital ends it ("Gov. Inslee said", "U.S. attorney" do not;
 # the verbs alone are matched without case, since under IGNORECASE \p{Lu} would match any letter).
@@ -47,14 +49,30 @@ _SENTENCE_BREAK = regex.compile(rf"{_ABBREVIATED}\.[ \t]+(?=\p{{Lu}})|[\"“”�
 _ABBREVIATION = r"(?<=\b(?:Mr|Mrs|Ms|Dr|Gov|Sen|Rep|Gen|Lt|Col|Maj|Capt|Sgt|St|Prof|Rev|Jr|Sr|U\.S|U\.K|D\.C|\p{Lu}))"
 _VERB_THEN = regex.compile(rf"^[ \t]*(?P<who>(?:[^,.;:\"“”«»\n—–]|\.(?=\S)|{_ABBREVIATION}\.(?=[ \t]+\p{{Lu}}))+)")
 _INVERTED = regex.compile(r"(?:-t)?-(il|elle|ils|elles)\b")  # "a-t-il déclaré", "explique-t-elle", "dit-il"
-_PRONOUNS = {"he": "person", "she": "person", "they": "group", "it": "organization", "we": "group",
-             "il": "person", "elle": "person", "er": "person", "sie": "person", "ils": "group", "elles": "group",
-             "él": "person", "ella": "person"}
-_PERSON_WORDS = frozenset("man woman boy girl doctor mother father son daughter wife husband officer officers "
-                          "official officials spokesman spokeswoman spokesperson user users witness witnesses "
-                          "resident residents lawyer teacher student source sources analyst analysts".split())
-_GROUP_NOUNS = frozenset("company club group statement ministry agency government label firm team department "
-                         "military army police authority authorities organisation organization party".split())
+_PRONOUNS = {
+    "he": "person",
+    "she": "person",
+    "they": "group",
+    "it": "organization",
+    "we": "group",
+    "il": "person",
+    "elle": "person",
+    "er": "person",
+    "sie": "person",
+    "ils": "group",
+    "elles": "group",
+    "él": "person",
+    "ella": "person",
+}
+_PERSON_WORDS = frozenset(
+    "man woman boy girl doctor mother father son daughter wife husband officer officers "
+    "official officials spokesman spokeswoman spokesperson user users witness witnesses "
+    "resident residents lawyer teacher student source sources analyst analysts".split()
+)
+_GROUP_NOUNS = frozenset(
+    "company club group statement ministry agency government label firm team department "
+    "military army police authority authorities organisation organization party".split()
+)
 _ACCORDING = regex.compile(r"(?i:according[ \t]+to)[ \t]+(?:the[ \t]+)?(?P<who>[^,.;:\"“”\n]{1,80}),?[ \t]*$")
 _INTRODUCED = regex.compile(r"(?:^|[.!?][ \t]+)(?P<subject>\p{Lu}[^.!?\"“”\n]{0,120}):[ \t]*$")
 _SUBORDINATE = frozenset("as while when after before because though although since so but and".split())
@@ -67,15 +85,19 @@ _LINE = regex.compile(r"[^\n]+")
 _HONORIFICS = frozenset("m mme mlle herr frau sr sra srta don doña".split())
 # "un proche de Pierre Moscovici", "a spokeswoman for the ministry", "una portavoz del departamento que dirige Ana
 # Mato": someone the article does not name, whoever is named after them.
-_SOMEONE_OF = regex.compile(r"(?i:un|une|a|an|one|ein|eine|uno|una)[ \t]+(?i:proche|ami|amie|friend|aide|relative|"
-                            r"collaborateur|collaboratrice|conseiller|conseillère|adviser|advisor|neighbour|neighbor|"
-                            r"Vertrauter|Freund|amigo|amiga|allegado|colaborador|portavoz|porte-parole|spokesman|"
-                            r"spokeswoman|spokesperson|Sprecher|Sprecherin)[ \t]+"
-                            r"(?i:de|du|des|d['’]|of|to|for|von|del)\b")
+_SOMEONE_OF = regex.compile(
+    r"(?i:un|une|a|an|one|ein|eine|uno|una)[ \t]+(?i:proche|ami|amie|friend|aide|relative|"
+    r"collaborateur|collaboratrice|conseiller|conseillère|adviser|advisor|neighbour|neighbor|"
+    r"Vertrauter|Freund|amigo|amiga|allegado|colaborador|portavoz|porte-parole|spokesman|"
+    r"spokeswoman|spokesperson|Sprecher|Sprecherin)[ \t]+"
+    r"(?i:de|du|des|d['’]|of|to|for|von|del)\b"
+)
 _OF = frozenset("de del du des d' d’ of von der la le les the el di da".split())
 # A name set off by a comma after a description: ', Juan José Rodríguez Sendín' (two to five capitalised words).
-_APPOSITION = regex.compile(r"[ \t]*,[ \t]+(?P<name>\p{Lu}[\p{L}\p{M}'’.-]*(?:[ \t]+(?:(?:de|del|da|van|von|le|la)"
-                            r"[ \t]+)?\p{Lu}[\p{L}\p{M}'’.-]*){1,4})(?=[ \t]*[,.;:]|[ \t]*$)")
+_APPOSITION = regex.compile(
+    r"[ \t]*,[ \t]+(?P<name>\p{Lu}[\p{L}\p{M}'’.-]*(?:[ \t]+(?:(?:de|del|da|van|von|le|la)"
+    r"[ \t]+)?\p{Lu}[\p{L}\p{M}'’.-]*){1,4})(?=[ \t]*[,.;:]|[ \t]*$)"
+)
 UNNAMED = "unknown"  # the schema's word for a speaker the article does not name
 
 
@@ -119,8 +141,9 @@ def _speaker(text: str, start: int, end: int, entities: Entities, previous: tupl
         subject = after.group("subject").strip(" ,\u2014\u2013")
         inverted = _INVERTED.search(after.group("verb")) or _INVERTED.match(following, after.end())
         said = None if subject or inverted else _VERB_THEN.match(text[end + after.end() : end + after.end() + 160])
-        phrase = (subject.split(",")[0] if subject else inverted.group(1) if inverted
-                  else said.group("who") if said else "")
+        phrase = (
+            subject.split(",")[0] if subject else inverted.group(1) if inverted else said.group("who") if said else ""
+        )
         if said and phrase.strip()[:1].islower():  # "apunta el presidente de la OMC, Juan José Rodríguez Sendín"
             named = _APPOSITION.match(text, end + after.end() + said.end(), end + after.end() + said.end() + 120)
             phrase = named.group("name") if named else phrase
@@ -133,8 +156,9 @@ def _speaker(text: str, start: int, end: int, entities: Entities, previous: tupl
     if before:
         subject, verb_at = before
         at = window_start + verb_at
-        return (_who(_last_clause(subject), entities, at, previous) or
-                _who(subject.split(",")[0], entities, at, previous))
+        return _who(_last_clause(subject), entities, at, previous) or _who(
+            subject.split(",")[0], entities, at, previous
+        )
     according = _ACCORDING.search(text[window_start:start])  # 'According to the Spokesman-Review, "…"'
     if according:
         return _who(according.group("who"), entities, window_start + according.start(), previous)
@@ -163,14 +187,28 @@ def _last_clause(subject: str) -> str:
     if words and words[0].lower() in _SUBORDINATE:  # "…, as Montoya-Lewis herself"
         clause, words = " ".join(words[1:]), words[1:]
     first = words[0].lower() if words else ""
-    if clause[:1].islower() and first not in {"the", "a", "an", "his", "her", "their", "its", "one", "he", "she",
-                                              "they", "it", "we"}:
+    if clause[:1].islower() and first not in {
+        "the",
+        "a",
+        "an",
+        "his",
+        "her",
+        "their",
+        "its",
+        "one",
+        "he",
+        "she",
+        "they",
+        "it",
+        "we",
+    }:
         return ""
     return clause
 
 
-def _who(phrase: str, entities: Entities, at: int, previous: tuple[str | None, int],
-         after_verb: bool = False) -> str | None:
+def _who(
+    phrase: str, entities: Entities, at: int, previous: tuple[str | None, int], after_verb: bool = False
+) -> str | None:
     """The speaker a subject phrase names: a name ("Commerzbank analyst Carsten Fritsch" -> "Carsten
     Fritsch"), a pronoun's antecedent, a description's referent, or ``UNNAMED``. ``after_verb``: the phrase
     follows the verb ('sagte Mourinho', 'erklärte Anna Schmidt am Montag'): its first name is the speaker, and a
@@ -189,15 +227,24 @@ def _who(phrase: str, entities: Entities, at: int, previous: tuple[str | None, i
         resolved = _resolve(names[0] if after_verb else names[-1], entities)
         if resolved:
             return resolved
-        untitled = [t for t in names[0].split()  # "M. Klein" -> "Klein"
-                    if t.lower().rstrip(".") not in TITLES and t.lower().rstrip(".") not in _HONORIFICS]
+        untitled = [
+            t
+            for t in names[0].split()  # "M. Klein" -> "Klein"
+            if t.lower().rstrip(".") not in TITLES and t.lower().rstrip(".") not in _HONORIFICS
+        ]
         lone = untitled[0].strip(",.") if len(untitled) == 1 else ""
         described = phrase[: phrase.find(names[0])].split()  # "l’agence officielle Suna": words that describe it
         if after_verb and not described and 2 <= len(untitled) <= 4:  # "dijo Juan José Rodríguez Sendín"
             return " ".join(untitled).strip(",.")
-        if (after_verb and len(described) <= 3 and all(w[:1].islower() for w in described)
-                and (not described or described[-1].lower() not in _OF) and len(lone) > 2
-                and lone.lower() not in TITLES and lone.lower() not in _PERSON_WORDS | _GROUP_NOUNS):
+        if (
+            after_verb
+            and len(described) <= 3
+            and all(w[:1].islower() for w in described)
+            and (not described or described[-1].lower() not in _OF)
+            and len(lone) > 2
+            and lone.lower() not in TITLES
+            and lone.lower() not in _PERSON_WORDS | _GROUP_NOUNS
+        ):
             return entities.person_named(lone) or lone
     return _described(phrase, entities, at, previous)
 
@@ -219,7 +266,7 @@ def _resolve(phrase: str, entities: Entities) -> str | None:
     if " and " in phrase:  # "Bill and Denise Richard"
         return phrase
     names = [t for t in tokens if t.lower().rstrip(".") not in TITLES]
-    if 2 <= len(names) <= 3 and names == tokens[-len(names):]:
+    if 2 <= len(names) <= 3 and names == tokens[-len(names) :]:
         return " ".join(names).strip(",.")  # a person the entity list left out
     return None
 
@@ -228,8 +275,9 @@ def _antecedent(pronoun: str, entities: Entities, at: int, previous: tuple[str |
     """What "he", "she", "it", "they" refers to: the previous quote's speaker when it was just before,
     else the last person (or organisation, or pair of people) named as a subject before the quote."""
     kind = _PRONOUNS[pronoun]
-    kinds: tuple[str, ...] = {"person": ("person",), "organization": ("organization",),
-                              "group": ("organization",)}[kind]
+    kinds: tuple[str, ...] = {"person": ("person",), "organization": ("organization",), "group": ("organization",)}[
+        kind
+    ]
     named, named_at = entities.subject_before(at, kinds)
     candidate = named.text if named else None
     if kind == "group":  # "they": a pair of people or a family rather than one person
@@ -374,4 +422,3 @@ def _closing(line: str, start: int, mark: str) -> int | None:
     candidates = [line.find(c, start) for c in ({wanted, "”"} if mark == "„" else {wanted})]
     found = [c for c in candidates if c >= 0]
     return min(found) if found else None
-

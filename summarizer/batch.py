@@ -91,8 +91,13 @@ class BatchStats:
         spent nothing now; its meta keeps the original call's usage)."""
         spent = outcome.spent
         cached = outcome.result is not None and outcome.result.meta.cached
-        self.add(ok=outcome.error is None, cached=cached, requests=spent.requests,
-                 prompt_tokens=spent.prompt_tokens, completion_tokens=spent.completion_tokens)
+        self.add(
+            ok=outcome.error is None,
+            cached=cached,
+            requests=spent.requests,
+            prompt_tokens=spent.prompt_tokens,
+            completion_tokens=spent.completion_tokens,
+        )
         self.batch_prompt_tokens += spent.batch_prompt_tokens
         self.batch_completion_tokens += spent.batch_completion_tokens
         if outcome.result is not None:
@@ -130,8 +135,14 @@ class BatchStats:
 class _Feeder(threading.Thread):
     """Walks the inputs in a thread and hands items to the event loop, at most ``room`` ahead."""
 
-    def __init__(self, inputs: Iterable[BatchInput], loop: asyncio.AbstractEventLoop, room: int,
-                 skip: Collection[str], max_bytes: int) -> None:
+    def __init__(
+        self,
+        inputs: Iterable[BatchInput],
+        loop: asyncio.AbstractEventLoop,
+        room: int,
+        skip: Collection[str],
+        max_bytes: int,
+    ) -> None:
         super().__init__(name="summarizer-batch-feeder", daemon=True)
         self.inputs = inputs
         self.loop = loop
@@ -216,9 +227,17 @@ class BatchRunner:
     URL items (``Item.fetch_url``) are fetched first through ``netguard`` within ``url_policy`` (default: any
     address, as the command line fetches; the service passes its SSRF policy), politely (``HostGate``)."""
 
-    def __init__(self, summarizer: Summarizer, *, concurrency: int | None = None, ordered: bool = False,
-                 skip: Collection[str] = (), options: CallOptions | None = None,
-                 url_policy: UrlPolicy | None = None, resolver: Resolver | None = None) -> None:
+    def __init__(
+        self,
+        summarizer: Summarizer,
+        *,
+        concurrency: int | None = None,
+        ordered: bool = False,
+        skip: Collection[str] = (),
+        options: CallOptions | None = None,
+        url_policy: UrlPolicy | None = None,
+        resolver: Resolver | None = None,
+    ) -> None:
         self.summarizer = summarizer
         self.url_policy = url_policy
         self.resolver = resolver
@@ -226,8 +245,11 @@ class BatchRunner:
         self.options = options or CallOptions()  # for every item
         # The local engine answers one request at a time: more in flight only queue (and hold memory), so
         # it runs one unless the caller asks for more.
-        default = 1 if summarizer.engine == "local" and "concurrency" not in summarizer.settings.model_fields_set \
+        default = (
+            1
+            if summarizer.engine == "local" and "concurrency" not in summarizer.settings.model_fields_set
             else summarizer.settings.concurrency
+        )
         self.concurrency = concurrency or default
         self.ordered = ordered
         self.skip = skip
@@ -325,8 +347,13 @@ class BatchRunner:
         settings = self.summarizer.settings
         async with self.gate.turn((urlsplit(url).hostname or "").lower()):
             data, final_url, headers = await asyncio.to_thread(
-                fetch, url, policy=self.url_policy or ALLOW_ALL, max_bytes=settings.max_input_bytes,
-                timeout=settings.fetch_timeout, resolver=self.resolver or system_resolver)
+                fetch,
+                url,
+                policy=self.url_policy or ALLOW_ALL,
+                max_bytes=settings.max_input_bytes,
+                timeout=settings.fetch_timeout,
+                resolver=self.resolver or system_resolver,
+            )
         content_type = headers.get("content-type", "").lower()
         item.data = data
         item.html = True if "html" in content_type else None
@@ -348,12 +375,16 @@ def count_in_background(stats: BatchStats, specs: list[str], *, text_field: str,
 
 def item_limits(settings: Any) -> dict[str, int]:
     """The size limits ``Item.article`` applies."""
-    return {"max_bytes": settings.max_input_bytes, "max_chars": settings.max_input_chars,
-            "max_html_bytes": settings.max_html_bytes}
+    return {
+        "max_bytes": settings.max_input_bytes,
+        "max_chars": settings.max_input_chars,
+        "max_html_bytes": settings.max_html_bytes,
+    }
 
 
-async def summarize_into(outcome: Outcome, summarizer: Summarizer, article: Callable[[], Awaitable[Article]],
-                         options: CallOptions) -> Outcome:
+async def summarize_into(
+    outcome: Outcome, summarizer: Summarizer, article: Callable[[], Awaitable[Article]], options: CallOptions
+) -> Outcome:
     """Fill ``outcome`` with the summary of ``await article()``, or with the error that stopped it (every
     runner's one item: a bug in one item must not cost the rest of the batch)."""
     try:
@@ -382,8 +413,9 @@ def default_errors_path(output: str | Path | None, fmt: str = "jsonl") -> str | 
     return str(Path(output) / "errors.jsonl") if is_folder_output(output, fmt) else f"{output}.errors.jsonl"
 
 
-def iterate_in_thread(make: Callable[[], AsyncIterator[T]], *, finally_: Callable[[], Awaitable[None]] | None = None,
-                      buffer: int = 1024) -> Iterator[T]:
+def iterate_in_thread(
+    make: Callable[[], AsyncIterator[T]], *, finally_: Callable[[], Awaitable[None]] | None = None, buffer: int = 1024
+) -> Iterator[T]:
     """Iterate an async iterator from synchronous code: its event loop runs in a helper thread, and items
     come over a bounded queue. Stopping early (``break``) stops the loop; ``finally_`` runs in it at the end."""
 
@@ -452,15 +484,27 @@ def peak_rss_mb() -> float | None:
         return None
 
 
-async def run_files(summarizer: Summarizer, sources: list[str] | None = None, *,
-                    items: Iterable[BatchInput] | None = None,
-                    output: str | Path | None, errors: str | Path | None = None, fmt: str = "jsonl",
-                    resume: bool = True, ordered: bool = False, concurrency: int | None = None,
-                    text_field: str = "text", id_field: str = "id", count: bool = True,
-                    options: CallOptions | None = None,
-                    on_progress: Callable[[BatchStats], None] | None = None,
-                    relative_to: Path | None = None, reword: dict[str, str] | None = None,
-                    url_policy: UrlPolicy | None = None, resolver: Resolver | None = None) -> BatchStats:
+async def run_files(
+    summarizer: Summarizer,
+    sources: list[str] | None = None,
+    *,
+    items: Iterable[BatchInput] | None = None,
+    output: str | Path | None,
+    errors: str | Path | None = None,
+    fmt: str = "jsonl",
+    resume: bool = True,
+    ordered: bool = False,
+    concurrency: int | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
+    count: bool = True,
+    options: CallOptions | None = None,
+    on_progress: Callable[[BatchStats], None] | None = None,
+    relative_to: Path | None = None,
+    reword: dict[str, str] | None = None,
+    url_policy: UrlPolicy | None = None,
+    resolver: Resolver | None = None,
+) -> BatchStats:
     """Summarize ``sources`` (paths, globs, ``-``) or ``items`` (texts, Articles, Items) into files.
 
     The output gets one line per item as it completes (``output=None``: stdout); failed
@@ -481,8 +525,9 @@ async def run_files(summarizer: Summarizer, sources: list[str] | None = None, *,
     specs = list(sources or [])
     if items is None:
         check_inputs(specs)
-        items = iter_items(specs, text_field=text_field, id_field=id_field,
-                           max_bytes=summarizer.settings.max_input_bytes)
+        items = iter_items(
+            specs, text_field=text_field, id_field=id_field, max_bytes=summarizer.settings.max_input_bytes
+        )
         if relative_to is not None:
             items = _relative(items, f"{relative_to}{os.sep}")
     from .schemas import resolve
@@ -491,8 +536,15 @@ async def run_files(summarizer: Summarizer, sources: list[str] | None = None, *,
     schema = resolve(options.schema_name, summarizer.schema_dirs) if options.schema_name else summarizer.schema
     sink = open_sink(output, fmt=fmt, schema=schema, resume=resume)
     error_sink = ErrorSink(errors if errors is not None else default_errors_path(output, fmt))
-    runner = BatchRunner(summarizer, concurrency=concurrency, ordered=ordered, skip=sink.done_ids, options=options,
-                         url_policy=url_policy, resolver=resolver)
+    runner = BatchRunner(
+        summarizer,
+        concurrency=concurrency,
+        ordered=ordered,
+        skip=sink.done_ids,
+        options=options,
+        url_policy=url_policy,
+        resolver=resolver,
+    )
     stats = runner.stats
     if count and specs and "-" not in specs:
         count_in_background(stats, specs, text_field=text_field, id_field=id_field)
@@ -513,8 +565,11 @@ async def run_files(summarizer: Summarizer, sources: list[str] | None = None, *,
         sink.close()
         error_sink.close()
         model = options.model or summarizer.settings.model  # a job's own model, if it has one
-        stats.cost_usd = cost(model, stats.prompt_tokens, stats.completion_tokens,
-                              summarizer.settings.prices) if summarizer.engine == "llm" else 0.0
+        stats.cost_usd = (
+            cost(model, stats.prompt_tokens, stats.completion_tokens, summarizer.settings.prices)
+            if summarizer.engine == "llm"
+            else 0.0
+        )
         stats.peak_rss_mb = peak_rss_mb()
         if on_progress is not None:
             on_progress(stats)

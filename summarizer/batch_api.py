@@ -128,20 +128,33 @@ class Deferral:
         return None  # a re-ask, or a request no batch answered: send it now
 
 
-def run_files(summarizer: Summarizer, sources: list[str], *, output: str | Path | None,
-              errors: str | Path | None = None, fmt: str = "jsonl", resume: bool = True,
-              text_field: str = "text", id_field: str = "id", options: CallOptions | None = None,
-              on_progress: Callable[[BatchStats], None] | None = None, reask_via: str = "live",
-              poll_s: float | None = None, max_requests: int = MAX_REQUESTS, max_bytes: int = MAX_BYTES
-              ) -> BatchStats:
+def run_files(
+    summarizer: Summarizer,
+    sources: list[str],
+    *,
+    output: str | Path | None,
+    errors: str | Path | None = None,
+    fmt: str = "jsonl",
+    resume: bool = True,
+    text_field: str = "text",
+    id_field: str = "id",
+    options: CallOptions | None = None,
+    on_progress: Callable[[BatchStats], None] | None = None,
+    reask_via: str = "live",
+    poll_s: float | None = None,
+    max_requests: int = MAX_REQUESTS,
+    max_bytes: int = MAX_BYTES,
+) -> BatchStats:
     """``batch.run_files`` through the Batch API: the same output lines, errors file and resume."""
     from .batch import default_errors_path
     from .schemas import resolve
     from .sinks import ErrorSink, open_sink
 
     if summarizer.engine != "llm":
-        raise ConfigError("--via batch-api needs an LLM endpoint with the Batch API (OpenAI)",
-                          hint="set OPENAI_API_KEY, or leave out --via")
+        raise ConfigError(
+            "--via batch-api needs an LLM endpoint with the Batch API (OpenAI)",
+            hint="set OPENAI_API_KEY, or leave out --via",
+        )
     if output in (None, "-"):
         raise InputError("--via batch-api needs -o: its batches are remembered beside the output")
     check_inputs(sources)
@@ -162,8 +175,9 @@ def run_files(summarizer: Summarizer, sources: list[str], *, output: str | Path 
     count_in_background(stats, sources, text_field=text_field, id_field=id_field)
 
     def items() -> Iterable[Any]:
-        return iter_items(sources, text_field=text_field, id_field=id_field,
-                          max_bytes=summarizer.settings.max_input_bytes)
+        return iter_items(
+            sources, text_field=text_field, id_field=id_field, max_bytes=summarizer.settings.max_input_bytes
+        )
 
     def report() -> None:
         if on_progress is not None:
@@ -171,8 +185,9 @@ def run_files(summarizer: Summarizer, sources: list[str], *, output: str | Path 
 
     async def replay(deferral: Deferral, final: bool, first: bool) -> None:
         """Run every item not yet written through the live path with ``deferral`` hooked into its client."""
-        runner = BatchRunner(summarizer, skip=done, options=options,
-                             concurrency=summarizer.settings.concurrency if final else 64)
+        runner = BatchRunner(
+            summarizer, skip=done, options=options, concurrency=summarizer.settings.concurrency if final else 64
+        )
         summarizer.llm.deferral = deferral
         quiet = logging.getLogger("instructor")
         level = quiet.level
@@ -257,20 +272,37 @@ def _price(stats: BatchStats, summarizer: Summarizer, options: CallOptions) -> N
 
     model = options.model or summarizer.settings.model
     prices = summarizer.settings.prices
-    live = cost(model, stats.prompt_tokens - stats.batch_prompt_tokens,
-                stats.completion_tokens - stats.batch_completion_tokens, prices)
+    live = cost(
+        model,
+        stats.prompt_tokens - stats.batch_prompt_tokens,
+        stats.completion_tokens - stats.batch_completion_tokens,
+        prices,
+    )
     batched = cost(model, stats.batch_prompt_tokens, stats.batch_completion_tokens, prices)
     stats.cost_usd = None if live is None or batched is None else live + BATCH_DISCOUNT * batched
 
 
-def _submit(client: Any, state: State, folder: Path, requests: list[tuple[str, dict[str, Any]]], round_number: int,
-            max_requests: int, max_bytes: int) -> None:
+def _submit(
+    client: Any,
+    state: State,
+    folder: Path,
+    requests: list[tuple[str, dict[str, Any]]],
+    round_number: int,
+    max_requests: int,
+    max_bytes: int,
+) -> None:
     """Write ``requests`` into files within the limits, upload each and create its batch (ids saved at once)."""
     files: list[list[str]] = [[]]
     size = 0
     for cid, body in requests:
-        line = json.dumps({"custom_id": cid, "method": "POST", "url": ENDPOINT, "body": body},
-                          ensure_ascii=False, separators=(",", ":")) + "\n"
+        line = (
+            json.dumps(
+                {"custom_id": cid, "method": "POST", "url": ENDPOINT, "body": body},
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+            + "\n"
+        )
         if files[-1] and (len(files[-1]) >= max_requests or size + len(line.encode()) > max_bytes):
             files.append([])
             size = 0
@@ -287,12 +319,24 @@ def _submit(client: Any, state: State, folder: Path, requests: list[tuple[str, d
         if existing is None:
             with open(path, "rb") as fh:
                 uploaded = client.files.create(file=fh, purpose="batch")
-            existing = client.batches.create(input_file_id=uploaded.id, endpoint=ENDPOINT, completion_window="24h",
-                                             metadata={"summarizer": file_digest})
-        state.batches.append({"id": existing.id, "round": round_number, "file": path.name, "status": existing.status,
-                              "output_file_id": existing.output_file_id, "error_file_id": existing.error_file_id,
-                              "digests": [digest(json.loads(line)["body"]) for line in lines],
-                              "custom_ids": [json.loads(line)["custom_id"] for line in lines]})
+            existing = client.batches.create(
+                input_file_id=uploaded.id,
+                endpoint=ENDPOINT,
+                completion_window="24h",
+                metadata={"summarizer": file_digest},
+            )
+        state.batches.append(
+            {
+                "id": existing.id,
+                "round": round_number,
+                "file": path.name,
+                "status": existing.status,
+                "output_file_id": existing.output_file_id,
+                "error_file_id": existing.error_file_id,
+                "digests": [digest(json.loads(line)["body"]) for line in lines],
+                "custom_ids": [json.loads(line)["custom_id"] for line in lines],
+            }
+        )
         state.save()
         _log.warning("submitted batch %s: %d request(s)", existing.id, len(lines))
 
@@ -326,8 +370,9 @@ def _wait(client: Any, state: State, poll_s: float, stats: BatchStats, report: C
                 continue
             if batch["status"] not in TERMINAL:
                 found = client.batches.retrieve(batch["id"])
-                batch.update(status=found.status, output_file_id=found.output_file_id,
-                             error_file_id=found.error_file_id)
+                batch.update(
+                    status=found.status, output_file_id=found.output_file_id, error_file_id=found.error_file_id
+                )
                 counts = found.request_counts
                 answered += (counts.completed + counts.failed) if counts else 0
                 if found.status not in TERMINAL:

@@ -43,16 +43,29 @@ CREATE TABLE IF NOT EXISTS endpoint_modes (
 """
 
 
-def make_key(text: str, *, model: str, schema_fingerprint: str, prompt_version: str,
-             options: dict[str, Any] | None = None, normalized: str | None = None) -> str:
+def make_key(
+    text: str,
+    *,
+    model: str,
+    schema_fingerprint: str,
+    prompt_version: str,
+    options: dict[str, Any] | None = None,
+    normalized: str | None = None,
+) -> str:
     """``normalized`` is ``normalize(text)`` when the caller has it already (it is the costly part).
 
     The text is hashed as it is and the small rest as JSON: JSON-escaping a long article first
     cost as much as the rest of a cache hit."""
     canonical = normalized if normalized is not None else normalize(text)
     digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass"))
-    digest.update(b"\0" + json.dumps({"model": model, "schema": schema_fingerprint, "prompt": prompt_version,
-                                       "options": options or {}}, sort_keys=True, separators=(",", ":")).encode())
+    digest.update(
+        b"\0"
+        + json.dumps(
+            {"model": model, "schema": schema_fingerprint, "prompt": prompt_version, "options": options or {}},
+            sort_keys=True,
+            separators=(",", ":"),
+        ).encode()
+    )
     return digest.hexdigest()
 
 
@@ -88,10 +101,13 @@ class Cache:
     def unusable(self, exc: BaseException) -> ConfigError:
         """The error for a cache file that cannot be used, with what to do about it."""
         corrupt = _corrupt(exc)
-        return ConfigError(f"cannot use the cache at {self.path}: {exc}",
-                           hint="it only holds cached answers: delete the file, or set --cache PATH / "
-                                "SUMMARIZER_CACHE, or use --no-cache" if corrupt else
-                                "set --cache PATH or SUMMARIZER_CACHE, or use --no-cache")
+        return ConfigError(
+            f"cannot use the cache at {self.path}: {exc}",
+            hint="it only holds cached answers: delete the file, or set --cache PATH / "
+            "SUMMARIZER_CACHE, or use --no-cache"
+            if corrupt
+            else "set --cache PATH or SUMMARIZER_CACHE, or use --no-cache",
+        )
 
     def get(self, key: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
         """The cached (summary, meta), or None: also when the cache cannot be read (see ``problem``)."""
@@ -111,8 +127,15 @@ class Cache:
         try:
             self._connect().execute(
                 "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (key, time.time(), meta.get("model"), meta.get("schema"), meta.get("prompt_version"),
-                 dump(summary), dump(meta)),
+                (
+                    key,
+                    time.time(),
+                    meta.get("model"),
+                    meta.get("schema"),
+                    meta.get("prompt_version"),
+                    dump(summary),
+                    dump(meta),
+                ),
             )
         except (sqlite3.Error, ConfigError) as exc:
             self._failed("write", exc)
@@ -122,8 +145,7 @@ class Cache:
         if self.problem is not None:
             return None
         try:
-            row = self._connect().execute("SELECT mode FROM endpoint_modes WHERE endpoint = ?",
-                                          (endpoint,)).fetchone()
+            row = self._connect().execute("SELECT mode FROM endpoint_modes WHERE endpoint = ?", (endpoint,)).fetchone()
             return str(row[0]) if row else None
         except (sqlite3.Error, ConfigError) as exc:
             self._failed("read", exc)
@@ -133,8 +155,9 @@ class Cache:
         if self.problem is not None:
             return
         try:
-            self._connect().execute("INSERT OR REPLACE INTO endpoint_modes VALUES (?, ?, ?)",
-                                    (endpoint, mode, time.time()))
+            self._connect().execute(
+                "INSERT OR REPLACE INTO endpoint_modes VALUES (?, ?, ?)", (endpoint, mode, time.time())
+            )
         except (sqlite3.Error, ConfigError) as exc:
             self._failed("write", exc)
 
@@ -165,12 +188,20 @@ class Cache:
     def _stats(self) -> dict[str, Any]:
         conn = self._connect()
         count, oldest, newest = conn.execute(
-            "SELECT COUNT(*), MIN(created_at), MAX(created_at) FROM answers").fetchone()
-        by_model = dict(conn.execute(
-            "SELECT COALESCE(model, '?'), COUNT(*) FROM answers GROUP BY 1 ORDER BY 2 DESC").fetchall())
+            "SELECT COUNT(*), MIN(created_at), MAX(created_at) FROM answers"
+        ).fetchone()
+        by_model = dict(
+            conn.execute("SELECT COALESCE(model, '?'), COUNT(*) FROM answers GROUP BY 1 ORDER BY 2 DESC").fetchall()
+        )
         size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
-        return {"path": str(self.path), "entries": count, "bytes": size, "by_model": by_model,
-                "oldest": iso(oldest), "newest": iso(newest)}
+        return {
+            "path": str(self.path),
+            "entries": count,
+            "bytes": size,
+            "by_model": by_model,
+            "oldest": iso(oldest),
+            "newest": iso(newest),
+        }
 
     def clear(self) -> int:
         with self._maintenance():
@@ -191,8 +222,7 @@ class Cache:
         """Write every entry as one JSON line, sorted by key, so exports diff cleanly."""
         count = 0
         with self._maintenance():
-            for row in self._connect().execute(
-                    "SELECT key, created_at, summary, meta FROM answers ORDER BY key"):
+            for row in self._connect().execute("SELECT key, created_at, summary, meta FROM answers ORDER BY key"):
                 out.write(export_line(row[0], row[1], json.loads(row[2]), json.loads(row[3])))
                 count += 1
         return count
@@ -203,9 +233,18 @@ class Cache:
         conn.execute("BEGIN")
         try:
             for key, created_at, summary, meta in parse_entries(lines):
-                conn.execute("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?)",
-                             (key, created_at, meta.get("model"), meta.get("schema"), meta.get("prompt_version"),
-                              dump(summary), dump(meta)))
+                conn.execute(
+                    "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        key,
+                        created_at,
+                        meta.get("model"),
+                        meta.get("schema"),
+                        meta.get("prompt_version"),
+                        dump(summary),
+                        dump(meta),
+                    ),
+                )
                 count += 1
             conn.execute("COMMIT")
         except sqlite3.Error as exc:

@@ -28,12 +28,12 @@ def split(text: str, max_tokens: int, count: Callable[[str], int], overlap_token
     while first < len(spans):
         last, used = first, sizes[first]
         while last + 1 < len(spans) and used + sizes[last + 1] <= max_tokens:
-            at_paragraph = "\n\n" in text[spans[last][1]: spans[last + 1][0]]
+            at_paragraph = "\n\n" in text[spans[last][1] : spans[last + 1][0]]
             if at_paragraph and used >= _PARAGRAPH_FILL * max_tokens:
                 break
             last += 1
             used += sizes[last]
-        parts.append(text[spans[first][0]: spans[last][1]])
+        parts.append(text[spans[first][0] : spans[last][1]])
         if last + 1 >= len(spans):
             break
         # Next part: back up over the last sentences of this one, up to the overlap budget.

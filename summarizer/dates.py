@@ -28,8 +28,10 @@ _DATELINE = regex.compile(
     rf"(?:,[ \t]*(?P<date>{_MONTH_ABBR}[ \t]+\d{{1,2}}(?:,?[ \t]+\d{{4}})?))?"
     rf"[ \t]*(?:(?P<agency>{_AGENCY})[ \t]*(?:[-–—:]+[ \t]*)?|(?P<dash>[-–—]+)[ \t]+|(?P<colon>:)[ \t]+)"
 )
-MONTHS = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
-          r"|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)")
+MONTHS = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
+    r"|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)"
+)
 _DAYS = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 WHEN = regex.compile(
     rf"\b(?:{MONTHS}[ \t]+\d{{1,2}}(?:st|nd|rd|th)?(?:,?[ \t]+\d{{4}})?|\d{{1,2}}[ \t]+{MONTHS}(?:[ \t]+\d{{4}})?"
@@ -87,7 +89,8 @@ def resolve(phrase: str, base: dt.date | None) -> str:
         return phrase
     day: dt.datetime = data.date_obj
     return {"day": day.strftime("%Y-%m-%d"), "month": day.strftime("%Y-%m"), "year": day.strftime("%Y")}.get(
-        data.period or "", phrase)
+        data.period or "", phrase
+    )
 
 
 @lru_cache(maxsize=64)  # one parser per publication date; a long batch has many

@@ -25,10 +25,13 @@ class DenseRound(BaseModel):
     """One Chain of Density step: the missing entities, and the summary rewritten to hold them."""
 
     missing_entities: list[Mentioned] = Field(
-        min_length=1, max_length=3,
-        description="1-3 informative entities from the article (as written there) that the current summary lacks.")
-    summary: str = Field(description="The summary rewritten at the same length, keeping every entity it had "
-                                     "and adding the missing ones.")
+        min_length=1,
+        max_length=3,
+        description="1-3 informative entities from the article (as written there) that the current summary lacks.",
+    )
+    summary: str = Field(
+        description="The summary rewritten at the same length, keeping every entity it had and adding the missing ones."
+    )
 
     @model_validator(mode="after")
     def _denser(self, info: ValidationInfo) -> DenseRound:
@@ -53,8 +56,10 @@ class DenseRound(BaseModel):
         entities = list(dict.fromkeys([*rules["entities"], *self.missing_entities]))
         density = entity_density(entities, self.summary)
         if density + 1e-9 < rules["min_density"]:
-            raise ValueError(f"entity density fell to {density:.3f} per word, below the previous round's "
-                             f"{rules['min_density']:.3f}; add entities without lengthening the summary")
+            raise ValueError(
+                f"entity density fell to {density:.3f} per word, below the previous round's "
+                f"{rules['min_density']:.3f}; add entities without lengthening the summary"
+            )
         return self
 
 
@@ -66,12 +71,23 @@ def initial_entities(record: dict[str, Any], summary: str) -> list[str]:
     """The schema's own entities that the first summary already names (for ``news``: ``entities[].name``)."""
     folded = normalize(summary).casefold()
     names = [item.get("name") for item in record.get("entities") or [] if isinstance(item, dict)]
-    return list(dict.fromkeys(name for name in names
-                              if isinstance(name, str) and name and normalize(name).casefold() in folded))
+    return list(
+        dict.fromkeys(name for name in names if isinstance(name, str) and name and normalize(name).casefold() in folded)
+    )
 
 
-def density_context(base: dict[str, Any], entities: list[str], target_words: int, max_sentences: int | None,
-                    min_density: float) -> dict[str, Any]:
+def density_context(
+    base: dict[str, Any], entities: list[str], target_words: int, max_sentences: int | None, min_density: float
+) -> dict[str, Any]:
     """The grounding context plus this round's rules (falsy, like every validation context here)."""
-    return ValidationContext({**base, CONTEXT_KEY: {"entities": list(entities), "words": target_words,
-                                                    "max_sentences": max_sentences, "min_density": min_density}})
+    return ValidationContext(
+        {
+            **base,
+            CONTEXT_KEY: {
+                "entities": list(entities),
+                "words": target_words,
+                "max_sentences": max_sentences,
+                "min_density": min_density,
+            },
+        }
+    )

@@ -47,27 +47,32 @@ _CONNECT = r"(?:of|the|de|du|des|del|della|di|da|van|von|der|den|al|el|bin|ibn|l
 _NAME_RUN = regex.compile(rf"(?<![\p{{L}}\p{{N}}=_/@#&])(?:{_TOKEN})(?:[ \t]+(?:{_CONNECT}[ \t]+){{0,2}}{_TOKEN})*")
 _CAMEL = regex.compile(r"(?<=\p{Ll}{2})(?=\p{Lu}\p{Ll})")
 _POSSESSIVE = regex.compile(r"['’]s?$")
-_FRENCH_PAST = ("déclaré expliqué ajouté affirmé indiqué souligné précisé estimé assuré réagi dit confié averti "
-                "annoncé écrit insisté lancé martelé rapporté dénoncé rappelé commenté observé prévenu reconnu "
-                "répondu répété").split()
-_FRENCH_PRESENT = ("déclare explique ajoute affirme souligne précise indique assure confie poursuit raconte estime "
-                   "lance note rapporte annonce dénonce insiste rappelle réagit martèle commente observe").split()
+_FRENCH_PAST = (
+    "déclaré expliqué ajouté affirmé indiqué souligné précisé estimé assuré réagi dit confié averti "
+    "annoncé écrit insisté lancé martelé rapporté dénoncé rappelé commenté observé prévenu reconnu "
+    "répondu répété"
+).split()
+_FRENCH_PRESENT = (
+    "déclare explique ajoute affirme souligne précise indique assure confie poursuit raconte estime "
+    "lance note rapporte annonce dénonce insiste rappelle réagit martèle commente observe"
+).split()
 # Speech verbs, every form spelled out ("a-t-il ajouté", "explique-t-elle"): one flat alternation.
 SPEECH_VERB_LIST = (
-    ("said says told tells added adds explained warned wrote writes tweeted stated announced argued insisted claimed "
-     "noted quipped asked replied recalled continued countered testified declared commented admitted conceded revealed "
-     "confirmed joked stressed acknowledged insists admits explains warns claims "
-     "sagte sagt sagten erklärte erklärt erklärten betonte betont betonten schrieb schreibt meinte meint warnte "
-     "kritisierte ergänzte erläuterte bekräftigte versicherte antwortete berichtete forderte "
-     # French: "a déclaré Laurent Fabius", "a-t-il ajouté", "explique-t-elle", "dit-il", "estiment ces formations"
-     "résume estiment affirment déclarent expliquent soulignent ajoutent précisent indiquent "
-     # Spanish: "dijo Pedro Sánchez", "afirmó", "dice este hombre", "expone"
-     "dijo afirmó afirma declaró explicó explica aseguró asegura añadió señaló señala indicó agregó sostuvo advirtió "
-     "manifestó comentó subrayó apuntó precisó insistió expresó relató contó dijeron afirmaron explicaron aseguraron "
-     "dice indica añade expone critica lanza apunta destaca sostiene advierte comenta subraya insiste recuerda "
-     "reconoce agrega relata matiza reconoció recordó destacó lamentó denunció criticó admitió matizó remarcó "
-     "concluyó"
-     ).split()
+    (
+        "said says told tells added adds explained warned wrote writes tweeted stated announced argued insisted claimed "
+        "noted quipped asked replied recalled continued countered testified declared commented admitted conceded revealed "
+        "confirmed joked stressed acknowledged insists admits explains warns claims "
+        "sagte sagt sagten erklärte erklärt erklärten betonte betont betonten schrieb schreibt meinte meint warnte "
+        "kritisierte ergänzte erläuterte bekräftigte versicherte antwortete berichtete forderte "
+        # French: "a déclaré Laurent Fabius", "a-t-il ajouté", "explique-t-elle", "dit-il", "estiment ces formations"
+        "résume estiment affirment déclarent expliquent soulignent ajoutent précisent indiquent "
+        # Spanish: "dijo Pedro Sánchez", "afirmó", "dice este hombre", "expone"
+        "dijo afirmó afirma declaró explicó explica aseguró asegura añadió señaló señala indicó agregó sostuvo advirtió "
+        "manifestó comentó subrayó apuntó precisó insistió expresó relató contó dijeron afirmaron explicaron aseguraron "
+        "dice indica añade expone critica lanza apunta destaca sostiene advierte comenta subraya insiste recuerda "
+        "reconoce agrega relata matiza reconoció recordó destacó lamentó denunció criticó admitió matizó remarcó "
+        "concluyó"
+    ).split()
     + ["se queja", "se lamenta", "se quejó", "se lamentó"]
     + [verb for verb in _FRENCH_PRESENT if verb not in {"lance", "note"}]  # English words too
     + [f"{aux} {verb}" for aux in ("a", "avait", "ont", "avaient") for verb in _FRENCH_PAST]
@@ -80,10 +85,14 @@ _WORD = regex.compile(r"\p{L}+")
 _SPACES = regex.compile(r"([ \t]+)")
 _LOWER_SUFFIX = regex.compile(r"-\p{Ll}+$")
 _CONTRACTION = regex.compile(r"['’](?:re|ll|ve|d|m)$|n['’]t$")
-_SUBJECT_BEFORE = regex.compile(r"(?:^|[.,;:!?(\"“”\n—–-]|\b(?:and|but|then|when|as|while|after|because|that))[ \t]*"
-                                r"(?:[Tt]he[ \t]+)?(?:\p{Lu}[\p{L}.’'-]*[ \t]+)*$")
-_NUMBER_WORDS = frozenset("one two three four five six seven eight nine ten eleven twelve twenty hundred thousand "
-                          "million first second third last next every each both".split())
+_SUBJECT_BEFORE = regex.compile(
+    r"(?:^|[.,;:!?(\"“”\n—–-]|\b(?:and|but|then|when|as|while|after|because|that))[ \t]*"
+    r"(?:[Tt]he[ \t]+)?(?:\p{Lu}[\p{L}.’'-]*[ \t]+)*$"
+)
+_NUMBER_WORDS = frozenset(
+    "one two three four five six seven eight nine ten eleven twelve twenty hundred thousand "
+    "million first second third last next every each both".split()
+)
 _NOT_ENTITIES = frozenset("earth moon sun mars jupiter saturn venus mercury neptune uranus pluto god".split())
 
 
@@ -102,8 +111,15 @@ def caseless(text: str) -> str | None:
 class Entities:
     """The entities of one article, and the lookups quotes need (surname -> full name, types)."""
 
-    def __init__(self, text: str, spans: list[tuple[int, int]], *, language: str = "en", skip: int = 0,
-                 bylines: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        text: str,
+        spans: list[tuple[int, int]],
+        *,
+        language: str = "en",
+        skip: int = 0,
+        bylines: list[str] | None = None,
+    ) -> None:
         self.text = text
         self.language = language
         self.names: dict[str, Name] = {}
@@ -124,8 +140,9 @@ class Entities:
             around = windows(text, name.text)
             name.kind = kind_of(name, around, language)
             if name.kind == "person" and name.role is None:
-                name.role = role_before(around, self._stop) or \
-                    apposition_role([*around, *(w for alias in name.aliases for w in windows(text, alias))])
+                name.role = role_before(around, self._stop) or apposition_role(
+                    [*around, *(w for alias in name.aliases for w in windows(text, alias))]
+                )
         self._merge_after_typing()
 
     # -- finding names ------------------------------------------------------------------------------
@@ -135,13 +152,21 @@ class Entities:
         for match in _NAME_RUN.finditer(sentence):
             if match.group().count(" ") >= _LONGEST_RUN:
                 continue  # a run of 12+ capitalised words is a title-case line or junk, not a name
-            at_start = match.start() == 0 or (  # at the start, or after an opening quote or bracket only
-                match.start() <= 3 and sentence[: match.start()].strip() in ('"', "“", "(", "'", "‘", "«", "„"))
+            at_start = (
+                match.start() == 0
+                or (  # at the start, or after an opening quote or bracket only
+                    match.start() <= 3 and sentence[: match.start()].strip() in ('"', "“", "(", "'", "‘", "«", "„")
+                )
+            )
             dotted = sentence[match.end() : match.end() + 1] == "."
             pieces = self._pieces(match.group(), start + match.start())
             for number, (offset, piece) in enumerate(pieces):
-                self._add_candidate(piece, offset, at_start=at_start and offset == start + match.start(),
-                                    dotted=dotted and number == len(pieces) - 1)
+                self._add_candidate(
+                    piece,
+                    offset,
+                    at_start=at_start and offset == start + match.start(),
+                    dotted=dotted and number == len(pieces) - 1,
+                )
 
     def _pieces(self, run: str, offset: int) -> list[tuple[int, str]]:
         """Split a run at possessives ("Bezos's | Blue Origin", but not "Magistrate's Court") and glued
@@ -191,9 +216,12 @@ class Entities:
             tokens.pop()
         if dotted and len(tokens) > 1 and tokens[-1].lower() in TITLES:
             tokens.pop()  # "South Dakota Gov. Kristi Noem" reaches here as "South Dakota Gov"
-        while tokens and (tokens[0] in CONNECTORS or tokens[0] in {"The", "Of"} or
-                          self._common_opener(tokens[0], at_start) or
-                          (len(tokens) > 1 and self._descriptor(tokens[0], " ".join(tokens[1:])))):
+        while tokens and (
+            tokens[0] in CONNECTORS
+            or tokens[0] in {"The", "Of"}
+            or self._common_opener(tokens[0], at_start)
+            or (len(tokens) > 1 and self._descriptor(tokens[0], " ".join(tokens[1:])))
+        ):
             offset = self.text.find(tokens[1], offset) if len(tokens) > 1 else offset
             tokens.pop(0)
             at_start = False
@@ -217,13 +245,19 @@ class Entities:
             if 1 <= len(tail) <= 4:
                 role = " ".join(tokens[: len(tokens) - len(tail)])
                 head = [t for t in tokens[: titled[0]] if t.lower() not in CONNECTORS]
-                if head and (len(head) > 1 or self._is_org_or_place(head[0])) and \
-                        not self._descriptor(head[0], " ".join(head[1:])):
+                if (
+                    head
+                    and (len(head) > 1 or self._is_org_or_place(head[0]))
+                    and not self._descriptor(head[0], " ".join(head[1:]))
+                ):
                     self._add(" ".join(head), offset, at_start=at_start)
                 self._add(" ".join(tail), self.text.find(tail[0], offset), at_start=False, evidence=2, role=role)
                 return
-        if tokens[0].lower().rstrip(".") in TITLES and len(tokens) > 1 and \
-                not any(t.lower().rstrip(".") in ORG_WORDS for t in tokens[1:]):  # not "Justice Department"
+        if (
+            tokens[0].lower().rstrip(".") in TITLES
+            and len(tokens) > 1
+            and not any(t.lower().rstrip(".") in ORG_WORDS for t in tokens[1:])
+        ):  # not "Justice Department"
             self._add(" ".join(tokens[1:]), offset, at_start=False, evidence=2, role=tokens[0])
             return
         self._add(" ".join(tokens), offset, at_start=at_start)
@@ -242,8 +276,9 @@ class Entities:
             return False  # "Attorney General William Barr": the title split handles it
         if lower in self._stop and (not token.isupper() or lower != "us"):
             return True
-        return at_start and (lower in self._lowered or lower in self._openers or
-                             (lower.endswith("ing") and len(lower) > 5))
+        return at_start and (
+            lower in self._lowered or lower in self._openers or (lower.endswith("ing") and len(lower) > 5)
+        )
 
     def _is_org_or_place(self, token: str) -> bool:
         lower = token.lower().replace(".", "")
@@ -270,8 +305,12 @@ class Entities:
 
     def _strong_single(self, word: str) -> bool:
         lower = word.casefold()
-        return word.isupper() or lower in KNOWN_ORGS or lower in places() or any(
-            lower.endswith(w) for w in ("gericht", "ministerium", "partei", "polizei"))
+        return (
+            word.isupper()
+            or lower in KNOWN_ORGS
+            or lower in places()
+            or any(lower.endswith(w) for w in ("gericht", "ministerium", "partei", "polizei"))
+        )
 
     def _merge_short_forms(self) -> None:
         """ "Sterling" -> "Donald Sterling", "Persson" -> "Eva-Marie Persson": one entity, summed mentions."""
@@ -313,8 +352,11 @@ class Entities:
             if name.text.endswith("s") and name.text[:-1] in surnames:
                 del self.names[name.text]
                 continue
-            longer = [n for n in self.names.values() if n.kind == "organization" and n is not name and
-                      n.text.startswith(name.text + " ")]
+            longer = [
+                n
+                for n in self.names.values()
+                if n.kind == "organization" and n is not name and n.text.startswith(name.text + " ")
+            ]
             if len(longer) == 1 and " " in name.text and name.kind != "location":
                 longer[0].count += name.count
                 longer[0].aliases.add(name.text)
@@ -326,26 +368,35 @@ class Entities:
 
     def records(self) -> list[dict[str, Any]]:
         """The schema's entity list: persons, organisations, places first, most mentioned first."""
-        kept = [n for n in self.names.values() if (n.mid_sentence or " " in n.text or n.kind != "other") and
-                not (self.language == "de" and n.kind == "other")]  # German capitalises its nouns: no "Datenbank"
-        kept.sort(key=lambda n: (n.kind in {"other", "event"}, -(n.count + (n.kind == "person") + bool(n.role)),
-                                 n.first))
-        return [{"name": n.text, "type": n.kind, "role": n.role if n.kind == "person" else None}
-                for n in kept[:MAX_ENTITIES]]
+        kept = [
+            n
+            for n in self.names.values()
+            if (n.mid_sentence or " " in n.text or n.kind != "other")
+            and not (self.language == "de" and n.kind == "other")
+        ]  # German capitalises its nouns: no "Datenbank"
+        kept.sort(
+            key=lambda n: (n.kind in {"other", "event"}, -(n.count + (n.kind == "person") + bool(n.role)), n.first)
+        )
+        return [
+            {"name": n.text, "type": n.kind, "role": n.role if n.kind == "person" else None}
+            for n in kept[:MAX_ENTITIES]
+        ]
 
     def person_named(self, mention: str) -> str | None:
         """The full name of the person ``mention`` refers to ("Mayer" -> "Kevin Mayer"), if any."""
         mention = mention.strip()
         for name in self.names.values():
-            if name.kind == "person" and (mention == name.text or mention in name.aliases or
-                                          name.text.endswith(" " + mention)):
+            if name.kind == "person" and (
+                mention == name.text or mention in name.aliases or name.text.endswith(" " + mention)
+            ):
                 return name.text
         return None
 
     def named(self, mention: str) -> Name | None:
         mention = mention.strip()
         return self.names.get(mention) or next(
-            (n for n in self.names.values() if mention in n.aliases or n.text.endswith(" " + mention)), None)
+            (n for n in self.names.values() if mention in n.aliases or n.text.endswith(" " + mention)), None
+        )
 
     def subject_before(self, offset: int, kinds: tuple[str, ...]) -> tuple[Name | None, int]:
         """The entity of one of ``kinds`` named last before ``offset`` where a subject stands: at a clause's

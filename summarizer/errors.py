@@ -87,8 +87,16 @@ class LLMError(SummarizerError):
     problem = "upstream-failure"
     batch_label = "llm"
 
-    def __init__(self, message: str, *, hint: str | None = None, status: int | None = None,
-                 attempts: int = 0, reason: str = "failing", upstream: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        status: int | None = None,
+        attempts: int = 0,
+        reason: str = "failing",
+        upstream: str | None = None,
+    ) -> None:
         super().__init__(message, hint=hint)
         self.status = status
         self.attempts = attempts
@@ -130,8 +138,7 @@ class ValidationFailed(SummarizerError):
     problem = "upstream-failure"
     batch_label = "validation"
 
-    def __init__(self, message: str, *, errors: list[list[dict[str, Any]]] | None = None,
-                 attempts: int = 0) -> None:
+    def __init__(self, message: str, *, errors: list[list[dict[str, Any]]] | None = None, attempts: int = 0) -> None:
         super().__init__(message)
         self.errors = errors or []
         self.attempts = attempts
@@ -174,4 +181,3 @@ EXIT_CODES: dict[int, str] = {
     9: "output error: a file could not be written (read-only folder, permission, disk full)",
     130: "interrupted (Ctrl-C)",
 }
-

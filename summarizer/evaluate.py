@@ -98,8 +98,9 @@ def json_objects(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
             raise InputError(f"{path} is not UTF-8 text; give JSONL records") from None
 
 
-def read_records(path: str | Path, *, limit: int | None = None, lang: str | None = None,
-                 split: str | None = None) -> list[dict[str, Any]]:
+def read_records(
+    path: str | Path, *, limit: int | None = None, lang: str | None = None, split: str | None = None
+) -> list[dict[str, Any]]:
     """Records with ``text`` and ``reference`` (a string, or ``references``: a list, the first is used)."""
     records: list[dict[str, Any]] = []
     for number, record in json_objects(path):
@@ -108,8 +109,14 @@ def read_records(path: str | Path, *, limit: int | None = None, lang: str | None
             raise InputError(f"{path}:{number} needs a 'text' and a 'reference'")
         if (lang and record.get("lang") != lang) or (split and record.get("split") != split):
             continue
-        records.append({"id": str(record.get("id") or content_id(record["text"])), "text": record["text"],
-                        "reference": reference, "lang": record.get("lang") or "und"})
+        records.append(
+            {
+                "id": str(record.get("id") or content_id(record["text"])),
+                "text": record["text"],
+                "reference": reference,
+                "lang": record.get("lang") or "und",
+            }
+        )
         if limit and len(records) >= limit:
             break
     if not records:
@@ -159,41 +166,74 @@ def score_lead(records: Iterable[dict[str, Any]], n: int = 3) -> list[Score]:
     scored = []
     for record in records:
         text = lead(record["text"], n)
-        scored.append(Score(id=record["id"], system=f"lead-{n}", lang=record["lang"], valid=True, summary=text,
-                            **score_text(scorers, record["lang"], text, record["reference"])))
+        scored.append(
+            Score(
+                id=record["id"],
+                system=f"lead-{n}",
+                lang=record["lang"],
+                valid=True,
+                summary=text,
+                **score_text(scorers, record["lang"], text, record["reference"]),
+            )
+        )
     return scored
 
 
-async def summarize_records(summarizer: Summarizer, records: list[dict[str, Any]], *,
-                            options: CallOptions | None = None,
-                            concurrency: int | None = None) -> AsyncIterator[tuple[dict[str, Any], Outcome]]:
+async def summarize_records(
+    summarizer: Summarizer,
+    records: list[dict[str, Any]],
+    *,
+    options: CallOptions | None = None,
+    concurrency: int | None = None,
+) -> AsyncIterator[tuple[dict[str, Any], Outcome]]:
     """Each record (``id``, ``text``, ``title`` if known) with its outcome, summarized by the batch runner: the
     same cache, concurrency and limits as ``summarizer batch``. Outcomes come as they finish."""
     from .batch import BatchRunner
 
     runner = BatchRunner(summarizer, concurrency=concurrency, options=options or CallOptions())
     by_id = {str(record["id"]): record for record in records}
-    items = [Item(id=str(r["id"]), source=str(r["id"]), data=r["text"], html=False,
-                  fields={"title": r["title"]} if r.get("title") else {}) for r in records]
+    items = [
+        Item(
+            id=str(r["id"]),
+            source=str(r["id"]),
+            data=r["text"],
+            html=False,
+            fields={"title": r["title"]} if r.get("title") else {},
+        )
+        for r in records
+    ]
     async for outcome in runner.run(items):
         yield by_id[outcome.id], outcome
 
 
-async def score_summarizer(summarizer: Summarizer, records: list[dict[str, Any]], *, system: str,
-                           options: CallOptions | None = None, concurrency: int | None = None) -> list[Score]:
+async def score_summarizer(
+    summarizer: Summarizer,
+    records: list[dict[str, Any]],
+    *,
+    system: str,
+    options: CallOptions | None = None,
+    concurrency: int | None = None,
+) -> list[Score]:
     """Summarize every record with the batch runner, then score it; failures are scored invalid."""
     from .schemas import resolve
 
     scorers = _scorers()
     options = options or CallOptions()
-    spec: SchemaSpec = resolve(options.schema_name, summarizer.schema_dirs) if options.schema_name \
-        else summarizer.schema
+    spec: SchemaSpec = (
+        resolve(options.schema_name, summarizer.schema_dirs) if options.schema_name else summarizer.schema
+    )
     scored: dict[str, Score] = {}
     started = time.perf_counter()
     async for record, outcome in summarize_records(summarizer, records, options=options, concurrency=concurrency):
         if outcome.result is None:
-            scored[outcome.id] = Score(id=outcome.id, system=system, lang=record["lang"], valid=False,
-                                       error=str(outcome.error), attempts=outcome.spent.completions)
+            scored[outcome.id] = Score(
+                id=outcome.id,
+                system=system,
+                lang=record["lang"],
+                valid=False,
+                error=str(outcome.error),
+                attempts=outcome.spent.completions,
+            )
             continue
         data = outcome.result.summary.model_dump(mode="json")
         meta = outcome.result.meta
@@ -202,12 +242,20 @@ async def score_summarizer(summarizer: Summarizer, records: list[dict[str, Any]]
         strings = list(grounded_strings(spec.json_schema, data))
         usage = meta.usage
         scored[outcome.id] = Score(
-            id=outcome.id, system=system, lang=record["lang"], valid=True, summary=text,
-            grounded=sum(1 for s in strings if source.contains(s)), grounded_total=len(strings),
-            prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
+            id=outcome.id,
+            system=system,
+            lang=record["lang"],
+            valid=True,
+            summary=text,
+            grounded=sum(1 for s in strings if source.contains(s)),
+            grounded_total=len(strings),
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
             cost_usd=_item_cost(summarizer, meta),
-            cached=meta.cached, attempts=meta.attempts,
-            **score_text(scorers, record["lang"], text, record["reference"]))
+            cached=meta.cached,
+            attempts=meta.attempts,
+            **score_text(scorers, record["lang"], text, record["reference"]),
+        )
     per_article = (time.perf_counter() - started) / max(1, len(scored))
     for score in scored.values():
         score.seconds = round(per_article, 3)
@@ -237,10 +285,10 @@ def aggregate(scores: list[Score]) -> list[dict[str, Any]]:
             values = [getattr(s, name) for s in valid if getattr(s, name) is not None]
             row[name] = round(statistics.mean(values), 4) if values else None
         row["grounding_rate"] = round(sum(s.grounded for s in valid) / total_grounded, 4) if total_grounded else None
-        row["mean_tokens"] = round(statistics.mean(s.prompt_tokens + s.completion_tokens for s in valid), 1) \
-            if valid else 0
-        row["cost_per_article_usd"] = round(statistics.mean(costs), 6) if costs and len(costs) == len(valid) \
-            else None
+        row["mean_tokens"] = (
+            round(statistics.mean(s.prompt_tokens + s.completion_tokens for s in valid), 1) if valid else 0
+        )
+        row["cost_per_article_usd"] = round(statistics.mean(costs), 6) if costs and len(costs) == len(valid) else None
         seconds = [s.seconds for s in mine if s.seconds is not None]
         row["seconds_per_article"] = round(statistics.mean(seconds), 3) if seconds else None
         asked = [s for s in mine if s.attempts]
@@ -251,11 +299,17 @@ def aggregate(scores: list[Score]) -> list[dict[str, Any]]:
 
 def by_language(scores: list[Score]) -> list[dict[str, Any]]:
     rows = []
-    for (system, lang) in dict.fromkeys((s.system, s.lang) for s in scores):
+    for system, lang in dict.fromkeys((s.system, s.lang) for s in scores):
         valid = [s for s in scores if s.system == system and s.lang == lang and s.valid]
         if valid:
-            rows.append({"system": system, "lang": lang, "items": len(valid),
-                         **{name: round(statistics.mean(getattr(s, name) or 0 for s in valid), 4) for name in ROUGE}})
+            rows.append(
+                {
+                    "system": system,
+                    "lang": lang,
+                    "items": len(valid),
+                    **{name: round(statistics.mean(getattr(s, name) or 0 for s in valid), 4) for name in ROUGE},
+                }
+            )
     return rows
 
 
@@ -304,10 +358,19 @@ def plot(scores: list[Score], path: str | Path) -> None:
 
 
 #: The table of systems, (header, key of an ``aggregate`` row): printed by the CLI, written by ``markdown``.
-COLUMNS = [("system", "system"), ("items", "items"), ("ROUGE-1", "rouge1"), ("ROUGE-2", "rouge2"),
-           ("ROUGE-L", "rougeL"), ("grounding", "grounding_rate"), ("valid", "valid_rate"),
-           ("tokens/article", "mean_tokens"), ("cost/article", "cost_per_article_usd"),
-           ("s/article", "seconds_per_article"), ("re-asks/article", "reasks_per_article")]
+COLUMNS = [
+    ("system", "system"),
+    ("items", "items"),
+    ("ROUGE-1", "rouge1"),
+    ("ROUGE-2", "rouge2"),
+    ("ROUGE-L", "rougeL"),
+    ("grounding", "grounding_rate"),
+    ("valid", "valid_rate"),
+    ("tokens/article", "mean_tokens"),
+    ("cost/article", "cost_per_article_usd"),
+    ("s/article", "seconds_per_article"),
+    ("re-asks/article", "reasks_per_article"),
+]
 
 
 def cell(value: Any, key: str = "") -> str:
@@ -330,14 +393,33 @@ def markdown(rows: list[dict[str, Any]], languages: list[dict[str, Any]], *, com
 
     headers = [header for header, _ in COLUMNS]
     keys = [key for _, key in COLUMNS]
-    lines = ["# Evaluation baseline", "", f"Data: `{data}`. Produced by:", "", "```", command, "```", "",
-             "ROUGE is F1 (rouge-score; Porter stemming for English, Unicode words otherwise). Grounding is the",
-             "share of quotes and evidence found verbatim in the article; valid, the share of articles that",
-             "gave a schema-valid summary.", "",
-             "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines = [
+        "# Evaluation baseline",
+        "",
+        f"Data: `{data}`. Produced by:",
+        "",
+        "```",
+        command,
+        "```",
+        "",
+        "ROUGE is F1 (rouge-score; Porter stemming for English, Unicode words otherwise). Grounding is the",
+        "share of quotes and evidence found verbatim in the article; valid, the share of articles that",
+        "gave a schema-valid summary.",
+        "",
+        "| " + " | ".join(headers) + " |",
+        "|" + "---|" * len(headers),
+    ]
     lines += ["| " + " | ".join(cell(row.get(key), key) for key in keys) + " |" for row in rows]
-    lines += ["", "By language (ROUGE F1):", "", "| system | lang | items | ROUGE-1 | ROUGE-2 | ROUGE-L |",
-              "|---|---|---|---|---|---|"]
-    lines += [f"| {r['system']} | {r['lang']} | {r['items']} | {cell(r['rouge1'])} | {cell(r['rouge2'])} | "
-              f"{cell(r['rougeL'])} |" for r in languages]
+    lines += [
+        "",
+        "By language (ROUGE F1):",
+        "",
+        "| system | lang | items | ROUGE-1 | ROUGE-2 | ROUGE-L |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['system']} | {r['lang']} | {r['items']} | {cell(r['rouge1'])} | {cell(r['rouge2'])} | "
+        f"{cell(r['rougeL'])} |"
+        for r in languages
+    ]
     return "\n".join(lines) + "\n"

@@ -149,19 +149,36 @@ class ExchangeLog:
         """Store ``exchanges``; a log that cannot be written is a warning once, then skipped."""
         if not exchanges or self.problem is not None:
             return
-        rows = [(e.id, e.call_id, e.started, e.duration_s, e.engine, e.model, e.mode, e.endpoint, e.attempt,
-                 e.status, _dump(e.request), e.answer, e.finish_reason, e.prompt_tokens, e.completion_tokens,
-                 _dump(e.errors), e.error) for e in exchanges]
+        rows = [
+            (
+                e.id,
+                e.call_id,
+                e.started,
+                e.duration_s,
+                e.engine,
+                e.model,
+                e.mode,
+                e.endpoint,
+                e.attempt,
+                e.status,
+                _dump(e.request),
+                e.answer,
+                e.finish_reason,
+                e.prompt_tokens,
+                e.completion_tokens,
+                _dump(e.errors),
+                e.error,
+            )
+            for e in exchanges
+        ]
         try:
             with self._lock:
-                self._connect().executemany(
-                    f"INSERT OR REPLACE INTO exchanges VALUES ({', '.join('?' * 17)})", rows)
+                self._connect().executemany(f"INSERT OR REPLACE INTO exchanges VALUES ({', '.join('?' * 17)})", rows)
         except (OSError, sqlite3.Error) as exc:
             self.problem = str(exc)
             _log.warning("cannot write the exchange log at %s (%s); going on without it", self.path, exc)
 
-    def recent(self, count: int = 3, *, call_id: str | None = None, status: str | None = None
-               ) -> list[dict[str, Any]]:
+    def recent(self, count: int = 3, *, call_id: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
         """The last ``count`` exchanges, newest first."""
         if not self.path.exists():
             return []
@@ -172,8 +189,11 @@ class ExchangeLog:
         if status:
             where.append("status = ?")
             args.append(status)
-        sql = ("SELECT * FROM exchanges" + (" WHERE " + " AND ".join(where) if where else "")
-               + " ORDER BY started DESC, id DESC LIMIT ?")
+        sql = (
+            "SELECT * FROM exchanges"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY started DESC, id DESC LIMIT ?"
+        )
         with self._lock:
             cursor = self._connect().execute(sql, (*args, count))
             return [_row(cursor, row) for row in cursor.fetchall()]
@@ -187,7 +207,8 @@ class ExchangeLog:
         with self._lock:
             for pattern in (escaped + "%", "%" + escaped):
                 cursor = self._connect().execute(
-                    "SELECT * FROM exchanges WHERE id LIKE ? ESCAPE '\\' ORDER BY id LIMIT 2", (pattern,))
+                    "SELECT * FROM exchanges WHERE id LIKE ? ESCAPE '\\' ORDER BY id LIMIT 2", (pattern,)
+                )
                 rows = cursor.fetchall()
                 if rows:
                     return _row(cursor, rows[0]) if len(rows) == 1 else None
@@ -215,6 +236,3 @@ def _row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
 
 def _dump(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
-
-
-

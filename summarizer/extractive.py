@@ -34,9 +34,25 @@ from .wordlists import all_stopwords, with_english
 _ALL_STOPWORDS = frozenset().union(*STOPWORDS.values())
 _AGENCY = r"\((?:CNN|AP|AFP|Reuters|dpa|BBC|Bloomberg)\)"
 _LEAD_IN = re.compile(rf"^\s*(?:[A-Z][A-Za-z .,'-]{{0,40}}?\s*)?{_AGENCY}\s*(?:[-\u2013\u2014:]+\s*)?")
-_SUBORDINATORS = {"after", "when", "while", "although", "as", "despite", "following", "before", "since",
-                  "if", "though", "because", "amid", "in", "on", "with"}
-_TERMINAL = ('.', '!', '?', '"', "\u201d", "\u2019", "'", ")", "\u00bb", "\u06d4", "\u061f", "\u3002")
+_SUBORDINATORS = {
+    "after",
+    "when",
+    "while",
+    "although",
+    "as",
+    "despite",
+    "following",
+    "before",
+    "since",
+    "if",
+    "though",
+    "because",
+    "amid",
+    "in",
+    "on",
+    "with",
+}
+_TERMINAL = (".", "!", "?", '"', "\u201d", "\u2019", "'", ")", "\u00bb", "\u06d4", "\u061f", "\u3002")
 _MAX_UNITS = 400  # sentences (or clauses) ranked: the graph is quadratic in them
 _BYLINE = regex.compile(r"^(?:By|Von|Par|Por)[ \t]+(?P<names>\p{Lu}[\p{L}.'’ -]+?)(?:[ \t]*[,|/].*)?$")
 
@@ -70,14 +86,15 @@ def summarize(text: str, *, title: str | None = None, date: str | None = None, p
     return {
         "headline": _headline(title or title_line, sentences, ranked),
         "summary": summary,
-        "key_points": [{"point": _point(sentences[i]), "evidence": _strip_lead_in(sentences[i])}
-                       for i in key_idx],
+        "key_points": [{"point": _point(sentences[i]), "evidence": _strip_lead_in(sentences[i])} for i in key_idx],
         "entities": entities,
         "quotes": attribution.quotes(text, found),
         "dateline": dateline,
         "timeline": _timeline(sentences, dates.base_date(date)),
-        "figures": [{"value": f.value, "what": f.what}
-                    for f in find_figures(sentences, with_english(language), clean=_strip_lead_in)],
+        "figures": [
+            {"value": f.value, "what": f.what}
+            for f in find_figures(sentences, with_english(language), clean=_strip_lead_in)
+        ],
         "topics": _topics(body, entities, language),
         "language": language,
     }
@@ -222,14 +239,16 @@ def _strip_lead_in(sentence: str) -> str:
     """The sentence without "(CNN) --", "ISLAMABAD:" or "NEW YORK (Reuters) -" in front."""
     stripped = _LEAD_IN.sub("", sentence, count=1)
     if stripped == sentence:
-        stripped = sentence[dates.dateline_end(sentence):]
+        stripped = sentence[dates.dateline_end(sentence) :]
     return stripped if len(stripped.split()) >= 3 else sentence
 
 
 # ", the Foreign Office said." / ", he told reporters." / ", according to the ministry.": the attribution a
 # key point drops. The whole clause after the last comma goes, so nothing like ", the." is left behind.
-_ATTRIBUTION = regex.compile(r",[ \t]+(?:[^,\"\u201c\u201d]{1,80}?[ \t]+)?(?:said|says|added|told[^,.]{0,40}|according to"
-                             r"[^,.]{1,60})(?:[ \t]+(?:on|in|at)[ \t]+[^,.]{1,40})?\.?$")
+_ATTRIBUTION = regex.compile(
+    r",[ \t]+(?:[^,\"\u201c\u201d]{1,80}?[ \t]+)?(?:said|says|added|told[^,.]{0,40}|according to"
+    r"[^,.]{1,60})(?:[ \t]+(?:on|in|at)[ \t]+[^,.]{1,40})?\.?$"
+)
 _CONNECTIVE = re.compile(r"^(?:But|And|However|Meanwhile|Still|Yet|So|Also),?\s+")
 
 
@@ -276,11 +295,15 @@ _DETERMINERS = {
     "fr": "le|la|les|un|une|des|du|de|l['’]|ce|cette|ces|son|sa|ses|leur|leurs|au|aux|sur|pour|avec",
     "es": "el|la|los|las|un|una|unos|unas|del|de|al|su|sus|este|esta|estos|estas|por|para|con|sobre",
 }
-_AFTER_DETERMINER = {lang: regex.compile(rf"\b(?:{words})[ \t]+(\p{{Ll}}[\p{{Ll}}\p{{M}}-]{{3,}})\b", regex.IGNORECASE)
-                     for lang, words in _DETERMINERS.items()}
-_OTHER_DETERMINERS = regex.compile(r"\b(?:the|an|this|these|those|his|her|its|their|our|of|in|on|for|with|about|over"
-                                   r"|le|la|les|un|une|des|du|de|l['’])[ \t]+(\p{Ll}[\p{Ll}\p{M}-]{3,})\b",
-                                   regex.IGNORECASE)
+_AFTER_DETERMINER = {
+    lang: regex.compile(rf"\b(?:{words})[ \t]+(\p{{Ll}}[\p{{Ll}}\p{{M}}-]{{3,}})\b", regex.IGNORECASE)
+    for lang, words in _DETERMINERS.items()
+}
+_OTHER_DETERMINERS = regex.compile(
+    r"\b(?:the|an|this|these|those|his|her|its|their|our|of|in|on|for|with|about|over"
+    r"|le|la|les|un|une|des|du|de|l['’])[ \t]+(\p{Ll}[\p{Ll}\p{M}-]{3,})\b",
+    regex.IGNORECASE,
+)
 # Speech verbs are never topics ("déclaré", "ajouté", "dijo"), in any of the languages the verb list knows.
 _VERB_WORDS = frozenset(w.casefold() for verb in SPEECH_VERB_LIST for w in regex.findall(r"\p{L}{4,}", verb))
 _NOUN_DE = regex.compile(r"(?<=\p{Ll}[,;]?[ \t]+)\p{Lu}\p{Ll}{3,}(?![\p{L}'’-])")
@@ -310,8 +333,11 @@ def _topics(body: str, entities: list[dict[str, Any]], language: str) -> list[st
     for word in list(counts):
         if word.endswith("s") and word[:-1] in counts:  # "service" and "services": one topic
             counts[word[:-1]] += counts.pop(word)
-    ranked = [w for w, c in counts.most_common()
-              if w not in stop and w not in names and w not in _VERB_WORDS and not w.endswith("'s")]
+    ranked = [
+        w
+        for w, c in counts.most_common()
+        if w not in stop and w not in names and w not in _VERB_WORDS and not w.endswith("'s")
+    ]
     frequent = [w for w in ranked if counts[w] >= 2]
     return (frequent or ranked)[:5]
 
@@ -322,8 +348,15 @@ def _clip(sentence: str, limit: int = 240) -> str:
 
 # -- the engine as a Summarizer answer -------------------------------------------------------------
 
-def as_result(article: Article, spec: SchemaSpec, context: dict[str, Any],
-              started: float, language: str | None = None, source_language: str | None = None) -> Result[Any]:
+
+def as_result(
+    article: Article,
+    spec: SchemaSpec,
+    context: dict[str, Any],
+    started: float,
+    language: str | None = None,
+    source_language: str | None = None,
+) -> Result[Any]:
     """The engine's record for ``article`` as a validated ``Result`` of the news or brief schema."""
     record = summarize(article.text, title=article.title, date=article.date)
     if len(record["key_points"]) < 3:
@@ -331,24 +364,38 @@ def as_result(article: Article, spec: SchemaSpec, context: dict[str, Any],
     if spec.name == "brief":
         record = brief(record)
     elif spec.name != "news":
-        raise ConfigError(f"the extractive engine fills the news and brief schemas, not {spec.name!r}",
-                          hint="configure an LLM (OPENAI_API_KEY or OPENAI_BASE_URL) for other schemas")
+        raise ConfigError(
+            f"the extractive engine fills the news and brief schemas, not {spec.name!r}",
+            hint="configure an LLM (OPENAI_API_KEY or OPENAI_BASE_URL) for other schemas",
+        )
     record = clip_to_limits(record, spec.json_schema)
     try:
         instance = spec.model.model_validate(record, context=context)
     except ValidationError as exc:  # a bug in the engine: never hand out an ungrounded answer
-        raise ValidationFailed(f"extractive summary failed validation: {exc.errors()[0]['msg']}",
-                               errors=[[{"loc": ".".join(map(str, e["loc"])), "msg": e["msg"]}
-                                        for e in exc.errors()]], attempts=1) from None
+        raise ValidationFailed(
+            f"extractive summary failed validation: {exc.errors()[0]['msg']}",
+            errors=[[{"loc": ".".join(map(str, e["loc"])), "msg": e["msg"]} for e in exc.errors()]],
+            attempts=1,
+        ) from None
     warnings = list(article.warnings)
     script = caseless(article.text)
     if script and spec.name == "news":
-        warnings.append(f"the extractive engine finds names by their capital letters, which {script} script "
-                        "does not have: entities are left empty and quote speakers unknown (an LLM can fill them)")
+        warnings.append(
+            f"the extractive engine finds names by their capital letters, which {script} script "
+            "does not have: entities are left empty and quote speakers unknown (an LLM can fill them)"
+        )
     if language and language != record.get("language"):
-        warnings.append(f"the extractive engine cannot write in {language!r}: the summary is in the "
-                        "article's own language")
-    meta = Meta(engine="extractive", schema=spec.name, attempts=1,
-                latency_s=round(time.perf_counter() - started, 6), source=article.source_info(),
-                warnings=warnings, source_language=source_language, language=language)
+        warnings.append(
+            f"the extractive engine cannot write in {language!r}: the summary is in the article's own language"
+        )
+    meta = Meta(
+        engine="extractive",
+        schema=spec.name,
+        attempts=1,
+        latency_s=round(time.perf_counter() - started, 6),
+        source=article.source_info(),
+        warnings=warnings,
+        source_language=source_language,
+        language=language,
+    )
     return Result(instance, meta)

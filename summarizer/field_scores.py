@@ -105,14 +105,15 @@ class ArticleScore(Counts):
 
 def score_article(record: dict[str, Any], gold: dict[str, Any], warnings: Iterable[str] = ()) -> ArticleScore:
     """Count what ``record`` (a ``news`` record) got right against the annotation ``gold``."""
-    score = ArticleScore(id=str(gold.get("id")), lang=str(gold.get("lang") or "und"),
-                         split=str(gold.get("split") or ""))
+    score = ArticleScore(
+        id=str(gold.get("id")), lang=str(gold.get("lang") or "und"), split=str(gold.get("split") or "")
+    )
     entities = gold_entities(gold)
     _score_entities(score, record.get("entities") or [], entities)
     _score_quotes(score, record.get("quotes") or [], gold.get("quotes") or [], entities)
     dateline = (record.get("dateline") or {}).get("location")
     score.has_dateline = bool(gold.get("dateline"))
-    score.dateline_right = (name_key(dateline or "") == name_key(gold.get("dateline") or ""))
+    score.dateline_right = name_key(dateline or "") == name_key(gold.get("dateline") or "")
     if not score.dateline_right:
         score.errors.append(f"dateline {dateline!r}, annotated {gold.get('dateline')!r}")
     _score_figures(score, record.get("figures") or [], gold.get("figures") or [])
@@ -143,8 +144,9 @@ def _score_entities(score: ArticleScore, predicted: list[dict[str, Any]], entiti
                 score.roles_found += 1
         else:
             score.fp[kind] += 1
-            score.errors.append(f"entity {name!r} typed {kind}" + (f", annotated {gold.kind}" if gold else
-                                                                    ", not an annotated name"))
+            score.errors.append(
+                f"entity {name!r} typed {kind}" + (f", annotated {gold.kind}" if gold else ", not an annotated name")
+            )
     for entity in entities:
         if entity.kind in TYPES and id(entity) not in seen:
             score.errors.append(f"missed {entity.kind} {entity.names[0]!r}")
@@ -155,14 +157,16 @@ def _overlap(gold_role: str, role: str) -> bool:
     return bool(words & set(name_key(role).split()))
 
 
-def _score_quotes(score: ArticleScore, predicted: list[dict[str, Any]], gold_quotes: list[list[str]],
-                  entities: list[GoldEntity]) -> None:
+def _score_quotes(
+    score: ArticleScore, predicted: list[dict[str, Any]], gold_quotes: list[list[str]], entities: list[GoldEntity]
+) -> None:
     found = [(normalize(q.get("text", "")).casefold(), str(q.get("speaker", ""))) for q in predicted]
     for prefix, speakers in gold_quotes:
         score.quotes_gold += 1
         needle = normalize(prefix).casefold()
-        hit = next((speaker for text, speaker in found
-                    if needle in text or (len(text.split()) >= 4 and text in needle)), None)
+        hit = next(
+            (speaker for text, speaker in found if needle in text or (len(text.split()) >= 4 and text in needle)), None
+        )
         if hit is None:
             score.errors.append(f"missed quote {prefix!r}")
             continue
@@ -231,8 +235,9 @@ class FieldTotals(Counts):
             p = _ratio(self.tp[kind], self.tp[kind] + self.fp[kind])
             r = _ratio(self.tp[kind], self.gold[kind])
             row[f"{kind}_p"], row[f"{kind}_r"] = p, r
-            row[f"{kind}_f1"] = None if p is None or r is None else \
-                (0.0 if p + r == 0 else round(2 * p * r / (p + r), 4))
+            row[f"{kind}_f1"] = (
+                None if p is None or r is None else (0.0 if p + r == 0 else round(2 * p * r / (p + r), 4))
+            )
         row["quote_recall"] = _ratio(self.quotes_found, self.quotes_gold)
         row["speaker_accuracy"] = _ratio(self.speakers_right, self.quotes_found)
         row["dateline_accuracy"] = _ratio(self.datelines_right, self.articles)
@@ -282,15 +287,26 @@ def report_rows(scores: Iterable[ArticleScore]) -> list[dict[str, Any]]:
 
 
 #: (header, key of a ``totals`` row): the table the CLI prints and ``markdown`` writes.
-COLUMNS = [("group", "group"), ("articles", "articles"),
-           ("person P", "person_p"), ("person R", "person_r"), ("org F1", "organization_f1"),
-           ("loc F1", "location_f1"), ("quote recall", "quote_recall"), ("speaker acc.", "speaker_accuracy"),
-           ("dateline acc.", "dateline_accuracy"), ("figure R", "figure_recall"), ("role R", "role_recall"),
-           ("stopword topics", "stopword_topics"), ("warned", "warned")]
+COLUMNS = [
+    ("group", "group"),
+    ("articles", "articles"),
+    ("person P", "person_p"),
+    ("person R", "person_r"),
+    ("org F1", "organization_f1"),
+    ("loc F1", "location_f1"),
+    ("quote recall", "quote_recall"),
+    ("speaker acc.", "speaker_accuracy"),
+    ("dateline acc.", "dateline_accuracy"),
+    ("figure R", "figure_recall"),
+    ("role R", "role_recall"),
+    ("stopword topics", "stopword_topics"),
+    ("warned", "warned"),
+]
 
 
 def markdown(rows: list[dict[str, Any]], *, system: str) -> str:
     """The totals as one Markdown table (for docs/eval.md)."""
+
     def cell(value: Any) -> str:
         return "–" if value is None else (f"{value:.2f}" if isinstance(value, float) else str(value))
 
@@ -299,8 +315,9 @@ def markdown(rows: list[dict[str, Any]], *, system: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-async def score_summarizer(summarizer: Any, records: list[dict[str, Any]], *, options: Any = None,
-                           concurrency: int | None = None) -> tuple[list[ArticleScore], float]:
+async def score_summarizer(
+    summarizer: Any, records: list[dict[str, Any]], *, options: Any = None, concurrency: int | None = None
+) -> tuple[list[ArticleScore], float]:
     """Summarize every annotated article with the batch runner, score its fields; also the CPU
     seconds spent per article (the engines' cost, without the waiting)."""
     import time

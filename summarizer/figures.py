@@ -20,11 +20,15 @@ MAX_FIGURES = 10  # the news schema's maxItems
 # digits with commas and dots ("13,000", "1,2", "40.000", "2.6").
 _NUM = r"(?:[1-9]\d{0,2}(?:[ \u00a0\u202f]\d{3})+(?![\d,.]\d)|\d(?:[\d,.\u066b]*\d)?)"
 _SP = r"[ \t\u00a0\u202f]"
-_SCALE = (r"(?:million|billion|trillion|thousand|bn|m|k|Millionen|Million|Milliarden|Milliarde|Mio\.|Mrd\."
-          r"|millions?|milliards?|mil[ \t]millones|millones|millón|millardos?|billones|mil|lakh|crore)")
-_UNIT = (r"(?:kilomet(?:re|er)s?|km|miles?|met(?:re|er)s?|feet|foot|ft|inch(?:es)?|yards?|acres?|hectares?"
-         r"|tons?|tonnes?|kg|kilograms?|pounds?|lbs?|litres?|liters?|gallons?|barrels?|mph|km/h"
-         r"|days?|weeks?|months?|years?|hours?|minutes?|seconds?|nights?|points?|votes?|degrees?)")
+_SCALE = (
+    r"(?:million|billion|trillion|thousand|bn|m|k|Millionen|Million|Milliarden|Milliarde|Mio\.|Mrd\."
+    r"|millions?|milliards?|mil[ \t]millones|millones|millón|millardos?|billones|mil|lakh|crore)"
+)
+_UNIT = (
+    r"(?:kilomet(?:re|er)s?|km|miles?|met(?:re|er)s?|feet|foot|ft|inch(?:es)?|yards?|acres?|hectares?"
+    r"|tons?|tonnes?|kg|kilograms?|pounds?|lbs?|litres?|liters?|gallons?|barrels?|mph|km/h"
+    r"|days?|weeks?|months?|years?|hours?|minutes?|seconds?|nights?|points?|votes?|degrees?)"
+)
 _FIGURE = regex.compile(  # the lookahead first: without it every position of a sentence tries every alternative
     rf"(?=[\d$€£¥₹U])(?:(?P<money>(?:US)?[$€£¥₹]{_SP}?{_NUM}(?:{_SP}?{_SCALE}(?!\p{{L}}))?(?:-a-[\p{{L}}]+)?)"
     rf"|(?P<percent>{_NUM}{_SP}?(?:%|percent\b|per[ \t]cent\b|Prozent\b|pour[ \t]cent\b|por[ \t]ciento\b))"
@@ -92,7 +96,7 @@ _BETWEEN = regex.compile(r"(?:between|zwischen|entre)[ \t]+$", regex.IGNORECASE)
 
 
 def _ranges(spans: list[tuple[str, int, int, str]], sentence: str) -> list[tuple[str, int, int, str]]:
-    """"$300,000 to $600,000", "20 to 30 people", "between 5% and 7%": one figure of two numbers."""
+    """ "$300,000 to $600,000", "20 to 30 people", "between 5% and 7%": one figure of two numbers."""
     out: list[tuple[str, int, int, str]] = []
     for span in spans:
         if out:
@@ -100,8 +104,12 @@ def _ranges(spans: list[tuple[str, int, int, str]], sentence: str) -> list[tuple
             gap = sentence[end : span[1]]
             bare = kind != "count" or value == sentence[start:end].split()[0]
             conjunction = gap.strip() in {"and", "und", "et", "y"}
-            if (kind == span[3] and bare and _RANGE_GAP.fullmatch(gap)
-                    and (not conjunction or _BETWEEN.search(sentence[max(0, start - 12) : start]))):
+            if (
+                kind == span[3]
+                and bare
+                and _RANGE_GAP.fullmatch(gap)
+                and (not conjunction or _BETWEEN.search(sentence[max(0, start - 12) : start]))
+            ):
                 out[-1] = (sentence[start : span[2]], start, span[2], kind)
                 continue
         out.append(span)

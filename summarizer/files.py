@@ -165,8 +165,13 @@ def _mode_for(target: Path) -> int:
 
 
 def output_error(target: Path, exc: OSError) -> OutputError:
-    reason = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
-              errno.EACCES: "permission denied", errno.EPERM: "permission denied",
-              errno.EROFS: "the file system is read-only", errno.ENOENT: "the folder does not exist",
-              errno.EISDIR: "it is a folder"}.get(exc.errno or 0, exc.strerror or str(exc))
+    reason = {
+        errno.ENOSPC: "the disk is full",
+        errno.EDQUOT: "the disk quota is exceeded",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.EROFS: "the file system is read-only",
+        errno.ENOENT: "the folder does not exist",
+        errno.EISDIR: "it is a folder",
+    }.get(exc.errno or 0, exc.strerror or str(exc))
     return OutputError(f"cannot write {target}: {reason}")

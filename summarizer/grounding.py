@@ -63,9 +63,7 @@ def check_verbatim(value: str, info: ValidationInfo) -> str:
 def check_mention(value: str, info: ValidationInfo) -> str:
     source = _source(info)
     if source is not None and not source.mentions(value):
-        raise ValueError(
-            f"{_short(value)!r} does not occur in the article; name it exactly as the article does"
-        )
+        raise ValueError(f"{_short(value)!r} does not occur in the article; name it exactly as the article does")
     return value
 
 

@@ -21,10 +21,14 @@ from typing import Any
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-_BUSY_BODY = (b'{"type":"urn:summarizer:problem:busy","title":"busy","status":503,'
-              b'"detail":"too many open connections; retry shortly"}')
-BUSY = (b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/problem+json\r\nconnection: close\r\n"
-        b"retry-after: 1\r\ncontent-length: %d\r\n\r\n%s" % (len(_BUSY_BODY), _BUSY_BODY))
+_BUSY_BODY = (
+    b'{"type":"urn:summarizer:problem:busy","title":"busy","status":503,'
+    b'"detail":"too many open connections; retry shortly"}'
+)
+BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/problem+json\r\nconnection: close\r\n"
+    b"retry-after: 1\r\ncontent-length: %d\r\n\r\n%s" % (len(_BUSY_BODY), _BUSY_BODY)
+)
 
 
 class GuardedH11Protocol(H11Protocol):
@@ -87,9 +91,11 @@ class GuardedH11Protocol(H11Protocol):
             return
         if state not in (h11.IDLE, h11.SEND_BODY):
             return
-        self.logger.info("closing a connection from %s: its request %s too slowly",
-                         f"{self.client[0]}:{self.client[1]}" if self.client else "?",
-                         "headers came" if state is h11.IDLE else "body came")
+        self.logger.info(
+            "closing a connection from %s: its request %s too slowly",
+            f"{self.client[0]}:{self.client[1]}" if self.client else "?",
+            "headers came" if state is h11.IDLE else "body came",
+        )
         if self.cycle is not None and not self.cycle.response_complete:
             self.cycle.disconnected = True
             self.cycle.message_event.set()
@@ -98,15 +104,22 @@ class GuardedH11Protocol(H11Protocol):
 
 def guarded_protocol(*, header_timeout: float, body_timeout: float, max_connections: int) -> type[H11Protocol]:
     """The protocol class to give uvicorn as ``http=``, with these limits."""
-    return type("SummarizerH11Protocol", (GuardedH11Protocol,),
-                {"header_timeout": header_timeout, "body_timeout": body_timeout,
-                 "max_connections": max_connections})
+    return type(
+        "SummarizerH11Protocol",
+        (GuardedH11Protocol,),
+        {"header_timeout": header_timeout, "body_timeout": body_timeout, "max_connections": max_connections},
+    )
 
 
 def uvicorn_options(settings: Any) -> dict[str, Any]:
     """``uvicorn.run`` keyword arguments for the service's slow-client limits (``Settings``)."""
-    return {"http": guarded_protocol(header_timeout=settings.header_timeout_s, body_timeout=settings.body_timeout_s,
-                                     max_connections=settings.max_connections),
-            "timeout_keep_alive": settings.keep_alive_s,
-            "limit_concurrency": settings.max_connections + 1,  # ours answers first (before the headers)
-            "h11_max_incomplete_event_size": 16 * 1024}  # request line and headers: at most 16 KB
+    return {
+        "http": guarded_protocol(
+            header_timeout=settings.header_timeout_s,
+            body_timeout=settings.body_timeout_s,
+            max_connections=settings.max_connections,
+        ),
+        "timeout_keep_alive": settings.keep_alive_s,
+        "limit_concurrency": settings.max_connections + 1,  # ours answers first (before the headers)
+        "h11_max_incomplete_event_size": 16 * 1024,
+    }  # request line and headers: at most 16 KB

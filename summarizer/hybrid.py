@@ -52,41 +52,69 @@ def draft(article: Article, spec: SchemaSpec, *, language: str | None = None, st
         raise InputError("the article is too short to summarize: it has fewer than 3 sentences")
     wanted = 3  # the tool adds more key points from its own (news); three are what a small model writes well
     schema = writing_schema(len(candidates), wanted, summary=spec.name == "news")
-    shown = article.text if len(article.text) <= SHOWN_CHARS else \
-        article.text[:SHOWN_CHARS].rsplit(" ", 1)[0] + " …"
+    shown = article.text if len(article.text) <= SHOWN_CHARS else article.text[:SHOWN_CHARS].rsplit(" ", 1)[0] + " …"
     numbered = "\n".join(f"[{n}] {sentence}" for n, sentence in enumerate(candidates, 1))
     block = prompts.metadata_json(article.metadata())
     messages = prompts.load(PROMPT).render(
-        article=shown, candidates=numbered, metadata_json=block, nonce=prompts.nonce(shown, numbered, block),
-        language=language, style=style, summary=spec.name == "news",
-        points=f"exactly {wanted}")
+        article=shown,
+        candidates=numbered,
+        metadata_json=block,
+        nonce=prompts.nonce(shown, numbered, block),
+        language=language,
+        style=style,
+        summary=spec.name == "news",
+        points=f"exactly {wanted}",
+    )
     return Draft(record, candidates, model_from_json_schema(schema, f"{spec.model.__name__}Writing"), messages)
 
 
 def writing_schema(count: int, wanted: int, *, summary: bool) -> dict[str, Any]:
     """What the model fills: a headline, (a summary,) and points that name their sentence by number."""
     properties: dict[str, Any] = {
-        "headline": {"type": "string", "minLength": 10, "maxLength": 120,
-                     "description": "A neutral, factual headline of at most 15 words."},
+        "headline": {
+            "type": "string",
+            "minLength": 10,
+            "maxLength": 120,
+            "description": "A neutral, factual headline of at most 15 words.",
+        },
     }
     if summary:
-        properties["summary"] = {"type": "string", "minLength": 40, "maxLength": 400, "x-max-sentences": 3,
-                                 "description": "What happened and why it matters, in 2 or 3 sentences."}
+        properties["summary"] = {
+            "type": "string",
+            "minLength": 40,
+            "maxLength": 400,
+            "x-max-sentences": 3,
+            "description": "What happened and why it matters, in 2 or 3 sentences.",
+        }
     properties["points"] = {
-        "type": "array", "minItems": wanted, "maxItems": wanted,
+        "type": "array",
+        "minItems": wanted,
+        "maxItems": wanted,
         "description": "The most important numbered sentences, most important first.",
-        "items": {"type": "object", "properties": {
-            "sentence": {"type": "integer", "enum": list(range(1, count + 1)),
-                         "description": "The number of the sentence."},
-            "point": {"type": "string", "minLength": 10, "maxLength": 160,
-                      "description": "The fact it states, in one short sentence of your own words."}},
-            "required": ["sentence", "point"]},
+        "items": {
+            "type": "object",
+            "properties": {
+                "sentence": {
+                    "type": "integer",
+                    "enum": list(range(1, count + 1)),
+                    "description": "The number of the sentence.",
+                },
+                "point": {
+                    "type": "string",
+                    "minLength": 10,
+                    "maxLength": 160,
+                    "description": "The fact it states, in one short sentence of your own words.",
+                },
+            },
+            "required": ["sentence", "point"],
+        },
     }
     return {"title": "Writing", "type": "object", "properties": properties, "required": list(properties)}
 
 
-def problems(written: dict[str, Any], candidates: list[str], article: str = "", *,
-             translated: bool = False) -> dict[str, str]:
+def problems(
+    written: dict[str, Any], candidates: list[str], article: str = "", *, translated: bool = False
+) -> dict[str, str]:
     """What is degenerate or made up in the model's writing, by field (``points.N`` for a point): the
     re-ask's words. ``translated``: the writing is in another language than the article, so it cannot be
     compared with it word for word (only the degenerate checks apply)."""
@@ -113,12 +141,21 @@ def problems(written: dict[str, Any], candidates: list[str], article: str = "", 
     for n, point in enumerate(written.get("points", [])):
         marker = quality.marker(point["point"])
         cited = candidates[point["sentence"] - 1]
-        issue = quality.problem(point["point"], prose=True, min_words=2) or (
-            "says the same as another point" if marker in seen else None) or (
-            f"cites sentence {point['sentence']}, which another point cites" if point["sentence"] in chosen
-            else None) or (None if translated or quality.supported(point["point"], cited) else
-                           f"does not state what sentence {point['sentence']} says") or (
-            None if translated else quality.invented(point["point"], cited + " " + article))
+        issue = (
+            quality.problem(point["point"], prose=True, min_words=2)
+            or ("says the same as another point" if marker in seen else None)
+            or (
+                f"cites sentence {point['sentence']}, which another point cites"
+                if point["sentence"] in chosen
+                else None
+            )
+            or (
+                None
+                if translated or quality.supported(point["point"], cited)
+                else f"does not state what sentence {point['sentence']} says"
+            )
+            or (None if translated else quality.invented(point["point"], cited + " " + article))
+        )
         seen.add(marker)
         chosen.add(point["sentence"])
         if issue:
@@ -129,13 +166,17 @@ def problems(written: dict[str, Any], candidates: list[str], article: str = "", 
 def reask(written: dict[str, Any], found: dict[str, str]) -> str:
     """The message that asks the model to fix its degenerate fields."""
     lines = [f"- {field}: the text {issue}" for field, issue in found.items()]
-    return ("Your answer has these problems:\n" + "\n".join(lines) +
-            "\nAnswer again with the same structure, every text a plain, distinct statement of fact from the "
-            "article.")
+    return (
+        "Your answer has these problems:\n"
+        + "\n".join(lines)
+        + "\nAnswer again with the same structure, every text a plain, distinct statement of fact from the "
+        "article."
+    )
 
 
-def merge(written: dict[str, Any], draft: Draft, spec: SchemaSpec, found: dict[str, str]) -> tuple[dict[str, Any],
-                                                                                                   list[str]]:
+def merge(
+    written: dict[str, Any], draft: Draft, spec: SchemaSpec, found: dict[str, str]
+) -> tuple[dict[str, Any], list[str]]:
     """The user's record: the model's text over the tool's record, evidence by the sentence chosen. A field
     still degenerate after the re-asks (``found``) is the tool's own text instead, and a warning says which
     (a user must be able to tell a record the model wrote from one the tool had to write)."""
@@ -154,8 +195,10 @@ def merge(written: dict[str, Any], draft: Draft, spec: SchemaSpec, found: dict[s
             points.append({"point": extractive_point(candidate), "evidence": candidate})
     if replaced:
         first = next((issue for field, issue in found.items() if field.startswith("points.")), "")
-        warnings.append(f"hybrid: {replaced} of the model's {len(points)} points were unusable (one "
-                        f"{_first_clause(first)}); the tool's points replace them")
+        warnings.append(
+            f"hybrid: {replaced} of the model's {len(points)} points were unusable (one "
+            f"{_first_clause(first)}); the tool's points replace them"
+        )
     headline = written["headline"]
     if "headline" in found:
         headline = draft.record["headline"]

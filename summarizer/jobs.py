@@ -47,6 +47,8 @@ def for_http(message: str) -> str:
     for said, instead in HTTP_WORDING.items():
         message = message.replace(said, instead)
     return message
+
+
 _log = logging.getLogger("summarizer.jobs")
 
 _SCHEMA = """
@@ -89,8 +91,7 @@ class JobStore:
         self.root = root
         private_folder(root)
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(private_file(root / "jobs.sqlite3"), check_same_thread=False,
-                                     isolation_level=None)
+        self._conn = sqlite3.connect(private_file(root / "jobs.sqlite3"), check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute(_SCHEMA)
 
@@ -105,9 +106,10 @@ class JobStore:
         for name in ("input.jsonl", "results.jsonl", "errors.jsonl"):  # opened later with "w"/"a": mode kept
             private_file(folder / name)
         with self._lock:
-            self._conn.execute("INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?)",
-                               (job.id, job.status, now, now, json.dumps(options), job.counts.model_dump_json(),
-                                None))
+            self._conn.execute(
+                "INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (job.id, job.status, now, now, json.dumps(options), job.counts.model_dump_json(), None),
+            )
         return job
 
     def set_options(self, job_id: str, options: dict[str, Any]) -> None:
@@ -116,26 +118,33 @@ class JobStore:
 
     def get(self, job_id: str) -> Job | None:
         with self._lock:
-            row = self._conn.execute("SELECT id, status, created_at, updated_at, options, counts, error FROM jobs "
-                                     "WHERE id = ?", (job_id,)).fetchone()
+            row = self._conn.execute(
+                "SELECT id, status, created_at, updated_at, options, counts, error FROM jobs WHERE id = ?", (job_id,)
+            ).fetchone()
         return _job(row) if row else None
 
     def unfinished(self) -> list[Job]:
         with self._lock:
-            rows = self._conn.execute("SELECT id, status, created_at, updated_at, options, counts, error FROM jobs "
-                                      "WHERE status IN ('queued', 'running') ORDER BY created_at").fetchall()
+            rows = self._conn.execute(
+                "SELECT id, status, created_at, updated_at, options, counts, error FROM jobs "
+                "WHERE status IN ('queued', 'running') ORDER BY created_at"
+            ).fetchall()
         return [_job(row) for row in rows]
 
     def recent(self, *, status: Status | None = None, limit: int = 100) -> list[Job]:
         """The newest jobs first (at most ``limit``), of one ``status`` if given."""
         where, values = ("WHERE status = ?", (status,)) if status else ("", ())
         with self._lock:
-            rows = self._conn.execute("SELECT id, status, created_at, updated_at, options, counts, error FROM jobs "
-                                      f"{where} ORDER BY created_at DESC, id LIMIT ?", (*values, limit)).fetchall()
+            rows = self._conn.execute(
+                "SELECT id, status, created_at, updated_at, options, counts, error FROM jobs "
+                f"{where} ORDER BY created_at DESC, id LIMIT ?",
+                (*values, limit),
+            ).fetchall()
         return [_job(row) for row in rows]
 
-    def update(self, job_id: str, *, status: Status | None = None, counts: Counts | None = None,
-               error: str | None = None) -> None:
+    def update(
+        self, job_id: str, *, status: Status | None = None, counts: Counts | None = None, error: str | None = None
+    ) -> None:
         sets: list[str] = ["updated_at = ?"]
         values: list[Any] = [time.time()]
         if status is not None:
@@ -158,8 +167,9 @@ class JobStore:
 
     def count_unfinished(self) -> int:
         with self._lock:
-            return int(self._conn.execute("SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')")
-                       .fetchone()[0])
+            return int(
+                self._conn.execute("SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'running')").fetchone()[0]
+            )
 
     def bytes_used(self) -> int:
         """Bytes held by all job folders (inputs, results, errors)."""
@@ -169,8 +179,12 @@ class JobStore:
         """Delete finished jobs (and their files) that ended more than ``older_than_s`` seconds ago."""
         cutoff = time.time() - older_than_s
         with self._lock:
-            ids = [row[0] for row in self._conn.execute(
-                "SELECT id FROM jobs WHERE status NOT IN ('queued', 'running') AND updated_at < ?", (cutoff,))]
+            ids = [
+                row[0]
+                for row in self._conn.execute(
+                    "SELECT id FROM jobs WHERE status NOT IN ('queued', 'running') AND updated_at < ?", (cutoff,)
+                )
+            ]
         for job_id in ids:
             self.delete(job_id)
         return len(ids)
@@ -185,8 +199,16 @@ def _job(row: tuple[Any, ...]) -> Job:
     progress = None
     if counts.total:
         progress = round(min(1.0, (counts.done + counts.failed) / counts.total), 4)
-    return Job(id=row[0], status=row[1], created_at=row[2], updated_at=row[3], options=json.loads(row[4]),
-               counts=counts, progress=progress if row[1] != "done" else 1.0, error=row[6])
+    return Job(
+        id=row[0],
+        status=row[1],
+        created_at=row[2],
+        updated_at=row[3],
+        options=json.loads(row[4]),
+        counts=counts,
+        progress=progress if row[1] != "done" else 1.0,
+        error=row[6],
+    )
 
 
 def _counts(stats: BatchStats) -> Counts:
@@ -197,8 +219,15 @@ def _counts(stats: BatchStats) -> Counts:
 class JobWorker:
     """Runs queued jobs one after another in the service's event loop, and deletes expired ones."""
 
-    def __init__(self, summarizer: Summarizer, store: JobStore, *, retention_s: float = 7 * 86400,
-                 url_policy: UrlPolicy | None = None, resolver: Resolver | None = None) -> None:
+    def __init__(
+        self,
+        summarizer: Summarizer,
+        store: JobStore,
+        *,
+        retention_s: float = 7 * 86400,
+        url_policy: UrlPolicy | None = None,
+        resolver: Resolver | None = None,
+    ) -> None:
         self.summarizer = summarizer
         # A job's records that only name a ``url`` are fetched: within the service's SSRF policy, never the
         # command line's allow-everything one.
@@ -298,11 +327,21 @@ class JobWorker:
         more: dict[str, Any] = {"reword": HTTP_WORDING, "url_policy": self.url_policy, "resolver": self.resolver}
         if self.summarizer.settings.runner == "ray":  # SUMMARIZER_RUNNER=ray: the job runs on the cluster
             from .ray import run_files_async as run_files  # type: ignore[assignment]
+
             more = {}  # the Ray runner writes its errors file itself, in the library's words
         try:
-            stats = await run_files(self.summarizer, [str(folder / "input.jsonl")], output=folder / "results.jsonl",
-                                    errors=folder / "errors.jsonl", resume=True, options=call,
-                                    on_progress=progress, relative_to=folder, **fields, **more)
+            stats = await run_files(
+                self.summarizer,
+                [str(folder / "input.jsonl")],
+                output=folder / "results.jsonl",
+                errors=folder / "errors.jsonl",
+                resume=True,
+                options=call,
+                on_progress=progress,
+                relative_to=folder,
+                **fields,
+                **more,
+            )
         except asyncio.CancelledError:
             raise
         except SummarizerError as exc:

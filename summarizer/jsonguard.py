@@ -44,7 +44,7 @@ def depth(data: bytes | str, limit: int | None = None) -> int:
     level = deepest = 0
     inside = False  # within a string at the start of the chunk
     for start in range(0, len(marks), _CHUNK):
-        parts = marks[start:start + _CHUNK].split(b'"')
+        parts = marks[start : start + _CHUNK].split(b'"')
         outside = b"".join(parts[1::2] if inside else parts[0::2]).translate(_STEPS)
         if len(parts) % 2 == 0:  # an odd number of quotes: the next chunk starts on the other side
             inside = not inside
@@ -56,8 +56,9 @@ def depth(data: bytes | str, limit: int | None = None) -> int:
     return deepest
 
 
-def check(data: bytes | str, *, what: str = "the JSON", max_depth: int = MAX_DEPTH,
-          max_bytes: int | None = None) -> None:
+def check(
+    data: bytes | str, *, what: str = "the JSON", max_depth: int = MAX_DEPTH, max_bytes: int | None = None
+) -> None:
     """Refuse ``data`` before it is parsed: ``InputTooLarge`` over ``max_bytes``, ``JsonTooDeep`` when nested
     more than ``max_depth`` levels. ``what`` names the document in the message (one line)."""
     size = len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data)

@@ -36,11 +36,14 @@ def load_keys(path: Path | None = None) -> dict[str, str]:
         return {}
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not a JSON object of names and keys"
-        raise ConfigError(f"cannot read the key store {path}: {reason}",
-                          hint="fix or delete it, then `summarizer keys set openai`") from None
+        raise ConfigError(
+            f"cannot read the key store {path}: {reason}", hint="fix or delete it, then `summarizer keys set openai`"
+        ) from None
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-        raise ConfigError(f"cannot read the key store {path}: not a JSON object of names and keys",
-                          hint="fix or delete it, then `summarizer keys set openai`")
+        raise ConfigError(
+            f"cannot read the key store {path}: not a JSON object of names and keys",
+            hint="fix or delete it, then `summarizer keys set openai`",
+        )
     return {str(k): v for k, v in data.items()}
 
 

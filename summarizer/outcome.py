@@ -41,8 +41,13 @@ class Outcome:
         """The errors-file line: ``{id, source, error, message, attempts}``."""
         error = self.error
         assert error is not None
-        return {"id": self.id, "source": self.source, "error": error_kind(error), "message": str(error),
-                "attempts": getattr(error, "attempts", 0)}
+        return {
+            "id": self.id,
+            "source": self.source,
+            "error": error_kind(error),
+            "message": str(error),
+            "attempts": getattr(error, "attempts", 0),
+        }
 
 
 def error_kind(error: BaseException) -> str:

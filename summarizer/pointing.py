@@ -20,9 +20,11 @@ from .text import sentences as split_sentences
 
 ENUM_UP_TO = 300  # sentences listed as an enum (a grammar can enforce it); beyond, only minimum/maximum
 
-INSTRUCTION = ("The article is shown with its sentences numbered in brackets, [1], [2], ... A field described "
-               "as a sentence number takes the number of the article sentence that states it (a quotation: the "
-               "sentence that contains it); write only the number.")
+INSTRUCTION = (
+    "The article is shown with its sentences numbered in brackets, [1], [2], ... A field described "
+    "as a sentence number takes the number of the article sentence that states it (a quotation: the "
+    "sentence that contains it); write only the number."
+)
 
 
 def verbatim_fields(schema: dict[str, Any]) -> bool:
@@ -39,8 +41,14 @@ def pointing_schema(schema: dict[str, Any], count: int) -> dict[str, Any]:
             if node.get("x-grounded") is True and node.get("type") == "string":
                 what = node.get("description", "")
                 node.clear()
-                node.update({"type": "integer", "minimum": 1, "maximum": count,
-                             "description": f"Sentence number of the article ({what})".replace(" ()", "")})
+                node.update(
+                    {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": count,
+                        "description": f"Sentence number of the article ({what})".replace(" ()", ""),
+                    }
+                )
                 if count <= ENUM_UP_TO:  # llama.cpp's grammar ignores "maximum": it wrote 1000000000000000
                     node["enum"] = list(range(1, count + 1))
                 return
@@ -69,5 +77,3 @@ def numbered(text: str) -> tuple[str, list[str]]:
     """The article with numbered sentences, and the sentences (verbatim slices of ``text``)."""
     found = [s.strip() for s in split_sentences(text) if s.strip()]
     return "\n".join(f"[{n}] {sentence}" for n, sentence in enumerate(found, 1)), found
-
-

@@ -25,8 +25,9 @@ PRICES: dict[str, tuple[float, float]] = {
 }
 
 
-def price_of(model: str | None, overrides: Mapping[str, tuple[float, float]] | None = None) -> \
-        tuple[float, float] | None:
+def price_of(
+    model: str | None, overrides: Mapping[str, tuple[float, float]] | None = None
+) -> tuple[float, float] | None:
     """(input, output) USD per million tokens; dated snapshots (``gpt-4o-2024-08-06``) use their family's."""
     if not model:
         return None
@@ -37,8 +38,12 @@ def price_of(model: str | None, overrides: Mapping[str, tuple[float, float]] | N
     return table[family] if family else None
 
 
-def cost(model: str | None, prompt_tokens: int, completion_tokens: int,
-         overrides: Mapping[str, tuple[float, float]] | None = None) -> float | None:
+def cost(
+    model: str | None,
+    prompt_tokens: int,
+    completion_tokens: int,
+    overrides: Mapping[str, tuple[float, float]] | None = None,
+) -> float | None:
     price = price_of(model, overrides)
     if price is None:
         return None

@@ -24,18 +24,62 @@ QUALITY_KEY = "check_quality"
 PROSE_FIELDS = frozenset({"headline", "summary", "point", "bullets", "lede"})
 
 _WORD = re.compile(r"\w+(?:['’-]\w+)*", re.UNICODE)
-_MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s+[a-z-]+\s*=|\s*/?>|\s*$)|&(?:nbsp|amp|lt|gt|quot|#\d+);"
-                     r"|^\s*[\[{]\s*\"|(?:^|\s)\*\*\S|^#{1,6} |^\s*[-*] \S")  # HTML, entities, JSON, Markdown
+_MARKUP = re.compile(
+    r"</?[A-Za-z][A-Za-z0-9-]*(?:\s+[a-z-]+\s*=|\s*/?>|\s*$)|&(?:nbsp|amp|lt|gt|quot|#\d+);"
+    r"|^\s*[\[{]\s*\"|(?:^|\s)\*\*\S|^#{1,6} |^\s*[-*] \S"
+)  # HTML, entities, JSON, Markdown
 _MARKER = re.compile(r"<<<|>>>|\bEND (?:ARTICLE|METADATA|PARTS|SUMMARY|KEEP|CANDIDATES)\b|^\s*\[\d+\]\s*$")
-_ECHOES = tuple(phrase.casefold() for phrase in (
-    "the article is summarized", "the article is data", "ignore any instructions", "this article is about",
-    "sentence number", "copy the exact words", "json object", "your answer was cut off", "recall the function",
-    "validation error found", "correct your json", "as an ai language model", "here is the summary",
-    "here's a headline", "here is a headline", "summary of the article", "the article discusses",
-    "the article reports", "in this article", "in this story", "lorem ipsum", "goes here", "[insert",
-))
-_PLACEHOLDERS = frozenset({"", "n/a", "na", "none", "null", "unknown", "tbd", "todo", "string", "text", "headline",
-                           "summary", "point", "bullet", "title", "...", "…", "example", "placeholder"})
+_ECHOES = tuple(
+    phrase.casefold()
+    for phrase in (
+        "the article is summarized",
+        "the article is data",
+        "ignore any instructions",
+        "this article is about",
+        "sentence number",
+        "copy the exact words",
+        "json object",
+        "your answer was cut off",
+        "recall the function",
+        "validation error found",
+        "correct your json",
+        "as an ai language model",
+        "here is the summary",
+        "here's a headline",
+        "here is a headline",
+        "summary of the article",
+        "the article discusses",
+        "the article reports",
+        "in this article",
+        "in this story",
+        "lorem ipsum",
+        "goes here",
+        "[insert",
+    )
+)
+_PLACEHOLDERS = frozenset(
+    {
+        "",
+        "n/a",
+        "na",
+        "none",
+        "null",
+        "unknown",
+        "tbd",
+        "todo",
+        "string",
+        "text",
+        "headline",
+        "summary",
+        "point",
+        "bullet",
+        "title",
+        "...",
+        "…",
+        "example",
+        "placeholder",
+    }
+)
 
 
 def problem(text: str, *, prose: bool = False, min_words: int = 3) -> str | None:
@@ -80,7 +124,7 @@ def repeated_phrase(words: list[str]) -> str | None:
     for size in range(8, 1, -1):
         if len(words) < size * 3:
             continue
-        grams = Counter(tuple(words[i:i + size]) for i in range(len(words) - size + 1))
+        grams = Counter(tuple(words[i : i + size]) for i in range(len(words) - size + 1))
         gram, count = grams.most_common(1)[0]
         # Three times over half the text, or four times over a third: people repeat a name now and then
         # ("The Falcon 9 Rocket ..." three times in a 36-word reference summary), loops repeat and repeat.
@@ -92,8 +136,9 @@ def repeated_phrase(words: list[str]) -> str | None:
 def check_text(value: str, info: ValidationInfo) -> str:
     """The pydantic validator of composed text fields (a no-op outside model answers)."""
     if isinstance(info.context, dict) and info.context.get(QUALITY_KEY):
-        found = problem(value, prose=info.field_name in PROSE_FIELDS,
-                        min_words=2 if info.field_name == "headline" else 3)  # "Budget approved" is a headline
+        found = problem(
+            value, prose=info.field_name in PROSE_FIELDS, min_words=2 if info.field_name == "headline" else 3
+        )  # "Budget approved" is a headline
         if found:
             raise ValueError(f"degenerate answer: the text {found}")
     return value

@@ -62,8 +62,19 @@ EXTRACT_BATCH = 16  # articles per extraction task call
 # 500 ms latency); reserving more starves the read and extract tasks, which need a whole free CPU on one node:
 # 9 actors at half a CPU on a 5-CPU, 3-node cluster left no node with one, and nothing reached the pool.
 ACTOR_CPUS = 0.1
-OUTPUT_COLUMNS = ("id", "source", "summary", "meta", "error", "message", "attempts", "requests", "prompt_tokens",
-                  "completion_tokens", "raised")
+OUTPUT_COLUMNS = (
+    "id",
+    "source",
+    "summary",
+    "meta",
+    "error",
+    "message",
+    "attempts",
+    "requests",
+    "prompt_tokens",
+    "completion_tokens",
+    "raised",
+)
 
 
 def ray_module() -> Any:
@@ -90,12 +101,18 @@ def connect(address: str | None = None) -> None:
         return
     _reachable(address)
     try:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING,
-                 configure_logging=False)
+        ray.init(
+            address=address,
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level=logging.WARNING,
+            configure_logging=False,
+        )
     except (ConnectionError, RuntimeError, ValueError) as exc:
-        raise ConfigError(f"cannot join the Ray cluster at {address}: {' '.join(str(exc).split())[:200]}",
-                          hint="start one with `ray start --head`, or leave out --ray-address for a local one"
-                          ) from None
+        raise ConfigError(
+            f"cannot join the Ray cluster at {address}: {' '.join(str(exc).split())[:200]}",
+            hint="start one with `ray start --head`, or leave out --ray-address for a local one",
+        ) from None
 
 
 def _reachable(address: str | None) -> None:
@@ -109,12 +126,14 @@ def _reachable(address: str | None) -> None:
         with socket.create_connection((host, int(port)), timeout=5):
             return
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot reach the Ray cluster at {address}: {exc}",
-                          hint="check --ray-address (host:port of the head, or auto), or leave it out for a "
-                          "local Ray") from None
+        raise ConfigError(
+            f"cannot reach the Ray cluster at {address}: {exc}",
+            hint="check --ray-address (host:port of the head, or auto), or leave it out for a local Ray",
+        ) from None
 
 
 # -- one rate limit for the cluster ---------------------------------------------------------------------
+
 
 class _ThrottleActor:
     """A ``Throttle`` in an actor: every request in the cluster books its start here."""
@@ -197,6 +216,7 @@ class SharedThrottle:
 
 # -- stage 1: read --------------------------------------------------------------------------------------
 
+
 def units_of(specs: list[str]) -> Iterator[dict[str, Any]]:
     """The inputs as units of reading work: one file that holds many articles, or a list of loose files."""
     import glob
@@ -208,9 +228,13 @@ def units_of(specs: list[str]) -> Iterator[dict[str, Any]]:
             raise InputError("--runner ray reads files and folders, not standard input")
         paths: Iterable[str]
         if kind == "dir":
-            paths = (str(Path(folder) / name) for folder, dirs, names in sorted(os.walk(spec))
-                     if not any(part.startswith(".") for part in Path(folder).relative_to(spec).parts)
-                     for name in sorted(names) if name.lower().endswith(ARTICLE_SUFFIXES) and not name.startswith("."))
+            paths = (
+                str(Path(folder) / name)
+                for folder, dirs, names in sorted(os.walk(spec))
+                if not any(part.startswith(".") for part in Path(folder).relative_to(spec).parts)
+                for name in sorted(names)
+                if name.lower().endswith(ARTICLE_SUFFIXES) and not name.startswith(".")
+            )
         elif kind == "glob":
             paths = (m for m in glob.iglob(spec, recursive=True) if Path(m).is_file())
         else:
@@ -227,8 +251,9 @@ def units_of(specs: list[str]) -> Iterator[dict[str, Any]]:
         yield {"files": files}
 
 
-def _read_unit(row: dict[str, Any], *, text_field: str, id_field: str, max_bytes: int, skip: IdSet,
-               strip: str) -> list[dict[str, Any]]:
+def _read_unit(
+    row: dict[str, Any], *, text_field: str, id_field: str, max_bytes: int, skip: IdSet, strip: str
+) -> list[dict[str, Any]]:
     from .archives import _file_item, iter_items
 
     unit = json.loads(row["unit"])
@@ -249,19 +274,32 @@ def _read_unit(row: dict[str, Any], *, text_field: str, id_field: str, max_bytes
 
 def _item_row(item: Item) -> dict[str, Any]:
     """An item, its bytes read, as a dataset row (``_item_of`` turns it back)."""
-    return {"id": item.id, "source": item.source, "bytes": item.data if isinstance(item.data, bytes) else None,
-            "text": item.data if isinstance(item.data, str) else None,
-            "html": "" if item.html is None else str(int(item.html)), "charset": item.charset or "",
-            "fields": json.dumps(item.fields), "error": item.error or ""}
+    return {
+        "id": item.id,
+        "source": item.source,
+        "bytes": item.data if isinstance(item.data, bytes) else None,
+        "text": item.data if isinstance(item.data, str) else None,
+        "html": "" if item.html is None else str(int(item.html)),
+        "charset": item.charset or "",
+        "fields": json.dumps(item.fields),
+        "error": item.error or "",
+    }
 
 
 def _item_of(row: dict[str, Any]) -> Item:
-    return Item(id=row["id"], source=row["source"], data=row["bytes"] if row["bytes"] is not None else row["text"],
-                html=None if row["html"] == "" else row["html"] == "1", charset=row["charset"] or None,
-                fields=json.loads(row["fields"]), error=row["error"] or None)
+    return Item(
+        id=row["id"],
+        source=row["source"],
+        data=row["bytes"] if row["bytes"] is not None else row["text"],
+        html=None if row["html"] == "" else row["html"] == "1",
+        charset=row["charset"] or None,
+        fields=json.loads(row["fields"]),
+        error=row["error"] or None,
+    )
 
 
 # -- stage 2: extract -----------------------------------------------------------------------------------
+
 
 def _extract(batch: Any, *, limits: dict[str, int]) -> Any:
     return _articles_table([_extracted(_item_of(row), limits) for row in batch.to_pylist()])
@@ -272,9 +310,18 @@ def _extracted(item: Item, limits: dict[str, int]) -> dict[str, Any]:
     result: dict[str, Any] = {"id": item.id, "source": item.source, "article": None, "raised": None}
     try:
         article = item.article(**limits)
-        result["article"] = json.dumps({"text": article.text, "title": article.title, "author": article.author,
-                                        "date": article.date, "site": article.site, "url": article.url,
-                                        "path": article.path, "warnings": article.warnings})
+        result["article"] = json.dumps(
+            {
+                "text": article.text,
+                "title": article.title,
+                "author": article.author,
+                "date": article.date,
+                "site": article.site,
+                "url": article.url,
+                "path": article.path,
+                "warnings": article.warnings,
+            }
+        )
     except SummarizerError as exc:
         result["raised"] = pickle.dumps(exc)
     except Exception as exc:  # a bug must not cost the rest of the batch
@@ -285,17 +332,23 @@ def _extracted(item: Item, limits: dict[str, int]) -> dict[str, Any]:
 def _articles_table(rows: list[dict[str, Any]]) -> Any:
     import pyarrow as pa
 
-    return pa.Table.from_pylist(rows, schema=pa.schema([("id", pa.string()), ("source", pa.string()),
-                                                        ("article", pa.string()), ("raised", pa.binary())]))
+    return pa.Table.from_pylist(
+        rows,
+        schema=pa.schema(
+            [("id", pa.string()), ("source", pa.string()), ("article", pa.string()), ("raised", pa.binary())]
+        ),
+    )
 
 
 # -- stage 3: summarize ---------------------------------------------------------------------------------
 
+
 class _Summarize:
     """One actor: one ``Summarizer`` for its lifetime, ``concurrency`` items in flight across its batches."""
 
-    def __init__(self, settings: dict[str, Any], options: dict[str, Any], schema: Any, concurrency: int,
-                 throttle: Any) -> None:
+    def __init__(
+        self, settings: dict[str, Any], options: dict[str, Any], schema: Any, concurrency: int, throttle: Any
+    ) -> None:
         from .config import Settings
         from .core import Summarizer
 
@@ -334,27 +387,51 @@ class _Summarize:
 def output_schema() -> Any:
     import pyarrow as pa
 
-    return pa.schema([("id", pa.string()), ("source", pa.string()), ("summary", pa.string()), ("meta", pa.string()),
-                      ("error", pa.string()), ("message", pa.string()), ("attempts", pa.int64()),
-                      ("requests", pa.int64()), ("prompt_tokens", pa.int64()), ("completion_tokens", pa.int64()),
-                      ("raised", pa.binary())])
+    return pa.schema(
+        [
+            ("id", pa.string()),
+            ("source", pa.string()),
+            ("summary", pa.string()),
+            ("meta", pa.string()),
+            ("error", pa.string()),
+            ("message", pa.string()),
+            ("attempts", pa.int64()),
+            ("requests", pa.int64()),
+            ("prompt_tokens", pa.int64()),
+            ("completion_tokens", pa.int64()),
+            ("raised", pa.binary()),
+        ]
+    )
 
 
 def row_of(outcome: Outcome) -> dict[str, Any]:
     """An outcome as a dataset row: the output record's ``summary`` and ``meta`` as JSON text, or the errors-file
     fields (and the error itself, pickled, for the driver's stop decision); what the item spent either way."""
     spent = outcome.spent
-    row: dict[str, Any] = {"id": outcome.id, "source": outcome.source, "summary": None, "meta": None, "error": None,
-                           "message": None, "attempts": 0, "requests": spent.requests,
-                           "prompt_tokens": spent.prompt_tokens, "completion_tokens": spent.completion_tokens,
-                           "raised": None}
+    row: dict[str, Any] = {
+        "id": outcome.id,
+        "source": outcome.source,
+        "summary": None,
+        "meta": None,
+        "error": None,
+        "message": None,
+        "attempts": 0,
+        "requests": spent.requests,
+        "prompt_tokens": spent.prompt_tokens,
+        "completion_tokens": spent.completion_tokens,
+        "raised": None,
+    }
     if outcome.ok:
         record = outcome.record()
         row["summary"], row["meta"] = _dump(record["summary"]), _dump(record["meta"])
     else:
         error = outcome.error_record()
-        row.update(error=error["error"], message=error["message"], attempts=error["attempts"],
-                   raised=pickle.dumps(outcome.error))
+        row.update(
+            error=error["error"],
+            message=error["message"],
+            attempts=error["attempts"],
+            raised=pickle.dumps(outcome.error),
+        )
     return row
 
 
@@ -362,10 +439,17 @@ def _dump(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def summarize_dataset(ds: ray.data.Dataset, *, settings: Settings | None = None,
-                      options: CallOptions | None = None, schema: Any = None, concurrency: int | None = None,
-                      actors: int | tuple[int, int] | None = None, throttle: Any = None,
-                      text_column: str = "text") -> ray.data.Dataset:
+def summarize_dataset(
+    ds: ray.data.Dataset,
+    *,
+    settings: Settings | None = None,
+    options: CallOptions | None = None,
+    schema: Any = None,
+    concurrency: int | None = None,
+    actors: int | tuple[int, int] | None = None,
+    throttle: Any = None,
+    text_column: str = "text",
+) -> ray.data.Dataset:
     """Summarize every row of ``ds`` (a ``text`` column, or ``text_column``; ``id``, ``title``, ``url``, ``date``,
     ``author``, ``site`` used when present) on an actor pool. Rows out: ``OUTPUT_COLUMNS`` — ``summary`` and
     ``meta`` as JSON text for a success, ``error``/``message`` for a failure (never both).
@@ -379,11 +463,14 @@ def summarize_dataset(ds: ray.data.Dataset, *, settings: Settings | None = None,
     settings = settings or load_settings()
     if throttle is None:
         throttle = start_throttle(settings.rpm, settings.tpm)
-    articles: Any = ds.map_batches(functools.partial(_rows_to_articles, text_column=text_column,
-                                                     limits=item_limits(settings)),
-                                   batch_format="pyarrow", batch_size=EXTRACT_BATCH)
-    summarized = summarize_articles(articles, runtime, settings, options or CallOptions(), schema, concurrency,
-                                    actors, throttle)
+    articles: Any = ds.map_batches(
+        functools.partial(_rows_to_articles, text_column=text_column, limits=item_limits(settings)),
+        batch_format="pyarrow",
+        batch_size=EXTRACT_BATCH,
+    )
+    summarized = summarize_articles(
+        articles, runtime, settings, options or CallOptions(), schema, concurrency, actors, throttle
+    )
     return cast("ray.data.Dataset", summarized)
 
 
@@ -391,15 +478,24 @@ def _rows_to_articles(batch: Any, *, text_column: str, limits: dict[str, int]) -
     """A user's rows, extracted (ids from ``id``, else a hash of the text; the id is also the source)."""
     from .archives import _record_item
 
-    items = [_record_item(record, f"row:{number}", text_column, "id") for number, record in
-             enumerate(batch.to_pylist())]
+    items = [
+        _record_item(record, f"row:{number}", text_column, "id") for number, record in enumerate(batch.to_pylist())
+    ]
     for item in items:
         item.source = item.id
     return _articles_table([_extracted(item, limits) for item in items])
 
 
-def summarize_articles(ds: Any, ray: Any, settings: Settings, options: CallOptions, schema: Any,
-                       concurrency: int | None, actors: int | tuple[int, int] | None, throttle: Any) -> Any:
+def summarize_articles(
+    ds: Any,
+    ray: Any,
+    settings: Settings,
+    options: CallOptions,
+    schema: Any,
+    concurrency: int | None,
+    actors: int | tuple[int, int] | None,
+    throttle: Any,
+) -> Any:
     per_actor = concurrency or settings.concurrency
     if actors is None:
         actors = max(1, min(8, int(ray.cluster_resources().get("CPU", 1))))
@@ -409,21 +505,43 @@ def summarize_articles(ds: Any, ray: Any, settings: Settings, options: CallOptio
     rows = max(1, per_actor // 2)
     sizes = {"size": actors} if isinstance(actors, int) else {"min_size": actors[0], "max_size": actors[1]}
     return ds.repartition(target_num_rows_per_block=rows).map_batches(
-        _Summarize, batch_format="pyarrow", batch_size=rows, num_cpus=ACTOR_CPUS,
+        _Summarize,
+        batch_format="pyarrow",
+        batch_size=rows,
+        num_cpus=ACTOR_CPUS,
         compute=ray.data.ActorPoolStrategy(**sizes, max_tasks_in_flight_per_actor=4, max_concurrent_calls_per_actor=4),
-        fn_constructor_kwargs={"settings": fields, "options": options.model_dump(exclude_unset=True),
-                               "schema": schema, "concurrency": per_actor, "throttle": throttle}
+        fn_constructor_kwargs={
+            "settings": fields,
+            "options": options.model_dump(exclude_unset=True),
+            "schema": schema,
+            "concurrency": per_actor,
+            "throttle": throttle,
+        },
     )  # Ray Data's defaults for an actor pool: spread over the nodes, restarted (and its tasks retried) if lost
 
 
 # -- the driver -----------------------------------------------------------------------------------------
 
-def run_files(settings: Settings, specs: list[str], *, schema: Any = None, output: str | Path | None,
-              errors: str | Path | None = None, fmt: str = "jsonl", resume: bool = True,
-              concurrency: int | None = None, actors: int | None = None, address: str | None = None,
-              text_field: str = "text", id_field: str = "id", options: CallOptions | None = None,
-              on_progress: Callable[[BatchStats], None] | None = None, relative_to: Path | None = None,
-              stop: threading.Event | None = None) -> BatchStats:
+
+def run_files(
+    settings: Settings,
+    specs: list[str],
+    *,
+    schema: Any = None,
+    output: str | Path | None,
+    errors: str | Path | None = None,
+    fmt: str = "jsonl",
+    resume: bool = True,
+    concurrency: int | None = None,
+    actors: int | None = None,
+    address: str | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
+    options: CallOptions | None = None,
+    on_progress: Callable[[BatchStats], None] | None = None,
+    relative_to: Path | None = None,
+    stop: threading.Event | None = None,
+) -> BatchStats:
     """``batch.run_files`` on Ray: the same output lines, errors file, resume and counts.
 
     Stops like the local runner (a refused key, an endpoint that stays unreachable) by raising that error;
@@ -448,15 +566,23 @@ def run_files(settings: Settings, specs: list[str], *, schema: Any = None, outpu
         strip = f"{relative_to}{os.sep}" if relative_to is not None else ""
 
         count_in_background(stats, specs, text_field=text_field, id_field=id_field)
-        ds = ray.data.from_items([{"unit": json.dumps(unit)} for unit in units],
-                                 override_num_blocks=max(1, len(units)))
-        ds = ds.flat_map(_read_unit, fn_kwargs={"text_field": text_field, "id_field": id_field,
-                                                "max_bytes": settings.max_input_bytes, "skip": sink.done_ids,
-                                                "strip": strip})
-        ds = ds.map_batches(_extract, batch_format="pyarrow", batch_size=EXTRACT_BATCH,
-                            fn_kwargs={"limits": item_limits(settings)})
-        ds = summarize_articles(ds, ray, settings, options, schema, concurrency, actors or settings.ray_actors,
-                                throttle)
+        ds = ray.data.from_items([{"unit": json.dumps(unit)} for unit in units], override_num_blocks=max(1, len(units)))
+        ds = ds.flat_map(
+            _read_unit,
+            fn_kwargs={
+                "text_field": text_field,
+                "id_field": id_field,
+                "max_bytes": settings.max_input_bytes,
+                "skip": sink.done_ids,
+                "strip": strip,
+            },
+        )
+        ds = ds.map_batches(
+            _extract, batch_format="pyarrow", batch_size=EXTRACT_BATCH, fn_kwargs={"limits": item_limits(settings)}
+        )
+        ds = summarize_articles(
+            ds, ray, settings, options, schema, concurrency, actors or settings.ray_actors, throttle
+        )
         written = IdSet()
         unreachable = 0
         for batch in ds.iter_batches(batch_format="pyarrow", batch_size=None):
@@ -467,18 +593,36 @@ def run_files(settings: Settings, specs: list[str], *, schema: Any = None, outpu
                 written.add(row["id"])
                 ok = row["error"] is None
                 cached = ok and bool(json.loads(row["meta"]).get("cached"))
-                stats.add(ok=ok, cached=cached, requests=row["requests"], prompt_tokens=row["prompt_tokens"],
-                          completion_tokens=row["completion_tokens"])
+                stats.add(
+                    ok=ok,
+                    cached=cached,
+                    requests=row["requests"],
+                    prompt_tokens=row["prompt_tokens"],
+                    completion_tokens=row["completion_tokens"],
+                )
                 if ok:
-                    sink.write_record({"id": row["id"], "source": row["source"], "summary": json.loads(row["summary"]),
-                                       "meta": json.loads(row["meta"])})
+                    sink.write_record(
+                        {
+                            "id": row["id"],
+                            "source": row["source"],
+                            "summary": json.loads(row["summary"]),
+                            "meta": json.loads(row["meta"]),
+                        }
+                    )
                 else:
                     error: SummarizerError = pickle.loads(row["raised"])
                     unreachable = unreachable + 1 if _unreachable(error) else 0
                     if stops_the_batch(error, unreachable):
                         raise error
-                    error_sink.write_record({"id": row["id"], "source": row["source"], "error": row["error"],
-                                             "message": row["message"], "attempts": row["attempts"]})
+                    error_sink.write_record(
+                        {
+                            "id": row["id"],
+                            "source": row["source"],
+                            "error": row["error"],
+                            "message": row["message"],
+                            "attempts": row["attempts"],
+                        }
+                    )
                 if on_progress is not None:
                     on_progress(stats)
             if stop is not None and stop.is_set():
@@ -496,8 +640,11 @@ def run_files(settings: Settings, specs: list[str], *, schema: Any = None, outpu
                 pass
         stats.wall_s = time.perf_counter() - stats.started
         paid = settings.llm_configured and settings.engine in ("auto", "llm", "hybrid")  # an endpoint answered
-        stats.cost_usd = cost(options.model or settings.model, stats.prompt_tokens, stats.completion_tokens,
-                              settings.prices) if paid else 0.0
+        stats.cost_usd = (
+            cost(options.model or settings.model, stats.prompt_tokens, stats.completion_tokens, settings.prices)
+            if paid
+            else 0.0
+        )
         stats.peak_rss_mb = peak_rss_mb()
         if on_progress is not None:
             on_progress(stats)

@@ -50,8 +50,9 @@ class RedisCache:
         try:
             import redis
         except ImportError:
-            raise ConfigError("a redis:// cache needs the redis package",
-                              hint="pip install 'summarizer[ray]' (or: pip install redis)") from None
+            raise ConfigError(
+                "a redis:// cache needs the redis package", hint="pip install 'summarizer[ray]' (or: pip install redis)"
+            ) from None
         from urllib.parse import urlsplit
 
         from .secrets import protect
@@ -64,11 +65,14 @@ class RedisCache:
         self._lock = threading.Lock()
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
         try:
-            self._redis = redis.Redis.from_url(url, socket_timeout=_TIMEOUT, socket_connect_timeout=_TIMEOUT,
-                                               health_check_interval=30)
+            self._redis = redis.Redis.from_url(
+                url, socket_timeout=_TIMEOUT, socket_connect_timeout=_TIMEOUT, health_check_interval=30
+            )
         except (ValueError, redis.RedisError) as exc:
-            raise ConfigError(f"cannot use the cache at {self.path}: {_detail(exc, password)}",
-                              hint="give it as redis://[:password@]host:port/db") from None
+            raise ConfigError(
+                f"cannot use the cache at {self.path}: {_detail(exc, password)}",
+                hint="give it as redis://[:password@]host:port/db",
+            ) from None
         self._password = password
 
     # -- the summary path: never fails ----------------------------------------------------------------
@@ -81,8 +85,13 @@ class RedisCache:
             self.problem = f"Redis did not answer ({_detail(exc, self._password)})"
             self._down_until = time.monotonic() + RETRY_AFTER
         if first:
-            _log.warning("could not %s the cache at %s (%s); going on without it, trying again every %.0f s",
-                         action, self.path, self.problem, RETRY_AFTER)
+            _log.warning(
+                "could not %s the cache at %s (%s); going on without it, trying again every %.0f s",
+                action,
+                self.path,
+                self.problem,
+                RETRY_AFTER,
+            )
 
     def _worked(self) -> None:
         if self.problem is not None:
@@ -136,8 +145,10 @@ class RedisCache:
 
     # -- maintenance: one clear error --------------------------------------------------------------
     def _unusable(self, exc: BaseException) -> ConfigError:
-        return ConfigError(f"cannot use the cache at {self.path}: {_detail(exc, self._password)}",
-                           hint="start Redis or fix the URL, or use --no-cache or a file cache (--cache PATH)")
+        return ConfigError(
+            f"cannot use the cache at {self.path}: {_detail(exc, self._password)}",
+            hint="start Redis or fix the URL, or use --no-cache or a file cache (--cache PATH)",
+        )
 
     def check(self) -> None:
         try:
@@ -169,7 +180,7 @@ class RedisCache:
             keys = list(self._keys())
             for start in range(0, len(keys), 1000):
                 pipe = self._redis.pipeline(transaction=False)
-                for key in keys[start:start + 1000]:
+                for key in keys[start : start + 1000]:
                     pipe.hmget(key, "model", "created_at")
                 for model, created in pipe.execute():
                     count += 1
@@ -183,8 +194,14 @@ class RedisCache:
         except self._errors as exc:
             raise self._unusable(exc) from None
         ordered = dict(sorted(by_model.items(), key=lambda kv: -kv[1]))
-        return {"path": self.path, "entries": count, "bytes": size, "by_model": ordered,
-                "oldest": iso(oldest), "newest": iso(newest)}
+        return {
+            "path": self.path,
+            "entries": count,
+            "bytes": size,
+            "by_model": ordered,
+            "oldest": iso(oldest),
+            "newest": iso(newest),
+        }
 
     def clear(self) -> int:
         try:
@@ -208,14 +225,17 @@ class RedisCache:
             count = 0
             for start in range(0, len(keys), 500):
                 pipe = self._redis.pipeline(transaction=False)
-                chunk = keys[start:start + 500]
+                chunk = keys[start : start + 500]
                 for key in chunk:
                     pipe.hmget(key, "created_at", "summary", "meta")
                 for key, (created, summary, meta) in zip(chunk, pipe.execute(), strict=True):
                     if summary is None or meta is None:
                         continue
-                    out.write(export_line(key.decode()[len(PREFIX):], float(created or 0), json.loads(summary),
-                                          json.loads(meta)))
+                    out.write(
+                        export_line(
+                            key.decode()[len(PREFIX) :], float(created or 0), json.loads(summary), json.loads(meta)
+                        )
+                    )
                     count += 1
             return count
         except self._errors as exc:
@@ -237,9 +257,14 @@ class RedisCache:
 
 
 def _row(summary: dict[str, Any], meta: dict[str, Any], created: float) -> dict[Any, Any]:
-    return {"created_at": repr(float(created)), "model": str(meta.get("model") or ""),
-            "schema_name": str(meta.get("schema") or ""), "prompt_version": str(meta.get("prompt_version") or ""),
-            "summary": dump(summary), "meta": dump(meta)}
+    return {
+        "created_at": repr(float(created)),
+        "model": str(meta.get("model") or ""),
+        "schema_name": str(meta.get("schema") or ""),
+        "prompt_version": str(meta.get("prompt_version") or ""),
+        "summary": dump(summary),
+        "meta": dump(meta),
+    }
 
 
 def _detail(exc: BaseException, password: str | None) -> str:

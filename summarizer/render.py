@@ -35,10 +35,13 @@ def render(result: Result[Any], fmt: str = "json", *, with_meta: bool = False) -
     lines = _markdown(data) if fmt == "markdown" else _text(data)
     if with_meta:
         meta = result.meta
-        lines += ["", "---" if fmt == "markdown" else "",
-                  f"engine: {meta.engine}; model: {meta.model or '-'}; schema: {meta.schema_name}; "
-                  f"cached: {meta.cached}; attempts: {meta.attempts}; "
-                  f"tokens: {meta.usage.prompt_tokens} in / {meta.usage.completion_tokens} out"]
+        lines += [
+            "",
+            "---" if fmt == "markdown" else "",
+            f"engine: {meta.engine}; model: {meta.model or '-'}; schema: {meta.schema_name}; "
+            f"cached: {meta.cached}; attempts: {meta.attempts}; "
+            f"tokens: {meta.usage.prompt_tokens} in / {meta.usage.completion_tokens} out",
+        ]
     return "\n".join(lines).rstrip() + "\n"
 
 

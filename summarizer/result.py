@@ -41,8 +41,11 @@ class Meta(BaseModel):
     chunks: int = Field(default=1, description="Parts the article was split into (1: it fit the model).")
     reduce_steps: int = Field(default=0, description="Requests that merged the parts' summaries.")
     style: str = "standard"
-    degenerate_answers: int = Field(default=0, description="Hybrid engine: answers re-asked or patched because "
-                                    "some of their text was degenerate (a loop, an echo, markup, a placeholder).")
+    degenerate_answers: int = Field(
+        default=0,
+        description="Hybrid engine: answers re-asked or patched because "
+        "some of their text was degenerate (a loop, an echo, markup, a placeholder).",
+    )
     rounds: list[dict[str, Any]] = Field(default_factory=list, description="Chain of Density rounds (style dense).")
 
     def to_dict(self) -> dict[str, Any]:

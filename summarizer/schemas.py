@@ -36,11 +36,35 @@ from .resources import data_dir
 
 _SCALARS: dict[str, Any] = {"string": str, "integer": int, "number": float, "boolean": bool}
 _KNOWN_KEYWORDS = {
-    "type", "properties", "required", "items", "description", "title", "enum", "default",
-    "minItems", "maxItems", "minLength", "maxLength", "pattern", "minimum", "maximum",
-    "exclusiveMinimum", "exclusiveMaximum", "$ref", "$defs", "definitions", "anyOf",
-    "additionalProperties", "$schema", "$id", "examples", "format", "const",
-    "x-grounded", "x-max-sentences",
+    "type",
+    "properties",
+    "required",
+    "items",
+    "description",
+    "title",
+    "enum",
+    "default",
+    "minItems",
+    "maxItems",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "$ref",
+    "$defs",
+    "definitions",
+    "anyOf",
+    "additionalProperties",
+    "$schema",
+    "$id",
+    "examples",
+    "format",
+    "const",
+    "x-grounded",
+    "x-max-sentences",
 }
 
 
@@ -80,8 +104,10 @@ def answer_tokens(schema: dict[str, Any]) -> int:
         kind = node.get("type")
         kinds = kind if isinstance(kind, list) else [kind]
         if "object" in kinds or "properties" in node:
-            return 2 + sum(3 + len(name) / _CHARS_PER_ANSWER_TOKEN + size(child, seen)
-                           for name, child in node.get("properties", {}).items())
+            return 2 + sum(
+                3 + len(name) / _CHARS_PER_ANSWER_TOKEN + size(child, seen)
+                for name, child in node.get("properties", {}).items()
+            )
         if "array" in kinds:
             items = float(node.get("maxItems", UNBOUNDED_ITEMS))
             return 2 + items * (1 + size(node.get("items", {}), seen))
@@ -113,14 +139,25 @@ def field_groups(schema: dict[str, Any], budget: int) -> list[dict[str, Any]]:
         current = trial
     if current:
         groups.append(current)
-    return [{**shared, "title": f"{schema.get('title', 'Summary')}Part{n}", "properties": properties,
-             "required": [name for name in properties if name in required]}
-            for n, properties in enumerate(groups, 1)]
+    return [
+        {
+            **shared,
+            "title": f"{schema.get('title', 'Summary')}Part{n}",
+            "properties": properties,
+            "required": [name for name in properties if name in required],
+        }
+        for n, properties in enumerate(groups, 1)
+    ]
 
 
-def along_schema(value: Any, schema: dict[str, Any], leaf: Callable[[Any, dict[str, Any]], Any], *,
-                 items: Callable[[list[Any], dict[str, Any]], list[Any]] | None = None,
-                 root: dict[str, Any] | None = None) -> Any:
+def along_schema(
+    value: Any,
+    schema: dict[str, Any],
+    leaf: Callable[[Any, dict[str, Any]], Any],
+    *,
+    items: Callable[[list[Any], dict[str, Any]], list[Any]] | None = None,
+    root: dict[str, Any] | None = None,
+) -> Any:
     """``value`` rebuilt along ``schema`` (``$ref``s followed): ``leaf(scalar, its schema node)`` for every
     scalar, ``items(list, its node)`` (if given) for every list before its items are visited."""
     root = root or schema
@@ -191,8 +228,7 @@ def available(dirs: tuple[Path, ...] | list[Path] = ()) -> dict[str, Path]:
 _IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
-def resolve(schema: str | type[BaseModel] | SchemaSpec | None,
-            dirs: tuple[Path, ...] | list[Path] = ()) -> SchemaSpec:
+def resolve(schema: str | type[BaseModel] | SchemaSpec | None, dirs: tuple[Path, ...] | list[Path] = ()) -> SchemaSpec:
     """Turn a name, a JSON Schema path, ``module:Class``, a field list or a pydantic model into a SchemaSpec."""
     if schema is None:
         schema = "news"
@@ -238,8 +274,10 @@ def _import_model(path: str) -> type[BaseModel]:
 FIELD_MAX_LENGTH = 600
 FIELD_MAX_ITEMS = 12
 _FIELD_TYPES: dict[str, dict[str, Any]] = {
-    "str": {"type": "string", "maxLength": FIELD_MAX_LENGTH}, "int": {"type": "integer"},
-    "float": {"type": "number"}, "bool": {"type": "boolean"},
+    "str": {"type": "string", "maxLength": FIELD_MAX_LENGTH},
+    "int": {"type": "integer"},
+    "float": {"type": "number"},
+    "bool": {"type": "boolean"},
 }
 _FIELD = re.compile(r"^(?P<name>[A-Za-z_]\w*)(?P<mark>[!~]?)(?:\s+(?P<type>[a-z]+(?:\[[a-z]+\])?))?\s*$")
 
@@ -254,16 +292,19 @@ def parse_fields(text: str) -> dict[str, Any]:
         head, _, description = item.partition(":")
         match = _FIELD.match(head.strip())
         if not match:
-            raise ConfigError(f"cannot read schema field {item!r}: write name [type][: description], "
-                              "e.g. 'score int: 1-10'")
+            raise ConfigError(
+                f"cannot read schema field {item!r}: write name [type][: description], e.g. 'score int: 1-10'"
+            )
         type_name = match.group("type") or "str"
         inner = type_name[5:-1] if type_name.startswith("list[") else None
         base = _FIELD_TYPES.get(inner or type_name)
         if base is None or (type_name.startswith("list") and inner is None):
-            raise ConfigError(f"unknown type {type_name!r} in schema field {item!r}; use str, int, float, bool "
-                              "or list[...] of those")
-        node: dict[str, Any] = {"type": "array", "maxItems": FIELD_MAX_ITEMS, "items": dict(base)} if inner \
-            else dict(base)
+            raise ConfigError(
+                f"unknown type {type_name!r} in schema field {item!r}; use str, int, float, bool or list[...] of those"
+            )
+        node: dict[str, Any] = (
+            {"type": "array", "maxItems": FIELD_MAX_ITEMS, "items": dict(base)} if inner else dict(base)
+        )
         mark = {"!": True, "~": "mention"}.get(match.group("mark"))
         if mark is not None:
             if (inner or type_name) != "str":
@@ -315,7 +356,7 @@ def _load_file(path: Path) -> SchemaSpec:
 def model_from_json_schema(document: dict[str, Any], default_name: str = "Summary") -> type[BaseModel]:
     """Build a pydantic model from a JSON Schema object; ConfigError names what is unsupported."""
     if not isinstance(document, dict) or document.get("type", "object") != "object":
-        raise ConfigError("a schema must be a JSON object with \"type\": \"object\"")
+        raise ConfigError('a schema must be a JSON object with "type": "object"')
     return _Builder(document).model(document, document.get("title") or default_name, "#")
 
 
@@ -332,8 +373,7 @@ class _Builder:
         for prop, sub in node.get("properties", {}).items():
             if not prop.isidentifier() or prop.startswith("_"):
                 raise ConfigError(f"unsupported property name {prop!r} at {where}")
-            annotation = self.annotation(sub, f"{name}{prop.title().replace('_', '')}",
-                                         f"{where}/properties/{prop}")
+            annotation = self.annotation(sub, f"{name}{prop.title().replace('_', '')}", f"{where}/properties/{prop}")
             if prop not in required:
                 annotation = Optional[annotation]  # noqa: UP045 - runtime construction
             fields[prop] = (annotation, self.field_info(sub, required=prop in required))
@@ -342,8 +382,7 @@ class _Builder:
         if {"headline", "summary"} <= set(fields):
             validators["_not_degenerate"] = model_validator(mode="after")(_record_check)
         model = create_model(
-            _class_name(name), __config__=config, __doc__=node.get("description"), __validators__=validators,
-            **fields
+            _class_name(name), __config__=config, __doc__=node.get("description"), __validators__=validators, **fields
         )
         return model  # type: ignore[no-any-return]
 
@@ -376,9 +415,8 @@ class _Builder:
             if kind == "string":
                 result = self._string_checks(node, where)
         elif kind == "array":
-            result = Annotated[list[self.annotation(node.get("items", {"type": "string"}),  # type: ignore[misc]
-                                                    name + "Item", f"{where}/items")],
-                               AfterValidator(quality.check_items)]
+            item = self.annotation(node.get("items", {"type": "string"}), name + "Item", f"{where}/items")
+            result = Annotated[list[item], AfterValidator(quality.check_items)]  # type: ignore[valid-type]
         elif kind == "object":
             result = dict[str, Any] if "properties" not in node else self.model(node, name, where)
         else:
@@ -387,13 +425,15 @@ class _Builder:
 
     def ref(self, ref: str, where: str) -> type[BaseModel]:
         prefix = next((p for p in ("#/$defs/", "#/definitions/") if ref.startswith(p)), None)
-        key = ref[len(prefix):] if prefix else ""
+        key = ref[len(prefix) :] if prefix else ""
         if not prefix or key not in self.defs:
             raise ConfigError(f"unresolvable $ref {ref!r} at {where}")
         if key not in self.built:
             if key in self.building:  # a model cannot hold itself: the recursion would never end
-                raise ConfigError(f"recursive $ref {ref!r} at {where}: {ref} refers back to itself",
-                                  hint="a summary schema needs a finite shape: nest a copy, or cut the cycle")
+                raise ConfigError(
+                    f"recursive $ref {ref!r} at {where}: {ref} refers back to itself",
+                    hint="a summary schema needs a finite shape: nest a copy, or cut the cycle",
+                )
             self.building.add(key)
             self.built[key] = self.model(self.defs[key], key, ref)
             self.building.discard(key)
@@ -403,9 +443,14 @@ class _Builder:
         kwargs: dict[str, Any] = {}
         if "description" in node:
             kwargs["description"] = node["description"]
-        for source, target in (("minItems", "min_length"), ("maxItems", "max_length"),
-                               ("minimum", "ge"), ("maximum", "le"),
-                               ("exclusiveMinimum", "gt"), ("exclusiveMaximum", "lt")):
+        for source, target in (
+            ("minItems", "min_length"),
+            ("maxItems", "max_length"),
+            ("minimum", "ge"),
+            ("maximum", "le"),
+            ("exclusiveMinimum", "gt"),
+            ("exclusiveMaximum", "lt"),
+        ):
             if source in node:
                 kwargs[target] = node[source]
         default = node.get("default", ... if required else None)
@@ -414,8 +459,9 @@ class _Builder:
     def _string_checks(self, node: dict[str, Any], where: str) -> Any:
         constraints: list[Any] = []
         if any(k in node for k in ("minLength", "maxLength", "pattern")):
-            constraints.append(Field(min_length=node.get("minLength"), max_length=node.get("maxLength"),
-                                     pattern=node.get("pattern")))
+            constraints.append(
+                Field(min_length=node.get("minLength"), max_length=node.get("maxLength"), pattern=node.get("pattern"))
+            )
         grounded = node.get("x-grounded")
         if grounded is not True and "pattern" not in node and "format" not in node:
             constraints.append(AfterValidator(quality.check_text))  # text the model composes
@@ -424,7 +470,7 @@ class _Builder:
         elif grounded == "mention":
             constraints.append(AfterValidator(check_mention))
         elif grounded not in (None, False):
-            raise ConfigError(f"x-grounded must be true, false or \"mention\" at {where}")
+            raise ConfigError(f'x-grounded must be true, false or "mention" at {where}')
         if "x-max-sentences" in node:
             constraints.append(max_sentences(int(node["x-max-sentences"])))
         return Annotated[tuple([str, *constraints])] if constraints else str

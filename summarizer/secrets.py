@@ -57,7 +57,7 @@ def _grams(secrets: frozenset[str]) -> frozenset[str]:
                 if whole_if_short:
                     grams.add(folded)
                 continue
-            grams.update(folded[i:i + WINDOW] for i in range(len(folded) - WINDOW + 1))
+            grams.update(folded[i : i + WINDOW] for i in range(len(folded) - WINDOW + 1))
     return frozenset(grams)
 
 
@@ -70,7 +70,7 @@ def _forms(secret: str) -> Iterator[tuple[str, bool]]:
     yield data.hex(), False
     for pad in range(3):
         encoded = base64.b64encode(b"\0" * pad + data).decode("ascii")
-        stable = encoded[4 if pad else 0:(pad + len(data)) // 3 * 4]
+        stable = encoded[4 if pad else 0 : (pad + len(data)) // 3 * 4]
         yield stable, False
         yield stable.translate(_URLSAFE), False
 
@@ -97,7 +97,7 @@ def _hits(folded: str, grams: frozenset[str]) -> list[list[int]]:
     cuts: list[list[int]] = []
     for start in _candidates(folded, grams, sizes[-1]):
         for size in sizes:
-            if folded[start:start + size] in grams:
+            if folded[start : start + size] in grams:
                 end = start + size
                 if cuts and start <= cuts[-1][1]:
                     cuts[-1][1] = max(cuts[-1][1], end)
@@ -115,14 +115,14 @@ def _candidates(folded: str, grams: frozenset[str], shortest: int) -> Iterable[i
     quarters = _quarters(grams)
     found: set[int] = set()
     for at in range(0, len(folded) - 3, 4):
-        if folded[at:at + 4] in quarters:
+        if folded[at : at + 4] in quarters:
             found.update(range(max(0, at - 4), at + 1))
     return sorted(found)
 
 
 @functools.lru_cache(maxsize=64)
 def _quarters(grams: frozenset[str]) -> frozenset[str]:
-    return frozenset(gram[i:i + 4] for gram in grams for i in range(len(gram) - 3))
+    return frozenset(gram[i : i + 4] for gram in grams for i in range(len(gram) - 3))
 
 
 def _compact(text: str) -> str:
@@ -133,8 +133,10 @@ def _compact(text: str) -> str:
 def _compact_spans(text: str) -> tuple[str, list[tuple[int, int]]]:
     """``_compact(text)`` with, for each of its characters, the span of ``text`` it came from (built only
     when the compact view holds a piece of a secret)."""
-    decoded = [(chr(int(m.group()[1:], 16)) if len(m.group()) == 3 else m.group(), m.start(), m.end())
-               for m in _TOKEN.finditer(text)]
+    decoded = [
+        (chr(int(m.group()[1:], 16)) if len(m.group()) == 3 else m.group(), m.start(), m.end())
+        for m in _TOKEN.finditer(text)
+    ]
     kept: list[tuple[str, int, int]] = []
     index = 0
     while index < len(decoded):
@@ -248,8 +250,13 @@ def shown_url(url: str) -> str:
             host = f"{host}:{parts.port}"
     except ValueError:  # a malformed port: not shown
         pass
-    query = urlencode([(name, MARK if _SECRET_PARAMETER.search(name) else value)
-                       for name, value in parse_qsl(parts.query, keep_blank_values=True)], safe="[]")
+    query = urlencode(
+        [
+            (name, MARK if _SECRET_PARAMETER.search(name) else value)
+            for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        ],
+        safe="[]",
+    )
     return urlunsplit((parts.scheme, host, parts.path, query, ""))
 
 

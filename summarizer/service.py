@@ -48,19 +48,28 @@ _log = logging.getLogger("summarizer.service")
 
 # -- request and response models ------------------------------------------------------------------
 
+
 class SummaryRequest(CallOptions):
     """One article, as ``text``, ``html`` or a ``url`` to fetch (exactly one of them), and the call's options."""
 
-    model_config = ConfigDict(json_schema_extra={
-        "oneOf": [{"required": ["text"]}, {"required": ["html"]}, {"required": ["url"]}]})
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["text"]}, {"required": ["html"]}, {"required": ["url"]}]}
+    )
 
     # Typed ``str`` with a None default: the field may be left out, but not sent as null.
     # An empty or blank text is bad input (400), like binary data or a page without an article.
     text: str = Field(None, description="Plain text or Markdown.")  # type: ignore[assignment]
-    html: str = Field(None,  # type: ignore[assignment]
-                      description="An HTML page; the article is extracted with trafilatura.")
-    url: str = Field(None, min_length=1, max_length=2048,  # type: ignore[assignment]
-                     description="An http(s) URL to fetch (public addresses only).")
+    html: str = Field(
+        None,  # type: ignore[assignment]
+        description="An HTML page; the article is extracted with trafilatura.",
+    )
+    url: str = Field(
+        None,
+        min_length=1,
+        max_length=2048,  # type: ignore[assignment]
+        description="An http(s) URL to fetch (public addresses only).",
+    )
+
     @model_validator(mode="after")
     def _one_source(self) -> SummaryRequest:
         given = [name for name in ("text", "html", "url") if getattr(self, name) is not None]
@@ -106,10 +115,13 @@ class BatchRequest(CallOptions):
     """A JSON batch: the items, and options for all of them. Read as a stream (see ``_stream_json_batch``):
     this model documents the body and validates each item."""
 
-    items: list[BatchItem | str] = Field(min_length=1, description="Articles: objects with text or html "
-                                         "(and optional id, title, url, date), objects with only a url (the "
-                                         "page is fetched, public addresses only; the url is the id), or plain "
-                                         "strings.")
+    items: list[BatchItem | str] = Field(
+        min_length=1,
+        description="Articles: objects with text or html "
+        "(and optional id, title, url, date), objects with only a url (the "
+        "page is fetched, public addresses only; the url is the id), or plain "
+        "strings.",
+    )
 
 
 class Health(BaseModel):
@@ -123,11 +135,14 @@ class Readiness(BaseModel):
 
 
 def _problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {status: {"model": Problem, "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-            for status in statuses}
+    return {
+        status: {"model": Problem, "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        for status in statuses
+    }
 
 
 # -- errors -------------------------------------------------------------------------------------
+
 
 class ServiceError(Exception):
     """An HTTP-level refusal (auth, size, queue) with its status and headers."""
@@ -137,14 +152,27 @@ class ServiceError(Exception):
         self.status, self.title, self.detail, self.headers = status, title, detail, headers or {}
 
 
-def problem(status: int, kind: str, detail: str, instance: str | None = None,
-            headers: dict[str, str] | None = None, errors: list[dict[str, Any]] | None = None) -> JSONResponse:
-    body = Problem(type=f"urn:summarizer:problem:{kind}", title=kind.replace("-", " "), status=status,
-                   detail=scrub_whole(detail), instance=instance, errors=errors)
+def problem(
+    status: int,
+    kind: str,
+    detail: str,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    errors: list[dict[str, Any]] | None = None,
+) -> JSONResponse:
+    body = Problem(
+        type=f"urn:summarizer:problem:{kind}",
+        title=kind.replace("-", " "),
+        status=status,
+        detail=scrub_whole(detail),
+        instance=instance,
+        errors=errors,
+    )
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM, headers=headers)
 
 
 # -- ASGI middleware: body limit and access log ---------------------------------------------------
+
 
 class _TooLarge(StarletteHTTPException):
     """Raised from ``receive`` once a streamed body passes the limit; FastAPI lets HTTP exceptions through."""
@@ -191,8 +219,9 @@ class BodyLimit:
                 await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem(413, "body-too-large", f"the request body is over the {self.limit:,}-byte limit",
-                           instance=scope.get("path"))
+        response = problem(
+            413, "body-too-large", f"the request body is over the {self.limit:,}-byte limit", instance=scope.get("path")
+        )
         await response(scope, receive, send)
 
 
@@ -245,8 +274,9 @@ class JsonBudget:
 def _json_body(scope: Scope) -> bool:
     """Whether the request's body would be read as JSON (FastAPI does so with no content type too)."""
     content_type = dict(scope.get("headers") or []).get(b"content-type", b"").split(b";")[0].strip().lower()
-    return content_type in (b"", b"application/json") or (content_type.startswith(b"application/")
-                                                          and content_type.endswith(b"+json"))
+    return content_type in (b"", b"application/json") or (
+        content_type.startswith(b"application/") and content_type.endswith(b"+json")
+    )
 
 
 class AccessLog:
@@ -271,8 +301,13 @@ class AccessLog:
         try:
             await self.app(scope, receive, recording_send)
         finally:
-            _access.info("%s %s %d %.1fms", printable(scope["method"]), printable(scope["path"]), status,
-                         (time.perf_counter() - started) * 1000)
+            _access.info(
+                "%s %s %d %.1fms",
+                printable(scope["method"]),
+                printable(scope["path"]),
+                status,
+                (time.perf_counter() - started) * 1000,
+            )
 
 
 def printable(text: str, limit: int = 512) -> str:
@@ -291,8 +326,9 @@ def _extraction_pool() -> concurrent.futures.Executor | None:
     try:
         # spawn, not fork (the service has threads) nor forkserver (its server process outlives a parent that
         # is killed): the workers are this process's own children and end with it.
-        pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                                      initializer=_die_with_parent)
+        pool = concurrent.futures.ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("spawn"), initializer=_die_with_parent
+        )
         for done in [pool.submit(_warm_extractor) for _ in range(workers)]:
             done.result(timeout=120)
     except Exception as exc:  # e.g. no /dev/shm in a sandbox: slower under abuse, still correct
@@ -319,8 +355,14 @@ async def _read_upload(request: Request) -> tuple[CallOptions, Any]:
     form = await request.form(max_files=1, max_fields=len(_OPTION_FIELDS) + len(FIELD_OPTIONS) + 1)
     unknown = sorted(set(form.keys()) - {"file", *_OPTION_FIELDS, *FIELD_OPTIONS})
     if unknown:
-        raise RequestValidationError([{"loc": ("body", unknown[0]), "msg": "unknown form field; the fields are "
-                                       f"file, {', '.join((*_OPTION_FIELDS, *FIELD_OPTIONS))}"}])
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("body", unknown[0]),
+                    "msg": f"unknown form field; the fields are file, {', '.join((*_OPTION_FIELDS, *FIELD_OPTIONS))}",
+                }
+            ]
+        )
     upload = form.get("file")
     if upload is None or isinstance(upload, str):
         raise ServiceError(400, "bad-input", "the multipart form needs a 'file' field with the JSONL")
@@ -329,8 +371,9 @@ async def _read_upload(request: Request) -> tuple[CallOptions, Any]:
     head = await upload.read(8192)
     await upload.seek(0)
     if not head.lstrip().startswith((b"{", b"[")):
-        raise InputError("the uploaded file is not JSONL: each line must be a JSON object such as "
-                         '{"id": "a1", "text": "..."}')
+        raise InputError(
+            'the uploaded file is not JSONL: each line must be a JSON object such as {"id": "a1", "text": "..."}'
+        )
     fields = {key: form.get(key) for key in _OPTION_FIELDS if isinstance(form.get(key), str)}
     try:
         options = CallOptions.model_validate(fields)
@@ -345,21 +388,33 @@ _OPTION_FIELDS = tuple(field.alias or name for name, field in CallOptions.model_
 def _multipart_schema() -> dict[str, Any]:
     """The upload form's OpenAPI schema: ``file`` plus the call options, generated from ``CallOptions``."""
     options = CallOptions.model_json_schema(by_alias=True)
-    return {"type": "object", "required": ["file"], "additionalProperties": False,
-            "properties": {"file": {"type": "string", "format": "binary",
-                                    "description": "JSONL: one {id?, text|html, ...} object a line"},
-                           **options["properties"],
-                           "text_field": {"type": "string", "minLength": 1, "maxLength": 200,
-                                          "description": _FIELD_HELP["text_field"]},
-                           "id_field": {"type": "string", "minLength": 1, "maxLength": 200,
-                                        "description": _FIELD_HELP["id_field"]}}}
+    return {
+        "type": "object",
+        "required": ["file"],
+        "additionalProperties": False,
+        "properties": {
+            "file": {
+                "type": "string",
+                "format": "binary",
+                "description": "JSONL: one {id?, text|html, ...} object a line",
+            },
+            **options["properties"],
+            "text_field": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 200,
+                "description": _FIELD_HELP["text_field"],
+            },
+            "id_field": {"type": "string", "minLength": 1, "maxLength": 200, "description": _FIELD_HELP["id_field"]},
+        },
+    }
 
 
 _FIELD_HELP = {
     "text_field": "JSONL upload: the field of each line holding the article, text or HTML (default: text, "
-                  "else html). Also a query parameter.",
+    "else html). Also a query parameter.",
     "id_field": "JSONL upload: the field of each line holding a stable id (default: id; without one, a hash of "
-                "the text). Also a query parameter.",
+    "the text). Also a query parameter.",
 }
 
 
@@ -372,8 +427,14 @@ async def _upload_fields(request: Request, query: dict[str, str | None]) -> dict
         if in_form is not None and (not isinstance(in_form, str) or not 0 < len(in_form) <= 200):
             raise RequestValidationError([{"loc": ("body", name), "msg": "give a field name of 1 to 200 characters"}])
         if in_form is not None and in_query is not None and in_form != in_query:
-            raise RequestValidationError([{"loc": ("query", name), "msg": f"the form says {name}={in_form!r}, "
-                                           f"the query {name}={in_query!r}: give one"}])
+            raise RequestValidationError(
+                [
+                    {
+                        "loc": ("query", name),
+                        "msg": f"the form says {name}={in_form!r}, the query {name}={in_query!r}: give one",
+                    }
+                ]
+            )
         value = in_form if in_form is not None else in_query
         if value is not None:
             fields[name] = value
@@ -390,8 +451,10 @@ def _save_upload(upload: Any, target: Path, max_items: int) -> None:
             if line.strip():
                 lines += 1
                 if lines > max_items:
-                    raise InputTooLarge(f"the upload has more than {max_items:,} items, the limit for one batch job",
-                                        hint="split it into several jobs")
+                    raise InputTooLarge(
+                        f"the upload has more than {max_items:,} items, the limit for one batch job",
+                        hint="split it into several jobs",
+                    )
             out.write(line)
     if not lines:
         raise InputError("the uploaded file is empty")
@@ -422,22 +485,38 @@ def _stream_json_batch(body: bytes, target: Path, max_items: int) -> CallOptions
             raise RequestValidationError([{"loc": ("body",), "msg": "send a JSON object with an 'items' list"}])
         for prefix, event, value in events:
             if prefix == "" and event == "map_key" and value not in ("items", *_OPTION_FIELDS):
-                raise RequestValidationError([{"loc": ("body", str(value)[:64]), "msg": "unknown field; the "
-                                               f"fields are items, {', '.join(_OPTION_FIELDS)}"}])
+                raise RequestValidationError(
+                    [
+                        {
+                            "loc": ("body", str(value)[:64]),
+                            "msg": f"unknown field; the fields are items, {', '.join(_OPTION_FIELDS)}",
+                        }
+                    ]
+                )
             if prefix in _OPTION_FIELDS:
                 options[prefix] = {} if event in ("start_map", "start_array") else value  # non-strings fail below
-            elif prefix == "items.item" and event in ("start_map", "string", "start_array", "number", "boolean",
-                                                        "null"):
+            elif prefix == "items.item" and event in (
+                "start_map",
+                "string",
+                "start_array",
+                "number",
+                "boolean",
+                "null",
+            ):
                 count += 1
                 values = 0
                 if count > max_items:
-                    raise InputTooLarge(f"the batch has more than {max_items:,} items, the limit for one job",
-                                        hint="split it into several jobs")
+                    raise InputTooLarge(
+                        f"the batch has more than {max_items:,} items, the limit for one job",
+                        hint="split it into several jobs",
+                    )
             if prefix.startswith("items.item"):
                 values += 1  # the second pass builds each item whole: its size in objects is capped, not only bytes
                 if values > _ITEM_EVENTS:
-                    raise InputTooLarge(f"items[{count - 1}] holds more than {_ITEM_EVENTS // 2:,} JSON values",
-                                        hint="an item is an object of text or html, id and metadata strings")
+                    raise InputTooLarge(
+                        f"items[{count - 1}] holds more than {_ITEM_EVENTS // 2:,} JSON values",
+                        hint="an item is an object of text or html, id and metadata strings",
+                    )
         parsed = CallOptions.model_validate(options)
         if count == 0:
             raise RequestValidationError([{"loc": ("body", "items"), "msg": "give at least one item"}])
@@ -473,6 +552,7 @@ async def _complete_lines(path: Path) -> AsyncIterator[bytes]:
 
 # -- state and dependencies ------------------------------------------------------------------------
 
+
 @dataclass
 class AppState:
     """What the routes share, typed: set up by ``create_app`` and its lifespan, read through dependencies."""
@@ -492,8 +572,9 @@ class AppState:
         """One of ``max_inflight`` summaries; 429 when none is free (a queue that grows helps nobody)."""
         limit = self.settings.max_inflight
         if self.inflight >= limit:
-            raise ServiceError(429, "busy", f"{limit} summaries are in progress; retry shortly",
-                               headers={"Retry-After": "1"})
+            raise ServiceError(
+                429, "busy", f"{limit} summaries are in progress; retry shortly", headers={"Retry-After": "1"}
+            )
         self.inflight += 1
         try:
             yield
@@ -536,8 +617,12 @@ async def authorized(request: Request, state: State) -> None:
     given = request.headers.get("authorization", "")
     scheme, _, value = given.partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), state.token.encode()):
-        raise ServiceError(401, "unauthorized", "missing or wrong bearer token",
-                           headers={"WWW-Authenticate": 'Bearer realm="summarizer"'})
+        raise ServiceError(
+            401,
+            "unauthorized",
+            "missing or wrong bearer token",
+            headers={"WWW-Authenticate": 'Bearer realm="summarizer"'},
+        )
 
 
 def schema_or_422(summarizer: Summarizer, name: str | None) -> None:
@@ -615,7 +700,7 @@ def probe(state: AppState) -> dict[str, str]:
 
 
 def _probe_state(state: AppState) -> str:
-    """"ok" when the state folder takes a new file and the job database answers; else why not (no path)."""
+    """ "ok" when the state folder takes a new file and the job database answers; else why not (no path)."""
     store = state.store
     if store is None:
         return "not started"
@@ -625,8 +710,9 @@ def _probe_state(state: AppState) -> str:
         marker.unlink()
         store.count_unfinished()
     except Exception as exc:
-        _log.warning("readiness: the state folder %s is unusable: %s: %s", store.root, type(exc).__name__,
-                     scrub(str(exc)))
+        _log.warning(
+            "readiness: the state folder %s is unusable: %s: %s", store.root, type(exc).__name__, scrub(str(exc))
+        )
         return "unusable (batch jobs cannot be stored; see the service log)"
     return "ok"
 
@@ -641,11 +727,18 @@ async def _probe_forever(state: AppState) -> None:
             _log.warning("readiness probe failed: %s: %s", type(exc).__name__, scrub(str(exc)))
 
 
-@summaries.post("/summaries", response_model=SummaryResponse,
-                responses={**_problem_responses(400, 401, 413, 422, 429, 502, 504),
-                           404: {**_problem_responses(404)[404],
-                                 "description": 'Not cached: the request has "offline": true and the cache holds '
-                                                "no answer for it (problem type urn:summarizer:problem:not-cached)"}})
+@summaries.post(
+    "/summaries",
+    response_model=SummaryResponse,
+    responses={
+        **_problem_responses(400, 401, 413, 422, 429, 502, 504),
+        404: {
+            **_problem_responses(404)[404],
+            "description": 'Not cached: the request has "offline": true and the cache holds '
+            "no answer for it (problem type urn:summarizer:problem:not-cached)",
+        },
+    },
+)
 async def create_summary(body: SummaryRequest, state: State, summarizer: TheSummarizer) -> SummaryResponse:
     """Summarize one article given as text, HTML or a URL."""
     from .sources import fetch, from_bytes, from_text
@@ -655,13 +748,27 @@ async def create_summary(body: SummaryRequest, state: State, summarizer: TheSumm
     with state.slot():
         max_chars = settings.max_input_chars
         if body.url is not None:
-            article = await asyncio.to_thread(fetch, body.url, max_bytes=settings.max_input_bytes,
-                                              timeout=settings.fetch_timeout, policy=state.policy, max_chars=max_chars,
-                                              resolver=state.resolver, max_html_bytes=settings.max_html_bytes)
+            article = await asyncio.to_thread(
+                fetch,
+                body.url,
+                max_bytes=settings.max_input_bytes,
+                timeout=settings.fetch_timeout,
+                policy=state.policy,
+                max_chars=max_chars,
+                resolver=state.resolver,
+                max_html_bytes=settings.max_html_bytes,
+            )
         elif body.html is not None:
             data = body.html.encode("utf-8", "surrogatepass")
-            article = await summarizer.offload(from_bytes, data, name="the HTML", html=True, max_chars=max_chars,
-                                               heavy=len(data) > HEAVY_HTML, max_html_bytes=settings.max_html_bytes)
+            article = await summarizer.offload(
+                from_bytes,
+                data,
+                name="the HTML",
+                html=True,
+                max_chars=max_chars,
+                heavy=len(data) > HEAVY_HTML,
+                max_html_bytes=settings.max_html_bytes,
+            )
         else:
             article = from_text(body.text or "", name="the article", max_chars=max_chars)
         try:
@@ -677,8 +784,14 @@ async def list_schemas(summarizer: TheSummarizer) -> list[SchemaInfo]:
     from .schemas import available, resolve
 
     dirs = summarizer.schema_dirs
-    return [SchemaInfo(name=name, description=resolve(name, dirs).json_schema.get("description", ""),
-                       fields=list(resolve(name, dirs).model.model_fields)) for name in available(dirs)]
+    return [
+        SchemaInfo(
+            name=name,
+            description=resolve(name, dirs).json_schema.get("description", ""),
+            fields=list(resolve(name, dirs).model.model_fields),
+        )
+        for name in available(dirs)
+    ]
 
 
 @schemas.get("/schemas/{name}", response_model=dict[str, Any], responses=_problem_responses(401, 404))
@@ -692,17 +805,32 @@ async def show_schema(name: str, summarizer: TheSummarizer) -> dict[str, Any]:
     return resolve(name, dirs).json_schema
 
 
-@batches.post("/batches", status_code=202, response_model=Job,
-              responses=_problem_responses(400, 401, 413, 415, 422, 429),
-              openapi_extra={"requestBody": {"required": True, "content": {
-                  "application/json": {"schema": {"$ref": "#/components/schemas/BatchRequest"}},
-                  "multipart/form-data": {"schema": _multipart_schema()}}}})
-async def create_batch(request: Request, state: State, summarizer: TheSummarizer, store: Store,
-                       worker: Worker,
-                       text_field: Annotated[str | None, Query(min_length=1, max_length=200,
-                                                               description=_FIELD_HELP["text_field"])] = None,
-                       id_field: Annotated[str | None, Query(min_length=1, max_length=200,
-                                                             description=_FIELD_HELP["id_field"])] = None) -> Job:
+@batches.post(
+    "/batches",
+    status_code=202,
+    response_model=Job,
+    responses=_problem_responses(400, 401, 413, 415, 422, 429),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/BatchRequest"}},
+                "multipart/form-data": {"schema": _multipart_schema()},
+            },
+        }
+    },
+)
+async def create_batch(
+    request: Request,
+    state: State,
+    summarizer: TheSummarizer,
+    store: Store,
+    worker: Worker,
+    text_field: Annotated[
+        str | None, Query(min_length=1, max_length=200, description=_FIELD_HELP["text_field"])
+    ] = None,
+    id_field: Annotated[str | None, Query(min_length=1, max_length=200, description=_FIELD_HELP["id_field"])] = None,
+) -> Job:
     """Start a batch job from a JSONL upload (multipart field ``file``) or a JSON list of items.
 
     An upload whose lines keep the article elsewhere than ``text`` names that field with ``text_field`` (and
@@ -721,9 +849,15 @@ async def create_batch(request: Request, state: State, summarizer: TheSummarizer
         save = functools.partial(_save_upload, upload, store.folder(job.id) / "input.jsonl", limit)
     else:
         if text_field is not None or id_field is not None:
-            raise RequestValidationError([{"loc": ("query", "text_field" if text_field is not None else "id_field"),
-                                           "msg": "text_field and id_field name the fields of a JSONL upload; "
-                                           "the items of a JSON batch have text or html, and id"}])
+            raise RequestValidationError(
+                [
+                    {
+                        "loc": ("query", "text_field" if text_field is not None else "id_field"),
+                        "msg": "text_field and id_field name the fields of a JSONL upload; "
+                        "the items of a JSON batch have text or html, and id",
+                    }
+                ]
+            )
         body = await request.body()
         job = store.create({})
         save = functools.partial(_stream_json_batch, body, store.folder(job.id) / "input.jsonl", limit)
@@ -742,25 +876,37 @@ async def create_batch(request: Request, state: State, summarizer: TheSummarizer
 async def _check_room(settings: Settings, store: JobStore) -> None:
     """429 before reading a body when the queue or the storage quota is full."""
     if store.count_unfinished() >= settings.max_queued_jobs:
-        raise ServiceError(429, "busy", f"{settings.max_queued_jobs} batch jobs are queued or running; retry "
-                           "when one has finished", headers={"Retry-After": "30"})
+        raise ServiceError(
+            429,
+            "busy",
+            f"{settings.max_queued_jobs} batch jobs are queued or running; retry when one has finished",
+            headers={"Retry-After": "30"},
+        )
     if await asyncio.to_thread(store.bytes_used) >= settings.max_stored_bytes:
-        raise ServiceError(429, "storage-full", "the service's storage for batch jobs is full; delete finished "
-                           "jobs (DELETE /v1/batches/ID) or retry when they expire", headers={"Retry-After": "300"})
+        raise ServiceError(
+            429,
+            "storage-full",
+            "the service's storage for batch jobs is full; delete finished "
+            "jobs (DELETE /v1/batches/ID) or retry when they expire",
+            headers={"Retry-After": "300"},
+        )
 
 
 class BatchList(BaseModel):
     """Batch jobs, newest first."""
 
-    jobs: list[Job] = Field(description="Each job as GET /v1/batches/{id} gives it: id, status, counts, progress, "
-                            "created_at, updated_at, options, error.")
+    jobs: list[Job] = Field(
+        description="Each job as GET /v1/batches/{id} gives it: id, status, counts, progress, "
+        "created_at, updated_at, options, error."
+    )
 
 
 @batches.get("/batches", response_model=BatchList, responses=_problem_responses(401, 422))
-async def list_batches(store: Store,
-                       status: Annotated[Status | None, Query(description="Only jobs with this status.")] = None,
-                       limit: Annotated[int, Query(ge=1, le=1000, description="At most this many jobs.")] = 100,
-                       ) -> BatchList:
+async def list_batches(
+    store: Store,
+    status: Annotated[Status | None, Query(description="Only jobs with this status.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many jobs.")] = 100,
+) -> BatchList:
     """The batch jobs the service keeps (finished ones until they expire), newest first."""
     return BatchList(jobs=await asyncio.to_thread(store.recent, status=status, limit=limit))
 
@@ -772,8 +918,11 @@ async def get_batch(job_id: str, store: Store) -> Job:
 
 
 _NDJSON: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}}},
-          "description": "JSON lines, as far as the job has got"}}
+    200: {
+        "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+        "description": "JSON lines, as far as the job has got",
+    }
+}
 
 
 def _stream(store: JobStore, job_id: str, name: str) -> StreamingResponse:
@@ -781,15 +930,17 @@ def _stream(store: JobStore, job_id: str, name: str) -> StreamingResponse:
     return StreamingResponse(_complete_lines(store.folder(job.id) / name), media_type="application/x-ndjson")
 
 
-@batches.get("/batches/{job_id}/results", response_class=StreamingResponse,
-             responses={**_NDJSON, **_problem_responses(401, 404)})
+@batches.get(
+    "/batches/{job_id}/results", response_class=StreamingResponse, responses={**_NDJSON, **_problem_responses(401, 404)}
+)
 async def batch_results(job_id: str, store: Store) -> StreamingResponse:
     """The results so far, one ``{id, source, summary, meta}`` JSON line per article."""
     return _stream(store, job_id, "results.jsonl")
 
 
-@batches.get("/batches/{job_id}/errors", response_class=StreamingResponse,
-             responses={**_NDJSON, **_problem_responses(401, 404)})
+@batches.get(
+    "/batches/{job_id}/errors", response_class=StreamingResponse, responses={**_NDJSON, **_problem_responses(401, 404)}
+)
 async def batch_errors(job_id: str, store: Store) -> StreamingResponse:
     """The failed items so far, one ``{id, source, error, message, attempts}`` JSON line each."""
     return _stream(store, job_id, "errors.jsonl")
@@ -805,6 +956,7 @@ async def cancel_batch(job_id: str, store: Store, worker: Worker) -> Job:
 
 # -- the app ---------------------------------------------------------------------------------------
 
+
 def create_app(settings: Settings | None = None, *, resolver: Resolver | None = None) -> FastAPI:
     """Build the service. Settings as everywhere: arguments > env > config file > defaults.
 
@@ -814,8 +966,12 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
         # Off unless asked for (SUMMARIZER_LOG=true): the log keeps every caller's article, and a service's
         # callers would grow it without bound.
         settings = settings.model_copy(update={"log": False})
-    state = AppState(settings=settings, policy=UrlPolicy(allow_networks=tuple(settings.fetch_allow_networks)),
-                     resolver=resolver, token=settings.api_token.get_secret_value() if settings.api_token else None)
+    state = AppState(
+        settings=settings,
+        policy=UrlPolicy(allow_networks=tuple(settings.fetch_allow_networks)),
+        resolver=resolver,
+        token=settings.api_token.get_secret_value() if settings.api_token else None,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -825,8 +981,13 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
         await asyncio.to_thread(summarizer.warm_up)  # no request pays the big imports on the event loop
         summarizer.extraction_pool = await asyncio.to_thread(_extraction_pool)
         store = state.store = JobStore(settings.resolved_state_dir)
-        worker = state.worker = JobWorker(summarizer, store, retention_s=settings.job_retention_hours * 3600,
-                                          url_policy=state.policy, resolver=state.resolver)
+        worker = state.worker = JobWorker(
+            summarizer,
+            store,
+            retention_s=settings.job_retention_hours * 3600,
+            url_policy=state.policy,
+            resolver=state.resolver,
+        )
         worker.start()
         prober = asyncio.create_task(_probe_forever(state))
         try:
@@ -845,9 +1006,13 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
     # so they work on a machine without internet.
     from fastapi_offline import FastAPIOffline
 
-    app = FastAPIOffline(title="summarizer", version=__version__, lifespan=lifespan,
-                         description="News articles into structured, grounded summaries. Errors are RFC 9457 problem "
-                                     "details. Send `Authorization: Bearer <token>` when the service has a token.")
+    app = FastAPIOffline(
+        title="summarizer",
+        version=__version__,
+        lifespan=lifespan,
+        description="News articles into structured, grounded summaries. Errors are RFC 9457 problem "
+        "details. Send `Authorization: Bearer <token>` when the service has a token.",
+    )
     app.state.service = state
     for router in (ops, summaries, schemas, batches):
         app.include_router(router)
@@ -871,8 +1036,9 @@ def _install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"loc": ".".join(str(p) for p in e.get("loc", ())), "msg": str(e.get("msg", ""))}
-                  for e in exc.errors()]
+        errors = [
+            {"loc": ".".join(str(p) for p in e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors()
+        ]
         detail = "; ".join(f"{e['loc']}: {e['msg']}" for e in errors[:5]) or "invalid request"
         return problem(422, "invalid-request", detail, request.url.path, errors=errors)
 

@@ -126,8 +126,9 @@ def load_ids(fh: IO[str], path: Path | None, ids: IdSet) -> None:
         try:
             ids.add(str(json.loads(line)["id"]))
         except (ValueError, KeyError, TypeError):
-            raise InputError(f"{path} line {number} is not a summarizer output line; "
-                             "give a new --output or remove the file") from None
+            raise InputError(
+                f"{path} line {number} is not a summarizer output line; give a new --output or remove the file"
+            ) from None
 
 
 class JsonlSink(_LineSink):
@@ -179,16 +180,24 @@ class CsvSink(_LineSink):
                 value = value.get(part) if isinstance(value, dict) else None
             values.append(_cell(value))
         usage = meta.get("usage") or {}
-        values += [meta.get("engine"), meta.get("model") or "", meta.get("cached"), meta.get("attempts"),
-                   usage.get("prompt_tokens"), usage.get("completion_tokens")]
+        values += [
+            meta.get("engine"),
+            meta.get("model") or "",
+            meta.get("cached"),
+            meta.get("attempts"),
+            usage.get("prompt_tokens"),
+            usage.get("completion_tokens"),
+        ]
         self._row([_flat(v) for v in values])
 
 
 # The line that ends each article's section of a Markdown or text output: its id as JSON (">" escaped, so an
 # id cannot end the Markdown comment). Resume reads the ids from these lines; a crash's partial section after
 # the last one is cut.
-_TRAILERS = {"markdown": (re.compile(r'^<!-- summarizer id: (".*") -->$'), "<!-- summarizer id: {} -->"),
-             "text": (re.compile(r'^\(id: (".*")\)$'), "(id: {})")}
+_TRAILERS = {
+    "markdown": (re.compile(r'^<!-- summarizer id: (".*") -->$'), "<!-- summarizer id: {} -->"),
+    "text": (re.compile(r'^\(id: (".*")\)$'), "(id: {})"),
+}
 
 
 def _trailer_id(line: str, fmt: str) -> str | None:
@@ -216,8 +225,10 @@ def cut_partial_section(path: Path, fmt: str) -> int:
         size = offset
     if end is None:
         if size and path.read_bytes().strip():
-            raise InputError(f"{path} is not a summarizer {fmt} output (no article section in it); give a new "
-                             "--output, or --no-resume to overwrite it")
+            raise InputError(
+                f"{path} is not a summarizer {fmt} output (no article section in it); give a new "
+                "--output, or --no-resume to overwrite it"
+            )
         end = 0
     if end < size:
         with open(path, "rb+") as fh:
@@ -314,8 +325,10 @@ class ErrorSink:
         if self._fh is None:
             from .render import for_terminal  # an id or a message could otherwise forge lines or steer the terminal
 
-            sys.stderr.write(f"summarizer: failed {for_terminal(str(record['id']), lines=False)}: "
-                             f"{for_terminal(str(record['message']), lines=False)}\n")
+            sys.stderr.write(
+                f"summarizer: failed {for_terminal(str(record['id']), lines=False)}: "
+                f"{for_terminal(str(record['message']), lines=False)}\n"
+            )
             return
         try:
             self._fh.write(_dump(record) + "\n")
@@ -373,8 +386,9 @@ class FolderSink:
         try:
             ids = pq.read_table(part, columns=["id"]).column("id").to_pylist()
         except Exception as exc:  # pyarrow raises several kinds for a broken file
-            raise InputError(f"{part} is not a summarizer Parquet part ({exc}); remove it or give a new --output"
-                             ) from None
+            raise InputError(
+                f"{part} is not a summarizer Parquet part ({exc}); remove it or give a new --output"
+            ) from None
         for item_id in ids:
             self.done_ids.add(str(item_id))
 
@@ -387,8 +401,14 @@ class FolderSink:
                 self._lines = JsonlSink(self.folder / f"part-{self._stamp}.jsonl", resume=False)
             self._lines.write_record(record)
             return
-        self._rows.append({"id": record["id"], "source": record["source"], "summary": _dump(record["summary"]),
-                           "meta": _dump(record["meta"])})
+        self._rows.append(
+            {
+                "id": record["id"],
+                "source": record["source"],
+                "summary": _dump(record["summary"]),
+                "meta": _dump(record["meta"]),
+            }
+        )
         if len(self._rows) >= PARQUET_ROWS or time.monotonic() - self._flushed >= PARQUET_SECONDS:
             self._flush()
 

@@ -18,15 +18,21 @@ from .errors import InputError, InputTooLarge
 MAX_CHARS = 1_000_000  # ~170,000 words: long articles are split, but a runaway input is refused
 MAX_HTML_BYTES = 2_000_000  # extraction costs ~2 s of CPU a megabyte: refuse a page before paying that
 
-_HTML_SNIFF = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|article)\b",
-                         re.IGNORECASE | re.DOTALL)
+_HTML_SNIFF = re.compile(
+    rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|article)\b", re.IGNORECASE | re.DOTALL
+)
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.IGNORECASE)
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://|^(data|mailto|javascript|about):", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _MAGIC = {
-    b"%PDF": "a PDF", b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
-    b"PK\x03\x04": "a zip archive", b"\x1f\x8b": "gzip data", b"\x7fELF": "a program",
+    b"%PDF": "a PDF",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"PK\x03\x04": "a zip archive",
+    b"\x1f\x8b": "gzip data",
+    b"\x7fELF": "a program",
     b"SQLite format": "an SQLite database",
 }
 
@@ -46,8 +52,7 @@ class Article:
 
     def metadata(self) -> dict[str, str]:
         """Known metadata worth showing the model (never the local path)."""
-        fields = {"title": self.title, "author": self.author, "date": self.date,
-                  "site": self.site, "url": self.url}
+        fields = {"title": self.title, "author": self.author, "date": self.date, "site": self.site, "url": self.url}
         return {k: v for k, v in fields.items() if v}
 
     def source_info(self) -> dict[str, Any]:
@@ -57,8 +62,14 @@ class Article:
         return info
 
 
-def load(spec: str, *, max_bytes: int = 20_000_000, max_chars: int = MAX_CHARS,
-         timeout: float = 20.0, max_html_bytes: int = MAX_HTML_BYTES) -> Article:
+def load(
+    spec: str,
+    *,
+    max_bytes: int = 20_000_000,
+    max_chars: int = MAX_CHARS,
+    timeout: float = 20.0,
+    max_html_bytes: int = MAX_HTML_BYTES,
+) -> Article:
     """Load ``spec``: a path, an http(s) URL, or ``-`` for stdin."""
     if spec == "-":
         data = _read_limited(sys.stdin.buffer, max_bytes, "standard input")
@@ -68,8 +79,10 @@ def load(spec: str, *, max_bytes: int = 20_000_000, max_chars: int = MAX_CHARS,
     path = Path(spec)
     scheme = _SCHEME.match(spec)
     if scheme and not path.exists():
-        raise InputError(f"unsupported URL scheme {(scheme.group(1) or scheme.group(2)).lower()!r}: give an "
-                         "http(s) URL, a file path, or - for standard input")
+        raise InputError(
+            f"unsupported URL scheme {(scheme.group(1) or scheme.group(2)).lower()!r}: give an "
+            "http(s) URL, a file path, or - for standard input"
+        )
     if not path.exists():
         raise InputError(f"no such file: {spec}")
     if path.is_dir():
@@ -89,8 +102,16 @@ def load(spec: str, *, max_bytes: int = 20_000_000, max_chars: int = MAX_CHARS,
     return article
 
 
-def from_bytes(data: bytes, *, name: str, html: bool | None = None, charset: str | None = None,
-               url: str | None = None, max_chars: int = MAX_CHARS, max_html_bytes: int = MAX_HTML_BYTES) -> Article:
+def from_bytes(
+    data: bytes,
+    *,
+    name: str,
+    html: bool | None = None,
+    charset: str | None = None,
+    url: str | None = None,
+    max_chars: int = MAX_CHARS,
+    max_html_bytes: int = MAX_HTML_BYTES,
+) -> Article:
     """Decode and, for HTML, extract. ``html=None`` sniffs the content."""
     if not data.strip():
         raise InputError(f"{name} is empty")
@@ -119,23 +140,31 @@ def from_text(text: str, *, max_chars: int = MAX_CHARS, name: str = "text") -> A
 # Markup a reader never sees inline: hidden elements and hover cards (The Hill's "rollover-people"
 # glued "Kristi NoemKristi Lynn NoemSouth Dakota governor doubles down…" into the lead). Only the
 # innermost card is cut, never a link: the elements around it hold the name as the reader sees it.
-_CARD = ("contains(@class, 'rollover') or contains(@class, 'tooltip') or contains(@class, 'popover')"
-         " or contains(@class, 'hovercard')")
-_UNSEEN = ("//*[@hidden or @aria-hidden='true' or contains(translate(@style, ' ', ''), 'display:none')]"
-           f" | //*[not(self::a)][{_CARD}][not(.//*[not(self::a)][{_CARD}])]")
+_CARD = (
+    "contains(@class, 'rollover') or contains(@class, 'tooltip') or contains(@class, 'popover')"
+    " or contains(@class, 'hovercard')"
+)
+_UNSEEN = (
+    "//*[@hidden or @aria-hidden='true' or contains(translate(@style, ' ', ''), 'display:none')]"
+    f" | //*[not(self::a)][{_CARD}][not(.//*[not(self::a)][{_CARD}])]"
+)
 
 
 def from_html(html: str, *, url: str | None = None, name: str = "HTML") -> Article:
     import trafilatura
 
-    doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
-                                      include_tables=False, prune_xpath=_UNSEEN)
+    doc = trafilatura.bare_extraction(
+        html, url=url, with_metadata=True, include_comments=False, include_tables=False, prune_xpath=_UNSEEN
+    )
     text = getattr(doc, "text", None) if doc is not None else None
     if not text or not text.strip():
         raise InputError(f"no article text found in {name}")
     return Article(
-        text=text.strip(), title=doc.title or None, author=doc.author or None,  # type: ignore[union-attr]
-        date=doc.date or None, site=doc.sitename or doc.hostname or None,  # type: ignore[union-attr]
+        text=text.strip(),
+        title=doc.title or None,  # type: ignore[union-attr]
+        author=doc.author or None,  # type: ignore[union-attr]
+        date=doc.date or None,  # type: ignore[union-attr]
+        site=doc.sitename or doc.hostname or None,  # type: ignore[union-attr]
         url=url or doc.url or None,  # type: ignore[union-attr]
     )
 
@@ -143,8 +172,10 @@ def from_html(html: str, *, url: str | None = None, name: str = "HTML") -> Artic
 def check_html_size(size: int, *, name: str, max_html_bytes: int) -> None:
     """Refuse a page too big to extract before paying for it (extraction costs ~2 s of CPU a megabyte)."""
     if size > max_html_bytes:
-        raise InputTooLarge(f"{name} is {size:,} bytes of HTML, over the {max_html_bytes:,}-byte limit for "
-                            "extraction", hint="raise it with SUMMARIZER_MAX_HTML_BYTES")
+        raise InputTooLarge(
+            f"{name} is {size:,} bytes of HTML, over the {max_html_bytes:,}-byte limit for extraction",
+            hint="raise it with SUMMARIZER_MAX_HTML_BYTES",
+        )
 
 
 MIN_LETTERS = 10  # below this there is no article, and a model asked anyway can only invent or echo
@@ -160,8 +191,10 @@ def check_text(text: str, *, name: str, max_chars: int) -> None:
         )
     lone = _SURROGATE.search(text)
     if lone:  # from a JSON escape ("\ud800") with no pair: no UTF-8 for it, so no request could carry it
-        raise InputError(f"{name} is not valid Unicode: a lone surrogate (U+{ord(lone.group()):04X}) at character "
-                         f"{lone.start():,}", hint="send UTF-8 text; a JSON \\uD8xx escape needs its \\uDCxx pair")
+        raise InputError(
+            f"{name} is not valid Unicode: a lone surrogate (U+{ord(lone.group()):04X}) at character {lone.start():,}",
+            hint="send UTF-8 text; a JSON \\uD8xx escape needs its \\uDCxx pair",
+        )
     sample = text[:8192]
     if _CONTROL.search(sample) and len(_CONTROL.findall(sample)) > len(sample) * 0.05:  # counted only if any
         raise InputError(f"{name} looks binary, not text")
@@ -169,19 +202,35 @@ def check_text(text: str, *, name: str, max_chars: int) -> None:
         raise InputError(f"{name} has fewer than {MIN_LETTERS} letters: nothing to summarize")
 
 
-def fetch(url: str, *, max_bytes: int, max_chars: int, timeout: float, policy: Any = None,
-          resolver: Any = None, max_html_bytes: int = MAX_HTML_BYTES) -> Article:
+def fetch(
+    url: str,
+    *,
+    max_bytes: int,
+    max_chars: int,
+    timeout: float,
+    policy: Any = None,
+    resolver: Any = None,
+    max_html_bytes: int = MAX_HTML_BYTES,
+) -> Article:
     """Download and extract ``url``; ``policy`` (a ``netguard.UrlPolicy``) limits where it may go."""
     from .netguard import ALLOW_ALL, system_resolver
     from .netguard import fetch as guarded_fetch
 
-    data, final_url, headers = guarded_fetch(url, policy=policy or ALLOW_ALL, max_bytes=max_bytes,
-                                             timeout=timeout, resolver=resolver or system_resolver)
+    data, final_url, headers = guarded_fetch(
+        url, policy=policy or ALLOW_ALL, max_bytes=max_bytes, timeout=timeout, resolver=resolver or system_resolver
+    )
     content_type = headers.get("content-type", "")
     charset_match = re.search(r"charset=([\w.:-]+)", content_type, re.IGNORECASE)
     is_html = "html" in content_type.lower() or None
-    return from_bytes(data, name=url, html=is_html, url=final_url, max_html_bytes=max_html_bytes,
-                      charset=charset_match.group(1) if charset_match else None, max_chars=max_chars)
+    return from_bytes(
+        data,
+        name=url,
+        html=is_html,
+        url=final_url,
+        max_html_bytes=max_html_bytes,
+        charset=charset_match.group(1) if charset_match else None,
+        max_chars=max_chars,
+    )
 
 
 def _read_limited(stream: Any, max_bytes: int, name: str) -> bytes:
@@ -216,6 +265,5 @@ def _decode(data: bytes, name: str, charset: str | None, html: bool, warnings: l
             return data.decode(declared)
         except (LookupError, UnicodeDecodeError):
             pass
-    warnings.append(f"{name} is not valid UTF-8 and declares no usable charset; "
-                    "undecodable bytes were replaced")
+    warnings.append(f"{name} is not valid UTF-8 and declares no usable charset; undecodable bytes were replaced")
     return data.decode("utf-8", errors="replace")

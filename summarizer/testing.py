@@ -99,8 +99,7 @@ def grounded_news(article: str) -> dict[str, Any]:
     return {
         "headline": " ".join(head[:10]),
         "summary": summary,
-        "key_points": [{"point": s if len(s.split()) >= 3 else f"{s} {lines[0]}", "evidence": s}
-                       for s in points[:3]],
+        "key_points": [{"point": s if len(s.split()) >= 3 else f"{s} {lines[0]}", "evidence": s} for s in points[:3]],
         "entities": [{"name": capitalised[0], "type": "other", "role": None}] if capitalised else [],
         "quotes": [],
         "dateline": {"location": None, "date": None},
@@ -162,8 +161,13 @@ def merged_news(parts: list[dict[str, Any]]) -> dict[str, Any]:
     merged = {**first, "key_points": [], "entities": [], "quotes": [], "timeline": [], "figures": [], "topics": []}
     seen: set[str] = set()
     for part in parts:
-        for name, key, limit in (("key_points", "evidence", 7), ("entities", "name", 30), ("quotes", "text", 10),
-                                 ("timeline", "what", 10), ("figures", "value", 10)):
+        for name, key, limit in (
+            ("key_points", "evidence", 7),
+            ("entities", "name", 30),
+            ("quotes", "text", 10),
+            ("timeline", "what", 10),
+            ("figures", "value", 10),
+        ):
             for item in part.get(name) or []:
                 marker = f"{name}:{str(item.get(key, '')).casefold()}"
                 if marker not in seen and len(merged[name]) < limit:
@@ -190,8 +194,12 @@ def denser(request: dict[str, Any]) -> dict[str, Any]:
     body = (summary[:-1] if summary.endswith(".") else summary).split(" ")
     drop = len(addition.split())
     for index in range(len(body) - 1, 0, -1):
-        if drop and not ({w.casefold() for w in re.findall(r"\w+", body[index])} & protected) \
-                and not body[index][:1].isupper() and not body[index].endswith("."):
+        if (
+            drop
+            and not ({w.casefold() for w in re.findall(r"\w+", body[index])} & protected)
+            and not body[index][:1].isupper()
+            and not body[index].endswith(".")
+        ):
             del body[index]
             drop -= 1
     return {"missing_entities": missing or ["the"], "summary": f"{' '.join(body)}, {addition}."}
@@ -209,9 +217,10 @@ def hybrid_writing(request: dict[str, Any]) -> dict[str, Any]:
     def within(text: str, limit: int) -> str:  # a good model keeps to the schema's lengths
         return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "."
 
-    written: dict[str, Any] = {"headline": " ".join(texts[0].split()[:12]).rstrip(",;:") or "News of the day",
-                               "points": [{"sentence": int(n), "point": within(text, 150)}
-                                          for n, text in numbered[:wanted]]}
+    written: dict[str, Any] = {
+        "headline": " ".join(texts[0].split()[:12]).rstrip(",;:") or "News of the day",
+        "points": [{"sentence": int(n), "point": within(text, 150)} for n, text in numbered[:wanted]],
+    }
     if "summary" in schema:
         written["summary"] = within(" ".join(texts[1:3] or texts[:1]), 390)
     return written
@@ -235,14 +244,16 @@ def default_responder(request: dict[str, Any]) -> Reply:
     return Answer(news)
 
 
-def ungrounded_first(marker: str, then: Callable[[dict[str, Any]], Reply] = default_responder
-                     ) -> Callable[[dict[str, Any]], Reply]:
+def ungrounded_first(
+    marker: str, then: Callable[[dict[str, Any]], Reply] = default_responder
+) -> Callable[[dict[str, Any]], Reply]:
     """A responder that gives articles containing ``marker`` an ungrounded quote on the first ask, and answers
     the re-ask (and every other request) with ``then``: what a sloppy model does, for re-ask paths."""
 
     def respond(request: dict[str, Any]) -> Reply:
-        reasked = any(m.get("role") == "tool" or "Validation Error" in str(m.get("content"))
-                      for m in request.get("messages", []))
+        reasked = any(
+            m.get("role") == "tool" or "Validation Error" in str(m.get("content")) for m in request.get("messages", [])
+        )
         article = article_of(request)
         if marker in article and not reasked:
             answer = grounded_news(article)
@@ -253,8 +264,9 @@ def ungrounded_first(marker: str, then: Callable[[dict[str, Any]], Reply] = defa
     return respond
 
 
-def fault_storm(seed: int, *, stall: float, retry_after: float, rate_limited: float = 0.06
-                ) -> Callable[[dict[str, Any]], Reply]:
+def fault_storm(
+    seed: int, *, stall: float, retry_after: float, rate_limited: float = 0.06
+) -> Callable[[dict[str, Any]], Reply]:
     """A responder that fails 30 % of requests, reproducibly: ``rate_limited`` of them 429 with ``retry_after``,
     then up to 13 % 5xx, up to 18 % stalls of ``stall`` seconds, 6 % truncated JSON, 6 % schema-invalid answers."""
     import random
@@ -332,7 +344,8 @@ class FakeBatchAPI:
         import email.policy
 
         message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-            f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
+            f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+        )
         data, purpose = b"", ""
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
@@ -346,8 +359,15 @@ class FakeBatchAPI:
             file_id = f"file-{len(self.files) + 1}"
             self.files[file_id] = data
             self.uploads.append(data)
-        return {"id": file_id, "object": "file", "bytes": len(data), "created_at": int(time.time()),
-                "filename": "input.jsonl", "purpose": purpose, "status": "processed"}
+        return {
+            "id": file_id,
+            "object": "file",
+            "bytes": len(data),
+            "created_at": int(time.time()),
+            "filename": "input.jsonl",
+            "purpose": purpose,
+            "status": "processed",
+        }
 
     def create(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if body.get("input_file_id") not in self.files:
@@ -355,11 +375,20 @@ class FakeBatchAPI:
         with self._lock:
             batch_id = f"batch_{len(self.batches) + 1}"
             self.batches[batch_id] = {
-                "id": batch_id, "object": "batch", "endpoint": body.get("endpoint"), "errors": None,
-                "input_file_id": body["input_file_id"], "completion_window": body.get("completion_window"),
-                "status": "validating", "output_file_id": None, "error_file_id": None,
-                "created_at": int(time.time()), "metadata": body.get("metadata") or {},
-                "request_counts": {"total": 0, "completed": 0, "failed": 0}, "_polls": 0}
+                "id": batch_id,
+                "object": "batch",
+                "endpoint": body.get("endpoint"),
+                "errors": None,
+                "input_file_id": body["input_file_id"],
+                "completion_window": body.get("completion_window"),
+                "status": "validating",
+                "output_file_id": None,
+                "error_file_id": None,
+                "created_at": int(time.time()),
+                "metadata": body.get("metadata") or {},
+                "request_counts": {"total": 0, "completed": 0, "failed": 0},
+                "_polls": 0,
+            }
         return 200, self.public(batch_id)
 
     def public(self, batch_id: str) -> dict[str, Any]:
@@ -396,8 +425,14 @@ class FakeBatchAPI:
         out, errors = [], []
         for number, line in enumerate(lines):
             if line["custom_id"] in self.behaviour.failed:
-                errors.append({"id": f"r{number}", "custom_id": line["custom_id"], "response": None,
-                               "error": {"code": "server_error", "message": "scripted batch failure"}})
+                errors.append(
+                    {
+                        "id": f"r{number}",
+                        "custom_id": line["custom_id"],
+                        "response": None,
+                        "error": {"code": "server_error", "message": "scripted batch failure"},
+                    }
+                )
                 continue
             reply = self.owner.responder(line["body"])
             response: dict[str, Any]
@@ -421,8 +456,14 @@ class FakeBatchAPI:
 
 
 class FakeLLMServer:
-    def __init__(self, responder: Callable[[dict[str, Any]], Reply] = default_responder, *,
-                 latency: float = 0.0, record: bool = True, rate_limit: float | None = None) -> None:
+    def __init__(
+        self,
+        responder: Callable[[dict[str, Any]], Reply] = default_responder,
+        *,
+        latency: float = 0.0,
+        record: bool = True,
+        rate_limit: float | None = None,
+    ) -> None:
         self.batch_api = FakeBatchAPI(self)
         self.responder = responder
         self.latency = latency
@@ -577,8 +618,11 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(reply.seconds)
             reply = reply.then or default_responder(body)
         if isinstance(reply, Fault):
-            self._json(reply.status, {"error": {"message": reply.message, "type": "fault",
-                                                "code": reply.status}}, reply.headers)
+            self._json(
+                reply.status,
+                {"error": {"message": reply.message, "type": "fault", "code": reply.status}},
+                reply.headers,
+            )
         elif isinstance(reply, Cut):
             data = json.dumps(_completion(body, Answer({"cut": True}))).encode()
             self.send_response(200)
@@ -611,8 +655,9 @@ def _completion(request: dict[str, Any], answer: Answer) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": None}
     tools = request.get("tools")
     if tools:
-        message["tool_calls"] = [{"id": "call_0", "type": "function",
-                                  "function": {"name": tools[0]["function"]["name"], "arguments": text}}]
+        message["tool_calls"] = [
+            {"id": "call_0", "type": "function", "function": {"name": tools[0]["function"]["name"], "arguments": text}}
+        ]
     elif request.get("response_format"):
         message["content"] = text
     else:  # MD_JSON: the schema is in the prompt and a fenced block is expected
@@ -620,15 +665,19 @@ def _completion(request: dict[str, Any], answer: Answer) -> dict[str, Any]:
     prompt_chars = sum(len(str(m.get("content") or "")) for m in request.get("messages", []))
     usage = {"prompt_tokens": prompt_chars // 4, "completion_tokens": len(text) // 4}
     usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
-    return {"id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
-            "model": request.get("model", "fake-model"),
-            "choices": [{"index": 0, "message": message, "finish_reason": answer.finish_reason,
-                         "logprobs": None}],
-            "usage": usage}
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": request.get("model", "fake-model"),
+        "choices": [{"index": 0, "message": message, "finish_reason": answer.finish_reason, "logprobs": None}],
+        "usage": usage,
+    }
 
 
-def mock_transport(responder: Callable[[dict[str, Any]], Reply] = default_responder,
-                   requests: list[dict[str, Any]] | None = None) -> Any:
+def mock_transport(
+    responder: Callable[[dict[str, Any]], Reply] = default_responder, requests: list[dict[str, Any]] | None = None
+) -> Any:
     """An in-process ``httpx2.MockTransport`` that answers like ``FakeLLMServer`` (``Answer`` and ``Fault``
     replies), with no socket: ``Summarizer(transport=mock_transport(), base_url="http://fake/v1", api_key="k")``.
     Each request body is appended to ``requests``. Timeouts and cut connections need the socket fake."""
@@ -640,8 +689,11 @@ def mock_transport(responder: Callable[[dict[str, Any]], Reply] = default_respon
             requests.append(body)
         reply = responder(body)
         if isinstance(reply, Fault):
-            return httpx2.Response(reply.status, headers=reply.headers,
-                                   json={"error": {"message": reply.message, "type": "fault", "code": reply.status}})
+            return httpx2.Response(
+                reply.status,
+                headers=reply.headers,
+                json={"error": {"message": reply.message, "type": "fault", "code": reply.status}},
+            )
         if isinstance(reply, Answer):
             return httpx2.Response(200, json=_completion(body, reply))
         raise TypeError(f"{type(reply).__name__} needs a real socket: use FakeLLMServer")
@@ -674,8 +726,7 @@ class Cassette:
         return Answer(row["answer"], finish_reason=row.get("finish_reason") or "stop")
 
 
-def serve_in_subprocess(latency: float = 0.0, rate_limit: float | None = None, full: bool = False
-                        ) -> tuple[str, Any]:
+def serve_in_subprocess(latency: float = 0.0, rate_limit: float | None = None, full: bool = False) -> tuple[str, Any]:
     """Start a FakeLLMServer in another process (so its CPU is not ours); returns (url, process).
 
     Used by the benchmarks, which measure the client's CPU time. ``full``: answer news requests with
@@ -692,7 +743,8 @@ def serve_in_subprocess(latency: float = 0.0, rate_limit: float | None = None, f
 
 
 def _serve_forever(pipe: Any, latency: float, rate_limit: float | None = None, full: bool = False) -> None:
-    server = FakeLLMServer(full_responder if full else default_responder, latency=latency, record=False,
-                           rate_limit=rate_limit).start()
+    server = FakeLLMServer(
+        full_responder if full else default_responder, latency=latency, record=False, rate_limit=rate_limit
+    ).start()
     pipe.send(server.url)
     threading.Event().wait()

@@ -60,8 +60,9 @@ class Throttle:
 
     ``clock`` (seconds, monotonic) is a parameter so that tests can drive time by hand."""
 
-    def __init__(self, rpm: float | None = None, tpm: float | None = None, *,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, rpm: float | None = None, tpm: float | None = None, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.rpm = rpm
         self.tpm = tpm
         self.clock = clock
@@ -149,7 +150,7 @@ class Throttle:
             if self._interval > self._base:
                 elapsed = now - self._last_recovery
                 self._last_recovery = now
-                self._interval = max(self._base, self._interval / _RECOVERY ** elapsed)
+                self._interval = max(self._base, self._interval / _RECOVERY**elapsed)
                 if self._interval < 0.001 and not self._base:
                     self._interval = 0.0
 

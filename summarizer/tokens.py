@@ -18,10 +18,24 @@ from typing import Any, NamedTuple
 
 # Context windows in tokens (input + output); a model not listed gets DEFAULT_CONTEXT.
 CONTEXT_WINDOWS: dict[str, int] = {
-    "gpt-4o-mini": 128_000, "gpt-4o": 128_000, "gpt-4.1": 1_047_576, "gpt-4.1-mini": 1_047_576,
-    "gpt-4.1-nano": 1_047_576, "gpt-5": 400_000, "gpt-5-mini": 400_000, "gpt-5-nano": 400_000,
-    "o3": 200_000, "o4-mini": 200_000, "gpt-4-turbo": 128_000, "gpt-4": 8_192, "gpt-3.5-turbo": 16_385,
-    "llama3.1": 131_072, "llama3.2": 131_072, "llama3.3": 131_072, "qwen2.5": 32_768, "mistral": 32_768,
+    "gpt-4o-mini": 128_000,
+    "gpt-4o": 128_000,
+    "gpt-4.1": 1_047_576,
+    "gpt-4.1-mini": 1_047_576,
+    "gpt-4.1-nano": 1_047_576,
+    "gpt-5": 400_000,
+    "gpt-5-mini": 400_000,
+    "gpt-5-nano": 400_000,
+    "o3": 200_000,
+    "o4-mini": 200_000,
+    "gpt-4-turbo": 128_000,
+    "gpt-4": 8_192,
+    "gpt-3.5-turbo": 16_385,
+    "llama3.1": 131_072,
+    "llama3.2": 131_072,
+    "llama3.3": 131_072,
+    "qwen2.5": 32_768,
+    "mistral": 32_768,
     "gemma2": 8_192,
 }
 DEFAULT_CONTEXT = 8_192  # unknown (usually local) models: assume a small window rather than overflow
@@ -116,6 +130,7 @@ def context_window(model: str, overrides: Mapping[str, int] | None = None) -> in
     for candidate in (model, name, name.lower()):
         if candidate in table:
             return table[candidate]
-    family = max((known for known in table if name.lower().startswith((known + "-", known + ":"))), key=len,
-                 default=None)
+    family = max(
+        (known for known in table if name.lower().startswith((known + "-", known + ":"))), key=len, default=None
+    )
     return table[family] if family else DEFAULT_CONTEXT

@@ -87,5 +87,7 @@ def refuse_url_list(text: str, name: str) -> None:
     if is_url_list(text):
         count = sum(1 for _ in _lines(text))
         shown = "urls.txt" if name.startswith("<") else name
-        raise InputError(f"{name} is a list of {count} URL(s), not an article",
-                         hint=f"fetch and summarize each page with: summarizer batch {shown} -o summaries.jsonl")
+        raise InputError(
+            f"{name} is a list of {count} URL(s), not an article",
+            hint=f"fetch and summarize each page with: summarizer batch {shown} -o summaries.jsonl",
+        )

@@ -12,18 +12,40 @@ from importlib.resources import files
 
 # ISO 639-1 -> the stop-words package's language names (it takes full names only).
 _STOPWORD_LANGUAGES = {
-    "en": "english", "de": "german", "fr": "french", "es": "spanish", "it": "italian", "pt": "portuguese",
-    "nl": "dutch", "sv": "swedish", "no": "norwegian", "da": "danish", "fi": "finnish", "pl": "polish",
-    "ru": "russian", "uk": "ukrainian", "tr": "turkish", "ar": "arabic", "fa": "persian", "hu": "hungarian",
-    "ro": "romanian", "cs": "czech", "el": "greek", "id": "indonesian", "hi": "hindi", "he": "hebrew",
+    "en": "english",
+    "de": "german",
+    "fr": "french",
+    "es": "spanish",
+    "it": "italian",
+    "pt": "portuguese",
+    "nl": "dutch",
+    "sv": "swedish",
+    "no": "norwegian",
+    "da": "danish",
+    "fi": "finnish",
+    "pl": "polish",
+    "ru": "russian",
+    "uk": "ukrainian",
+    "tr": "turkish",
+    "ar": "arabic",
+    "fa": "persian",
+    "hu": "hungarian",
+    "ro": "romanian",
+    "cs": "czech",
+    "el": "greek",
+    "id": "indonesian",
+    "hi": "hindi",
+    "he": "hebrew",
 }
 
 
 # Urdu, which the stop-words package lacks: its commonest function words of four letters or more (shorter
 # words in Arabic script are left out of topics anyway).
-_URDU = frozenset("لیکن ساتھ انہوں انہیں کرنے والے والی کیلئے لیے ہوئے ہوگا ہونے جاتا جاتی گیا گئی گئے "
-                  "رہے رہا رہی تھے تھی تاکہ اپنے اپنی بلکہ حوالے دوران مطابق بارے کہنا کیونکہ ذریعے ہوتا ہوتی ہوتے "
-                  "کرتا کرتی کرتے زیادہ سکتا سکتی سکتے چاہیے".split())
+_URDU = frozenset(
+    "لیکن ساتھ انہوں انہیں کرنے والے والی کیلئے لیے ہوئے ہوگا ہونے جاتا جاتی گیا گئی گئے "
+    "رہے رہا رہی تھے تھی تاکہ اپنے اپنی بلکہ حوالے دوران مطابق بارے کہنا کیونکہ ذریعے ہوتا ہوتی ہوتے "
+    "کرتا کرتی کرتے زیادہ سکتا سکتی سکتے چاہیے".split()
+)
 
 
 @cache
@@ -53,8 +75,10 @@ def all_stopwords() -> frozenset[str]:
 def _gazetteer() -> tuple[frozenset[str], frozenset[str]]:
     text = files("summarizer").joinpath("data", "places.txt").read_text(encoding="utf-8")
     lines = [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
-    return (frozenset(line.lstrip("!").casefold() for line in lines),
-            frozenset(line[1:].casefold() for line in lines if line[0] == "!"))
+    return (
+        frozenset(line.lstrip("!").casefold() for line in lines),
+        frozenset(line[1:].casefold() for line in lines if line[0] == "!"),
+    )
 
 
 def places() -> frozenset[str]:
@@ -68,7 +92,8 @@ def regions() -> frozenset[str]:
 
 
 #: Words before or inside a name that make it a person's title (lower-cased, without dots).
-TITLES = frozenset("""
+TITLES = frozenset(
+    """
 mr mrs ms miss dr prof sir dame lord president vice minister secretary senator sen governor gov judge
 justice mayor chancellor king queen prince princess pope ceo cfo coo chairman chairwoman chair director coach
 manager spokesman spokeswoman spokesperson officer chief executive general gen lt col maj capt captain sgt
@@ -80,10 +105,12 @@ inspector superintendent chairperson principal dean rabbi imam bishop archbishop
 striker midfielder goalkeeper defender player actor actress singer rapper author researcher scientist
 oberstaatsanwalt staatsanwalt kanzlerin kanzler präsident präsidentin ministerin sprecher sprecherin
 bürgermeister bürgermeisterin ministre président présidente ambassadeur député maire juge porte-parole
-""".split())
+""".split()
+)
 
 #: A name with one of these words is an organisation (last word, or anywhere for the strong ones).
-ORG_WORDS = frozenset("""
+ORG_WORDS = frozenset(
+    """
 inc corp corporation co company ltd llc plc gmbh ag sa group holdings university college school institute
 academy ministry department bureau agency authority commission committee council court tribunal police army
 navy forces command party union league association federation foundation fund trust bank exchange
@@ -95,23 +122,28 @@ technologies labs laboratory observatory center centre hospital clinic directora
 athletic channel sports line lines railways church nations presse agence
 ministerium partei gericht landgericht polizei bundestag
 universität regierung verband zeitung ministère gouvernement assemblée parti tribunal conseil
-""".split())
+""".split()
+)
 
 #: A name ending in (or starting "X of") one of these is a place.
-PLACE_WORDS = frozenset("""
+PLACE_WORDS = frozenset(
+    """
 sea ocean island islands isle river lake bay gulf coast strait channel province county state district region
 street avenue road square park valley mountains mountain peninsula desert airport
 stadium city village town republic kingdom emirates oblast prefecture canton
-""".split())
+""".split()
+)
 
 #: Names that are organisations on their own: wires, broadcasters, platforms, institutions.
-KNOWN_ORGS = frozenset("""
+KNOWN_ORGS = frozenset(
+    """
 reuters afp bloomberg xinhua tass sputnik ruptly irna dpa cnn bbc nbc cbs abc fox msnbc pbs npr
 twitter facebook instagram youtube tiktok tumblr snapchat whatsapp telegram reddit linkedin netflix hulu
 spotify google apple amazon microsoft tesla spacex uber airbnb disney pentagon kremlin taliban hamas
 hezbollah nato fed interpol wikileaks opec unesco unicef labour tories conservatives democrats republicans
 lib-dems white-house
-""".split())
+""".split()
+)
 
 #: Leading words that make "North Pacific", "Northern Europe" a place when the rest is one.
 CARDINALS = frozenset("north south east west northern southern eastern western central upper lower greater".split())
@@ -120,19 +152,23 @@ CARDINALS = frozenset("north south east west northern southern eastern western c
 NOT_NAMES = frozenset("tv ok am pm gdp dna id pc ai hiv aids covid ad bc ce pdf url usb ceo cfo coo".split())
 
 #: Month and day names (English, German, French): dates, never names.
-CALENDAR = frozenset("""
+CALENDAR = frozenset(
+    """
 january february march april may june july august september october november december jan feb mar apr jun
 jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday januar februar märz
 juni juli oktober dezember montag dienstag mittwoch donnerstag freitag samstag sonntag janvier février mars
 avril mai juin juillet août septembre octobre novembre décembre lundi mardi mercredi jeudi vendredi samedi
 dimanche
-""".split())
+""".split()
+)
 
 #: Honorifics that count only when capitalised ("Ms Persson"; the ship "ms Ryndam" is not a woman).
 HONORIFICS = frozenset("mr mrs ms miss dr prof sir dame lord lady sen gov rep gen lt col maj capt sgt cmdr rev".split())
 
 #: A name ending in one of these is an event.
-EVENT_WORDS = frozenset("""
+EVENT_WORDS = frozenset(
+    """
 awards award games olympics cup league championship championships open festival conference summit war
 marathon tournament grand prix expo fair election elections revolution crisis
-""".split())
+""".split()
+)

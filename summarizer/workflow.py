@@ -82,10 +82,17 @@ def steps(plan: Plan, prompt: prompts.PromptTemplate, density_rounds: int) -> Wo
     else:  # map: one partial record per part, each grounded in its own part (a slice of the article)
         total = len(plan.parts)
         metadata = plan.article.metadata()
-        partials = yield [(model, prompts.with_instructions(
-                               prompt.messages(part, metadata, language=plan.language, style=plan.style,
-                                               part=f"{n} of {total}"), plan.options.instructions),
-                           grounding_context(part, model_answer=True)) for n, part in enumerate(plan.parts, 1)]
+        partials = yield [
+            (
+                model,
+                prompts.with_instructions(
+                    prompt.messages(part, metadata, language=plan.language, style=plan.style, part=f"{n} of {total}"),
+                    plan.options.instructions,
+                ),
+                grounding_context(part, model_answer=True),
+            )
+            for n, part in enumerate(plan.parts, 1)
+        ]
         while len(partials) > 1:  # reduce, in as many rounds as the budget needs
             groups = _reduce_groups(plan, [p.model_dump(mode="json") for p in partials])
             plan.reduce_steps += len(groups)
@@ -94,6 +101,7 @@ def steps(plan: Plan, prompt: prompts.PromptTemplate, density_rounds: int) -> Wo
     if plan.style == "dense":
         instance = yield from _densify(plan, instance, density_rounds)
     return instance
+
 
 def _hybrid(plan: Plan) -> Generator[list[Request], list[Any], BaseModel]:
     """The hybrid engine's loop: ask for the writing, re-ask with what is degenerate in it, then merge the
@@ -105,13 +113,20 @@ def _hybrid(plan: Plan) -> Generator[list[Request], list[Any], BaseModel]:
     for attempt in range(plan.max_retries + 1):
         [answer] = yield [(plan.hybrid.answer_model, messages, plan.context)]
         written = answer.model_dump(mode="json")
-        found = hybrid.problems(written, plan.hybrid.candidates, plan.article.text,
-                                translated=bool(plan.language and plan.language != plan.source_language))
+        found = hybrid.problems(
+            written,
+            plan.hybrid.candidates,
+            plan.article.text,
+            translated=bool(plan.language and plan.language != plan.source_language),
+        )
         plan.degenerate.append(sorted(found))
         if not found or attempt == plan.max_retries:
             break
-        messages = [*messages, {"role": "assistant", "content": json.dumps(written, ensure_ascii=False)},
-                    {"role": "user", "content": hybrid.reask(written, found)}]
+        messages = [
+            *messages,
+            {"role": "assistant", "content": json.dumps(written, ensure_ascii=False)},
+            {"role": "user", "content": hybrid.reask(written, found)},
+        ]
     record, plan.warnings = hybrid.merge(written, plan.hybrid, plan.spec, found)
     return plan.spec.model.model_validate(record, context=plan.context)
 
@@ -131,12 +146,15 @@ def _reduce_groups(plan: Plan, partials: list[dict[str, Any]]) -> list[list[dict
         groups[-2].extend(groups.pop())
     return groups
 
+
 def _reduce_messages(plan: Plan, group: list[dict[str, Any]]) -> list[dict[str, Any]]:
     text = json.dumps(group, ensure_ascii=False, indent=1)
     block = prompts.metadata_json(plan.article.metadata())
-    messages = prompts.load("reduce-v1").render(parts=text, count=len(group), nonce=prompts.nonce(text, block),
-                                                metadata_json=block, language=plan.language)
+    messages = prompts.load("reduce-v1").render(
+        parts=text, count=len(group), nonce=prompts.nonce(text, block), metadata_json=block, language=plan.language
+    )
     return prompts.with_instructions(messages, plan.options.instructions)
+
 
 def _densify(plan: Plan, instance: BaseModel, rounds: int) -> Generator[list[Request], list[Any], BaseModel]:
     """Chain of Density over the ``summary`` field: each round keeps every entity and adds 1-3 at the
@@ -147,15 +165,29 @@ def _densify(plan: Plan, instance: BaseModel, rounds: int) -> Generator[list[Req
     target = max(1, len(words(summary)))
     max_sentences = plan.spec.json_schema.get("properties", {}).get("summary", {}).get("x-max-sentences")
     density = entity_density(entities, summary)
-    plan.rounds.append({"round": 0, "summary": summary, "entities": list(entities), "added": [],
-                        "words": target, "density": round(density, 4)})
+    plan.rounds.append(
+        {
+            "round": 0,
+            "summary": summary,
+            "entities": list(entities),
+            "added": [],
+            "words": target,
+            "density": round(density, 4),
+        }
+    )
     template = prompts.load("densify-v1")
     shown = plan.parts[0] if plan.parts else plan.article.text  # a long article: its opening part fits
     for number in range(1, rounds + 1):
-        messages = template.render(article=shown, nonce=prompts.nonce(shown),
-                                   entities_json=json.dumps(entities, ensure_ascii=False),
-                                   summary=summary, entities=entities, words=target,
-                                   max_sentences=max_sentences or 5, language=plan.language)
+        messages = template.render(
+            article=shown,
+            nonce=prompts.nonce(shown),
+            entities_json=json.dumps(entities, ensure_ascii=False),
+            summary=summary,
+            entities=entities,
+            words=target,
+            max_sentences=max_sentences or 5,
+            language=plan.language,
+        )
         messages = prompts.with_instructions(messages, plan.options.instructions)
         context = density_context(plan.context, entities, target, max_sentences, density)
         [step] = yield [(DenseRound, messages, context)]
@@ -163,15 +195,24 @@ def _densify(plan: Plan, instance: BaseModel, rounds: int) -> Generator[list[Req
         entities = entities + added
         summary = step.summary
         density = entity_density(entities, summary)
-        plan.rounds.append({"round": number, "summary": summary, "entities": list(entities), "added": added,
-                            "words": len(words(summary)), "density": round(density, 4)})
+        plan.rounds.append(
+            {
+                "round": number,
+                "summary": summary,
+                "entities": list(entities),
+                "added": added,
+                "words": len(words(summary)),
+                "density": round(density, 4),
+            }
+        )
     record["summary"] = summary
     try:
         final: BaseModel = plan.spec.model.model_validate(record, context=plan.context)
         return final
     except ValidationError as exc:
-        raise ValidationFailed(f"the densest summary does not fit the schema: {exc.errors()[0]['msg']}",
-                               attempts=len(plan.rounds)) from None
+        raise ValidationFailed(
+            f"the densest summary does not fit the schema: {exc.errors()[0]['msg']}", attempts=len(plan.rounds)
+        ) from None
 
 
 def _deduplicated(instance: BaseModel, context: dict[str, Any]) -> BaseModel:

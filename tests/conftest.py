@@ -157,8 +157,19 @@ class RedisServer:
             pytest.skip(message)
         self.port = free_port()
         self.password = password
-        args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                "--dir", str(folder)]
+        args = [
+            binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+        ]
         if password:
             args += ["--requirepass", password]
         self.process = start_helper(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -27,10 +27,12 @@ from summarizer.sinks import repair
 from summarizer.testing import FakeLLMServer, Fault, Stall, article_of, default_responder, fault_storm
 from summarizer.throttle import Throttle
 
-PARAGRAPH = ("The city council voted on Tuesday to expand the tram network by twelve kilometres. "
-             "Mayor Anna Berg said the plan would cut commuting times for forty thousand residents. "
-             "Opponents argued that the cost, estimated at 300 million euros, was too high. "
-             "Construction is expected to start next spring and to last three years.")
+PARAGRAPH = (
+    "The city council voted on Tuesday to expand the tram network by twelve kilometres. "
+    "Mayor Anna Berg said the plan would cut commuting times for forty thousand residents. "
+    "Opponents argued that the cost, estimated at 300 million euros, was too high. "
+    "Construction is expected to start next spring and to last three years."
+)
 
 
 def story(n: int) -> str:
@@ -38,9 +40,11 @@ def story(n: int) -> str:
 
 
 def html_page(n: int) -> str:
-    return (f"<html><head><title>Tram story {n}</title></head><body><article><h1>Tram story {n}</h1>"
-            f"<p>{PARAGRAPH}</p><p>This is report number {n} from the Riverside district.</p></article>"
-            "</body></html>")
+    return (
+        f"<html><head><title>Tram story {n}</title></head><body><article><h1>Tram story {n}</h1>"
+        f"<p>{PARAGRAPH}</p><p>This is report number {n} from the Riverside district.</p></article>"
+        "</body></html>"
+    )
 
 
 def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
@@ -64,6 +68,7 @@ def run_batch(summarizer: Summarizer, inputs: Any, **options: Any) -> Any:
 
 # -- sources ------------------------------------------------------------------------------------
 
+
 def test_folder_is_walked_recursively_for_article_files_only(make, server, tmp_path):
     root = tmp_path / "archive"
     (root / "2024" / "may").mkdir(parents=True)
@@ -84,8 +89,7 @@ def test_folder_is_walked_recursively_for_article_files_only(make, server, tmp_p
 
 
 def test_glob_pattern_and_jsonl_fields_and_content_hash_ids(make, server, tmp_path):
-    write_jsonl(tmp_path / "one.jsonl", [{"body": story(1), "url": "https://news.example/1"},
-                                         {"body": story(2)}])
+    write_jsonl(tmp_path / "one.jsonl", [{"body": story(1), "url": "https://news.example/1"}, {"body": story(2)}])
     write_jsonl(tmp_path / "two.jsonl", [{"body": story(3), "url": "https://news.example/3"}])
     out = tmp_path / "out.jsonl"
     stats = run_batch(make(), [str(tmp_path / "*.jsonl")], output=out, text_field="body", id_field="url")
@@ -107,7 +111,10 @@ def test_json_array_and_csv_with_chosen_columns(make, server, tmp_path):
     rows = {row["id"]: row for row in read_jsonl(out)}
     assert set(rows) == {"j1", "j2", "c1", "c2"}
     assert rows["c1"]["meta"]["source"]["title"] == "Multi-line cell"
-    assert count_items([str(tmp_path / "dump.json")]) + count_items([str(tmp_path / "dump.csv")], text_field="content") == 4
+    assert (
+        count_items([str(tmp_path / "dump.json")]) + count_items([str(tmp_path / "dump.csv")], text_field="content")
+        == 4
+    )
 
 
 def test_zip_members_with_bad_ones_going_to_the_errors_file(make, server, tmp_path):
@@ -124,15 +131,17 @@ def test_zip_members_with_bad_ones_going_to_the_errors_file(make, server, tmp_pa
     assert {row["id"] for row in read_jsonl(out)} == {"news.zip:politics/a.txt", "news.zip:politics/b.html"}
     failed = {row["id"]: row for row in read_jsonl(errors)}
     assert set(failed) == {"news.zip:empty.txt", "news.zip:binary.txt", "news.zip:nav.html"}
-    assert all(row["error"] == "input" and row["message"] and row["source"].startswith(str(archive))
-               for row in failed.values())
+    assert all(
+        row["error"] == "input" and row["message"] and row["source"].startswith(str(archive)) for row in failed.values()
+    )
     assert "empty" in failed["news.zip:empty.txt"]["message"]
     assert "binary" in failed["news.zip:binary.txt"]["message"]
     assert stats.done == 2 and stats.failed == 3 and server.count == 2
 
 
-@pytest.mark.parametrize("suffix,mode", [(".tar", "w"), (".tar.gz", "w:gz"), (".tar.bz2", "w:bz2"),
-                                         (".tar.xz", "w:xz")])
+@pytest.mark.parametrize(
+    "suffix,mode", [(".tar", "w"), (".tar.gz", "w:gz"), (".tar.bz2", "w:bz2"), (".tar.xz", "w:xz")]
+)
 def test_tar_archives_are_streamed(make, server, tmp_path, suffix, mode):
     archive = tmp_path / f"corpus{suffix}"
     with tarfile.open(archive, mode) as tf:
@@ -156,13 +165,18 @@ def make_warc(path: Path) -> None:
             ("https://news.example/a", "200 OK", "text/html; charset=utf-8", html_page(1).encode()),
             ("https://news.example/logo.png", "200 OK", "image/png", b"\x89PNG\r\n"),
             ("https://news.example/gone", "404 Not Found", "text/html", b"<html><body>gone</body></html>"),
-            ("https://news.example/b", "200 OK", "text/html; charset=iso-8859-1",
-             html_page(2).replace("district", "d\xe9partement").encode("latin-1")),
+            (
+                "https://news.example/b",
+                "200 OK",
+                "text/html; charset=iso-8859-1",
+                html_page(2).replace("district", "d\xe9partement").encode("latin-1"),
+            ),
         ]
         for uri, status, content_type, body in records:
             headers = StatusAndHeaders(status, [("Content-Type", content_type)], protocol="HTTP/1.1")
-            writer.write_record(writer.create_warc_record(uri, "response", payload=io.BytesIO(body),
-                                                          http_headers=headers))
+            writer.write_record(
+                writer.create_warc_record(uri, "response", payload=io.BytesIO(body), http_headers=headers)
+            )
 
 
 def test_warc_html_responses_with_target_uri_ids(make, server, tmp_path):
@@ -191,11 +205,14 @@ def test_truncated_archive_keeps_what_was_read_and_reports_the_rest(make, server
     stats = run_batch(make(), [str(archive)], output=out, errors=errors)
     failed = [row["id"] for row in read_jsonl(errors)]
     assert stats.done >= 5 and failed[-1] == "cut.tar.gz:<unreadable>"
-    assert set(failed[:-1]) <= {f"cut.tar.gz:s{n}.txt" for n in range(20)} and len(failed) <= 2  # the member cut in half
+    assert (
+        set(failed[:-1]) <= {f"cut.tar.gz:s{n}.txt" for n in range(20)} and len(failed) <= 2
+    )  # the member cut in half
     assert stats.done + len(failed[:-1]) < 20
 
 
 # -- library API --------------------------------------------------------------------------------
+
 
 def test_abatch_yields_outcomes_and_a_second_run_is_served_by_the_cache(make, server):
     texts = [story(n) for n in range(12)]
@@ -225,8 +242,12 @@ def test_ordered_output_follows_input_order_despite_uneven_latency(tmp_path):
     with FakeLLMServer(slow) as server:
         rows = [{"id": f"n{n}", "text": story(n)} for n in range(24)]
         out = tmp_path / "out.jsonl"
-        run_batch(Summarizer(base_url=server.url, api_key="k", concurrency=6), [str(write_jsonl(tmp_path / "in.jsonl", rows))],
-                  output=out, ordered=True)
+        run_batch(
+            Summarizer(base_url=server.url, api_key="k", concurrency=6),
+            [str(write_jsonl(tmp_path / "in.jsonl", rows))],
+            output=out,
+            ordered=True,
+        )
     assert [row["id"] for row in read_jsonl(out)] == [f"n{n}" for n in range(24)]
 
 
@@ -240,8 +261,16 @@ def test_duplicate_ids_are_done_once(make, server, tmp_path):
 
 def test_bad_records_are_reported_not_lost(make, server, tmp_path):
     path = tmp_path / "in.jsonl"
-    path.write_text(json.dumps({"id": "ok", "text": story(1)}) + "\n{not json\n" + json.dumps({"id": "nt"}) + "\n"
-                    + json.dumps(["a list"]) + "\n" + json.dumps({"id": "num", "text": 12}) + "\n")
+    path.write_text(
+        json.dumps({"id": "ok", "text": story(1)})
+        + "\n{not json\n"
+        + json.dumps({"id": "nt"})
+        + "\n"
+        + json.dumps(["a list"])
+        + "\n"
+        + json.dumps({"id": "num", "text": 12})
+        + "\n"
+    )
     out, errors = tmp_path / "out.jsonl", tmp_path / "errors.jsonl"
     stats = run_batch(make(), [str(path)], output=out, errors=errors)
     assert [row["id"] for row in read_jsonl(out)] == ["ok"]
@@ -254,13 +283,15 @@ def test_bad_records_are_reported_not_lost(make, server, tmp_path):
 
 # -- failures, pacing -----------------------------------------------------------------------------
 
+
 def test_fatal_endpoint_errors_stop_the_batch_instead_of_failing_every_item(make, server, tmp_path):
     server.responder = lambda request: Fault(401, message="invalid api key")
     try:
         rows = [{"id": f"n{n}", "text": story(n)} for n in range(40)]
         with pytest.raises(LLMError, match="refused the API key"):
-            run_batch(make(concurrency=2), [str(write_jsonl(tmp_path / "in.jsonl", rows))],
-                      output=tmp_path / "out.jsonl")
+            run_batch(
+                make(concurrency=2), [str(write_jsonl(tmp_path / "in.jsonl", rows))], output=tmp_path / "out.jsonl"
+            )
         assert server.count < 10
     finally:
         server.responder = default_responder
@@ -271,8 +302,11 @@ def test_a_mode_the_server_rejects_stops_the_batch_with_the_mode_to_use(make, se
     try:
         rows = [{"id": f"n{n}", "text": story(n)} for n in range(40)]
         with pytest.raises(LLMError, match="use --mode auto"):
-            run_batch(make(concurrency=2, mode="json_schema"), [str(write_jsonl(tmp_path / "in.jsonl", rows))],
-                      output=tmp_path / "out.jsonl")
+            run_batch(
+                make(concurrency=2, mode="json_schema"),
+                [str(write_jsonl(tmp_path / "in.jsonl", rows))],
+                output=tmp_path / "out.jsonl",
+            )
         assert server.count < 10  # one try per item in flight, never a retry loop
     finally:
         server.responder = default_responder
@@ -281,8 +315,9 @@ def test_a_mode_the_server_rejects_stops_the_batch_with_the_mode_to_use(make, se
 def test_requests_are_paced_to_the_rpm_limit_retries_included(make, server, tmp_path):
     server.push(Fault(500), Fault(500))  # the retries count against the limit too
     rows = [{"id": f"n{n}", "text": story(n)} for n in range(20)]
-    run_batch(make(rpm=600, concurrency=8), [str(write_jsonl(tmp_path / "in.jsonl", rows))],
-              output=tmp_path / "out.jsonl")
+    run_batch(
+        make(rpm=600, concurrency=8), [str(write_jsonl(tmp_path / "in.jsonl", rows))], output=tmp_path / "out.jsonl"
+    )
     times = server.times
     assert len(times) == 22
     gap = 60 / 600
@@ -326,9 +361,24 @@ def test_fault_storm_every_item_ends_in_exactly_one_file(cli, tmp_path):
     source = write_jsonl(tmp_path / "in.jsonl", rows)
     out, errors = tmp_path / "out.jsonl", tmp_path / "errors.jsonl"
     with FakeLLMServer(stormy) as server:
-        done = run(cli, "batch", str(source), "-o", str(out), "--errors", str(errors), "-c", "16",
-                   "--timeout", "0.3", "--max-retries", "1", "--stats-json", str(tmp_path / "stats.json"),
-                   env={"OPENAI_BASE_URL": server.url, "OPENAI_API_KEY": "k", "SUMMARIZER_TRANSPORT_ATTEMPTS": "3"})
+        done = run(
+            cli,
+            "batch",
+            str(source),
+            "-o",
+            str(out),
+            "--errors",
+            str(errors),
+            "-c",
+            "16",
+            "--timeout",
+            "0.3",
+            "--max-retries",
+            "1",
+            "--stats-json",
+            str(tmp_path / "stats.json"),
+            env={"OPENAI_BASE_URL": server.url, "OPENAI_API_KEY": "k", "SUMMARIZER_TRANSPORT_ATTEMPTS": "3"},
+        )
         sent = server.count
     written = [row["id"] for row in read_jsonl(out)]
     failed = [row["id"] for row in read_jsonl(errors)]
@@ -346,6 +396,7 @@ def test_fault_storm_every_item_ends_in_exactly_one_file(cli, tmp_path):
 
 
 # -- output and resume -----------------------------------------------------------------------------
+
 
 def test_repair_cuts_only_a_partial_last_line(tmp_path):
     path = tmp_path / "out.jsonl"
@@ -424,6 +475,7 @@ def test_kill_9_mid_batch_then_resume_loses_nothing_and_repeats_no_finished_requ
 
 # -- the command ------------------------------------------------------------------------------------
 
+
 def test_stdin_jsonl_to_stdout_and_csv_to_a_file(cli, server, tmp_path):
     from .test_cli import llm_env, run
 
@@ -436,8 +488,9 @@ def test_stdin_jsonl_to_stdout_and_csv_to_a_file(cli, server, tmp_path):
     done = run(cli, "batch", "-", "-o", str(out), "--format", "csv", env=llm_env(server), stdin=lines.encode())
     assert done.returncode == 0 and "3 done (3 from cache)" in done.stderr
     assert sorted(row["id"] for row in csv.DictReader(out.open(newline=""))) == ["s0", "s1", "s2"]
-    done = run(cli, "batch", "-", "-o", str(out), "--format", "csv", "--no-resume", env=llm_env(server),
-               stdin=lines.encode())
+    done = run(
+        cli, "batch", "-", "-o", str(out), "--format", "csv", "--no-resume", env=llm_env(server), stdin=lines.encode()
+    )
     assert done.returncode == 0 and len(list(csv.DictReader(out.open(newline="")))) == 3
 
 
@@ -451,7 +504,9 @@ def test_offline_extractive_batch_and_clear_errors_for_bad_invocations(cli, tmp_
     assert "offline extractive engine" in done.stderr and "no cost" in done.stderr
     assert {row["meta"]["engine"] for row in read_jsonl(out)} == {"extractive"}
     missing = run(cli, "batch", str(tmp_path / "nope.jsonl"), "-o", str(out))
-    assert missing.returncode == 3 and missing.stderr.strip().endswith(f"no such file or folder: {tmp_path / 'nope.jsonl'}")
+    assert missing.returncode == 3 and missing.stderr.strip().endswith(
+        f"no such file or folder: {tmp_path / 'nope.jsonl'}"
+    )
     nothing = run(cli, "batch", str(tmp_path / "*.nothing"))
     assert nothing.returncode == 3 and "no file matches" in nothing.stderr
     bad = run(cli, "batch", str(source), "--concurrency", "0")
@@ -468,8 +523,12 @@ def test_progress_bar_is_drawn_on_a_terminal_only(cli, server, tmp_path):
     source = write_jsonl(tmp_path / "in.jsonl", [{"id": f"p{n}", "text": story(n)} for n in range(5)])
     controller, terminal = pty.openpty()
     env = {**os.environ, **llm_env(server), "COLUMNS": "120", "TERM": "xterm-256color"}
-    process = subprocess.Popen([*cli, "batch", str(source), "-o", str(tmp_path / "out.jsonl")], env=env,
-                               stdout=subprocess.DEVNULL, stderr=terminal)
+    process = subprocess.Popen(
+        [*cli, "batch", str(source), "-o", str(tmp_path / "out.jsonl")],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=terminal,
+    )
     os.close(terminal)
     screen = b""
     while True:
@@ -485,8 +544,13 @@ def test_progress_bar_is_drawn_on_a_terminal_only(cli, server, tmp_path):
     text = screen.decode(errors="replace")
     assert process.returncode == 0
     assert "summarizing" in text and "5/5" in text and "cached 0" in text
-    quiet = subprocess.run([*cli, "batch", str(source), "-o", str(tmp_path / "out2.jsonl")], env=env,
-                           capture_output=True, text=True, check=False)
+    quiet = subprocess.run(
+        [*cli, "batch", str(source), "-o", str(tmp_path / "out2.jsonl")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert "summarizing" not in quiet.stderr and "5 done" in quiet.stderr
 
 
@@ -507,9 +571,20 @@ def test_an_unreachable_endpoint_stops_the_batch_with_exit_5(cli, tmp_path):
         port = probe.getsockname()[1]
     source = write_jsonl(tmp_path / "in.jsonl", [{"id": f"u{n}", "text": story(n)} for n in range(200)])
     out = tmp_path / "out.jsonl"
-    done = run(cli, "batch", str(source), "-o", str(out), "-c", "2",
-               env={"OPENAI_BASE_URL": f"http://127.0.0.1:{port}/v1", "OPENAI_API_KEY": "k",
-                    "SUMMARIZER_TRANSPORT_ATTEMPTS": "2"})
+    done = run(
+        cli,
+        "batch",
+        str(source),
+        "-o",
+        str(out),
+        "-c",
+        "2",
+        env={
+            "OPENAI_BASE_URL": f"http://127.0.0.1:{port}/v1",
+            "OPENAI_API_KEY": "k",
+            "SUMMARIZER_TRANSPORT_ATTEMPTS": "2",
+        },
+    )
     assert done.returncode == 5, done.stderr
     assert "cannot reach the LLM endpoint" in done.stderr and "run the same command again" in done.stderr
     assert len(read_jsonl(Path(f"{out}.errors.jsonl"))) < 20  # stopped early, not 200 failures

@@ -173,8 +173,19 @@ def test_cost_is_at_batch_prices(server, articles, tmp_path):
 def test_the_cli_runs_it_and_says_so(cli, server, articles, tmp_path):
     source = inputs(tmp_path, articles, 4, marked=set())
     env = {**os.environ, "OPENAI_API_KEY": API_KEY}
-    command = [*cli, "batch", str(source), "-o", str(tmp_path / "out.jsonl"), "--via", "batch-api",
-               "--base-url", server.url, "--poll-interval", "0.01"]
+    command = [
+        *cli,
+        "batch",
+        str(source),
+        "-o",
+        str(tmp_path / "out.jsonl"),
+        "--via",
+        "batch-api",
+        "--base-url",
+        server.url,
+        "--poll-interval",
+        "0.01",
+    ]
     done = subprocess.run(command, capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
     assert len(ids_of(tmp_path / "out.jsonl")) == 4 and "Traceback" not in done.stderr
@@ -187,11 +198,17 @@ def test_options_that_do_not_go_together_are_one_line(cli, tmp_path):
     source = tmp_path / "in.jsonl"
     source.write_text(json.dumps({"id": "a", "text": "A story. It has two sentences."}) + "\n")
     env = {**os.environ, "OPENAI_API_KEY": API_KEY}
-    for extra, says in ((["--via", "batch-api", "--runner", "ray"], "leave out --runner ray"),
-                        (["--reask-via", "batch-api"], "goes with --via batch-api"),
-                        (["--poll-interval", "5"], "goes with --via batch-api")):
-        done = subprocess.run([*cli, "batch", str(source), "-o", str(tmp_path / "o.jsonl"), *extra],
-                              capture_output=True, text=True, env=env)
+    for extra, says in (
+        (["--via", "batch-api", "--runner", "ray"], "leave out --runner ray"),
+        (["--reask-via", "batch-api"], "goes with --via batch-api"),
+        (["--poll-interval", "5"], "goes with --via batch-api"),
+    ):
+        done = subprocess.run(
+            [*cli, "batch", str(source), "-o", str(tmp_path / "o.jsonl"), *extra],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         assert done.returncode == 3 and says in done.stderr and "Traceback" not in done.stderr
 
 
@@ -203,8 +220,9 @@ def test_the_first_polls_come_soon_and_the_wait_grows_to_the_interval(server, ar
     server.batch_api.behaviour.polls = 7
     summarizer = Summarizer(base_url=server.url, api_key=API_KEY, cache_path=tmp_path / "cache.sqlite3")
     try:
-        run_files(summarizer, [str(inputs(tmp_path, articles, 2, marked=set()))], output=tmp_path / "out.jsonl",
-                  poll_s=10.0)
+        run_files(
+            summarizer, [str(inputs(tmp_path, articles, 2, marked=set()))], output=tmp_path / "out.jsonl", poll_s=10.0
+        )
     finally:
         summarizer.close()
     assert len(ids_of(tmp_path / "out.jsonl")) == 2

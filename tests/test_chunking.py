@@ -13,8 +13,7 @@ def words(text: str) -> int:
     return len(text.split())
 
 
-ARTICLE = "\n\n".join(" ".join(f"Paragraph {p} sentence {s} says something new." for s in range(6))
-                      for p in range(10))
+ARTICLE = "\n\n".join(" ".join(f"Paragraph {p} sentence {s} says something new." for s in range(6)) for p in range(10))
 
 
 def test_parts_are_slices_that_fit_and_cover_every_sentence():

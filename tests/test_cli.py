@@ -18,11 +18,24 @@ from .conftest import API_KEY, ROOT
 EXAMPLE = str(ROOT / "examples" / "article.txt")
 
 
-def run(cli: list[str], *args: str, env: dict[str, str] | None = None, stdin: bytes | None = None,
-        cwd: Path | None = None, traceback_ok: bool = False) -> subprocess.CompletedProcess[str]:
+def run(
+    cli: list[str],
+    *args: str,
+    env: dict[str, str] | None = None,
+    stdin: bytes | None = None,
+    cwd: Path | None = None,
+    traceback_ok: bool = False,
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
-    done = subprocess.run([*cli, *args], input=stdin.decode() if stdin else None, capture_output=True,
-                          text=True, env=full_env, cwd=cwd, timeout=120)
+    done = subprocess.run(
+        [*cli, *args],
+        input=stdin.decode() if stdin else None,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=120,
+    )
     assert traceback_ok or "Traceback" not in done.stderr, done.stderr
     return done
 
@@ -91,17 +104,20 @@ def test_cache_hit_then_offline_replay_from_export(cli, server, tmp_path):
     assert run(cli, "cache", "path", env=other).stdout.strip() == str(tmp_path / "other.sqlite3")
 
 
-@pytest.mark.parametrize("setup,args,code", [
-    ("none", ["summarize", "missing.txt"], 3),
-    ("empty", ["summarize", "{tmp}/empty.txt"], 3),
-    ("binary", ["summarize", "{tmp}/binary.txt"], 3),
-    ("none", ["summarize", EXAMPLE, "--engine", "llm"], 4),
-    ("none", ["summarize", EXAMPLE, "--schema", "nope"], 4),
-    ("badconfig", ["summarize", EXAMPLE, "--config", "{tmp}/bad.toml"], 4),
-    ("none", ["summarize", EXAMPLE, "--format", "xml"], 2),
-    ("none", ["summarize", EXAMPLE, "--no-such-flag"], 2),
-    ("none", ["summarize", EXAMPLE, "--max-retries", "-1"], 2),
-])
+@pytest.mark.parametrize(
+    "setup,args,code",
+    [
+        ("none", ["summarize", "missing.txt"], 3),
+        ("empty", ["summarize", "{tmp}/empty.txt"], 3),
+        ("binary", ["summarize", "{tmp}/binary.txt"], 3),
+        ("none", ["summarize", EXAMPLE, "--engine", "llm"], 4),
+        ("none", ["summarize", EXAMPLE, "--schema", "nope"], 4),
+        ("badconfig", ["summarize", EXAMPLE, "--config", "{tmp}/bad.toml"], 4),
+        ("none", ["summarize", EXAMPLE, "--format", "xml"], 2),
+        ("none", ["summarize", EXAMPLE, "--no-such-flag"], 2),
+        ("none", ["summarize", EXAMPLE, "--max-retries", "-1"], 2),
+    ],
+)
 def test_user_errors_are_one_line_with_documented_codes(cli, tmp_path, setup, args, code):
     (tmp_path / "empty.txt").write_text("")
     (tmp_path / "binary.txt").write_bytes(b"\x00\x01binary" * 50)
@@ -115,8 +131,13 @@ def test_unreachable_server_exits_5(cli):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    done = run(cli, "summarize", EXAMPLE, "--no-cache",
-               env={"OPENAI_BASE_URL": f"http://127.0.0.1:{port}/v1", "SUMMARIZER_TRANSPORT_ATTEMPTS": "2"})
+    done = run(
+        cli,
+        "summarize",
+        EXAMPLE,
+        "--no-cache",
+        env={"OPENAI_BASE_URL": f"http://127.0.0.1:{port}/v1", "SUMMARIZER_TRANSPORT_ATTEMPTS": "2"},
+    )
     assert done.returncode == 5 and "cannot reach" in one_error_line(done)
 
 
@@ -141,8 +162,15 @@ def test_the_api_key_never_leaks(cli, server, tmp_path):
     assert refused.returncode == 5
     exported = run(cli, "cache", "export", "-", env=env).stdout
     assert server.headers[0]["authorization"] == f"Bearer {API_KEY}"  # it was really used
-    for place in (ok.stdout, ok.stderr, out.read_text(), refused.stdout, refused.stderr, exported,
-                  (tmp_path / "leak.sqlite3").read_bytes().decode("latin-1")):
+    for place in (
+        ok.stdout,
+        ok.stderr,
+        out.read_text(),
+        refused.stdout,
+        refused.stderr,
+        exported,
+        (tmp_path / "leak.sqlite3").read_bytes().decode("latin-1"),
+    ):
         assert API_KEY not in place and API_KEY[:16] not in place
 
 

@@ -36,12 +36,15 @@ def test_default_config_file_location_is_read(tmp_path):
     assert load_settings().model == "llama3.1"
 
 
-@pytest.mark.parametrize("content,message", [
-    ("model = [", "not valid TOML"),
-    ("mode = 'telepathy'", "invalid setting mode"),
-    ("max_retries = -3", "invalid setting max_retries"),
-    ("colour = 'blue'", "invalid setting colour"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ("model = [", "not valid TOML"),
+        ("mode = 'telepathy'", "invalid setting mode"),
+        ("max_retries = -3", "invalid setting max_retries"),
+        ("colour = 'blue'", "invalid setting colour"),
+    ],
+)
 def test_bad_config_files_are_config_errors(tmp_path, monkeypatch, content, message):
     monkeypatch.delenv("SUMMARIZER_MODE")  # the environment would win over the file
     path = tmp_path / "c.toml"
@@ -58,7 +61,8 @@ def test_missing_explicit_config_file(tmp_path):
 def test_settings_command_masks_secrets(cli):
     from .test_cli import run
 
-    done = run(cli, "settings", env={"OPENAI_API_KEY": "sk-visible-nowhere-42", "SUMMARIZER_RPM": "90",
-                                     "COLUMNS": "200"})
+    done = run(
+        cli, "settings", env={"OPENAI_API_KEY": "sk-visible-nowhere-42", "SUMMARIZER_RPM": "90", "COLUMNS": "200"}
+    )
     assert done.returncode == 0 and "sk-visible-nowhere-42" not in done.stdout + done.stderr
     assert "(set)" in done.stdout and "90.0" in done.stdout

@@ -52,8 +52,15 @@ def test_a_loop_is_found_whatever_its_length():
 
 
 def _summarizer(responder, **options):
-    return Summarizer(transport=mock_transport(responder), base_url="http://fake/v1", api_key="k", mode="tools",
-                      use_cache=False, log=False, **options)
+    return Summarizer(
+        transport=mock_transport(responder),
+        base_url="http://fake/v1",
+        api_key="k",
+        mode="tools",
+        use_cache=False,
+        log=False,
+        **options,
+    )
 
 
 ARTICLE = (ROOT / "examples" / "article.txt").read_text()
@@ -65,8 +72,9 @@ def test_a_degenerate_brief_is_re_asked_and_the_good_answer_kept():
     def responder(request):
         asked.append(request)
         if len(asked) == 1:
-            return Answer({"headline": "Sterling lawsuit", "bullets": ["the record set", "the record set",
-                                                                       "the record set"]})
+            return Answer(
+                {"headline": "Sterling lawsuit", "bullets": ["the record set", "the record set", "the record set"]}
+            )
         return default_responder(request)
 
     result = _summarizer(responder, schema="brief").summarize(ARTICLE)
@@ -91,16 +99,24 @@ def test_the_extractive_engine_is_not_held_to_the_model_checks():
     assert result.meta.engine == "extractive"
 
 
-@pytest.mark.parametrize("text", ["日本銀行は17年ぶりにマイナス金利政策を解除し、金利を引き上げた。", "Rates unchanged.",
-                                  "The minister said: 'I cannot accept this deal', and left.",
-                                  "Admire him, f**k him, Sterling said."])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "日本銀行は17年ぶりにマイナス金利政策を解除し、金利を引き上げた。",
+        "Rates unchanged.",
+        "The minister said: 'I cannot accept this deal', and left.",
+        "Admire him, f**k him, Sterling said.",
+    ],
+)
 def test_real_text_that_looked_degenerate_to_a_naive_check_is_not(text):
     # Unspaced scripts count two characters a word; a two-word bullet is a statement; a quote is no echo.
     assert problem(text, prose=True, min_words=2) is None
 
 
-@pytest.mark.parametrize("text", ["**Breaking:** the council met", "# Council meets", "Sure! Here's a headline for you",
-                                  "[Insert headline here]"])
+@pytest.mark.parametrize(
+    "text",
+    ["**Breaking:** the council met", "# Council meets", "Sure! Here's a headline for you", "[Insert headline here]"],
+)
 def test_markdown_and_chatter_are_degenerate(text):
     assert problem(text, prose=True) is not None
 

@@ -122,8 +122,10 @@ def _write_inputs(work: Path) -> None:
     (work / "archive" / "one.txt").write_text(ARTICLE, encoding="utf-8")
     (work / "archive" / "2024" / "page.html").write_text(PAGE, encoding="utf-8")
     (work / "archive" / "2024" / "two.md").write_text(second, encoding="utf-8")
-    records = [{"url": "https://example.com/one", "title": "One", "text": ARTICLE, "body": ARTICLE},
-               {"url": "https://example.com/two", "title": "Two", "text": second, "body": second}]
+    records = [
+        {"url": "https://example.com/one", "title": "One", "text": ARTICLE, "body": ARTICLE},
+        {"url": "https://example.com/two", "title": "Two", "text": second, "body": second},
+    ]
     (work / "dump.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     with open(work / "articles.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=["id", "title", "text"])
@@ -138,8 +140,9 @@ def _write_inputs(work: Path) -> None:
         info.size = len(data)
         archive.addfile(info, io.BytesIO(data))
     _write_warc(work / "crawl.warc.gz")
-    references = [{"id": str(i), "text": text, "reference": text.split("\n\n")[0]}
-                  for i, text in enumerate([ARTICLE, second])]
+    references = [
+        {"id": str(i), "text": text, "reference": text.split("\n\n")[0]} for i, text in enumerate([ARTICLE, second])
+    ]
     (work / "data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in references), encoding="utf-8")
 
 
@@ -150,8 +153,9 @@ def _write_warc(path: Path) -> None:
     with open(path, "wb") as handle:
         writer = WARCWriter(handle, gzip=True)
         headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
-        record = writer.create_warc_record("https://example.com/page", "response",
-                                           payload=io.BytesIO(PAGE.encode("utf-8")), http_headers=headers)
+        record = writer.create_warc_record(
+            "https://example.com/page", "response", payload=io.BytesIO(PAGE.encode("utf-8")), http_headers=headers
+        )
         writer.write_record(record)
     with gzip.open(path) as check:  # a readable gzip stream
         check.read(1)
@@ -169,8 +173,17 @@ def responder(request: dict[str, Any]) -> Reply:
     answer: dict[str, Any] = {}
     for name, spec in properties.items():
         kind = spec.get("type")
-        answer[name] = (news[name] if name in ("headline", "summary") else sentence if kind == "string"
-                        else names if kind == "array" else True if kind == "boolean" else 1)
+        answer[name] = (
+            news[name]
+            if name in ("headline", "summary")
+            else sentence
+            if kind == "string"
+            else names
+            if kind == "array"
+            else True
+            if kind == "boolean"
+            else 1
+        )
     return Answer(answer)
 
 
@@ -186,20 +199,22 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, fake: FakeLLMServer) -> 
     work = tmp_path_factory.mktemp("docs-examples")
     _write_inputs(work)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SUMMARIZER_", "OPENAI_"))}
-    env.update({
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-        "HOME": str(work / "home"),
-        "XDG_CONFIG_HOME": str(work / "home" / ".config"),
-        "XDG_CACHE_HOME": str(work / "home" / ".cache"),
-        "XDG_DATA_HOME": str(work / "home" / ".local" / "share"),
-        "OPENAI_BASE_URL": fake.url,
-        # The fake endpoint answers in every mode: no probe for --mode auto.
-        "SUMMARIZER_MODE": "tools",
-        "SUMMARIZER_RETRY_BACKOFF": "0.01",
-        # The fake Batch API finishes in a few polls; the example's own polling, only faster.
-        "SUMMARIZER_BATCH_POLL_S": "0.2",
-        "NO_COLOR": "1",
-    })
+    env.update(
+        {
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+            "HOME": str(work / "home"),
+            "XDG_CONFIG_HOME": str(work / "home" / ".config"),
+            "XDG_CACHE_HOME": str(work / "home" / ".cache"),
+            "XDG_DATA_HOME": str(work / "home" / ".local" / "share"),
+            "OPENAI_BASE_URL": fake.url,
+            # The fake endpoint answers in every mode: no probe for --mode auto.
+            "SUMMARIZER_MODE": "tools",
+            "SUMMARIZER_RETRY_BACKOFF": "0.01",
+            # The fake Batch API finishes in a few polls; the example's own polling, only faster.
+            "SUMMARIZER_BATCH_POLL_S": "0.2",
+            "NO_COLOR": "1",
+        }
+    )
     return work, env
 
 
@@ -216,7 +231,14 @@ def test_example_runs_as_written(where: str, command: str, workspace: tuple[Path
     if reason:
         pytest.skip(f"{where}: {reason}")
     work, env = workspace
-    done = subprocess.run(["bash", "-euo", "pipefail", "-c", command], cwd=work, env=env,
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", command],
+        cwd=work,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, (
-        f"{where}: `{command}` exited {done.returncode}\nstdout: {done.stdout[-2000:]}\nstderr: {done.stderr[-2000:]}")
+        f"{where}: `{command}` exited {done.returncode}\nstdout: {done.stdout[-2000:]}\nstderr: {done.stderr[-2000:]}"
+    )

@@ -17,8 +17,22 @@ DATA = str(FIXTURES / "articles.jsonl")
 
 def test_extractive_against_lead3_with_report_plot_and_markdown(cli, tmp_path):
     report, picture, page = tmp_path / "scores.csv", tmp_path / "scores.png", tmp_path / "eval.md"
-    done = run(cli, "eval", DATA, "--engine", "extractive", "--lead", "3", "--report", str(report), "--plot",
-               str(picture), "--markdown", str(page), env={"COLUMNS": "200"})
+    done = run(
+        cli,
+        "eval",
+        DATA,
+        "--engine",
+        "extractive",
+        "--lead",
+        "3",
+        "--report",
+        str(report),
+        "--plot",
+        str(picture),
+        "--markdown",
+        str(page),
+        env={"COLUMNS": "200"},
+    )
     assert done.returncode == 0, done.stderr
     assert "lead-3" in done.stdout and "extractive" in done.stdout and "ROUGE-L" in done.stdout
     rows = list(csv.DictReader(report.open(newline="")))
@@ -32,8 +46,18 @@ def test_extractive_against_lead3_with_report_plot_and_markdown(cli, tmp_path):
 def test_llm_engine_reports_tokens_cost_grounding_and_validity(cli, server, tmp_path):
     server.push(Answer({"headline": 1}), Answer({"headline": 1}), Answer({"headline": 1}))  # one item never valid
     report = tmp_path / "scores.jsonl"
-    done = run(cli, "eval", DATA, "--limit", "5", "--report", str(report), "--max-retries", "2",
-               env={**llm_env(server), "COLUMNS": "200", "SUMMARIZER_CONCURRENCY": "1"})
+    done = run(
+        cli,
+        "eval",
+        DATA,
+        "--limit",
+        "5",
+        "--report",
+        str(report),
+        "--max-retries",
+        "2",
+        env={**llm_env(server), "COLUMNS": "200", "SUMMARIZER_CONCURRENCY": "1"},
+    )
     assert done.returncode == 0, done.stderr
     rows = [json.loads(line) for line in report.read_text().splitlines()]
     assert len(rows) == 5 and sum(1 for r in rows if not r["valid"]) == 1
@@ -51,8 +75,11 @@ def test_helpers():
     assert len(records) == 2 and all(r["lang"] == "de" for r in records)
     assert lead("One here. Two there. Three now. Four later.", 3) == "One here. Two there. Three now."
     spec = resolve("news")
-    record = {"key_points": [{"point": "p", "evidence": "E1"}], "quotes": [{"speaker": "s", "text": "Q1"}],
-              "summary": "not grounded"}
+    record = {
+        "key_points": [{"point": "p", "evidence": "E1"}],
+        "quotes": [{"speaker": "s", "text": "Q1"}],
+        "summary": "not grounded",
+    }
     assert sorted(grounded_strings(spec.json_schema, record)) == ["E1", "Q1"]
     german = read_records(DATA, lang="de", limit=1)
     assert score_lead(german)[0].rouge1 > 0  # non-English text is scored with Unicode words

@@ -147,7 +147,8 @@ def test_the_local_engine_without_its_extra_says_what_to_install(monkeypatch, tm
 
     with pytest.raises(ConfigError, match=r"needs llama-cpp-python") as caught:
         Summarizer(engine="local", model_path=model, cache_path=tmp_path / "c.sqlite3").summarize(
-            article_file.read_text())
+            article_file.read_text()
+        )
     assert "summarizer install-local" in (caught.value.hint or "")
     missing = run_cli("summarize", str(article_file), "--engine", "local", "--model-path", str(tmp_path / "no.gguf"))
     assert missing.returncode == 4 and "model file not found" in missing.stderr
@@ -177,8 +178,10 @@ def test_every_bundled_schema_bounds_its_strings_and_lists():
 def test_the_answer_limit_follows_the_schema_limits():
     small = {"type": "object", "properties": {"a": {"type": "string", "maxLength": 30}}}
     large = {"type": "object", "properties": {"a": {"type": "string", "maxLength": 3000}}}
-    listed = {"type": "object", "properties": {"a": {"type": "array", "maxItems": 10,
-                                                      "items": {"type": "string", "maxLength": 30}}}}
+    listed = {
+        "type": "object",
+        "properties": {"a": {"type": "array", "maxItems": 10, "items": {"type": "string", "maxLength": 30}}},
+    }
     assert answer_tokens(small) < answer_tokens(large) and answer_tokens(listed) > 5 * answer_tokens(small) - 160
     assert answer_tokens(large) >= 1000  # 3,000 characters are at most ~1,000 tokens: room for all of them
     assert parse_fields("title, quote!")["properties"]["quote"]["maxLength"] == FIELD_MAX_LENGTH
@@ -195,8 +198,13 @@ def test_the_answer_limit_is_sent_and_capped_by_the_window(make, server, article
 
 
 def test_clipping_keeps_text_within_the_limits_and_quotes_verbatim():
-    schema = {"type": "object", "properties": {
-        "q": {"type": "string", "maxLength": 20}, "l": {"type": "array", "maxItems": 2, "items": {"type": "string"}}}}
+    schema = {
+        "type": "object",
+        "properties": {
+            "q": {"type": "string", "maxLength": 20},
+            "l": {"type": "array", "maxItems": 2, "items": {"type": "string"}},
+        },
+    }
     clipped = clip_to_limits({"q": "the quick brown fox jumps over", "l": ["a", "b", "c"]}, schema)
     assert clipped == {"q": "the quick brown fox", "l": ["a", "b"]}
     assert "the quick brown fox jumps over".startswith(clipped["q"])

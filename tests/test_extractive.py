@@ -50,8 +50,11 @@ def test_entities_quotes_and_figures_on_a_known_article(article):
     names = {e["name"]: e for e in record["entities"]}
     assert names["Donald Sterling"]["type"] == "person" and names["V. Stiviano"]["type"] == "person"
     assert names["CNN"]["type"] == "organization" and names["Los Angeles"]["type"] == "location"
-    assert {"speaker": "Pierce O'Donnell", "text": "This is a victory for the Sterling family in recovering "
-            "the $2,630,000 that Donald lavished on a conniving mistress,"} in record["quotes"]
+    assert {
+        "speaker": "Pierce O'Donnell",
+        "text": "This is a victory for the Sterling family in recovering "
+        "the $2,630,000 that Donald lavished on a conniving mistress,",
+    } in record["quotes"]
     assert "$2.6 million" in [f["value"] for f in record["figures"]]
     assert record["language"] == "en" and not record["headline"].startswith("(CNN)")
 

@@ -31,6 +31,7 @@ def page() -> dict:
 
 # -- figures ----------------------------------------------------------------------------------------------
 
+
 def test_the_bundled_page_keeps_the_scale_word_and_cuts_what_at_a_boundary(page):
     values = {f["value"]: f["what"] for f in page["figures"]}
     assert not {"10"} & set(values) and any(v.startswith("10 million") for v in values)
@@ -49,15 +50,18 @@ def page_text_words() -> set[str]:
     return {w.strip("“”\"'’(),.;:!?") for w in text.split()} | {w.strip("“”\"'’()") for w in text.split()}
 
 
-@pytest.mark.parametrize(("sentence", "value"), [
-    ("The service had more than 10 million users by Friday.", "10 million"),
-    ("Disney is spending more than $3 billion on technology.", "$3 billion"),
-    ("Paris a envoyé 3 000 soldats dans la région du Sahel.", "3 000"),
-    ("Le séisme a fait près de 5 500 morts au Népal.", "5 500"),
-    ("Los daños sumaron 1,2 millones de dólares el año pasado.", "1,2 millones"),
-    ("Le chômage a atteint 30 % dans la région du nord.", "30 %"),
-    ("Der Konzern verlor 2,5 Milliarden Euro im Jahr.", "2,5 Milliarden"),
-])
+@pytest.mark.parametrize(
+    ("sentence", "value"),
+    [
+        ("The service had more than 10 million users by Friday.", "10 million"),
+        ("Disney is spending more than $3 billion on technology.", "$3 billion"),
+        ("Paris a envoyé 3 000 soldats dans la région du Sahel.", "3 000"),
+        ("Le séisme a fait près de 5 500 morts au Népal.", "5 500"),
+        ("Los daños sumaron 1,2 millones de dólares el año pasado.", "1,2 millones"),
+        ("Le chômage a atteint 30 % dans la région du nord.", "30 %"),
+        ("Der Konzern verlor 2,5 Milliarden Euro im Jahr.", "2,5 Milliarden"),
+    ],
+)
 def test_numbers_keep_their_scale_word_and_thousands_groups(sentence, value):
     text = f"{sentence} Officials gave no further details about it. The report was published on Monday."
     found = figures_of(text)
@@ -66,9 +70,11 @@ def test_numbers_keep_their_scale_word_and_thousands_groups(sentence, value):
 
 
 def test_a_range_is_one_figure_and_different_things_in_one_sentence_get_their_own_what():
-    text = ("The 13 letters were expected to bring in anywhere from $300,000 to $600,000 at the sale. According to "
-            "the Los Angeles Times, the list also includes a $391 Easter bunny costume, a $299 two-speed blender and "
-            "a $12 lace thong. The auction ended on Wednesday.")
+    text = (
+        "The 13 letters were expected to bring in anywhere from $300,000 to $600,000 at the sale. According to "
+        "the Los Angeles Times, the list also includes a $391 Easter bunny costume, a $299 two-speed blender and "
+        "a $12 lace thong. The auction ended on Wednesday."
+    )
     found = figures_of(text)
     assert "$300,000 to $600,000" in found and "$600,000" not in found
     whats = [found[v] for v in ("$391", "$299", "$12")]
@@ -77,10 +83,12 @@ def test_a_range_is_one_figure_and_different_things_in_one_sentence_get_their_ow
 
 
 def test_a_long_sentence_gives_the_clause_of_its_figure_never_a_word_cut():
-    sentence = ("While traditional companies have experimented with niche streaming services, such as CBS All Access "
-                "and a handful of others that few people have heard of, Disney has made an enormous bet, spending "
-                "more than $3 billion on technology and programming to reach the tens of millions of households "
-                "that it hopes will subscribe within five years.")
+    sentence = (
+        "While traditional companies have experimented with niche streaming services, such as CBS All Access "
+        "and a handful of others that few people have heard of, Disney has made an enormous bet, spending "
+        "more than $3 billion on technology and programming to reach the tens of millions of households "
+        "that it hopes will subscribe within five years."
+    )
     what = figures_of(sentence + " Analysts were divided. The shares rose.")["$3 billion"]
     assert len(what) <= 200 and "$3 billion on technology and programming" in what
     assert what.rstrip(".…").split()[-1] in sentence.split() or what.endswith(".")
@@ -88,26 +96,60 @@ def test_a_long_sentence_gives_the_clause_of_its_figure_never_a_word_cut():
 
 # -- quotes in four languages -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "quote", "speaker"), [
-    ("Le ministre était à Paris jeudi. « La France est prête à envoyer des renforts », a déclaré Laurent Fabius. "
-     "Il accueillait un avion à Roissy.", "La France est prête à envoyer des renforts", "Laurent Fabius"),
-    ("«Pour certains d’entre eux on est très interrogatif», a ajouté Laurent Fabius. Il accueillait à Roissy un "
-     "premier avion spécial.", "Pour certains d’entre eux on est très interrogatif", "Laurent Fabius"),
-    ("Travis Tygart a exhorté l’agence à agir. « C’est une plaisanterie, une honte pour le système », a-t-il "
-     "déclaré. Les réactions ne se sont pas fait attendre.", "C’est une plaisanterie, une honte pour le système",
-     "Travis Tygart"),
-    ('Mourinho zeigte den Fans drei Finger. "Das ist eine natürliche Reaktion. Offenkundig lieben sie mich nicht", '
-     "sagte Mourinho. Mal wieder hatte ihm die Abwehr geholfen.", "Das ist eine natürliche Reaktion", "Mourinho"),
-    ("Die Ministerin war in Berlin. „Wir werden das Gesetz noch in diesem Jahr ändern“, erklärte Anna Schmidt am "
-     "Montag. Die Opposition protestierte.", "Wir werden das Gesetz noch in diesem Jahr ändern", "Anna Schmidt"),
-    ('El ministro viajó a Madrid. "No vamos a subir los impuestos este año", dijo Pedro Sánchez. La oposición '
-     "criticó el plan.", "No vamos a subir los impuestos este año", "Pedro Sánchez"),
-    ("La presidenta habló el lunes. «Vamos a cumplir con todos los compromisos firmados», afirmó Ana Gómez. Nadie "
-     "respondió.", "Vamos a cumplir con todos los compromisos firmados", "Ana Gómez"),
-    ("Pedro Gómez llegó tarde a la reunión del consejo.\n—No pienso firmar ese acuerdo con la empresa —dijo Pedro "
-     "Gómez—. Es un mal negocio.\nLa reunión terminó sin acuerdo.", "No pienso firmar ese acuerdo con la empresa",
-     "Pedro Gómez"),
-])
+
+@pytest.mark.parametrize(
+    ("text", "quote", "speaker"),
+    [
+        (
+            "Le ministre était à Paris jeudi. « La France est prête à envoyer des renforts », a déclaré Laurent Fabius. "
+            "Il accueillait un avion à Roissy.",
+            "La France est prête à envoyer des renforts",
+            "Laurent Fabius",
+        ),
+        (
+            "«Pour certains d’entre eux on est très interrogatif», a ajouté Laurent Fabius. Il accueillait à Roissy un "
+            "premier avion spécial.",
+            "Pour certains d’entre eux on est très interrogatif",
+            "Laurent Fabius",
+        ),
+        (
+            "Travis Tygart a exhorté l’agence à agir. « C’est une plaisanterie, une honte pour le système », a-t-il "
+            "déclaré. Les réactions ne se sont pas fait attendre.",
+            "C’est une plaisanterie, une honte pour le système",
+            "Travis Tygart",
+        ),
+        (
+            'Mourinho zeigte den Fans drei Finger. "Das ist eine natürliche Reaktion. Offenkundig lieben sie mich nicht", '
+            "sagte Mourinho. Mal wieder hatte ihm die Abwehr geholfen.",
+            "Das ist eine natürliche Reaktion",
+            "Mourinho",
+        ),
+        (
+            "Die Ministerin war in Berlin. „Wir werden das Gesetz noch in diesem Jahr ändern“, erklärte Anna Schmidt am "
+            "Montag. Die Opposition protestierte.",
+            "Wir werden das Gesetz noch in diesem Jahr ändern",
+            "Anna Schmidt",
+        ),
+        (
+            'El ministro viajó a Madrid. "No vamos a subir los impuestos este año", dijo Pedro Sánchez. La oposición '
+            "criticó el plan.",
+            "No vamos a subir los impuestos este año",
+            "Pedro Sánchez",
+        ),
+        (
+            "La presidenta habló el lunes. «Vamos a cumplir con todos los compromisos firmados», afirmó Ana Gómez. Nadie "
+            "respondió.",
+            "Vamos a cumplir con todos los compromisos firmados",
+            "Ana Gómez",
+        ),
+        (
+            "Pedro Gómez llegó tarde a la reunión del consejo.\n—No pienso firmar ese acuerdo con la empresa —dijo Pedro "
+            "Gómez—. Es un mal negocio.\nLa reunión terminó sin acuerdo.",
+            "No pienso firmar ese acuerdo con la empresa",
+            "Pedro Gómez",
+        ),
+    ],
+)
 def test_quotes_in_guillemets_low_quotes_and_dashes_with_their_speakers(text, quote, speaker):
     found = quotes_of(text)
     match = next((q for q in found if q.startswith(quote)), None)
@@ -116,24 +158,31 @@ def test_quotes_in_guillemets_low_quotes_and_dashes_with_their_speakers(text, qu
 
 
 def test_topics_are_never_speech_verbs_or_stopwords():
-    text = ("« La France est prête », a déclaré le ministre. Le ministre a ajouté que la mission durera. "
-            "« Nous sommes prêts à aider », a déclaré le porte-parole. Le porte-parole a ajouté que la mission "
-            "est difficile. La mission de la France commence lundi, a déclaré le ministre.")
+    text = (
+        "« La France est prête », a déclaré le ministre. Le ministre a ajouté que la mission durera. "
+        "« Nous sommes prêts à aider », a déclaré le porte-parole. Le porte-parole a ajouté que la mission "
+        "est difficile. La mission de la France commence lundi, a déclaré le ministre."
+    )
     topics = summarize(text)["topics"]
     assert not {"déclaré", "ajouté", "prête", "prêts"} & set(topics), topics
 
 
 def test_an_honorific_or_an_initial_does_not_cut_the_speaker_after_the_verb():
-    french = ("Le gouvernement allemand avait appelé la population au port de la kippa. « Nous nous opposons à toute "
-              "forme d’antisémitisme, qu’il vienne de droite ou de gauche », a déclaré M. Klein lors du rassemblement. "
-              "La ministre était absente.")
+    french = (
+        "Le gouvernement allemand avait appelé la population au port de la kippa. « Nous nous opposons à toute "
+        "forme d’antisémitisme, qu’il vienne de droite ou de gauche », a déclaré M. Klein lors du rassemblement. "
+        "La ministre était absente."
+    )
     assert [s.split()[-1] for s in quotes_of(french).values()] == ["Klein"]
-    english = ('Analysts were divided on Tuesday. "While the United States is loved and beloved in Israel, the '
-               'president is not," said Robert M. Danin, a senior fellow at the Council on Foreign Relations.')
+    english = (
+        'Analysts were divided on Tuesday. "While the United States is loved and beloved in Israel, the '
+        'president is not," said Robert M. Danin, a senior fellow at the Council on Foreign Relations.'
+    )
     assert list(quotes_of(english).values()) == ["Robert M. Danin"]
 
 
 # -- summary and key points -------------------------------------------------------------------------------
+
 
 def test_key_points_do_not_repeat_the_summary(page):
     summary = page["summary"]
@@ -143,18 +192,22 @@ def test_key_points_do_not_repeat_the_summary(page):
 
 
 def test_a_short_article_still_has_three_key_points():
-    record = summarize("The council met on Monday. It approved the budget. The mayor praised the vote. "
-                       "Residents were not consulted.")
+    record = summarize(
+        "The council met on Monday. It approved the budget. The mayor praised the vote. Residents were not consulted."
+    )
     assert len(record["key_points"]) >= 3
 
 
 # -- single quotation marks (British style), found on the held-out Daily Mail articles ---------------------
 
+
 def test_single_quotation_marks_when_the_article_uses_no_double_ones():
-    text = ("Usain Bolt will compete at the World Relays in the Bahamas next month. 'I'm happy to be part of the "
-            "Jamaican team. I am fit, healthy and ready to run,' said Bolt. Filipe Luis did not want to leave. "
-            "Atletico hope that may give them leverage, but Luis said: ‘I’m happy at Chelsea. I want to stay at "
-            "the club until the end of my contract.’ The players' union said nothing.")
+    text = (
+        "Usain Bolt will compete at the World Relays in the Bahamas next month. 'I'm happy to be part of the "
+        "Jamaican team. I am fit, healthy and ready to run,' said Bolt. Filipe Luis did not want to leave. "
+        "Atletico hope that may give them leverage, but Luis said: ‘I’m happy at Chelsea. I want to stay at "
+        "the club until the end of my contract.’ The players' union said nothing."
+    )
     found = {q.rstrip(","): s.split()[-1] for q, s in quotes_of(text).items()}
     assert found.get("I'm happy to be part of the Jamaican team. I am fit, healthy and ready to run") == "Bolt"
     assert found.get("I’m happy at Chelsea. I want to stay at the club until the end of my contract.") == "Luis"
@@ -162,25 +215,32 @@ def test_single_quotation_marks_when_the_article_uses_no_double_ones():
 
 
 def test_a_single_quote_continued_in_the_next_paragraph_starts_again_with_its_mark():
-    text = ("'There's a lot of time to talk about his contract in the future,' the Barca president Josep Bartomeu "
-            "told reporters. 'Luis Enrique is concentrating on La Liga and on everything he needs to do. 'He has "
-            "a contract until 2016 and we are very happy with him.' Barcelona won on Saturday.")
+    text = (
+        "'There's a lot of time to talk about his contract in the future,' the Barca president Josep Bartomeu "
+        "told reporters. 'Luis Enrique is concentrating on La Liga and on everything he needs to do. 'He has "
+        "a contract until 2016 and we are very happy with him.' Barcelona won on Saturday."
+    )
     found = quotes_of(text)
     assert [q.split()[0] for q in found] == ["There's", "Luis", "He"], found
     assert set(found.values()) == {"Josep Bartomeu"}, found
 
 
 def test_single_quotes_are_not_read_where_double_quotes_are_the_quotes():
-    text = ('"We are ready for the \'big one\' and we will win it all," said Ana Diaz. The club\'s fans '
-            "cheered. Rock 'n' roll was played until the players' bus left the stadium at night.")
-    assert list(quotes_of(text)) == ["We are ready for the 'big one' and we will win it all,"] or \
-        list(quotes_of(text)) == ["We are ready for the 'big one' and we will win it all"]
+    text = (
+        "\"We are ready for the 'big one' and we will win it all,\" said Ana Diaz. The club's fans "
+        "cheered. Rock 'n' roll was played until the players' bus left the stadium at night."
+    )
+    assert list(quotes_of(text)) == ["We are ready for the 'big one' and we will win it all,"] or list(
+        quotes_of(text)
+    ) == ["We are ready for the 'big one' and we will win it all"]
 
 
 def test_commented_and_admitted_are_speech_verbs():
-    text = ("The team list will be announced shortly. JAAA General Secretary Garth Gayle commented, 'We were extremely "
-            "pleased that Usain was available for selection.' The coach admitted: 'We have not trained enough this "
-            "year at all.' Nobody else spoke.")
+    text = (
+        "The team list will be announced shortly. JAAA General Secretary Garth Gayle commented, 'We were extremely "
+        "pleased that Usain was available for selection.' The coach admitted: 'We have not trained enough this "
+        "year at all.' Nobody else spoke."
+    )
     assert [s.split()[-1] for s in quotes_of(text).values()] == ["Gayle", "unknown"]
 
 
@@ -191,33 +251,60 @@ def test_a_sentence_of_thousands_of_figures_gives_ten_each_with_a_short_what():
     assert all(len(f["what"]) <= 200 for f in found)
 
 
-@pytest.mark.parametrize(("text", "speaker"), [
-    ("El hombre espera su operación. “Ya no sé si me van a llamar nunca más”, dice José Vera. Nadie responde.",
-     "Vera"),
-    ("La doctora habló ayer. “La situación es tremenda en todos los hospitales”, expone Carmen Flores. Fin.",
-     "Flores"),
-    ("Le premier ministre était à Mopti. M. Maïga avait annoncé que le gouvernement allait « renforcer les "
-     "capacités opérationnelles des forces » dans la région.", "Maïga"),
-    ("Die Partei tagte am Montag. „Wir werden die Reform noch in diesem Jahr beschließen“, ergänzte Anna Schmidt. "
-     "Die Opposition protestierte.", "Schmidt"),
-])
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        (
+            "El hombre espera su operación. “Ya no sé si me van a llamar nunca más”, dice José Vera. Nadie responde.",
+            "Vera",
+        ),
+        (
+            "La doctora habló ayer. “La situación es tremenda en todos los hospitales”, expone Carmen Flores. Fin.",
+            "Flores",
+        ),
+        (
+            "Le premier ministre était à Mopti. M. Maïga avait annoncé que le gouvernement allait « renforcer les "
+            "capacités opérationnelles des forces » dans la région.",
+            "Maïga",
+        ),
+        (
+            "Die Partei tagte am Montag. „Wir werden die Reform noch in diesem Jahr beschließen“, ergänzte Anna Schmidt. "
+            "Die Opposition protestierte.",
+            "Schmidt",
+        ),
+    ],
+)
 def test_more_speech_verbs_of_each_language(text, speaker):
     assert [s.split()[-1] for s in quotes_of(text).values()] == [speaker]
 
 
 def test_an_aide_of_a_named_person_is_not_that_person():
-    text = ("Le ministre s’en défend. « Il n'y a pas de sujet, nous n'avons pas de dossier précis », ajoute un proche "
-            "de Pierre Moscovici. L'État vient de vendre des parts.")
+    text = (
+        "Le ministre s’en défend. « Il n'y a pas de sujet, nous n'avons pas de dossier précis », ajoute un proche "
+        "de Pierre Moscovici. L'État vient de vendre des parts."
+    )
     assert list(quotes_of(text).values()) == ["unknown"]
 
 
-@pytest.mark.parametrize(("text", "speaker"), [
-    ("Los médicos protestan. “La demora genera más listas de espera en todo el país”, apunta el presidente de la "
-     "Organización Médica Colegial, Juan José Rodríguez Sendín, muy preocupado.", "Sendín"),
-    ("La crise continue. « Le président a ordonné la création d’une commission d’enquête », a rapporté l’agence "
-     "officielle Suna, citant un décret.", "Suna"),
-    ("Una portavoz del departamento que dirige Ana Mato matiza que “se seguiría la tendencia iniciada hace dos "
-     "años”. Nadie más habló.", "unknown"),
-])
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        (
+            "Los médicos protestan. “La demora genera más listas de espera en todo el país”, apunta el presidente de la "
+            "Organización Médica Colegial, Juan José Rodríguez Sendín, muy preocupado.",
+            "Sendín",
+        ),
+        (
+            "La crise continue. « Le président a ordonné la création d’une commission d’enquête », a rapporté l’agence "
+            "officielle Suna, citant un décret.",
+            "Suna",
+        ),
+        (
+            "Una portavoz del departamento que dirige Ana Mato matiza que “se seguiría la tendencia iniciada hace dos "
+            "años”. Nadie más habló.",
+            "unknown",
+        ),
+    ],
+)
 def test_a_role_before_the_name_and_a_name_after_a_description(text, speaker):
     assert [s.split()[-1] for s in quotes_of(text).values()] == [speaker]

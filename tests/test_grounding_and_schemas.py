@@ -39,8 +39,18 @@ def test_language_detection():
 
 def test_news_schema_has_the_agreed_field_names():
     news = resolve("news")
-    assert list(news.model.model_fields) == ["headline", "summary", "key_points", "entities", "quotes",
-                                             "dateline", "timeline", "figures", "topics", "language"]
+    assert list(news.model.model_fields) == [
+        "headline",
+        "summary",
+        "key_points",
+        "entities",
+        "quotes",
+        "dateline",
+        "timeline",
+        "figures",
+        "topics",
+        "language",
+    ]
     schema = news.model.model_json_schema()
     defs = schema["$defs"]
     assert set(defs["Entity"]["properties"]) == {"name", "type", "role"}
@@ -52,9 +62,16 @@ def test_news_schema_has_the_agreed_field_names():
 def test_validators_run_only_with_a_context():
     news = resolve("news").model
     record = {
-        "headline": "h", "summary": "s.", "language": "en", "topics": [], "timeline": [], "figures": [],
+        "headline": "h",
+        "summary": "s.",
+        "language": "en",
+        "topics": [],
+        "timeline": [],
+        "figures": [],
         "key_points": [{"point": "p", "evidence": "not in the text"}] * 3,
-        "entities": [], "quotes": [], "dateline": {"location": None, "date": None},
+        "entities": [],
+        "quotes": [],
+        "dateline": {"location": None, "date": None},
     }
     news.model_validate(record)  # no article: nothing to check against
     with pytest.raises(ValidationError, match="not found verbatim"):
@@ -63,11 +80,19 @@ def test_validators_run_only_with_a_context():
 
 def test_json_schema_files_with_grounded_fields(tmp_path):
     path = tmp_path / "claims.json"
-    path.write_text(json.dumps({
-        "title": "Claims", "type": "object",
-        "properties": {"claims": {"type": "array", "items": {"type": "string", "x-grounded": True}},
-                       "score": {"type": "integer", "minimum": 0, "maximum": 10}},
-        "required": ["claims"]}))
+    path.write_text(
+        json.dumps(
+            {
+                "title": "Claims",
+                "type": "object",
+                "properties": {
+                    "claims": {"type": "array", "items": {"type": "string", "x-grounded": True}},
+                    "score": {"type": "integer", "minimum": 0, "maximum": 10},
+                },
+                "required": ["claims"],
+            }
+        )
+    )
     model = resolve(str(path)).model
     assert model.model_validate({"claims": ["Prices rose by 3%."]}, context=grounding_context(ARTICLE)).score is None
     with pytest.raises(ValidationError):
@@ -76,12 +101,15 @@ def test_json_schema_files_with_grounded_fields(tmp_path):
         model.model_validate({"claims": [], "score": 11})
 
 
-@pytest.mark.parametrize("schema,message", [
-    ({"type": "object", "properties": {"x": {"oneOf": [{"type": "string"}]}}}, "oneOf"),
-    ({"type": "object", "properties": {"x": {"$ref": "#/$defs/Missing"}}}, "unresolvable"),
-    ({"type": "array"}, "type"),
-    ({"type": "object", "properties": {"x": {"type": ["string", "integer"]}}}, "union"),
-])
+@pytest.mark.parametrize(
+    "schema,message",
+    [
+        ({"type": "object", "properties": {"x": {"oneOf": [{"type": "string"}]}}}, "oneOf"),
+        ({"type": "object", "properties": {"x": {"$ref": "#/$defs/Missing"}}}, "unresolvable"),
+        ({"type": "array"}, "type"),
+        ({"type": "object", "properties": {"x": {"type": ["string", "integer"]}}}, "union"),
+    ],
+)
 def test_unsupported_json_schema_is_a_clear_config_error(schema, message):
     with pytest.raises(ConfigError, match=message):
         model_from_json_schema(schema)

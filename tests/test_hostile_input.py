@@ -49,6 +49,7 @@ def nested(levels: int, kind: str = "[") -> bytes:
 
 # -- 1. a depth and size budget before anything is built ---------------------------------------------------
 
+
 def _parsed_depth(value: Any) -> int:
     if isinstance(value, dict):
         return 1 + max((_parsed_depth(v) for v in value.values()), default=0)
@@ -73,7 +74,7 @@ def test_jsonguard_counts_the_levels_a_parser_sees_and_refuses_past_the_budget()
         document = value(0)
         text = json.dumps(document, ensure_ascii=rng.random() < 0.5)
         assert depth(text) == depth(text.encode()) == _parsed_depth(document), text
-    across = json.dumps(["x\\\"[" * 40_000, [[{"k": "]" * 70_000}]]])  # strings that span the scan's chunks
+    across = json.dumps(['x\\"[' * 40_000, [[{"k": "]" * 70_000}]]])  # strings that span the scan's chunks
     assert depth(across) == 4
     check(nested(MAX_DEPTH))
     with pytest.raises(JsonTooDeep, match=f"the body is nested more than {MAX_DEPTH} levels deep"):
@@ -123,11 +124,14 @@ def test_one_item_full_of_small_nested_values_is_refused_by_its_shape_before_it_
         assert fine.status_code == 202, fine.text
 
 
-@pytest.mark.parametrize("path, body", [
-    ("/v1/batches", b'{"items": [{"text": "x", "deep": ' + nested(10_000, "{") + b"}]}"),  # was a 500
-    ("/v1/summaries", b'{"text": "x", "deep": ' + nested(10_000, "{") + b"}"),
-    ("/v1/summaries", nested(10_000, "{")),  # no content type: FastAPI reads it as JSON too
-])
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/v1/batches", b'{"items": [{"text": "x", "deep": ' + nested(10_000, "{") + b"}]}"),  # was a 500
+        ("/v1/summaries", b'{"text": "x", "deep": ' + nested(10_000, "{") + b"}"),
+        ("/v1/summaries", nested(10_000, "{")),  # no content type: FastAPI reads it as JSON too
+    ],
+)
 def test_objects_nested_10000_deep_are_a_400_problem_not_a_500(tmp_path, path, body):
     headers = {} if body.startswith(b'{"a"') else {"content-type": "application/json; charset=utf-8"}
     with offline_service(tmp_path) as client:
@@ -140,16 +144,28 @@ def test_objects_nested_10000_deep_are_a_400_problem_not_a_500(tmp_path, path, b
 
 def test_deep_jsonl_lines_json_records_and_schema_files_are_refused_before_parsing(tmp_path):
     lines = tmp_path / "in.jsonl"
-    lines.write_bytes(b'{"id": "deep", "text": ' + nested(5_000) + b"}\n" + json.dumps({"id": "ok", "text": story(1)}).encode() + b"\n")
+    lines.write_bytes(
+        b'{"id": "deep", "text": '
+        + nested(5_000)
+        + b"}\n"
+        + json.dumps({"id": "ok", "text": story(1)}).encode()
+        + b"\n"
+    )
     first, second = iter_items([str(lines)])
     assert first.error == f"{lines}:1 is nested more than {MAX_DEPTH} levels deep" and second.id == "ok"
     array = tmp_path / "in.json"
-    array.write_bytes(b'[{"id": "a", "text": "one"}, {"id": "deep", "text": "x", "d": ' + nested(5_000, "{")
-                      + b'}, "loose", {"id": "b", "text": "two"}]')
+    array.write_bytes(
+        b'[{"id": "a", "text": "one"}, {"id": "deep", "text": "x", "d": '
+        + nested(5_000, "{")
+        + b'}, "loose", {"id": "b", "text": "two"}]'
+    )
     read = list(iter_items([str(array)]))
     assert [(i.id, i.error) for i in read] == [
-        ("a", None), (f"{array}:[1]", f"{array}:[1] is nested more than {MAX_DEPTH} levels deep"),
-        (f"{array}:[2]", f"{array}:[2] is not a JSON object"), ("b", None)]
+        ("a", None),
+        (f"{array}:[1]", f"{array}:[1] is nested more than {MAX_DEPTH} levels deep"),
+        (f"{array}:[2]", f"{array}:[2] is not a JSON object"),
+        ("b", None),
+    ]
     schema = tmp_path / "deep.json"
     schema.write_text('{"type": "object", "properties": {"a": ' + nested(5_000, "{").decode() + "}}")
     from summarizer.schemas import resolve
@@ -164,11 +180,17 @@ def test_deep_jsonl_lines_json_records_and_schema_files_are_refused_before_parsi
 
 # -- 2. one bad line is one item error; the rest of the batch finishes -------------------------------------
 
+
 def poisoned_jsonl(path: Path) -> Path:
     """10 good lines, 5 bad ones and one 10 KB line nested 5,000 deep (the issue's file)."""
     good = [json.dumps({"id": f"g{n}", "text": story(n)}) for n in range(10)]
-    bad = ["{not json", "[1, 2, 3]", json.dumps({"id": "no-text"}), json.dumps({"id": "blank", "text": " "}),
-           json.dumps({"id": {"an": ["object"]}, "text": 5})]
+    bad = [
+        "{not json",
+        "[1, 2, 3]",
+        json.dumps({"id": "no-text"}),
+        json.dumps({"id": "blank", "text": " "}),
+        json.dumps({"id": {"an": ["object"]}, "text": 5}),
+    ]
     deep = '{"id": "deep", "text": ' + "[" * 5_000 + "]" * 5_000 + "}"
     lines = good[:4] + bad[:3] + [deep] + good[4:] + bad[3:]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -222,6 +244,7 @@ def test_a_broken_json_array_is_reported_and_the_other_inputs_are_read(tmp_path)
 
 # -- 3. a key echoed in any encoding is redacted wherever it is shown ---------------------------------------
 
+
 def encoded_keys(key: str) -> dict[str, str]:
     """The key as an upstream might echo it (issue 21's list)."""
     import base64
@@ -231,14 +254,14 @@ def encoded_keys(key: str) -> dict[str, str]:
         "base64": b64,
         "base64 of a header": base64.b64encode(f"Authorization: Bearer {key}".encode()).decode(),
         "base64url, shifted": base64.urlsafe_b64encode(b"k=" + key.encode()).decode(),
-        "base64 in lines of 7": "\n".join(b64[i:i + 7] for i in range(0, len(b64), 7)),
+        "base64 in lines of 7": "\n".join(b64[i : i + 7] for i in range(0, len(b64), 7)),
         "percent-encoded": "".join(f"%{byte:02X}" for byte in key.encode()),
         "hex": key.encode().hex(),
         "HEX": key.encode().hex().upper(),
         "reversed": key[::-1],
-        "lines of 7": "\n".join(key[i:i + 7] for i in range(0, len(key), 7)),
+        "lines of 7": "\n".join(key[i : i + 7] for i in range(0, len(key), 7)),
         "spaced out": " ".join(key),
-        "json-escaped lines": "\\n".join(key[i:i + 7] for i in range(0, len(key), 7)),
+        "json-escaped lines": "\\n".join(key[i : i + 7] for i in range(0, len(key), 7)),
         "a 9-character piece": key[12:21],
         "reversed and spaced": " ".join(key[::-1]),
     }
@@ -252,7 +275,7 @@ def leaks(text: str, key: str) -> list[str]:
         form = "".join(form.split()).replace("\\n", "").casefold()
         if name == "base64 of a header":  # its first 32 characters encode "Authorization: Bearer " (+2 bytes)
             form = form[32:]
-        if any(form[i:i + 8] in flat for i in range(len(form) - 7)):
+        if any(form[i : i + 8] in flat for i in range(len(form) - 7)):
             found.append(name)
     return found
 
@@ -265,8 +288,10 @@ def test_a_key_echoed_in_any_encoding_is_redacted_and_the_words_around_it_kept()
         shown = redact(f"upstream said: {form} (request 42)", [key])
         assert not leaks(shown, key), (name, shown)
         assert shown.startswith("upstream said: ") and shown.endswith(" (request 42)") and MARK in shown, shown
-    innocent = ("Error code: 429 - rate limited; request id req_5f2c9a1b77de, retry in 20 s. The council voted "
-                "on Tuesday to expand the tram network by 12 km (aGVsbG8gd29ybGQ=, 68656c6c6f).")
+    innocent = (
+        "Error code: 429 - rate limited; request id req_5f2c9a1b77de, retry in 20 s. The council voted "
+        "on Tuesday to expand the tram network by 12 km (aGVsbG8gd29ybGQ=, 68656c6c6f)."
+    )
     assert redact(innocent, [key]) == innocent
 
 
@@ -278,8 +303,7 @@ def test_an_upstream_that_echoes_the_key_encoded_reaches_no_stderr_debug_output_
     try:
         env = {**llm_env(server), "SUMMARIZER_TRANSPORT_ATTEMPTS": "1"}
         plain = run(cli, "summarize", "-", env=env, stdin=story(1).encode())
-        debug = run(cli, "--debug", "summarize", "-", "--refresh", env=env, stdin=story(2).encode(),
-                    traceback_ok=True)
+        debug = run(cli, "--debug", "summarize", "-", "--refresh", env=env, stdin=story(2).encode(), traceback_ok=True)
     finally:
         from summarizer.testing import default_responder
 
@@ -309,8 +333,7 @@ RAW = (b"\x1b", b"\x07", b"\xc2\x9b", "\u202e".encode())  # ESC, BEL, a one-char
 
 
 def hostile_article(path: Path) -> Path:
-    path.write_text(f"{story(1)} Opponents argued that {HOSTILE}. Construction starts next spring.\n",
-                    encoding="utf-8")
+    path.write_text(f"{story(1)} Opponents argued that {HOSTILE}. Construction starts next spring.\n", encoding="utf-8")
     return path
 
 
@@ -321,8 +344,13 @@ def on_a_terminal(cli: list[str], *args: str, env: dict[str, str] | None = None)
     import subprocess
 
     controller, terminal = pty.openpty()
-    process = subprocess.Popen([*cli, *args], env={**os.environ, **(env or {}), "COLUMNS": "200", "TERM": "xterm"},
-                               stdin=subprocess.DEVNULL, stdout=terminal, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [*cli, *args],
+        env={**os.environ, **(env or {}), "COLUMNS": "200", "TERM": "xterm"},
+        stdin=subprocess.DEVNULL,
+        stdout=terminal,
+        stderr=subprocess.DEVNULL,
+    )
     os.close(terminal)
     screen = b""
     while True:
@@ -342,8 +370,10 @@ def test_for_terminal_escapes_every_control_character_and_keeps_lines_when_asked
     from summarizer.render import for_terminal
 
     shown = for_terminal(f"{HOSTILE}\nnext\tline")
-    assert shown == ("the cost \\u001b]0;pwned\\u0007 estimated at \\u001b[2J300 million euros\\u009b31m was "
-                     "\\u202etoo high\\r\nnext\tline")
+    assert shown == (
+        "the cost \\u001b]0;pwned\\u0007 estimated at \\u001b[2J300 million euros\\u009b31m was "
+        "\\u202etoo high\\r\nnext\tline"
+    )
     assert for_terminal("id\nsummarizer: done 999 items OK", lines=False) == "id\\nsummarizer: done 999 items OK"
     assert json.loads(for_terminal(json.dumps({"a": HOSTILE}, ensure_ascii=False))) == {"a": HOSTILE}  # JSON stays JSON
     assert for_terminal("Überschrift \u2014 «ok» 東京") == "Überschrift \u2014 «ok» 東京"

@@ -34,27 +34,39 @@ PROBLEM = "application/problem+json"
 
 
 def service(server: Any, tmp_path: Path, **overrides: Any) -> TestClient:
-    options: dict[str, Any] = {"base_url": server.url, "api_key": API_KEY, "timeout": 5.0,
-                               "state_dir": tmp_path / "state"}
+    options: dict[str, Any] = {
+        "base_url": server.url,
+        "api_key": API_KEY,
+        "timeout": 5.0,
+        "state_dir": tmp_path / "state",
+    }
     resolver = overrides.pop("resolver", None)
     options.update(overrides)
     return TestClient(create_app(load_settings(**options), resolver=resolver), raise_server_exceptions=False)
 
 
 def call(cli: list[str], server: Any, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*cli, *args], capture_output=True, text=True,
-                          env={**os.environ, "OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": server.url, **env})
+    return subprocess.run(
+        [*cli, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": server.url, **env},
+    )
 
 
 # -- 3. readiness re-probes its dependencies on its own schedule ----------------------------------------------
+
 
 def _redis_on(port: int, folder: Path) -> subprocess.Popen[bytes]:
     import redis
 
     binary = shutil.which("redis-server")
     assert binary
-    process = start_helper([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                            "--dir", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = start_helper(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(folder)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     client = redis.Redis(port=port)
     for _ in range(400):
         with contextlib.suppress(redis.ConnectionError):
@@ -67,8 +79,9 @@ def _redis_on(port: int, folder: Path) -> subprocess.Popen[bytes]:
 
 def test_readyz_recovers_after_a_redis_outage_without_any_traffic(server, article, tmp_path):
     redis = RedisServer(tmp_path)  # skips without redis-server (fails under SUMMARIZER_REQUIRE_SERVERS)
-    settings = load_settings(base_url=server.url, api_key=API_KEY, cache_path=redis.url, state_dir=tmp_path / "st",
-                             ready_probe_s=0.1)
+    settings = load_settings(
+        base_url=server.url, api_key=API_KEY, cache_path=redis.url, state_dir=tmp_path / "st", ready_probe_s=0.1
+    )
     app = create_app(settings)
     state = app.state.service
     try:
@@ -112,6 +125,7 @@ def test_readyz_reports_a_state_folder_that_cannot_take_files(server, tmp_path):
 
 # -- 5. stored data is private by default ------------------------------------------------------------------
 
+
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
@@ -127,12 +141,22 @@ def umask(value: int) -> Iterator[None]:
 
 def _stored(tmp_path: Path, server: Any, article: str, **settings: Any) -> list[Path]:
     """Make every kind of stored data under ``tmp_path``; return the paths made."""
-    made = Summarizer(base_url=server.url, api_key=API_KEY, cache_path=tmp_path / "c" / "cache.sqlite3",
-                      log=True, **settings)
+    made = Summarizer(
+        base_url=server.url, api_key=API_KEY, cache_path=tmp_path / "c" / "cache.sqlite3", log=True, **settings
+    )
     made.summarize(article)
     made.close()
-    with TestClient(create_app(load_settings(base_url=server.url, api_key=API_KEY, state_dir=tmp_path / "state",
-                                             cache_path=tmp_path / "c" / "cache.sqlite3", **settings))) as client:
+    with TestClient(
+        create_app(
+            load_settings(
+                base_url=server.url,
+                api_key=API_KEY,
+                state_dir=tmp_path / "state",
+                cache_path=tmp_path / "c" / "cache.sqlite3",
+                **settings,
+            )
+        )
+    ) as client:
         job = client.post("/v1/batches", json={"items": [article]}).json()
         while client.get(f"/v1/batches/{job['id']}").json()["status"] not in ("done", "failed"):
             time.sleep(0.05)
@@ -165,6 +189,7 @@ def test_shared_files_leaves_the_mode_to_the_umask(server, article, tmp_path, mo
 
 # -- 6. slow clients -----------------------------------------------------------------------------------
 
+
 @contextlib.contextmanager
 def guarded_server(**limits: Any) -> Iterator[int]:
     """uvicorn with the service's protocol and ``limits`` around a tiny app that reads the body, on a free port."""
@@ -184,16 +209,30 @@ def guarded_server(**limits: Any) -> Iterator[int]:
             if not message.get("more_body"):
                 break
         answer = b"got %d" % len(body)
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"text/plain"), (b"content-length", b"%d" % len(answer))]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"text/plain"), (b"content-length", b"%d" % len(answer))],
+            }
+        )
         await send({"type": "http.response.body", "body": answer})
 
     port = free_port()
-    protocol = guarded_protocol(header_timeout=limits.get("header_timeout", 1.0),
-                                body_timeout=limits.get("body_timeout", 0.5),
-                                max_connections=limits.get("max_connections", 50))
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, http=protocol, log_level="warning", lifespan="off",
-                            timeout_keep_alive=limits.get("keep_alive", 0.3))
+    protocol = guarded_protocol(
+        header_timeout=limits.get("header_timeout", 1.0),
+        body_timeout=limits.get("body_timeout", 0.5),
+        max_connections=limits.get("max_connections", 50),
+    )
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        http=protocol,
+        log_level="warning",
+        lifespan="off",
+        timeout_keep_alive=limits.get("keep_alive", 0.3),
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -280,6 +319,7 @@ def test_serve_runs_uvicorn_with_the_slow_client_limits(monkeypatch, tmp_path):
 
 # -- 8. the smaller ones -------------------------------------------------------------------------------
 
+
 def test_950000_characters_without_whitespace_are_cut_into_parts_not_an_index_error():
     from summarizer.chunking import split
 
@@ -314,17 +354,28 @@ def test_a_lone_surrogate_is_a_clear_400_and_exit_3_with_no_request(cli, server,
 
 
 def call_stdin(cli: list[str], server: Any, *args: str, stdin: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*cli, *args], capture_output=True, text=True, input=stdin,
-                          env={**os.environ, "OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": server.url})
+    return subprocess.run(
+        [*cli, *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env={**os.environ, "OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": server.url},
+    )
 
 
 def test_a_recursive_ref_is_a_config_error_exit_4(cli, server, article, tmp_path):
     from summarizer.schemas import resolve
 
     schema = tmp_path / "loop.json"
-    schema.write_text(json.dumps({"type": "object", "properties": {"a": {"$ref": "#/$defs/node"}},
-                                  "$defs": {"node": {"type": "object",
-                                                     "properties": {"next": {"$ref": "#/$defs/node"}}}}}))
+    schema.write_text(
+        json.dumps(
+            {
+                "type": "object",
+                "properties": {"a": {"$ref": "#/$defs/node"}},
+                "$defs": {"node": {"type": "object", "properties": {"next": {"$ref": "#/$defs/node"}}}},
+            }
+        )
+    )
     with pytest.raises(ConfigError, match="recursive"):
         resolve(str(schema), [])
     (tmp_path / "a.txt").write_text(article)
@@ -365,8 +416,19 @@ def test_a_redis_outage_is_in_the_batch_report_and_stats_json(cli, server, artic
     source = tmp_path / "in.jsonl"
     source.write_text("".join(json.dumps({"id": str(i), "text": r["text"]}) + "\n" for i, r in enumerate(articles[:3])))
     url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
-    done = call(cli, server, "batch", str(source), "-o", str(tmp_path / "out.jsonl"), "--cache", url,
-                "--stats-json", str(tmp_path / "stats.json"), "--no-progress")
+    done = call(
+        cli,
+        server,
+        "batch",
+        str(source),
+        "-o",
+        str(tmp_path / "out.jsonl"),
+        "--cache",
+        url,
+        "--stats-json",
+        str(tmp_path / "stats.json"),
+        "--no-progress",
+    )
     assert done.returncode == 0, done.stderr
     stats = json.loads((tmp_path / "stats.json").read_text())
     assert stats["without_cache"] == 3 and "127.0.0.1" in stats["cache_problem"]

@@ -14,8 +14,16 @@ ARTICLE = (ROOT / "examples" / "article.txt").read_text()
 
 
 def _summarizer(responder=default_responder, requests: list | None = None, **options):
-    return Summarizer(transport=mock_transport(responder, requests), base_url="http://fake/v1", api_key="k",
-                      mode="tools", use_cache=False, log=False, engine="hybrid", **options)
+    return Summarizer(
+        transport=mock_transport(responder, requests),
+        base_url="http://fake/v1",
+        api_key="k",
+        mode="tools",
+        use_cache=False,
+        log=False,
+        engine="hybrid",
+        **options,
+    )
 
 
 def test_the_model_writes_and_the_tool_fills_every_structured_field():
@@ -74,8 +82,14 @@ def test_output_tokens_are_under_half_the_full_records():
     """The cost proxy of issue 19: what the model writes in the hybrid way vs the whole news record."""
     from summarizer.testing import full_responder
 
-    full = Summarizer(transport=mock_transport(full_responder), base_url="http://fake/v1", api_key="k",
-                      mode="tools", use_cache=False, log=False).summarize(ARTICLE)
+    full = Summarizer(
+        transport=mock_transport(full_responder),
+        base_url="http://fake/v1",
+        api_key="k",
+        mode="tools",
+        use_cache=False,
+        log=False,
+    ).summarize(ARTICLE)
     hybrid = _summarizer(full_responder).summarize(ARTICLE)
     assert hybrid.meta.usage.completion_tokens * 2 <= full.meta.usage.completion_tokens
 
@@ -83,13 +97,26 @@ def test_output_tokens_are_under_half_the_full_records():
 def test_a_hybrid_answer_is_cached_under_its_own_key(tmp_path):
     requests: list[dict] = []
     options = {"cache_path": tmp_path / "c.sqlite3"}
-    first = Summarizer(transport=mock_transport(default_responder, requests), base_url="http://fake/v1",
-                       api_key="k", mode="tools", log=False, engine="hybrid", **options)
+    first = Summarizer(
+        transport=mock_transport(default_responder, requests),
+        base_url="http://fake/v1",
+        api_key="k",
+        mode="tools",
+        log=False,
+        engine="hybrid",
+        **options,
+    )
     first.summarize(ARTICLE)
     again = first.summarize(ARTICLE)
     assert again.meta.cached and len(requests) == 1
-    plain = Summarizer(transport=mock_transport(default_responder, requests), base_url="http://fake/v1",
-                       api_key="k", mode="tools", log=False, **options)
+    plain = Summarizer(
+        transport=mock_transport(default_responder, requests),
+        base_url="http://fake/v1",
+        api_key="k",
+        mode="tools",
+        log=False,
+        **options,
+    )
     assert not plain.summarize(ARTICLE).meta.cached  # the llm engine's answer is another request
     assert json.dumps(again.summary.model_dump())  # a plain record, whatever made it
 
@@ -98,26 +125,45 @@ def test_a_record_larger_than_the_answer_budget_is_asked_in_field_groups_and_mer
     """Issue 19: the news schema's bounded answer (~11,000 tokens) cannot fit a small window's answer budget
     (a quarter of it): said before sending, and asked as field groups, each its own bounded request."""
     requests: list[dict] = []
-    summarizer = Summarizer(transport=mock_transport(default_responder, requests), base_url="http://fake/v1",
-                            api_key="k", mode="tools", use_cache=False, log=False, field_groups=True,
-                            context_windows={"gpt-4o-mini": 8192})
+    summarizer = Summarizer(
+        transport=mock_transport(default_responder, requests),
+        base_url="http://fake/v1",
+        api_key="k",
+        mode="tools",
+        use_cache=False,
+        log=False,
+        field_groups=True,
+        context_windows={"gpt-4o-mini": 8192},
+    )
     result = summarizer.summarize(ARTICLE)
     asked = [set(r["tools"][0]["function"]["parameters"]["properties"]) for r in requests]
     assert len(asked) > 1 and set().union(*asked) == set(summarizer.schema.model.model_fields)
-    assert all(not (a & b) for n, a in enumerate(asked) for b in asked[n + 1:])  # each field asked once
+    assert all(not (a & b) for n, a in enumerate(asked) for b in asked[n + 1 :])  # each field asked once
     assert all(r["max_tokens"] <= 2048 for r in requests)
     assert any("field groups" in warning for warning in result.meta.warnings)
     assert result.summary.key_points and all(p.evidence in ARTICLE for p in result.summary.key_points)
     # Without field_groups (an endpoint's default) it is said, and asked once.
     requests.clear()
-    said = Summarizer(transport=mock_transport(default_responder, requests), base_url="http://fake/v1", api_key="k",
-                      mode="tools", use_cache=False, log=False, context_windows={"gpt-4o-mini": 8192}
-                      ).summarize(ARTICLE)
+    said = Summarizer(
+        transport=mock_transport(default_responder, requests),
+        base_url="http://fake/v1",
+        api_key="k",
+        mode="tools",
+        use_cache=False,
+        log=False,
+        context_windows={"gpt-4o-mini": 8192},
+    ).summarize(ARTICLE)
     assert len(requests) == 1 and any("may be cut off" in warning for warning in said.meta.warnings)
     # A window that holds the whole answer asks once.
     requests.clear()
-    Summarizer(transport=mock_transport(default_responder, requests), base_url="http://fake/v1", api_key="k",
-               mode="tools", use_cache=False, log=False).summarize(ARTICLE)
+    Summarizer(
+        transport=mock_transport(default_responder, requests),
+        base_url="http://fake/v1",
+        api_key="k",
+        mode="tools",
+        use_cache=False,
+        log=False,
+    ).summarize(ARTICLE)
     assert len(requests) == 1
 
 
@@ -132,9 +178,17 @@ def test_field_groups_work_with_evidence_by_number():
         return Answer({name: value for name, value in news.items() if name in wanted})
 
     requests: list[dict] = []
-    summarizer = Summarizer(transport=mock_transport(responder, requests), base_url="http://fake/v1", api_key="k",
-                            mode="tools", use_cache=False, log=False, evidence="numbers", field_groups=True,
-                            context_windows={"gpt-4o-mini": 8192})
+    summarizer = Summarizer(
+        transport=mock_transport(responder, requests),
+        base_url="http://fake/v1",
+        api_key="k",
+        mode="tools",
+        use_cache=False,
+        log=False,
+        evidence="numbers",
+        field_groups=True,
+        context_windows={"gpt-4o-mini": 8192},
+    )
     result = summarizer.summarize(ARTICLE)
     assert len(requests) > 1 and any("field groups" in w for w in result.meta.warnings)
     assert all(point.evidence in ARTICLE and len(point.evidence) > 20 for point in result.summary.key_points)
@@ -147,8 +201,15 @@ def test_what_the_tool_wrote_is_said_also_on_a_cache_hit_and_an_invented_headlin
         written["points"][1]["sentence"] = written["points"][0]["sentence"]  # two points, one sentence
         return Answer(written)
 
-    summarizer = Summarizer(transport=mock_transport(responder), base_url="http://fake/v1", api_key="k",
-                            mode="tools", log=False, engine="hybrid", cache_path=tmp_path / "c.sqlite3")
+    summarizer = Summarizer(
+        transport=mock_transport(responder),
+        base_url="http://fake/v1",
+        api_key="k",
+        mode="tools",
+        log=False,
+        engine="hybrid",
+        cache_path=tmp_path / "c.sqlite3",
+    )
     first = summarizer.summarize(ARTICLE)
     assert "Dodgers" not in first.summary.headline
     assert any("the model's headline" in w for w in first.meta.warnings)

@@ -18,8 +18,13 @@ TEXT = "The council met on Tuesday. It voted for a new tram line. Work starts in
 
 def make(responder=default_responder):
     requests: list[dict] = []
-    summarizer = Summarizer(base_url="http://fake.invalid/v1", api_key=API_KEY, use_cache=False,
-                            transport=mock_transport(responder, requests), retry_backoff=0)
+    summarizer = Summarizer(
+        base_url="http://fake.invalid/v1",
+        api_key=API_KEY,
+        use_cache=False,
+        transport=mock_transport(responder, requests),
+        retry_backoff=0,
+    )
     return summarizer, requests
 
 

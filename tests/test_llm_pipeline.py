@@ -21,9 +21,15 @@ def _last_message(request: dict[str, Any]) -> str:
     return json.dumps(request["messages"][-1])
 
 
-@pytest.mark.parametrize("mode,marker", [
-    ("tools", "tools"), ("json_schema", "response_format"), ("json", "response_format"), ("md_json", None),
-])
+@pytest.mark.parametrize(
+    "mode,marker",
+    [
+        ("tools", "tools"),
+        ("json_schema", "response_format"),
+        ("json", "response_format"),
+        ("md_json", None),
+    ],
+)
 def test_every_mode_returns_a_validated_grounded_summary(make, server, article, mode, marker):
     result = make(mode=mode, use_cache=False).summarize(article)
 
@@ -46,8 +52,10 @@ def test_prompt_wraps_the_article_in_delimiters_and_says_it_is_data(make, server
 
 
 def test_article_text_is_never_rendered_as_a_template(make, server):
-    text = ("The council said {{ grounding }} and {% raw %} appear in this sentence. "
-            "Officials met on Monday to discuss it. A vote is planned for next week.")
+    text = (
+        "The council said {{ grounding }} and {% raw %} appear in this sentence. "
+        "Officials met on Monday to discuss it. A vote is planned for next week."
+    )
     make(use_cache=False).summarize(text)
     assert text in server.requests[0]["messages"][1]["content"]
 
@@ -174,8 +182,10 @@ def test_the_longer_timeout_lets_a_slow_answer_through(make, server, article):
 @pytest.mark.parametrize("status", [400, 422, 500])
 def test_a_request_rejected_for_its_mode_is_not_retried_and_names_another_mode(make, server, article, status):
     # The shape of llama-cpp-python's server's answer (0.3.36), a multi-line validation dump:
-    message = ("1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
-               "'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema'}")
+    message = (
+        "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
+        "'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema'}"
+    )
     server.push(*[Fault(status, message=message)] * 6)
     with pytest.raises(LLMError) as caught:
         make(use_cache=False, mode="json_schema", transport_attempts=6).summarize(article)
@@ -236,8 +246,10 @@ def test_a_pydantic_model_with_verbatim_fields(make, server, article):
         claim: str
         support: Verbatim
 
-    server.push(Answer({"claim": "x", "support": "invented support"}),
-                Answer({"claim": "x", "support": "A Los Angeles judge has ordered V. Stiviano"}))
+    server.push(
+        Answer({"claim": "x", "support": "invented support"}),
+        Answer({"claim": "x", "support": "A Los Angeles judge has ordered V. Stiviano"}),
+    )
     result = make(use_cache=False).summarize(article, schema=Claim)
     assert result.summary.support.startswith("A Los Angeles judge") and result.meta.attempts == 2
 

@@ -27,10 +27,12 @@ from summarizer.batch import run_files
 from .test_batch import html_page, read_jsonl, story, write_jsonl
 
 
-def run(cli: list[str], *args: str, env: dict[str, str] | None = None, stdin: str | None = None,
-        cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([*cli, *args], input=stdin, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, cwd=cwd)
+def run(
+    cli: list[str], *args: str, env: dict[str, str] | None = None, stdin: str | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [*cli, *args], input=stdin, capture_output=True, text=True, env={**os.environ, **(env or {})}, cwd=cwd
+    )
     assert "Traceback" not in done.stderr, done.stderr
     return done
 
@@ -128,12 +130,18 @@ def test_batch_fetches_url_arguments_and_a_rerun_skips_them_by_url(cli, site, tm
 
 def test_a_url_list_file_and_jsonl_records_with_only_a_url(cli, site, tmp_path):
     listing = tmp_path / "urls.txt"
-    listing.write_text(f"# morning reads\n{site.url('/a/1')}\n\n{site.url('/missing')}\n  {site.url('/a/2')}  \n",
-                       encoding="utf-8")
+    listing.write_text(
+        f"# morning reads\n{site.url('/a/1')}\n\n{site.url('/missing')}\n  {site.url('/a/2')}  \n", encoding="utf-8"
+    )
     assert kind_of(str(listing)) == "urls"
-    records = write_jsonl(tmp_path / "more.jsonl", [{"url": site.url("/a/3")},
-                                                     {"id": "four", "url": site.url("/a/4"), "title": "Given"},
-                                                     {"id": "five", "text": story(5)}])
+    records = write_jsonl(
+        tmp_path / "more.jsonl",
+        [
+            {"url": site.url("/a/3")},
+            {"id": "four", "url": site.url("/a/4"), "title": "Given"},
+            {"id": "five", "text": story(5)},
+        ],
+    )
     out = tmp_path / "out.jsonl"
     done = run(cli, "batch", str(listing), str(records), "-o", str(out))
     assert done.returncode == 8, done.stderr  # one page is missing: an item error, not the batch's
@@ -182,8 +190,9 @@ def test_fetches_are_polite_per_host(tmp_path, per_host):
     try:
         urls = tmp_path / "urls.txt"
         urls.write_text("".join(f"{slow.url(f'/a/{n}')}\n" for n in range(6)), encoding="utf-8")
-        stats = offline_batch([str(urls)], tmp_path / "out.jsonl", concurrency=8, fetch_per_host=per_host,
-                              fetch_delay_s=0.02)
+        stats = offline_batch(
+            [str(urls)], tmp_path / "out.jsonl", concurrency=8, fetch_per_host=per_host, fetch_delay_s=0.02
+        )
         assert stats.done == 6
         assert slow.most_inflight <= per_host
         # Starts are spaced by the delay: measured where they arrive, one gap can shrink (the one before it
@@ -281,8 +290,14 @@ NAMED_SHELL = {"_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}  # --show/--
 
 
 def complete(cli: list[str], words: str) -> list[str]:
-    done = run(cli, env={"_SUMMARIZER_COMPLETE": "complete_bash", "COMP_WORDS": words,
-                         "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1))})
+    done = run(
+        cli,
+        env={
+            "_SUMMARIZER_COMPLETE": "complete_bash",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1)),
+        },
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.split()
 
@@ -359,8 +374,16 @@ def test_instructions_from_the_command_line_for_summarize_and_batch(cli, server,
     assert_after_the_article(user_message(server.requests[-1]), FOCUS)
     (tmp_path / "focus.txt").write_text("Only the money.\n", encoding="utf-8")
     source = write_jsonl(tmp_path / "in.jsonl", [{"id": "x", "text": story(4)}])
-    done = run(cli, "batch", str(source), "-o", str(tmp_path / "out.jsonl"), "--instructions",
-               f"@{tmp_path / 'focus.txt'}", env=llm_env(server))
+    done = run(
+        cli,
+        "batch",
+        str(source),
+        "-o",
+        str(tmp_path / "out.jsonl"),
+        "--instructions",
+        f"@{tmp_path / 'focus.txt'}",
+        env=llm_env(server),
+    )
     assert done.returncode == 0, done.stderr
     assert_after_the_article(user_message(server.requests[-1]), "Only the money.")
     missing = run(cli, "summarize", str(article), "--instructions", "@nope.txt", env=llm_env(server))
@@ -412,8 +435,9 @@ def on_a_terminal(cli: list[str], args: list[str], answer: str) -> subprocess.Co
 
     leader, follower = pty.openpty()
     try:
-        process = subprocess.Popen([*cli, *args], stdin=follower, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   text=True)
+        process = subprocess.Popen(
+            [*cli, *args], stdin=follower, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         os.close(follower)
         os.write(leader, answer.encode())
         out, err = process.communicate()

@@ -22,6 +22,7 @@ def _typers(group=app):
 
 # -- --help keeps square brackets --------------------------------------------------------------------
 
+
 def test_help_shows_square_brackets_as_written(cli):
     helped = run(cli, "summarize", "--help")
     assert helped.returncode == 0
@@ -60,6 +61,7 @@ def test_every_typer_renders_help_without_rich_markup():
 
 # -- a closed pipe is a normal end ---------------------------------------------------------------------
 
+
 def _pipe_into_head(cli: list[str], args: list[str], head: list[str]) -> tuple[int, str, bytes]:
     """``summarizer ARGS | head HEAD``: a real pipeline; the exit code and stderr of summarizer, head's output."""
     producer = subprocess.Popen([*cli, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -76,8 +78,17 @@ def _fill_cache(cli: list[str], tmp_path: Path, entries: int = 3000) -> None:
     dump = tmp_path / "entries.jsonl"
     with dump.open("w", encoding="utf-8") as out:
         for number in range(entries):
-            out.write(json.dumps({"key": f"key-{number:05d}", "created_at": 1.0 + number,
-                                  "summary": {"headline": "words " * 40}, "meta": {"model": "m"}}) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "key": f"key-{number:05d}",
+                        "created_at": 1.0 + number,
+                        "summary": {"headline": "words " * 40},
+                        "meta": {"model": "m"},
+                    }
+                )
+                + "\n"
+            )
     assert run(cli, "cache", "import", str(dump)).returncode == 0
 
 
@@ -91,9 +102,22 @@ def test_cache_export_into_head_ends_quietly(cli, tmp_path):
 def test_logs_into_head_ends_quietly(cli, isolated_env):
     log = ExchangeLog(isolated_env / "logs.sqlite3")  # beside SUMMARIZER_CACHE, as the CLI finds it
     started = time.time() - 3600
-    log.record([Exchange(call_id=new_id(), engine="llm", model="m", mode="tools", endpoint="http://x",
-                         attempt=1, request={"messages": []}, answer="an answer " * 20, started=started + n)
-                for n in range(2000)])
+    log.record(
+        [
+            Exchange(
+                call_id=new_id(),
+                engine="llm",
+                model="m",
+                mode="tools",
+                endpoint="http://x",
+                attempt=1,
+                request={"messages": []},
+                answer="an answer " * 20,
+                started=started + n,
+            )
+            for n in range(2000)
+        ]
+    )
     log.close()
     code, errors, shown = _pipe_into_head(cli, ["logs", "-n", "2000"], ["-1"])
     assert shown.count(b"\n") == 1
@@ -105,14 +129,16 @@ def test_batch_results_into_head_end_quietly(cli, tmp_path):
 
     article = Path(EXAMPLE).read_text(encoding="utf-8")
     dump = tmp_path / "dump.jsonl"
-    dump.write_text("".join(json.dumps({"id": str(n), "text": f"{article} Item {n}."}) + "\n" for n in range(60)),
-                    encoding="utf-8")
+    dump.write_text(
+        "".join(json.dumps({"id": str(n), "text": f"{article} Item {n}."}) + "\n" for n in range(60)), encoding="utf-8"
+    )
     code, errors, shown = _pipe_into_head(cli, ["batch", str(dump), "--no-progress"], ["-c", "100"])
     assert len(shown) == 100
     assert code in (0, 141) and "error" not in errors and "Broken pipe" not in errors, errors
 
 
 # -- logs list --status ------------------------------------------------------------------------------
+
 
 def test_an_unknown_log_status_is_a_usage_error_naming_the_valid_ones(cli):
     done = run(cli, "logs", "list", "--status", "bogus")
@@ -123,6 +149,7 @@ def test_an_unknown_log_status_is_a_usage_error_naming_the_valid_ones(cli):
 
 # -- exchange ids differ early ------------------------------------------------------------------------
 
+
 def test_exchange_ids_made_together_differ_in_their_first_characters():
     ids = [new_id() for _ in range(200)]
     assert len({exchange_id[:6] for exchange_id in ids}) == len(ids)
@@ -130,10 +157,33 @@ def test_exchange_ids_made_together_differ_in_their_first_characters():
 
 def test_logs_show_finds_an_exchange_by_eight_characters_and_old_ids_by_their_end(cli, isolated_env):
     log = ExchangeLog(isolated_env / "logs.sqlite3")
-    old = [Exchange(call_id="c", engine="llm", model="m", mode="tools", endpoint="e", attempt=1, request={},
-                    id=f"019a2472cdd{n}-5e1f00a{n}", answer=f"old answer {n}") for n in range(3)]
-    new = [Exchange(call_id="c", engine="llm", model="m", mode="tools", endpoint="e", attempt=1, request={},
-                    answer=f"new answer {n}") for n in range(3)]
+    old = [
+        Exchange(
+            call_id="c",
+            engine="llm",
+            model="m",
+            mode="tools",
+            endpoint="e",
+            attempt=1,
+            request={},
+            id=f"019a2472cdd{n}-5e1f00a{n}",
+            answer=f"old answer {n}",
+        )
+        for n in range(3)
+    ]
+    new = [
+        Exchange(
+            call_id="c",
+            engine="llm",
+            model="m",
+            mode="tools",
+            endpoint="e",
+            attempt=1,
+            request={},
+            answer=f"new answer {n}",
+        )
+        for n in range(3)
+    ]
     log.record([*old, *new])
     log.close()
     for exchange in new:
@@ -145,6 +195,7 @@ def test_logs_show_finds_an_exchange_by_eight_characters_and_old_ids_by_their_en
 
 
 # -- the service speaks HTTP, not command-line flags ---------------------------------------------------
+
 
 def _finished(client, job_id: str) -> dict:
     while True:
@@ -230,6 +281,7 @@ def test_a_helper_server_dies_with_a_crashed_test_run():
 
 # -- friction: piped stdin, the format from -o's extension, the text headline as written ----------------
 
+
 def test_a_piped_article_needs_no_dash(cli):
     from .test_cli import EXAMPLE
 
@@ -253,8 +305,12 @@ def test_without_a_source_at_a_terminal_the_argument_is_missing(cli):
 def test_the_output_files_extension_picks_the_format(cli, tmp_path):
     from .test_cli import EXAMPLE
 
-    for name, given, looks in (("out.md", [], "# "), ("out.txt", [], None), ("out.json", [], "{"),
-                               ("other.txt", ["--format", "json"], "{")):
+    for name, given, looks in (
+        ("out.md", [], "# "),
+        ("out.txt", [], None),
+        ("out.json", [], "{"),
+        ("other.txt", ["--format", "json"], "{"),
+    ):
         target = tmp_path / name
         assert run(cli, "summarize", EXAMPLE, "-o", str(target), *given).returncode == 0
         written = target.read_text(encoding="utf-8")

@@ -50,6 +50,7 @@ def entity_types(record: dict[str, Any]) -> dict[str, str]:
 
 # -- the annotated set --------------------------------------------------------------------------------
 
+
 def test_the_annotations_quote_their_own_articles(annotated):
     """Every annotated quote, figure and dateline is in its article, and every entity under one of its names."""
     for article in annotated.values():
@@ -68,8 +69,11 @@ def test_the_annotations_quote_their_own_articles(annotated):
 
 
 def test_english_targets_on_the_annotated_set(annotated):
-    scores = [score_article(record_of(annotated, key), article) for key, article in annotated.items()
-              if article["lang"] == "en"]
+    scores = [
+        score_article(record_of(annotated, key), article)
+        for key, article in annotated.items()
+        if article["lang"] == "en"
+    ]
     english = totals(scores)[0]
     assert english["group"] == "en" and english["articles"] >= 20
     assert english["person_r"] >= 0.90 and english["person_p"] >= 0.85
@@ -82,20 +86,31 @@ def test_english_targets_on_the_annotated_set(annotated):
 def test_the_scorer_counts_what_a_record_gets_right_and_wrong(annotated):
     gold = annotated["zyte_nbcnews.com_5a822960e9"]
     perfect = {
-        "entities": [{"name": "Wolfgang Peschorn", "type": "person", "role": "Interior Minister"},
-                     {"name": "Hitler", "type": "person", "role": None},
-                     {"name": "Interior Ministry", "type": "organization", "role": None},
-                     {"name": "European Union", "type": "organization", "role": None},
-                     *({"name": n, "type": "location", "role": None} for n in ("VIENNA", "Austria", "Braunau", "Germany"))],
+        "entities": [
+            {"name": "Wolfgang Peschorn", "type": "person", "role": "Interior Minister"},
+            {"name": "Hitler", "type": "person", "role": None},
+            {"name": "Interior Ministry", "type": "organization", "role": None},
+            {"name": "European Union", "type": "organization", "role": None},
+            *({"name": n, "type": "location", "role": None} for n in ("VIENNA", "Austria", "Braunau", "Germany")),
+        ],
         "quotes": [{"speaker": "Peschorn", "text": "The house's future use by the police should send"}],
-        "dateline": {"location": "Vienna", "date": None}, "figures": [], "topics": ["house"]}
+        "dateline": {"location": "Vienna", "date": None},
+        "figures": [],
+        "topics": ["house"],
+    }
     score = score_article(perfect, gold)
     assert score.errors == [] and score.speakers_right == score.quotes_gold == 1 and score.dateline_right
     assert score.tp == {"person": 2, "organization": 2, "location": 4} and score.roles_found == 1
-    wrong = {**perfect, "entities": [{"name": "Interior Ministry", "type": "person", "role": None},
-                                     {"name": "Neo Nazis", "type": "person", "role": None}],
-             "quotes": [{"speaker": "unknown", "text": "The house's future use by the police"}],
-             "dateline": {"location": None, "date": None}, "topics": ["during"]}
+    wrong = {
+        **perfect,
+        "entities": [
+            {"name": "Interior Ministry", "type": "person", "role": None},
+            {"name": "Neo Nazis", "type": "person", "role": None},
+        ],
+        "quotes": [{"speaker": "unknown", "text": "The house's future use by the police"}],
+        "dateline": {"location": None, "date": None},
+        "topics": ["during"],
+    }
     score = score_article(wrong, gold)
     assert score.fp["person"] == 2 and score.tp["organization"] == 0 and score.speakers_right == 0
     assert not score.dateline_right and score.stopword_topics == ["during"]
@@ -115,8 +130,17 @@ def test_eval_fields_prints_the_scores_and_writes_the_report(cli, tmp_path):
     data = tmp_path / "two.jsonl"
     lines = (FIXTURES / "fields.jsonl").read_text(encoding="utf-8").splitlines()
     data.write_text("\n".join(lines[:2]) + "\n", encoding="utf-8")
-    done = run(cli, "eval-fields", str(data), "--engine", "extractive", "--report", str(tmp_path / "r.jsonl"),
-               "--markdown", str(tmp_path / "t.md"))
+    done = run(
+        cli,
+        "eval-fields",
+        str(data),
+        "--engine",
+        "extractive",
+        "--report",
+        str(tmp_path / "r.jsonl"),
+        "--markdown",
+        str(tmp_path / "t.md"),
+    )
     assert done.returncode == 0, done.stderr
     assert "speaker" in done.stdout and "ms CPU per article" in done.stderr
     rows = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
@@ -129,6 +153,7 @@ def test_eval_fields_prints_the_scores_and_writes_the_report(cli, tmp_path):
 
 
 # -- quotes and speakers --------------------------------------------------------------------------------
+
 
 def test_a_quote_followed_by_he_said_goes_to_the_official_not_to_a_company(annotated):
     record = record_of(annotated, "zyte_aljazeera.com_42aad16bde")
@@ -165,6 +190,7 @@ def test_speakers_in_both_orders_with_titles_pronouns_and_descriptions(wire, ann
 
 
 # -- entities ------------------------------------------------------------------------------------------
+
 
 def test_the_wire_story_names_its_people_and_no_title_fragments(wire):
     people = {e["name"]: e["role"] for e in wire["entities"] if e["type"] == "person"}
@@ -220,16 +246,20 @@ def test_scripts_without_capitals_say_so_instead_of_an_empty_list(multilingual):
 
 # -- datelines, figures, headline, summary, topics --------------------------------------------------------
 
-@pytest.mark.parametrize(("opening", "place"), [
-    ("ISLAMABAD: Pakistan and Iran agreed on Tuesday", "ISLAMABAD"),
-    ("LAHORE: The Punjab government announced on Monday", "LAHORE"),
-    ("Washington, DC, United States: Getting to the Moon has been done", "Washington, DC, United States"),
-    ("VIENNA — The house where Adolf Hitler was born", "VIENNA"),
-    ("NEW YORK (Reuters) - Oil prices fell sharply on Tuesday", "NEW YORK"),
-    ("Rome (CNN)Italy is coping with a rising wave of migrants", "Rome"),
-    ("Update: the figures below were corrected on Tuesday", None),
-    ("Profile: Julian Assange has avoided extradition for years", None),
-])
+
+@pytest.mark.parametrize(
+    ("opening", "place"),
+    [
+        ("ISLAMABAD: Pakistan and Iran agreed on Tuesday", "ISLAMABAD"),
+        ("LAHORE: The Punjab government announced on Monday", "LAHORE"),
+        ("Washington, DC, United States: Getting to the Moon has been done", "Washington, DC, United States"),
+        ("VIENNA — The house where Adolf Hitler was born", "VIENNA"),
+        ("NEW YORK (Reuters) - Oil prices fell sharply on Tuesday", "NEW YORK"),
+        ("Rome (CNN)Italy is coping with a rising wave of migrants", "Rome"),
+        ("Update: the figures below were corrected on Tuesday", None),
+        ("Profile: Julian Assange has avoided extradition for years", None),
+    ],
+)
 def test_datelines_with_a_colon_a_dash_or_an_agency(opening, place):
     text = f"{opening}, officials said. The talks lasted three hours. Both sides called them useful."
     assert summarize(text)["dateline"]["location"] == place
@@ -247,18 +277,22 @@ def test_the_title_line_is_the_headline_whole_and_not_a_summary_sentence(wire):
     assert wire["headline"] == "Pakistan, Iran Reaffirm Commitment to Strengthen Bilateral Cooperation"
     assert wire["summary"].startswith("Pakistan and Iran on Tuesday reaffirmed")
     assert "Cooperation" not in wire["summary"].split(".")[0] and "Tue Nov" not in wire["summary"]
-    untitled = summarize("Pakistan, Iran agree to open two border markets along the frontier. Officials met in "
-                         "Islamabad on Tuesday. Trade reached $2.8 billion last year.")
+    untitled = summarize(
+        "Pakistan, Iran agree to open two border markets along the frontier. Officials met in "
+        "Islamabad on Tuesday. Trade reached $2.8 billion last year."
+    )
     assert untitled["headline"].startswith("Pakistan, Iran agree")
-    markdown = summarize("# Quake hits northern Japan\n\nBy Jane Doe\n\nTOKYO — A strong earthquake struck on Monday, "
-                         "officials said. Trains were halted. No deaths were reported.")
+    markdown = summarize(
+        "# Quake hits northern Japan\n\nBy Jane Doe\n\nTOKYO — A strong earthquake struck on Monday, "
+        "officials said. Trains were halted. No deaths were reported."
+    )
     assert markdown["headline"] == "Quake hits northern Japan" and markdown["dateline"]["location"] == "TOKYO"
     assert {"name": "Jane Doe", "type": "person", "role": None} in markdown["entities"]  # the byline
 
 
 def test_summary_sentences_end_like_sentences_and_points_lose_their_attribution_whole(wire):
     for sentence in filter(None, (s.strip() for s in wire["summary"].split(". "))):
-        assert sentence[-1].isalnum() or sentence[-1] in ".!?\"”"
+        assert sentence[-1].isalnum() or sentence[-1] in '.!?"”'
     points = [kp["point"] for kp in wire["key_points"]]
     assert not any(p.endswith((", the.", " the.")) for p in points)
     assert any(p.endswith("matters of mutual interest.") for p in points)
@@ -276,8 +310,9 @@ def test_timeline_dates_are_resolved_against_the_publication_date_never_guessed(
 
 def test_topics_are_never_stopwords_or_fragments(articles, multilingual, annotated):
     banned = {"during", "between", "former", "million", "sterling's", "bereits", "dabei", "said", "which"}
-    for text in [a["text"] for a in articles] + [m["text"] for m in multilingual] + \
-            [a["text"] for a in annotated.values()]:
+    for text in (
+        [a["text"] for a in articles] + [m["text"] for m in multilingual] + [a["text"] for a in annotated.values()]
+    ):
         topics = summarize(text)["topics"]
         assert not set(topics) & banned and not any(t.endswith(("'s", "’s")) for t in topics), topics
 
@@ -286,8 +321,10 @@ def test_text_is_nfc_normalised_before_words_are_cut():
     composed = "آزاد"  # alef with madda above, then zain, alef, dal
     decomposed = unicodedata.normalize("NFD", composed)
     assert decomposed != composed and words(decomposed) == [composed]
-    story = ("پاکستان کی حکومت نے آزاد تجارت کا اعلان کیا۔ وزیر نے کہا کہ آزاد تجارت سے معیشت بہتر ہوگی۔ "
-             "آزاد تجارت کا معاہدہ اگلے سال نافذ ہوگا۔")
+    story = (
+        "پاکستان کی حکومت نے آزاد تجارت کا اعلان کیا۔ وزیر نے کہا کہ آزاد تجارت سے معیشت بہتر ہوگی۔ "
+        "آزاد تجارت کا معاہدہ اگلے سال نافذ ہوگا۔"
+    )
     assert summarize(unicodedata.normalize("NFD", story))["topics"] == summarize(story)["topics"]
     assert "آزاد" in summarize(story)["topics"]
 
@@ -302,11 +339,13 @@ def test_a_key_point_that_is_its_own_evidence_is_printed_once():
 
 
 def test_attribution_through_abbreviations_according_to_and_as_clauses():
-    text = ("Governor Jay Inslee appointed Raquel Montoya-Lewis to the court on Monday. "
-            "It is newsworthy, as Montoya-Lewis herself said, \"The most important thing is that I not be the last.\"\n"
-            "\"Because Judge Montoya-Lewis is Native American, many will focus on this appointment,\" Gov. Inslee said.\n"
-            "According to the Spokesman-Review, \"She wanted to blend her legal training with social work.\"\n"
-            "The video game \"Space Invaders\" was developed in Japan. Antonio Inoki converted to Islam in the 1990s.")
+    text = (
+        "Governor Jay Inslee appointed Raquel Montoya-Lewis to the court on Monday. "
+        'It is newsworthy, as Montoya-Lewis herself said, "The most important thing is that I not be the last."\n'
+        '"Because Judge Montoya-Lewis is Native American, many will focus on this appointment," Gov. Inslee said.\n'
+        'According to the Spokesman-Review, "She wanted to blend her legal training with social work."\n'
+        'The video game "Space Invaders" was developed in Japan. Antonio Inoki converted to Islam in the 1990s.'
+    )
     record = summarize(text)
     assert speaker_of(record, "The most important thing") == "Raquel Montoya-Lewis"
     assert speaker_of(record, "Because Judge Montoya-Lewis") == "Jay Inslee"

@@ -42,13 +42,23 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     root: Path = tmp_path_factory.mktemp("contract")
     with FakeLLMServer() as llm:
-        config = load_settings(base_url=llm.url, api_key=API_KEY, timeout=5.0, state_dir=root / "state",
-                               cache_path=root / "cache.sqlite3", max_body_bytes=200_000, retry_backoff=0.01)
+        config = load_settings(
+            base_url=llm.url,
+            api_key=API_KEY,
+            timeout=5.0,
+            state_dir=root / "state",
+            cache_path=root / "cache.sqlite3",
+            max_body_bytes=200_000,
+            retry_backoff=0.01,
+        )
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        server = uvicorn.Server(uvicorn.Config(create_app(config, resolver=no_dns), host="127.0.0.1", port=port,
-                                               log_level="critical", access_log=False))
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(config, resolver=no_dns), host="127.0.0.1", port=port, log_level="critical", access_log=False
+            )
+        )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         deadline = time.monotonic() + 30
@@ -64,8 +74,9 @@ def contract_check(operation: Any, mode: schemathesis.GenerationMode, calls: dic
     label = f"{operation.label} ({mode.value})"
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+    )
     def check(case: schemathesis.Case) -> None:
         # An article can be schema-valid and still no article ("", "0", a page without text):
         # the service answers 400 for those by design, so "valid data must be accepted" is off.

@@ -75,8 +75,9 @@ def test_a_batch_with_its_own_model_is_priced_with_that_model(make, server, tmp_
     from summarizer.pricing import cost
 
     summarizer = make(model="gpt-4o-mini")
-    stats = asyncio.run(run_files(summarizer, items=[TEXT], output=tmp_path / "out.jsonl",
-                                  options=CallOptions(model="gpt-4o")))
+    stats = asyncio.run(
+        run_files(summarizer, items=[TEXT], output=tmp_path / "out.jsonl", options=CallOptions(model="gpt-4o"))
+    )
     assert server.requests[-1]["model"] == "gpt-4o"
     expected = cost("gpt-4o", stats.prompt_tokens, stats.completion_tokens)
     assert stats.cost_usd == expected and expected != cost("gpt-4o-mini", stats.prompt_tokens, stats.completion_tokens)

@@ -20,8 +20,15 @@ pq = pytest.importorskip("pyarrow.parquet")
 
 def dump(tmp_path: Path, articles: list[dict], count: int, name: str = "in.parquet") -> Path:
     path = tmp_path / name
-    pq.write_table(pa.Table.from_pylist([{"id": f"p{n}", "text": articles[n % len(articles)]["text"] + f" Item {n}.",
-                                          "title": f"Title {n}"} for n in range(count)]), path)
+    pq.write_table(
+        pa.Table.from_pylist(
+            [
+                {"id": f"p{n}", "text": articles[n % len(articles)]["text"] + f" Item {n}.", "title": f"Title {n}"}
+                for n in range(count)
+            ]
+        ),
+        path,
+    )
     return path
 
 
@@ -69,18 +76,27 @@ def test_a_broken_part_and_a_missing_column_are_one_clear_line(cli, server, arti
     out.mkdir()
     (out / "part-1.parquet").write_bytes(b"not parquet")
     source = dump(tmp_path, articles, 2)
-    done = subprocess.run([*cli, "batch", str(source), "-o", str(out), "--format", "parquet", "--base-url",
-                           server.url], capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [*cli, "batch", str(source), "-o", str(out), "--format", "parquet", "--base-url", server.url],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert done.returncode == 3 and "part-1.parquet" in done.stderr and "Traceback" not in done.stderr
     assert server.requests == []
 
     pq.write_table(pa.Table.from_pylist([{"body": "x"}]), tmp_path / "nobody.parquet")
-    missing = subprocess.run([*cli, "batch", str(tmp_path / "nobody.parquet"), "-o", str(tmp_path / "o.jsonl"),
-                              "--base-url", server.url], capture_output=True, text=True, env=env)
+    missing = subprocess.run(
+        [*cli, "batch", str(tmp_path / "nobody.parquet"), "-o", str(tmp_path / "o.jsonl"), "--base-url", server.url],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert missing.returncode == 8 and "Traceback" not in missing.stderr
     error = json.loads((tmp_path / "o.jsonl.errors.jsonl").read_text())
     assert "no 'text' column" in error["message"] and "--text-field" in error["message"]
 
-    stdout = subprocess.run([*cli, "batch", str(source), "--format", "parquet"], capture_output=True, text=True,
-                            env=env)
+    stdout = subprocess.run(
+        [*cli, "batch", str(source), "--format", "parquet"], capture_output=True, text=True, env=env
+    )
     assert stdout.returncode == 3 and "-o FOLDER" in stdout.stderr

@@ -7,8 +7,10 @@ from summarizer.pointing import fill, numbered, pointing_schema
 from summarizer.schemas import resolve
 from summarizer.testing import Answer, mock_transport, requested_schema
 
-ARTICLE = ("The council approved the budget on Monday. \u201cIt is a fair deal,\u201d the mayor said. "
-           "Taxes will rise by 2 percent. Opponents plan an appeal.")
+ARTICLE = (
+    "The council approved the budget on Monday. \u201cIt is a fair deal,\u201d the mayor said. "
+    "Taxes will rise by 2 percent. Opponents plan an appeal."
+)
 
 
 def test_verbatim_fields_become_bounded_sentence_numbers_and_mentions_stay_text():
@@ -33,15 +35,25 @@ def test_numbers_are_filled_with_the_article_sentences():
 
 
 def test_a_call_by_number_returns_verbatim_text_and_re_asks_a_number_out_of_range():
-    answers = [Answer({"headline": "Budget approved", "evidence": 9}), Answer({"headline": "Budget approved",
-                                                                               "evidence": 1})]
+    answers = [
+        Answer({"headline": "Budget approved", "evidence": 9}),
+        Answer({"headline": "Budget approved", "evidence": 1}),
+    ]
     requests: list[dict] = []
 
     def responder(request):
         return answers.pop(0)
 
-    summarizer = Summarizer(transport=mock_transport(responder, requests), base_url="http://fake/v1", api_key="k",
-                            mode="tools", schema="headline, evidence!", evidence="numbers", use_cache=False, log=False)
+    summarizer = Summarizer(
+        transport=mock_transport(responder, requests),
+        base_url="http://fake/v1",
+        api_key="k",
+        mode="tools",
+        schema="headline, evidence!",
+        evidence="numbers",
+        use_cache=False,
+        log=False,
+    )
     result = summarizer.summarize(ARTICLE)
     assert result.summary.evidence == "The council approved the budget on Monday."
     assert result.meta.attempts == 2  # 9 is not a sentence number: asked again

@@ -60,6 +60,7 @@ def test_meta_reports_input_tokens(make, server, article):
 
 # -- long articles ------------------------------------------------------------------------------------
 
+
 def long_article(articles: list[dict[str, Any]], words: int) -> str:
     paragraphs: list[str] = []
     count = 0
@@ -115,14 +116,16 @@ def test_a_tight_budget_merges_in_several_rounds_async_too(make, server, article
 def test_long_articles_in_a_batch(make, server, articles, tmp_path):
     rows = [{"id": "long", "text": long_article(articles, 8_000)}, {"id": "short", "text": articles[0]["text"]}]
     out = tmp_path / "out.jsonl"
-    stats = run_batch(make(chunk_tokens=2000, max_input_chars=1_000_000),
-                      [str(write_jsonl(tmp_path / "in.jsonl", rows))], output=out)
+    stats = run_batch(
+        make(chunk_tokens=2000, max_input_chars=1_000_000), [str(write_jsonl(tmp_path / "in.jsonl", rows))], output=out
+    )
     lines = {json.loads(line)["id"]: json.loads(line) for line in out.read_text().splitlines()}
     assert stats.done == 2 and lines["long"]["meta"]["chunks"] > 1 and lines["short"]["meta"]["chunks"] == 1
     assert stats.requests == server.count
 
 
 # -- language -------------------------------------------------------------------------------------------
+
 
 def test_output_language_is_asked_for_and_quotes_stay_in_the_source_language(make, server, multilingual):
     urdu = next(item for item in multilingual if item["lang"] == "ur")
@@ -157,6 +160,7 @@ def test_the_extractive_engine_says_it_cannot_translate(article):
 
 # -- styles and Chain of Density -----------------------------------------------------------------------------
 
+
 def test_brief_style_reaches_the_prompt(make, server, article):
     make(use_cache=False).summarize(article, style="brief")
     assert "Keep it brief" in server.requests[-1]["messages"][-1]["content"]
@@ -178,8 +182,10 @@ def test_dense_style_runs_rounds_that_keep_every_entity_and_grow_denser(make, se
 
 def test_a_round_that_drops_an_entity_is_re_asked(make, server, article):
     first = make(use_cache=False, density_rounds=1)
-    server.push(Answer(grounded_news(article)),
-                Answer({"missing_entities": ["Stiviano"], "summary": "A short summary that forgot everything."}))
+    server.push(
+        Answer(grounded_news(article)),
+        Answer({"missing_entities": ["Stiviano"], "summary": "A short summary that forgot everything."}),
+    )
     result = first.summarize(article, style="dense")
     assert result.meta.attempts == 3  # the record, the refused round, the accepted round
     refused = server.requests[2]["messages"][-1]["content"]

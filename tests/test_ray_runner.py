@@ -63,8 +63,13 @@ def write_inputs(folder: Path, articles: list[dict[str, Any]], count: int) -> Pa
 
 
 def settings_for(server: FakeLLMServer, tmp_path: Path, **more: Any) -> Any:
-    return load_settings(base_url=server.url, api_key=API_KEY, mode="tools",
-                         cache_path=more.pop("cache_path", tmp_path / "cache.sqlite3"), **more)
+    return load_settings(
+        base_url=server.url,
+        api_key=API_KEY,
+        mode="tools",
+        cache_path=more.pop("cache_path", tmp_path / "cache.sqlite3"),
+        **more,
+    )
 
 
 def jsonl_ids(path: Path) -> list[str]:
@@ -88,15 +93,31 @@ def test_every_kind_of_input_ends_in_output_or_errors_once(cluster, slow_server,
     folder.mkdir()
     for number in range(200, 250):
         (folder / f"{number}.txt").write_text(articles[number % len(articles)]["text"] + f" This is item {number}.")
-    pq.write_table(pa.Table.from_pylist([{"id": f"item-{n}", "text": articles[n % len(articles)]["text"] +
-                                          f" This is item {n}."} for n in range(250, 300)]), tmp_path / "d.parquet")
+    pq.write_table(
+        pa.Table.from_pylist(
+            [
+                {"id": f"item-{n}", "text": articles[n % len(articles)]["text"] + f" This is item {n}."}
+                for n in range(250, 300)
+            ]
+        ),
+        tmp_path / "d.parquet",
+    )
     out = tmp_path / "out"
-    stats = ray_runner.run_files(settings_for(slow_server, tmp_path), [str(source), str(folder),
-                                 str(tmp_path / "d.parquet")], output=str(out), fmt="parquet", concurrency=8, actors=2)
+    stats = ray_runner.run_files(
+        settings_for(slow_server, tmp_path),
+        [str(source), str(folder), str(tmp_path / "d.parquet")],
+        output=str(out),
+        fmt="parquet",
+        concurrency=8,
+        actors=2,
+    )
     written = parquet_ids(out)
     errors = jsonl_ids(out / "errors.jsonl")
-    expected = {f"item-{n}" for n in range(200)} | {f"item-{n}" for n in range(250, 300)} | {
-        str(folder / f"{n}.txt") for n in range(200, 250)}
+    expected = (
+        {f"item-{n}" for n in range(200)}
+        | {f"item-{n}" for n in range(250, 300)}
+        | {str(folder / f"{n}.txt") for n in range(200, 250)}
+    )
     assert len(written) == len(set(written)) == 300 and set(written) == expected
     assert errors == ["empty"] and stats.done == 300 and stats.failed == 1
     assert slow_server.count == 300  # one request per article
@@ -112,8 +133,13 @@ def test_a_lost_worker_node_loses_nothing_and_duplicates_nothing(cluster, articl
 
         def go() -> None:
             try:
-                result["stats"] = ray_runner.run_files(settings_for(server, tmp_path, use_cache=False), [str(source)],
-                                                       output=str(out), concurrency=6, actors=2)
+                result["stats"] = ray_runner.run_files(
+                    settings_for(server, tmp_path, use_cache=False),
+                    [str(source)],
+                    output=str(out),
+                    concurrency=6,
+                    actors=2,
+                )
             except BaseException as exc:  # reported by the assertion below
                 result["error"] = exc
 
@@ -136,8 +162,23 @@ def test_a_killed_driver_rerun_asks_nothing_for_finished_ids(cluster, cli, artic
     out = tmp_path / "out.jsonl"
     with FakeLLMServer(latency=0.3) as server:
         env = {**os.environ, "OPENAI_API_KEY": API_KEY, "SUMMARIZER_CACHE": str(tmp_path / "cache.sqlite3")}
-        command = [*cli, "batch", str(source), "-o", str(out), "--runner", "ray", "--ray-address", cluster.address,
-                   "--base-url", server.url, "-c", "4", "--actors", "2"]
+        command = [
+            *cli,
+            "batch",
+            str(source),
+            "-o",
+            str(out),
+            "--runner",
+            "ray",
+            "--ray-address",
+            cluster.address,
+            "--base-url",
+            server.url,
+            "-c",
+            "4",
+            "--actors",
+            "2",
+        ]
         driver = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         while len(jsonl_ids(out)) < 20 and driver.poll() is None:
             time.sleep(0.1)
@@ -158,8 +199,13 @@ def test_a_killed_driver_rerun_asks_nothing_for_finished_ids(cluster, cli, artic
 def test_rpm_holds_for_the_whole_cluster(cluster, articles, tmp_path):
     source = write_inputs(tmp_path, articles, 60)
     with FakeLLMServer() as server:
-        ray_runner.run_files(settings_for(server, tmp_path, rpm=600, use_cache=False), [str(source)],
-                             output=str(tmp_path / "out.jsonl"), concurrency=8, actors=3)
+        ray_runner.run_files(
+            settings_for(server, tmp_path, rpm=600, use_cache=False),
+            [str(source)],
+            output=str(tmp_path / "out.jsonl"),
+            concurrency=8,
+            actors=3,
+        )
         times = sorted(server.times)
     assert len(times) == 60
     # 600/min is one start per 0.1 s for the cluster: 60 starts span at least 5.9 s, less the jitter of
@@ -178,11 +224,19 @@ def test_two_actors_on_two_nodes_share_cache_hits_through_redis(cluster, server,
     nodes = [node["NodeID"] for node in ray.nodes() if node["Alive"] and node["Resources"].get("CPU", 0) >= 2][:2]
     assert len(nodes) == 2
     actor_class = ray.remote(ray_runner._Summarize)
-    actors = [actor_class.options(scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False)).remote(
-        settings, {}, None, 2, None) for node in nodes]
+    actors = [
+        actor_class.options(scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False)).remote(
+            settings, {}, None, 2, None
+        )
+        for node in nodes
+    ]
     row = {"id": "x", "source": "x", "article": json.dumps({"text": article}), "raised": None}
-    table = pa.Table.from_pylist([row], schema=pa.schema([("id", pa.string()), ("source", pa.string()),
-                                                          ("article", pa.string()), ("raised", pa.binary())]))
+    table = pa.Table.from_pylist(
+        [row],
+        schema=pa.schema(
+            [("id", pa.string()), ("source", pa.string()), ("article", pa.string()), ("raised", pa.binary())]
+        ),
+    )
     first = ray.get(actors[0].__call__.remote(table)).to_pylist()[0]
     second = ray.get(actors[1].__call__.remote(table)).to_pylist()[0]
     where = ray.get([a.__ray_call__.remote(lambda self: ray.get_runtime_context().get_node_id()) for a in actors])
@@ -200,8 +254,15 @@ def test_service_jobs_run_on_the_cluster_and_replicas_share_redis(cluster, serve
     from .test_service import wait_for
 
     def replica(name: str) -> TestClient:
-        settings = load_settings(base_url=server.url, api_key=API_KEY, mode="tools", cache_path=redis_url,
-                                 runner="ray", ray_address=cluster.address, state_dir=tmp_path / name)
+        settings = load_settings(
+            base_url=server.url,
+            api_key=API_KEY,
+            mode="tools",
+            cache_path=redis_url,
+            runner="ray",
+            ray_address=cluster.address,
+            state_dir=tmp_path / name,
+        )
         return TestClient(create_app(settings))
 
     items = [{"id": f"j{n}", "text": articles[n]["text"]} for n in range(6)] + [{"id": "bad", "text": " "}]
@@ -236,9 +297,12 @@ def test_an_address_nobody_listens_on_is_one_clear_line(cli, tmp_path):
     source = tmp_path / "one.jsonl"
     source.write_text(json.dumps({"id": "a", "text": "A short story. It has two sentences."}) + "\n")
     address = f"127.0.0.1:{free_port()}"
-    done = subprocess.run([*cli, "batch", str(source), "-o", str(tmp_path / "o.jsonl"), "--runner", "ray",
-                           "--ray-address", address], capture_output=True, text=True,
-                          env={**os.environ, "OPENAI_API_KEY": API_KEY})
+    done = subprocess.run(
+        [*cli, "batch", str(source), "-o", str(tmp_path / "o.jsonl"), "--runner", "ray", "--ray-address", address],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "OPENAI_API_KEY": API_KEY},
+    )
     assert done.returncode == 4 and f"cannot reach the Ray cluster at {address}" in done.stderr
     assert "Traceback" not in done.stderr
 
@@ -247,6 +311,7 @@ def test_a_pool_as_large_as_the_cluster_still_leaves_cpus_to_read_and_extract(cl
     # 9 actors at half a CPU each held 4.5 of the cluster's 5 CPUs, spread so that no node had a whole CPU for the
     # read and extract tasks: nothing reached the pool, and the run hung. Actors now reserve a tenth of a CPU.
     source = write_inputs(tmp_path, articles, 18)
-    stats = ray_runner.run_files(settings_for(server, tmp_path), [str(source)], output=str(tmp_path / "o.jsonl"),
-                                 concurrency=2, actors=9)
+    stats = ray_runner.run_files(
+        settings_for(server, tmp_path), [str(source)], output=str(tmp_path / "o.jsonl"), concurrency=2, actors=9
+    )
     assert stats.done == 18 and server.count == 18

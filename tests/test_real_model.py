@@ -68,8 +68,22 @@ def llama_server(gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     port = _free_port()
     log = (tmp_path_factory.mktemp("llama-server") / "server.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "4096"], stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(gguf),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "4096",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}/v1"
     try:
         import httpx
@@ -109,14 +123,23 @@ def real(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     where = request.param
     # hybrid=False: these tests are about the model answering the whole schema (the hybrid engine, the local
     # engine's default, asks it for the writing only: tests/test_local_engine.py).
-    target = {"base_url": request.getfixturevalue("llama_server"), "mode": "tools"} if where == "server" \
+    target = (
+        {"base_url": request.getfixturevalue("llama_server"), "mode": "tools"}
+        if where == "server"
         else {"engine": "local", "hybrid": False}
+    )
     if where == "local":
         request.getfixturevalue("gguf")
 
     def build(**overrides: Any) -> Summarizer:
-        options: dict[str, Any] = {**target, "cache_path": tmp_path / "cache.sqlite3", "timeout": 300.0,
-                                   "schema": "brief", "temperature": 0.0, **overrides}
+        options: dict[str, Any] = {
+            **target,
+            "cache_path": tmp_path / "cache.sqlite3",
+            "timeout": 300.0,
+            "schema": "brief",
+            "temperature": 0.0,
+            **overrides,
+        }
         summarizer = Summarizer(**options)
         made.append(summarizer)
         return summarizer
@@ -168,8 +191,10 @@ def test_a_verbatim_field_the_model_invents_is_re_asked_and_never_returned(real,
         rows = _call_rows(summarizer)
         assert len(rows) == 3 and all(row["status"] == "invalid" for row in rows)
         assert any("article" in error["msg"] for row in rows for error in row["errors"])
-        assert "Correct" in rows[1]["request"]["messages"][-1]["content"] or \
-            rows[1]["request"]["messages"][-1]["role"] == "tool"  # instructor's re-ask carries the errors
+        assert (
+            "Correct" in rows[1]["request"]["messages"][-1]["content"]
+            or rows[1]["request"]["messages"][-1]["role"] == "tool"
+        )  # instructor's re-ask carries the errors
         return
     from summarizer.text import normalize
 
@@ -245,8 +270,9 @@ def test_the_service_in_front_of_the_real_model_answers_with_a_result_or_a_probl
 
 def test_auto_mode_probes_the_server_once_and_remembers_what_it_accepts(llama_server, short_articles, tmp_path):
     cache = tmp_path / "cache.sqlite3"
-    first = Summarizer(base_url=llama_server, mode="auto", cache_path=cache, schema="brief", max_retries=0,
-                       timeout=300.0)
+    first = Summarizer(
+        base_url=llama_server, mode="auto", cache_path=cache, schema="brief", max_retries=0, timeout=300.0
+    )
     try:
         result = first.summarize(short_articles[0])
         mode = result.meta.mode
@@ -271,8 +297,12 @@ def test_a_mode_the_server_rejects_is_one_request_and_one_line(llama_server, sho
     article = tmp_path / "a.txt"
     article.write_text(short_articles[0])
     env = {**os.environ, "OPENAI_BASE_URL": llama_server, "SUMMARIZER_CACHE": str(tmp_path / "c.sqlite3")}
-    done = subprocess.run([sys.executable, "-m", "summarizer", "summarize", str(article), "--mode", "json_schema",
-                           "--schema", "brief"], capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [sys.executable, "-m", "summarizer", "summarize", str(article), "--mode", "json_schema", "--schema", "brief"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert done.returncode == 5
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "json_schema" in lines[0] and "--mode auto" in lines[0]
@@ -283,8 +313,15 @@ def test_a_mode_the_server_rejects_is_one_request_and_one_line(llama_server, sho
 def test_the_other_modes_go_end_to_end_through_the_validators(llama_server, short_articles, tmp_path, mode):
     """json and md_json put the schema in the prompt only: nothing constrains the small model, which may
     write other JSON, or ramble into the token limit. Whatever it does ends in one of three clear outcomes."""
-    summarizer = Summarizer(base_url=llama_server, mode=mode, cache_path=tmp_path / "c.sqlite3", schema="brief",
-                            max_retries=1, timeout=300.0, temperature=0.0)
+    summarizer = Summarizer(
+        base_url=llama_server,
+        mode=mode,
+        cache_path=tmp_path / "c.sqlite3",
+        schema="brief",
+        max_retries=1,
+        timeout=300.0,
+        temperature=0.0,
+    )
     try:
         try:
             result = summarizer.summarize(short_articles[0])
@@ -297,16 +334,24 @@ def test_the_other_modes_go_end_to_end_through_the_validators(llama_server, shor
         assert len(rows) == 2 or rows[-1]["status"] == "ok"
         assert {row["mode"] for row in rows} == {mode} and all(row["answer"] for row in rows)
         assert all(row["status"] in ("ok", "invalid", "truncated") for row in rows)
-        assert all(row["status"] != "truncated" or row["completion_tokens"] == row["request"]["max_tokens"]
-                   for row in rows)
+        assert all(
+            row["status"] != "truncated" or row["completion_tokens"] == row["request"]["max_tokens"] for row in rows
+        )
     finally:
         summarizer.close()
 
 
 def test_a_slow_generation_times_out_after_one_longer_retry(llama_server, short_articles, tmp_path):
     """The server is slower than the timeout: asked once more with twice the time, then a clear error."""
-    summarizer = Summarizer(base_url=llama_server, mode="tools", cache_path=tmp_path / "c.sqlite3",
-                            schema="brief", timeout=0.2, max_tokens=24, max_retries=0)
+    summarizer = Summarizer(
+        base_url=llama_server,
+        mode="tools",
+        cache_path=tmp_path / "c.sqlite3",
+        schema="brief",
+        timeout=0.2,
+        max_tokens=24,
+        max_retries=0,
+    )
     try:
         with pytest.raises(LLMTimeout, match=r"did not answer within 0\.2s, nor within 0\.4s"):
             summarizer.summarize(short_articles[1])
@@ -317,6 +362,7 @@ def test_a_slow_generation_times_out_after_one_longer_retry(llama_server, short_
 
 
 # -- the local engine's worker process and the hybrid engine (issue 19) ------------------------------------
+
 
 def _kill_mid_answer(model: Any, signum: int) -> Any:
     """A thread that kills ``model``'s worker process as soon as it starts computing an answer."""
@@ -355,8 +401,7 @@ def test_a_worker_killed_mid_answer_is_an_error_and_the_next_request_gets_a_new_
 def test_a_native_crash_is_one_clear_error_naming_the_signal_and_the_fix(gguf, tmp_path):
     import signal
 
-    summarizer = Summarizer(engine="local", hybrid=False, schema="brief", use_cache=False, log=False,
-                            max_retries=0)
+    summarizer = Summarizer(engine="local", hybrid=False, schema="brief", use_cache=False, log=False, max_retries=0)
     try:
         summarizer.local_model.warm_up()
         _kill_mid_answer(summarizer.local_model, signal.SIGSEGV)
@@ -376,8 +421,9 @@ def test_killing_the_worker_mid_batch_loses_nothing_and_says_what_happened(gguf,
     from summarizer.batch import run_files
 
     source = tmp_path / "in.jsonl"
-    source.write_text("".join(json.dumps({"id": f"a{n}", "text": text}) + "\n"
-                              for n, text in enumerate(short_articles[:3])))
+    source.write_text(
+        "".join(json.dumps({"id": f"a{n}", "text": text}) + "\n" for n, text in enumerate(short_articles[:3]))
+    )
     output = tmp_path / "out.jsonl"
     summarizer = Summarizer(engine="local", schema="brief", cache_path=tmp_path / "c.sqlite3", log=False)
     try:
@@ -398,8 +444,21 @@ def test_killing_the_worker_mid_batch_loses_nothing_and_says_what_happened(gguf,
 def test_the_local_engine_with_every_default_gives_a_grounded_news_record(gguf, tmp_path):
     """Issue 19's done-means: `summarizer summarize examples/article.txt --engine local` ends with a valid,
     grounded record (the hybrid way: the model writes, the tool finds)."""
-    done = subprocess.run([sys.executable, "-m", "summarizer", "summarize", str(ROOT / "examples" / "article.txt"),
-                           "--engine", "local", "--meta"], capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "summarizer",
+            "summarize",
+            str(ROOT / "examples" / "article.txt"),
+            "--engine",
+            "local",
+            "--meta",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     article = (ROOT / "examples" / "article.txt").read_text()
@@ -411,8 +470,7 @@ def test_the_local_engine_with_every_default_gives_a_grounded_news_record(gguf, 
 
 
 def test_doctor_self_tests_the_build_in_a_worker(gguf):
-    done = subprocess.run([sys.executable, "-m", "summarizer", "doctor"], capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run([sys.executable, "-m", "summarizer", "doctor"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "ok:" in done.stdout and "llama.cpp:" in done.stdout
 
@@ -445,8 +503,10 @@ def test_the_worker_ends_when_the_process_that_started_it_is_killed(gguf):
     """SIGTERM or SIGKILL run no exit handler: the worker notices its parent is gone and ends too."""
     import signal
 
-    code = ("from summarizer import local; m = local.LocalModel(local.model_path(None)); m.warm_up(); "
-            "print(m._worker.process.pid, flush=True); m.complete('Once upon a time', 4000)")
+    code = (
+        "from summarizer import local; m = local.LocalModel(local.model_path(None)); m.warm_up(); "
+        "print(m._worker.process.pid, flush=True); m.complete('Once upon a time', 4000)"
+    )
     parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=ROOT)
     worker = int(parent.stdout.readline())
     parent.send_signal(signal.SIGTERM)

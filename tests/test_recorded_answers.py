@@ -44,9 +44,16 @@ def test_the_cassette_holds_real_answers_for_about_twenty_articles_per_schema(ca
 def test_every_recorded_answer_gets_the_verdict_it_was_recorded_with(cassette, texts, tmp_path):
     requests: list[dict] = []
     for row in cassette.rows:
-        summarizer = Summarizer(transport=mock_transport(cassette.responder, requests), base_url="http://fake/v1",
-                                api_key="k", mode="tools", schema=row["schema"], max_retries=0, use_cache=False,
-                                log=False)
+        summarizer = Summarizer(
+            transport=mock_transport(cassette.responder, requests),
+            base_url="http://fake/v1",
+            api_key="k",
+            mode="tools",
+            schema=row["schema"],
+            max_retries=0,
+            use_cache=False,
+            log=False,
+        )
         article = texts[row["article_id"]]
         try:
             result = summarizer.summarize(article)
@@ -66,7 +73,15 @@ def test_every_recorded_answer_gets_the_verdict_it_was_recorded_with(cassette, t
 
 
 def test_an_unrecorded_request_is_an_error_not_an_invented_answer(cassette):
-    summarizer = Summarizer(transport=mock_transport(cassette.responder), base_url="http://fake/v1", api_key="k",
-                            mode="tools", schema="brief", max_retries=0, use_cache=False, log=False)
+    summarizer = Summarizer(
+        transport=mock_transport(cassette.responder),
+        base_url="http://fake/v1",
+        api_key="k",
+        mode="tools",
+        schema="brief",
+        max_retries=0,
+        use_cache=False,
+        log=False,
+    )
     with pytest.raises(LLMError):
         summarizer.summarize("A text nobody recorded. It has three sentences. This is the third one.")

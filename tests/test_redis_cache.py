@@ -75,12 +75,17 @@ def test_an_outage_degrades_to_no_cache_with_a_warning_never_a_failed_item(make,
 
 def test_a_cache_that_was_never_up_does_not_stop_a_batch(cli, server, articles, tmp_path):
     source = tmp_path / "in.jsonl"
-    source.write_text("".join(json.dumps({"id": str(i), "text": r["text"]}) + "\n"
-                              for i, r in enumerate(articles[:3])), encoding="utf-8")
+    source.write_text(
+        "".join(json.dumps({"id": str(i), "text": r["text"]}) + "\n" for i, r in enumerate(articles[:3])),
+        encoding="utf-8",
+    )
     url = f"redis://127.0.0.1:{free_port()}/0"
-    done = subprocess.run([*cli, "batch", str(source), "-o", str(tmp_path / "out.jsonl"), "--cache", url,
-                           "--base-url", server.url], capture_output=True, text=True,
-                          env={**os.environ, "OPENAI_API_KEY": API_KEY})
+    done = subprocess.run(
+        [*cli, "batch", str(source), "-o", str(tmp_path / "out.jsonl"), "--cache", url, "--base-url", server.url],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "OPENAI_API_KEY": API_KEY},
+    )
     assert done.returncode == 0, done.stderr
     assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 3
     assert "warning" in done.stderr and "without the cache" in done.stderr
@@ -98,9 +103,12 @@ def test_the_password_in_the_url_is_never_shown(cli, tmp_path, make, article):
         outputs = []
         for url in (good, wrong):
             for command in (["cache", "stats"], ["cache", "path"], ["settings"]):
-                done = subprocess.run([*cli, *command, "--cache", url] if command != ["settings"] else
-                                      [*cli, *command], capture_output=True, text=True,
-                                      env={**os.environ, "SUMMARIZER_CACHE": url})
+                done = subprocess.run(
+                    [*cli, *command, "--cache", url] if command != ["settings"] else [*cli, *command],
+                    capture_output=True,
+                    text=True,
+                    env={**os.environ, "SUMMARIZER_CACHE": url},
+                )
                 outputs.append(done.stdout + done.stderr)
         failing = make(cache_path=wrong).summarize(article + " More.")
         outputs += failing.meta.warnings
@@ -118,8 +126,7 @@ def test_the_service_shares_answers_through_redis(server, article, redis_url, tm
     from summarizer.service import create_app
 
     def replica(name: str) -> TestClient:
-        settings = load_settings(base_url=server.url, api_key=API_KEY, cache_path=redis_url,
-                                 state_dir=tmp_path / name)
+        settings = load_settings(base_url=server.url, api_key=API_KEY, cache_path=redis_url, state_dir=tmp_path / name)
         return TestClient(create_app(settings))
 
     with replica("a") as a, replica("b") as b:

@@ -28,8 +28,12 @@ TOKEN = "service-token-0123456789-DO-NOT-LEAK"
 
 
 def build(server: Any, tmp_path: Path, **overrides: Any) -> TestClient:
-    options: dict[str, Any] = {"base_url": server.url, "api_key": API_KEY, "timeout": 5.0,
-                               "state_dir": tmp_path / "state"}
+    options: dict[str, Any] = {
+        "base_url": server.url,
+        "api_key": API_KEY,
+        "timeout": 5.0,
+        "state_dir": tmp_path / "state",
+    }
     options.update(overrides)
     return TestClient(create_app(load_settings(**options)), raise_server_exceptions=False)
 
@@ -92,14 +96,17 @@ def pages() -> Iterator[Pages]:
 
 # -- summaries ------------------------------------------------------------------------------------
 
+
 def test_summary_from_text_and_from_html(client, server):
     response = client.post("/v1/summaries", json={"text": story(1)})
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["meta"]["engine"] == "llm" and body["meta"]["schema"] == "news"
     assert all(point["evidence"] in story(1) for point in body["summary"]["key_points"])
-    response = client.post("/v1/summaries", json={"html": html_page(2), "schema": "brief", "model": "other-model",
-                                                  "max_retries": 0, "language": "de"})
+    response = client.post(
+        "/v1/summaries",
+        json={"html": html_page(2), "schema": "brief", "model": "other-model", "max_retries": 0, "language": "de"},
+    )
     assert response.status_code == 200, response.text
     assert response.json()["meta"]["model"] == "other-model" and server.requests[-1]["model"] == "other-model"
     assert '"de"' in server.requests[-1]["messages"][-1]["content"]  # the language reached the prompt
@@ -116,10 +123,20 @@ def test_summary_from_an_allowed_url(server, tmp_path, pages):
     assert response.json()["meta"]["source"]["title"] == "Tram story 7"
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:{port}/story", "http://localhost:{port}/story",
-                                 "http://10.1.2.3/story", "http://169.254.169.254/latest/meta-data/",
-                                 "http://[::1]:{port}/story", "http://[::ffff:127.0.0.1]:{port}/story",
-                                 "http://0.0.0.0:{port}/", "http://100.64.0.1/", "file:///etc/passwd"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:{port}/story",
+        "http://localhost:{port}/story",
+        "http://10.1.2.3/story",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]:{port}/story",
+        "http://[::ffff:127.0.0.1]:{port}/story",
+        "http://0.0.0.0:{port}/",
+        "http://100.64.0.1/",
+        "file:///etc/passwd",
+    ],
+)
 def test_urls_to_private_addresses_are_refused_without_a_connection(client, pages, url):
     port = pages.base.rsplit(":", 1)[1]
     body = assert_problem(client.post("/v1/summaries", json={"url": url.format(port=port)}), 400)
@@ -127,8 +144,9 @@ def test_urls_to_private_addresses_are_refused_without_a_connection(client, page
     assert pages.hits == []
 
 
-@pytest.mark.parametrize("target", ["http://127.0.0.2:{port}/story", "http://169.254.169.254/latest/meta-data/",
-                                    "http://10.0.0.1/story"])
+@pytest.mark.parametrize(
+    "target", ["http://127.0.0.2:{port}/story", "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/story"]
+)
 def test_a_redirect_to_a_private_address_is_refused(server, tmp_path, pages, target):
     port = pages.base.rsplit(":", 1)[1]
     with build(server, tmp_path, fetch_allow_networks=["127.0.0.1/32"]) as client:
@@ -145,14 +163,20 @@ def test_bad_input_is_400(client):
 
 
 def test_invalid_requests_are_422_with_the_errors(client):
-    for payload in ({"text": story(1), "url": "http://example.com/"}, {}, {"text": story(1), "language": "english"},
-                    {"text": story(1), "max_retries": 99}, {"text": story(1), "unknown": 1}):
+    for payload in (
+        {"text": story(1), "url": "http://example.com/"},
+        {},
+        {"text": story(1), "language": "english"},
+        {"text": story(1), "max_retries": 99},
+        {"text": story(1), "unknown": 1},
+    ):
         body = assert_problem(client.post("/v1/summaries", json=payload), 422)
         assert body["errors"]
     body = assert_problem(client.post("/v1/summaries", json={"text": story(1), "schema": "../../etc/passwd"}), 422)
     assert "unknown schema" in body["detail"]
-    assert_problem(client.post("/v1/summaries", content=b"{not json", headers={"content-type": "application/json"}),
-                   422)
+    assert_problem(
+        client.post("/v1/summaries", content=b"{not json", headers={"content-type": "application/json"}), 422
+    )
 
 
 def test_upstream_failures_are_502_and_timeouts_504(server, tmp_path):
@@ -195,12 +219,14 @@ def test_body_over_the_limit_is_413_announced_or_streamed(server, tmp_path):
                 yield b"x" * 500
             yield b'"}'
 
-        assert_problem(client.post("/v1/summaries", content=chunks(), headers={"content-type": "application/json"}),
-                       413)
+        assert_problem(
+            client.post("/v1/summaries", content=chunks(), headers={"content-type": "application/json"}), 413
+        )
         assert client.post("/v1/summaries", json={"text": story(1)}).status_code == 200
 
 
 # -- auth, schemas, health ----------------------------------------------------------------------------
+
 
 def test_bearer_token_is_required_when_set(server, tmp_path):
     with build(server, tmp_path, api_token=TOKEN) as client:
@@ -227,7 +253,10 @@ def test_schemas_list_and_show(client):
 def test_health_and_readiness(server, tmp_path):
     with build(server, tmp_path) as client:
         assert client.get("/healthz").json()["status"] == "ok"
-        assert client.get("/readyz").json() == {"status": "ready", "checks": {"cache": "ok", "state": "ok", "llm": "ok"}}
+        assert client.get("/readyz").json() == {
+            "status": "ready",
+            "checks": {"cache": "ok", "state": "ok", "llm": "ok"},
+        }
     with build(server, tmp_path, base_url=None, api_key=None) as client:
         body = assert_problem(client.get("/readyz"), 503)
         assert "no LLM endpoint configured" in body["detail"]
@@ -255,8 +284,10 @@ def test_unknown_route_and_method_are_problems(client):
 
 # -- batches ----------------------------------------------------------------------------------------
 
-def wait_for(client: TestClient, job_id: str, statuses: tuple[str, ...] = ("done", "failed", "cancelled"),
-             seconds: float = 60) -> dict[str, Any]:
+
+def wait_for(
+    client: TestClient, job_id: str, statuses: tuple[str, ...] = ("done", "failed", "cancelled"), seconds: float = 60
+) -> dict[str, Any]:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         job = client.get(f"/v1/batches/{job_id}").json()
@@ -280,8 +311,11 @@ def test_batch_from_a_json_list_and_from_a_jsonl_upload(client, server):
     assert [e["id"] for e in errors] == ["bad"] and errors[0]["error"] == "input"
 
     lines = "".join(json.dumps({"id": f"u{n}", "text": story(n)}) + "\n" for n in range(3)).encode()
-    upload = client.post("/v1/batches", files={"file": ("dump.jsonl", lines, "application/x-ndjson")},
-                         data={"language": "fr", "style": "brief"})
+    upload = client.post(
+        "/v1/batches",
+        files={"file": ("dump.jsonl", lines, "application/x-ndjson")},
+        data={"language": "fr", "style": "brief"},
+    )
     assert upload.status_code == 202, upload.text
     job = wait_for(client, upload.json()["id"])
     assert job["counts"]["done"] == 3 and job["options"] == {"language": "fr", "style": "brief"}
@@ -293,10 +327,16 @@ def test_batch_requests_that_cannot_start(client):
     assert_problem(client.post("/v1/batches", files={"file": ("empty.jsonl", b"", "application/x-ndjson")}), 400)
     assert_problem(client.post("/v1/batches", files={"schema": (None, "news")}), 400)  # no file
     assert_problem(client.post("/v1/batches", files={"file": ("a.gif", b"GIF89a\x01\x00", "image/gif")}), 400)
-    assert_problem(client.post("/v1/batches", files={"file": ("a.jsonl", b"{}", "application/x-ndjson"),
-                                                     "notes": (None, "x")}), 422)
-    assert_problem(client.post("/v1/batches", files={"file": ("a.jsonl", b"{}", "application/x-ndjson"),
-                                                     "model": (None, "{not a model}")}), 422)
+    assert_problem(
+        client.post("/v1/batches", files={"file": ("a.jsonl", b"{}", "application/x-ndjson"), "notes": (None, "x")}),
+        422,
+    )
+    assert_problem(
+        client.post(
+            "/v1/batches", files={"file": ("a.jsonl", b"{}", "application/x-ndjson"), "model": (None, "{not a model}")}
+        ),
+        422,
+    )
     assert_problem(client.post("/v1/batches", data={"schema": "news"}), 415)
     assert_problem(client.post("/v1/batches", content=b"x", headers={"content-type": "text/plain"}), 415)
     for path in ("/v1/batches/nope", "/v1/batches/nope/results", "/v1/batches/nope/errors"):
@@ -336,8 +376,17 @@ def test_finished_jobs_and_their_files_expire_after_the_retention_period(server,
 
 def test_openapi_documents_every_route_and_problem_responses(client):
     spec = client.get("/openapi.json").json()
-    assert {"/v1/summaries", "/v1/schemas", "/v1/schemas/{name}", "/v1/batches", "/v1/batches/{job_id}",
-            "/v1/batches/{job_id}/results", "/v1/batches/{job_id}/errors", "/healthz", "/readyz"} <= set(spec["paths"])
+    assert {
+        "/v1/summaries",
+        "/v1/schemas",
+        "/v1/schemas/{name}",
+        "/v1/batches",
+        "/v1/batches/{job_id}",
+        "/v1/batches/{job_id}/results",
+        "/v1/batches/{job_id}/errors",
+        "/healthz",
+        "/readyz",
+    } <= set(spec["paths"])
     responses = spec["paths"]["/v1/summaries"]["post"]["responses"]
     assert {"400", "401", "413", "422", "429", "502", "504"} <= set(responses)
     assert client.get("/docs").status_code == 200
@@ -361,6 +410,7 @@ def test_swagger_ui_and_redoc_are_served_without_a_cdn(client):
 
 # -- the real server --------------------------------------------------------------------------------
 
+
 def free_port() -> int:
     import socket
 
@@ -374,8 +424,9 @@ def http(method: str, url: str, body: Any = None, headers: dict[str, str] | None
     import urllib.request
 
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"content-type": "application/json", **(headers or {})})
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"content-type": "application/json", **(headers or {})}
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             raw = response.read()
@@ -392,8 +443,12 @@ def http(method: str, url: str, body: Any = None, headers: dict[str, str] | None
 def start_service(cli: list[str], port: int, env: dict[str, str], state: Path) -> Any:
     import subprocess
 
-    process = subprocess.Popen([*cli, "serve", "--port", str(port), "--state-dir", str(state)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [*cli, "serve", "--port", str(port), "--state-dir", str(state)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -414,8 +469,13 @@ def test_real_server_over_http_and_a_batch_job_survives_a_restart(cli, tmp_path)
     port, state = free_port(), tmp_path / "state"
     items = [{"id": f"r{n}", "text": story(n)} for n in range(80)]
     with FakeLLMServer(latency=0.05) as llm:
-        env = {**os.environ, "OPENAI_BASE_URL": llm.url, "OPENAI_API_KEY": API_KEY, "SUMMARIZER_CONCURRENCY": "2",
-               "SUMMARIZER_API_TOKEN": TOKEN}
+        env = {
+            **os.environ,
+            "OPENAI_BASE_URL": llm.url,
+            "OPENAI_API_KEY": API_KEY,
+            "SUMMARIZER_CONCURRENCY": "2",
+            "SUMMARIZER_API_TOKEN": TOKEN,
+        }
         auth = {"authorization": f"Bearer {TOKEN}"}
         base = f"http://127.0.0.1:{port}"
         process = start_service(cli, port, env, state)

@@ -38,8 +38,9 @@ class Live:
         import uvicorn
 
         self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    access_log=False))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False)
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> Live:
@@ -53,10 +54,12 @@ class Live:
         self.server.should_exit = True
         self.thread.join(timeout=15)
 
-    def call(self, method: str, path: str, body: bytes | None = None,
-             content_type: str = "application/json") -> tuple[int, dict[str, Any]]:
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=body, method=method,
-                                         headers={"content-type": content_type})
+    def call(
+        self, method: str, path: str, body: bytes | None = None, content_type: str = "application/json"
+    ) -> tuple[int, dict[str, Any]]:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}", data=body, method=method, headers={"content-type": content_type}
+        )
         try:
             with urllib.request.urlopen(request, timeout=120) as response:
                 return response.status, json.loads(response.read() or b"{}")
@@ -75,8 +78,12 @@ def live(server: Any, tmp_path: Path) -> Iterator[Callable[..., Live]]:
     started: list[Live] = []
 
     def start(**overrides: Any) -> Live:
-        options: dict[str, Any] = {"base_url": server.url, "api_key": API_KEY, "timeout": 30.0,
-                                   "state_dir": tmp_path / "state"}
+        options: dict[str, Any] = {
+            "base_url": server.url,
+            "api_key": API_KEY,
+            "timeout": 30.0,
+            "state_dir": tmp_path / "state",
+        }
         options.update(overrides)
         service = Live(create_app(load_settings(**options))).__enter__()
         started.append(service)
@@ -122,8 +129,14 @@ def test_over_the_item_limit_is_413_before_anything_is_stored(live, tmp_path):
     assert status == 413 and "1,000" in problem["detail"]
     upload = b"".join(b'{"text": "x"}\n' for _ in range(1001))
     boundary = "b0undary"
-    form = (f'--{boundary}\r\ncontent-disposition: form-data; name="file"; filename="in.jsonl"\r\n'
-            f"content-type: application/x-ndjson\r\n\r\n").encode() + upload + f"\r\n--{boundary}--\r\n".encode()
+    form = (
+        (
+            f'--{boundary}\r\ncontent-disposition: form-data; name="file"; filename="in.jsonl"\r\n'
+            f"content-type: application/x-ndjson\r\n\r\n"
+        ).encode()
+        + upload
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     status, problem = service.call("POST", "/v1/batches", form, f"multipart/form-data; boundary={boundary}")
     assert status == 413 and "1,000" in problem["detail"]
     assert [p for p in (tmp_path / "state").iterdir() if p.is_dir()] == []  # nothing was left behind
@@ -137,7 +150,8 @@ def test_html_over_the_extraction_limit_is_413_and_a_big_page_is_extracted_off_t
     status, problem = service.call("POST", "/v1/summaries", json.dumps({"html": too_big}).encode())
     assert status == 413 and "HTML" in problem["detail"]
     (status, _), answered = health_during(
-        service, lambda: service.call("POST", "/v1/summaries", json.dumps({"html": page}).encode()))
+        service, lambda: service.call("POST", "/v1/summaries", json.dumps({"html": page}).encode())
+    )
     assert status == 200 and answered >= 3, (status, answered)
 
 
@@ -145,7 +159,8 @@ def test_a_long_text_is_planned_off_the_event_loop(live):
     service = live()
     text = " ".join(story(n) for n in range(1500))[:900_000]
     (status, body), answered = health_during(
-        service, lambda: service.call("POST", "/v1/summaries", json.dumps({"text": text}).encode()))
+        service, lambda: service.call("POST", "/v1/summaries", json.dumps({"text": text}).encode())
+    )
     assert status == 200 and body["meta"]["chunks"] >= 1 and answered >= 3, (status, answered)
 
 
@@ -192,6 +207,7 @@ def test_empty_text_is_400_like_any_text_without_an_article(client):
 
 # -- secrets and the access log --------------------------------------------------------------------
 
+
 def test_no_response_differs_by_whether_caller_text_matches_part_of_the_key(client):
     protect(API_KEY)
     candidates = [API_KEY[:n] for n in (8, 12, 20)] + [API_KEY[-20:], API_KEY[5:17].lower(), "sk-test-x" + "Q" * 10]
@@ -219,10 +235,23 @@ def test_an_upstream_error_that_echoes_the_key_reaches_no_caller(server, tmp_pat
     source.write_text(json.dumps({"id": "a", "text": story(3)}) + "\n")
     server.responder = lambda request: Fault(400, message=echo)
     try:
-        done = run(cli, "--debug", "batch", str(source), "-o", str(tmp_path / "out.jsonl"),
-                   env={**llm_env(server), "SUMMARIZER_TRANSPORT_ATTEMPTS": "1"}, traceback_ok=True)
-        single = run(cli, "summarize", "-", env={**llm_env(server), "SUMMARIZER_TRANSPORT_ATTEMPTS": "1"},
-                     stdin=story(4).encode())
+        done = run(
+            cli,
+            "--debug",
+            "batch",
+            str(source),
+            "-o",
+            str(tmp_path / "out.jsonl"),
+            env={**llm_env(server), "SUMMARIZER_TRANSPORT_ATTEMPTS": "1"},
+            traceback_ok=True,
+        )
+        single = run(
+            cli,
+            "summarize",
+            "-",
+            env={**llm_env(server), "SUMMARIZER_TRANSPORT_ATTEMPTS": "1"},
+            stdin=story(4).encode(),
+        )
     finally:
         from summarizer.testing import default_responder
 

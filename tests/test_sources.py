@@ -45,14 +45,17 @@ def test_text_and_markdown(tmp_path: Path):
     assert load(str(tmp_path / "a.md")).text.startswith("# Title")
 
 
-@pytest.mark.parametrize("content,message", [
-    (b"", "is empty"),
-    (b"   \n\t\n", "is empty"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00", "PNG"),
-    (b"%PDF-1.7 stuff", "PDF"),
-    (b"abc\x00def\x00" * 20, "binary"),
-    (b"\x01\x02\x03\x04\x05\x06 text " * 20, "binary"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"", "is empty"),
+        (b"   \n\t\n", "is empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "PNG"),
+        (b"%PDF-1.7 stuff", "PDF"),
+        (b"abc\x00def\x00" * 20, "binary"),
+        (b"\x01\x02\x03\x04\x05\x06 text " * 20, "binary"),
+    ],
+)
 def test_unusable_input_is_an_input_error(tmp_path: Path, content: bytes, message: str):
     path = tmp_path / "bad.txt"
     path.write_bytes(content)
@@ -74,9 +77,11 @@ def test_missing_file_folder_and_size_limits(tmp_path: Path):
 
 
 def test_html_declared_charset_and_bad_utf8():
-    html = ('<html><head><meta charset="iso-8859-1"><title>Caf\xe9</title></head><body><article>'
-            + "<p>Le caf\xe9 a ouvert ses portes \xe0 Paris lundi matin devant une foule nombreuse.</p>" * 5
-            + "</article></body></html>").encode("latin-1")
+    html = (
+        '<html><head><meta charset="iso-8859-1"><title>Caf\xe9</title></head><body><article>'
+        + "<p>Le caf\xe9 a ouvert ses portes \xe0 Paris lundi matin devant une foule nombreuse.</p>" * 5
+        + "</article></body></html>"
+    ).encode("latin-1")
     article = from_bytes(html, name="page")
     assert "café" in article.text and not article.warnings
 

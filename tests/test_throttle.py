@@ -72,7 +72,7 @@ def test_the_pace_recovers_by_time_after_a_cut():
     assert slowed > 0
     clock.now += 10
     throttle.on_success()
-    assert throttle.interval == pytest.approx(slowed / 1.05 ** 10.6, rel=0.05)
+    assert throttle.interval == pytest.approx(slowed / 1.05**10.6, rel=0.05)
     clock.now += 200
     throttle.on_success()
     assert throttle.interval == 0.0  # back to no pacing at all
