@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from summarizer import Summarizer  # noqa: E402
-from summarizer.batch import run_files  # noqa: E402
+from summarizer.batching import run_files  # noqa: E402
 from summarizer.grounding import grounding_context  # noqa: E402
 from summarizer.prompts import closing, load, nonce, opening  # noqa: E402
 from summarizer.schemas import resolve  # noqa: E402

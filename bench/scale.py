@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from summarizer import Summarizer  # noqa: E402
-from summarizer.batch import run_files  # noqa: E402
+from summarizer.batching import run_files  # noqa: E402
 from summarizer.config import load_settings  # noqa: E402
 from summarizer.testing import FakeLLMServer, full_responder, serve_in_subprocess, ungrounded_first  # noqa: E402
 
@@ -178,7 +178,7 @@ def node_scaling(work: Path) -> list[str]:
 
 def cache_rerun(work: Path) -> list[str]:
     from summarizer.cache import Cache
-    from summarizer.redis_cache import RedisCache
+    from summarizer.cache.redis_cache import RedisCache
 
     source = write_items(work / "cached.jsonl", 10_000)
     sqlite = work / "cache.sqlite3"
@@ -224,7 +224,7 @@ def cache_rerun(work: Path) -> list[str]:
 
 
 def batch_api_vs_live(work: Path) -> list[str]:
-    from summarizer.batch_api import run_files as via_batch_api
+    from summarizer.runners.batch_api import run_files as via_batch_api
 
     source = write_items(work / "batch.jsonl", 200, marked_every=10)
     rows = ["| path | sent live | submitted in batches | re-asks | est. cost (gpt-4o-mini) |", "|---|---|---|---|---|"]

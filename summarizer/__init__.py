@@ -44,6 +44,7 @@ __all__ = [*_EXPORTS, "__version__"]
 if TYPE_CHECKING:
     from .config import Settings, load_settings
     from .core import Summarizer, asummarize, summarize
+    from .engines.client import Ledger
     from .errors import (
         CacheMiss,
         ConfigError,
@@ -56,7 +57,6 @@ if TYPE_CHECKING:
         ValidationFailed,
     )
     from .grounding import Mentioned, Verbatim
-    from .llm import Ledger
     from .options import CallOptions
     from .result import Meta, Result, Usage
     from .sources import Article

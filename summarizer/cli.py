@@ -711,9 +711,9 @@ def batch(
     """  # noqa: E501 (help paragraphs are one line each: rich keeps line breaks as they are)
     import asyncio
 
-    from .batch import run_files
+    from .batching import run_files
     from .core import Summarizer
-    from .sinks import is_folder_output
+    from .runners.sinks import is_folder_output
 
     settings = shared.settings(
         concurrency=concurrency,
@@ -784,10 +784,10 @@ def batch(
             "options": shared.call(),
         }
         if via is Via.batch_api:
-            from .batch_api import run_files as run_batch_api
+            from .runners.batch_api import run_files as run_batch_api
 
             return run_batch_api(summarizer, inputs, reask_via=reask_via.value, **arguments)
-        from .ray import run_files as run_on_ray
+        from .runners.ray import run_files as run_on_ray
 
         return run_on_ray(settings, inputs, schema=shared.schema, **arguments)
 
@@ -919,7 +919,7 @@ def _report(
     if getattr(stats, "without_cache", 0):  # a Redis outage, even one that has ended by now
         _say(f"cache: {stats.without_cache:,} item(s) answered without it ({stats.cache_problem})")
     if stats.failed:
-        from .batch import default_errors_path
+        from .batching import default_errors_path
 
         where = errors or default_errors_path(output, fmt) or "stderr above"
         _say(f"failed items are in {where}; run the same command again to retry them")
@@ -1150,7 +1150,7 @@ def serve(
     import uvicorn
 
     from .secrets import protect
-    from .service import create_app
+    from .service.app import create_app
 
     protect(settings.api_token.get_secret_value() if settings.api_token else None)
     handler = logging.StreamHandler(sys.stderr)
@@ -1159,7 +1159,7 @@ def serve(
     ours.addHandler(handler)
     ours.setLevel(logging.DEBUG if _debug["on"] else logging.INFO)
     ours.propagate = False
-    from .http_guard import uvicorn_options
+    from .service.http_guard import uvicorn_options
 
     uvicorn.run(
         create_app(settings),
@@ -1200,7 +1200,7 @@ def show_settings(config: ConfigPath = None) -> None:
         if isinstance(value, Path):
             shown = str(value)
         elif name == "cache_path" and isinstance(value, str):
-            from .redis_cache import redacted
+            from .cache.redis_cache import redacted
 
             shown = redacted(value)  # a Redis URL may hold a password
         elif name == "base_url" and isinstance(value, str):
@@ -1286,8 +1286,8 @@ def cache_stats(
 @cache_app.command("path")
 def cache_path(cache: CachePath = None, config: ConfigPath = None) -> None:
     """Print the cache file's path (or the Redis URL, without its password)."""
+    from .cache.redis_cache import redacted
     from .config import load_settings
-    from .redis_cache import redacted
 
     location = load_settings(config, cache_path=cache).cache_location
     typer.echo(redacted(location) if isinstance(location, str) else str(location))
@@ -1364,7 +1364,8 @@ def doctor(
     """Check the local engine: llama-cpp-python installed, its CPU features, and a one-token self-test of the
     model in a worker process (a build that crashes on this CPU is found here, not mid-batch). Exit 4 if it
     cannot run, with the fix."""
-    from . import local, local_build
+    from .engines import local_build
+    from .engines import local_model as local
 
     flags = local_build.cpu_flags()
     features = [f for f in ("avx2", "avx512f", "amx_tile") if f in flags]
@@ -1394,7 +1395,7 @@ def install_local(
     self-test it. llama.cpp compiles from source (7-11 minutes on 2 cores, once: pip keeps the wheel; it needs a
     C/C++ compiler, e.g. apt-get install build-essential) with explicit flags (AVX2/AVX-512 as the CPU has them,
     never AMX tiles, which crash); a crashing build, e.g. a wheel pip cached from a native build, is rebuilt."""
-    from . import local_build
+    from .engines import local_build
 
     result = local_build.install(rebuild=rebuild, say=_say)
     if not result.ok:

@@ -204,7 +204,7 @@ class Settings(BaseSettings):
     @classmethod
     def _cache_location(cls, value: Any) -> Any:
         """A Redis URL stays a string (``Path`` would fold its ``//``); anything else is a file path."""
-        from .redis_cache import is_redis_url
+        from .cache.redis_cache import is_redis_url
 
         if value is None:
             return value

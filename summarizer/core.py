@@ -26,10 +26,10 @@ from pydantic import BaseModel, ValidationError
 from . import chunking, extractive, hybrid, pointing, prompts, tokens
 from .cache import AnswerCache, make_key, open_cache
 from .config import Settings, load_settings
+from .engines.client import Ledger
 from .errors import CacheMiss, ConfigError
 from .exchanges import new_id
 from .grounding import CONTEXT_KEY, grounding_context
-from .llm import Ledger
 from .options import CallOptions
 from .outcome import BatchInput, Outcome
 from .quality import QUALITY_KEY
@@ -222,7 +222,7 @@ class Summarizer:
         again; ``ordered`` yields in input order; ``options`` (or its fields as keywords) apply
         to every item. A failed item is an outcome with ``error`` set, and the batch goes on.
         """
-        from .batch import BatchRunner  # the runner needs the Summarizer's type only: no import cycle either way
+        from .batching import BatchRunner  # the runner needs the Summarizer's type only: no import cycle either way
 
         call, _ = self._call(options, None, fields)
         runner = BatchRunner(self, concurrency=concurrency, ordered=ordered, skip=skip, options=call)
@@ -233,7 +233,7 @@ class Summarizer:
         self, inputs: Iterable[BatchInput], options: CallOptions | None = None, **fields: Any
     ) -> Iterator[Outcome]:
         """``abatch`` for synchronous code: an event loop runs in a helper thread."""
-        from .batch import iterate_in_thread
+        from .batching import iterate_in_thread
 
         async def close_loop_client() -> None:
             if self._llm is not None:
@@ -264,7 +264,7 @@ class Summarizer:
         elif self.engine == "llm":
             from tenacity import AsyncRetrying  # noqa: F401  (the async transport retries)
 
-            from .llm import prepared
+            from .engines.client import prepared
 
             prepared(self.schema.model)
             _ = self.llm._create  # openai's client and instructor's patch, built once
@@ -427,8 +427,8 @@ class Summarizer:
         cache = self.cache
         with self._lock:
             if self._llm is None:
+                from .engines.client import LLMClient, ModeMemory
                 from .exchanges import ExchangeLog
-                from .llm import LLMClient, ModeMemory
 
                 modes = ModeMemory(cache.endpoint_mode, cache.remember_mode) if cache else ModeMemory()
                 log_path = self.settings.resolved_log_path
@@ -442,7 +442,7 @@ class Summarizer:
     def local_model(self) -> Any:
         """The ``local.LocalModel`` of the local engine (one per process and file), else None."""
         if self._local is None and self.engine == "local":
-            from . import local
+            from .engines import local_model as local
 
             self._local = local.shared(local.model_path(self.settings.model_path), self.settings.local_context)
         return self._local

@@ -188,7 +188,7 @@ async def summarize_records(
 ) -> AsyncIterator[tuple[dict[str, Any], Outcome]]:
     """Each record (``id``, ``text``, ``title`` if known) with its outcome, summarized by the batch runner: the
     same cache, concurrency and limits as ``summarizer batch``. Outcomes come as they finish."""
-    from .batch import BatchRunner
+    from .batching import BatchRunner
 
     runner = BatchRunner(summarizer, concurrency=concurrency, options=options or CallOptions())
     by_id = {str(record["id"]): record for record in records}

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .archives import Item
+from .engines.client import Ledger
 from .errors import SummarizerError
-from .llm import Ledger
 from .result import Result
 from .sources import Article
 

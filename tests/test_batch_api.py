@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from summarizer import Summarizer
-from summarizer.batch_api import BATCH_DISCOUNT, State, run_files
+from summarizer.runners.batch_api import BATCH_DISCOUNT, State, run_files
 from summarizer.testing import ungrounded_first
 
 from .conftest import API_KEY
@@ -94,7 +94,7 @@ def test_a_rerun_polls_the_same_batches_and_never_resubmits(server, articles, tm
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        patch.setattr("summarizer.batch_api.time.sleep", interrupted)
+        patch.setattr("summarizer.runners.batch_api.time.sleep", interrupted)
         with pytest.raises(KeyboardInterrupt):
             run(server, source, out)
     assert len(server.batch_api.batches) == 1 and not ids_of(out)
@@ -213,7 +213,7 @@ def test_options_that_do_not_go_together_are_one_line(cli, tmp_path):
 
 
 def test_the_first_polls_come_soon_and_the_wait_grows_to_the_interval(server, articles, tmp_path, monkeypatch):
-    import summarizer.batch_api as batch_api
+    import summarizer.runners.batch_api as batch_api
 
     waits: list[float] = []
     monkeypatch.setattr(batch_api.time, "sleep", waits.append)  # no real waiting; the waits are recorded

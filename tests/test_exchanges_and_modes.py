@@ -212,7 +212,7 @@ def test_clipping_keeps_text_within_the_limits_and_quotes_verbatim():
 
 def test_a_local_batch_runs_one_at_a_time_unless_asked(tmp_path):
     from summarizer import Summarizer
-    from summarizer.batch import BatchRunner
+    from summarizer.batching import BatchRunner
 
     assert BatchRunner(Summarizer(engine="local", cache_path=tmp_path / "c")).concurrency == 1
     assert BatchRunner(Summarizer(engine="local", concurrency=3, cache_path=tmp_path / "c")).concurrency == 3
@@ -222,7 +222,7 @@ def test_a_local_batch_runs_one_at_a_time_unless_asked(tmp_path):
 
 def test_the_service_logs_exchanges_only_when_asked(tmp_path, monkeypatch):
     from summarizer.config import load_settings
-    from summarizer.service import create_app
+    from summarizer.service.app import create_app
 
     monkeypatch.setenv("SUMMARIZER_CACHE", str(tmp_path / "c.sqlite3"))
     quiet = create_app(load_settings(api_key="k"))

@@ -20,7 +20,7 @@ from summarizer.archives import iter_items
 from summarizer.config import load_settings
 from summarizer.errors import ConfigError, InputTooLarge
 from summarizer.jsonguard import MAX_DEPTH, JsonTooDeep, check, depth
-from summarizer.service import create_app
+from summarizer.service.app import create_app
 from summarizer.testing import Fault
 
 from .conftest import API_KEY
@@ -172,7 +172,7 @@ def test_deep_jsonl_lines_json_records_and_schema_files_are_refused_before_parsi
 
     with pytest.raises(ConfigError, match=f"is nested more than {MAX_DEPTH} levels deep"):
         resolve(str(schema))
-    from summarizer.cache_lines import parse_entries
+    from summarizer.cache.lines import parse_entries
 
     with pytest.raises(JsonTooDeep, match=f"line 1 is nested more than {MAX_DEPTH} levels deep"):  # cache import
         list(parse_entries(['{"key": "k", "summary": ' + nested(5_000).decode() + ', "meta": {}}']))

@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from summarizer import Summarizer
 from summarizer.config import load_settings
 from summarizer.errors import ConfigError, InputError
-from summarizer.service import create_app
+from summarizer.service.app import create_app
 
 from .conftest import API_KEY, RedisServer, free_port, start_helper
 from .test_batch_api import inputs as batch_api_inputs
@@ -194,8 +194,7 @@ def test_shared_files_leaves_the_mode_to_the_umask(server, article, tmp_path, mo
 def guarded_server(**limits: Any) -> Iterator[int]:
     """uvicorn with the service's protocol and ``limits`` around a tiny app that reads the body, on a free port."""
     import uvicorn
-
-    from summarizer.http_guard import guarded_protocol
+    from summarizer.service.http_guard import guarded_protocol
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -300,9 +299,9 @@ def test_past_the_connection_cap_a_new_connection_is_answered_503_at_once():
 
 def test_serve_runs_uvicorn_with_the_slow_client_limits(monkeypatch, tmp_path):
     import uvicorn
+    from summarizer.service.http_guard import GuardedH11Protocol
 
     from summarizer.cli import app as cli_app
-    from summarizer.http_guard import GuardedH11Protocol
 
     seen: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: seen.update(kwargs))

@@ -22,7 +22,7 @@ import pytest
 
 from summarizer import Summarizer
 from summarizer.archives import kind_of
-from summarizer.batch import run_files
+from summarizer.batching import run_files
 
 from .test_batch import html_page, read_jsonl, story, write_jsonl
 
@@ -564,7 +564,7 @@ def test_markdown_output_never_overwrites_a_file_that_is_not_one(cli, tmp_path):
 
 
 def test_a_section_trailer_keeps_any_id_readable_and_inside_its_comment(tmp_path):
-    from summarizer.sinks import DocumentSink
+    from summarizer.runners.sinks import DocumentSink
 
     odd = "story --> <b>\nsecond line"
     path = tmp_path / "odd.md"

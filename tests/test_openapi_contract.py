@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from summarizer.config import load_settings
 from summarizer.errors import InputError
-from summarizer.service import create_app
+from summarizer.service.app import create_app
 from summarizer.testing import FakeLLMServer
 
 from .conftest import API_KEY

@@ -249,7 +249,7 @@ def test_two_actors_on_two_nodes_share_cache_hits_through_redis(cluster, server,
 def test_service_jobs_run_on_the_cluster_and_replicas_share_redis(cluster, server, articles, redis_url, tmp_path):
     from fastapi.testclient import TestClient
 
-    from summarizer.service import create_app
+    from summarizer.service.app import create_app
 
     from .test_service import wait_for
 

@@ -41,7 +41,7 @@ def _gguf() -> Path:
         if REQUIRED:
             pytest.fail("SUMMARIZER_REQUIRE_REAL_MODEL is set but llama-cpp-python is not installed")
         pytest.skip("llama-cpp-python is not installed (pip install -e '.[local]')")
-    from summarizer.local import bundled_model_path
+    from summarizer.engines.local_model import bundled_model_path
 
     path = bundled_model_path()
     if path is None:
@@ -233,7 +233,7 @@ def test_an_answer_cut_by_the_token_limit_is_asked_again_shorter_then_fails_clea
 def test_a_batch_with_concurrency_above_one_loses_nothing(real, short_articles, tmp_path):
     import asyncio
 
-    from summarizer.batch import run_files
+    from summarizer.batching import run_files
 
     summarizer = real(max_retries=0, concurrency=3)
     items = [{"id": f"a{n}", "text": text} for n, text in enumerate(short_articles[:3])]
@@ -250,7 +250,7 @@ def test_a_batch_with_concurrency_above_one_loses_nothing(real, short_articles, 
 def test_the_service_in_front_of_the_real_model_answers_with_a_result_or_a_problem(real, short_articles):
     from fastapi.testclient import TestClient
 
-    from summarizer.service import create_app
+    from summarizer.service.app import create_app
 
     summarizer = real(max_retries=0)
     with TestClient(create_app(summarizer.settings)) as client:
@@ -380,7 +380,7 @@ def _kill_mid_answer(model: Any, signum: int) -> Any:
 def test_a_worker_killed_mid_answer_is_an_error_and_the_next_request_gets_a_new_worker(gguf):
     import signal
 
-    from summarizer.local import LocalModel, LocalModelCrashed
+    from summarizer.engines.local_model import LocalModel, LocalModelCrashed
 
     model = LocalModel(gguf)
     first_pid = None
@@ -418,7 +418,7 @@ def test_killing_the_worker_mid_batch_loses_nothing_and_says_what_happened(gguf,
     import asyncio
     import signal
 
-    from summarizer.batch import run_files
+    from summarizer.batching import run_files
 
     source = tmp_path / "in.jsonl"
     source.write_text(
@@ -480,9 +480,9 @@ def test_the_service_answers_a_problem_when_the_worker_crashes_and_stays_up(gguf
 
     from fastapi.testclient import TestClient
 
-    from summarizer import local
     from summarizer.config import load_settings
-    from summarizer.service import create_app
+    from summarizer.engines import local_model as local
+    from summarizer.service.app import create_app
 
     settings = load_settings(engine="local", cache_path=tmp_path / "c.sqlite3", log=False)
     model = local.shared(gguf, None)  # the process's one model for the file: the service's too

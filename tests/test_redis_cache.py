@@ -11,7 +11,7 @@ import pytest
 
 from summarizer import CacheMiss, Summarizer
 from summarizer.cache import Cache, open_cache
-from summarizer.redis_cache import RedisCache
+from summarizer.cache.redis_cache import RedisCache
 
 from .conftest import API_KEY, RedisServer, free_port
 
@@ -123,7 +123,7 @@ def test_the_service_shares_answers_through_redis(server, article, redis_url, tm
     from fastapi.testclient import TestClient
 
     from summarizer.config import load_settings
-    from summarizer.service import create_app
+    from summarizer.service.app import create_app
 
     def replica(name: str) -> TestClient:
         settings = load_settings(base_url=server.url, api_key=API_KEY, cache_path=redis_url, state_dir=tmp_path / name)

@@ -18,7 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from summarizer.config import load_settings
-from summarizer.service import create_app
+from summarizer.service.app import create_app
 from summarizer.testing import Answer, Fault, Stall
 
 from .conftest import API_KEY

@@ -23,7 +23,7 @@ import pytest
 from summarizer.config import load_settings
 from summarizer.errors import ConfigError
 from summarizer.secrets import protect
-from summarizer.service import create_app
+from summarizer.service.app import create_app
 from summarizer.testing import Fault
 
 from .conftest import API_KEY

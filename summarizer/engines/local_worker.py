@@ -12,7 +12,7 @@ that was stdout when it started. Before a completion starts it writes ``{"starte
 parent's tests use it to kill a worker mid-answer). Anything native code prints to stdout goes to
 stderr instead, so it cannot corrupt the protocol.
 
-Run as ``python -m summarizer.local_worker MODEL.gguf N_CTX MAX_CTX N_THREADS`` (N_CTX 0: the trained
+Run as ``python -m summarizer.engines.local_worker MODEL.gguf N_CTX MAX_CTX N_THREADS`` (N_CTX 0: the trained
 context length, at most MAX_CTX; N_THREADS 0: llama.cpp's default).
 """
 

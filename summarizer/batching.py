@@ -406,7 +406,7 @@ def stops_the_batch(error: SummarizerError, unreachable_in_a_row: int) -> bool:
 
 def default_errors_path(output: str | Path | None, fmt: str = "jsonl") -> str | None:
     """Where failed items go when no errors file is named: beside the output, or in its folder (None: stderr)."""
-    from .sinks import is_folder_output
+    from .runners.sinks import is_folder_output
 
     if output in (None, "-"):
         return None
@@ -518,7 +518,7 @@ async def run_files(
     any address) with ``resolver`` for DNS (default: the system's).
     """
     from .pricing import cost
-    from .sinks import ErrorSink, open_sink
+    from .runners.sinks import ErrorSink, open_sink
 
     if (sources is None) == (items is None):
         raise TypeError("give either sources (paths) or items (texts, articles), not both")

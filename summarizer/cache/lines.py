@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .errors import InputError
+from ..errors import InputError
 
 
 def dump(value: Any) -> str:
@@ -27,7 +27,7 @@ def export_line(key: str, created_at: float, summary: Any, meta: dict[str, Any])
 
 def parse_entries(lines: Iterable[str]) -> Iterator[tuple[str, float, Any, dict[str, Any]]]:
     """``(key, created_at, summary, meta)`` of each line of an export; ``InputError`` names a bad line."""
-    from .jsonguard import check
+    from ..jsonguard import check
 
     try:
         for number, line in enumerate(lines, 1):

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 SELF_TEST_PROMPT = "Hello world. " * 8  # more than one token: the AMX crash needs a batch of several
 _X86 = ("x86_64", "amd64", "i686", "i386")
@@ -83,7 +83,7 @@ class SelfTest:
 
 def self_test(model_path: Path | None = None) -> SelfTest:
     """Load the model in a worker process and ask for one token of a several-token prompt."""
-    from . import local
+    from . import local_model as local
 
     try:
         path = local.model_path(model_path)

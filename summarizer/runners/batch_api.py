@@ -38,17 +38,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .archives import check_inputs, iter_items
-from .batch import BatchRunner, BatchStats, count_in_background, peak_rss_mb
-from .errors import ConfigError, InputError
-from .files import private_folder, write_private
-from .llm import Deferred, Ledger
-from .options import CallOptions
+from ..archives import check_inputs, iter_items
+from ..batching import BatchRunner, BatchStats, count_in_background, peak_rss_mb
+from ..engines.client import Deferred, Ledger
+from ..errors import ConfigError, InputError
+from ..files import private_folder, write_private
+from ..options import CallOptions
 
 if TYPE_CHECKING:
-    from .core import Summarizer
+    from ..core import Summarizer
 
-_log = logging.getLogger("summarizer.batch_api")
+_log = logging.getLogger("summarizer.runners.batch_api")
 MAX_REQUESTS = 50_000  # the provider's limit per batch
 MAX_BYTES = 190_000_000  # under its 200 MB input file limit
 ENDPOINT = "/v1/chat/completions"
@@ -146,8 +146,8 @@ def run_files(
     max_bytes: int = MAX_BYTES,
 ) -> BatchStats:
     """``batch.run_files`` through the Batch API: the same output lines, errors file and resume."""
-    from .batch import default_errors_path
-    from .schemas import resolve
+    from ..batching import default_errors_path
+    from ..schemas import resolve
     from .sinks import ErrorSink, open_sink
 
     if summarizer.engine != "llm":
@@ -268,7 +268,7 @@ async def _closing(summarizer: Summarizer, work: Any) -> None:
 
 def _price(stats: BatchStats, summarizer: Summarizer, options: CallOptions) -> None:
     """Answers that came from a batch at batch prices; what went live (re-asks, unanswered items) at live ones."""
-    from .pricing import cost
+    from ..pricing import cost
 
     model = options.model or summarizer.settings.model
     prices = summarizer.settings.prices

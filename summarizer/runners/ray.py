@@ -34,8 +34,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from .archives import ARTICLE_SUFFIXES, IdSet, Item, check_inputs, kind_of
-from .batch import (
+from ..archives import ARTICLE_SUFFIXES, IdSet, Item, check_inputs, kind_of
+from ..batching import (
     BatchStats,
     _unreachable,
     count_in_background,
@@ -44,18 +44,18 @@ from .batch import (
     stops_the_batch,
     summarize_into,
 )
-from .errors import ConfigError, InputError, InternalError, SummarizerError
-from .options import CallOptions
-from .outcome import Outcome
-from .sources import Article
+from ..errors import ConfigError, InputError, InternalError, SummarizerError
+from ..options import CallOptions
+from ..outcome import Outcome
+from ..sources import Article
 
 if TYPE_CHECKING:
     import ray.data
 
-    from .config import Settings
-    from .core import Summarizer
+    from ..config import Settings
+    from ..core import Summarizer
 
-_log = logging.getLogger("summarizer.ray")
+_log = logging.getLogger("summarizer.runners.ray")
 FILES_PER_UNIT = 256  # loose files read by one task
 EXTRACT_BATCH = 16  # articles per extraction task call
 # What an actor reserves for scheduling. It mostly waits on the LLM (a quarter of a CPU at 8 in flight and
@@ -139,7 +139,7 @@ class _ThrottleActor:
     """A ``Throttle`` in an actor: every request in the cluster books its start here."""
 
     def __init__(self, rpm: float | None, tpm: float | None) -> None:
-        from .throttle import Throttle
+        from ..throttle import Throttle
 
         self.throttle = Throttle(rpm, tpm)
 
@@ -254,7 +254,7 @@ def units_of(specs: list[str]) -> Iterator[dict[str, Any]]:
 def _read_unit(
     row: dict[str, Any], *, text_field: str, id_field: str, max_bytes: int, skip: IdSet, strip: str
 ) -> list[dict[str, Any]]:
-    from .archives import _file_item, iter_items
+    from ..archives import _file_item, iter_items
 
     unit = json.loads(row["unit"])
     items: Iterable[Item]
@@ -349,8 +349,8 @@ class _Summarize:
     def __init__(
         self, settings: dict[str, Any], options: dict[str, Any], schema: Any, concurrency: int, throttle: Any
     ) -> None:
-        from .config import Settings
-        from .core import Summarizer
+        from ..config import Settings
+        from ..core import Summarizer
 
         made = Settings(**settings)
         shared = SharedThrottle(throttle, made.rpm, made.tpm) if throttle is not None else None
@@ -457,7 +457,7 @@ def summarize_dataset(
     ``actors``: pool size (default: one per CPU of the cluster, at most 8); ``concurrency``: summaries in
     flight per actor (default: the ``concurrency`` setting); ``throttle``: a ``start_throttle`` actor, made
     here from ``settings.rpm``/``tpm`` when not given."""
-    from .config import load_settings
+    from ..config import load_settings
 
     runtime = ray_module()
     settings = settings or load_settings()
@@ -476,7 +476,7 @@ def summarize_dataset(
 
 def _rows_to_articles(batch: Any, *, text_column: str, limits: dict[str, int]) -> Any:
     """A user's rows, extracted (ids from ``id``, else a hash of the text; the id is also the source)."""
-    from .archives import _record_item
+    from ..archives import _record_item
 
     items = [
         _record_item(record, f"row:{number}", text_column, "id") for number, record in enumerate(batch.to_pylist())
@@ -546,9 +546,9 @@ def run_files(
 
     Stops like the local runner (a refused key, an endpoint that stays unreachable) by raising that error;
     ``stop`` (set from another thread) ends the run early, as a cancelled job does."""
-    from .batch import default_errors_path
-    from .pricing import cost
-    from .schemas import resolve, user_dirs
+    from ..batching import default_errors_path
+    from ..pricing import cost
+    from ..schemas import resolve, user_dirs
     from .sinks import ErrorSink, open_sink
 
     check_inputs(specs)

@@ -23,13 +23,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .config import Settings
-from .errors import LLMError, LLMTimeout, ValidationFailed
-from .exchanges import Exchange, ExchangeLog, new_id, request_record
-from .options import CallOptions
-from .secrets import protect, redact, without_credentials
-from .terms import Mode
-from .throttle import Throttle, estimate_tokens
+from ..config import Settings
+from ..errors import LLMError, LLMTimeout, ValidationFailed
+from ..exchanges import Exchange, ExchangeLog, new_id, request_record
+from ..options import CallOptions
+from ..secrets import protect, redact, without_credentials
+from ..terms import Mode
+from ..throttle import Throttle, estimate_tokens
 
 _RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
 CRASHES_TO_STOP = 3  # local worker crashes in a row, no answer between them: every item would crash too
@@ -677,7 +677,7 @@ class LLMClient:
         import openai
         from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 
-        from .local import LocalModelCrashed, LocalModelError
+        from .local_model import LocalModelCrashed, LocalModelError
 
         deferred = _cause(exc, Deferred)
         if isinstance(deferred, Deferred):

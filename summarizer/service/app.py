@@ -30,20 +30,20 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import __version__
-from .batch import HEAVY_HTML
-from .config import Settings, load_settings
-from .core import Summarizer
-from .errors import CacheMiss, ConfigError, InputError, InputTooLarge, SummarizerError
+from .. import __version__
+from ..batching import HEAVY_HTML
+from ..config import Settings, load_settings
+from ..core import Summarizer
+from ..errors import CacheMiss, ConfigError, InputError, InputTooLarge, SummarizerError
+from ..netguard import Resolver, UrlPolicy
+from ..options import CallOptions
+from ..result import Meta
+from ..secrets import scrub, scrub_whole
 from .jobs import FIELD_OPTIONS, Job, JobStore, JobWorker, Status, for_http
-from .netguard import Resolver, UrlPolicy
-from .options import CallOptions
-from .result import Meta
-from .secrets import scrub, scrub_whole
 
 PROBLEM = "application/problem+json"
 _access = logging.getLogger("summarizer.access")
-_log = logging.getLogger("summarizer.service")
+_log = logging.getLogger("summarizer.service.app")
 
 
 # -- request and response models ------------------------------------------------------------------
@@ -239,7 +239,7 @@ class JsonBudget:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH") or not _json_body(scope):
             await self.app(scope, receive, send)
             return
-        from .jsonguard import JsonTooDeep, check
+        from ..jsonguard import JsonTooDeep, check
 
         chunks: list[bytes] = []
         while True:
@@ -627,7 +627,7 @@ async def authorized(request: Request, state: State) -> None:
 
 def schema_or_422(summarizer: Summarizer, name: str | None) -> None:
     """Callers name bundled or configured schemas; never a path, a module or a field list."""
-    from .schemas import available
+    from ..schemas import available
 
     if name is not None and name not in available(summarizer.schema_dirs):
         raise ConfigError(f"unknown schema {name!r}; GET /v1/schemas lists them")
@@ -741,7 +741,7 @@ async def _probe_forever(state: AppState) -> None:
 )
 async def create_summary(body: SummaryRequest, state: State, summarizer: TheSummarizer) -> SummaryResponse:
     """Summarize one article given as text, HTML or a URL."""
-    from .sources import fetch, from_bytes, from_text
+    from ..sources import fetch, from_bytes, from_text
 
     settings = state.settings
     schema_or_422(summarizer, body.schema_name)
@@ -781,7 +781,7 @@ async def create_summary(body: SummaryRequest, state: State, summarizer: TheSumm
 @schemas.get("/schemas", response_model=list[SchemaInfo], responses=_problem_responses(401))
 async def list_schemas(summarizer: TheSummarizer) -> list[SchemaInfo]:
     """The schemas a summary can be asked for."""
-    from .schemas import available, resolve
+    from ..schemas import available, resolve
 
     dirs = summarizer.schema_dirs
     return [
@@ -797,7 +797,7 @@ async def list_schemas(summarizer: TheSummarizer) -> list[SchemaInfo]:
 @schemas.get("/schemas/{name}", response_model=dict[str, Any], responses=_problem_responses(401, 404))
 async def show_schema(name: str, summarizer: TheSummarizer) -> dict[str, Any]:
     """One schema as JSON Schema, with the x-grounded and x-max-sentences markers."""
-    from .schemas import available, resolve
+    from ..schemas import available, resolve
 
     dirs = summarizer.schema_dirs
     if name not in available(dirs):
@@ -975,7 +975,7 @@ def create_app(settings: Settings | None = None, *, resolver: Resolver | None = 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from .core import Summarizer
+        from ..core import Summarizer
 
         summarizer = state.summarizer = Summarizer(settings=settings)
         await asyncio.to_thread(summarizer.warm_up)  # no request pays the big imports on the event loop

@@ -21,8 +21,8 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
-from .cache_lines import dump, export_line, iso, parse_entries
-from .errors import ConfigError
+from ..errors import ConfigError
+from .lines import dump, export_line, iso, parse_entries
 
 _log = logging.getLogger("summarizer.cache")
 SCHEMES = ("redis://", "rediss://", "unix://")
@@ -38,7 +38,7 @@ def is_redis_url(location: object) -> bool:
 
 def redacted(url: str) -> str:
     """``url`` as it may be shown: never a user or password."""
-    from .secrets import without_credentials
+    from ..secrets import without_credentials
 
     return without_credentials(url)
 
@@ -55,7 +55,7 @@ class RedisCache:
             ) from None
         from urllib.parse import urlsplit
 
-        from .secrets import protect
+        from ..secrets import protect
 
         password = urlsplit(url).password
         protect(password)
@@ -269,7 +269,7 @@ def _row(summary: dict[str, Any], meta: dict[str, Any], created: float) -> dict[
 
 def _detail(exc: BaseException, password: str | None) -> str:
     """A redis-py error as one line, never holding the URL's password."""
-    from .secrets import redact
+    from ..secrets import redact
 
     text = " ".join(str(exc).split())[:200] or type(exc).__name__
     return redact(text, [password]) if password else text

@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from .errors import SummarizerError
-from .files import private_file, private_folder
-from .netguard import Resolver, UrlPolicy
-from .options import CallOptions
+from ..errors import SummarizerError
+from ..files import private_file, private_folder
+from ..netguard import Resolver, UrlPolicy
+from ..options import CallOptions
 
 if TYPE_CHECKING:
-    from .batch import BatchStats
-    from .core import Summarizer
+    from ..batching import BatchStats
+    from ..core import Summarizer
 
 Status = Literal["queued", "running", "done", "failed", "cancelled"]
 UNFINISHED = ("queued", "running")
@@ -49,7 +49,7 @@ def for_http(message: str) -> str:
     return message
 
 
-_log = logging.getLogger("summarizer.jobs")
+_log = logging.getLogger("summarizer.service.jobs")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -309,7 +309,7 @@ class JobWorker:
                 self._current = None
 
     async def _run(self, job: Job) -> None:
-        from .batch import run_files
+        from ..batching import run_files
 
         folder = self.store.folder(job.id)
         self.store.update(job.id, status="running")
@@ -326,7 +326,7 @@ class JobWorker:
         call = CallOptions.model_validate({k: v for k, v in job.options.items() if k not in FIELD_OPTIONS})
         more: dict[str, Any] = {"reword": HTTP_WORDING, "url_policy": self.url_policy, "resolver": self.resolver}
         if self.summarizer.settings.runner == "ray":  # SUMMARIZER_RUNNER=ray: the job runs on the cluster
-            from .ray import run_files_async as run_files  # type: ignore[assignment]
+            from ..runners.ray import run_files_async as run_files  # type: ignore[assignment]
 
             more = {}  # the Ray runner writes its errors file itself, in the library's words
         try:

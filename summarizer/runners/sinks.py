@@ -31,11 +31,11 @@ from typing import IO, Any
 
 from pydantic import BaseModel
 
-from .archives import IdSet
-from .errors import InputError
-from .files import output_error
-from .outcome import Outcome
-from .schemas import SchemaSpec
+from ..archives import IdSet
+from ..errors import InputError
+from ..files import output_error
+from ..outcome import Outcome
+from ..schemas import SchemaSpec
 
 FORMATS = ("jsonl", "csv", "parquet", "markdown", "text")
 PARQUET_ROWS = 1000  # rows per Parquet part (also written every PARQUET_SECONDS)
@@ -260,7 +260,7 @@ class DocumentSink(_LineSink):
         self.write_record(outcome.record())
 
     def write_record(self, record: dict[str, Any]) -> None:
-        from .render import for_terminal, section
+        from ..render import for_terminal, section
 
         body = "\n".join(section(record["summary"], self.fmt, source=str(record["source"]))).rstrip()
         trailer = _TRAILERS[self.fmt][1].format(json.dumps(str(record["id"])).replace(">", "\\u003e"))
@@ -323,7 +323,7 @@ class ErrorSink:
     def write_record(self, record: dict[str, Any]) -> None:
         self.count += 1
         if self._fh is None:
-            from .render import for_terminal  # an id or a message could otherwise forge lines or steer the terminal
+            from ..render import for_terminal  # an id or a message could otherwise forge lines or steer the terminal
 
             sys.stderr.write(
                 f"summarizer: failed {for_terminal(str(record['id']), lines=False)}: "

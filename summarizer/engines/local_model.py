@@ -29,10 +29,10 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
-from .tokens import TokenCount
+from ..errors import ConfigError
+from ..tokens import TokenCount
 
-_log = logging.getLogger("summarizer.local")
+_log = logging.getLogger("summarizer.engines.local_model")
 INSTALL_HINT = (
     "summarizer install-local (builds llama-cpp-python from source with flags that run on this CPU: "
     "about 11 minutes on 2 cores, once; pip keeps the wheel)"
@@ -181,7 +181,7 @@ class Worker:
             [
                 sys.executable,
                 "-m",
-                "summarizer.local_worker",
+                "summarizer.engines.local_worker",
                 str(path),
                 str(context or 0),
                 str(MAX_CONTEXT),

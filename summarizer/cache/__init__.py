@@ -19,10 +19,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from .cache_lines import dump, export_line, iso, parse_entries
-from .errors import ConfigError
-from .files import private_file
-from .text import normalize
+from ..errors import ConfigError
+from ..files import private_file
+from ..text import normalize
+from .lines import dump, export_line, iso, parse_entries
 
 _log = logging.getLogger("summarizer.cache")
 _SCHEMA = """
