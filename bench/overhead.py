@@ -56,6 +56,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=128, help="articles per variant (at most 128: each once)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds; variants alternate within each")
+    parser.add_argument(
+        "--mode", choices=["tools", "json_schema"], default="tools", help="the instructor mode of ours and bare"
+    )
     args = parser.parse_args()
 
     import instructor
@@ -72,16 +75,19 @@ def main() -> None:
         # dict holding the article for both the templates and the validators.
         template_messages = [{"role": "system", "content": template.system}, {"role": "user", "content": template.user}]
 
-        ours = Summarizer(base_url=url, api_key="bench", use_cache=False, mode="tools", log=False)
+        ours = Summarizer(base_url=url, api_key="bench", use_cache=False, mode=args.mode, log=False)
         logged = Summarizer(
             base_url=url,
             api_key="bench",
             use_cache=False,
-            mode="tools",
+            mode=args.mode,
             log_path=Path(tempfile.mkdtemp()) / "logs.sqlite3",
         )
 
-        bare_client = instructor.from_openai(openai.OpenAI(base_url=url, api_key="bench", max_retries=0))
+        bare_client = instructor.from_openai(
+            openai.OpenAI(base_url=url, api_key="bench", max_retries=0),
+            mode=getattr(instructor.Mode, args.mode.upper()),
+        )
 
         def bare(article: str) -> Any:
             source = grounding_context(article)
@@ -152,7 +158,7 @@ def main() -> None:
     base = results[1]["cpu_ms"]
     print(
         f"client CPU per article, {len(articles)} distinct articles x {args.rounds} rounds (median), full-size "
-        "answers, fake server at 0 ms latency in another process, cache off"
+        f"answers, fake server at 0 ms latency in another process, cache off, mode {args.mode}"
     )
     print(f"{'variant':38} {'CPU ms':>8} {'wall ms':>8} {'CPU vs bare instructor':>24}")
     for r in results:

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from summarizer import Summarizer  # noqa: E402
-from summarizer.batching import run_files  # noqa: E402
+from summarizer.runners.local import run_files  # noqa: E402
 from summarizer.testing import FakeLLMServer, fault_storm  # noqa: E402
 
 LIMIT = 1200.0  # requests per minute the bucket allows

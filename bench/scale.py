@@ -38,8 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from summarizer import Summarizer  # noqa: E402
-from summarizer.batching import run_files  # noqa: E402
 from summarizer.config import load_settings  # noqa: E402
+from summarizer.runners.local import run_files  # noqa: E402
 from summarizer.testing import FakeLLMServer, full_responder, serve_in_subprocess, ungrounded_first  # noqa: E402
 
 SHARED = ROOT / "eval" / "news_refs.jsonl"
@@ -79,11 +79,14 @@ def local_run(url: str, source: Path, out: Path, cache: Any, concurrency: int) -
 
 
 def ray_run(url: str, source: Path, out: Path, actors: int, concurrency: int, **more: Any) -> tuple[float, Any]:
-    from summarizer import ray as ray_runner
+    from summarizer.core import Summarizer
+    from summarizer.runners import ray as ray_runner
 
     settings = load_settings(base_url=url, api_key="bench", mode="tools", use_cache=False, log=False, **more)
     started = time.perf_counter()
-    stats = ray_runner.run_files(settings, [str(source)], output=out, actors=actors, concurrency=concurrency)
+    stats = ray_runner.run_files(
+        Summarizer(settings=settings), [str(source)], output=out, actors=actors, concurrency=concurrency
+    )
     return time.perf_counter() - started, stats
 
 

@@ -37,14 +37,15 @@ _EXPORTS = {
     "OutputError": "errors",
     "InputTooLarge": "errors",
     "CallOptions": "options",
-    "Ledger": "llm",
+    "Ledger": "result",
+    "ResolvedCall": "calls",
 }
 __all__ = [*_EXPORTS, "__version__"]
 
 if TYPE_CHECKING:
+    from .calls import ResolvedCall
     from .config import Settings, load_settings
     from .core import Summarizer, asummarize, summarize
-    from .engines.client import Ledger
     from .errors import (
         CacheMiss,
         ConfigError,
@@ -58,7 +59,7 @@ if TYPE_CHECKING:
     )
     from .grounding import Mentioned, Verbatim
     from .options import CallOptions
-    from .result import Meta, Result, Usage
+    from .result import Ledger, Meta, Result, Usage
     from .sources import Article
 
 

@@ -1,14 +1,14 @@
-"""The batch runner: many articles through one ``Summarizer``, concurrently, nothing lost.
+"""Many articles through one ``Summarizer``, concurrently, nothing lost (``Summarizer.abatch``).
 
-Three parts, one job each:
+Two parts, one job each:
 
 - a feeder thread walks the inputs (files, archives, stdin can block; decoding JSON
   costs CPU), skips ids already done, and hands items over with bounded read-ahead;
 - the event loop keeps at most ``concurrency`` summaries in flight (each one a task
   calling ``Summarizer.asummarize``; pacing to rpm/tpm happens per HTTP request in the
-  LLM client) and yields each ``Outcome`` as it completes, or in input order;
-- ``run_files`` (used by the CLI and the HTTP service) writes outcomes to the output
-  and errors files as they arrive and keeps the counts for the progress bar and report.
+  LLM client) and yields each ``Outcome`` as it completes, or in input order.
+
+Files in and files out are the runners' (``runners/``): the local one drives this.
 
 A failed item becomes an ``Outcome`` with ``error`` set; the batch goes on. Only a
 failure that would hit every item (a refused key, an unknown model, an endpoint that
@@ -19,18 +19,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import queue
-import sys
 import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .archives import IdSet, Item, check_inputs, content_id, count_items, iter_items
+from .archives import IdSet, Item, content_id
+from .engines.deferral import Deferred
 from .errors import InternalError, LLMError, SummarizerError
 from .options import CallOptions
 from .outcome import BatchInput, Outcome
@@ -237,23 +235,17 @@ class BatchRunner:
         options: CallOptions | None = None,
         url_policy: UrlPolicy | None = None,
         resolver: Resolver | None = None,
+        stats: BatchStats | None = None,
     ) -> None:
         self.summarizer = summarizer
         self.url_policy = url_policy
         self.resolver = resolver
         self.gate = HostGate(summarizer.settings.fetch_per_host, summarizer.settings.fetch_delay_s)
         self.options = options or CallOptions()  # for every item
-        # The local engine answers one request at a time: more in flight only queue (and hold memory), so
-        # it runs one unless the caller asks for more.
-        default = (
-            1
-            if summarizer.engine == "local" and "concurrency" not in summarizer.settings.model_fields_set
-            else summarizer.settings.concurrency
-        )
-        self.concurrency = concurrency or default
+        self.concurrency = concurrency or summarizer.engine.concurrency(summarizer.settings)
         self.ordered = ordered
         self.skip = skip
-        self.stats = BatchStats()
+        self.stats = stats if stats is not None else BatchStats()
         self._feeder: _Feeder | None = None
 
     async def run(self, inputs: Iterable[BatchInput]) -> AsyncIterator[Outcome]:
@@ -286,6 +278,9 @@ class BatchRunner:
                 if isinstance(entry, Outcome):
                     inflight -= 1
                     self._sync_counts()
+                    if entry.deferred is not None:  # kept for a batch: neither done nor failed yet
+                        yield entry
+                        continue
                     if entry.error is not None:
                         unreachable = unreachable + 1 if _unreachable(entry.error) else 0
                         if stops_the_batch(entry.error, unreachable):
@@ -362,17 +357,6 @@ class BatchRunner:
         item.fields["url"] = final_url
 
 
-def count_in_background(stats: BatchStats, specs: list[str], *, text_field: str, id_field: str) -> None:
-    """Fill in ``stats.total`` from a thread: counting reads the inputs once more, so it runs beside the batch,
-    and it is only for the progress bar (a failure leaves the total unknown)."""
-
-    def count() -> None:
-        with contextlib.suppress(Exception):
-            stats.total = count_items(specs, text_field=text_field, id_field=id_field)
-
-    threading.Thread(target=count, name="summarizer-batch-count", daemon=True).start()
-
-
 def item_limits(settings: Any) -> dict[str, int]:
     """The size limits ``Item.article`` applies."""
     return {
@@ -391,9 +375,11 @@ async def summarize_into(
         outcome.result = await summarizer.asummarize(await article(), options, ledger=outcome.spent)
     except SummarizerError as exc:
         outcome.error = exc
+    except Deferred as deferred:
+        outcome.deferred = deferred.body
     except Exception as exc:
         error = InternalError(f"internal error: {type(exc).__name__}: {exc}")
-        error.__cause__ = exc  # what it was, for a caller that expects one (the Batch API's ``Deferred``)
+        error.__cause__ = exc
         outcome.error = error
     return outcome
 
@@ -402,15 +388,6 @@ def stops_the_batch(error: SummarizerError, unreachable_in_a_row: int) -> bool:
     """Whether this failure stops a batch: it would hit every item, or the endpoint stayed unreachable for
     ``_STOP_AFTER_CONSECUTIVE`` items in a row (``unreachable_in_a_row`` counts this one)."""
     return error.stops_batch or unreachable_in_a_row >= _STOP_AFTER_CONSECUTIVE
-
-
-def default_errors_path(output: str | Path | None, fmt: str = "jsonl") -> str | None:
-    """Where failed items go when no errors file is named: beside the output, or in its folder (None: stderr)."""
-    from .runners.sinks import is_folder_output
-
-    if output in (None, "-"):
-        return None
-    return str(Path(output) / "errors.jsonl") if is_folder_output(output, fmt) else f"{output}.errors.jsonl"
 
 
 def iterate_in_thread(
@@ -455,122 +432,3 @@ def iterate_in_thread(
     finally:
         stop.set()
         thread.join(timeout=5)
-
-
-def _relative(items: Iterable[Item], prefix: str) -> Iterator[Item]:
-    for item in items:
-        item.id, item.source = item.id.replace(prefix, ""), item.source.replace(prefix, "")
-        if item.error:
-            item.error = item.error.replace(prefix, "")
-        yield item
-
-
-def peak_rss_mb() -> float | None:
-    """This process's peak resident memory. ``VmHWM`` where there is /proc: unlike ``ru_maxrss`` it is not
-    inflated by the parent's memory when the process was started by fork+exec."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    try:
-        import resource  # not on Windows
-
-        scale = 1 if sys.platform == "darwin" else 1024
-        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20, 1)
-    except (ImportError, OSError):
-        return None
-
-
-async def run_files(
-    summarizer: Summarizer,
-    sources: list[str] | None = None,
-    *,
-    items: Iterable[BatchInput] | None = None,
-    output: str | Path | None,
-    errors: str | Path | None = None,
-    fmt: str = "jsonl",
-    resume: bool = True,
-    ordered: bool = False,
-    concurrency: int | None = None,
-    text_field: str = "text",
-    id_field: str = "id",
-    count: bool = True,
-    options: CallOptions | None = None,
-    on_progress: Callable[[BatchStats], None] | None = None,
-    relative_to: Path | None = None,
-    reword: dict[str, str] | None = None,
-    url_policy: UrlPolicy | None = None,
-    resolver: Resolver | None = None,
-) -> BatchStats:
-    """Summarize ``sources`` (paths, globs, ``-``) or ``items`` (texts, Articles, Items) into files.
-
-    The output gets one line per item as it completes (``output=None``: stdout); failed
-    items go to ``errors`` (by default ``<output>.errors.jsonl``). With ``resume`` an
-    existing output is repaired (a partial last line from a crash is cut) and its ids are
-    skipped. Returns the final counts; ``stats.total`` is filled in when counting finishes.
-    ``relative_to`` shortens paths under that folder in ids, sources and messages (the service
-    never shows a caller where it keeps its files). ``reword`` replaces phrases of the errors file's
-    messages: the service's callers are told about their request's fields, not the command line's flags.
-    URL inputs (arguments, URL lists, records with only a ``url``) are fetched within ``url_policy`` (default:
-    any address) with ``resolver`` for DNS (default: the system's).
-    """
-    from .pricing import cost
-    from .runners.sinks import ErrorSink, open_sink
-
-    if (sources is None) == (items is None):
-        raise TypeError("give either sources (paths) or items (texts, articles), not both")
-    specs = list(sources or [])
-    if items is None:
-        check_inputs(specs)
-        items = iter_items(
-            specs, text_field=text_field, id_field=id_field, max_bytes=summarizer.settings.max_input_bytes
-        )
-        if relative_to is not None:
-            items = _relative(items, f"{relative_to}{os.sep}")
-    from .schemas import resolve
-
-    options = options or CallOptions()
-    schema = resolve(options.schema_name, summarizer.schema_dirs) if options.schema_name else summarizer.schema
-    sink = open_sink(output, fmt=fmt, schema=schema, resume=resume)
-    error_sink = ErrorSink(errors if errors is not None else default_errors_path(output, fmt))
-    runner = BatchRunner(
-        summarizer,
-        concurrency=concurrency,
-        ordered=ordered,
-        skip=sink.done_ids,
-        options=options,
-        url_policy=url_policy,
-        resolver=resolver,
-    )
-    stats = runner.stats
-    if count and specs and "-" not in specs:
-        count_in_background(stats, specs, text_field=text_field, id_field=id_field)
-    try:
-        async for outcome in runner.run(items):
-            if outcome.ok:
-                sink.write(outcome)
-            elif reword:
-                record = outcome.error_record()
-                for said, instead in reword.items():
-                    record["message"] = record["message"].replace(said, instead)
-                error_sink.write_record(record)
-            else:
-                error_sink.write(outcome)
-            if on_progress is not None:
-                on_progress(stats)
-    finally:
-        sink.close()
-        error_sink.close()
-        model = options.model or summarizer.settings.model  # a job's own model, if it has one
-        stats.cost_usd = (
-            cost(model, stats.prompt_tokens, stats.completion_tokens, summarizer.settings.prices)
-            if summarizer.engine == "llm"
-            else 0.0
-        )
-        stats.peak_rss_mb = peak_rss_mb()
-        if on_progress is not None:
-            on_progress(stats)
-    return stats

@@ -22,12 +22,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from . import __version__, terms
 from .errors import EXIT_CODES, InputError
+
+if TYPE_CHECKING:
+    from . import engines
 
 _EXIT_HELP = "Exit codes: " + "; ".join(
     f"{code} {text.split(':')[0].split(' (')[0]}" for code, text in EXIT_CODES.items()
@@ -374,6 +377,7 @@ class Shared:
             local_context=v["local_context"],
             evidence=v["evidence"],
             hybrid=v["hybrid"],
+            offline=True if v["offline"] else None,
             log=False if v["no_log"] else None,
             **more,
         )
@@ -432,7 +436,7 @@ def _table_console() -> Any:
 
 
 def _announce_engine(summarizer: Any) -> None:
-    if summarizer.engine == "extractive" and summarizer.settings.engine == "auto":
+    if summarizer.engine.fallback:
         _say(
             "no LLM configured (set OPENAI_API_KEY, or OPENAI_BASE_URL for a local server); "
             "using the offline extractive engine"
@@ -709,10 +713,9 @@ def batch(
       summarizer batch archive/ -o out/ --runner ray --ray-address auto --cache redis://cache:6379/0
       summarizer batch dump.jsonl -o out.jsonl --via batch-api
     """  # noqa: E501 (help paragraphs are one line each: rich keeps line breaks as they are)
-    import asyncio
 
-    from .batching import run_files
     from .core import Summarizer
+    from .runners import runner_for
     from .runners.sinks import is_folder_output
 
     settings = shared.settings(
@@ -729,11 +732,10 @@ def batch(
     if output == "-":
         output = None
     fmt = fmt or _batch_format_of(output)
-    if via is Via.batch_api and settings.runner == "ray":
-        raise InputError("--via batch-api runs in this process (the provider does the work): leave out --runner ray")
+    chosen = runner_for(settings, via.value if via else None)
     if reask_via is Via.batch_api and via is not Via.batch_api:
         raise InputError("--reask-via batch-api goes with --via batch-api")
-    if (via is Via.batch_api or settings.runner == "ray") and _names_urls(inputs):
+    if not chosen.fetches_urls and _names_urls(inputs):
         raise InputError(
             "URL inputs are fetched by the local runner", hint="leave out --runner ray and --via batch-api"
         )
@@ -754,51 +756,28 @@ def batch(
         if display is not None:
             display.update(current)
 
-    async def go() -> Any:
-        try:
-            return await run_files(
-                summarizer,
-                inputs,
-                output=output,
-                errors=errors,
-                fmt=fmt.value,
-                resume=resume,
-                ordered=ordered,
-                text_field=text_field,
-                id_field=id_field,
-                on_progress=on_progress,
-                options=shared.call(),
-            )
-        finally:
-            await summarizer.aclose()
-
-    def elsewhere() -> Any:
-        arguments = {
-            "output": output,
-            "errors": errors,
-            "fmt": fmt.value,
-            "resume": resume,
-            "text_field": text_field,
-            "id_field": id_field,
-            "on_progress": on_progress,
-            "options": shared.call(),
-        }
-        if via is Via.batch_api:
-            from .runners.batch_api import run_files as run_batch_api
-
-            return run_batch_api(summarizer, inputs, reask_via=reask_via.value, **arguments)
-        from .runners.ray import run_files as run_on_ray
-
-        return run_on_ray(settings, inputs, schema=shared.schema, **arguments)
+    arguments: dict[str, Any] = {
+        "output": output,
+        "errors": errors,
+        "fmt": fmt.value,
+        "resume": resume,
+        "text_field": text_field,
+        "id_field": id_field,
+        "on_progress": on_progress,
+        "options": shared.call(),
+    }
+    if via is Via.batch_api:
+        arguments["reask_via"] = reask_via.value
+    elif settings.runner == "ray":
+        arguments["schema"] = shared.schema
+    else:
+        arguments["ordered"] = ordered
 
     outcome = "finished"
     try:
         if display is not None:
             display.start()
-        if via is Via.batch_api or settings.runner == "ray":
-            elsewhere()
-        else:
-            asyncio.run(go())
+        chosen.run(summarizer, inputs, **arguments)
     except KeyboardInterrupt:
         outcome = "interrupted"
         raise typer.Exit(130) from None
@@ -822,7 +801,7 @@ def batch(
                             **stats.to_dict(),
                             "outcome": outcome,
                             "model": settings.model,
-                            "engine": summarizer.engine,
+                            "engine": summarizer.engine.name,
                             "output": output,
                         },
                         indent=2,
@@ -893,7 +872,7 @@ class _BatchProgress:
 
 
 def _report(
-    stats: Any, outcome: str, settings: Any, engine: str, output: str | None, errors: str | None, fmt: str
+    stats: Any, outcome: str, settings: Any, engine: engines.Engine, output: str | None, errors: str | None, fmt: str
 ) -> None:
     """The closing lines on stderr: counts, throughput, tokens and cost."""
     skipped = f", {stats.skipped:,} skipped (already in {output})" if stats.skipped else ""
@@ -902,8 +881,8 @@ def _report(
         f"batch {outcome} in {stats.wall_s:.1f} s: {stats.done:,} done ({stats.cached:,} from cache), "
         f"{stats.failed:,} failed{skipped}{duplicates}"
     )
-    if engine == "extractive":
-        cost = "no cost (offline extractive engine)"
+    if not engine.paid:
+        cost = f"no cost ({engine.describe(settings.model)} engine)"
     elif stats.cost_usd is None:
         cost = f"cost unknown for {settings.model} (add it to `prices` in the config file)"
     else:
@@ -919,7 +898,7 @@ def _report(
     if getattr(stats, "without_cache", 0):  # a Redis outage, even one that has ended by now
         _say(f"cache: {stats.without_cache:,} item(s) answered without it ({stats.cache_problem})")
     if stats.failed:
-        from .batching import default_errors_path
+        from .runners.run import default_errors_path
 
         where = errors or default_errors_path(output, fmt) or "stderr above"
         _say(f"failed items are in {where}; run the same command again to retry them")
@@ -995,10 +974,7 @@ def evaluate(
     if not only_baseline:
         summarizer = Summarizer(settings=settings, schema=shared.schema)
         _announce_engine(summarizer)
-        engine = summarizer.engine
-        name = {"extractive": engine, "local": f"local:{getattr(summarizer.local_model, 'name', '')}"}.get(
-            engine, f"llm:{settings.model}"
-        )
+        name = summarizer.engine.describe(settings.model)
         if shared.style:
             name += f" ({shared.style})"
 
@@ -1093,7 +1069,7 @@ def evaluate_fields(
     rows = totals(scores)
     if report:
         write_atomic(report, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in report_rows(scores)))
-    system = summarizer.engine if summarizer.engine != "llm" else f"llm:{summarizer.settings.model}"
+    system = summarizer.engine.describe(summarizer.settings.model)
     if markdown_file:
         write_atomic(markdown_file, markdown(rows, system=system))
     from rich.table import Table
@@ -1411,7 +1387,7 @@ def models(shared: Shared) -> None:
     from .core import Summarizer
 
     with Summarizer(settings=shared.settings()) as summarizer:
-        if summarizer.engine == "extractive":
+        if not summarizer.engine.uses_model:
             _say("no LLM configured: the extractive engine needs no model")
             return
         for name in summarizer.models():

@@ -22,7 +22,7 @@ from pydantic_settings import (
 
 from .errors import ConfigError
 from .resources import default_cache_path, default_config_path, default_state_dir
-from .terms import Engine, Evidence, ModeSetting, Style
+from .terms import Engine, Evidence, ModeSetting, Style, is_redis_url
 
 
 class Settings(BaseSettings):
@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         None,
         description="The tool finds (entities, quotes, figures, evidence), the model writes (headline, "
         "summary, points). Default: on for the local and hybrid engines, off for llm.",
+    )
+    offline: bool = Field(
+        False,
+        description="Answer from the cache only (--offline): a miss is an error and no request is made. With "
+        "engine auto, cached endpoint answers are replayed even on a machine with no key or endpoint set.",
     )
     field_groups: bool | None = Field(
         None,
@@ -204,8 +209,6 @@ class Settings(BaseSettings):
     @classmethod
     def _cache_location(cls, value: Any) -> Any:
         """A Redis URL stays a string (``Path`` would fold its ``//``); anything else is a file path."""
-        from .cache.redis_cache import is_redis_url
-
         if value is None:
             return value
         if is_redis_url(value):

@@ -23,17 +23,21 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from . import chunking, extractive, hybrid, pointing, prompts, tokens
+from . import chunking, hybrid, pointing, prompts, tokens
+from .batching import BatchRunner, iterate_in_thread
 from .cache import AnswerCache, make_key, open_cache
+from .calls import ResolvedCall
 from .config import Settings, load_settings
-from .engines.client import Ledger
+from .engines import Engine, Pacer, Transport, Wiring, engine_for
+from .engines.client import LLMClient
+from .engines.modes import PROBE_ORDER
 from .errors import CacheMiss, ConfigError
 from .exchanges import new_id
 from .grounding import CONTEXT_KEY, grounding_context
 from .options import CallOptions
 from .outcome import BatchInput, Outcome
 from .quality import QUALITY_KEY
-from .result import Meta, Result, Usage
+from .result import Ledger, Meta, Result, Usage
 from .schemas import SchemaSpec, model_from_json_schema, resolve, user_dirs
 from .sources import Article, from_text
 from .text import detect_language
@@ -64,8 +68,8 @@ class Summarizer:
         schema: SchemaArg = None,
         settings: Settings | None = None,
         config_file: str | Path | None = None,
-        transport: Any = None,
-        throttle: Any = None,
+        transport: Transport | None = None,
+        throttle: Pacer | None = None,
         **overrides: Any,
     ) -> None:
         """``transport``: an httpx2 transport the LLM clients send through instead of the network, e.g.
@@ -87,10 +91,8 @@ class Summarizer:
         self._cache_problem: str | None = None
         #: Where ``offload`` sends heavy extraction work; None: a thread.
         self.extraction_pool: concurrent.futures.Executor | None = None
-        self._llm: Any = None
-        self._local: Any = None
-        self._transport = transport
-        self._throttle = throttle
+        self._engine: Engine | None = None
+        self._wiring = Wiring(transport, throttle, lambda: self.cache)
         self._budgets: dict[tuple[str, str], int] = {}
         self._limits: dict[tuple[str, str], int] = {}
         self._specs: dict[str, SchemaSpec] = {}
@@ -98,30 +100,50 @@ class Summarizer:
     # -- public API -------------------------------------------------------------------------
 
     @property
-    def engine(self) -> str:
-        """The engine calls will use: ``llm`` (an endpoint), ``local`` (a GGUF model in this process) or
-        ``extractive`` (no model)."""
-        engine = self.settings.engine
-        if engine == "auto":
-            return "llm" if self.settings.llm_configured else "extractive"
-        if engine == "hybrid":  # the model behind it: the endpoint if one is configured, else the local model
-            return "llm" if self.settings.llm_configured else "local"
-        if engine == "llm" and not self.settings.llm_configured:
-            raise ConfigError(
-                "no LLM configured: set OPENAI_API_KEY, or OPENAI_BASE_URL for a local server",
-                hint="or use --engine extractive",
-            )
-        return engine
+    def engine(self) -> Engine:
+        """The engine calls will use (``engines.engine_for``: chosen once, from the settings); a ``ConfigError``
+        if the settings ask for one that cannot run (``llm`` with no endpoint configured)."""
+        if self._engine is None:
+            engine = engine_for(self.settings, self._wiring)
+            with self._lock:
+                if self._engine is None:
+                    self._engine = engine
+        return self._engine
 
-    @property
-    def hybrid(self) -> bool:
-        """Whether calls go the hybrid way (``hybrid``: the tool finds, the model writes): ``--engine hybrid``,
-        the local engine unless ``hybrid = false``, any model engine with ``hybrid = true``."""
-        if self.engine == "extractive":
-            return False
-        if self.settings.hybrid is not None:
-            return self.settings.hybrid
-        return self.settings.engine in ("hybrid", "local")
+    def resolve(self, options: CallOptions | None = None, *, schema: SchemaArg = None, **fields: Any) -> ResolvedCall:
+        """The call that ``options`` (or its fields as keywords) and ``schema`` make with these settings, every
+        choice made: model, schema, mode, style, language, limits, evidence, the hybrid way."""
+        given: SchemaSpec | None = None
+        if isinstance(schema, str):
+            fields = {**fields, "schema": schema}
+        elif schema is not None:
+            given = schema if isinstance(schema, SchemaSpec) else resolve(schema, self.schema_dirs)
+        call = CallOptions.build(options, **fields)
+        spec = given or self._spec(call.schema_name)
+        settings, engine = self.settings, self.engine
+        model = call.model or settings.model
+        hybrid_way = engine.hybrid and hybrid.supports(spec)
+        if call.max_retries is not None:
+            retries = call.max_retries
+        else:  # the hybrid way: a field still degenerate after one re-ask is the tool's own, so more rarely pay
+            retries = min(settings.max_retries, 1) if hybrid_way else settings.max_retries
+        return ResolvedCall(
+            options=call,
+            spec=spec,
+            model=model,
+            model_id=engine.model_id(model),
+            mode=settings.mode,
+            style=call.style or settings.style,
+            language=call.language,
+            instructions=call.instructions.strip() if call.instructions and call.instructions.strip() else None,
+            temperature=call.temperature if call.temperature is not None else settings.temperature,
+            max_tokens=settings.max_tokens,
+            max_retries=retries,
+            evidence=settings.evidence or engine.evidence,
+            hybrid=hybrid_way,
+            refresh=call.refresh,
+            offline=call.offline or settings.offline,
+        )
 
     def summarize(
         self,
@@ -138,8 +160,7 @@ class Summarizer:
         ``refresh``, ``offline``. ``schema`` is a name (or file, ``module:Class``, field list) or a pydantic
         model. An article longer than the model's budget is split, summarized part by part, merged.
         ``ledger`` (a ``Ledger``), if given, receives what the call spent, also when it fails."""
-        call, spec = self._call(options, schema, fields)
-        plan = self._plan(article, call, spec)
+        plan = self._plan(article, self.resolve(options, schema=schema, **fields))
         if isinstance(plan, Result):
             return plan
         ledger = ledger if ledger is not None else Ledger()
@@ -151,8 +172,8 @@ class Summarizer:
                     answer,
                     messages,
                     context,
-                    plan.max_retries,
-                    options=call,
+                    plan.call.max_retries,
+                    call=plan.call,
                     ledger=ledger,
                     max_tokens=plan.max_tokens,
                     call_id=plan.call_id,
@@ -173,12 +194,12 @@ class Summarizer:
     ) -> Result[Any]:
         """``summarize`` for async code; the same options. The parts of a long article go out concurrently."""
 
-        call, spec = self._call(options, schema, fields)
+        call = self.resolve(options, schema=schema, **fields)
         size = len(article.text if isinstance(article, Article) else article)
         if size > _PLAN_IN_THREAD:  # normalising and counting a long text takes ~1 ms per 1,000 words
-            plan = await asyncio.to_thread(self._plan, article, call, spec)
+            plan = await asyncio.to_thread(self._plan, article, call)
         else:
-            plan = self._plan(article, call, spec)
+            plan = self._plan(article, call)
         if isinstance(plan, Result):
             return plan
         gate = asyncio.Semaphore(self.settings.concurrency)
@@ -189,8 +210,8 @@ class Summarizer:
                     answer,
                     messages,
                     context,
-                    plan.max_retries,
-                    options=call,
+                    call.max_retries,
+                    call=call,
                     ledger=spent,
                     max_tokens=plan.max_tokens,
                     call_id=plan.call_id,
@@ -222,9 +243,7 @@ class Summarizer:
         again; ``ordered`` yields in input order; ``options`` (or its fields as keywords) apply
         to every item. A failed item is an outcome with ``error`` set, and the batch goes on.
         """
-        from .batching import BatchRunner  # the runner needs the Summarizer's type only: no import cycle either way
-
-        call, _ = self._call(options, None, fields)
+        call = CallOptions.build(options, **fields)
         runner = BatchRunner(self, concurrency=concurrency, ordered=ordered, skip=skip, options=call)
         async for outcome in runner.run(inputs):
             yield outcome
@@ -233,11 +252,10 @@ class Summarizer:
         self, inputs: Iterable[BatchInput], options: CallOptions | None = None, **fields: Any
     ) -> Iterator[Outcome]:
         """``abatch`` for synchronous code: an event loop runs in a helper thread."""
-        from .batching import iterate_in_thread
 
         async def close_loop_client() -> None:
-            if self._llm is not None:
-                await self._llm.aclose()
+            if self._engine is not None:
+                await self._engine.aclose()
 
         return iterate_in_thread(lambda: self.abatch(inputs, options, **fields), finally_=close_loop_client)
 
@@ -259,35 +277,22 @@ class Summarizer:
         start-up, so that no request pays it on the event loop, stalling every other request meanwhile."""
         import trafilatura  # noqa: F401  (HTML extraction)
 
-        if self.engine == "local":
-            self.local_model.warm_up()  # the worker process and the weights (~0.5 s for the small model)
-        elif self.engine == "llm":
-            from tenacity import AsyncRetrying  # noqa: F401  (the async transport retries)
-
-            from .engines.client import prepared
-
-            prepared(self.schema.model)
-            _ = self.llm._create  # openai's client and instructor's patch, built once
-            tokens.count("warm up", self.settings.model)  # loads the tokenizer's tables (~2 s, ~150 MB)
+        self.engine.warm_up(self.schema)
         _ = self.cache
 
     def models(self) -> list[str]:
         """What the configured engine can run: the endpoint's models (``GET /v1/models``), the local model file."""
-        if self.engine == "extractive":
-            return []
-        return list(self.llm.models())
+        return self.engine.models()
 
     def close(self) -> None:
         if self._cache is not None:
             self._cache.close()
-        if self._llm is not None:
-            self._llm.close()
-            if self._llm.log is not None:
-                self._llm.log.close()
+        if self._engine is not None:
+            self._engine.close()
 
     async def aclose(self) -> None:
-        if self._llm is not None:
-            await self._llm.aclose()
+        if self._engine is not None:
+            await self._engine.aclose()
         self.close()
 
     def __enter__(self) -> Summarizer:
@@ -305,66 +310,64 @@ class Summarizer:
     def cache_key(
         self,
         article: str | Article,
-        options: CallOptions | None = None,
+        options: CallOptions | ResolvedCall | None = None,
         *,
         schema: SchemaArg = None,
         chunked: int | None = None,
         normalized: str | None = None,
+        mode: str | None = None,
     ) -> str:
-        """The cache key of a request for ``article``: same text, model, schema, prompts and options."""
-        call = options or CallOptions()
+        """The cache key of a request for ``article``: same text, model, schema, prompts and options. ``mode``:
+        the instructor mode the answer was asked in (default: the call's mode setting)."""
+        call = options if isinstance(options, ResolvedCall) else self.resolve(options, schema=schema)
         text = article.text if isinstance(article, Article) else article
-        spec = self._spec(schema, call)
-        temperature = call.temperature if call.temperature is not None else self.settings.temperature
         # The mode is part of what was asked (tools, a JSON schema, a prompt): answers differ by it.
         options_key: dict[str, Any] = {
-            "temperature": temperature,
-            "max_tokens": self.settings.max_tokens,
-            "mode": self.settings.mode,
+            "temperature": call.temperature,
+            "max_tokens": call.max_tokens,
+            "mode": mode or call.mode,
         }
-        if self.hybrid and hybrid.supports(spec):
+        if call.hybrid:
             options_key["hybrid"] = prompts.load(hybrid.PROMPT).version
-        elif self.evidence() == "numbers":
+        elif call.evidence == "numbers":
             options_key["evidence"] = "numbers"
         if call.language:
             options_key["language"] = call.language
-        if call.instructions and call.instructions.strip():
-            options_key["instructions"] = call.instructions.strip()
-        style = call.style or self.settings.style
-        if style != "standard":
-            options_key["style"] = style
-            if style == "dense":
+        if call.instructions:
+            options_key["instructions"] = call.instructions
+        if call.style != "standard":
+            options_key["style"] = call.style
+            if call.style == "dense":
                 options_key["density"] = [prompts.load("densify-v1").version, self.settings.density_rounds]
         if chunked:  # the parts depend on the budget, the merge on its prompt
             options_key["chunked"] = [prompts.load("reduce-v1").version, chunked, self.settings.chunk_overlap_tokens]
         return make_key(
             text,
-            model=self._model_name(call),
-            schema_fingerprint=spec.fingerprint,
+            model=call.model_id,
+            schema_fingerprint=call.spec.fingerprint,
             prompt_version=self.prompt.version,
             normalized=normalized,
             options=options_key,
         )
 
-    def _call(
-        self, options: CallOptions | None, schema: SchemaArg, fields: dict[str, Any]
-    ) -> tuple[CallOptions, SchemaSpec | None]:
-        """The call's options (keywords over ``options``) and, for a schema given as a class or spec, that spec."""
-        given: SchemaSpec | None = None
-        if isinstance(schema, str):
-            fields = {**fields, "schema": schema}
-        elif schema is not None:
-            given = resolve(schema, self.schema_dirs)
-        return CallOptions.build(options, **fields), given
+    def _lookup_keys(self, article: Article, call: ResolvedCall, **key: Any) -> Iterator[str]:
+        """Where a cached answer of this call may be, most likely first (each key made only if the one before
+        missed): under the mode the call fixes; with ``mode = auto``, under the mode this endpoint is known to
+        take, then any other (an answer is stored under the mode it was asked in, so a replay with ``--mode
+        json_schema`` finds what ``auto`` chose; the oldest entries say ``auto``)."""
+        if call.mode != "auto":
+            yield self.cache_key(article, call, **key)
+            return
+        known = self.llm.known_mode if self.engine.uses_model else None
+        for mode in (*([known] if known else []), *(m for m in PROBE_ORDER if m != known), "auto"):
+            yield self.cache_key(article, call, mode=mode, **key)
 
-    def _spec(self, given: SchemaArg, call: CallOptions) -> SchemaSpec:
-        if given is not None:
-            return given if isinstance(given, SchemaSpec) else resolve(given, self.schema_dirs)
-        if not call.schema_name:
+    def _spec(self, name: str | None) -> SchemaSpec:
+        if not name:
             return self.schema
-        spec = self._specs.get(call.schema_name)  # resolving a name reads the schema folders: once per name
+        spec = self._specs.get(name)  # resolving a name reads the schema folders: once per name
         if spec is None:
-            spec = self._specs[call.schema_name] = resolve(call.schema_name, self.schema_dirs)
+            spec = self._specs[name] = resolve(name, self.schema_dirs)
         return spec
 
     def input_budget(self, model: str | None = None, schema: SchemaArg = None) -> int:
@@ -380,7 +383,7 @@ class Summarizer:
         return remembered
 
     def _compute_budget(self, model: str, spec: SchemaSpec) -> int:
-        window = self._window(model)
+        window = self.engine.context_window(model)
         # An estimate (it errs high): loading a tokenizer's tables costs ~150 MB, which a run that
         # only reads the cache should not pay.
         overhead = tokens.estimate(
@@ -408,7 +411,8 @@ class Summarizer:
     @property
     def rate_limited(self) -> int:
         """429 answers the endpoint gave so far (the request pacer counts them)."""
-        return self._llm.throttle.rate_limited if self._llm is not None else 0
+        client = getattr(self._engine, "made_client", None)
+        return client.throttle.rate_limited if client is not None else 0
 
     @property
     def cache_problem(self) -> str | None:
@@ -419,48 +423,9 @@ class Summarizer:
         return f"cannot use the cache at {self._cache.path}: {problem}" if self._cache and problem else None
 
     @property
-    def llm(self) -> Any:
-        """The ``llm.LLMClient`` of the ``llm`` and ``local`` engines (made on first use)."""
-        if self._llm is not None:
-            return self._llm
-        local = self.local_model
-        cache = self.cache
-        with self._lock:
-            if self._llm is None:
-                from .engines.client import LLMClient, ModeMemory
-                from .exchanges import ExchangeLog
-
-                modes = ModeMemory(cache.endpoint_mode, cache.remember_mode) if cache else ModeMemory()
-                log_path = self.settings.resolved_log_path
-                log = ExchangeLog(log_path) if self.settings.log and ExchangeLog.enabled(log_path) else None
-                self._llm = LLMClient(
-                    self.settings, transport=self._transport, local=local, modes=modes, log=log, throttle=self._throttle
-                )
-        return self._llm
-
-    @property
-    def local_model(self) -> Any:
-        """The ``local.LocalModel`` of the local engine (one per process and file), else None."""
-        if self._local is None and self.engine == "local":
-            from .engines import local_model as local
-
-            self._local = local.shared(local.model_path(self.settings.model_path), self.settings.local_context)
-        return self._local
-
-    def _model_name(self, call: CallOptions) -> str:
-        """The model a call asks: the local engine's file (name and hash), else the option or setting."""
-        local = self.local_model
-        return local.model_id if local is not None else call.model or self.settings.model
-
-    def _count(self, text: str, model: str) -> tokens.TokenCount:
-        local = self.local_model
-        return local.count(text) if local is not None else tokens.count(text, model)
-
-    def _window(self, model: str) -> int:
-        local = self.local_model
-        if local is not None:
-            return int(self.settings.context_windows.get(local.name, local.context_window))
-        return tokens.context_window(model, self.settings.context_windows)
+    def llm(self) -> LLMClient:
+        """The model client of the engine (``engines.client.LLMClient``, made on first use)."""
+        return self.engine.client
 
     def answer_limit(self, spec: SchemaSpec, model: str) -> int:
         """``max_tokens`` of an answer: what the schema's length limits allow, at most a quarter of the window."""
@@ -469,67 +434,59 @@ class Summarizer:
             from .schemas import answer_tokens
 
             limit = self._limits[(model, spec.fingerprint)] = min(
-                answer_tokens(spec.json_schema), self._window(model) // 4
+                answer_tokens(spec.json_schema), self.engine.context_window(model) // 4
             )
         return limit
 
-    def _plan(self, article: str | Article, call: CallOptions, given: SchemaSpec | None = None) -> Plan | Result[Any]:
+    def _plan(self, article: str | Article, call: ResolvedCall) -> Plan | Result[Any]:
         started = time.perf_counter()
         if isinstance(article, str):
             article = from_text(article, max_chars=self.settings.max_input_chars)
-        spec = self._spec(given, call)
-        language = call.language
-        style = call.style or self.settings.style
-        if style == "dense" and "summary" not in spec.model.model_fields:
+        spec, engine = call.spec, self.engine
+        if call.style == "dense" and "summary" not in spec.model.model_fields:
             raise ConfigError(f"the dense style rewrites a 'summary' field, and schema {spec.name!r} has none")
         context = grounding_context(article.text)
-        if self.engine == "extractive":
-            result = extractive.as_result(article, spec, context, started, language, detect_language(article.text))
-            if style != "standard":
-                result.meta.warnings.append(f"the extractive engine has one style; {style!r} needs an LLM")
+        answered = engine.answer_at_once(article, spec, context, started, call.language)
+        if answered is not None:
+            if call.style != "standard":
+                answered.meta.warnings.append(f"the {engine.name} engine has one style; {call.style!r} needs an LLM")
             if call.instructions:
-                result.meta.warnings.append(
-                    "the extractive engine follows no instructions; --instructions needs an LLM"
+                answered.meta.warnings.append(
+                    f"the {engine.name} engine follows no instructions; --instructions needs an LLM"
                 )
-            return result
-        model = self._model_name(call)
-        if self.hybrid and hybrid.supports(spec):
-            return self._plan_hybrid(article, call, spec, context, model, language, style, started)
+            return answered
+        if call.hybrid:
+            return self._plan_hybrid(article, call, context, started)
+        model = call.model
         budget = self.input_budget(model, spec)
         # Counting exactly costs ~0.1 ms per 1,000 words; a cache hit should not pay it when the
         # (high-erring) estimate says the article fits with room to spare.
         # No script takes under one character a token, so a text of at most budget/2 characters fits.
         might_split = len(article.text) > budget // 2 and tokens.estimate(article.text) > budget // 2
-        counted = self._count(article.text, model) if might_split else None
+        counted = engine.count(article.text, model) if might_split else None
         chunked = counted is not None and counted.tokens > budget
-        key = self.cache_key(
-            article, call, schema=spec, chunked=budget if chunked else None, normalized=context[CONTEXT_KEY].normalized
-        )
-        hit = self._cached(key, article, call, spec, context, model, started)
+        key = {"chunked": budget if chunked else None, "normalized": context[CONTEXT_KEY].normalized}
+        hit = self._cached(self._lookup_keys(article, call, **key), article, call, context, started)
         if hit is not None:
             return hit
         parts: list[str] = []
-        counted = counted or self._count(article.text, model)  # exact for OpenAI and local models; for meta
-        source_language = detect_language(article.text)
+        counted = counted or engine.count(article.text, model)  # exact for OpenAI and local models; for meta
         if chunked:
             parts = chunking.split(
-                article.text, budget, lambda text: self._count(text, model).tokens, self.settings.chunk_overlap_tokens
+                article.text,
+                budget,
+                lambda text: engine.count(text, model).tokens,
+                self.settings.chunk_overlap_tokens,
             )
-        retries = self.settings.max_retries if call.max_retries is None else call.max_retries
         context[QUALITY_KEY] = True  # from here on, records are the model's: degenerate text is re-asked
         plan = Plan(
             article,
-            spec,
+            call,
             key,
             context,
             [],
             started,
-            model,
-            retries,
-            call,
-            language=language,
-            style=style,
-            source_language=source_language,
+            source_language=detect_language(article.text),
             input_tokens=counted,
             parts=parts,
             budget=budget,
@@ -537,99 +494,79 @@ class Summarizer:
             call_id=new_id(),
         )
         shown = article.text
-        if self._points(spec, style, chunked):
+        if self._points(call, chunked):
             shown, plan.sentences = pointing.numbered(article.text)
             plan.answer_model = model_from_json_schema(
                 pointing.pointing_schema(spec.json_schema, len(plan.sentences)), spec.model.__name__
             )
-        plan.messages = self.prompt.messages(shown, article.metadata(), language=language, style=style)
+        plan.messages = self.prompt.messages(shown, article.metadata(), language=call.language, style=call.style)
         if plan.answer_model is not None:
             plan.messages[-1]["content"] += "\n\n" + pointing.INSTRUCTION
-        if not chunked and style == "standard" and not self.settings.max_tokens:
-            self._group_fields(plan, model)
+        if not chunked and call.style == "standard" and not call.max_tokens:
+            self._group_fields(plan)
         plan.messages = prompts.with_instructions(plan.messages, call.instructions)
         return plan
 
     def _cached(
-        self,
-        key: str,
-        article: Article,
-        call: CallOptions,
-        spec: SchemaSpec,
-        context: dict[str, Any],
-        model: str,
-        started: float,
+        self, keys: Iterable[str], article: Article, call: ResolvedCall, context: dict[str, Any], started: float
     ) -> Result[Any] | None:
-        """The cached answer for ``key`` (re-validated against the article), None on a miss; CacheMiss if
+        """The first cached answer under ``keys`` (re-validated against the article), None on a miss; CacheMiss if
         ``offline`` forbids asking."""
         cache = self.cache
         if cache is not None and not call.refresh:
-            hit = cache.get(key)
-            if hit is not None:
+            for key in keys:
+                hit = cache.get(key)
+                if hit is None:
+                    continue
                 try:
-                    instance = spec.model.model_validate(hit[0], context=context)
+                    instance = call.spec.model.model_validate(hit[0], context=context)
                 except ValidationError:
-                    instance = None  # the schema's validators changed since; ask again
-                if instance is not None:
-                    meta = {
-                        **hit[1],
-                        "cached": True,
-                        "latency_s": round(time.perf_counter() - started, 6),
-                        "source": article.source_info(),
-                        "warnings": [*article.warnings, *hit[1].get("answer_warnings", [])],
-                    }
-                    return Result(instance, Meta.model_validate(meta))
+                    continue  # the schema's validators changed since; ask again
+                meta = {
+                    **hit[1],
+                    "cached": True,
+                    "latency_s": round(time.perf_counter() - started, 6),
+                    "source": article.source_info(),
+                    "warnings": [*article.warnings, *hit[1].get("answer_warnings", [])],
+                }
+                return Result(instance, Meta.model_validate(meta))
         if call.offline:
             raise CacheMiss(
-                f"no cached answer for this article (model {model}, schema {spec.name}) and --offline forbids a request"
+                f"no cached answer for this article (model {call.model}, schema {call.spec.name}) and --offline "
+                "forbids a request"
             )
         return None
 
     def _plan_hybrid(
-        self,
-        article: Article,
-        call: CallOptions,
-        spec: SchemaSpec,
-        context: dict[str, Any],
-        model: str,
-        language: str | None,
-        style: str,
-        started: float,
+        self, article: Article, call: ResolvedCall, context: dict[str, Any], started: float
     ) -> Plan | Result[Any]:
         """A hybrid call: the extractive record drafted, the model asked only for the writing."""
-        key = self.cache_key(article, call, schema=spec, normalized=context[CONTEXT_KEY].normalized)
-        hit = self._cached(key, article, call, spec, context, model, started)
+        key = {"normalized": context[CONTEXT_KEY].normalized}
+        hit = self._cached(self._lookup_keys(article, call, **key), article, call, context, started)
         if hit is not None:
             return hit
-        draft = hybrid.draft(article, spec, language=language, style=style)
+        draft = hybrid.draft(article, call.spec, language=call.language, style=call.style)
         from .schemas import answer_tokens
 
-        # One re-ask by default: a field still degenerate after it is the tool's own, so more rarely pay.
-        retries = min(self.settings.max_retries, 1) if call.max_retries is None else call.max_retries
         # The context has no QUALITY_KEY: the writing is checked for degenerate text by the hybrid loop itself
         # (so a field that stays bad is replaced by the tool's, not the whole call failed), and the merged
         # record, whose other fields are the tool's, by the grounding validators only.
-        messages = prompts.with_instructions(draft.messages, call.instructions)
+        window = self.engine.context_window(call.model)
         return Plan(
             article,
-            spec,
+            call,
             key,
             context,
-            messages,
+            prompts.with_instructions(draft.messages, call.instructions),
             started,
-            model,
-            retries,
-            call,
-            language=language,
-            style=style,
             source_language=detect_language(article.text),
-            input_tokens=self._count(article.text, model),
-            max_tokens=min(answer_tokens(draft.answer_model.model_json_schema()) + 64, self._window(model) // 4),
+            input_tokens=self.engine.count(article.text, call.model),
+            max_tokens=min(answer_tokens(draft.answer_model.model_json_schema()) + 64, window // 4),
             call_id=new_id(),
             hybrid=draft,
         )
 
-    def _group_fields(self, plan: Plan, model: str) -> None:
+    def _group_fields(self, plan: Plan) -> None:
         """Said before sending: a record the model's answer budget cannot hold is asked in field groups (by
         default on the local engine, whose small models fill every list to its limit; ``field_groups``)."""
         from .schemas import answer_tokens, field_groups
@@ -639,7 +576,7 @@ class Summarizer:
             if plan.answer_model is not None
             else plan.spec.json_schema
         )
-        budget = self._window(model) // 4
+        budget = self.engine.context_window(plan.call.model) // 4
         groups = field_groups(asked, budget)
         if len(groups) < 2:
             return
@@ -647,7 +584,7 @@ class Summarizer:
             f"the {plan.spec.name} schema's longest answer (~{answer_tokens(asked):,} tokens) does not fit "
             f"this model's answer budget ({budget:,})"
         )
-        grouped = self.settings.field_groups if self.settings.field_groups is not None else self.engine == "local"
+        grouped = self.settings.field_groups if self.settings.field_groups is not None else self.engine.field_groups
         if grouped:
             plan.groups = [model_from_json_schema(group, group["title"]) for group in groups]
             plan.max_tokens = max(min(answer_tokens(group), budget) for group in groups)
@@ -659,24 +596,26 @@ class Summarizer:
 
     def evidence(self) -> str:
         """How verbatim fields are asked for: ``evidence`` if set, else the engine's default (see README)."""
-        return self.settings.evidence or ("numbers" if self.engine == "local" else "verbatim")
+        return self.settings.evidence or self.engine.evidence
 
-    def _points(self, spec: SchemaSpec, style: str, chunked: bool) -> bool:
+    def _points(self, call: ResolvedCall, chunked: bool) -> bool:
         """Whether this call asks for sentence numbers: evidence by number, one request (not for parts or
         density rounds, which rewrite records), and a schema with verbatim fields."""
         return (
-            self.evidence() == "numbers"
-            and style == "standard"
+            call.evidence == "numbers"
+            and call.style == "standard"
             and not chunked
-            and pointing.verbatim_fields(spec.json_schema)
+            and bool(pointing.verbatim_fields(call.spec.json_schema))
         )
 
     def _finish(self, plan: Plan, instance: Any, stats: Ledger) -> Result[Any]:
+        call, engine = plan.call, self.engine
+        mode = self.llm.known_mode
         meta = Meta(
-            engine="hybrid" if plan.hybrid is not None else "local" if self.engine == "local" else "llm",
-            model=self.local_model.name if self.engine == "local" else plan.model,
+            engine="hybrid" if plan.hybrid is not None else engine.name,  # type: ignore[arg-type]
+            model=engine.model_name(call.model),
             schema=plan.spec.name,
-            mode=self.llm.known_mode,
+            mode=mode,
             prompt_version=prompts.load(hybrid.PROMPT).version if plan.hybrid is not None else self.prompt.version,
             attempts=stats.completions,
             requests=stats.requests,
@@ -690,12 +629,12 @@ class Summarizer:
             warnings=[*plan.article.warnings, *plan.warnings],
             source_language=plan.source_language,
             degenerate_answers=sum(1 for fields in plan.degenerate if fields),
-            language=plan.language,
+            language=call.language,
             input_tokens=plan.input_tokens.tokens if plan.input_tokens else None,
             tokens_estimated=bool(plan.input_tokens and not plan.input_tokens.exact),
             chunks=max(1, len(plan.parts)),
             reduce_steps=plan.reduce_steps,
-            style=plan.style,
+            style=call.style,
             rounds=plan.rounds,
         )
         cache = self.cache
@@ -704,7 +643,9 @@ class Summarizer:
             del stored["source"], stored["warnings"]  # these describe this call, not the answer
             if plan.warnings:  # these describe the answer (the hybrid's fields the tool wrote): kept with it
                 stored["answer_warnings"] = plan.warnings
-            cache.put(plan.key, instance.model_dump(mode="json"), stored)
+            # Stored under the mode it was asked in (``_lookup_keys`` finds it from ``auto`` and from that mode).
+            key = self.cache_key(plan.article, call, mode=mode or call.mode, **plan.key)
+            cache.put(key, instance.model_dump(mode="json"), stored)
         if self.cache_problem:
             meta.warnings = [*meta.warnings, f"{self.cache_problem}; answered without the cache"]
         return Result(instance, meta)

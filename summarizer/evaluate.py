@@ -265,7 +265,7 @@ async def score_summarizer(
 def _item_cost(summarizer: Any, meta: Any) -> float | None:
     """What an item cost: nothing for a cached answer or an offline engine, else its tokens at the model's price
     (rounded to a millionth of a cent: the sum of two float products is not worth 19 digits in a report)."""
-    if meta.cached or summarizer.engine != "llm":  # an endpoint answers for llm, or hybrid over one
+    if meta.cached or not summarizer.engine.paid:  # an endpoint answered (llm, or hybrid over one)
         return 0.0
     usage = meta.usage
     price = cost(meta.model, usage.prompt_tokens, usage.completion_tokens, summarizer.settings.prices)

@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .archives import Item
-from .engines.client import Ledger
 from .errors import SummarizerError
-from .result import Result
+from .result import Ledger, Result
 from .sources import Article
 
 BatchInput = str | Article | Item
@@ -19,7 +18,8 @@ BatchInput = str | Article | Item
 
 @dataclass(slots=True)
 class Outcome:
-    """What became of one item: a ``result``, or an ``error`` (never both)."""
+    """What became of one item: a ``result``, or an ``error``, or (the Batch API path) the request ``deferred`` to
+    a batch; never two of them."""
 
     id: str
     source: str
@@ -27,10 +27,11 @@ class Outcome:
     result: Result[Any] | None = None
     error: SummarizerError | None = None
     spent: Ledger = field(default_factory=Ledger)  # what the item cost, whether it succeeded or not
+    deferred: dict[str, Any] | None = None  # the request body kept for a batch (``engines.deferral``)
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.error is None and self.deferred is None
 
     def record(self) -> dict[str, Any]:
         """The output line: ``{id, source, summary, meta}``."""

@@ -24,8 +24,8 @@ class PromptTemplate:  # frozen, but caches its compiled templates (cached_prope
     system: str
     user: str
 
-    @property
-    def version(self) -> str:
+    @cached_property
+    def version(self) -> str:  # read for every cache key
         digest = hashlib.sha256(f"{self.system}\0{self.user}".encode()).hexdigest()[:10]
         return f"{self.name}+{digest}"
 

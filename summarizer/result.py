@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -59,3 +59,27 @@ class Result(Generic[T]):
 
     def to_dict(self) -> dict[str, Any]:
         return {"summary": self.summary.model_dump(mode="json"), "meta": self.meta.to_dict()}
+
+
+@dataclass
+class Ledger:
+    """What a call spent: handed to every request it makes, filled in by the request as it goes.
+
+    The caller makes one (``Summarizer.summarize(..., ledger=...)``, one per batch item) and
+    reads it afterwards, whether the call succeeded or failed: ``meta.requests`` and
+    ``meta.usage`` come from it, and so does a batch's spend on items that failed.
+    ``requests`` are HTTP requests (transport retries included), ``completions`` the
+    answers received (1 + re-asks)."""
+
+    completions: int = 0
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    batch_prompt_tokens: int = 0  # of those, tokens of answers that came from a Batch API batch
+    batch_completion_tokens: int = 0
+    transport_errors: list[str] = field(default_factory=list)
+
+    def add_usage(self, usage: Any) -> None:
+        if usage is not None:
+            self.prompt_tokens += getattr(usage, "prompt_tokens", 0) or 0
+            self.completion_tokens += getattr(usage, "completion_tokens", 0) or 0

@@ -7,6 +7,8 @@ InputError with one readable line.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import re
 import sys
 from dataclasses import dataclass, field
@@ -60,6 +62,15 @@ class Article:
         if self.path:
             info["path"] = self.path
         return info
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field, as JSON-ready values (``from_dict`` turns it back): an article crossing a process."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, fields: dict[str, Any]) -> Article:
+        """The article ``to_dict`` gave (unknown keys are an error: a field is never dropped on the way)."""
+        return cls(**fields)
 
 
 def load(
@@ -198,7 +209,8 @@ def check_text(text: str, *, name: str, max_chars: int) -> None:
     sample = text[:8192]
     if _CONTROL.search(sample) and len(_CONTROL.findall(sample)) > len(sample) * 0.05:  # counted only if any
         raise InputError(f"{name} looks binary, not text")
-    if sum(ch.isalnum() for ch in sample[:2000]) < MIN_LETTERS:  # zero-width characters, punctuation, a word
+    letters = itertools.islice(filter(str.isalnum, sample[:2000]), MIN_LETTERS)  # stops at the tenth letter
+    if sum(1 for _ in letters) < MIN_LETTERS:  # zero-width characters, punctuation, a word
         raise InputError(f"{name} has fewer than {MIN_LETTERS} letters: nothing to summarize")
 
 

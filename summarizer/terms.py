@@ -14,3 +14,8 @@ MODEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$"  # gpt-4o-mini, llama3
 Evidence = Literal["verbatim", "numbers"]  # verbatim: the model copies; numbers: it points at numbered sentences
 # How a logged exchange with a model ended (``summarizer logs list --status``; exchanges.Exchange)
 ExchangeStatus = Literal["ok", "invalid", "truncated", "error"]
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")  # a cache location that is a Redis URL
+
+
+def is_redis_url(location: object) -> bool:
+    return isinstance(location, str) and location.lower().startswith(REDIS_SCHEMES)

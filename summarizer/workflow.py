@@ -16,10 +16,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from . import hybrid, pointing, prompts, tokens
+from .calls import ResolvedCall
 from .density import DenseRound, density_context, entity_density, initial_entities
 from .errors import ValidationFailed
 from .grounding import grounding_context
-from .options import CallOptions
 from .schemas import SchemaSpec
 from .sources import Article
 from .text import normalize, words
@@ -33,16 +33,11 @@ class Plan:
     """A call that needs the LLM: everything prepared, nothing sent yet."""
 
     article: Article
-    spec: SchemaSpec
-    key: str | None
+    call: ResolvedCall
+    key: dict[str, Any] | None  # what, besides the call, its cache key depends on (``Summarizer.cache_key``)
     context: dict[str, Any]
     messages: list[dict[str, Any]]
     started: float
-    model: str
-    max_retries: int
-    options: CallOptions
-    language: str | None = None
-    style: str = "standard"
     source_language: str | None = None
     input_tokens: tokens.TokenCount | None = None
     parts: list[str] = field(default_factory=list)  # a long article's parts; empty when it fits
@@ -57,6 +52,10 @@ class Plan:
     degenerate: list[list[str]] = field(default_factory=list)  # hybrid: the degenerate fields of each answer
     warnings: list[str] = field(default_factory=list)  # said about the answer (e.g. a field the tool wrote)
     groups: list[type[BaseModel]] = field(default_factory=list)  # field groups, when one answer cannot fit
+
+    @property
+    def spec(self) -> SchemaSpec:
+        return self.call.spec
 
 
 def steps(plan: Plan, prompt: prompts.PromptTemplate, density_rounds: int) -> Workflow:
@@ -86,8 +85,10 @@ def steps(plan: Plan, prompt: prompts.PromptTemplate, density_rounds: int) -> Wo
             (
                 model,
                 prompts.with_instructions(
-                    prompt.messages(part, metadata, language=plan.language, style=plan.style, part=f"{n} of {total}"),
-                    plan.options.instructions,
+                    prompt.messages(
+                        part, metadata, language=plan.call.language, style=plan.call.style, part=f"{n} of {total}"
+                    ),
+                    plan.call.instructions,
                 ),
                 grounding_context(part, model_answer=True),
             )
@@ -98,7 +99,7 @@ def steps(plan: Plan, prompt: prompts.PromptTemplate, density_rounds: int) -> Wo
             plan.reduce_steps += len(groups)
             partials = yield [(model, _reduce_messages(plan, group), plan.context) for group in groups]
         instance = _deduplicated(partials[0], plan.context)
-    if plan.style == "dense":
+    if plan.call.style == "dense":
         instance = yield from _densify(plan, instance, density_rounds)
     return instance
 
@@ -110,17 +111,17 @@ def _hybrid(plan: Plan) -> Generator[list[Request], list[Any], BaseModel]:
     messages = list(plan.messages)
     found: dict[str, str] = {}
     written: dict[str, Any] = {}
-    for attempt in range(plan.max_retries + 1):
+    for attempt in range(plan.call.max_retries + 1):
         [answer] = yield [(plan.hybrid.answer_model, messages, plan.context)]
         written = answer.model_dump(mode="json")
         found = hybrid.problems(
             written,
             plan.hybrid.candidates,
             plan.article.text,
-            translated=bool(plan.language and plan.language != plan.source_language),
+            translated=bool(plan.call.language and plan.call.language != plan.source_language),
         )
         plan.degenerate.append(sorted(found))
-        if not found or attempt == plan.max_retries:
+        if not found or attempt == plan.call.max_retries:
             break
         messages = [
             *messages,
@@ -136,7 +137,7 @@ def _reduce_groups(plan: Plan, partials: list[dict[str, Any]]) -> list[list[dict
     groups: list[list[dict[str, Any]]] = [[]]
     used = 0
     for partial in partials:
-        size = tokens.count(json.dumps(partial, ensure_ascii=False), plan.model).tokens
+        size = tokens.count(json.dumps(partial, ensure_ascii=False), plan.call.model).tokens
         if groups[-1] and len(groups[-1]) >= 2 and used + size > plan.budget:
             groups.append([])
             used = 0
@@ -151,9 +152,9 @@ def _reduce_messages(plan: Plan, group: list[dict[str, Any]]) -> list[dict[str, 
     text = json.dumps(group, ensure_ascii=False, indent=1)
     block = prompts.metadata_json(plan.article.metadata())
     messages = prompts.load("reduce-v1").render(
-        parts=text, count=len(group), nonce=prompts.nonce(text, block), metadata_json=block, language=plan.language
+        parts=text, count=len(group), nonce=prompts.nonce(text, block), metadata_json=block, language=plan.call.language
     )
-    return prompts.with_instructions(messages, plan.options.instructions)
+    return prompts.with_instructions(messages, plan.call.instructions)
 
 
 def _densify(plan: Plan, instance: BaseModel, rounds: int) -> Generator[list[Request], list[Any], BaseModel]:
@@ -186,9 +187,9 @@ def _densify(plan: Plan, instance: BaseModel, rounds: int) -> Generator[list[Req
             entities=entities,
             words=target,
             max_sentences=max_sentences or 5,
-            language=plan.language,
+            language=plan.call.language,
         )
-        messages = prompts.with_instructions(messages, plan.options.instructions)
+        messages = prompts.with_instructions(messages, plan.call.instructions)
         context = density_context(plan.context, entities, target, max_sentences, density)
         [step] = yield [(DenseRound, messages, context)]
         added = [name for name in step.missing_entities if name not in entities]

@@ -21,8 +21,8 @@ import pytest
 
 from summarizer import Summarizer
 from summarizer.archives import content_id, count_items
-from summarizer.batching import run_files
 from summarizer.errors import LLMError
+from summarizer.runners.local import run_files
 from summarizer.runners.sinks import repair
 from summarizer.testing import FakeLLMServer, Fault, Stall, article_of, default_responder, fault_storm
 from summarizer.throttle import Throttle

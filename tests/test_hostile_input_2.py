@@ -194,6 +194,7 @@ def test_shared_files_leaves_the_mode_to_the_umask(server, article, tmp_path, mo
 def guarded_server(**limits: Any) -> Iterator[int]:
     """uvicorn with the service's protocol and ``limits`` around a tiny app that reads the body, on a free port."""
     import uvicorn
+
     from summarizer.service.http_guard import guarded_protocol
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -299,9 +300,9 @@ def test_past_the_connection_cap_a_new_connection_is_answered_503_at_once():
 
 def test_serve_runs_uvicorn_with_the_slow_client_limits(monkeypatch, tmp_path):
     import uvicorn
-    from summarizer.service.http_guard import GuardedH11Protocol
 
     from summarizer.cli import app as cli_app
+    from summarizer.service.http_guard import GuardedH11Protocol
 
     seen: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: seen.update(kwargs))
@@ -445,7 +446,7 @@ def test_output_under_proc_is_refused_before_the_answer_is_paid_for(cli, server,
 
 
 def test_the_probe_loop_survives_a_failing_probe(monkeypatch, server, tmp_path):
-    from summarizer import service as service_module
+    from summarizer.service import app as service_module
 
     calls: list[int] = []
 

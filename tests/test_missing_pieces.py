@@ -22,7 +22,7 @@ import pytest
 
 from summarizer import Summarizer
 from summarizer.archives import kind_of
-from summarizer.batching import run_files
+from summarizer.runners.local import run_files
 
 from .test_batch import html_page, read_jsonl, story, write_jsonl
 

@@ -71,8 +71,8 @@ def test_temperature_in_the_service_for_a_summary_and_a_batch_job(server, tmp_pa
 def test_a_batch_with_its_own_model_is_priced_with_that_model(make, server, tmp_path):
     import asyncio
 
-    from summarizer.batching import run_files
     from summarizer.pricing import cost
+    from summarizer.runners.local import run_files
 
     summarizer = make(model="gpt-4o-mini")
     stats = asyncio.run(

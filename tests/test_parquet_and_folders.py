@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from summarizer.batching import run_files
+from summarizer.runners.local import run_files
 
 from .conftest import API_KEY
 

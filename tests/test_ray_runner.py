@@ -26,7 +26,8 @@ if not required("ray"):
 import ray
 from ray.cluster_utils import Cluster
 
-from summarizer import ray as ray_runner
+from summarizer.core import Summarizer
+from summarizer.runners import ray as ray_runner
 
 pytestmark = pytest.mark.ray
 
@@ -60,6 +61,11 @@ def write_inputs(folder: Path, articles: list[dict[str, Any]], count: int) -> Pa
             text = articles[number % len(articles)]["text"] + f" This is item {number}."
             fh.write(json.dumps({"id": f"item-{number}", "text": text}) + "\n")
     return source
+
+
+def run_on_ray(settings: Any, *args: Any, **kwargs: Any) -> Any:
+    """The Ray runner driven by a Summarizer of ``settings``, as the CLI drives it."""
+    return ray_runner.run_files(Summarizer(settings=settings), *args, **kwargs)
 
 
 def settings_for(server: FakeLLMServer, tmp_path: Path, **more: Any) -> Any:
@@ -103,7 +109,7 @@ def test_every_kind_of_input_ends_in_output_or_errors_once(cluster, slow_server,
         tmp_path / "d.parquet",
     )
     out = tmp_path / "out"
-    stats = ray_runner.run_files(
+    stats = run_on_ray(
         settings_for(slow_server, tmp_path),
         [str(source), str(folder), str(tmp_path / "d.parquet")],
         output=str(out),
@@ -121,7 +127,7 @@ def test_every_kind_of_input_ends_in_output_or_errors_once(cluster, slow_server,
     assert len(written) == len(set(written)) == 300 and set(written) == expected
     assert errors == ["empty"] and stats.done == 300 and stats.failed == 1
     assert slow_server.count == 300  # one request per article
-    again = ray_runner.run_files(settings_for(slow_server, tmp_path), [str(source)], output=str(out), fmt="parquet")
+    again = run_on_ray(settings_for(slow_server, tmp_path), [str(source)], output=str(out), fmt="parquet")
     assert again.done == 0 and slow_server.count == 300  # resumed: finished ids filtered before any request
 
 
@@ -133,7 +139,7 @@ def test_a_lost_worker_node_loses_nothing_and_duplicates_nothing(cluster, articl
 
         def go() -> None:
             try:
-                result["stats"] = ray_runner.run_files(
+                result["stats"] = run_on_ray(
                     settings_for(server, tmp_path, use_cache=False),
                     [str(source)],
                     output=str(out),
@@ -199,7 +205,7 @@ def test_a_killed_driver_rerun_asks_nothing_for_finished_ids(cluster, cli, artic
 def test_rpm_holds_for_the_whole_cluster(cluster, articles, tmp_path):
     source = write_inputs(tmp_path, articles, 60)
     with FakeLLMServer() as server:
-        ray_runner.run_files(
+        run_on_ray(
             settings_for(server, tmp_path, rpm=600, use_cache=False),
             [str(source)],
             output=str(tmp_path / "out.jsonl"),
@@ -311,7 +317,7 @@ def test_a_pool_as_large_as_the_cluster_still_leaves_cpus_to_read_and_extract(cl
     # 9 actors at half a CPU each held 4.5 of the cluster's 5 CPUs, spread so that no node had a whole CPU for the
     # read and extract tasks: nothing reached the pool, and the run hung. Actors now reserve a tenth of a CPU.
     source = write_inputs(tmp_path, articles, 18)
-    stats = ray_runner.run_files(
+    stats = run_on_ray(
         settings_for(server, tmp_path), [str(source)], output=str(tmp_path / "o.jsonl"), concurrency=2, actors=9
     )
     assert stats.done == 18 and server.count == 18

@@ -233,7 +233,7 @@ def test_an_answer_cut_by_the_token_limit_is_asked_again_shorter_then_fails_clea
 def test_a_batch_with_concurrency_above_one_loses_nothing(real, short_articles, tmp_path):
     import asyncio
 
-    from summarizer.batching import run_files
+    from summarizer.runners.local import run_files
 
     summarizer = real(max_retries=0, concurrency=3)
     items = [{"id": f"a{n}", "text": text} for n, text in enumerate(short_articles[:3])]
@@ -403,8 +403,8 @@ def test_a_native_crash_is_one_clear_error_naming_the_signal_and_the_fix(gguf, t
 
     summarizer = Summarizer(engine="local", hybrid=False, schema="brief", use_cache=False, log=False, max_retries=0)
     try:
-        summarizer.local_model.warm_up()
-        _kill_mid_answer(summarizer.local_model, signal.SIGSEGV)
+        summarizer.engine.local_model.warm_up()
+        _kill_mid_answer(summarizer.engine.local_model, signal.SIGSEGV)
         with pytest.raises(LLMError) as caught:
             summarizer.summarize(_articles()[0]["text"])
         error = caught.value
@@ -418,7 +418,7 @@ def test_killing_the_worker_mid_batch_loses_nothing_and_says_what_happened(gguf,
     import asyncio
     import signal
 
-    from summarizer.batching import run_files
+    from summarizer.runners.local import run_files
 
     source = tmp_path / "in.jsonl"
     source.write_text(
@@ -427,8 +427,8 @@ def test_killing_the_worker_mid_batch_loses_nothing_and_says_what_happened(gguf,
     output = tmp_path / "out.jsonl"
     summarizer = Summarizer(engine="local", schema="brief", cache_path=tmp_path / "c.sqlite3", log=False)
     try:
-        summarizer.local_model.warm_up()
-        _kill_mid_answer(summarizer.local_model, signal.SIGKILL)  # the first answer of the batch
+        summarizer.engine.local_model.warm_up()
+        _kill_mid_answer(summarizer.engine.local_model, signal.SIGKILL)  # the first answer of the batch
         first = asyncio.run(run_files(summarizer, [str(source)], output=output, concurrency=1))
         errors = [json.loads(line) for line in (tmp_path / "out.jsonl.errors.jsonl").read_text().splitlines()]
         assert len(errors) == 1 and "SIGKILL" in errors[0]["message"] and first.failed == 1
@@ -504,7 +504,7 @@ def test_the_worker_ends_when_the_process_that_started_it_is_killed(gguf):
     import signal
 
     code = (
-        "from summarizer import local; m = local.LocalModel(local.model_path(None)); m.warm_up(); "
+        "from summarizer.engines import local_model as local; m = local.LocalModel(local.model_path(None)); m.warm_up(); "
         "print(m._worker.process.pid, flush=True); m.complete('Once upon a time', 4000)"
     )
     parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=ROOT)

@@ -283,7 +283,8 @@ class AnswerCache(Protocol):
 
 def open_cache(location: str | Path) -> AnswerCache:
     """The cache at ``location``: a ``redis://`` URL, else a SQLite file. Raises ``ConfigError`` if unusable."""
-    from .redis_cache import RedisCache, is_redis_url
+    from ..terms import is_redis_url
+    from .redis_cache import RedisCache
 
     if is_redis_url(location):
         return RedisCache(str(location))

@@ -25,15 +25,10 @@ from ..errors import ConfigError
 from .lines import dump, export_line, iso, parse_entries
 
 _log = logging.getLogger("summarizer.cache")
-SCHEMES = ("redis://", "rediss://", "unix://")
 PREFIX = "summarizer:answer:"
 MODES = "summarizer:endpoint_modes"
 RETRY_AFTER = 5.0  # seconds the cache is skipped after a failed call
 _TIMEOUT = 2.0  # seconds per Redis call: a cache that slow is worse than none
-
-
-def is_redis_url(location: object) -> bool:
-    return isinstance(location, str) and location.lower().startswith(SCHEMES)
 
 
 def redacted(url: str) -> str:

@@ -1,11 +1,11 @@
 """The OpenAI Batch API path (``--via batch-api``): the same answers at half price, within 24 hours.
 
-The requests are not rebuilt here. The live path runs with a *deferral* on its LLM client
-(``LLMClient.deferral``), which is called with every request exactly as it would go to the
-chat completions endpoint:
+The requests are not rebuilt here. The live path runs with a *deferral* set for the run
+(``engines.deferral.deferring``, a per-run value), which the model client calls with every
+request exactly as it would go to the chat completions endpoint:
 
 1. **collect**: each item runs through ``Summarizer.asummarize``; the deferral keeps its request
-   (raises ``Deferred``), so the batch lines hold precisely what the live path would send —
+   (the item's outcome is ``deferred``), so the batch lines hold precisely what the live path would send —
    messages, tools or response_format, model, max_tokens — with ``custom_id`` = the item id.
    Cache hits and the extractive engine answer at once and are written straight away.
 2. **submit**: lines go into files of at most ``MAX_REQUESTS`` requests / ``MAX_BYTES`` bytes
@@ -39,11 +39,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..archives import check_inputs, iter_items
-from ..batching import BatchRunner, BatchStats, count_in_background, peak_rss_mb
-from ..engines.client import Deferred, Ledger
+from ..batching import BatchRunner, BatchStats
+from ..engines.deferral import Deferred, deferring
 from ..errors import ConfigError, InputError
 from ..files import private_folder, write_private
 from ..options import CallOptions
+from ..result import Ledger
+from .run import Run
 
 if TYPE_CHECKING:
     from ..core import Summarizer
@@ -145,12 +147,8 @@ def run_files(
     max_requests: int = MAX_REQUESTS,
     max_bytes: int = MAX_BYTES,
 ) -> BatchStats:
-    """``batch.run_files`` through the Batch API: the same output lines, errors file and resume."""
-    from ..batching import default_errors_path
-    from ..schemas import resolve
-    from .sinks import ErrorSink, open_sink
-
-    if summarizer.engine != "llm":
+    """The local runner's ``run_files`` through the Batch API: the same output lines, errors file and resume."""
+    if not summarizer.engine.batch_api:
         raise ConfigError(
             "--via batch-api needs an LLM endpoint with the Batch API (OpenAI)",
             hint="set OPENAI_API_KEY, or leave out --via",
@@ -160,54 +158,56 @@ def run_files(
     check_inputs(sources)
     if "-" in sources:
         raise InputError("--via batch-api reads files (each is read twice), not standard input")
-    options = options or CallOptions()
-    schema = resolve(options.schema_name, summarizer.schema_dirs) if options.schema_name else summarizer.schema
-    sink = open_sink(output, fmt=fmt, schema=schema, resume=resume)
-    error_sink = ErrorSink(errors if errors is not None else default_errors_path(output, fmt))
+    run = Run.start(
+        summarizer,
+        sources,
+        output=output,
+        errors=errors,
+        fmt=fmt,
+        resume=resume,
+        options=options,
+        on_progress=on_progress,
+        text_field=text_field,
+        id_field=id_field,
+    )
+    options = run.call.options
     folder = Path(f"{str(output).rstrip('/')}.batch-api")
     private_folder(folder)  # 0700, its files 0600: the requests hold every article
     state = State.load(folder)
-    stats = BatchStats()
+    stats = run.stats
     poll = poll_s if poll_s is not None else summarizer.settings.batch_poll_s
     client = summarizer.llm.openai_client
-    done = sink.done_ids
-
-    count_in_background(stats, sources, text_field=text_field, id_field=id_field)
+    done = run.done_ids
 
     def items() -> Iterable[Any]:
         return iter_items(
             sources, text_field=text_field, id_field=id_field, max_bytes=summarizer.settings.max_input_bytes
         )
 
-    def report() -> None:
-        if on_progress is not None:
-            on_progress(stats)
+    report = run.report
 
     async def replay(deferral: Deferral, final: bool, first: bool) -> None:
-        """Run every item not yet written through the live path with ``deferral`` hooked into its client."""
+        """Run every item not yet written through the live path with ``deferral`` set for this run's tasks."""
         runner = BatchRunner(
             summarizer, skip=done, options=options, concurrency=summarizer.settings.concurrency if final else 64
         )
-        summarizer.llm.deferral = deferral
+        token = deferring.set(deferral)  # the tasks the runner starts copy it; other runs never see it
         quiet = logging.getLogger("instructor")
         level = quiet.level
         if deferral.defer:  # instructor logs every deferred request as a failed call
             quiet.setLevel(logging.CRITICAL)
         try:
             async for outcome in runner.run(items()):
-                error = outcome.error
-                cause = error.__cause__ if error is not None else None
-                if isinstance(error, Deferred) or isinstance(cause, Deferred):
-                    deferred = error if isinstance(error, Deferred) else cause
-                    assert isinstance(deferred, Deferred)
-                    deferral.kept.setdefault(digest(deferred.body), (custom_id(outcome.id), deferred.body))
+                if outcome.deferred is not None:
+                    body = outcome.deferred
+                    deferral.kept.setdefault(digest(body), (custom_id(outcome.id), body))
                     continue
-                if error is not None:  # (one that stops the batch was raised by the runner already)
+                if outcome.error is not None:  # (one that stops the batch was raised by the runner already)
                     if not final:  # asked again in the final round, which writes what still fails
                         continue
-                    error_sink.write(outcome)
+                    run.write(outcome)
                 else:
-                    sink.write(outcome)
+                    run.write(outcome)
                     done.add(outcome.id)
                 stats.count(outcome)
                 if not final:  # nothing goes live before the last round: all its requests were batch answers
@@ -218,7 +218,7 @@ def run_files(
             if first:  # later rounds also skip what this run wrote
                 stats.skipped, stats.duplicates = runner.stats.skipped, runner.stats.duplicates
         finally:
-            summarizer.llm.deferral = None
+            deferring.reset(token)
             quiet.setLevel(level)
 
     # The report's requests: those sent live, plus every line this run put in a batch, answered or not (the
@@ -248,13 +248,8 @@ def run_files(
             _wait(client, state, poll, stats, report)
             answers.update(_download(client, state, folder))
     finally:
-        sink.close()
-        error_sink.close()
         stats.requests += sent["lines"] - sent["answers"]
-        _price(stats, summarizer, options)
-        stats.peak_rss_mb = peak_rss_mb()
-        stats.wall_s = time.perf_counter() - stats.started
-        report()
+        run.finish(price=lambda counted: _price(counted, summarizer, run.call.model))
     return stats
 
 
@@ -266,11 +261,10 @@ async def _closing(summarizer: Summarizer, work: Any) -> None:
         await summarizer.llm.aclose()
 
 
-def _price(stats: BatchStats, summarizer: Summarizer, options: CallOptions) -> None:
+def _price(stats: BatchStats, summarizer: Summarizer, model: str) -> float | None:
     """Answers that came from a batch at batch prices; what went live (re-asks, unanswered items) at live ones."""
     from ..pricing import cost
 
-    model = options.model or summarizer.settings.model
     prices = summarizer.settings.prices
     live = cost(
         model,
@@ -279,7 +273,7 @@ def _price(stats: BatchStats, summarizer: Summarizer, options: CallOptions) -> N
         prices,
     )
     batched = cost(model, stats.batch_prompt_tokens, stats.batch_completion_tokens, prices)
-    stats.cost_usd = None if live is None or batched is None else live + BATCH_DISCOUNT * batched
+    return None if live is None or batched is None else live + BATCH_DISCOUNT * batched
 
 
 def _submit(
@@ -416,3 +410,8 @@ def _download(client: Any, state: State, folder: Path) -> dict[str, dict[str, An
 
 
 __all__ = ["Deferred", "run_files"]
+
+
+async def run_files_async(summarizer: Summarizer, sources: list[str], **arguments: Any) -> BatchStats:
+    """``run_files`` for async callers, in a thread (it runs event loops of its own, one per round)."""
+    return await asyncio.to_thread(run_files, summarizer, sources, **arguments)

@@ -35,19 +35,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from ..archives import ARTICLE_SUFFIXES, IdSet, Item, check_inputs, kind_of
-from ..batching import (
-    BatchStats,
-    _unreachable,
-    count_in_background,
-    item_limits,
-    peak_rss_mb,
-    stops_the_batch,
-    summarize_into,
-)
+from ..batching import BatchStats, _unreachable, item_limits, stops_the_batch, summarize_into
 from ..errors import ConfigError, InputError, InternalError, SummarizerError
 from ..options import CallOptions
 from ..outcome import Outcome
 from ..sources import Article
+from .run import Run
 
 if TYPE_CHECKING:
     import ray.data
@@ -310,18 +303,7 @@ def _extracted(item: Item, limits: dict[str, int]) -> dict[str, Any]:
     result: dict[str, Any] = {"id": item.id, "source": item.source, "article": None, "raised": None}
     try:
         article = item.article(**limits)
-        result["article"] = json.dumps(
-            {
-                "text": article.text,
-                "title": article.title,
-                "author": article.author,
-                "date": article.date,
-                "site": article.site,
-                "url": article.url,
-                "path": article.path,
-                "warnings": article.warnings,
-            }
-        )
+        result["article"] = json.dumps(article.to_dict())
     except SummarizerError as exc:
         result["raised"] = pickle.dumps(exc)
     except Exception as exc:  # a bug must not cost the rest of the batch
@@ -376,7 +358,7 @@ class _Summarize:
         fields = json.loads(row["article"])
 
         async def article() -> Article:
-            return Article(**fields)
+            return Article.from_dict(fields)
 
         assert self.slots is not None
         async with self.slots:
@@ -524,7 +506,7 @@ def summarize_articles(
 
 
 def run_files(
-    settings: Settings,
+    summarizer: Summarizer,
     specs: list[str],
     *,
     schema: Any = None,
@@ -540,32 +522,38 @@ def run_files(
     options: CallOptions | None = None,
     on_progress: Callable[[BatchStats], None] | None = None,
     relative_to: Path | None = None,
+    reword: dict[str, str] | None = None,
     stop: threading.Event | None = None,
 ) -> BatchStats:
-    """``batch.run_files`` on Ray: the same output lines, errors file, resume and counts.
+    """The local runner's ``run_files`` on Ray: the same output lines, errors file, resume and counts.
 
+    ``summarizer`` is the driver's (the call is resolved there once); each actor makes its own from the same
+    settings. ``schema``: what the actors resolve (a name, file or ``module:Class``; default: the call's).
     Stops like the local runner (a refused key, an endpoint that stays unreachable) by raising that error;
     ``stop`` (set from another thread) ends the run early, as a cancelled job does."""
-    from ..batching import default_errors_path
-    from ..pricing import cost
-    from ..schemas import resolve, user_dirs
-    from .sinks import ErrorSink, open_sink
-
+    settings = summarizer.settings
     check_inputs(specs)
     units = list(units_of(specs))  # fails now on stdin
-    options = options or CallOptions()
-    spec = resolve(options.schema_name or schema or settings.schema_name, user_dirs(settings.schema_dirs))
-    sink = open_sink(output, fmt=fmt, schema=spec, resume=resume)
-    error_sink = ErrorSink(errors if errors is not None else default_errors_path(output, fmt))
-    stats = BatchStats()
+    run = Run.start(
+        summarizer,
+        specs,
+        output=output,
+        errors=errors,
+        fmt=fmt,
+        resume=resume,
+        options=options,
+        on_progress=on_progress,
+        text_field=text_field,
+        id_field=id_field,
+    )
+    stats = run.stats
+    schema = schema or run.call.options.schema_name or summarizer.schema.name
     throttle = None
     try:
         connect(address or settings.ray_address)
         ray = ray_module()
         throttle = start_throttle(settings.rpm, settings.tpm)
         strip = f"{relative_to}{os.sep}" if relative_to is not None else ""
-
-        count_in_background(stats, specs, text_field=text_field, id_field=id_field)
         ds = ray.data.from_items([{"unit": json.dumps(unit)} for unit in units], override_num_blocks=max(1, len(units)))
         ds = ds.flat_map(
             _read_unit,
@@ -573,15 +561,16 @@ def run_files(
                 "text_field": text_field,
                 "id_field": id_field,
                 "max_bytes": settings.max_input_bytes,
-                "skip": sink.done_ids,
+                "skip": run.done_ids,
                 "strip": strip,
             },
         )
         ds = ds.map_batches(
             _extract, batch_format="pyarrow", batch_size=EXTRACT_BATCH, fn_kwargs={"limits": item_limits(settings)}
         )
+        per_actor = concurrency or summarizer.engine.concurrency(settings)
         ds = summarize_articles(
-            ds, ray, settings, options, schema, concurrency, actors or settings.ray_actors, throttle
+            ds, ray, settings, run.call.options, schema, per_actor, actors or settings.ray_actors, throttle
         )
         written = IdSet()
         unreachable = 0
@@ -592,16 +581,15 @@ def run_files(
                     continue
                 written.add(row["id"])
                 ok = row["error"] is None
-                cached = ok and bool(json.loads(row["meta"]).get("cached"))
                 stats.add(
                     ok=ok,
-                    cached=cached,
+                    cached=ok and bool(json.loads(row["meta"]).get("cached")),
                     requests=row["requests"],
                     prompt_tokens=row["prompt_tokens"],
                     completion_tokens=row["completion_tokens"],
                 )
                 if ok:
-                    sink.write_record(
+                    run.sink.write_record(
                         {
                             "id": row["id"],
                             "source": row["source"],
@@ -614,51 +602,30 @@ def run_files(
                     unreachable = unreachable + 1 if _unreachable(error) else 0
                     if stops_the_batch(error, unreachable):
                         raise error
-                    error_sink.write_record(
-                        {
-                            "id": row["id"],
-                            "source": row["source"],
-                            "error": row["error"],
-                            "message": row["message"],
-                            "attempts": row["attempts"],
-                        }
-                    )
-                if on_progress is not None:
-                    on_progress(stats)
+                    fields = ("id", "source", "error", "message", "attempts")
+                    run.write_error({name: row[name] for name in fields}, reword)
+                run.report()
             if stop is not None and stop.is_set():
                 break
         else:  # read to the end: whatever the inputs hold beyond what came back was already in the output
             if stats.total is not None:
                 stats.skipped = max(0, stats.total - stats.done - stats.failed - stats.duplicates)
     finally:
-        sink.close()
-        error_sink.close()
         if throttle is not None:
             try:
                 stats.rate_limited = int(ray_module().get(throttle.counts.remote(), timeout=10)["rate_limited"])
             except Exception:  # only a count for the report
                 pass
-        stats.wall_s = time.perf_counter() - stats.started
-        paid = settings.llm_configured and settings.engine in ("auto", "llm", "hybrid")  # an endpoint answered
-        stats.cost_usd = (
-            cost(options.model or settings.model, stats.prompt_tokens, stats.completion_tokens, settings.prices)
-            if paid
-            else 0.0
-        )
-        stats.peak_rss_mb = peak_rss_mb()
-        if on_progress is not None:
-            on_progress(stats)
+        run.finish()
     return stats
 
 
 async def run_files_async(summarizer: Summarizer, specs: list[str], **arguments: Any) -> BatchStats:
-    """``run_files`` for async callers with a ``Summarizer`` (the service's jobs with ``runner = "ray"``), in a
-    thread; cancelling the task (a deleted job) stops the run at its next block."""
+    """``run_files`` for async callers (the CLI, the service's jobs with ``runner = "ray"``), in a thread;
+    cancelling the task (a deleted job) stops the run at its next block."""
     stop = threading.Event()
-    options = arguments.get("options")
-    schema = (options.schema_name if options else None) or summarizer.schema.name
     try:
-        return await asyncio.to_thread(run_files, summarizer.settings, specs, schema=schema, stop=stop, **arguments)
+        return await asyncio.to_thread(run_files, summarizer, specs, stop=stop, **arguments)
     except asyncio.CancelledError:
         stop.set()
         raise

@@ -688,10 +688,10 @@ def probe(state: AppState) -> dict[str, str]:
             checks["cache"] = unusable
             _log.warning("readiness: %s", summarizer.cache_problem or "the cache failed its check")
     checks["state"] = _probe_state(state)
-    settings = state.settings
     try:
-        checks["llm"] = "ok" if summarizer.engine in ("llm", "local") else "extractive engine (no LLM configured)"
-        if settings.engine == "auto" and not settings.llm_configured:
+        engine = summarizer.engine
+        checks["llm"] = "ok" if engine.uses_model else f"{engine.name} engine (no LLM configured)"
+        if engine.fallback:
             checks["llm"] = "no LLM endpoint configured (set OPENAI_API_KEY or OPENAI_BASE_URL)"
     except ConfigError as exc:
         checks["llm"] = str(exc)

@@ -309,7 +309,7 @@ class JobWorker:
                 self._current = None
 
     async def _run(self, job: Job) -> None:
-        from ..batching import run_files
+        from ..runners import runner_for
 
         folder = self.store.folder(job.id)
         self.store.update(job.id, status="running")
@@ -324,13 +324,12 @@ class JobWorker:
 
         fields = {name: job.options[name] for name in FIELD_OPTIONS if job.options.get(name)}
         call = CallOptions.model_validate({k: v for k, v in job.options.items() if k not in FIELD_OPTIONS})
-        more: dict[str, Any] = {"reword": HTTP_WORDING, "url_policy": self.url_policy, "resolver": self.resolver}
-        if self.summarizer.settings.runner == "ray":  # SUMMARIZER_RUNNER=ray: the job runs on the cluster
-            from ..runners.ray import run_files_async as run_files  # type: ignore[assignment]
-
-            more = {}  # the Ray runner writes its errors file itself, in the library's words
+        runner = runner_for(self.summarizer.settings)  # SUMMARIZER_RUNNER=ray: the job runs on the cluster
+        more: dict[str, Any] = {"reword": HTTP_WORDING}
+        if runner.fetches_urls:
+            more.update(url_policy=self.url_policy, resolver=self.resolver)
         try:
-            stats = await run_files(
+            stats = await runner.arun(
                 self.summarizer,
                 [str(folder / "input.jsonl")],
                 output=folder / "results.jsonl",
