@@ -97,6 +97,7 @@ app.add_typer(logs_app, name="logs")
 app.add_typer(keys_app, name="keys")
 
 _debug = {"on": os.environ.get("SUMMARIZER_DEBUG", "") not in ("", "0", "false")}
+_quiet = {"on": False}  # -q/--quiet, before or after the command's name
 
 
 class Format(str, Enum):
@@ -132,7 +133,11 @@ def _root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("-q", "--quiet", help="No informational lines on stderr (warnings and errors still show).")
+    ] = False,
 ) -> None:
+    _quiet["on"] = quiet  # each run starts from its own flags (a command's -q sets it after this)
     if debug:
         _debug["on"] = True
 
@@ -143,6 +148,27 @@ def _say(message: str) -> None:
     from .render import for_terminal
 
     typer.echo(f"summarizer: {for_terminal(message, lines=False)}", err=True)
+
+
+def _note(message: str) -> None:
+    """An informational line on stderr (which engine runs, what was stored, a batch's closing counts): what
+    ``-q``/``--quiet`` silences. Warnings and errors go through ``_say`` and always show."""
+    if not _quiet["on"]:
+        _say(message)
+
+
+def _set_quiet(value: bool) -> bool:
+    if value:
+        _quiet["on"] = True
+    return value
+
+
+Quiet = Annotated[
+    bool,
+    typer.Option(
+        "-q", "--quiet", callback=_set_quiet, help="No informational lines on stderr (warnings and errors still show)."
+    ),
+]
 
 
 def _show(text: str) -> None:
@@ -337,6 +363,7 @@ SHARED: dict[str, tuple[Any, Any]] = {
     "evidence": (EvidenceOption, None),
     "no_log": (NoLog, False),
     "hybrid": (HybridOption, None),
+    "quiet": (Quiet, False),
 }
 
 
@@ -433,7 +460,7 @@ def _table_console() -> Any:
 
 def _announce_engine(summarizer: Any) -> None:
     if summarizer.engine == "extractive" and summarizer.settings.engine == "auto":
-        _say(
+        _note(
             "no LLM configured (set OPENAI_API_KEY, or OPENAI_BASE_URL for a local server); "
             "using the offline extractive engine"
         )
@@ -466,7 +493,9 @@ def summarize(
     meta: Annotated[
         bool,
         typer.Option(
-            "--meta", help="Wrap JSON as {summary, meta}: engine, model, cached, attempts, usage, latency, source."
+            "--meta",
+            help="How the summary was made: engine, model, mode, tokens, cost, cache hit, warnings... "
+            "(JSON: {summary, meta}; markdown and text: lines after the summary).",
         ),
     ] = False,
     *,
@@ -506,11 +535,18 @@ def summarize(
     for warning in result.meta.warnings:
         if warning not in article.warnings:
             _say(f"warning: {warning}")
-    text = render(result, fmt.value, with_meta=meta)
+    text = render(result, fmt.value, with_meta=meta, cost=_cost_of(result.meta, settings) if meta else None)
     if output:
         write_atomic(output, text)
     else:
         _show(text)
+
+
+def _cost_of(meta: Any, settings: Any) -> float | None:
+    """What a result's tokens cost at its model's price (``prices`` in the config file first); None unknown."""
+    from .pricing import cost
+
+    return cost(meta.model, meta.usage.prompt_tokens, meta.usage.completion_tokens, settings.prices)
 
 
 def _format_of(output: Path | None) -> Format:
@@ -742,7 +778,7 @@ def batch(
     check_writable(output, as_folder=is_folder_output(output, fmt.value))
     for target in (errors, stats_json):
         check_writable(target)
-    show = progress and sys.stderr.isatty()
+    show = progress and sys.stderr.isatty() and not _quiet["on"]
     summarizer = Summarizer(settings=settings, schema=shared.schema)
     _announce_engine(summarizer)
     display = _BatchProgress() if show else None
@@ -898,7 +934,7 @@ def _report(
     """The closing lines on stderr: counts, throughput, tokens and cost."""
     skipped = f", {stats.skipped:,} skipped (already in {output})" if stats.skipped else ""
     duplicates = f", {stats.duplicates:,} duplicate id(s) skipped" if stats.duplicates else ""
-    _say(
+    _note(
         f"batch {outcome} in {stats.wall_s:.1f} s: {stats.done:,} done ({stats.cached:,} from cache), "
         f"{stats.failed:,} failed{skipped}{duplicates}"
     )
@@ -911,8 +947,8 @@ def _report(
     throttled = f" · {stats.rate_limited:,} rate-limit answers (429)" if stats.rate_limited else ""
     if stats.submitted:
         cost += f" (batch prices for {stats.batch_prompt_tokens + stats.batch_completion_tokens:,} tokens)"
-        _say(f"batch API: {stats.submitted:,} request(s) in batches; the rest were asked live")
-    _say(
+        _note(f"batch API: {stats.submitted:,} request(s) in batches; the rest were asked live")
+    _note(
         f"{stats.per_second:,.1f} articles/s · {stats.requests:,} requests · tokens {stats.prompt_tokens:,} in / "
         f"{stats.completion_tokens:,} out · {cost}{throttled}"
     )
@@ -924,7 +960,7 @@ def _report(
         where = errors or default_errors_path(output, fmt) or "stderr above"
         _say(f"failed items are in {where}; run the same command again to retry them")
     elif outcome != "finished" and output:
-        _say("nothing is lost: run the same command again to resume")
+        _note("nothing is lost: run the same command again to resume")
 
 
 @app.command("eval")
@@ -1109,7 +1145,7 @@ def evaluate_fields(
             )
         )
     _table_console().print(table)
-    _say(f"{system}: {cpu * 1000:.1f} ms CPU per article")
+    _note(f"{system}: {cpu * 1000:.1f} ms CPU per article")
 
 
 @app.command()
@@ -1184,14 +1220,23 @@ def show_settings(config: ConfigPath = None) -> None:
 
     current = load_settings(config)
     path = config_file_in_use(config)
-    console = Console()
+    # On a terminal, long values fold at its width; piped or redirected, a setting is one line, whole.
+    console = Console(width=None if sys.stdout.isatty() else 10_000)
     console.print(
         f"config file: {path}" + ("" if path.is_file() else " (not found: defaults and environment only)"),
         markup=False,
         highlight=False,
+        soft_wrap=True,  # a path is never broken across lines
     )
-    table = Table("setting", "value", "meaning", box=None, header_style="bold")
-    in_use = {"cache_path": current.resolved_cache_path, "state_dir": current.resolved_state_dir}
+    table = Table(box=None, header_style="bold")
+    table.add_column("setting", no_wrap=True)
+    table.add_column("value", overflow="fold")  # a long path or URL shown whole, folded, never cut with "…"
+    table.add_column("meaning", overflow="fold")
+    in_use = {
+        "cache_path": current.resolved_cache_path,
+        "state_dir": current.resolved_state_dir,
+        "log_path": current.resolved_log_path,
+    }
     for name, info in Settings.model_fields.items():
         value = getattr(current, name)
         if value is None and name in in_use:
@@ -1208,7 +1253,9 @@ def show_settings(config: ConfigPath = None) -> None:
 
             shown = repr(shown_url(value))  # no user:password@, no ?api_key= value
         table.add_row(Text(name), Text(shown), Text(info.description or ""))
-    console.print(table)
+    with console.capture() as captured:
+        console.print(table)
+    typer.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))  # no padding to the last column
 
 
 @schemas_app.command("list")
@@ -1297,6 +1344,7 @@ def cache_path(cache: CachePath = None, config: ConfigPath = None) -> None:
 def cache_clear(
     cache: CachePath = None,
     config: ConfigPath = None,
+    quiet: Quiet = False,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Delete without asking (needed when there is no terminal to ask on).")
     ] = False,
@@ -1312,10 +1360,10 @@ def cache_clear(
         if not typer.confirm(
             f"Delete {stats['entries']:,} cached answer(s) in {stats['path']}?", default=False, err=True
         ):
-            _say("nothing deleted")
+            _note("nothing deleted")
             return
     removed = store.clear()
-    _say(f"removed {removed} cached answer(s)")
+    _note(f"removed {removed} cached answer(s)")
 
 
 @cache_app.command("export")
@@ -1323,6 +1371,7 @@ def cache_export(
     file: Annotated[str, typer.Argument(help="JSONL file to write, or - for stdout.")],
     cache: CachePath = None,
     config: ConfigPath = None,
+    quiet: Quiet = False,
 ) -> None:
     """Write every cached answer as JSONL, sorted by key (commit it as fixtures, replay with --offline)."""
     from .files import check_writable, write_atomic
@@ -1335,7 +1384,7 @@ def cache_export(
         buffer = io.StringIO()
         count = store.export(buffer)
         write_atomic(file, buffer.getvalue())
-    _say(f"exported {count} cached answer(s)")
+    _note(f"exported {count} cached answer(s)")
 
 
 @cache_app.command("import")
@@ -1343,6 +1392,7 @@ def cache_import(
     file: Annotated[str, typer.Argument(help="JSONL file from `cache export`, or - for stdin.")],
     cache: CachePath = None,
     config: ConfigPath = None,
+    quiet: Quiet = False,
 ) -> None:
     """Load cached answers from JSONL."""
     store = _open_cache(cache, config)
@@ -1354,7 +1404,7 @@ def cache_import(
                 count = store.import_lines(fh)
         except FileNotFoundError:
             raise InputError(f"no such file: {file}") from None
-    _say(f"imported {count} cached answer(s)")
+    _note(f"imported {count} cached answer(s)")
 
 
 @app.command()
@@ -1411,7 +1461,7 @@ def models(shared: Shared) -> None:
 
     with Summarizer(settings=shared.settings()) as summarizer:
         if summarizer.engine == "extractive":
-            _say("no LLM configured: the extractive engine needs no model")
+            _note("no LLM configured: the extractive engine needs no model")
             return
         for name in summarizer.models():
             typer.echo(name)
@@ -1458,7 +1508,7 @@ def logs_list(
         return
     if not rows:
         wanted = " and ".join(f"--{name} {value}" for name, value in (("status", status), ("call", call)) if value)
-        _say(f"no logged exchange matches {wanted}" if wanted else "no exchanges logged yet")
+        _note(f"no logged exchange matches {wanted}" if wanted else "no exchanges logged yet")
         return
     for row in rows:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row["started"]))
@@ -1512,23 +1562,23 @@ def logs_path(cache: CachePath = None, config: ConfigPath = None) -> None:
 
 
 @logs_app.command("off")
-def logs_off(cache: CachePath = None, config: ConfigPath = None) -> None:
+def logs_off(cache: CachePath = None, config: ConfigPath = None, quiet: Quiet = False) -> None:
     """Stop logging exchanges (until `summarizer logs on`)."""
     from .exchanges import OFF_MARKER
 
     path = _exchange_log(config, cache).path
     path.parent.mkdir(parents=True, exist_ok=True)
     (path.parent / OFF_MARKER).touch()
-    _say("logging of LLM exchanges is off")
+    _note("logging of LLM exchanges is off")
 
 
 @logs_app.command("on")
-def logs_on(cache: CachePath = None, config: ConfigPath = None) -> None:
+def logs_on(cache: CachePath = None, config: ConfigPath = None, quiet: Quiet = False) -> None:
     """Log exchanges again (the default)."""
     from .exchanges import OFF_MARKER
 
     (_exchange_log(config, cache).path.parent / OFF_MARKER).unlink(missing_ok=True)
-    _say("logging of LLM exchanges is on")
+    _note("logging of LLM exchanges is on")
 
 
 @keys_app.command("set")
@@ -1546,6 +1596,7 @@ def keys_set(
             show_default=False,
         ),
     ] = None,
+    quiet: Quiet = False,
 ) -> None:
     """Store a key in the key store (a file only you can read, mode 0600). Settings use the openai key when
     neither OPENAI_API_KEY nor SUMMARIZER_API_KEY nor the config file gives one."""
@@ -1558,7 +1609,7 @@ def keys_set(
         else:
             value = typer.prompt(f"Enter key for {name}", hide_input=True, err=True)
     path = set_key(name, value)
-    _say(f"stored key {name!r} in {path}")
+    _note(f"stored key {name!r} in {path}")
 
 
 @keys_app.command("list")
