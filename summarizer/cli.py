@@ -14,6 +14,7 @@ import ipaddress
 import json
 import logging
 import os
+import re
 import shlex
 import sys
 import time
@@ -95,6 +96,13 @@ keys_app = typer.Typer(
 )
 app.add_typer(logs_app, name="logs")
 app.add_typer(keys_app, name="keys")
+templates_app = typer.Typer(
+    help="Saved options, as llm keeps templates: `summarize a.txt --schema brief --style brief --save short` "
+    "stores them, `summarize b.txt -t short` applies them (options on the command line win). "
+    "`summarizer templates` lists them.",
+    rich_markup_mode=None,
+)
+app.add_typer(templates_app, name="templates")
 
 _debug = {"on": os.environ.get("SUMMARIZER_DEBUG", "") not in ("", "0", "false")}
 _quiet = {"on": False}  # -q/--quiet, before or after the command's name
@@ -338,6 +346,28 @@ Instructions = Annotated[
     ),
 ]
 
+TemplateOption = Annotated[
+    str | None,
+    typer.Option(
+        "-t",
+        "--template",
+        help="Apply the options saved as NAME (see `summarizer templates list`) or in a template file; "
+        "options given on the command line win.",
+        show_default=False,
+        metavar="NAME",
+    ),
+]
+SaveOption = Annotated[
+    str | None,
+    typer.Option(
+        "--save",
+        help="Save the options of this command line (schema, style, model, instructions...; never keys, "
+        "cache or output) as template NAME, for -t NAME.",
+        show_default=False,
+        metavar="NAME",
+    ),
+]
+
 # The options every summarizing command takes, declared once: name -> (annotated type, default).
 SHARED: dict[str, tuple[Any, Any]] = {
     "model": (Model, None),
@@ -364,7 +394,17 @@ SHARED: dict[str, tuple[Any, Any]] = {
     "no_log": (NoLog, False),
     "hybrid": (HybridOption, None),
     "quiet": (Quiet, False),
+    "template": (TemplateOption, None),
+    "save": (SaveOption, None),
 }
+# What a template never holds: where things are kept, how this one run behaves, and anything secret.
+_NOT_SAVED = frozenset({"cache", "no_cache", "refresh", "offline", "config", "no_log", "quiet", "template", "save"})
+_SECRET_NAME = re.compile(r"(^|_)(api_key|key|token|secret|password)$")
+
+
+def _savable() -> list[str]:
+    """The shared options a template keeps (an option added to SHARED is kept unless named here)."""
+    return [name for name in SHARED if name not in _NOT_SAVED and not _SECRET_NAME.search(name)]
 
 
 @dataclass(frozen=True)
@@ -442,13 +482,107 @@ def with_shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(command)
     def run(**given: Any) -> Any:
-        return command(
-            **{k: v for k, v in given.items() if k not in SHARED}, shared=Shared({name: given[name] for name in SHARED})
-        )
+        values = {name: given.get(name, default) for name, (_, default) in SHARED.items()}
+        if values["template"]:
+            values = _with_template(values)
+        shared = Shared(values)
+        if values["save"]:
+            _save_template(values["save"], shared)
+        return command(**{k: v for k, v in given.items() if k not in SHARED}, shared=shared)
 
     run.__signature__ = signature.replace(parameters=[*own, *added])  # type: ignore[attr-defined]
     del run.__wrapped__  # typer must read the new signature, not the wrapped one
     return run
+
+
+def _with_template(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with template ``-t NAME``'s options where the command line gave none (it wins)."""
+    from . import templates
+
+    return _with_template_values(values, templates.load(values["template"]), values["template"])
+
+
+def _with_template_values(values: dict[str, Any], saved: dict[str, Any], spec: str) -> dict[str, Any]:
+    import typing
+
+    from pydantic import TypeAdapter, ValidationError
+
+    from .errors import ConfigError
+
+    merged = dict(values)
+    for name, value in saved.items():
+        if name not in _savable():
+            raise ConfigError(f"template {spec!r}: {name!r} is not an option a template can hold")
+        if merged[name] != SHARED[name][1]:  # given on the command line
+            continue
+        try:
+            merged[name] = TypeAdapter(typing.get_args(SHARED[name][0])[0]).validate_python(value)
+        except ValidationError as exc:
+            problem = exc.errors()[0]["msg"]
+            raise ConfigError(f"template {spec!r}: {_flag(name)} {value!r}: {problem}") from None
+    return merged
+
+
+def _flag(name: str, value: Any = None) -> str:
+    """A shared option as typed on the command line: ``--max-tokens``, ``--no-hybrid``."""
+    return f"--no-{name.replace('_', '-')}" if value is False else f"--{name.replace('_', '-')}"
+
+
+def _save_template(name: str, shared: Shared) -> None:
+    """Store the savable options given (on the command line or by -t) as template ``name``, once they are
+    known to be valid and hold no secret; nothing is saved otherwise."""
+    from . import templates
+    from .errors import ConfigError
+    from .secrets import shown_url
+
+    templates.check_name(name)
+    stored: dict[str, Any] = {}
+    for option in _savable():
+        value = shared.values[option]
+        if value == SHARED[option][1]:
+            continue
+        if option == "instructions":
+            value = _instructions(value)  # @FILE saved as its text: the template does not depend on the file
+        stored[option] = value.value if isinstance(value, Enum) else str(value) if isinstance(value, Path) else value
+    if not stored:
+        raise _click_exceptions().UsageError(
+            f"nothing to save as {name!r}: give the options to keep, e.g. --schema brief --style brief --save {name}"
+        )
+    settings = shared.settings()  # invalid values fail here, before anything is stored
+    shared.call()
+    if shared.schema:
+        from .schemas import resolve, user_dirs
+
+        resolve(shared.schema, user_dirs(settings.schema_dirs))
+    url = stored.get("base_url")
+    if isinstance(url, str) and ("[redacted]" in shown_url(url) or "@" in url.split("//", 1)[-1].split("/", 1)[0]):
+        raise ConfigError(
+            "--base-url holds a credential (user:password@ or a key in the query) and a template never stores one; "
+            "nothing was saved",
+            hint="give the key with OPENAI_API_KEY or `summarizer keys set openai`",
+        )
+    from .keys import load_keys
+
+    known = [
+        secret
+        for secret in (
+            *settings.secret_values(),
+            *(os.environ.get(v) for v in ("OPENAI_API_KEY", "SUMMARIZER_API_KEY", "SUMMARIZER_API_TOKEN")),
+            *load_keys().values(),
+        )
+        if secret and len(secret) >= 8
+    ]
+    for option, value in stored.items():
+        if isinstance(value, str) and any(secret in value for secret in known):
+            raise ConfigError(
+                f"{_flag(option)} holds an API key or token and a template never stores one; nothing was saved"
+            )
+    path, replaced = templates.save(name, stored)
+    _note(
+        f"saved template {name!r} in {path}"
+        + (" (replacing the old one)" if replaced else "")
+        + f"; use it with -t {name}"
+    )
 
 
 def _table_console() -> Any:
@@ -507,6 +641,8 @@ def summarize(
     from .render import render
     from .sources import load
 
+    if source is None and shared.save:  # `--save NAME` alone saves, as `llm --save` does (- reads stdin too)
+        return
     if source is None:  # `cat a.txt | summarizer summarize`, as llm reads a piped prompt
         if sys.stdin is None or sys.stdin.isatty():
             raise _click_exceptions().UsageError(
@@ -1627,6 +1763,115 @@ def keys_path() -> None:
     from .keys import keys_path as where
 
     typer.echo(str(where()))
+
+
+TemplateName = Annotated[str, typer.Argument(help="A template's name (see `summarizer templates list`).")]
+
+
+def _as_flags(options: dict[str, Any]) -> str:
+    """A template's options as they would be typed: ``--schema brief --style brief``."""
+    words = []
+    for name, value in options.items():
+        if isinstance(value, bool) or value is None:
+            words.append(_flag(name, value))
+        else:
+            words += [_flag(name), shlex.quote(str(value))]
+    return " ".join(words)
+
+
+@templates_app.callback(invoke_without_command=True)
+def templates_default(ctx: typer.Context) -> None:
+    """The saved templates (as `templates list`), or a subcommand: list, show NAME, edit NAME, path, remove NAME."""
+    if ctx.invoked_subcommand is None:
+        templates_list()
+
+
+@templates_app.command("list")
+def templates_list() -> None:
+    """Each saved template, one a line: its name and its options as they would be typed."""
+    from . import templates
+
+    found = templates.names()
+    if not found:
+        _note(
+            f"no templates saved yet in {templates.templates_dir()}: "
+            "`summarizer summarize --schema brief --style brief --save short` saves one"
+        )
+    for name in found:
+        try:
+            shown = _as_flags(templates.load(name))
+        except Exception as exc:  # one unreadable file must not hide the others
+            shown = f"(unreadable: {exc})"
+        _show(f"{name}: {shown[:200]}\n")
+
+
+@templates_app.command("show")
+def templates_show(name: TemplateName) -> None:
+    """Print a template's options as JSON (the file's content)."""
+    from . import templates
+
+    _show(json.dumps(templates.load(name), indent=2, ensure_ascii=False) + "\n")
+
+
+@templates_app.command("path")
+def templates_path() -> None:
+    """The folder the templates are kept in (templates beside the config file; env SUMMARIZER_TEMPLATES_PATH)."""
+    from . import templates
+
+    typer.echo(str(templates.templates_dir()))
+
+
+@templates_app.command("edit")
+def templates_edit(name: TemplateName) -> None:
+    """Open a template in $EDITOR (a new one starts empty); checked when the editor closes."""
+    from . import templates
+
+    path = templates.path_of(name)
+    current = templates.load(name) if path.exists() else {}
+    edited = _edit(json.dumps(current, indent=2, ensure_ascii=False) + "\n")
+    try:
+        options = json.loads(edited)
+    except ValueError as exc:
+        raise InputError(f"not saved: the template is not JSON ({exc})") from None
+    if not isinstance(options, dict):
+        raise InputError("not saved: a template is a JSON object of options")
+    values = {option: default for option, (_, default) in SHARED.items()}
+    from .errors import ConfigError
+
+    try:
+        checked = _with_template_values(values, options, name)  # unknown names and bad values refused
+    except ConfigError as exc:
+        raise ConfigError(f"not saved: {exc}") from None
+    stored = {k: v for k, v in options.items() if checked[k] != SHARED[k][1]}
+    saved, _ = templates.save(name, stored)
+    _note(f"saved template {name!r} in {saved}")
+
+
+def _edit(text: str) -> str:
+    """``text`` as the user left it in $VISUAL or $EDITOR (default vi), edited in a private temporary file."""
+    import subprocess
+    import tempfile
+
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    with tempfile.TemporaryDirectory(prefix="summarizer-") as folder:
+        path = Path(folder) / "template.json"
+        path.write_text(text, encoding="utf-8")
+        try:
+            done = subprocess.run([*shlex.split(editor), str(path)], check=False)
+        except OSError as exc:
+            raise InputError(f"cannot start the editor {editor!r}: {exc.strerror}", hint="set EDITOR") from None
+        if done.returncode != 0:
+            raise InputError(f"the editor {editor!r} exited with {done.returncode}; nothing was saved")
+        return path.read_text(encoding="utf-8")
+
+
+@templates_app.command("remove")
+def templates_remove(name: TemplateName, quiet: Quiet = False) -> None:
+    """Delete a saved template."""
+    from . import templates
+
+    path = templates.remove(name)
+    _note(f"removed template {name!r} ({path})")
 
 
 class _Scrubbed:
