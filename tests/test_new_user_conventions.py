@@ -222,3 +222,67 @@ def test_a_template_file_by_path_and_a_broken_one(cli, tmp_path):
     assert bad.returncode == 4 and "--style 'loud'" in one_error_line(bad)
     file.write_text("[1, 2]")
     assert run(cli, "summarize", EXAMPLE, "-t", str(file)).returncode == 4
+
+
+# -- help: what a command takes, grouped, no placeholders for flags -------------------------------------------
+
+
+def _help(*path: str) -> str:
+    from typer.testing import CliRunner
+
+    from summarizer.cli import app
+
+    done = CliRunner().invoke(app, [*path, "--help"], terminal_width=80)
+    assert done.exit_code == 0
+    return done.output
+
+
+def test_models_help_lists_only_the_options_models_uses():
+    shown = _help("models")
+    for flag in ("--engine", "--base-url", "--timeout", "--model-path", "--config", "--quiet"):
+        assert flag in shown
+    for flag in ("--schema", "--style", "--instructions", "--offline", "--max-chars", "--template", "--language"):
+        assert flag not in shown, flag
+
+
+def test_batch_help_groups_its_options_in_sections():
+    shown = _help("batch")
+    headings = [line for line in shown.splitlines() if line and not line.startswith(" ") and line.endswith(":")]
+    assert headings == [
+        "Arguments:",
+        "Options:",
+        "Summary:",
+        "Model:",
+        "Pace:",
+        "Where it runs:",
+        "Cache, logs and limits:",
+    ]
+    assert len(shown.splitlines()) < 150
+    sections = shown.split("\nPace:\n")[1].split("\nWhere it runs:\n")
+    options = shown.split("\nOptions:\n")[1].split("\nSummary:\n")[0]
+    assert "--rpm" in sections[0] and "--via" in sections[1] and "--rpm" not in options and "--output" in options
+    summarize = _help("summarize")
+    assert "Summary:" in summarize and "--template" in summarize.split("Summary:")[1].split("Model:")[0]
+
+
+def test_no_help_shows_a_placeholder_for_a_flag():
+    """--meta, --no-cache, --hybrid/--no-hybrid take no value: their help shows none (no <bool>, no BOOLEAN)."""
+    from typer.main import get_command
+
+    from summarizer.cli import app
+
+    def walk(command, path=()):
+        yield path, command
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from walk(sub, (*path, name))
+
+    flags = 0
+    for path, command in walk(get_command(app)):
+        shown = _help(*path)
+        assert "<bool>" not in shown and "BOOLEAN" not in shown, path
+        for param in command.params:
+            if getattr(param, "is_flag", False):
+                line = next(line for line in shown.splitlines() if param.opts[-1] in line)
+                assert "<" not in line.split(param.opts[-1])[1].split("  ")[0], (path, line)
+                flags += 1
+    assert flags > 20
