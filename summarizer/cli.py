@@ -89,6 +89,7 @@ app = typer.Typer(
     "  summarizer summarize https://example.com/story --format markdown\n\n"
     "  curl -s URL | summarizer summarize - --format text\n\n"
     "  summarizer summarize article.txt --engine local --schema brief   (a GGUF model in-process)\n\n"
+    "  summarizer summarize a.txt --schema brief --save short   (saved options: -t short)\n\n"
     "  summarizer logs -n 5   (every exchange with the model)\n\n"
     "  summarizer batch archive/ -o summaries.jsonl\n\n"
     "  summarizer serve --port 8000\n\n"
@@ -171,7 +172,7 @@ def _root(
     ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
     quiet: Annotated[
-        bool, typer.Option("-q", "--quiet", help="No informational lines on stderr (warnings and errors still show).")
+        bool, typer.Option("-q", "--quiet", help="No notices on stderr (warnings and errors still show).")
     ] = False,
 ) -> None:
     _quiet["on"] = quiet  # each run starts from its own flags (a command's -q sets it after this)
