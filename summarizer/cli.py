@@ -600,7 +600,9 @@ def _save_template(name: str, shared: Shared) -> None:
             continue
         if option == "instructions":
             value = _instructions(value)  # @FILE saved as its text: the template does not depend on the file
-        stored[option] = value.value if isinstance(value, Enum) else str(value) if isinstance(value, Path) else value
+        elif isinstance(value, Path) or (option == "schema" and os.path.isfile(value)):
+            value = str(Path(value).expanduser().resolve())  # a file named from here works from anywhere
+        stored[option] = value.value if isinstance(value, Enum) else value
     if not stored:
         raise _click_exceptions().UsageError(
             f"nothing to save as {name!r}: give the options to keep, e.g. --schema brief --style brief --save {name}"

@@ -286,3 +286,20 @@ def test_no_help_shows_a_placeholder_for_a_flag():
                 assert "<" not in line.split(param.opts[-1])[1].split("  ")[0], (path, line)
                 flags += 1
     assert flags > 20
+
+
+def test_files_named_in_a_template_are_kept_as_absolute_paths(cli, server, tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "mine.json").write_text(
+        json.dumps({"type": "object", "properties": {"headline": {"type": "string"}}, "required": ["headline"]})
+    )
+    (work / "focus.txt").write_text("focus on the money\n")
+    saved = run(cli, "summarize", "--schema", "mine.json", "--instructions", "@focus.txt", "--save", "f", cwd=work)
+    assert saved.returncode == 0, saved.stderr
+    stored = json.loads((_template_dir(tmp_path) / "f.json").read_text())
+    assert stored == {"schema": str(work / "mine.json"), "instructions": "focus on the money"}
+    done = run(cli, "summarize", EXAMPLE, "-t", "f", "--meta", cwd=tmp_path, env=llm_env(server))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["meta"]["schema"] == "mine"
+    assert "focus on the money" in server.requests[-1]["messages"][-1]["content"]
