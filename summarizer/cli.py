@@ -54,6 +54,8 @@ class _Group(typer.core.TyperGroup):
 # Option groups of a command's --help, in this order after its own options (rich_help_panel= of an option).
 SUMMARY, MODEL, PACE, RUNNER, STORAGE = "Summary", "Model", "Pace", "Where it runs", "Cache, logs and limits"
 _PANELS = (SUMMARY, MODEL, PACE, RUNNER, STORAGE)
+# The section of an option declared without a rich_help_panel (by its parameter name).
+_PANEL_OF = {"refresh": STORAGE, "sentences": SUMMARY, "method": SUMMARY}
 
 
 class _Command(typer.core.TyperCommand):
@@ -70,7 +72,8 @@ class _Command(typer.core.TyperCommand):
             if param.param_type_name == "argument":
                 arguments.append(record)
             else:
-                sections.setdefault(getattr(param, "rich_help_panel", None) or "Options", []).append(record)
+                panel = getattr(param, "rich_help_panel", None) or _PANEL_OF.get(param.name or "", "Options")
+                sections.setdefault(panel, []).append(record)
         order = ["Options", *_PANELS, *(name for name in sections if name not in ("Options", *_PANELS))]
         for title, records in (("Arguments", arguments), *((name, sections.get(name, [])) for name in order)):
             if records:
@@ -365,9 +368,7 @@ Style = Annotated[
         rich_help_panel=SUMMARY,
     ),
 ]
-Refresh = Annotated[
-    bool, typer.Option("--refresh", help="Ignore cached answers; store the new ones.", rich_help_panel=STORAGE)
-]
+Refresh = Annotated[bool, typer.Option("--refresh", help="Ignore cached answers; store the new ones.")]
 Offline = Annotated[
     bool,
     typer.Option(
