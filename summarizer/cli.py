@@ -541,10 +541,10 @@ def with_shared_options(command: Callable[..., Any] | None = None, *, only: tupl
     @functools.wraps(command)
     def run(**given: Any) -> Any:
         values = {name: given.get(name, default) for name, (_, default) in SHARED.items()}
-        if values["template"]:
+        if values["template"] is not None:
             values = _with_template(values)
         shared = Shared(values)
-        if values["save"]:
+        if values["save"] is not None:
             _save_template(values["save"], shared)
         return command(**{k: v for k, v in given.items() if k not in SHARED}, shared=shared)
 

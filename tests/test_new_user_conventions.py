@@ -186,6 +186,8 @@ def test_invalid_options_or_names_save_nothing(cli, tmp_path):
         assert done.returncode == code, (args, done.stderr)
         one_error_line(done)
     assert run(cli, "summarize", "--style", "brief", "--save", "../evil").returncode == 3
+    assert run(cli, "summarize", "--style", "brief", "--save", "").returncode == 3
+    assert run(cli, "summarize", EXAMPLE, "-t", "").returncode == 3
     assert not _template_dir(tmp_path).exists() or not list(_template_dir(tmp_path).iterdir())
 
 
