@@ -484,7 +484,16 @@ class Summarizer:
             raise ConfigError(f"the dense style rewrites a 'summary' field, and schema {spec.name!r} has none")
         context = grounding_context(article.text)
         if self.engine == "extractive":
-            result = extractive.as_result(article, spec, context, started, language, detect_language(article.text))
+            result = extractive.as_result(
+                article,
+                spec,
+                context,
+                started,
+                language,
+                detect_language(article.text),
+                sentences=call.sentences or self.settings.sentences,
+                method=call.method or self.settings.method,
+            )
             if style != "standard":
                 result.meta.warnings.append(f"the extractive engine has one style; {style!r} needs an LLM")
             if call.instructions:
@@ -576,7 +585,7 @@ class Summarizer:
                         "cached": True,
                         "latency_s": round(time.perf_counter() - started, 6),
                         "source": article.source_info(),
-                        "warnings": [*article.warnings, *hit[1].get("answer_warnings", [])],
+                        "warnings": [*article.warnings, *hit[1].get("answer_warnings", []), *self.unused(call)],
                     }
                     return Result(instance, Meta.model_validate(meta))
         if call.offline:
@@ -657,6 +666,21 @@ class Summarizer:
         _log.warning("%s", warning)
         plan.warnings.append(warning)
 
+    def unused(self, call: CallOptions) -> list[str]:
+        """What a model engine does not take, said in ``meta.warnings`` (the call's options or the settings):
+        the summary's length and ranking method are the extractive engine's."""
+        said = []
+        sentences = call.sentences or self.settings.sentences
+        if sentences != extractive.SENTENCES:
+            said.append(
+                f"--sentences {sentences} is for the extractive engine; the model writes the summary in at most "
+                "the schema's sentences"
+            )
+        method = call.method or self.settings.method
+        if method != extractive.METHODS[0]:
+            said.append(f"--method {method} is for the extractive engine; the model chooses what matters itself")
+        return said
+
     def evidence(self) -> str:
         """How verbatim fields are asked for: ``evidence`` if set, else the engine's default (see README)."""
         return self.settings.evidence or ("numbers" if self.engine == "local" else "verbatim")
@@ -687,7 +711,7 @@ class Summarizer:
             ),
             latency_s=round(time.perf_counter() - plan.started, 6),
             source=plan.article.source_info(),
-            warnings=[*plan.article.warnings, *plan.warnings],
+            warnings=[*plan.article.warnings, *plan.warnings, *self.unused(plan.options)],
             source_language=plan.source_language,
             degenerate_answers=sum(1 for fields in plan.degenerate if fields),
             language=plan.language,
