@@ -92,19 +92,14 @@ def summarize(
     if len(units) < 3:
         units = _clauses(units)
     ranked = _RANKERS[method](units)
-    length = sentences
-    if distinct and len(units) > _MIN_POINTS:  # room for a summary and three key points that are not in it
-        length = min(sentences, len(units) - _MIN_POINTS)
-        if length < min(sentences, len(units)) and notes is not None:
-            notes.append(
-                f"the article has {len(units)} sentences: the summary has {length} ({sentences} asked), "
-                f"so that {_MIN_POINTS} key points are sentences not in it"
-            )
-    elif distinct and notes is not None:
+    if distinct and len(units) <= _MIN_POINTS and notes is not None:
         notes.append(
             f"the article has {len(units)} sentences, too few for a summary and {_MIN_POINTS} key points "
             "that are not in it: the key points repeat the summary"
         )
+    distinct = distinct and len(units) > _MIN_POINTS
+    # With distinct key points, the summary leaves the article three sentences for them.
+    length = min(sentences, len(units) - _MIN_POINTS) if distinct else sentences
     if method == "lead":  # the story's first sentences, as they are: no skipping
         summary_idx = _fit(list(range(min(length, len(units)))), units, summary_chars(sentences))
         if len(summary_idx) < min(length, len(units)) and notes is not None:
@@ -114,10 +109,22 @@ def summarize(
             )
     else:
         summary_idx = sorted(_diverse(ranked, units, want=length, max_words=80 * length // SENTENCES))
-    summary = _join([_strip_lead_in(units[i]) if n == 0 else units[i] for n, i in enumerate(summary_idx)])
+    summary = _summary_of(units, summary_idx)
     want = min(points, len(units))
-    if distinct and len(units) > _MIN_POINTS:
-        rest = [i for i in ranked if i not in summary_idx]
+    if distinct:
+        # Not the summary's sentences, nor the same words elsewhere (a sentence the page repeats): should that
+        # leave fewer than three, the summary gives back its lowest-ranked sentences.
+        rest = [i for i in ranked if i not in summary_idx and not _repeats(units[i], summary)]
+        while len(rest) < min(want, _MIN_POINTS) and len(summary_idx) > 1:
+            summary_idx.remove(max(summary_idx, key=ranked.index))
+            summary = _summary_of(units, summary_idx)
+            rest = [i for i in ranked if i not in summary_idx and not _repeats(units[i], summary)]
+            length = len(summary_idx)
+        if length < min(sentences, len(units)) and notes is not None:
+            notes.append(
+                f"the article has {len(units)} sentences: the summary has {length} ({sentences} asked), "
+                f"so that {_MIN_POINTS} key points are sentences not in it"
+            )
         key_idx = _diverse(rest, units, want=min(want, len(rest)))
     else:
         # A summary sentence is a point only when its point is shorter ("…, the Foreign Office said." dropped),
@@ -175,6 +182,11 @@ def front_matter(text: str, title: str | None) -> tuple[str | None, int, list[st
 
 def _same(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def _summary_of(units: list[str], chosen: list[int]) -> str:
+    """The summary of the ``chosen`` sentences, in the article's order; the first without its lead-in."""
+    return _join([_strip_lead_in(units[i]) if n == 0 else units[i] for n, i in enumerate(chosen)])
 
 
 def _join(pieces: list[str]) -> str:
@@ -276,7 +288,8 @@ def _textrank(sentences: list[str], damping: float = 0.85) -> list[int]:
 def _luhn(sentences: list[str], max_gap: int = 4) -> list[int]:
     """Sentence indexes, best first: Luhn (1958). Significant words are the content words the article uses
     more than once; a sentence scores its best cluster of them (at most ``max_gap`` other words between
-    two): significant words squared over the cluster's length."""
+    two): significant words squared over the cluster's length; one significant word alone is no cluster (as
+    in sumy). Sentences without one keep the story's order."""
     tokens = [[w.lower() for w in words(s)] for s in sentences]
     counts = Counter(t for s in sentences for t in _terms(s))
     significant = {t for t, c in counts.items() if c > 1}
@@ -289,12 +302,12 @@ def _luhn(sentences: list[str], max_gap: int = 4) -> list[int]:
             if token not in significant:
                 continue
             if start < 0 or position - last - 1 > max_gap:
-                if hits:
+                if hits > 1:
                     best = max(best, hits * hits / (last - start + 1))
                 start, hits = position, 0
             hits += 1
             last = position
-        if hits:
+        if hits > 1:
             best = max(best, hits * hits / (last - start + 1))
         score.append(best)
     quality = [_shape(s) for s in sentences]
@@ -380,6 +393,11 @@ _ATTRIBUTION = regex.compile(
     r"[^,.]{1,60})(?:[ \t]+(?:on|in|at)[ \t]+[^,.]{1,40})?\.?$"
 )
 _CONNECTIVE = re.compile(r"^(?:But|And|However|Meanwhile|Still|Yet|So|Also),?\s+")
+
+
+def _repeats(sentence: str, summary: str) -> bool:
+    """Whether a key point from ``sentence`` would say again what ``summary`` says word for word."""
+    return _strip_lead_in(sentence) in summary or _point(sentence) in summary
 
 
 def _point(sentence: str) -> str:
