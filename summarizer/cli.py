@@ -1026,6 +1026,10 @@ def evaluate(
         )
         if shared.style:
             name += f" ({shared.style})"
+        if engine == "extractive" and (shared.method or settings.method) != "lexrank":
+            name += f" ({shared.method or settings.method})"  # each method its own row, as each style
+        if engine == "extractive" and (shared.sentences or settings.sentences) != 3:
+            name += f" ({shared.sentences or settings.sentences} sentences)"
 
         async def run() -> Any:
             try:
