@@ -101,14 +101,18 @@ def summarize(
     # With distinct key points, the summary leaves the article three sentences for them.
     length = min(sentences, len(units) - _MIN_POINTS) if distinct else sentences
     if method == "lead":  # the story's first sentences, as they are: no skipping
-        summary_idx = _fit(list(range(min(length, len(units)))), units, summary_chars(sentences))
-        if len(summary_idx) < min(length, len(units)) and notes is not None:
-            notes.append(
-                f"the first {min(length, len(units))} sentences run past the summary's "
-                f"{summary_chars(sentences):,} characters: the summary has the first {len(summary_idx)}"
-            )
+        chosen = list(range(min(length, len(units))))
     else:
-        summary_idx = sorted(_diverse(ranked, units, want=length, max_words=80 * length // SENTENCES))
+        chosen = sorted(_diverse(ranked, units, want=length, max_words=80 * length // SENTENCES))
+    # The lead's whole sentences within the summary's length limit, not one cut off by it (the other methods keep
+    # to about 27 words a sentence; past the limit the schema cuts their summary at a word, as it always did)
+    limit = summary_chars(sentences)
+    summary_idx = _fit(chosen, units, ranked, limit) if method == "lead" else chosen
+    if len(summary_idx) < len(chosen) and notes is not None:
+        notes.append(
+            f"{len(chosen)} sentences run past the summary's {limit:,} characters: the summary has "
+            f"{len(summary_idx)}, the best ranked"
+        )
     summary = _summary_of(units, summary_idx)
     want = min(points, len(units))
     if distinct:
@@ -333,10 +337,11 @@ def summary_chars(sentences: int) -> int:
     return 1000 * max(sentences, SENTENCES) // SENTENCES
 
 
-def _fit(chosen: list[int], sentences: list[str], limit: int) -> list[int]:
-    """``chosen`` without its last sentences while they run past ``limit`` characters (one is kept)."""
-    while len(chosen) > 1 and sum(len(sentences[i]) + 1 for i in chosen) > limit:
-        chosen = chosen[:-1]
+def _fit(chosen: list[int], sentences: list[str], ranked: list[int], limit: int) -> list[int]:
+    """``chosen`` without its lowest-ranked sentences while its summary runs past ``limit`` characters (one
+    is kept, to be cut at a word by the schema's limit)."""
+    while len(chosen) > 1 and len(_summary_of(sentences, chosen)) > limit:
+        chosen = [i for i in chosen if i != max(chosen, key=ranked.index)]
     return chosen
 
 

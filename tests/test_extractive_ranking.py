@@ -247,3 +247,15 @@ def test_the_service_takes_them(server, tmp_path):
         assert wait_for(client, job.json()["id"])["options"] == {"sentences": 1, "method": "lead"}
         spec = client.get("/openapi.json").json()["components"]["schemas"]["SummaryRequest"]
         assert {"sentences", "method"} <= set(spec["properties"])
+
+
+def test_lead_keeps_whole_sentences_within_the_summary_length():
+    long = [
+        f"Story sentence {n} tells " + "of the long council meeting on the tram line budget " * 7 + "."
+        for n in range(6)
+    ]
+    result = news(Article(text=" ".join(long)), method="lead")
+    assert result.summary.summary == " ".join(long[:2]) and not repeated(result.summary)
+    assert result.meta.warnings == [
+        "3 sentences run past the summary's 1,000 characters: the summary has 2, the best ranked"
+    ]
