@@ -135,7 +135,8 @@ class Summarizer:
         """Summarize one article. ``options`` (a ``CallOptions``) or its fields as keywords override the
         settings for this call: ``model``, ``max_retries`` (re-asks), ``language`` (ISO 639-1 code of the
         summary; quotes and evidence stay verbatim), ``style`` (brief, standard, dense), ``temperature``,
-        ``refresh``, ``offline``. ``schema`` is a name (or file, ``module:Class``, field list) or a pydantic
+        ``refresh``, ``offline``; for the extractive engine ``sentences`` (the summary's) and ``method``
+        (lexrank, textrank, luhn, lead). ``schema`` is a name (or file, ``module:Class``, field list) or a pydantic
         model. An article longer than the model's budget is split, summarized part by part, merged.
         ``ledger`` (a ``Ledger``), if given, receives what the call spent, also when it fails."""
         call, spec = self._call(options, schema, fields)
@@ -585,7 +586,7 @@ class Summarizer:
                         "cached": True,
                         "latency_s": round(time.perf_counter() - started, 6),
                         "source": article.source_info(),
-                        "warnings": [*article.warnings, *hit[1].get("answer_warnings", []), *self.unused(call)],
+                        "warnings": [*article.warnings, *hit[1].get("answer_warnings", []), *self._unused(call)],
                     }
                     return Result(instance, Meta.model_validate(meta))
         if call.offline:
@@ -666,7 +667,7 @@ class Summarizer:
         _log.warning("%s", warning)
         plan.warnings.append(warning)
 
-    def unused(self, call: CallOptions) -> list[str]:
+    def _unused(self, call: CallOptions) -> list[str]:
         """What a model engine does not take, said in ``meta.warnings`` (the call's options or the settings):
         the summary's length and ranking method are the extractive engine's."""
         said = []
@@ -711,7 +712,7 @@ class Summarizer:
             ),
             latency_s=round(time.perf_counter() - plan.started, 6),
             source=plan.article.source_info(),
-            warnings=[*plan.article.warnings, *plan.warnings, *self.unused(plan.options)],
+            warnings=[*plan.article.warnings, *plan.warnings, *self._unused(plan.options)],
             source_language=plan.source_language,
             degenerate_answers=sum(1 for fields in plan.degenerate if fields),
             language=plan.language,
