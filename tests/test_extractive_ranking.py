@@ -245,6 +245,12 @@ def test_the_service_takes_them(server, tmp_path):
         job = client.post("/v1/batches", json={"items": [text], "method": "lead", "sentences": 1})
         assert job.status_code == 202, job.text
         assert wait_for(client, job.json()["id"])["options"] == {"sentences": 1, "method": "lead"}
+        upload = {"file": ("in.jsonl", json.dumps({"text": TEXT}) + "\n")}
+        job = client.post("/v1/batches", files=upload, data={"method": "luhn", "sentences": "2"})
+        assert job.status_code == 202, job.text
+        assert wait_for(client, job.json()["id"])["options"] == {"sentences": 2, "method": "luhn"}
+        bad = client.post("/v1/batches", files=upload, data={"method": "sumbasic"})
+        assert bad.status_code == 422, bad.text
         spec = client.get("/openapi.json").json()["components"]["schemas"]["SummaryRequest"]
         assert {"sentences", "method"} <= set(spec["properties"])
 
