@@ -265,3 +265,11 @@ def test_lead_keeps_whole_sentences_within_the_summary_length():
     assert result.meta.warnings == [
         "3 sentences run past the summary's 1,000 characters: the summary has 2, the best ranked"
     ]
+
+
+def test_eval_scores_a_method_in_its_own_row(cli, articles, tmp_path):
+    data = tmp_path / "refs.jsonl"
+    data.write_text("".join(json.dumps({"text": a["text"], "reference": a["reference"]}) + "\n" for a in articles[:2]))
+    done = run(cli, "eval", str(data), "--engine", "extractive", "--method", "lead", "--sentences", "2")
+    assert done.returncode == 0, done.stderr
+    assert "extractive (lead) (2 sentences)" in done.stdout
