@@ -8,7 +8,10 @@ at git revision REV (the whole ``summarizer`` package of that revision, so its e
 figure modules too), interleaved round by round, for a before/after ratio. With ``--against``, each
 engine runs in a fresh worker process per round (the same for both), timed inside the worker:
 
-    python bench/extractive.py [--rounds 3] [--against bd568a0]
+    python bench/extractive.py [--rounds 3] [--against bd568a0] [--methods]
+
+``--methods`` also times each ranking method (``--method``: lexrank, textrank, luhn, lead), as the engine
+runs them for a news record (key points never in the summary).
 """
 
 from __future__ import annotations
@@ -104,17 +107,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--against", metavar="REV", help="also time the engine of this git revision")
+    parser.add_argument("--methods", action="store_true", help="also time each ranking method (--method)")
     args = parser.parse_args()
     rows = articles()
     if args.against:
         return compare(args.against, args.rounds, rows)
-    engines = {"now": extractive}
-    for engine in engines.values():  # imports and lazily loaded word lists are not per-article cost
-        engine.summarize(rows[0]["text"])
+    engines: dict[str, Callable[[dict[str, Any]], Any]] = {
+        "now": lambda r: extractive.summarize(r["text"], title=r["title"])
+    }
+    if args.methods:
+        for method in extractive.METHODS:
+            engines[f"now, --method {method}"] = lambda r, m=method: extractive.summarize(
+                r["text"], title=r["title"], method=m, distinct=True
+            )
+    extractive.summarize(rows[0]["text"])  # imports and lazily loaded word lists are not per-article cost
     timings: dict[str, list[float]] = {name: [] for name in [*engines, "lead-3"]}
     for _ in range(args.rounds):
         for name, engine in engines.items():
-            timings[name].append(cpu_ms(lambda r, e=engine: e.summarize(r["text"], title=r["title"]), rows))
+            timings[name].append(cpu_ms(engine, rows))
         timings["lead-3"].append(cpu_ms(lambda r: " ".join(sentences(r["text"])[:3]), rows))
     median = {name: statistics.median(values) for name, values in timings.items()}
     print(f"{len(rows)} distinct articles, median of {args.rounds} rounds, CPU ms per article")

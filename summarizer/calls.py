@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .options import CallOptions
 from .schemas import SchemaSpec
-from .terms import Evidence, ModeSetting, Style
+from .terms import Evidence, Method, ModeSetting, Style
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +38,9 @@ class ResolvedCall:
     hybrid: bool
     refresh: bool
     offline: bool
+    #: The extractive engine's: sentences in the summary, and how they are ranked.
+    sentences: int
+    method: Method
 
     @property
     def schema_name(self) -> str:

@@ -371,6 +371,27 @@ Style = Annotated[
         rich_help_panel=SUMMARY,
     ),
 ]
+Sentences = Annotated[
+    int | None,
+    typer.Option(
+        "--sentences",
+        help="Extractive engine: sentences in the summary (default: 3; setting sentences). The model engines do "
+        "not take it, and a warning says so.",
+        show_default=False,
+        min=1,
+        max=terms.MAX_SENTENCES,
+    ),
+]
+Method = Annotated[
+    terms.Method | None,
+    typer.Option(
+        "--method",
+        help="Extractive engine: how sentences are ranked: lexrank (graph centrality with a lead bias; the "
+        "default), textrank (PageRank over shared words), luhn (clusters of frequent words) or lead (the first "
+        "sentences). The model engines do not take it, and a warning says so.",
+        show_default=False,
+    ),
+]
 Refresh = Annotated[bool, typer.Option("--refresh", help="Ignore cached answers; store the new ones.")]
 Offline = Annotated[
     bool,
@@ -440,6 +461,8 @@ SHARED: dict[str, tuple[Any, Any]] = {
     "instructions": (Instructions, None),
     "language": (Language, None),
     "style": (Style, None),
+    "sentences": (Sentences, None),
+    "method": (Method, None),
     "cache": (CachePath, None),
     "no_cache": (NoCache, False),
     "refresh": (Refresh, False),
@@ -510,6 +533,8 @@ class Shared:
         return CallOptions.build(
             language=v["language"],
             style=v["style"],
+            sentences=v["sentences"],
+            method=v["method"],
             temperature=v["temperature"],
             refresh=v["refresh"] or None,
             offline=v["offline"] or None,
@@ -1214,6 +1239,10 @@ def evaluate(
         name = summarizer.engine.describe(settings.model)
         if shared.style:
             name += f" ({shared.style})"
+        if not summarizer.engine.uses_model and (shared.method or settings.method) != "lexrank":
+            name += f" ({shared.method or settings.method})"  # each method its own row, as each style
+        if not summarizer.engine.uses_model and (shared.sentences or settings.sentences) != 3:
+            name += f" ({shared.sentences or settings.sentences} sentences)"
 
         async def run() -> Any:
             try:

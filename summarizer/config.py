@@ -22,7 +22,7 @@ from pydantic_settings import (
 
 from .errors import ConfigError
 from .resources import default_cache_path, default_config_path, default_state_dir
-from .terms import Engine, Evidence, ModeSetting, Style, is_redis_url
+from .terms import MAX_SENTENCES, Engine, Evidence, Method, ModeSetting, Style, is_redis_url
 
 
 class Settings(BaseSettings):
@@ -138,6 +138,13 @@ class Settings(BaseSettings):
     )
     style: Style = Field("standard", description="brief, standard or dense.")
     density_rounds: int = Field(3, ge=1, le=6, description="Chain of Density rounds for style dense.")
+    sentences: int = Field(
+        3, ge=1, le=MAX_SENTENCES, description="Extractive engine: sentences in the summary (--sentences)."
+    )
+    method: Method = Field(
+        "lexrank",
+        description="Extractive engine: how sentences are ranked (--method): lexrank, textrank, luhn or lead.",
+    )
     context_windows: dict[str, int] = Field(
         default_factory=dict, description="Context window in tokens by model; extends the built-in table."
     )

@@ -143,6 +143,8 @@ class Summarizer:
             hybrid=hybrid_way,
             refresh=call.refresh,
             offline=call.offline or settings.offline,
+            sentences=call.sentences or settings.sentences,
+            method=call.method or settings.method,
         )
 
     def summarize(
@@ -157,7 +159,8 @@ class Summarizer:
         """Summarize one article. ``options`` (a ``CallOptions``) or its fields as keywords override the
         settings for this call: ``model``, ``max_retries`` (re-asks), ``language`` (ISO 639-1 code of the
         summary; quotes and evidence stay verbatim), ``style`` (brief, standard, dense), ``temperature``,
-        ``refresh``, ``offline``. ``schema`` is a name (or file, ``module:Class``, field list) or a pydantic
+        ``refresh``, ``offline``; for the extractive engine ``sentences`` (the summary's) and ``method``
+        (lexrank, textrank, luhn, lead). ``schema`` is a name (or file, ``module:Class``, field list) or a pydantic
         model. An article longer than the model's budget is split, summarized part by part, merged.
         ``ledger`` (a ``Ledger``), if given, receives what the call spent, also when it fails."""
         plan = self._plan(article, self.resolve(options, schema=schema, **fields))
@@ -446,7 +449,7 @@ class Summarizer:
         if call.style == "dense" and "summary" not in spec.model.model_fields:
             raise ConfigError(f"the dense style rewrites a 'summary' field, and schema {spec.name!r} has none")
         context = grounding_context(article.text)
-        answered = engine.answer_at_once(article, spec, context, started, call.language)
+        answered = engine.answer_at_once(article, call, context, started)
         if answered is not None:
             if call.style != "standard":
                 answered.meta.warnings.append(f"the {engine.name} engine has one style; {call.style!r} needs an LLM")
@@ -527,7 +530,7 @@ class Summarizer:
                     "cached": True,
                     "latency_s": round(time.perf_counter() - started, 6),
                     "source": article.source_info(),
-                    "warnings": [*article.warnings, *hit[1].get("answer_warnings", [])],
+                    "warnings": [*article.warnings, *hit[1].get("answer_warnings", []), *self.engine.unused(call)],
                 }
                 return Result(instance, Meta.model_validate(meta))
         if call.offline:
@@ -626,7 +629,7 @@ class Summarizer:
             ),
             latency_s=round(time.perf_counter() - plan.started, 6),
             source=plan.article.source_info(),
-            warnings=[*plan.article.warnings, *plan.warnings],
+            warnings=[*plan.article.warnings, *plan.warnings, *self.engine.unused(call)],
             source_language=plan.source_language,
             degenerate_answers=sum(1 for fields in plan.degenerate if fields),
             language=call.language,

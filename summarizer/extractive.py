@@ -10,13 +10,16 @@ answer. Text is NFC-normalised first, so a decomposed letter (alef + madda) is o
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import math
 import re
 import time
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Any, get_args
 
 import regex
 from pydantic import ValidationError
@@ -26,8 +29,9 @@ from .entities import SPEECH_VERB_LIST, Entities, caseless
 from .errors import ConfigError, InputError, ValidationFailed
 from .figures import figures as find_figures
 from .result import Meta, Result
-from .schemas import SchemaSpec, clip_to_limits
+from .schemas import SchemaSpec, clip_to_limits, model_from_json_schema
 from .sources import Article
+from .terms import Method
 from .text import STOPWORDS, detect_language, sentence_spans, words
 from .wordlists import all_stopwords, with_english
 
@@ -55,45 +59,99 @@ _SUBORDINATORS = {
 _TERMINAL = (".", "!", "?", '"', "\u201d", "\u2019", "'", ")", "\u00bb", "\u06d4", "\u061f", "\u3002")
 _MAX_UNITS = 400  # sentences (or clauses) ranked: the graph is quadratic in them
 _BYLINE = regex.compile(r"^(?:By|Von|Par|Por)[ \t]+(?P<names>\p{Lu}[\p{L}.'’ -]+?)(?:[ \t]*[,|/].*)?$")
+SENTENCES = 3  # the summary's sentences by default (--sentences; at most terms.MAX_SENTENCES)
+METHODS: tuple[str, ...] = get_args(Method)  # --method: how sentences are ranked; the first is the default
+_MIN_POINTS = 3  # the news schema's fewest key points
 
 
-def summarize(text: str, *, title: str | None = None, date: str | None = None, points: int = 5) -> dict[str, Any]:
+def summarize(
+    text: str,
+    *,
+    title: str | None = None,
+    date: str | None = None,
+    points: int = 5,
+    sentences: int = SENTENCES,
+    method: str = "lexrank",
+    distinct: bool = False,
+    notes: list[str] | None = None,
+) -> dict[str, Any]:
     """A ``news`` record for ``text``; every grounded field is a slice of ``text``. ``points``: key points
-    wanted (the hybrid engine asks for more, as candidates for the model to choose from)."""
+    wanted (the hybrid engine asks for more, as candidates for the model to choose from). ``sentences``:
+    the summary's length; ``method``: how sentences are ranked (``METHODS``). ``distinct``: no key point is
+    a summary sentence (the news record's rule; a short article's summary gives up sentences for it, and
+    ``notes`` receives a line saying so)."""
+    if method not in METHODS:
+        raise ConfigError(f"unknown ranking method {method!r}: use one of {', '.join(METHODS)}")
     text = unicodedata.normalize("NFC", text)
     language = detect_language(text)
     language = language if language != "und" else "en"
     title_line, skip, bylines = front_matter(text, title)
     every = sentence_spans(text)
     spans = [(a, b) for a, b in every if a >= skip][:_MAX_UNITS] or every[:_MAX_UNITS]
-    sentences = [text[a:b] for a, b in spans]
-    if len(sentences) < 3:
-        sentences = _clauses(sentences)
-    ranked = _lexrank(sentences)
-    summary_idx = sorted(_diverse(ranked, sentences, want=3, max_words=80))
-    summary = _join([_strip_lead_in(sentences[i]) if n == 0 else sentences[i] for n, i in enumerate(summary_idx)])
-    # Key points do not repeat the summary word for word: a summary sentence is a point only when its point is
-    # shorter ("…, the Foreign Office said." dropped), or at the end, to make up the number wanted.
-    in_summary = {i for i in summary_idx if _point(sentences[i]) in summary}
-    rest = [i for i in ranked if i not in in_summary]
-    want = min(points, len(sentences))
-    key_idx = _diverse(rest, sentences, want=min(want, len(rest))) if len(rest) >= min(want, 3) else []
-    key_idx += [i for i in _diverse(ranked, sentences, want=want) if i not in key_idx][: want - len(key_idx)]
+    units = [text[a:b] for a, b in spans]
+    if len(units) < 3:
+        units = _clauses(units)
+    ranked = _RANKERS[method](units)
+    if distinct and len(units) <= _MIN_POINTS and notes is not None:
+        notes.append(
+            f"the article has {len(units)} sentences, too few for a summary and {_MIN_POINTS} key points "
+            "that are not in it: the key points repeat the summary"
+        )
+    distinct = distinct and len(units) > _MIN_POINTS
+    # With distinct key points, the summary leaves the article three sentences for them.
+    length = min(sentences, len(units) - _MIN_POINTS) if distinct else sentences
+    if method == "lead":  # the story's first sentences, as they are: no skipping
+        chosen = list(range(min(length, len(units))))
+    else:
+        chosen = sorted(_diverse(ranked, units, want=length, max_words=80 * length // SENTENCES))
+    # The lead's whole sentences within the summary's length limit, not one cut off by it (the other methods keep
+    # to about 27 words a sentence; past the limit the schema cuts their summary at a word, as it always did)
+    limit = summary_chars(sentences)
+    summary_idx = _fit(chosen, units, ranked, limit) if method == "lead" else chosen
+    if len(summary_idx) < len(chosen) and notes is not None:
+        notes.append(
+            f"{len(chosen)} sentences run past the summary's {limit:,} characters: the summary has "
+            f"{len(summary_idx)}, the best ranked"
+        )
+    summary = _summary_of(units, summary_idx)
+    want = min(points, len(units))
+    if distinct:
+        # Not the summary's sentences, nor the same words elsewhere (a sentence the page repeats): should that
+        # leave fewer than three, the summary gives back its lowest-ranked sentences.
+        rest = [i for i in ranked if i not in summary_idx and not _repeats(units[i], summary)]
+        while len(rest) < min(want, _MIN_POINTS) and len(summary_idx) > 1:
+            summary_idx.remove(max(summary_idx, key=ranked.index))
+            summary = _summary_of(units, summary_idx)
+            rest = [i for i in ranked if i not in summary_idx and not _repeats(units[i], summary)]
+            length = len(summary_idx)
+        if length < min(sentences, len(units)) and notes is not None:
+            notes.append(
+                f"the article has {len(units)} sentences: the summary has {length} ({sentences} asked), "
+                f"so that {_MIN_POINTS} key points are sentences not in it"
+            )
+        key_idx = _diverse(rest, units, want=min(want, len(rest)))
+    else:
+        # A summary sentence is a point only when its point is shorter ("…, the Foreign Office said." dropped),
+        # or at the end, to make up the number wanted (the brief schema and the hybrid engine's candidates).
+        in_summary = {i for i in summary_idx if _point(units[i]) in summary}
+        rest = [i for i in ranked if i not in in_summary]
+        key_idx = _diverse(rest, units, want=min(want, len(rest))) if len(rest) >= min(want, 3) else []
+        key_idx += [i for i in _diverse(ranked, units, want=want) if i not in key_idx][: want - len(key_idx)]
     found = Entities(text, spans, language=language, skip=skip, bylines=bylines)
     entities = found.records()
     dateline = dates.dateline(text, skip=skip, date=date)
     body = text[skip:]
     return {
-        "headline": _headline(title or title_line, sentences, ranked),
+        "headline": _headline(title or title_line, units, ranked),
         "summary": summary,
-        "key_points": [{"point": _point(sentences[i]), "evidence": _strip_lead_in(sentences[i])} for i in key_idx],
+        "key_points": [{"point": _point(units[i]), "evidence": _strip_lead_in(units[i])} for i in key_idx],
         "entities": entities,
         "quotes": attribution.quotes(text, found),
         "dateline": dateline,
-        "timeline": _timeline(sentences, dates.base_date(date)),
+        "timeline": _timeline(units, dates.base_date(date)),
         "figures": [
             {"value": f.value, "what": f.what}
-            for f in find_figures(sentences, with_english(language), clean=_strip_lead_in)
+            for f in find_figures(units, with_english(language), clean=_strip_lead_in)
         ],
         "topics": _topics(body, entities, language),
         "language": language,
@@ -128,6 +186,11 @@ def front_matter(text: str, title: str | None) -> tuple[str | None, int, list[st
 
 def _same(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def _summary_of(units: list[str], chosen: list[int]) -> str:
+    """The summary of the ``chosen`` sentences, in the article's order; the first without its lead-in."""
+    return _join([_strip_lead_in(units[i]) if n == 0 else units[i] for n, i in enumerate(chosen)])
 
 
 def _join(pieces: list[str]) -> str:
@@ -197,6 +260,91 @@ def _lexrank(sentences: list[str], threshold: float = 0.08, damping: float = 0.5
     return sorted(range(n), key=lambda i: (-score[i] * quality[i], i))
 
 
+def _textrank(sentences: list[str], damping: float = 0.85) -> list[int]:
+    """Sentence indexes, best first: TextRank (Mihalcea and Tarau 2004), PageRank over a graph whose edges
+    are the words two sentences share, over the sum of the logs of their lengths; no lead prior."""
+    n = len(sentences)
+    bags = [set(_terms(s)) for s in sentences]
+    logs = [math.log(max(len(s.split()), 1)) for s in sentences]
+    edges: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+    for i in range(n):
+        for j in range(i + 1, n):
+            shared = len(bags[i] & bags[j])
+            if shared and logs[i] + logs[j] > 0:
+                weight = shared / (logs[i] + logs[j])
+                edges[i].append((j, weight))
+                edges[j].append((i, weight))
+    out_weight = [sum(w for _, w in e) for e in edges]
+    score = [1.0 / n] * n
+    for _ in range(40):
+        dangling = damping * sum(score[i] for i in range(n) if not out_weight[i]) / n
+        new = [(1 - damping) / n + dangling] * n
+        for i in range(n):
+            if out_weight[i]:
+                share = damping * score[i] / out_weight[i]
+                for j, w in edges[i]:
+                    new[j] += share * w
+        score = new
+    quality = [_shape(s) for s in sentences]
+    return sorted(range(n), key=lambda i: (-round(score[i] * quality[i], 12), i))
+
+
+def _luhn(sentences: list[str], max_gap: int = 4) -> list[int]:
+    """Sentence indexes, best first: Luhn (1958). Significant words are the content words the article uses
+    more than once; a sentence scores its best cluster of them (at most ``max_gap`` other words between
+    two): significant words squared over the cluster's length; one significant word alone is no cluster (as
+    in sumy). Sentences without one keep the story's order."""
+    tokens = [[w.lower() for w in words(s)] for s in sentences]
+    counts = Counter(t for s in sentences for t in _terms(s))
+    significant = {t for t, c in counts.items() if c > 1}
+    score: list[float] = []
+    for sentence_tokens in tokens:
+        best = 0.0
+        start = last = -1
+        hits = 0
+        for position, token in enumerate(sentence_tokens):
+            if token not in significant:
+                continue
+            if start < 0 or position - last - 1 > max_gap:
+                if hits > 1:
+                    best = max(best, hits * hits / (last - start + 1))
+                start, hits = position, 0
+            hits += 1
+            last = position
+        if hits > 1:
+            best = max(best, hits * hits / (last - start + 1))
+        score.append(best)
+    quality = [_shape(s) for s in sentences]
+    return sorted(range(len(sentences)), key=lambda i: (-score[i] * quality[i], i))
+
+
+def _lead(sentences: list[str]) -> list[int]:
+    """The story's order: the first sentence first (the lead-N baseline)."""
+    return list(range(len(sentences)))
+
+
+_RANKERS: dict[str, Callable[[list[str]], list[int]]] = {
+    "lexrank": _lexrank,
+    "textrank": _textrank,
+    "luhn": _luhn,
+    "lead": _lead,
+}
+
+
+def summary_chars(sentences: int) -> int:
+    """The longest summary of ``sentences`` sentences, in characters: the news schema's 1,000 for its 3, and
+    as much again per sentence past them."""
+    return 1000 * max(sentences, SENTENCES) // SENTENCES
+
+
+def _fit(chosen: list[int], sentences: list[str], ranked: list[int], limit: int) -> list[int]:
+    """``chosen`` without its lowest-ranked sentences while its summary runs past ``limit`` characters (one
+    is kept, to be cut at a word by the schema's limit)."""
+    while len(chosen) > 1 and len(_summary_of(sentences, chosen)) > limit:
+        chosen = [i for i in chosen if i != max(chosen, key=ranked.index)]
+    return chosen
+
+
 def _shape(sentence: str) -> float:
     """Down-weight fragments, questions and run-ons that make poor summary sentences."""
     count = len(sentence.split())
@@ -250,6 +398,11 @@ _ATTRIBUTION = regex.compile(
     r"[^,.]{1,60})(?:[ \t]+(?:on|in|at)[ \t]+[^,.]{1,40})?\.?$"
 )
 _CONNECTIVE = re.compile(r"^(?:But|And|However|Meanwhile|Still|Yet|So|Also),?\s+")
+
+
+def _repeats(sentence: str, summary: str) -> bool:
+    """Whether a key point from ``sentence`` would say again what ``summary`` says word for word."""
+    return _strip_lead_in(sentence) in summary or _point(sentence) in summary
 
 
 def _point(sentence: str) -> str:
@@ -356,18 +509,36 @@ def as_result(
     started: float,
     language: str | None = None,
     source_language: str | None = None,
+    *,
+    sentences: int = SENTENCES,
+    method: str = "lexrank",
 ) -> Result[Any]:
-    """The engine's record for ``article`` as a validated ``Result`` of the news or brief schema."""
-    record = summarize(article.text, title=article.title, date=article.date)
-    if len(record["key_points"]) < 3:
-        raise InputError("the article is too short to summarize: it has fewer than 3 sentences")
-    if spec.name == "brief":
-        record = brief(record)
-    elif spec.name != "news":
+    """The engine's record for ``article`` as a validated ``Result`` of the news or brief schema: a summary of
+    ``sentences`` sentences (news), sentences ranked by ``method``."""
+    if spec.name not in ("news", "brief"):
         raise ConfigError(
             f"the extractive engine fills the news and brief schemas, not {spec.name!r}",
             hint="configure an LLM (OPENAI_API_KEY or OPENAI_BASE_URL) for other schemas",
         )
+    notes: list[str] = []
+    news = spec.name == "news"
+    record = summarize(
+        article.text,
+        title=article.title,
+        date=article.date,
+        sentences=sentences if news else SENTENCES,
+        method=method,
+        distinct=news,  # brief has no summary: its bullets are the best points, whatever a summary would hold
+        notes=notes,
+    )
+    if len(record["key_points"]) < 3:
+        raise InputError("the article is too short to summarize: it has fewer than 3 sentences")
+    if news:
+        spec = _with_sentences(spec, sentences)
+    else:
+        record = brief(record)
+        if sentences != SENTENCES:
+            notes.append(f"the brief schema has no summary: --sentences {sentences} applies to the news schema's")
     record = clip_to_limits(record, spec.json_schema)
     try:
         instance = spec.model.model_validate(record, context=context)
@@ -377,7 +548,7 @@ def as_result(
             errors=[[{"loc": ".".join(map(str, e["loc"])), "msg": e["msg"]} for e in exc.errors()]],
             attempts=1,
         ) from None
-    warnings = list(article.warnings)
+    warnings = [*article.warnings, *notes]
     script = caseless(article.text)
     if script and spec.name == "news":
         warnings.append(
@@ -399,3 +570,24 @@ def as_result(
         language=language,
     )
     return Result(instance, meta)
+
+
+_SPECS: dict[tuple[str, int], SchemaSpec] = {}
+
+
+def _with_sentences(spec: SchemaSpec, sentences: int) -> SchemaSpec:
+    """``spec`` (news) with room for a summary of ``sentences`` sentences: past its ``x-max-sentences`` (3), the
+    limit is raised to them and ``maxLength`` by a third per sentence, for this call (the name stays news)."""
+    node = spec.json_schema.get("properties", {}).get("summary", {})
+    if sentences <= int(node.get("x-max-sentences", sentences)):
+        return spec
+    key = (spec.fingerprint, sentences)
+    if key not in _SPECS:
+        document = copy.deepcopy(spec.json_schema)
+        summary = document["properties"]["summary"]
+        summary["x-max-sentences"] = sentences
+        summary["maxLength"] = max(int(summary.get("maxLength", 0)), summary_chars(sentences))
+        summary["description"] = f"What happened and why it matters, in at most {sentences} sentences."
+        model = model_from_json_schema(document, spec.model.__name__)
+        _SPECS[key] = dataclasses.replace(spec, model=model, json_schema=document)
+    return _SPECS[key]

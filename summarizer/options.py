@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from .errors import ConfigError
-from .terms import LANGUAGE_PATTERN, MODEL_PATTERN, Style
+from .terms import LANGUAGE_PATTERN, MAX_SENTENCES, MODEL_PATTERN, Method, Style
 
 LanguageCode = Annotated[str, StringConstraints(pattern=LANGUAGE_PATTERN, to_lower=True)]
 ModelName = Annotated[str, StringConstraints(pattern=MODEL_PATTERN)]
@@ -47,6 +47,18 @@ class CallOptions(BaseModel):
         max_length=MAX_INSTRUCTIONS,
         description="Extra instructions for the model (focus, tone, what to leave out), added to the prompt after "
         "the article; they cannot change the schema or the verbatim rules. Part of the cache key.",
+    )
+    sentences: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_SENTENCES,
+        description="Extractive engine: sentences in the summary (default 3). The model engines do not take it and "
+        "say so in meta.warnings.",
+    )
+    method: Method | None = Field(
+        default=None,
+        description="Extractive engine: how sentences are ranked: lexrank (default), textrank, luhn or lead (the "
+        "first sentences). The model engines do not take it and say so in meta.warnings.",
     )
     refresh: bool = Field(default=False, description="Ignore a cached answer and store the new one.")
     offline: bool = Field(default=False, description="Answer from the cache only; a miss is an error.")

@@ -17,6 +17,7 @@ from ..tokens import TokenCount
 
 if TYPE_CHECKING:
     from ..cache import AnswerCache
+    from ..calls import ResolvedCall
     from ..config import Settings
     from ..result import Result
     from ..schemas import SchemaSpec
@@ -116,8 +117,12 @@ class Engine(Protocol):
         """The model behind it (made on first use); a ``ConfigError`` for an engine without one."""
         ...
 
+    def unused(self, call: ResolvedCall) -> list[str]:
+        """What this engine leaves out of ``call`` (an option it has no use for), said in ``meta.warnings``."""
+        ...
+
     def answer_at_once(
-        self, article: Article, spec: SchemaSpec, context: dict[str, Any], started: float, language: str | None
+        self, article: Article, call: ResolvedCall, context: dict[str, Any], started: float
     ) -> Result[Any] | None:
         """The answer without a model, if this engine gives one (the extractive engine); None: plan a request."""
         ...

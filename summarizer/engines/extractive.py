@@ -11,6 +11,7 @@ from ..text import detect_language
 from ..tokens import TokenCount, estimate
 
 if TYPE_CHECKING:
+    from ..calls import ResolvedCall
     from ..config import Settings
     from ..result import Result
     from ..schemas import SchemaSpec
@@ -61,10 +62,22 @@ class ExtractiveEngine:
     def client(self) -> LLMClient:
         raise ConfigError("the extractive engine uses no model", hint="choose --engine llm or local")
 
+    def unused(self, call: ResolvedCall) -> list[str]:
+        return []
+
     def answer_at_once(
-        self, article: Article, spec: SchemaSpec, context: dict[str, Any], started: float, language: str | None
+        self, article: Article, call: ResolvedCall, context: dict[str, Any], started: float
     ) -> Result[Any] | None:
-        return extractive.as_result(article, spec, context, started, language, detect_language(article.text))
+        return extractive.as_result(
+            article,
+            call.spec,
+            context,
+            started,
+            call.language,
+            detect_language(article.text),
+            sentences=call.sentences,
+            method=call.method,
+        )
 
     def close(self) -> None:
         pass

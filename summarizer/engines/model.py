@@ -5,13 +5,14 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
+from ..extractive import METHODS, SENTENCES
 from ..terms import Evidence
 from .base import Wiring
 
 if TYPE_CHECKING:
+    from ..calls import ResolvedCall
     from ..config import Settings
     from ..result import Result
-    from ..schemas import SchemaSpec
     from ..sources import Article
     from .client import LLMClient
     from .local_model import LocalModel
@@ -85,8 +86,23 @@ class ModelEngine:
     def models(self) -> list[str]:
         return list(self.client.models())
 
+    def unused(self, call: ResolvedCall) -> list[str]:
+        """What a model engine does not take, said in ``meta.warnings`` (the call's options or the settings):
+        the summary's length and ranking method are the extractive engine's."""
+        said = []
+        sentences = call.sentences
+        if sentences != SENTENCES:
+            said.append(
+                f"--sentences {sentences} is for the extractive engine; the model writes the summary in at most "
+                "the schema's sentences"
+            )
+        method = call.method
+        if method != METHODS[0]:
+            said.append(f"--method {method} is for the extractive engine; the model chooses what matters itself")
+        return said
+
     def answer_at_once(
-        self, article: Article, spec: SchemaSpec, context: dict[str, Any], started: float, language: str | None
+        self, article: Article, call: ResolvedCall, context: dict[str, Any], started: float
     ) -> Result[Any] | None:
         return None
 
