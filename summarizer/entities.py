@@ -22,6 +22,8 @@ from .name_kinds import (
     Name,
     apposition_role,
     demonym,
+    first_named,
+    is_title,
     kind_of,
     place_prefixed,
     role_before,
@@ -35,6 +37,7 @@ from .wordlists import (
     ORG_WORDS,
     PLACE_WORDS,
     TITLES,
+    first_names,
     places,
     with_english,
 )
@@ -42,7 +45,7 @@ from .wordlists import (
 MAX_ENTITIES = 15  # the news schema's maxItems
 _LONGEST_RUN = 12
 
-_TOKEN = r"(?:(?:\p{Lu}\.){2,}|\p{Lu}\.(?=[ \t]+\p{Lu})|\p{Lu}[\p{L}\p{M}\p{N}'’&.\-]*[\p{L}\p{M}\p{N}]|\p{Lu})"
+_TOKEN = r"(?:(?:\p{Lu}\.){2,}|\p{Lu}\.(?=[ \t]+\p{Lu})|\p{Lu}[\p{L}\p{M}\p{N}'’&.\-\u00ad]*[\p{L}\p{M}\p{N}]|\p{Lu})"
 _CONNECT = r"(?:of|the|de|du|des|del|della|di|da|van|von|der|den|al|el|bin|ibn|la|le|y|for|am|on)"
 _NAME_RUN = regex.compile(rf"(?<![\p{{L}}\p{{N}}=_/@#&])(?:{_TOKEN})(?:[ \t]+(?:{_CONNECT}[ \t]+){{0,2}}{_TOKEN})*")
 _CAMEL = regex.compile(r"(?<=\p{Ll}{2})(?=\p{Lu}\p{Ll})")
@@ -94,6 +97,9 @@ _NUMBER_WORDS = frozenset(
     "million first second third last next every each both".split()
 )
 _NOT_ENTITIES = frozenset("earth moon sun mars jupiter saturn venus mercury neptune uranus pluto god".split())
+_SOFT_HYPHEN = "\u00ad"  # "Vladi­mir Putin": kept while the text is searched, dropped from the name given out
+# Words a caption puts before a name: "Credit Ashraf Shazly", "Photo: …", "Foto: Getty Images".
+_CAPTION_WORDS = frozenset("Credit Credits Photo Photograph Picture Image Foto Bild Quelle".split())
 
 
 def caseless(text: str) -> str | None:
@@ -219,6 +225,7 @@ class Entities:
         while tokens and (
             tokens[0] in CONNECTORS
             or tokens[0] in {"The", "Of"}
+            or tokens[0] in _CAPTION_WORDS
             or self._common_opener(tokens[0], at_start)
             or (len(tokens) > 1 and self._descriptor(tokens[0], " ".join(tokens[1:])))
         ):
@@ -227,7 +234,9 @@ class Entities:
             at_start = False
         if not tokens:
             return
-        titled = [i for i, t in enumerate(tokens[:-1]) if t.lower().rstrip(".") in TITLES]
+        titled = [i for i, t in enumerate(tokens[:-1]) if is_title(t)]
+        if not titled and len(tokens) > 2 and self._named_within(tokens, offset, at_start):
+            return
         if titled:  # "Interior Minister Wolfgang Peschorn": the name follows the last title
             cut = titled[-1] + 1
             tail = tokens[cut:]
@@ -262,6 +271,27 @@ class Entities:
             return
         self._add(" ".join(tokens), offset, at_start=at_start)
 
+    def _named_within(self, tokens: list[str], offset: int, at_start: bool) -> bool:
+        """ "Yankee Hall of Famer Reggie Jackson": a run whose last words are a first name and a surname is that
+        person, after a description (kept when it is an organisation or place: "Reuters Jane Doe")."""
+        starts = [
+            i
+            for i in range(1, len(tokens) - 1)
+            if tokens[i - 1].lower() not in CONNECTORS
+            and tokens[i - 1].casefold() not in first_names()  # "José Luis Rodríguez Zapatero" is one name
+            and first_named(" ".join(tokens[i:]))
+        ]
+        if not starts or first_named(" ".join(tokens[:2])):
+            return False
+        tail = tokens[starts[0] :]
+        if any(t.lower().rstrip(".") in ORG_WORDS or t.lower() in PLACE_WORDS for t in tail):
+            return False
+        head = " ".join(tokens[: starts[0]])
+        if self._is_org_or_place(head):
+            self._add(head, offset, at_start=at_start)
+        self._add(" ".join(tail), self.text.find(tail[0], offset), at_start=False, evidence=1)
+        return True
+
     def _descriptor(self, token: str, following: str = "") -> bool:
         """A leading "Australian", "Australian-born", "Long-dated": a description, not part of the name
         (but "European Union", "American University" are names)."""
@@ -292,8 +322,8 @@ class Entities:
             return
         if demonym(text):
             return
-        if self.language == "de" and " " not in text and not self._strong_single(text):
-            return  # German capitalises every noun: "Datenbank" is not a name
+        if self.language == "de" and " " not in text and evidence < 2 and not self._strong_single(text):
+            return  # German capitalises every noun: "Datenbank" is not a name (unless a title names it: "Herr Kühnert")
         name = self.names.get(text)
         if name is None:
             name = self.names[text] = Name(text, first=max(0, offset))
@@ -314,8 +344,17 @@ class Entities:
 
     def _merge_short_forms(self) -> None:
         """ "Sterling" -> "Donald Sterling", "Persson" -> "Eva-Marie Persson": one entity, summed mentions."""
-        multi = [n for n in self.names.values() if " " in n.text and not self._is_org_or_place(n.text.split()[-1])]
-        for short in [n for n in self.names.values() if " " not in n.text and not self._is_org_or_place(n.text)]:
+        multi = [
+            n
+            for n in self.names.values()
+            if " " in n.text and (not self._is_org_or_place(n.text.split()[-1]) or first_named(n.text))
+        ]
+        people = {n.text.split()[-1] for n in multi if first_named(n.text)}  # "Jackson" of "Reggie Jackson"
+        for short in [
+            n
+            for n in self.names.values()
+            if " " not in n.text and (not self._is_org_or_place(n.text) or (n.text in people and not n.text.isupper()))
+        ]:
             longer = [n for n in multi if short.text in (n.text.split()[-1], n.text.split()[0])]
             if len({n.text.split()[-1] for n in longer}) == 1 and longer:
                 target = max(longer, key=lambda n: n.count)
@@ -378,7 +417,7 @@ class Entities:
             key=lambda n: (n.kind in {"other", "event"}, -(n.count + (n.kind == "person") + bool(n.role)), n.first)
         )
         return [
-            {"name": n.text, "type": n.kind, "role": n.role if n.kind == "person" else None}
+            {"name": n.text.replace(_SOFT_HYPHEN, ""), "type": n.kind, "role": n.role if n.kind == "person" else None}
             for n in kept[:MAX_ENTITIES]
         ]
 
@@ -389,7 +428,7 @@ class Entities:
             if name.kind == "person" and (
                 mention == name.text or mention in name.aliases or name.text.endswith(" " + mention)
             ):
-                return name.text
+                return name.text.replace(_SOFT_HYPHEN, "")
         return None
 
     def named(self, mention: str) -> Name | None:

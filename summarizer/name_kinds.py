@@ -27,6 +27,7 @@ from .wordlists import (
     ORG_WORDS,
     PLACE_WORDS,
     TITLES,
+    first_names,
     places,
     regions,
 )
@@ -38,7 +39,20 @@ _PERSON_VERBS = (
     r"erklärte|contributed)"
 )
 _SPEECH_AFTER = regex.compile(rf"^(?:,[^,.\n]{{1,60}},)?[ \t]+(?:{_PERSON_VERBS}|who)\b")
-_SPEECH_BEFORE = regex.compile(r"\b(?:said|says|added|wrote|sagte)[ \t]+$", regex.IGNORECASE)
+_SPEECH_BEFORE = regex.compile(
+    r"\b(?:said|says|added|wrote|sagte|sagt|erklärte|erklärt|betonte|betont|ergänzte|ergänzt|berichtet|berichtete|"
+    r"meint|meinte|dijo|afirmó|déclaré|ajouté|ajoute|explique|estime)[ \t]+$",
+    regex.IGNORECASE,
+)
+# German compound roles and their inflections: "Regierungssprecher", "Bundesgeschäftsführers", "Condor-Chefin",
+# "Kollegen"; and an age before a name: "der 62-jährige Gregor Gysi", "the 56-year-old John Smith".
+_COMPOUND_ROLE = regex.compile(
+    r"(?:sprecher|minister|chef|vorsitzende|präsident|trainer|direktor|leiter|führer|kollege|kanzler|anwalt|"
+    r"anwältin|abgeordnete|bürgermeister|experte|expertin|politiker|analyst|ökonom|kommissar|botschafter|"
+    r"gründer|manager|coach|moderator|autor|forscher|professor|sänger|schauspieler|spieler|stürmer|torwart)"
+    r"(?:in|innen)?(?:s|n|en|r|e)?$"
+)
+_AGE_BEFORE = regex.compile(r"\d{1,3}-(?:jährige[nr]?|year-old|ans|años)[ \t]+$", regex.IGNORECASE)
 # "the journal Nature Astronomy", "El Nuevo Dia newspaper": a name a common noun says is not a person.
 _KIND_NOUNS = (
     r"(?:journal|newspaper|magazine|daily|paper|company|firm|group|organi[sz]ation|agency|network|"
@@ -74,7 +88,31 @@ _THINGS = frozenset(
 _BELIEFS = frozenset("islam christianity buddhism judaism hinduism sikhism catholicism protestantism".split())
 _OPEN_QUOTES = frozenset('"“‘«„')
 _CLOSE_QUOTES = frozenset('"”’»“,')
-_FIRST_TOKENS_NOT_PEOPLE = frozenset("fc ac sc cf afc as real inter sporting dynamo club".split())
+_FIRST_TOKENS_NOT_PEOPLE = frozenset(
+    "fc ac sc cf afc as real inter sporting dynamo club atletico atlético athletic olympique borussia bayern".split()
+)
+# Capitalised plurals that open sentences ("Analysts said…", "Police said…"): speakers, but not names.
+_NOT_PEOPLE = frozenset(
+    "analysts authorities police officials experts critics residents witnesses investigators researchers "
+    "scientists doctors officers prosecutors lawyers sources observers economists traders fans locals "
+    "neighbours neighbors relatives friends parents students teachers workers staff volunteers rescuers "
+    "firefighters paramedics detectives troops soldiers protesters demonstrators organisers organizers "
+    "campaigners activists leaders ministers members voters passengers customers users viewers readers "
+    "visitors tourists historians".split()
+)
+# Car makes: "a Dodge Charger", "his Ford Fusion" are vehicles, not people.
+_MAKES = frozenset(
+    "ford dodge chevrolet chevy toyota honda nissan bmw audi volkswagen vw hyundai kia jeep lexus mazda subaru "
+    "volvo porsche ferrari lamborghini jaguar cadillac buick chrysler pontiac mitsubishi suzuki peugeot renault "
+    "citroen citroën fiat skoda range".split()
+)
+# Streets and places a name of two or more words may end in ("Mugga Way", "Red Hill", "Grand Concourse"); the
+# ones that are also surnames ("Fiona Hill", "Lois Lane") not after a first name.
+_STREET_WORDS = frozenset(
+    "way hill hills lane drive boulevard terrace highway freeway parkway plaza bridge beach harbour harbor "
+    "heights concourse rd ave blvd".split()
+)
+_SURNAME_PLACE_WORDS = frozenset("hill hills lane way beach bridge".split())
 
 
 @dataclass
@@ -105,12 +143,34 @@ def windows(article: str, name: str) -> list[tuple[str, str]]:
     return found
 
 
+def is_title(word: str) -> bool:
+    """A title or role before a name: "Minister", "Gen.", and German compounds ("Regierungssprecher",
+    "Bundesgeschäftsführers", "Condor-Chefin")."""
+    lower = word.lower().rstrip(".,")
+    if lower in TITLES or lower.split("-")[-1] in TITLES:
+        return True
+    return len(lower) > 4 and lower[:1].isalpha() and bool(_COMPOUND_ROLE.search(lower))
+
+
+def first_named(text: str) -> bool:
+    """Two to four name words led by a common first name: "Gregor Gysi", "Jean-Pierre Raffarin"."""
+    tokens = text.split()
+    if not 2 <= len(tokens) <= 4 or not all(_NAME_WORD.fullmatch(t) or t.lower() in CONNECTORS for t in tokens[1:]):
+        return False
+    first = tokens[0].casefold()
+    return first in first_names() or first.split("-")[0] in first_names()
+
+
 def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
     """The entity type of ``name``, from the strongest evidence its mentions give (see the module's doc)."""
     text = name.text
     words = [w.lower().rstrip(".") for w in text.split()]
     parts = {p for w in words for p in w.split("-")}
     folded = text.casefold()
+    if len(words) == 1 and words[0] in _NOT_PEOPLE:
+        return "other"  # "Analysts said…"
+    if len(words) == 2 and words[0] in _MAKES and not first_named(text):
+        return "other"  # "a Dodge Charger"
     if len(words) > 2 and words[0] in PLACE_WORDS and words[1] in CONNECTORS:
         return "location"  # "Channel of Sicily", "Sea of Okhotsk"
     if words[-1] in EVENT_WORDS or (len(words) > 1 and set(words) & {"war", "games", "olympics"}):
@@ -137,7 +197,9 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
             return "person"
         speaks = " " not in text and folded not in regions() and any(_SPEECH_AFTER.match(after) for _, after in around)
         return "organization" if speaks else "location"  # "Tottenham said in a statement"
-    if words[-1] in PLACE_WORDS:
+    if words[-1] in PLACE_WORDS or (
+        len(words) > 1 and words[-1] in _STREET_WORDS and not (words[-1] in _SURNAME_PLACE_WORDS and first_named(text))
+    ):
         return "location"
     if (
         words[0] in CARDINALS
@@ -173,7 +235,7 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
     if (
         len(words) <= 3
         and looks_like_a_name
-        and language != "de"
+        and (language != "de" or first_named(text))  # German capitalises nouns: a first name says "a person"
         and words[0] not in CARDINALS
         and tokens[0].casefold() not in places()
         and words[-1] not in regions()
@@ -197,7 +259,8 @@ def person_evidence(name: Name, around: list[tuple[str, str]]) -> int:
             evidence += 1
         title = _TITLE_BEFORE.search(before)
         word = title.group(1).lower().rstrip(".") if title else ""
-        if word in TITLES and (word not in HONORIFICS or title.group(1)[:1].isupper()):  # type: ignore[union-attr]
+        titled = bool(word) and is_title(word) and (word not in HONORIFICS or title.group(1)[:1].isupper())  # type: ignore[union-attr]
+        if titled or _AGE_BEFORE.search(before):  # "Minister X", "der 62-jährige X"
             evidence += 2
         if _APPOSITION_AFTER.match(after):
             evidence += 1

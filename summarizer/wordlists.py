@@ -91,6 +91,14 @@ def regions() -> frozenset[str]:
     return _gazetteer()[1]
 
 
+@cache
+def first_names() -> frozenset[str]:
+    """Common first names (``data/first_names.txt``), case-folded, without the ones that are also places."""
+    text = files("summarizer").joinpath("data", "first_names.txt").read_text(encoding="utf-8")
+    names = {line.strip().casefold() for line in text.splitlines() if line.strip() and line[0] != "#"}
+    return frozenset(names - places())
+
+
 #: Words before or inside a name that make it a person's title (lower-cased, without dots).
 TITLES = frozenset(
     """
@@ -105,6 +113,8 @@ inspector superintendent chairperson principal dean rabbi imam bishop archbishop
 striker midfielder goalkeeper defender player actor actress singer rapper author researcher scientist
 oberstaatsanwalt staatsanwalt kanzlerin kanzler präsident präsidentin ministerin sprecher sprecherin
 bürgermeister bürgermeisterin ministre président présidente ambassadeur député maire juge porte-parole
+herr frau trainer trainerin geschäftsführer geschäftsführerin vorsitzende vorsitzender chef chefin direktor direktorin
+directeur directrice secrétaire entraîneur presidente presidenta ministro ministra portavoz alcalde alcaldesa
 """.split()
 )
 
@@ -117,11 +127,14 @@ navy forces command party union league association federation foundation fund tr
 organization organisation parliament congress senate assembly government office board service services
 network networks times post news press herald globe journal tribune gazette leader telegraph guardian daily
 airlines airways motors productions studios studio media entertainment records robotics systems animation
-pictures films
+pictures films images
 technologies labs laboratory observatory center centre hospital clinic directorate club fc united rovers
 athletic channel sports line lines railways church nations presse agence
 ministerium partei gericht landgericht polizei bundestag
 universität regierung verband zeitung ministère gouvernement assemblée parti tribunal conseil
+stiftung verein gesellschaft konzern behörde université fondation fédération banque société syndicat
+ministerio consejería organización universidad gobierno partido sindicato ayuntamiento fundación asociación
+federación comisión consejo banco empresa
 """.split()
 )
 
@@ -163,7 +176,9 @@ dimanche
 )
 
 #: Honorifics that count only when capitalised ("Ms Persson"; the ship "ms Ryndam" is not a woman).
-HONORIFICS = frozenset("mr mrs ms miss dr prof sir dame lord lady sen gov rep gen lt col maj capt sgt cmdr rev".split())
+HONORIFICS = frozenset(
+    "mr mrs ms miss dr prof sir dame lord lady sen gov rep gen lt col maj capt sgt cmdr rev herr frau".split()
+)
 
 #: A name ending in one of these is an event.
 EVENT_WORDS = frozenset(
