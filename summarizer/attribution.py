@@ -14,10 +14,15 @@ ones ('…', ‘…’: British style), read then with care for apostrophes. Its
    quote, else that quote's speaker, else the last such name before: a person for "he"/"she", an
    organisation for "it", a pair of people or a family ("Bill and Denise Richard", "the Richards")
    or an organisation for "they";
-4. a quote with no attribution of its own, right after another, continues it.
+4. a quote with no attribution of its own, right after another, continues it; one left open at its
+   paragraph's end takes the speaker of the next paragraph's quote when that one is attributed (a long
+   quote split across paragraphs, attributed in the middle one).
 
-Names are resolved to the entity's full name ("Mayer" -> "Kevin Mayer"); a description that
-names nobody ("the doctor said", "one user quipped") gives "unknown".
+'"…," according to a police spokeswoman' is an attribution too. Names are resolved to the entity's
+full name ("Mayer" -> "Kevin Mayer"); a definite description resolves to the person named before
+with that role ("the spokeswoman" -> "Jane Doe, a spokeswoman for…"), and one that names nobody
+("the doctor said", "a police spokeswoman", "un proche de…") is the speaker as written; "unknown"
+is left for a quote attributed to nobody at all.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from __future__ import annotations
 import regex
 
 from .entities import SPEECH_VERBS, Entities
+from .name_kinds import is_title
 from .wordlists import TITLES
 
 MAX_QUOTES = 8  # the news schema's maxItems
@@ -37,7 +43,7 @@ _NAME_RUN = regex.compile(
 # The words between a quote's end and the first speech verb: '," Commerzbank analyst Carsten Fritsch said'.
 # One sentence only: a full stop followed by a capital ends it ("Gov. Inslee said", "U.S. attorney" do not;
 # the verbs alone are matched without case, since under IGNORECASE \p{Lu} would match any letter).
-_ABBREVIATED = r"(?<!\b(?:Mr|Mrs|Ms|Dr|Gov|Sen|Rep|Gen|Lt|Col|Maj|Capt|Sgt|St|Prof|Rev|Jr|Sr|U\.S|U\.K|D\.C))"
+_ABBREVIATED = r"(?<!\b(?:Mr|Mrs|Ms|Dr|Gov|Sen|Rep|Gen|Lt|Col|Maj|Capt|Sgt|St|Prof|Rev|Jr|Sr|U\.S|U\.K|D\.C|\p{Lu}))"
 _IN_SENTENCE = rf"(?:(?!{_ABBREVIATED}\.[ \t]+\p{{Lu}})[^\"“”«»„\n!?])"
 _AFTER = regex.compile(rf"^(?P<subject>{_IN_SENTENCE}{{0,260}}?)(?<![\p{{L}}-])(?P<verb>(?i:{_VERB}))(?![\p{{L}}])")
 # Before a quote: the last speech verb of its sentence, and the sentence's words before it (the subject):
@@ -73,7 +79,14 @@ _GROUP_NOUNS = frozenset(
     "company club group statement ministry agency government label firm team department "
     "military army police authority authorities organisation organization party".split()
 )
-_ACCORDING = regex.compile(r"(?i:according[ \t]+to)[ \t]+(?:the[ \t]+)?(?P<who>[^,.;:\"“”\n]{1,80}),?[ \t]*$")
+_ACCORDING = regex.compile(r"(?i:according[ \t]+to)[ \t]+(?P<who>[^,.;:\"“”\n]{1,80}),?[ \t]*$")
+# '"…," according to a police spokeswoman.': the attribution after the quote, without a speech verb.
+_ACCORDING_AFTER = regex.compile(r"^[ \t,]*(?i:according[ \t]+to)[ \t]+(?P<who>[^,.;:\"“”«»\n]{1,80})")
+# Words that make a phrase a description rather than a name: "the spokeswoman", "a police officer", "un proche".
+_DETERMINERS = frozenset(
+    "the a an one another some his her their its our un une le la les l' l’ el los las uno una der die das ein eine "
+    "einer".split()
+)
 _INTRODUCED = regex.compile(r"(?:^|[.!?][ \t]+)(?P<subject>\p{Lu}[^.!?\"“”\n]{0,120}):[ \t]*$")
 _SUBORDINATE = frozenset("as while when after before because though although since so but and".split())
 _ANY_VERB = regex.compile(rf"\b{_VERB}\b")
@@ -105,21 +118,43 @@ def quotes(text: str, entities: Entities) -> list[dict[str, str]]:
     """Up to eight quotations with their speakers, in the order of the text."""
     found: list[dict[str, str]] = []
     previous: tuple[str | None, int] = (None, -1)
+    # Quotes left open at a paragraph's end with no attribution of their own: a long quote split across
+    # paragraphs is attributed in one of them ("“…¶“…,” she said. “…¶“…”"), and that speaker is theirs too.
+    waiting: list[int] = []
     for start, end, inner in quote_spans(text):
         inner = inner.strip()
         words = len(inner.split())
         if words < 4:
             continue
-        speaker = _speaker(text, start, end, entities, previous)
+        own = _speaker(text, start, end, entities, previous)
+        speaker = own
         if speaker is None and previous[0] and _continues(text, previous[1], start):
             speaker = previous[0]
         if speaker is None and words < 8:
             continue  # short phrases in quote marks are usually scare quotes, not speech
+        if waiting and not _next_paragraph(text, previous[1], start):
+            waiting = []
+        if own is not None:
+            for index in waiting:
+                found[index]["speaker"] = own
+            waiting = []
         previous = (speaker, end)
         found.append({"speaker": speaker or UNNAMED, "text": inner})
+        if own is None and _left_open(text, end):
+            waiting.append(len(found) - 1)
         if len(found) == MAX_QUOTES:
             break
     return found
+
+
+def _left_open(text: str, end: int) -> bool:
+    """The quote ending at ``end`` runs to its paragraph's end without a closing mark."""
+    return (end == len(text) or text[end] == "\n") and text[end - 1 : end] not in _CLOSING_MARKS
+
+
+def _next_paragraph(text: str, previous_end: int, start: int) -> bool:
+    """Only a paragraph break lies between the previous quote and this one, which opens its paragraph."""
+    return previous_end >= 0 and "\n" in text[previous_end:start] and not text[previous_end:start].strip()
 
 
 def _continues(text: str, previous_end: int, start: int) -> bool:
@@ -135,6 +170,9 @@ def _speaker(text: str, start: int, end: int, entities: Entities, previous: tupl
     """Who said the quote at ``start:end``: a name, ``UNNAMED`` (attributed to someone the article does not
     name), or None (no attribution at all)."""
     following = text[end : end + 300].split("\n", 1)[0]
+    according = _ACCORDING_AFTER.match(following)  # '"…," according to a police spokeswoman.'
+    if according:
+        return _who(according.group("who"), entities, start, previous, after_verb=True)
     ended = text[start:end].rstrip("\"”»“'’ ").endswith((".", "!", "?")) and following.lstrip()[:1].isupper()
     after = None if ended else _AFTER.match(following)  # '…occurred." FBI spokesman X said' is a new sentence
     if after:
@@ -220,8 +258,11 @@ def _who(
     first = words[0].lower()
     if len(words) == 1 and first in _PRONOUNS:
         return _antecedent(first, entities, at, previous)
-    if _SOMEONE_OF.match(phrase):  # "un proche de Pierre Moscovici", "a friend of the family": not the one named
-        return UNNAMED
+    someone = _SOMEONE_OF.match(phrase)
+    if someone:  # "un proche de Pierre Moscovici", "a friend of the family": not the one named, but their role
+        return _as_written(phrase[: someone.end()].rsplit(None, 1)[0])
+    if first in _DETERMINERS and len(words) <= 6 and is_title(words[-1].strip(".,")):
+        return _described(phrase, entities, at, previous)  # "the Barca president": a role, not Barca
     names = [m.group() for m in _NAME_RUN.finditer(phrase) if m.group().lower() not in {"the", "a", "an"}]
     if names:
         resolved = _resolve(names[0] if after_verb else names[-1], entities)
@@ -286,7 +327,7 @@ def _antecedent(pronoun: str, entities: Entities, at: int, previous: tuple[str |
             candidate, named_at = group, group_at
     if candidate and named_at > previous[1]:
         return candidate  # named since the last quote: "The company…, Dick Clark Productions, denies…"
-    if previous[0] and previous[0] != UNNAMED and at - previous[1] < 600:
+    if previous[0] and previous[0][:1].isupper() and at - previous[1] < 600:  # not "unknown", "a reporter"
         return previous[0]
     return candidate
 
@@ -314,9 +355,35 @@ def _described(description: str, entities: Entities, at: int, previous: tuple[st
     noun = words[-1].strip(".,")
     if noun in _GROUP_NOUNS:
         return _group(noun, entities, at, previous) or UNNAMED
-    if noun in _PERSON_WORDS or words[0] in {"the", "a", "an", "one", "another", "some", "her", "his", "their"}:
-        return UNNAMED
+    if (
+        noun in _PERSON_WORDS
+        or is_title(noun)
+        or words[0] in {"the", "a", "an", "one", "another", "some", "her", "his", "their"}
+    ):
+        definite = words[0] in {"the", "his", "her", "their", "its", "le", "la", "l’", "l'", "el", "der", "die"}
+        return (_role_holder(noun, entities, at) if definite else None) or _as_written(description)
     return None
+
+
+def _role_holder(noun: str, entities: Entities, at: int) -> str | None:
+    """ "the spokeswoman", "the Barca president": the person named before ``at`` with that role ("Jane Doe, a
+    spokeswoman for…", "Barcelona president Josep Maria Bartomeu"), the last named if several. Only a definite
+    description refers back: "a spokeswoman said" is someone new."""
+    best = None
+    for name in entities.names.values():
+        if name.kind != "person" or not name.role or name.first >= at:
+            continue
+        if noun in {w.lower().strip(".,’'") for w in name.role.split()} and (best is None or name.first > best.first):
+            best = name
+    return best.text if best else None
+
+
+def _as_written(description: str) -> str:
+    """A role as the speaker when the article names nobody: "the spokeswoman", "a police officer", "un proche"."""
+    words = description.strip(" ,.:;").split()[:8]
+    if words and words[0].lower() in _DETERMINERS:
+        words[0] = words[0].lower()
+    return " ".join(words)[:100] or UNNAMED
 
 
 def _group(noun: str, entities: Entities, at: int, previous: tuple[str | None, int]) -> str | None:
@@ -387,6 +454,7 @@ def _single_in_line(line: str, offset: int) -> list[tuple[int, int, str]]:
 
 
 _PAIRS = {'"': '"', "“": "”", "«": "»", "„": "“"}
+_CLOSING_MARKS = frozenset("\"”»“’'")
 _STRAIGHT_CLOSE = regex.compile(r'(?<=\S)"(?=[\s.,;:!?)\]—–-]|$)')
 # An opening mark: at a line's start or after a space, bracket or dash; « may have a space after it (French).
 _OPEN = regex.compile(r"(?:(?<=^)|(?<=[\s(\[—–-]))(?:([\"“„])|(«)[ \u00a0\u202f]?)(?=\S)")

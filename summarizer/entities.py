@@ -82,7 +82,11 @@ SPEECH_VERB_LIST = (
     + [f"a-t-{who} {verb}" for who in ("il", "elle") for verb in _FRENCH_PAST]
     + [f"{verb}{t}-{who}" for verb in [*_FRENCH_PRESENT, "dit"] for t in ("-t", "") for who in ("il", "elle")]
 )
-SPEECH_VERBS = "|".join(regex.escape(v) for v in sorted(SPEECH_VERB_LIST, key=len, reverse=True))
+SPEECH_VERBS = "|".join(regex.escape(v) for v in sorted(SPEECH_VERB_LIST, key=len, reverse=True)) + (
+    # "avait alors souligné l’AMA", "a encore déclaré": an adverb between the auxiliary and the participle
+    r"|(?:a|avait|ont|avaient)[ \t]+(?:alors|encore|aussi|également|ensuite|déjà|pourtant|toutefois|enfin)[ \t]+"
+    rf"(?:{'|'.join(_FRENCH_PAST)})"
+)
 _LOWER_WORD = regex.compile(r"(?<![\p{L}'’])\p{Ll}[\p{L}'’-]*")
 _WORD = regex.compile(r"\p{L}+")
 _SPACES = regex.compile(r"([ \t]+)")

@@ -158,6 +158,8 @@ def first_named(text: str) -> bool:
     if not 2 <= len(tokens) <= 4 or not all(_NAME_WORD.fullmatch(t) or t.lower() in CONNECTORS for t in tokens[1:]):
         return False
     first = tokens[0].casefold()
+    if tokens[0] in CONNECTORS:  # "al Adal": "Al" is a first name, "al" a particle
+        return False
     return first in first_names() or first.split("-")[0] in first_names()
 
 
@@ -237,7 +239,7 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
         and looks_like_a_name
         and (language != "de" or first_named(text))  # German capitalises nouns: a first name says "a person"
         and words[0] not in CARDINALS
-        and tokens[0].casefold() not in places()
+        and (tokens[0].casefold() not in places() or first_named(text))  # "George Town"; "George Osborne"
         and words[-1] not in regions()
     ):
         owned = any(_OWNED_BY_PERSON.search(before) for before, _ in around)

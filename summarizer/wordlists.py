@@ -93,10 +93,11 @@ def regions() -> frozenset[str]:
 
 @cache
 def first_names() -> frozenset[str]:
-    """Common first names (``data/first_names.txt``), case-folded, without the ones that are also places."""
+    """Common first names (``data/first_names.txt``), case-folded, without countries and states ("Georgia");
+    cities may stay ("George", "Victoria"): a first name before another name word outweighs a gazetteer entry."""
     text = files("summarizer").joinpath("data", "first_names.txt").read_text(encoding="utf-8")
     names = {line.strip().casefold() for line in text.splitlines() if line.strip() and line[0] != "#"}
-    return frozenset(names - places())
+    return frozenset(names - regions())
 
 
 #: Words before or inside a name that make it a person's title (lower-cased, without dots).
