@@ -43,8 +43,10 @@ _LEADING = regex.compile(r"^(?:on|in|since|by|until|early|late)[ \t]+", regex.IG
 
 
 def dateline(text: str, *, skip: int = 0, date: str | None = None) -> dict[str, str | None]:
-    """The dateline's place and date, from the first lines of the story (after ``skip``, the title)."""
-    for line in text[skip:].lstrip().split("\n", 3)[:3]:
+    """The dateline's place and date, from the first lines of the story (after ``skip``, the title): the first
+    three that are not blank, or six when they are short (a photo caption and its credit may come first)."""
+    lines = [line for line in text[skip:].lstrip()[:1500].split("\n") if line.strip()]
+    for line in lines[: 6 if sum(len(line) for line in lines[:3]) < 600 else 3]:
         match = _DATELINE.match(line)
         if match and _is_place(match):
             return {"location": match.group("loc").strip(" ,"), "date": match.group("date") or date}

@@ -106,6 +106,24 @@ _SOFT_HYPHEN = "\u00ad"  # "Vladi­mir Putin": kept while the text is searched, 
 _CAPTION_WORDS = frozenset("Credit Credits Photo Photograph Picture Image Foto Bild Quelle".split())
 
 
+_INITIAL_END = regex.compile(r"(?<![\p{L}\p{N}])(?:\p{Lu}\.)+[ \t]*$")
+
+
+def _rejoined(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sentences split after an initial are one: "President George H.W. | Bush held back…"."""
+    joined: list[tuple[int, int]] = []
+    for a, b in spans:
+        if (
+            joined
+            and _INITIAL_END.search(text, max(0, joined[-1][1] - 12), joined[-1][1])
+            and text[a : a + 1].isupper()
+        ):
+            joined[-1] = (joined[-1][0], b)
+        else:
+            joined.append((a, b))
+    return joined
+
+
 def caseless(text: str) -> str | None:
     """The script of ``text`` when most of its letters have no case (so capitals cannot mark names)."""
     letters = [ch for ch in text[:4000] if ch.isalpha()]
@@ -138,6 +156,7 @@ class Entities:
         self._openers = with_english(language)
         self._lowered = frozenset(_LOWER_WORD.findall(text))
         self._words = Counter(_WORD.findall(text))
+        spans = _rejoined(text, spans)
         starts = {a for a, _ in spans}
         for a, b in spans:
             if b > skip:
@@ -147,6 +166,7 @@ class Entities:
         self._merge_short_forms()
         self._merge_case_variants()
         for name in self.names.values():
+            name.common = any(w.lower() in self._lowered for w in name.text.split()[1:])
             around = windows(text, name.text)
             name.kind = kind_of(name, around, language)
             if name.kind == "person" and name.role is None:
@@ -218,6 +238,12 @@ class Entities:
 
     def _add_candidate(self, piece: str, offset: int, *, at_start: bool, dotted: bool = False) -> None:
         tokens = piece.split()
+        if "y" in tokens[2:-2]:  # "Izaskun Lesaka y Joseba Iturbe": two names ("Ortega y Gasset" is one)
+            cut = tokens.index("y", 2)
+            self._add_candidate(" ".join(tokens[:cut]), offset, at_start=at_start)
+            right = " ".join(tokens[cut + 1 :])
+            self._add_candidate(right, self.text.find(right, offset), at_start=False, dotted=dotted)
+            return
         for i, token in enumerate(tokens[1:], 1):  # "NASA on Monday", "Twitter on Monday"
             if token.lower() in CALENDAR and tokens[i - 1].lower() in CONNECTORS:
                 tokens = tokens[: i - 1]

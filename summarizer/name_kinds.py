@@ -32,6 +32,8 @@ from .wordlists import (
     regions,
 )
 
+# Particles inside a person's name: "José Ortega y Gasset", "Ursula von der Leyen", "Luiz Inácio da Silva".
+_PARTICLES = frozenset("de del della di da van von der den du des y la le bin ibn al el".split())
 CONNECTORS = frozenset("of the de du des del della di da van von der den al el bin ibn la le y for am on".split())
 # What people (more than organisations) do right after their name: evidence for "person".
 _PERSON_VERBS = (
@@ -127,6 +129,7 @@ class Name:
     role: str | None = None
     person_evidence: int = 0
     aliases: set[str] = field(default_factory=set)
+    common: bool = False  # a word after its first is written in lower case elsewhere in the article ("Free Sign Up")
 
 
 def windows(article: str, name: str) -> list[tuple[str, str]]:
@@ -155,7 +158,7 @@ def is_title(word: str) -> bool:
 def first_named(text: str) -> bool:
     """Two to four name words led by a common first name: "Gregor Gysi", "Jean-Pierre Raffarin"."""
     tokens = text.split()
-    if not 2 <= len(tokens) <= 4 or not all(_NAME_WORD.fullmatch(t) or t.lower() in CONNECTORS for t in tokens[1:]):
+    if not 2 <= len(tokens) <= 4 or not all(_NAME_WORD.fullmatch(t) or t in _PARTICLES for t in tokens[1:]):
         return False
     first = tokens[0].casefold()
     if tokens[0] in CONNECTORS:  # "al Adal": "Al" is a first name, "al" a particle
@@ -219,8 +222,10 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
         return "person"
     before_words = [_LAST_WORD.findall(before) for before, _ in around]
     previous = [w[0].lower() for w in before_words if w]
+    named = first_named(text)  # "Chris Coleman's team" is his team, not a team called "Chris Coleman"
     if any(_KIND_BEFORE.search(before) or _ROLE_OF.search(before) for before, _ in around) or any(
-        _KIND_AFTER.match(after) or after.startswith(", which") for _, after in around
+        (_KIND_AFTER.match(after) and not (named and after[:1] in "'’")) or after.startswith(", which")
+        for _, after in around
     ):
         return "organization"  # "the journal Nature Astronomy", "Commerzbank analyst …", "president of X"
     if any(_PLACE_AFTER.match(after) for _, after in around):
@@ -233,11 +238,11 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
             return "location"
         return "other"
     tokens = text.split()
-    looks_like_a_name = all(_NAME_WORD.fullmatch(t) for t in tokens)
+    looks_like_a_name = all(_NAME_WORD.fullmatch(t) or (i and t in _PARTICLES) for i, t in enumerate(tokens))
     if (
-        len(words) <= 3
+        len(words) <= (4 if first_named(text) else 3)  # "José Ortega y Gasset"
         and looks_like_a_name
-        and (language != "de" or first_named(text))  # German capitalises nouns: a first name says "a person"
+        and (first_named(text) or (language != "de" and not name.common))  # German capitalises nouns
         and words[0] not in CARDINALS
         and (tokens[0].casefold() not in places() or first_named(text))  # "George Town"; "George Osborne"
         and words[-1] not in regions()
@@ -245,7 +250,7 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
         owned = any(_OWNED_BY_PERSON.search(before) for before, _ in around)
         if owned or any(p in {"at", "joined"} for p in previous):
             return "organization"  # "Jeff Bezos's Blue Origin", "vice president at Blue Origin"
-        if any(p in {"a", "an", "the", "our", "their", "its"} for p in previous):
+        if any(p in {"an", "the", "our", "their", "its"} or (p == "a" and language == "en") for p in previous):
             return "other"  # "a Range Rover", "our Blue Moon lander", "the Fat Cat"
         return "person"  # "Kim Kardashian": two or three capitalised words and nothing against
     return "other"

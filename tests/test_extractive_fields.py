@@ -431,3 +431,39 @@ def test_an_adverb_between_the_french_auxiliary_and_the_participle():
         "souligné l’agence Rusada. La suite est inconnue."
     )
     assert [s.split()[-1] for s in quotes_of(text).values()] == ["Rusada"]
+
+
+def test_an_initial_does_not_split_a_name_and_a_possessive_is_not_a_kind():
+    text = (
+        "In 1991, when Prime Minister Yitzhak Shamir opposed the peace talks, President George H.W. Bush held back "
+        "loan guarantees. The win has created a huge buzz around Chris Coleman's team before the final."
+    )
+    people = people_of(text)
+    assert {"George H.W. Bush", "Chris Coleman"} <= set(people), people
+
+
+def test_spanish_names_joined_by_y_and_a_preposition_before_a_name():
+    text = (
+        "La policía detuvo ayer a Izaskun Lesaka y Joseba Iturbe en la frontera, según fuentes de la investigación. "
+        "El filósofo José Ortega y Gasset escribió sobre la frontera."
+    )
+    people = people_of(text)
+    assert {"Izaskun Lesaka", "Joseba Iturbe", "José Ortega y Gasset"} <= set(people), people
+
+
+def test_capitalised_words_written_in_lower_case_elsewhere_are_no_name():
+    text = (
+        "Readers can Free Sign Up for the newsletter below. The sign up is free and takes a minute, the editors "
+        "said. Jane Porter, who runs the desk, said more readers had joined this year."
+    )
+    people = people_of(text)
+    assert "Free Sign Up" not in people and "Jane Porter" in people, people
+
+
+def test_the_dateline_after_a_photo_caption_and_its_credit():
+    text = (
+        "Photo\n\nPeacekeepers at a refugee camp in the north on Monday.\n\nCredit Jane Roe/Agence France-Presse\n\n"
+        "LONDON — After nearly 20 years of hostile relations, the government plans to lift trade sanctions, officials "
+        "said late Thursday.\n\nThe country is one of the poorest in the region."
+    )
+    assert summarize(text)["dateline"]["location"] == "LONDON"
