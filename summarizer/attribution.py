@@ -82,6 +82,9 @@ _GROUP_NOUNS = frozenset(
 _ACCORDING = regex.compile(r"(?i:according[ \t]+to)[ \t]+(?P<who>[^,.;:\"“”\n]{1,80}),?[ \t]*$")
 # '"…," according to a police spokeswoman.': the attribution after the quote, without a speech verb.
 _ACCORDING_AFTER = regex.compile(r"^[ \t,]*(?i:according[ \t]+to)[ \t]+(?P<who>[^,.;:\"“”«»\n]{1,80})")
+# '“…“, so Oberstaatsanwalt Baumert.', '«…», laut X': German attributions without a verb.
+_SO_AFTER = regex.compile(r"^[ \t]*,[ \t]+(?:so|laut)[ \t]+(?P<who>(?:\p{Lu}|der[ \t]|die[ \t])[^,.;:\"“”„«»\n]{1,80})")
+_THIS = frozenset("this that este esta ese esa ce cet cette dieser diese dieses questo questa".split())
 # Words that make a phrase a description rather than a name: "the spokeswoman", "a police officer", "un proche".
 _DETERMINERS = frozenset(
     "the a an one another some his her their its our un une le la les l' l’ el los las uno una der die das ein eine "
@@ -170,7 +173,7 @@ def _speaker(text: str, start: int, end: int, entities: Entities, previous: tupl
     """Who said the quote at ``start:end``: a name, ``UNNAMED`` (attributed to someone the article does not
     name), or None (no attribution at all)."""
     following = text[end : end + 300].split("\n", 1)[0]
-    according = _ACCORDING_AFTER.match(following)  # '"…," according to a police spokeswoman.'
+    according = _ACCORDING_AFTER.match(following) or _SO_AFTER.match(following)  # '"…," according to X', '“…“, so X'
     if according:
         return _who(according.group("who"), entities, start, previous, after_verb=True)
     ended = text[start:end].rstrip("\"”»“'’ ").endswith((".", "!", "?")) and following.lstrip()[:1].isupper()
@@ -182,6 +185,8 @@ def _speaker(text: str, start: int, end: int, entities: Entities, previous: tupl
         phrase = (
             subject.split(",")[0] if subject else inverted.group(1) if inverted else said.group("who") if said else ""
         )
+        if not phrase.strip() and (said is None or not said.group("who").strip()):
+            return _antecedent("he", entities, start, previous)  # '“…”, expone.': the verb alone (a pro-drop subject)
         if said and phrase.strip()[:1].islower():  # "apunta el presidente de la OMC, Juan José Rodríguez Sendín"
             named = _APPOSITION.match(text, end + after.end() + said.end(), end + after.end() + said.end() + 120)
             phrase = named.group("name") if named else phrase
@@ -202,7 +207,23 @@ def _speaker(text: str, start: int, end: int, entities: Entities, previous: tupl
         return _who(according.group("who"), entities, window_start + according.start(), previous)
     introduced = _INTRODUCED.search(text[window_start:start])  # 'Ms Major has the final say: "…"'
     if introduced:
-        return _who(introduced.group("subject").split(",")[0], entities, window_start + introduced.start(), previous)
+        subject = introduced.group("subject").split(",")[0]
+        owner = _owner(subject, entities)  # "Mourinhos Urteil über Juventus: „…“", "Smith's verdict: "…""
+        return owner or _who(subject, entities, window_start + introduced.start(), previous)
+    return None
+
+
+def _owner(subject: str, entities: Entities) -> str | None:
+    """The person whose words a subject like "Mourinhos Urteil" or "Smith's verdict" announces."""
+    first = _NAME_RUN.match(subject)
+    if first is None:
+        return None
+    name = first.group().split()[0]
+    for stem in (name[:-2] if name.endswith(("'s", "’s")) else None, name[:-1] if name.endswith("s") else None):
+        if stem and len(stem) > 2:
+            person = entities.person_named(stem)
+            if person:
+                return person
     return None
 
 
@@ -350,8 +371,8 @@ def _described(description: str, entities: Entities, at: int, previous: tuple[st
     words = description.lower().split()
     if not words or len(words) > 8:
         return None
-    if any(w.endswith("-year-old") for w in words):
-        return _antecedent("he", entities, at, previous)
+    if any(w.endswith("-year-old") for w in words) or words[0] in _THIS:  # "the 68-year-old", "este hombre"
+        return _antecedent("he", entities, at, previous) or _last_person(entities, at)
     noun = words[-1].strip(".,")
     if noun in _GROUP_NOUNS:
         return _group(noun, entities, at, previous) or UNNAMED
@@ -363,6 +384,17 @@ def _described(description: str, entities: Entities, at: int, previous: tuple[st
         definite = words[0] in {"the", "his", "her", "their", "its", "le", "la", "l’", "l'", "el", "der", "die"}
         return (_role_holder(noun, entities, at) if definite else None) or _as_written(description)
     return None
+
+
+def _last_person(entities: Entities, at: int) -> str | None:
+    """The person mentioned last before ``at``, wherever in the sentence ("…is Hall of Famer Reggie Jackson, who…")."""
+    best: tuple[int, str] | None = None
+    for name in entities.names.values():
+        if name.kind == "person":
+            found = max(entities.text.rfind(form, 0, at) for form in (name.text, *name.aliases))
+            if found >= 0 and (best is None or found > best[0]):
+                best = (found, name.text)
+    return best[1] if best else None
 
 
 def _role_holder(noun: str, entities: Entities, at: int) -> str | None:

@@ -53,7 +53,7 @@ _POSSESSIVE = regex.compile(r"['’]s?$")
 _FRENCH_PAST = (
     "déclaré expliqué ajouté affirmé indiqué souligné précisé estimé assuré réagi dit confié averti "
     "annoncé écrit insisté lancé martelé rapporté dénoncé rappelé commenté observé prévenu reconnu "
-    "répondu répété"
+    "répondu répété appelé demandé exhorté"
 ).split()
 _FRENCH_PRESENT = (
     "déclare explique ajoute affirme souligne précise indique assure confie poursuit raconte estime "

@@ -467,3 +467,42 @@ def test_the_dateline_after_a_photo_caption_and_its_credit():
         "said late Thursday.\n\nThe country is one of the poorest in the region."
     )
     assert summarize(text)["dateline"]["location"] == "LONDON"
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        (
+            'Die Ermittler fanden Spuren. "Auf seinem Telefon konnten wir gelöschte Daten wiederherstellen", so '
+            "Oberstaatsanwalt Klaus Berger. Der Prozess beginnt im Mai.",
+            "Klaus Berger",
+        ),
+        (
+            "Der Trainer Jürgen Klopp war zufrieden. Klopps Urteil über die Gegner: „Diese Mannschaft hat riesige "
+            "Qualität und kann noch mehr.“ Dann ging er.",
+            "Jürgen Klopp",
+        ),
+        (
+            "Carmen Ruiz, presidenta de la asociación, asegura que recibe quejas cada día. “La situación es tremenda "
+            "en todos los hospitales del país”, expone. Nadie respondió.",
+            "Carmen Ruiz",
+        ),
+        (
+            "Pedro Gómez lleva diez meses esperando una operación. “Ya no sé si me van a llamar nunca más para "
+            "operarme”, dice este hombre de 76 años. Nadie responde.",
+            "Pedro Gómez",
+        ),
+        (
+            "La crise continue. Le secrétaire général, Antonio Guterres, avait appelé les autorités à « mener une "
+            "enquête approfondie sur les morts et la violence ». Rien n'a suivi.",
+            "Antonio Guterres",
+        ),
+        (
+            "The current owner of the sign is Hall of Famer Reggie Jackson, who bought it in 2008. The 68-year-old "
+            "said he wanted 'a new generation to own and enjoy this icon of the city.' Nobody bid.",
+            "Reggie Jackson",
+        ),
+    ],
+)
+def test_speakers_without_a_verb_before_a_name_in_german_spanish_and_french(text, speaker):
+    assert list(quotes_of(text).values()) == [speaker]
