@@ -192,9 +192,19 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
         )
     ):
         return "organization"
+    if (
+        len(words) > 1
+        and words[-1] in regions()
+        and words[0] not in CARDINALS
+        and folded not in places()
+        and not first_named(text)
+    ):
+        return "organization"  # "Public Health England", "Sport Scotland": a body named after its country
     evidence = name.person_evidence + person_evidence(name, around)
     if any(ch.isdigit() for ch in text) or words[-1] in _THINGS or folded in _BELIEFS:
         return "other"  # "RC-135U", "Hubble Space Telescope", "Islam"
+    if around and all(after[:1] == "/" for _, after in around):
+        return "other"  # a photo credit: "Ashraf Shazly/Agence France-Presse"
     if any(before[-1:] in _OPEN_QUOTES and after[:1] in _CLOSE_QUOTES for before, after in around):
         return "other"  # the title of a work: the video game "Space Invaders", the film "Parasite"
     if folded.replace(".", "") in {"us", "usa", "uk", "dc"} or folded in places():

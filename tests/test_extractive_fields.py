@@ -506,3 +506,14 @@ def test_the_dateline_after_a_photo_caption_and_its_credit():
 )
 def test_speakers_without_a_verb_before_a_name_in_german_spanish_and_french(text, speaker):
     assert list(quotes_of(text).values()) == [speaker]
+
+
+def test_a_photo_credit_and_a_body_named_after_its_country_are_no_people():
+    text = (
+        "Peacekeepers at a camp on Monday. (Ashraf Shazly/Agence France-Presse)\n\nPublic Health England said the "
+        "advice would be published next week. Jane Porter, a nurse, said the advice was late. The North Pacific "
+        "stayed calm."
+    )
+    found = {e["name"]: e["type"] for e in summarize(text)["entities"]}
+    assert found.get("Public Health England") == "organization" and found.get("Jane Porter") == "person", found
+    assert found.get("Ashraf Shazly") != "person" and found.get("North Pacific") == "location", found
