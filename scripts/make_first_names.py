@@ -41,6 +41,7 @@ Sérgio Thiago Rui Nuno Vladimir Dmitri Dmitry Sergei Sergey Mikhail Igor Ivan O
 Alexey Mahmoud Mohammed Muhammad Mohamed Mohammad Ahmed Ahmad Hassan Hussein Omar Abdullah Khalid Recep Ahmet
 Mehmet Narendra Shinzo Benjamin Emmanuel
 """
+EITHER = "Andrea Jean Nicola Simone Sasha Kim Dominique Claude Camille Maxime Daniele Gabriele Michele Carol Rene Noel"
 # Common English words, or places, that the census lists as first names.
 NOT_NAMES = set(
     """
@@ -53,18 +54,28 @@ india china asia israel jordan chad guy
 
 
 def main(folder: str) -> None:
-    names: list[str] = []
-    for file, limit in (("dist.male.first", MALE), ("dist.female.first", FEMALE)):
+    share: dict[str, dict[str, float]] = {}
+    for file, limit, mark in (("dist.male.first", MALE, "m"), ("dist.female.first", FEMALE, "f")):
         for line in (Path(folder) / file).read_text(encoding="ascii").splitlines()[:limit]:
-            names.append(line.split()[0].capitalize())
-    names += EUROPEAN.split()
-    kept = sorted({n for n in names if n.casefold() not in NOT_NAMES}, key=str.casefold)
+            name, frequency = line.split()[:2]
+            share.setdefault(name.capitalize(), {})[mark] = float(frequency)
+    gender: dict[str, set[str]] = {}
+    for name, by in share.items():  # a mark when one sex has at least ten times the other's share
+        m, f = by.get("m", 0.0), by.get("f", 0.0)
+        gender[name] = {"m"} if m >= 10 * f else {"f"} if f >= 10 * m else set()
+    for name in EUROPEAN.split():
+        gender.setdefault(name, set())
+    for name in EITHER.split():  # a man's name in one language and a woman's in another: no mark
+        gender[name] = set()
+    kept = sorted((n for n in gender if n.casefold() not in NOT_NAMES), key=str.casefold)
     header = (
-        "# First names for the extractive engine (one per line): evidence that a capitalised run is a person's\n"
-        "# name. The 1990 US Census lists (public domain, via the `names` package) and a hand list of European\n"
-        "# and other names. Rebuilt by scripts/make_first_names.py.\n"
+        "# First names for the extractive engine: evidence that a capitalised run is a person's name, one per\n"
+        "# line, with m or f when the census gives it ten times as often to one sex (what 'he' and 'she' may refer\n"
+        "# to). The 1990 US Census lists (public domain, via the `names` package) and a hand list of European\n"
+        "# and other names (no mark). Rebuilt by scripts/make_first_names.py.\n"
     )
-    Path("summarizer/data/first_names.txt").write_text(header + "\n".join(kept) + "\n", encoding="utf-8")
+    lines = [f"{n} {''.join(gender[n])}" if len(gender[n]) == 1 else n for n in kept]
+    Path("summarizer/data/first_names.txt").write_text(header + "\n".join(lines) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import regex
 
-from .entities import SPEECH_VERBS, Entities
+from .entities import SPEECH_VERBS, Entities, agrees
 from .name_kinds import is_title
 from .wordlists import TITLES
 
@@ -70,6 +70,7 @@ _PRONOUNS = {
     "él": "person",
     "ella": "person",
 }
+_SEX = {"he": "m", "il": "m", "er": "m", "él": "m", "she": "f", "elle": "f", "ella": "f"}
 _PERSON_WORDS = frozenset(
     "man woman boy girl doctor mother father son daughter wife husband officer officers "
     "official officials spokesman spokeswoman spokesperson user users witness witnesses "
@@ -186,7 +187,7 @@ def _speaker(text: str, start: int, end: int, entities: Entities, previous: tupl
             subject.split(",")[0] if subject else inverted.group(1) if inverted else said.group("who") if said else ""
         )
         if not phrase.strip() and (said is None or not said.group("who").strip()):
-            return _antecedent("he", entities, start, previous)  # '“…”, expone.': the verb alone (a pro-drop subject)
+            return _antecedent("", entities, start, previous)  # '“…”, expone.': the verb alone (a pro-drop subject)
         if said and phrase.strip()[:1].islower():  # "apunta el presidente de la OMC, Juan José Rodríguez Sendín"
             named = _APPOSITION.match(text, end + after.end() + said.end(), end + after.end() + said.end() + 120)
             phrase = named.group("name") if named else phrase
@@ -336,11 +337,12 @@ def _resolve(phrase: str, entities: Entities) -> str | None:
 def _antecedent(pronoun: str, entities: Entities, at: int, previous: tuple[str | None, int]) -> str | None:
     """What "he", "she", "it", "they" refers to: the previous quote's speaker when it was just before,
     else the last person (or organisation, or pair of people) named as a subject before the quote."""
-    kind = _PRONOUNS[pronoun]
+    kind = _PRONOUNS.get(pronoun, "person")  # "": a person of either sex (a verb without subject, "este hombre")
     kinds: tuple[str, ...] = {"person": ("person",), "organization": ("organization",), "group": ("organization",)}[
         kind
     ]
-    named, named_at = entities.subject_before(at, kinds)
+    sex = _SEX.get(pronoun, "")
+    named, named_at = entities.subject_before(at, kinds, sex)
     candidate = named.text if named else None
     if kind == "group":  # "they": a pair of people or a family rather than one person
         group, group_at = _group_before(entities, at)
@@ -348,8 +350,8 @@ def _antecedent(pronoun: str, entities: Entities, at: int, previous: tuple[str |
             candidate, named_at = group, group_at
     if candidate and named_at > previous[1]:
         return candidate  # named since the last quote: "The company…, Dick Clark Productions, denies…"
-    if previous[0] and previous[0][:1].isupper() and at - previous[1] < 600:  # not "unknown", "a reporter"
-        return previous[0]
+    if previous[0] and previous[0][:1].isupper() and at - previous[1] < 600 and agrees(previous[0], sex):
+        return previous[0]  # not "unknown", "a reporter"; not John Smith for "she"
     return candidate
 
 
@@ -372,7 +374,7 @@ def _described(description: str, entities: Entities, at: int, previous: tuple[st
     if not words or len(words) > 8:
         return None
     if any(w.endswith("-year-old") for w in words) or words[0] in _THIS:  # "the 68-year-old", "este hombre"
-        return _antecedent("he", entities, at, previous) or _last_person(entities, at)
+        return _antecedent("", entities, at, previous) or _last_person(entities, at)
     noun = words[-1].strip(".,")
     if noun in _GROUP_NOUNS:
         return _group(noun, entities, at, previous) or UNNAMED

@@ -39,6 +39,7 @@ from .wordlists import (
     TITLES,
     first_names,
     places,
+    sex_of,
     with_english,
 )
 
@@ -104,6 +105,12 @@ _NOT_ENTITIES = frozenset("earth moon sun mars jupiter saturn venus mercury nept
 _SOFT_HYPHEN = "\u00ad"  # "Vladi­mir Putin": kept while the text is searched, dropped from the name given out
 # Words a caption puts before a name: "Credit Ashraf Shazly", "Photo: …", "Foto: Getty Images".
 _CAPTION_WORDS = frozenset("Credit Credits Photo Photograph Picture Image Foto Bild Quelle".split())
+
+
+def agrees(name: str, sex: str) -> bool:
+    """Whether a pronoun of ``sex`` ("m", "f" or "" for unknown) may stand for the person ``name``."""
+    other = sex_of(name.split()[0]) if sex and " " in name else ""
+    return not other or other == sex
 
 
 _INITIAL_END = regex.compile(r"(?<![\p{L}\p{N}])(?:\p{Lu}\.)+[ \t]*$")
@@ -467,12 +474,13 @@ class Entities:
             (n for n in self.names.values() if mention in n.aliases or n.text.endswith(" " + mention)), None
         )
 
-    def subject_before(self, offset: int, kinds: tuple[str, ...]) -> tuple[Name | None, int]:
+    def subject_before(self, offset: int, kinds: tuple[str, ...], sex: str = "") -> tuple[Name | None, int]:
         """The entity of one of ``kinds`` named last before ``offset`` where a subject stands: at a clause's
-        start, not as an object ("accusing Big Machine of…" is no antecedent for "she")."""
+        start, not as an object ("accusing Big Machine of…" is no antecedent for "she"); with ``sex`` ("m" for
+        "he", "f" for "she"), not a person whose first name is the other sex's ("she" is not John Smith)."""
         best: tuple[int, Name] | None = None
         for name in self.names.values():
-            if name.kind not in kinds:
+            if name.kind not in kinds or not agrees(name.text, sex):
                 continue
             for form in (name.text, *name.aliases):
                 at = self.text.rfind(form, 0, offset)

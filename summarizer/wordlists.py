@@ -92,12 +92,22 @@ def regions() -> frozenset[str]:
 
 
 @cache
+def _first_names() -> dict[str, str]:
+    text = files("summarizer").joinpath("data", "first_names.txt").read_text(encoding="utf-8")
+    rows = [line.split() for line in text.splitlines() if line.strip() and line[0] != "#"]
+    return {row[0].casefold(): row[1] if len(row) > 1 else "" for row in rows}
+
+
+@cache
 def first_names() -> frozenset[str]:
     """Common first names (``data/first_names.txt``), case-folded, without countries and states ("Georgia");
     cities may stay ("George", "Victoria"): a first name before another name word outweighs a gazetteer entry."""
-    text = files("summarizer").joinpath("data", "first_names.txt").read_text(encoding="utf-8")
-    names = {line.strip().casefold() for line in text.splitlines() if line.strip() and line[0] != "#"}
-    return frozenset(names - regions())
+    return frozenset(_first_names()) - regions()
+
+
+def sex_of(first_name: str) -> str:
+    """ "m" or "f" for a first name given (almost) only to men or to women, else "" ("Andrea", "Kim")."""
+    return _first_names().get(first_name.casefold(), "")
 
 
 #: Words before or inside a name that make it a person's title (lower-cased, without dots).

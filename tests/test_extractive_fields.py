@@ -517,3 +517,11 @@ def test_a_photo_credit_and_a_body_named_after_its_country_are_no_people():
     found = {e["name"]: e["type"] for e in summarize(text)["entities"]}
     assert found.get("Public Health England") == "organization" and found.get("Jane Porter") == "person", found
     assert found.get("Ashraf Shazly") != "person" and found.get("North Pacific") == "location", found
+
+
+def test_she_is_not_the_man_named_last():
+    text = (
+        "Mary Jones met the press on Monday. John Smith, her deputy, also attended the meeting in the capital. "
+        '"We will not sign this deal in its current form," she said. "Nor will we walk away from it," he added.'
+    )
+    assert list(quotes_of(text).values()) == ["Mary Jones", "John Smith"]
