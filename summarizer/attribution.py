@@ -85,13 +85,14 @@ _ACCORDING = regex.compile(r"(?i:according[ \t]+to)[ \t]+(?P<who>[^,.;:\"“”\
 _ACCORDING_AFTER = regex.compile(r"^[ \t,]*(?i:according[ \t]+to)[ \t]+(?P<who>[^,.;:\"“”«»\n]{1,80})")
 # '“…“, so Oberstaatsanwalt Baumert.', '«…», laut X': German attributions without a verb.
 _SO_AFTER = regex.compile(r"^[ \t]*,[ \t]+(?:so|laut)[ \t]+(?P<who>(?:\p{Lu}|der[ \t]|die[ \t])[^,.;:\"“”„«»\n]{1,80})")
+_EPITHET = frozenset("le la l' l’ der die el".split())
 _THIS = frozenset("this that este esta ese esa ce cet cette dieser diese dieses questo questa".split())
 # Words that make a phrase a description rather than a name: "the spokeswoman", "a police officer", "un proche".
 _DETERMINERS = frozenset(
     "the a an one another some his her their its our un une le la les l' l’ el los las uno una der die das ein eine "
     "einer".split()
 )
-_INTRODUCED = regex.compile(r"(?:^|[.!?][ \t]+)(?P<subject>\p{Lu}[^.!?\"“”\n]{0,120}):[ \t]*$")
+_INTRODUCED = regex.compile(r"(?:^|[.!?][ \t]+)(?P<subject>\p{Lu}[^.!?\"“”«»\n]{0,240}?)[ \t]*:[ \t]*$")
 _SUBORDINATE = frozenset("as while when after before because though although since so but and".split())
 _ANY_VERB = regex.compile(rf"\b{_VERB}\b")
 _COMMA = regex.compile(r",[ \t]+(?=[\p{Ll}\p{Lu}])")
@@ -183,9 +184,10 @@ def _speaker(text: str, start: int, end: int, entities: Entities, previous: tupl
         subject = after.group("subject").strip(" ,\u2014\u2013")
         inverted = _INVERTED.search(after.group("verb")) or _INVERTED.match(following, after.end())
         said = None if subject or inverted else _VERB_THEN.match(text[end + after.end() : end + after.end() + 160])
-        phrase = (
-            subject.split(",")[0] if subject else inverted.group(1) if inverted else said.group("who") if said else ""
-        )
+        parts = subject.split(",")
+        if len(parts) > 1 and parts[0].split()[0] in {"by", "from", "in", "at", "on", "for", "to", "with", "of"}:
+            parts = parts[1:]  # '"…monitoring" by the IAEA, Crowley said': the quote's own words, then the speaker
+        phrase = parts[0] if subject else inverted.group(1) if inverted else said.group("who") if said else ""
         if not phrase.strip() and (said is None or not said.group("who").strip()):
             return _antecedent("", entities, start, previous)  # '“…”, expone.': the verb alone (a pro-drop subject)
         if said and phrase.strip()[:1].islower():  # "apunta el presidente de la OMC, Juan José Rodríguez Sendín"
@@ -210,8 +212,24 @@ def _speaker(text: str, start: int, end: int, entities: Entities, previous: tupl
     if introduced:
         subject = introduced.group("subject").split(",")[0]
         owner = _owner(subject, entities)  # "Mourinhos Urteil über Juventus: „…“", "Smith's verdict: "…""
-        return owner or _who(subject, entities, window_start + introduced.start(), previous)
+        named = owner or _who(subject, entities, window_start + introduced.start(), previous)
+        if named is None or named[:1].islower():  # "Lundi 6 mai, Sebastian Kurz, le chancelier…, a dit :"
+            person = next(
+                (
+                    p
+                    for m in _NAME_RUN.finditer(introduced.group("subject"))
+                    if (p := _resolve_person(m.group(), entities))
+                ),
+                None,
+            )
+            named = person or named
+        return named
     return None
+
+
+def _resolve_person(run: str, entities: Entities) -> str | None:
+    tokens = run.split()
+    return next((p for i in range(len(tokens)) if (p := entities.person_named(" ".join(tokens[i:])))), None)
 
 
 def _owner(subject: str, entities: Entities) -> str | None:
@@ -297,6 +315,8 @@ def _who(
         ]
         lone = untitled[0].strip(",.") if len(untitled) == 1 else ""
         described = phrase[: phrase.find(names[0])].split()  # "l’agence officielle Suna": words that describe it
+        if after_verb and entities.language == "de" and described and described[-1].lower() in {"der", "die"}:
+            return _described(phrase, entities, at, previous)  # "berichtet die Kauffrau": German nouns have capitals
         if after_verb and not described and 2 <= len(untitled) <= 4:  # "dijo Juan José Rodríguez Sendín"
             return " ".join(untitled).strip(",.")
         if (
@@ -376,6 +396,10 @@ def _described(description: str, entities: Entities, at: int, previous: tuple[st
     if any(w.endswith("-year-old") for w in words) or words[0] in _THIS:  # "the 68-year-old", "este hombre"
         return _antecedent("", entities, at, previous) or _last_person(entities, at)
     noun = words[-1].strip(".,")
+    if words[0] in _EPITHET and entities.language != "en" and noun not in _GROUP_NOUNS:
+        # "ajoute le politique letton", "sagt die Managerin", "dijo el ministro": the press's epithet for the
+        # person just named or quoted, unless another person named before holds that role
+        return _role_holder(noun, entities, at) or _antecedent("", entities, at, previous) or _as_written(description)
     if noun in _GROUP_NOUNS:
         return _group(noun, entities, at, previous) or UNNAMED
     if (
@@ -487,11 +511,12 @@ def _single_in_line(line: str, offset: int) -> list[tuple[int, int, str]]:
             position = opening.end()  # "the '90s", "rock 'n' roll": try the marks after this one
 
 
-_PAIRS = {'"': '"', "“": "”", "«": "»", "„": "“"}
+_PAIRS = {'"': '"', "“": "”", "«": "»", "„": "“", "»": "«"}  # »…«: German and Scandinavian
 _CLOSING_MARKS = frozenset("\"”»“’'")
 _STRAIGHT_CLOSE = regex.compile(r'(?<=\S)"(?=[\s.,;:!?)\]—–-]|$)')
-# An opening mark: at a line's start or after a space, bracket or dash; « may have a space after it (French).
-_OPEN = regex.compile(r"(?:(?<=^)|(?<=[\s(\[—–-]))(?:([\"“„])|(«)[ \u00a0\u202f]?)(?=\S)")
+# An opening mark: at a line's start or after a space, bracket or dash; « may have a space after it (French); » opens
+# a German »…« quote when a letter or digit follows it.
+_OPEN = regex.compile(r"(?:(?<=^)|(?<=[\s(\[—–-]))(?:([\"“„])|(«)[ \u00a0\u202f]?(?=\S)|(»)(?=[\p{L}\p{N}]))(?=\S)")
 # A line of dialogue: "— Oui, dit-il." / "—No pienso firmar —dijo Pedro—. Es un mal negocio." The quote runs to
 # the next dash or the line's end; a French incise (", dit-il,") ends it too.
 _DIALOGUE = regex.compile(r"^[ \t]*[—–][ \t]*(?=\S)")
@@ -505,7 +530,7 @@ def _in_line(line: str, offset: int) -> list[tuple[int, int, str]]:
         opening = _OPEN.search(line, position)
         if opening is None:
             return found
-        mark = opening.group(1) or opening.group(2)
+        mark = opening.group(1) or opening.group(2) or opening.group(3)
         close = _closing(line, opening.end(), mark)
         if close is None:  # open to the paragraph's end: the quote continues in the next paragraph
             inner, end = line[opening.end() :], len(line)

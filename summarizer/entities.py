@@ -54,11 +54,12 @@ _POSSESSIVE = regex.compile(r"['’]s?$")
 _FRENCH_PAST = (
     "déclaré expliqué ajouté affirmé indiqué souligné précisé estimé assuré réagi dit confié averti "
     "annoncé écrit insisté lancé martelé rapporté dénoncé rappelé commenté observé prévenu reconnu "
-    "répondu répété appelé demandé exhorté"
+    "répondu répété appelé demandé exhorté conclu ironisé regretté déploré détaillé"
 ).split()
 _FRENCH_PRESENT = (
     "déclare explique ajoute affirme souligne précise indique assure confie poursuit raconte estime "
-    "lance note rapporte annonce dénonce insiste rappelle réagit martèle commente observe"
+    "lance note rapporte annonce dénonce insiste rappelle réagit martèle commente observe prévient avertit "
+    "tranche conclut reconnaît ironise regrette déplore détaille nuance"
 ).split()
 # Speech verbs, every form spelled out ("a-t-il ajouté", "explique-t-elle"): one flat alternation.
 SPEECH_VERB_LIST = (
@@ -68,6 +69,7 @@ SPEECH_VERB_LIST = (
         "confirmed joked stressed acknowledged insists admits explains warns claims "
         "sagte sagt sagten erklärte erklärt erklärten betonte betont betonten schrieb schreibt meinte meint warnte "
         "kritisierte ergänzte erläuterte bekräftigte versicherte antwortete berichtete forderte "
+        "berichtet ergänzt erläutert fordert kritisiert warnt antwortet bekräftigt versichert bestätigt bestätigte "
         # French: "a déclaré Laurent Fabius", "a-t-il ajouté", "explique-t-elle", "dit-il", "estiment ces formations"
         "résume estiment affirment déclarent expliquent soulignent ajoutent précisent indiquent "
         # Spanish: "dijo Pedro Sánchez", "afirmó", "dice este hombre", "expone"
@@ -78,7 +80,8 @@ SPEECH_VERB_LIST = (
         "concluyó"
     ).split()
     + ["se queja", "se lamenta", "se quejó", "se lamentó"]
-    + [verb for verb in _FRENCH_PRESENT if verb not in {"lance", "note"}]  # English words too
+    + [verb for verb in _FRENCH_PRESENT if verb not in {"lance", "note", "regrette"}]  # English words too
+    + ["fait valoir", "a fait valoir", "a-t-il fait valoir", "a-t-elle fait valoir"]
     + [f"{aux} {verb}" for aux in ("a", "avait", "ont", "avaient") for verb in _FRENCH_PAST]
     + [f"a-t-{who} {verb}" for who in ("il", "elle") for verb in _FRENCH_PAST]
     + [f"{verb}{t}-{who}" for verb in [*_FRENCH_PRESENT, "dit"] for t in ("-t", "") for who in ("il", "elle")]
@@ -95,7 +98,9 @@ _LOWER_SUFFIX = regex.compile(r"-\p{Ll}+$")
 _CONTRACTION = regex.compile(r"['’](?:re|ll|ve|d|m)$|n['’]t$")
 _SUBJECT_BEFORE = regex.compile(
     r"(?:^|[.,;:!?(\"“”\n—–-]|\b(?:and|but|then|when|as|while|after|because|that))[ \t]*"
-    r"(?:[Tt]he[ \t]+)?(?:\p{Lu}[\p{L}.’'-]*[ \t]+)*$"
+    r"(?:[Tt]he[ \t]+)?(?:\p{Lu}[\p{L}.’'-]*[ \t]+)*"
+    # "…, tomato farmer Lana Boatwright said": a role in lower case before the name (not "accusing Big Machine")
+    r"(?:(?:[\p{Ll}-]+[ \t]+)?[\p{Ll}-]*(?:er|or|ist|ian|man|woman|person|chief|official|officer)[ \t]+)?$"
 )
 _NUMBER_WORDS = frozenset(
     "one two three four five six seven eight nine ten eleven twelve twenty hundred thousand "
@@ -281,10 +286,16 @@ class Entities:
             if any(t.lower() in CONNECTORS for t in tail):  # "Director of Public Prosecution Eva-Marie Persson"
                 last_connector = max(i for i, t in enumerate(tail) if t.lower() in CONNECTORS)
                 tail = tail[last_connector + 1 :]
-                if after_of and len(tail) <= 2:  # "Commissioner for Human Rights", "Secretary of State"
+                named = [i for i in range(len(tail) - 1) if first_named(" ".join(tail[i:]))]
+                if after_of and named:  # "Secretary of State Hillary Rodham Clinton"
+                    tail = tail[named[0] :]
+                elif after_of and len(tail) <= 2:  # "Commissioner for Human Rights", "Secretary of State"
                     tail = []
                 elif after_of:
                     tail = tail[-2:]
+                elif len(tail) == 1 and self._is_org_or_place(tail[0]):  # "Associated General Contractors of Alabama"
+                    self._add(tail[0], self.text.find(tail[0], offset), at_start=False)
+                    return
             if any(t.lower().rstrip(".") in ORG_WORDS for t in tail):  # "Founder of Ceres Robotics Inc"
                 self._add(" ".join(tail), self.text.find(tail[0], offset), at_start=False)
                 return
@@ -302,6 +313,7 @@ class Entities:
         if (
             tokens[0].lower().rstrip(".") in TITLES
             and len(tokens) > 1
+            and tokens[1].lower() not in CONNECTORS  # "CEO of Vail Resorts", "Geschäftsführerin des Großmarktes"
             and not any(t.lower().rstrip(".") in ORG_WORDS for t in tokens[1:])
         ):  # not "Justice Department"
             self._add(" ".join(tokens[1:]), offset, at_start=False, evidence=2, role=tokens[0])

@@ -100,8 +100,12 @@ _NOT_PEOPLE = frozenset(
     "neighbours neighbors relatives friends parents students teachers workers staff volunteers rescuers "
     "firefighters paramedics detectives troops soldiers protesters demonstrators organisers organizers "
     "campaigners activists leaders ministers members voters passengers customers users viewers readers "
-    "visitors tourists historians".split()
+    "visitors tourists historians legislators lawmakers senators farmers employers builders shareholders "
+    "investors consumers shoppers drivers nurses patients victims survivors families children".split()
 )
+_NAME_NEXT = regex.compile(r"^[ \t]+\p{Lu}\p{Ll}")
+# First words of a place's name: "Camp Pendleton", "Fort Bragg", "Mount Kenya", "Lake Placid".
+_PLACE_FIRST = frozenset("camp fort mount mt lake port cape".split())
 # Car makes: "a Dodge Charger", "his Ford Fusion" are vehicles, not people.
 _MAKES = frozenset(
     "ford dodge chevrolet chevy toyota honda nissan bmw audi volkswagen vw hyundai kia jeep lexus mazda subaru "
@@ -112,8 +116,9 @@ _MAKES = frozenset(
 # ones that are also surnames ("Fiona Hill", "Lois Lane") not after a first name.
 _STREET_WORDS = frozenset(
     "way hill hills lane drive boulevard terrace highway freeway parkway plaza bridge beach harbour harbor "
-    "heights concourse rd ave blvd".split()
+    "heights concourse rd ave blvd cathedral temple mosque palace castle tower monument memorial".split()
 )
+_SURNAME_ORG_WORDS = frozenset("line lines post court church leader guardian herald times".split())
 _SURNAME_PLACE_WORDS = frozenset("hill hills lane way beach bridge".split())
 
 
@@ -176,6 +181,15 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
         return "other"  # "Analysts said…"
     if len(words) == 2 and words[0] in _MAKES and not first_named(text):
         return "other"  # "a Dodge Charger"
+    if (
+        len(words) <= 3
+        and words[-1] in _SURNAME_ORG_WORDS
+        and first_named(text)
+        and name.person_evidence + person_evidence(name, around) >= 2
+    ):
+        return "person"  # "spokesperson Bill Line", "Margaret Court": a title and a first name outweigh "Line"
+    if len(words) > 1 and words[0] in _PLACE_FIRST and not first_named(text):
+        return "location"  # "Camp Pendleton", "Fort Bragg", "Mount Kenya"
     if len(words) > 2 and words[0] in PLACE_WORDS and words[1] in CONNECTORS:
         return "location"  # "Channel of Sicily", "Sea of Okhotsk"
     if words[-1] in EVENT_WORDS or (len(words) > 1 and set(words) & {"war", "games", "olympics"}):
@@ -210,7 +224,11 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
     if folded.replace(".", "") in {"us", "usa", "uk", "dc"} or folded in places():
         if evidence >= 2 and " " not in text and name.role:
             return "person"
-        speaks = " " not in text and folded not in regions() and any(_SPEECH_AFTER.match(after) for _, after in around)
+        speaks = (
+            " " not in text
+            and folded not in regions()
+            and any(_SPEECH_AFTER.match(after) and after[:1] != "," for _, after in around)  # not "X, who…"
+        )
         return "organization" if speaks else "location"  # "Tottenham said in a statement"
     if words[-1] in PLACE_WORDS or (
         len(words) > 1 and words[-1] in _STREET_WORDS and not (words[-1] in _SURNAME_PLACE_WORDS and first_named(text))
@@ -271,7 +289,10 @@ def person_evidence(name: Name, around: list[tuple[str, str]]) -> int:
     apposition like ", 48," (1), the surname used alone elsewhere (1)."""
     evidence = 0
     with_connector = any(w.lower() in CONNECTORS for w in name.text.split())
+    single = " " not in name.text
     for before, after in around:
+        if single and _NAME_NEXT.match(after):
+            continue  # "Bill" in "Opposition Leader Bill Shorten": evidence for the longer name, not this one
         if (_SPEECH_AFTER.match(after) or _SPEECH_BEFORE.search(before)) and not with_connector:
             evidence += 1
         title = _TITLE_BEFORE.search(before)
