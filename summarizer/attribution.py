@@ -212,8 +212,8 @@ def _speaker(text: str, start: int, end: int, entities: Entities, previous: tupl
     if introduced:
         subject = introduced.group("subject").split(",")[0]
         owner = _owner(subject, entities)  # "Mourinhos Urteil über Juventus: „…“", "Smith's verdict: "…""
-        named = owner or _who(subject, entities, window_start + introduced.start(), previous)
-        if named is None or named[:1].islower():  # "Lundi 6 mai, Sebastian Kurz, le chancelier…, a dit :"
+        found = owner or _who(subject, entities, window_start + introduced.start(), previous)
+        if found is None or found[:1].islower():  # "Lundi 6 mai, Sebastian Kurz, le chancelier…, a dit :"
             person = next(
                 (
                     p
@@ -222,8 +222,8 @@ def _speaker(text: str, start: int, end: int, entities: Entities, previous: tupl
                 ),
                 None,
             )
-            named = person or named
-        return named
+            found = person or found
+        return found
     return None
 
 
