@@ -188,8 +188,6 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
         and name.person_evidence + person_evidence(name, around) >= 2
     ):
         return "person"  # "spokesperson Bill Line", "Margaret Court": a title and a first name outweigh "Line"
-    if len(words) > 1 and words[0] in _PLACE_FIRST and not first_named(text):
-        return "location"  # "Camp Pendleton", "Fort Bragg", "Mount Kenya"
     if len(words) > 2 and words[0] in PLACE_WORDS and words[1] in CONNECTORS:
         return "location"  # "Channel of Sicily", "Sea of Okhotsk"
     if words[-1] in EVENT_WORDS or (len(words) > 1 and set(words) & {"war", "games", "olympics"}):
@@ -206,6 +204,8 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
         )
     ):
         return "organization"
+    if len(words) > 1 and words[0] in _PLACE_FIRST and not first_named(text):
+        return "location"  # "Camp Pendleton", "Fort Bragg", "Mount Kenya" (but "Fort Worth Police Department")
     if (
         len(words) > 1
         and words[-1] in regions()
