@@ -86,6 +86,11 @@ _ACCORDING_AFTER = regex.compile(r"^[ \t,]*(?i:according[ \t]+to)[ \t]+(?P<who>[
 # '“…“, so Oberstaatsanwalt Baumert.', '«…», laut X': German attributions without a verb.
 _SO_AFTER = regex.compile(r"^[ \t]*,[ \t]+(?:so|laut)[ \t]+(?P<who>(?:\p{Lu}|der[ \t]|die[ \t])[^,.;:\"“”„«»\n]{1,80})")
 _EPITHET = frozenset("le la l' l’ der die el".split())
+# After a speech verb, what ends an attribution rather than opening reported speech: '…?" Trump said.', '… said in a
+# statement', '…," she said on Monday'.
+_VERB_ENDS = regex.compile(
+    r"[ \t]*(?:[.;!?]|$|,(?![ \t]*[\"“«„])|(?:in|on|at|after|during|late|earlier|yesterday|today)\b)"
+)  # not '… added, "…"' nor '… said: "…"', which introduce the next quote
 _THIS = frozenset("this that este esta ese esa ce cet cette dieser diese dieses questo questa".split())
 # Words that make a phrase a description rather than a name: "the spokeswoman", "a police officer", "un proche".
 _DETERMINERS = frozenset(
@@ -179,7 +184,9 @@ def _speaker(text: str, start: int, end: int, entities: Entities, previous: tupl
     if according:
         return _who(according.group("who"), entities, start, previous, after_verb=True)
     ended = text[start:end].rstrip("\"”»“'’ ").endswith((".", "!", "?")) and following.lstrip()[:1].isupper()
-    after = None if ended else _AFTER.match(following)  # '…occurred." FBI spokesman X said' is a new sentence
+    after = _AFTER.match(following)
+    if after and ended and not _VERB_ENDS.match(following, after.end()):
+        after = None  # '…occurred." FBI spokesman X said authorities…' is a new sentence ('…?" Trump said.' is not)
     if after:
         subject = after.group("subject").strip(" ,\u2014\u2013")
         inverted = _INVERTED.search(after.group("verb")) or _INVERTED.match(following, after.end())
@@ -187,6 +194,8 @@ def _speaker(text: str, start: int, end: int, entities: Entities, previous: tupl
         parts = subject.split(",")
         if len(parts) > 1 and parts[0].split()[0] in {"by", "from", "in", "at", "on", "for", "to", "with", "of"}:
             parts = parts[1:]  # '"…monitoring" by the IAEA, Crowley said': the quote's own words, then the speaker
+        elif len(parts) > 1 and parts[0].split()[0].lower() in _DETERMINERS and _NAME_RUN.match(parts[1].strip()):
+            parts = parts[1:]  # '"…," her mother, Fiona, said': the name after the description
         phrase = parts[0] if subject else inverted.group(1) if inverted else said.group("who") if said else ""
         if not phrase.strip() and (said is None or not said.group("who").strip()):
             return _antecedent("", entities, start, previous)  # '“…”, expone.': the verb alone (a pro-drop subject)

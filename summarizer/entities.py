@@ -64,7 +64,8 @@ _FRENCH_PRESENT = (
 # Speech verbs, every form spelled out ("a-t-il ajouté", "explique-t-elle"): one flat alternation.
 SPEECH_VERB_LIST = (
     (
-        "said says told tells added adds explained warned wrote writes tweeted stated announced argued insisted claimed "
+        "said says told tells added adds explained warned wrote writes tweeted stated states saying announced argued "
+        "insisted claimed "
         "noted quipped asked replied recalled continued countered testified declared commented admitted conceded revealed "
         "confirmed joked stressed acknowledged insists admits explains warns claims "
         "sagte sagt sagten erklärte erklärt erklärten betonte betont betonten schrieb schreibt meinte meint warnte "
