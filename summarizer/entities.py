@@ -110,7 +110,7 @@ _NUMBER_WORDS = frozenset(
 _NOT_ENTITIES = frozenset("earth moon sun mars jupiter saturn venus mercury neptune uranus pluto god".split())
 _SOFT_HYPHEN = "\u00ad"  # "Vladi­mir Putin": kept while the text is searched, dropped from the name given out
 # Words a caption puts before a name: "Credit Ashraf Shazly", "Photo: …", "Foto: Getty Images".
-_CAPTION_WORDS = frozenset("Credit Credits Photo Photograph Picture Image Foto Bild Quelle".split())
+_CAPTION_WORDS = frozenset("Credit Credits Photo Photograph Picture Image Foto Bild Quelle Follow".split())
 
 
 def agrees(name: str, sex: str) -> bool:

@@ -59,7 +59,8 @@ _AGE_BEFORE = regex.compile(r"\d{1,3}-(?:jährige[nr]?|year-old|ans|años)[ \t]+
 _KIND_NOUNS = (
     r"(?:journal|newspaper|magazine|daily|paper|company|firm|group|organi[sz]ation|agency|network|"
     r"channel|website|site|app|platform|broadcaster|station|club|team|brand|label|studio|band|ship|"
-    r"lander|probe|telescope|spacecraft|rocket|mission|programme|program|show|series|film|album)"
+    r"lander|probe|telescope|spacecraft|rocket|mission|programme|program|show|series|film|album|hospital|"
+    r"school|university|college|prison)"
 )
 _KIND_BEFORE = regex.compile(rf"\b{_KIND_NOUNS}[ \t]+$", regex.IGNORECASE)
 _KIND_AFTER = regex.compile(
@@ -116,7 +117,7 @@ _MAKES = frozenset(
 # ones that are also surnames ("Fiona Hill", "Lois Lane") not after a first name.
 _STREET_WORDS = frozenset(
     "way hill hills lane drive boulevard terrace highway freeway parkway plaza bridge beach harbour harbor "
-    "heights concourse rd ave blvd cathedral temple mosque palace castle tower monument memorial".split()
+    "heights concourse rd ave blvd cathedral temple mosque palace castle tower monument memorial hotel".split()
 )
 _SURNAME_ORG_WORDS = frozenset("line lines post court church leader guardian herald times".split())
 _SURNAME_PLACE_WORDS = frozenset("hill hills lane way beach bridge".split())

@@ -138,7 +138,7 @@ navy forces command party union league association federation foundation fund tr
 organization organisation parliament congress senate assembly government office board service services
 network networks times post news press herald globe journal tribune gazette leader telegraph guardian daily
 airlines airways motors productions studios studio media entertainment records robotics systems animation
-pictures films images studies research corps
+pictures films images studies research corps tech
 technologies labs laboratory observatory center centre hospital clinic directorate club fc united rovers
 athletic channel sports line lines railways church nations presse agence
 ministerium partei gericht landgericht polizei bundestag

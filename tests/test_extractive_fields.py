@@ -651,3 +651,15 @@ def test_a_verb_that_opens_reported_speech_or_the_next_quote_is_not_the_previous
     )
     speakers = list(quotes_of(text).values())
     assert speakers[1] != "Moises Quinones" and speakers[2] != "Mark Wolper" and speakers[3] == "Mark Wolper", speakers
+
+
+def test_hotels_hospitals_tech_desks_and_follow_lines_are_no_people():
+    text = (
+        "Clinton spoke at Manhattan's Plaza Hotel on Thursday. Eloise Parry was taken to the Royal Shrewsbury "
+        "hospital on Sunday. Lucas Nolan is a reporter for Breitbart Tech covering free speech.\n"
+        "Follow Jefferson Graham on Twitter."
+    )
+    found = {e["name"]: e["type"] for e in summarize(text)["entities"]}
+    for wrong in ("Plaza Hotel", "Royal Shrewsbury", "Breitbart Tech"):
+        assert found.get(wrong) != "person", (wrong, found)
+    assert not any(name.startswith("Follow") for name in found), found
