@@ -5,9 +5,11 @@ event or other. A name is typed by the strongest evidence its mentions give:
   or institution, an acronym, or a CamelCase brand ("SpaceX");
 - location: the GeoNames gazetteer (countries, capitals, US states, cities of 100,000+), a place
   word ("Sea of Okhotsk", "Sakhalin Island"), or a compass word before a place ("North Pacific");
-- person: a title before it, a speech verb after it ("Mayer said"), an apposition with a title
-  ("Ishaq Dar, Pakistan's foreign minister"), a byline, or the surname used alone later;
-  otherwise a two- or three-word name with nothing against it.
+- person: a title before it (German compounds too: "Bundesgeschäftsführers"), a speech verb after it
+  ("Mayer said"), an apposition with a title ("Ishaq Dar, Pakistan's foreign minister"), an age, a
+  byline, or the surname used alone later; otherwise a two- or three-word name with nothing against
+  it (none of its later words written in lower case elsewhere) and, in German, which capitalises every
+  noun, only one that opens with a common first name ("Gregor Gysi").
 
 Every rule reads the few characters around each mention (``windows``), never the whole article again.
 """

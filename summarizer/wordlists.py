@@ -1,6 +1,7 @@
 """Word lists the extractive engine reasons with: stopwords (the ``stop-words`` package, 30+
-languages), the GeoNames gazetteer in ``data/places.txt``, and the short hand-kept lists of
-titles, organisation and place words that say what kind of name a name is.
+languages), the GeoNames gazetteer in ``data/places.txt``, common first names (and the sex they are
+mostly given to) in ``data/first_names.txt``, and the short hand-kept lists of titles, organisation
+and place words that say what kind of name a name is.
 
 Everything loads once per process, lazily: the engine pays for it on its first article only.
 """
