@@ -14,17 +14,23 @@ ones ('…', ‘…’: British style), read then with care for apostrophes. Its
    quote, else that quote's speaker, else the last such name before: a person for "he"/"she", an
    organisation for "it", a pair of people or a family ("Bill and Denise Richard", "the Richards")
    or an organisation for "they";
-4. a quote with no attribution of its own, right after another, continues it.
+4. a quote with no attribution of its own, right after another, continues it; one left open at its
+   paragraph's end takes the speaker of the next paragraph's quote when that one is attributed (a long
+   quote split across paragraphs, attributed in the middle one).
 
-Names are resolved to the entity's full name ("Mayer" -> "Kevin Mayer"); a description that
-names nobody ("the doctor said", "one user quipped") gives "unknown".
+'"…," according to a police spokeswoman' is an attribution too. Names are resolved to the entity's
+full name ("Mayer" -> "Kevin Mayer"); a definite description resolves to the person named before
+with that role ("the spokeswoman" -> "Jane Doe, a spokeswoman for…"), and one that names nobody
+("the doctor said", "a police spokeswoman", "un proche de…") is the speaker as written; "unknown"
+is left for a quote attributed to nobody at all.
 """
 
 from __future__ import annotations
 
 import regex
 
-from .entities import SPEECH_VERBS, Entities
+from .entities import SPEECH_VERBS, Entities, agrees
+from .name_kinds import is_title
 from .wordlists import TITLES
 
 MAX_QUOTES = 8  # the news schema's maxItems
@@ -37,7 +43,7 @@ _NAME_RUN = regex.compile(
 # The words between a quote's end and the first speech verb: '," Commerzbank analyst Carsten Fritsch said'.
 # One sentence only: a full stop followed by a capital ends it ("Gov. Inslee said", "U.S. attorney" do not;
 # the verbs alone are matched without case, since under IGNORECASE \p{Lu} would match any letter).
-_ABBREVIATED = r"(?<!\b(?:Mr|Mrs|Ms|Dr|Gov|Sen|Rep|Gen|Lt|Col|Maj|Capt|Sgt|St|Prof|Rev|Jr|Sr|U\.S|U\.K|D\.C))"
+_ABBREVIATED = r"(?<!\b(?:Mr|Mrs|Ms|Dr|Gov|Sen|Rep|Gen|Lt|Col|Maj|Capt|Sgt|St|Prof|Rev|Jr|Sr|U\.S|U\.K|D\.C|\p{Lu}))"
 _IN_SENTENCE = rf"(?:(?!{_ABBREVIATED}\.[ \t]+\p{{Lu}})[^\"“”«»„\n!?])"
 _AFTER = regex.compile(rf"^(?P<subject>{_IN_SENTENCE}{{0,260}}?)(?<![\p{{L}}-])(?P<verb>(?i:{_VERB}))(?![\p{{L}}])")
 # Before a quote: the last speech verb of its sentence, and the sentence's words before it (the subject):
@@ -64,6 +70,7 @@ _PRONOUNS = {
     "él": "person",
     "ella": "person",
 }
+_SEX = {"he": "m", "il": "m", "er": "m", "él": "m", "she": "f", "elle": "f", "ella": "f"}
 _PERSON_WORDS = frozenset(
     "man woman boy girl doctor mother father son daughter wife husband officer officers "
     "official officials spokesman spokeswoman spokesperson user users witness witnesses "
@@ -73,8 +80,24 @@ _GROUP_NOUNS = frozenset(
     "company club group statement ministry agency government label firm team department "
     "military army police authority authorities organisation organization party".split()
 )
-_ACCORDING = regex.compile(r"(?i:according[ \t]+to)[ \t]+(?:the[ \t]+)?(?P<who>[^,.;:\"“”\n]{1,80}),?[ \t]*$")
-_INTRODUCED = regex.compile(r"(?:^|[.!?][ \t]+)(?P<subject>\p{Lu}[^.!?\"“”\n]{0,120}):[ \t]*$")
+_ACCORDING = regex.compile(r"(?i:according[ \t]+to)[ \t]+(?P<who>[^,.;:\"“”\n]{1,80}),?[ \t]*$")
+# '"…," according to a police spokeswoman.': the attribution after the quote, without a speech verb.
+_ACCORDING_AFTER = regex.compile(r"^[ \t,]*(?i:according[ \t]+to)[ \t]+(?P<who>[^,.;:\"“”«»\n]{1,80})")
+# '“…“, so Oberstaatsanwalt Baumert.', '«…», laut X': German attributions without a verb.
+_SO_AFTER = regex.compile(r"^[ \t]*,[ \t]+(?:so|laut)[ \t]+(?P<who>(?:\p{Lu}|der[ \t]|die[ \t])[^,.;:\"“”„«»\n]{1,80})")
+_EPITHET = frozenset("le la l' l’ der die el".split())
+# After a speech verb, what ends an attribution rather than opening reported speech: '…?" Trump said.', '… said in a
+# statement', '…," she said on Monday'.
+_VERB_ENDS = regex.compile(
+    r"[ \t]*(?:[.;!?]|$|,(?![ \t]*[\"“«„])|(?:in|on|at|after|during|late|earlier|yesterday|today)\b)"
+)  # not '… added, "…"' nor '… said: "…"', which introduce the next quote
+_THIS = frozenset("this that este esta ese esa ce cet cette dieser diese dieses questo questa".split())
+# Words that make a phrase a description rather than a name: "the spokeswoman", "a police officer", "un proche".
+_DETERMINERS = frozenset(
+    "the a an one another some his her their its our un une le la les l' l’ el los las uno una der die das ein eine "
+    "einer".split()
+)
+_INTRODUCED = regex.compile(r"(?:^|[.!?][ \t]+)(?P<subject>\p{Lu}[^.!?\"“”«»\n]{0,240}?)[ \t]*:[ \t]*$")
 _SUBORDINATE = frozenset("as while when after before because though although since so but and".split())
 _ANY_VERB = regex.compile(rf"\b{_VERB}\b")
 _COMMA = regex.compile(r",[ \t]+(?=[\p{Ll}\p{Lu}])")
@@ -105,21 +128,43 @@ def quotes(text: str, entities: Entities) -> list[dict[str, str]]:
     """Up to eight quotations with their speakers, in the order of the text."""
     found: list[dict[str, str]] = []
     previous: tuple[str | None, int] = (None, -1)
+    # Quotes left open at a paragraph's end with no attribution of their own: a long quote split across
+    # paragraphs is attributed in one of them ("“…¶“…,” she said. “…¶“…”"), and that speaker is theirs too.
+    waiting: list[int] = []
     for start, end, inner in quote_spans(text):
         inner = inner.strip()
         words = len(inner.split())
         if words < 4:
             continue
-        speaker = _speaker(text, start, end, entities, previous)
+        own = _speaker(text, start, end, entities, previous)
+        speaker = own
         if speaker is None and previous[0] and _continues(text, previous[1], start):
             speaker = previous[0]
         if speaker is None and words < 8:
             continue  # short phrases in quote marks are usually scare quotes, not speech
+        if waiting and not _next_paragraph(text, previous[1], start):
+            waiting = []
+        if own is not None:
+            for index in waiting:
+                found[index]["speaker"] = own
+            waiting = []
         previous = (speaker, end)
         found.append({"speaker": speaker or UNNAMED, "text": inner})
+        if own is None and _left_open(text, end):
+            waiting.append(len(found) - 1)
         if len(found) == MAX_QUOTES:
             break
     return found
+
+
+def _left_open(text: str, end: int) -> bool:
+    """The quote ending at ``end`` runs to its paragraph's end without a closing mark."""
+    return (end == len(text) or text[end] == "\n") and text[end - 1 : end] not in _CLOSING_MARKS
+
+
+def _next_paragraph(text: str, previous_end: int, start: int) -> bool:
+    """Only a paragraph break lies between the previous quote and this one, which opens its paragraph."""
+    return previous_end >= 0 and "\n" in text[previous_end:start] and not text[previous_end:start].strip()
 
 
 def _continues(text: str, previous_end: int, start: int) -> bool:
@@ -135,15 +180,25 @@ def _speaker(text: str, start: int, end: int, entities: Entities, previous: tupl
     """Who said the quote at ``start:end``: a name, ``UNNAMED`` (attributed to someone the article does not
     name), or None (no attribution at all)."""
     following = text[end : end + 300].split("\n", 1)[0]
+    according = _ACCORDING_AFTER.match(following) or _SO_AFTER.match(following)  # '"…," according to X', '“…“, so X'
+    if according:
+        return _who(according.group("who"), entities, start, previous, after_verb=True)
     ended = text[start:end].rstrip("\"”»“'’ ").endswith((".", "!", "?")) and following.lstrip()[:1].isupper()
-    after = None if ended else _AFTER.match(following)  # '…occurred." FBI spokesman X said' is a new sentence
+    after = _AFTER.match(following)
+    if after and ended and not _VERB_ENDS.match(following, after.end()):
+        after = None  # '…occurred." FBI spokesman X said authorities…' is a new sentence ('…?" Trump said.' is not)
     if after:
         subject = after.group("subject").strip(" ,\u2014\u2013")
         inverted = _INVERTED.search(after.group("verb")) or _INVERTED.match(following, after.end())
         said = None if subject or inverted else _VERB_THEN.match(text[end + after.end() : end + after.end() + 160])
-        phrase = (
-            subject.split(",")[0] if subject else inverted.group(1) if inverted else said.group("who") if said else ""
-        )
+        parts = subject.split(",")
+        if len(parts) > 1 and parts[0].split()[0] in {"by", "from", "in", "at", "on", "for", "to", "with", "of"}:
+            parts = parts[1:]  # '"…monitoring" by the IAEA, Crowley said': the quote's own words, then the speaker
+        elif len(parts) > 1 and parts[0].split()[0].lower() in _DETERMINERS and _NAME_RUN.match(parts[1].strip()):
+            parts = parts[1:]  # '"…," her mother, Fiona, said': the name after the description
+        phrase = parts[0] if subject else inverted.group(1) if inverted else said.group("who") if said else ""
+        if not phrase.strip() and (said is None or not said.group("who").strip()):
+            return _antecedent("", entities, start, previous)  # '“…”, expone.': the verb alone (a pro-drop subject)
         if said and phrase.strip()[:1].islower():  # "apunta el presidente de la OMC, Juan José Rodríguez Sendín"
             named = _APPOSITION.match(text, end + after.end() + said.end(), end + after.end() + said.end() + 120)
             phrase = named.group("name") if named else phrase
@@ -164,7 +219,39 @@ def _speaker(text: str, start: int, end: int, entities: Entities, previous: tupl
         return _who(according.group("who"), entities, window_start + according.start(), previous)
     introduced = _INTRODUCED.search(text[window_start:start])  # 'Ms Major has the final say: "…"'
     if introduced:
-        return _who(introduced.group("subject").split(",")[0], entities, window_start + introduced.start(), previous)
+        subject = introduced.group("subject").split(",")[0]
+        owner = _owner(subject, entities)  # "Mourinhos Urteil über Juventus: „…“", "Smith's verdict: "…""
+        found = owner or _who(subject, entities, window_start + introduced.start(), previous)
+        if found is None or found[:1].islower():  # "Lundi 6 mai, Sebastian Kurz, le chancelier…, a dit :"
+            person = next(
+                (
+                    p
+                    for m in _NAME_RUN.finditer(introduced.group("subject"))
+                    if (p := _resolve_person(m.group(), entities))
+                ),
+                None,
+            )
+            found = person or found
+        return found
+    return None
+
+
+def _resolve_person(run: str, entities: Entities) -> str | None:
+    tokens = run.split()
+    return next((p for i in range(len(tokens)) if (p := entities.person_named(" ".join(tokens[i:])))), None)
+
+
+def _owner(subject: str, entities: Entities) -> str | None:
+    """The person whose words a subject like "Mourinhos Urteil" or "Smith's verdict" announces."""
+    first = _NAME_RUN.match(subject)
+    if first is None:
+        return None
+    name = first.group().split()[0]
+    for stem in (name[:-2] if name.endswith(("'s", "’s")) else None, name[:-1] if name.endswith("s") else None):
+        if stem and len(stem) > 2:
+            person = entities.person_named(stem)
+            if person:
+                return person
     return None
 
 
@@ -220,8 +307,11 @@ def _who(
     first = words[0].lower()
     if len(words) == 1 and first in _PRONOUNS:
         return _antecedent(first, entities, at, previous)
-    if _SOMEONE_OF.match(phrase):  # "un proche de Pierre Moscovici", "a friend of the family": not the one named
-        return UNNAMED
+    someone = _SOMEONE_OF.match(phrase)
+    if someone:  # "un proche de Pierre Moscovici", "a friend of the family": not the one named, but their role
+        return _as_written(phrase[: someone.end()].rsplit(None, 1)[0])
+    if first in _DETERMINERS and len(words) <= 6 and is_title(words[-1].strip(".,")):
+        return _described(phrase, entities, at, previous)  # "the Barca president": a role, not Barca
     names = [m.group() for m in _NAME_RUN.finditer(phrase) if m.group().lower() not in {"the", "a", "an"}]
     if names:
         resolved = _resolve(names[0] if after_verb else names[-1], entities)
@@ -234,6 +324,8 @@ def _who(
         ]
         lone = untitled[0].strip(",.") if len(untitled) == 1 else ""
         described = phrase[: phrase.find(names[0])].split()  # "l’agence officielle Suna": words that describe it
+        if after_verb and entities.language == "de" and described and described[-1].lower() in {"der", "die"}:
+            return _described(phrase, entities, at, previous)  # "berichtet die Kauffrau": German nouns have capitals
         if after_verb and not described and 2 <= len(untitled) <= 4:  # "dijo Juan José Rodríguez Sendín"
             return " ".join(untitled).strip(",.")
         if (
@@ -274,11 +366,12 @@ def _resolve(phrase: str, entities: Entities) -> str | None:
 def _antecedent(pronoun: str, entities: Entities, at: int, previous: tuple[str | None, int]) -> str | None:
     """What "he", "she", "it", "they" refers to: the previous quote's speaker when it was just before,
     else the last person (or organisation, or pair of people) named as a subject before the quote."""
-    kind = _PRONOUNS[pronoun]
+    kind = _PRONOUNS.get(pronoun, "person")  # "": a person of either sex (a verb without subject, "este hombre")
     kinds: tuple[str, ...] = {"person": ("person",), "organization": ("organization",), "group": ("organization",)}[
         kind
     ]
-    named, named_at = entities.subject_before(at, kinds)
+    sex = _SEX.get(pronoun, "")
+    named, named_at = entities.subject_before(at, kinds, sex)
     candidate = named.text if named else None
     if kind == "group":  # "they": a pair of people or a family rather than one person
         group, group_at = _group_before(entities, at)
@@ -286,8 +379,8 @@ def _antecedent(pronoun: str, entities: Entities, at: int, previous: tuple[str |
             candidate, named_at = group, group_at
     if candidate and named_at > previous[1]:
         return candidate  # named since the last quote: "The company…, Dick Clark Productions, denies…"
-    if previous[0] and previous[0] != UNNAMED and at - previous[1] < 600:
-        return previous[0]
+    if previous[0] and previous[0][:1].isupper() and at - previous[1] < 600 and agrees(previous[0], sex):
+        return previous[0]  # not "unknown", "a reporter"; not John Smith for "she"
     return candidate
 
 
@@ -309,14 +402,55 @@ def _described(description: str, entities: Entities, at: int, previous: tuple[st
     words = description.lower().split()
     if not words or len(words) > 8:
         return None
-    if any(w.endswith("-year-old") for w in words):
-        return _antecedent("he", entities, at, previous)
+    if any(w.endswith("-year-old") for w in words) or words[0] in _THIS:  # "the 68-year-old", "este hombre"
+        return _antecedent("", entities, at, previous) or _last_person(entities, at)
     noun = words[-1].strip(".,")
+    if words[0] in _EPITHET and entities.language != "en" and noun not in _GROUP_NOUNS:
+        # "ajoute le politique letton", "sagt die Managerin", "dijo el ministro": the press's epithet for the
+        # person just named or quoted, unless another person named before holds that role
+        return _role_holder(noun, entities, at) or _antecedent("", entities, at, previous) or _as_written(description)
     if noun in _GROUP_NOUNS:
         return _group(noun, entities, at, previous) or UNNAMED
-    if noun in _PERSON_WORDS or words[0] in {"the", "a", "an", "one", "another", "some", "her", "his", "their"}:
-        return UNNAMED
+    if (
+        noun in _PERSON_WORDS
+        or is_title(noun)
+        or words[0] in {"the", "a", "an", "one", "another", "some", "her", "his", "their"}
+    ):
+        definite = words[0] in {"the", "his", "her", "their", "its", "le", "la", "l’", "l'", "el", "der", "die"}
+        return (_role_holder(noun, entities, at) if definite else None) or _as_written(description)
     return None
+
+
+def _last_person(entities: Entities, at: int) -> str | None:
+    """The person mentioned last before ``at``, wherever in the sentence ("…is Hall of Famer Reggie Jackson, who…")."""
+    best: tuple[int, str] | None = None
+    for name in entities.names.values():
+        if name.kind == "person":
+            found = max(entities.text.rfind(form, 0, at) for form in (name.text, *name.aliases))
+            if found >= 0 and (best is None or found > best[0]):
+                best = (found, name.text)
+    return best[1] if best else None
+
+
+def _role_holder(noun: str, entities: Entities, at: int) -> str | None:
+    """ "the spokeswoman", "the Barca president": the person named before ``at`` with that role ("Jane Doe, a
+    spokeswoman for…", "Barcelona president Josep Maria Bartomeu"), the last named if several. Only a definite
+    description refers back: "a spokeswoman said" is someone new."""
+    best = None
+    for name in entities.names.values():
+        if name.kind != "person" or not name.role or name.first >= at:
+            continue
+        if noun in {w.lower().strip(".,’'") for w in name.role.split()} and (best is None or name.first > best.first):
+            best = name
+    return best.text if best else None
+
+
+def _as_written(description: str) -> str:
+    """A role as the speaker when the article names nobody: "the spokeswoman", "a police officer", "un proche"."""
+    words = description.strip(" ,.:;").split()[:8]
+    if words and words[0].lower() in _DETERMINERS:
+        words[0] = words[0].lower()
+    return " ".join(words)[:100] or UNNAMED
 
 
 def _group(noun: str, entities: Entities, at: int, previous: tuple[str | None, int]) -> str | None:
@@ -386,10 +520,12 @@ def _single_in_line(line: str, offset: int) -> list[tuple[int, int, str]]:
             position = opening.end()  # "the '90s", "rock 'n' roll": try the marks after this one
 
 
-_PAIRS = {'"': '"', "“": "”", "«": "»", "„": "“"}
+_PAIRS = {'"': '"', "“": "”", "«": "»", "„": "“", "»": "«"}  # »…«: German and Scandinavian
+_CLOSING_MARKS = frozenset("\"”»“’'")
 _STRAIGHT_CLOSE = regex.compile(r'(?<=\S)"(?=[\s.,;:!?)\]—–-]|$)')
-# An opening mark: at a line's start or after a space, bracket or dash; « may have a space after it (French).
-_OPEN = regex.compile(r"(?:(?<=^)|(?<=[\s(\[—–-]))(?:([\"“„])|(«)[ \u00a0\u202f]?)(?=\S)")
+# An opening mark: at a line's start or after a space, bracket or dash; « may have a space after it (French); » opens
+# a German »…« quote when a letter or digit follows it.
+_OPEN = regex.compile(r"(?:(?<=^)|(?<=[\s(\[—–-]))(?:([\"“„])|(«)[ \u00a0\u202f]?(?=\S)|(»)(?=[\p{L}\p{N}]))(?=\S)")
 # A line of dialogue: "— Oui, dit-il." / "—No pienso firmar —dijo Pedro—. Es un mal negocio." The quote runs to
 # the next dash or the line's end; a French incise (", dit-il,") ends it too.
 _DIALOGUE = regex.compile(r"^[ \t]*[—–][ \t]*(?=\S)")
@@ -403,7 +539,7 @@ def _in_line(line: str, offset: int) -> list[tuple[int, int, str]]:
         opening = _OPEN.search(line, position)
         if opening is None:
             return found
-        mark = opening.group(1) or opening.group(2)
+        mark = opening.group(1) or opening.group(2) or opening.group(3)
         close = _closing(line, opening.end(), mark)
         if close is None:  # open to the paragraph's end: the quote continues in the next paragraph
             inner, end = line[opening.end() :], len(line)

@@ -25,9 +25,14 @@ _PART = r"\p{Lu}[\p{L}.'’-]*(?:[ \t]+\p{Lu}[\p{L}.'’-]*){0,3}"
 _MONTH_ABBR = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _DATELINE = regex.compile(
     rf"^[ \t]*(?P<loc>{_PART}(?:,[ \t]*{_PART}){{0,3}})"
-    rf"(?:,[ \t]*(?P<date>{_MONTH_ABBR}[ \t]+\d{{1,2}}(?:,?[ \t]+\d{{4}})?))?"
+    rf"(?:,[ \t]*(?P<date>{_MONTH_ABBR}[ \t]+\d{{1,2}}(?:,?[ \t]+\d{{4}})?)"
+    rf"|[ \t]+\((?P<paren>{_MONTH_ABBR}[ \t]+\d{{1,2}}(?:,?[ \t]+\d{{4}})?)\))?"  # "WASHINGTON (Aug. 13) --"
     rf"[ \t]*(?:(?P<agency>{_AGENCY})[ \t]*(?:[-–—:]+[ \t]*)?|(?P<dash>[-–—]+)[ \t]+|(?P<colon>:)[ \t]+)"
 )
+# "Hamburg. Gabi Eutemüller und…": a German paper's dateline, a known place and a full stop.
+_PLACE_STOP = regex.compile(r"^[ \t]*(?P<loc>\p{Lu}[\p{L}-]+(?:[ \t]+\p{Lu}[\p{L}-]+)?)\.[ \t]+(?=\p{Lu})")
+# "DIE ZEIT: Herr Kühnert, …": an interview's speaker, not a place.
+_ARTICLE = frozenset("die der das the le la les el".split())
 MONTHS = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
     r"|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)"
@@ -43,11 +48,19 @@ _LEADING = regex.compile(r"^(?:on|in|since|by|until|early|late)[ \t]+", regex.IG
 
 
 def dateline(text: str, *, skip: int = 0, date: str | None = None) -> dict[str, str | None]:
-    """The dateline's place and date, from the first lines of the story (after ``skip``, the title)."""
-    for line in text[skip:].lstrip().split("\n", 3)[:3]:
+    """The dateline's place and date, from the first lines of the story (after ``skip``, the title): the first
+    three that are not blank, or six when they are short (a photo caption and its credit may come first)."""
+    lines = [line for line in text[skip:].lstrip()[:1500].split("\n") if line.strip()]
+    for line in lines[: 6 if sum(len(line) for line in lines[:3]) < 600 else 3]:
         match = _DATELINE.match(line)
         if match and _is_place(match):
-            return {"location": match.group("loc").strip(" ,"), "date": match.group("date") or date}
+            return {
+                "location": match.group("loc").strip(" ,"),
+                "date": match.group("date") or match.group("paren") or date,
+            }
+        stop = _PLACE_STOP.match(line)
+        if stop and stop.group("loc").casefold() in places():
+            return {"location": stop.group("loc"), "date": date}
     return {"location": None, "date": date}
 
 
@@ -61,6 +74,8 @@ def _is_place(match: regex.Match[str]) -> bool:
     first = match.group("loc").split(",")[0].strip()
     if match.group("agency"):
         return True
+    if first.split()[0].casefold() in _ARTICLE and match.group("colon"):
+        return False  # "DIE ZEIT: Herr Kühnert…", "THE INTERVIEWER:"
     capitals = first.replace(" ", "").replace(".", "").isupper() and len(first) > 2
     return capitals or first.casefold() in places()
 

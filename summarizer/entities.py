@@ -22,6 +22,8 @@ from .name_kinds import (
     Name,
     apposition_role,
     demonym,
+    first_named,
+    is_title,
     kind_of,
     place_prefixed,
     role_before,
@@ -35,14 +37,16 @@ from .wordlists import (
     ORG_WORDS,
     PLACE_WORDS,
     TITLES,
+    first_names,
     places,
+    sex_of,
     with_english,
 )
 
 MAX_ENTITIES = 15  # the news schema's maxItems
 _LONGEST_RUN = 12
 
-_TOKEN = r"(?:(?:\p{Lu}\.){2,}|\p{Lu}\.(?=[ \t]+\p{Lu})|\p{Lu}[\p{L}\p{M}\p{N}'’&.\-]*[\p{L}\p{M}\p{N}]|\p{Lu})"
+_TOKEN = r"(?:(?:\p{Lu}\.){2,}|\p{Lu}\.(?=[ \t]+\p{Lu})|\p{Lu}[\p{L}\p{M}\p{N}'’&.\-\u00ad]*[\p{L}\p{M}\p{N}]|\p{Lu})"
 _CONNECT = r"(?:of|the|de|du|des|del|della|di|da|van|von|der|den|al|el|bin|ibn|la|le|y|for|am|on)"
 _NAME_RUN = regex.compile(rf"(?<![\p{{L}}\p{{N}}=_/@#&])(?:{_TOKEN})(?:[ \t]+(?:{_CONNECT}[ \t]+){{0,2}}{_TOKEN})*")
 _CAMEL = regex.compile(r"(?<=\p{Ll}{2})(?=\p{Lu}\p{Ll})")
@@ -50,20 +54,23 @@ _POSSESSIVE = regex.compile(r"['’]s?$")
 _FRENCH_PAST = (
     "déclaré expliqué ajouté affirmé indiqué souligné précisé estimé assuré réagi dit confié averti "
     "annoncé écrit insisté lancé martelé rapporté dénoncé rappelé commenté observé prévenu reconnu "
-    "répondu répété"
+    "répondu répété appelé demandé exhorté conclu ironisé regretté déploré détaillé"
 ).split()
 _FRENCH_PRESENT = (
     "déclare explique ajoute affirme souligne précise indique assure confie poursuit raconte estime "
-    "lance note rapporte annonce dénonce insiste rappelle réagit martèle commente observe"
+    "lance note rapporte annonce dénonce insiste rappelle réagit martèle commente observe prévient avertit "
+    "tranche conclut reconnaît ironise regrette déplore détaille nuance"
 ).split()
 # Speech verbs, every form spelled out ("a-t-il ajouté", "explique-t-elle"): one flat alternation.
 SPEECH_VERB_LIST = (
     (
-        "said says told tells added adds explained warned wrote writes tweeted stated announced argued insisted claimed "
+        "said says told tells added adds explained warned wrote writes tweeted stated states saying announced argued "
+        "insisted claimed "
         "noted quipped asked replied recalled continued countered testified declared commented admitted conceded revealed "
         "confirmed joked stressed acknowledged insists admits explains warns claims "
         "sagte sagt sagten erklärte erklärt erklärten betonte betont betonten schrieb schreibt meinte meint warnte "
         "kritisierte ergänzte erläuterte bekräftigte versicherte antwortete berichtete forderte "
+        "berichtet ergänzt erläutert fordert kritisiert warnt antwortet bekräftigt versichert bestätigt bestätigte "
         # French: "a déclaré Laurent Fabius", "a-t-il ajouté", "explique-t-elle", "dit-il", "estiment ces formations"
         "résume estiment affirment déclarent expliquent soulignent ajoutent précisent indiquent "
         # Spanish: "dijo Pedro Sánchez", "afirmó", "dice este hombre", "expone"
@@ -74,12 +81,17 @@ SPEECH_VERB_LIST = (
         "concluyó"
     ).split()
     + ["se queja", "se lamenta", "se quejó", "se lamentó"]
-    + [verb for verb in _FRENCH_PRESENT if verb not in {"lance", "note"}]  # English words too
+    + [verb for verb in _FRENCH_PRESENT if verb not in {"lance", "note", "regrette"}]  # English words too
+    + ["fait valoir", "a fait valoir", "a-t-il fait valoir", "a-t-elle fait valoir"]
     + [f"{aux} {verb}" for aux in ("a", "avait", "ont", "avaient") for verb in _FRENCH_PAST]
     + [f"a-t-{who} {verb}" for who in ("il", "elle") for verb in _FRENCH_PAST]
     + [f"{verb}{t}-{who}" for verb in [*_FRENCH_PRESENT, "dit"] for t in ("-t", "") for who in ("il", "elle")]
 )
-SPEECH_VERBS = "|".join(regex.escape(v) for v in sorted(SPEECH_VERB_LIST, key=len, reverse=True))
+SPEECH_VERBS = "|".join(regex.escape(v) for v in sorted(SPEECH_VERB_LIST, key=len, reverse=True)) + (
+    # "avait alors souligné l’AMA", "a encore déclaré": an adverb between the auxiliary and the participle
+    r"|(?:a|avait|ont|avaient)[ \t]+(?:alors|encore|aussi|également|ensuite|déjà|pourtant|toutefois|enfin)[ \t]+"
+    rf"(?:{'|'.join(_FRENCH_PAST)})"
+)
 _LOWER_WORD = regex.compile(r"(?<![\p{L}'’])\p{Ll}[\p{L}'’-]*")
 _WORD = regex.compile(r"\p{L}+")
 _SPACES = regex.compile(r"([ \t]+)")
@@ -87,13 +99,42 @@ _LOWER_SUFFIX = regex.compile(r"-\p{Ll}+$")
 _CONTRACTION = regex.compile(r"['’](?:re|ll|ve|d|m)$|n['’]t$")
 _SUBJECT_BEFORE = regex.compile(
     r"(?:^|[.,;:!?(\"“”\n—–-]|\b(?:and|but|then|when|as|while|after|because|that))[ \t]*"
-    r"(?:[Tt]he[ \t]+)?(?:\p{Lu}[\p{L}.’'-]*[ \t]+)*$"
+    r"(?:[Tt]he[ \t]+)?(?:\p{Lu}[\p{L}.’'-]*[ \t]+)*"
+    # "…, tomato farmer Lana Boatwright said": a role in lower case before the name (not "accusing Big Machine")
+    r"(?:(?:[\p{Ll}-]+[ \t]+)?[\p{Ll}-]*(?:er|or|ist|ian|man|woman|person|chief|official|officer)[ \t]+)?$"
 )
 _NUMBER_WORDS = frozenset(
     "one two three four five six seven eight nine ten eleven twelve twenty hundred thousand "
     "million first second third last next every each both".split()
 )
 _NOT_ENTITIES = frozenset("earth moon sun mars jupiter saturn venus mercury neptune uranus pluto god".split())
+_SOFT_HYPHEN = "\u00ad"  # "Vladi­mir Putin": kept while the text is searched, dropped from the name given out
+# Words a caption puts before a name: "Credit Ashraf Shazly", "Photo: …", "Foto: Getty Images".
+_CAPTION_WORDS = frozenset("Credit Credits Photo Photograph Picture Image Foto Bild Quelle Follow".split())
+
+
+def agrees(name: str, sex: str) -> bool:
+    """Whether a pronoun of ``sex`` ("m", "f" or "" for unknown) may stand for the person ``name``."""
+    other = sex_of(name.split()[0]) if sex and " " in name else ""
+    return not other or other == sex
+
+
+_INITIAL_END = regex.compile(r"(?<![\p{L}\p{N}])(?:\p{Lu}\.)+[ \t]*$")
+
+
+def _rejoined(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sentences split after an initial are one: "President George H.W. | Bush held back…"."""
+    joined: list[tuple[int, int]] = []
+    for a, b in spans:
+        if (
+            joined
+            and _INITIAL_END.search(text, max(0, joined[-1][1] - 12), joined[-1][1])
+            and text[a : a + 1].isupper()
+        ):
+            joined[-1] = (joined[-1][0], b)
+        else:
+            joined.append((a, b))
+    return joined
 
 
 def caseless(text: str) -> str | None:
@@ -128,6 +169,7 @@ class Entities:
         self._openers = with_english(language)
         self._lowered = frozenset(_LOWER_WORD.findall(text))
         self._words = Counter(_WORD.findall(text))
+        spans = _rejoined(text, spans)
         starts = {a for a, _ in spans}
         for a, b in spans:
             if b > skip:
@@ -137,6 +179,7 @@ class Entities:
         self._merge_short_forms()
         self._merge_case_variants()
         for name in self.names.values():
+            name.common = any(w.lower() in self._lowered for w in name.text.split()[1:])
             around = windows(text, name.text)
             name.kind = kind_of(name, around, language)
             if name.kind == "person" and name.role is None:
@@ -208,6 +251,12 @@ class Entities:
 
     def _add_candidate(self, piece: str, offset: int, *, at_start: bool, dotted: bool = False) -> None:
         tokens = piece.split()
+        if "y" in tokens[2:-2]:  # "Izaskun Lesaka y Joseba Iturbe": two names ("Ortega y Gasset" is one)
+            cut = tokens.index("y", 2)
+            self._add_candidate(" ".join(tokens[:cut]), offset, at_start=at_start)
+            right = " ".join(tokens[cut + 1 :])
+            self._add_candidate(right, self.text.find(right, offset), at_start=False, dotted=dotted)
+            return
         for i, token in enumerate(tokens[1:], 1):  # "NASA on Monday", "Twitter on Monday"
             if token.lower() in CALENDAR and tokens[i - 1].lower() in CONNECTORS:
                 tokens = tokens[: i - 1]
@@ -219,6 +268,7 @@ class Entities:
         while tokens and (
             tokens[0] in CONNECTORS
             or tokens[0] in {"The", "Of"}
+            or tokens[0] in _CAPTION_WORDS
             or self._common_opener(tokens[0], at_start)
             or (len(tokens) > 1 and self._descriptor(tokens[0], " ".join(tokens[1:])))
         ):
@@ -227,7 +277,9 @@ class Entities:
             at_start = False
         if not tokens:
             return
-        titled = [i for i, t in enumerate(tokens[:-1]) if t.lower().rstrip(".") in TITLES]
+        titled = [i for i, t in enumerate(tokens[:-1]) if is_title(t)]
+        if not titled and len(tokens) > 2 and self._named_within(tokens, offset, at_start):
+            return
         if titled:  # "Interior Minister Wolfgang Peschorn": the name follows the last title
             cut = titled[-1] + 1
             tail = tokens[cut:]
@@ -235,10 +287,16 @@ class Entities:
             if any(t.lower() in CONNECTORS for t in tail):  # "Director of Public Prosecution Eva-Marie Persson"
                 last_connector = max(i for i, t in enumerate(tail) if t.lower() in CONNECTORS)
                 tail = tail[last_connector + 1 :]
-                if after_of and len(tail) <= 2:  # "Commissioner for Human Rights", "Secretary of State"
+                named = [i for i in range(len(tail) - 1) if first_named(" ".join(tail[i:]))]
+                if after_of and named:  # "Secretary of State Hillary Rodham Clinton"
+                    tail = tail[named[0] :]
+                elif after_of and len(tail) <= 2:  # "Commissioner for Human Rights", "Secretary of State"
                     tail = []
                 elif after_of:
                     tail = tail[-2:]
+                elif len(tail) == 1 and self._is_org_or_place(tail[0]):  # "Associated General Contractors of Alabama"
+                    self._add(tail[0], self.text.find(tail[0], offset), at_start=False)
+                    return
             if any(t.lower().rstrip(".") in ORG_WORDS for t in tail):  # "Founder of Ceres Robotics Inc"
                 self._add(" ".join(tail), self.text.find(tail[0], offset), at_start=False)
                 return
@@ -256,11 +314,33 @@ class Entities:
         if (
             tokens[0].lower().rstrip(".") in TITLES
             and len(tokens) > 1
+            and tokens[1].lower() not in CONNECTORS  # "CEO of Vail Resorts", "Geschäftsführerin des Großmarktes"
             and not any(t.lower().rstrip(".") in ORG_WORDS for t in tokens[1:])
         ):  # not "Justice Department"
             self._add(" ".join(tokens[1:]), offset, at_start=False, evidence=2, role=tokens[0])
             return
         self._add(" ".join(tokens), offset, at_start=at_start)
+
+    def _named_within(self, tokens: list[str], offset: int, at_start: bool) -> bool:
+        """ "Yankee Hall of Famer Reggie Jackson": a run whose last words are a first name and a surname is that
+        person, after a description (kept when it is an organisation or place: "Reuters Jane Doe")."""
+        starts = [
+            i
+            for i in range(1, len(tokens) - 1)
+            if tokens[i - 1].lower() not in CONNECTORS
+            and tokens[i - 1].casefold() not in first_names()  # "José Luis Rodríguez Zapatero" is one name
+            and first_named(" ".join(tokens[i:]))
+        ]
+        if not starts or first_named(" ".join(tokens[:2])):
+            return False
+        tail = tokens[starts[0] :]
+        if any(t.lower().rstrip(".") in ORG_WORDS or t.lower() in PLACE_WORDS for t in tail):
+            return False
+        head = " ".join(tokens[: starts[0]])
+        if self._is_org_or_place(head):
+            self._add(head, offset, at_start=at_start)
+        self._add(" ".join(tail), self.text.find(tail[0], offset), at_start=False, evidence=1)
+        return True
 
     def _descriptor(self, token: str, following: str = "") -> bool:
         """A leading "Australian", "Australian-born", "Long-dated": a description, not part of the name
@@ -292,8 +372,8 @@ class Entities:
             return
         if demonym(text):
             return
-        if self.language == "de" and " " not in text and not self._strong_single(text):
-            return  # German capitalises every noun: "Datenbank" is not a name
+        if self.language == "de" and " " not in text and evidence < 2 and not self._strong_single(text):
+            return  # German capitalises every noun: "Datenbank" is not a name (unless a title names it: "Herr Kühnert")
         name = self.names.get(text)
         if name is None:
             name = self.names[text] = Name(text, first=max(0, offset))
@@ -314,8 +394,17 @@ class Entities:
 
     def _merge_short_forms(self) -> None:
         """ "Sterling" -> "Donald Sterling", "Persson" -> "Eva-Marie Persson": one entity, summed mentions."""
-        multi = [n for n in self.names.values() if " " in n.text and not self._is_org_or_place(n.text.split()[-1])]
-        for short in [n for n in self.names.values() if " " not in n.text and not self._is_org_or_place(n.text)]:
+        multi = [
+            n
+            for n in self.names.values()
+            if " " in n.text and (not self._is_org_or_place(n.text.split()[-1]) or first_named(n.text))
+        ]
+        people = {n.text.split()[-1] for n in multi if first_named(n.text)}  # "Jackson" of "Reggie Jackson"
+        for short in [
+            n
+            for n in self.names.values()
+            if " " not in n.text and (not self._is_org_or_place(n.text) or (n.text in people and not n.text.isupper()))
+        ]:
             longer = [n for n in multi if short.text in (n.text.split()[-1], n.text.split()[0])]
             if len({n.text.split()[-1] for n in longer}) == 1 and longer:
                 target = max(longer, key=lambda n: n.count)
@@ -378,7 +467,7 @@ class Entities:
             key=lambda n: (n.kind in {"other", "event"}, -(n.count + (n.kind == "person") + bool(n.role)), n.first)
         )
         return [
-            {"name": n.text, "type": n.kind, "role": n.role if n.kind == "person" else None}
+            {"name": n.text.replace(_SOFT_HYPHEN, ""), "type": n.kind, "role": n.role if n.kind == "person" else None}
             for n in kept[:MAX_ENTITIES]
         ]
 
@@ -389,7 +478,7 @@ class Entities:
             if name.kind == "person" and (
                 mention == name.text or mention in name.aliases or name.text.endswith(" " + mention)
             ):
-                return name.text
+                return name.text.replace(_SOFT_HYPHEN, "")
         return None
 
     def named(self, mention: str) -> Name | None:
@@ -398,12 +487,13 @@ class Entities:
             (n for n in self.names.values() if mention in n.aliases or n.text.endswith(" " + mention)), None
         )
 
-    def subject_before(self, offset: int, kinds: tuple[str, ...]) -> tuple[Name | None, int]:
+    def subject_before(self, offset: int, kinds: tuple[str, ...], sex: str = "") -> tuple[Name | None, int]:
         """The entity of one of ``kinds`` named last before ``offset`` where a subject stands: at a clause's
-        start, not as an object ("accusing Big Machine of…" is no antecedent for "she")."""
+        start, not as an object ("accusing Big Machine of…" is no antecedent for "she"); with ``sex`` ("m" for
+        "he", "f" for "she"), not a person whose first name is the other sex's ("she" is not John Smith)."""
         best: tuple[int, Name] | None = None
         for name in self.names.values():
-            if name.kind not in kinds:
+            if name.kind not in kinds or not agrees(name.text, sex):
                 continue
             for form in (name.text, *name.aliases):
                 at = self.text.rfind(form, 0, offset)

@@ -11,7 +11,8 @@ accuracy, dateline accuracy, figure recall, and topics that are stopwords.
 
 Names match when equal after normalisation (NFKC, case, dots, a possessive 's), or when one
 is an alias the annotation lists; a person also matches by surname alone. A gold speaker
-"unnamed" matches the schema's "unknown".
+"unnamed" matches the schema's "unknown", and a role that names nobody ("the spokeswoman",
+"a police officer", "un proche"): a speaker that opens with a determiner or has no capital.
 """
 
 from __future__ import annotations
@@ -29,6 +30,18 @@ from .wordlists import all_stopwords
 TYPES = ("person", "organization", "location")
 _GOLD_LISTS = {"organizations": "organization", "locations": "location", "other": "other"}
 _UNNAMED = {"unnamed", "unknown", ""}
+_DETERMINERS = frozenset(
+    "the a an one another some his her their its our un une le la les l' l’ el los las uno una der die das ein eine "
+    "einer".split()
+)
+
+
+def _names_nobody(speaker: str) -> bool:
+    """ "unknown", or a role as the engine writes it when the article names nobody: "the spokeswoman"."""
+    words = speaker.split()
+    return name_key(speaker) in _UNNAMED or words[0].lower() in _DETERMINERS or speaker == speaker.lower()
+
+
 _NUMBER = re.compile(r"\d(?:[\d,.\u066b]*\d)?")
 
 
@@ -181,7 +194,7 @@ def _same_speaker(speaker: str, golds: list[str], entities: list[GoldEntity]) ->
     key = name_key(speaker)
     for gold in golds:
         if gold in _UNNAMED:
-            if key in _UNNAMED:
+            if _names_nobody(speaker):
                 return True
             continue
         entity = _match(gold, entities)

@@ -5,9 +5,11 @@ event or other. A name is typed by the strongest evidence its mentions give:
   or institution, an acronym, or a CamelCase brand ("SpaceX");
 - location: the GeoNames gazetteer (countries, capitals, US states, cities of 100,000+), a place
   word ("Sea of Okhotsk", "Sakhalin Island"), or a compass word before a place ("North Pacific");
-- person: a title before it, a speech verb after it ("Mayer said"), an apposition with a title
-  ("Ishaq Dar, Pakistan's foreign minister"), a byline, or the surname used alone later;
-  otherwise a two- or three-word name with nothing against it.
+- person: a title before it (German compounds too: "Bundesgeschäftsführers"), a speech verb after it
+  ("Mayer said"), an apposition with a title ("Ishaq Dar, Pakistan's foreign minister"), an age, a
+  byline, or the surname used alone later; otherwise a two- or three-word name with nothing against
+  it (none of its later words written in lower case elsewhere) and, in German, which capitalises every
+  noun, only one that opens with a common first name ("Gregor Gysi").
 
 Every rule reads the few characters around each mention (``windows``), never the whole article again.
 """
@@ -27,10 +29,13 @@ from .wordlists import (
     ORG_WORDS,
     PLACE_WORDS,
     TITLES,
+    first_names,
     places,
     regions,
 )
 
+# Particles inside a person's name: "José Ortega y Gasset", "Ursula von der Leyen", "Luiz Inácio da Silva".
+_PARTICLES = frozenset("de del della di da van von der den du des y la le bin ibn al el".split())
 CONNECTORS = frozenset("of the de du des del della di da van von der den al el bin ibn la le y for am on".split())
 # What people (more than organisations) do right after their name: evidence for "person".
 _PERSON_VERBS = (
@@ -38,12 +43,26 @@ _PERSON_VERBS = (
     r"erklärte|contributed)"
 )
 _SPEECH_AFTER = regex.compile(rf"^(?:,[^,.\n]{{1,60}},)?[ \t]+(?:{_PERSON_VERBS}|who)\b")
-_SPEECH_BEFORE = regex.compile(r"\b(?:said|says|added|wrote|sagte)[ \t]+$", regex.IGNORECASE)
+_SPEECH_BEFORE = regex.compile(
+    r"\b(?:said|says|added|wrote|sagte|sagt|erklärte|erklärt|betonte|betont|ergänzte|ergänzt|berichtet|berichtete|"
+    r"meint|meinte|dijo|afirmó|déclaré|ajouté|ajoute|explique|estime)[ \t]+$",
+    regex.IGNORECASE,
+)
+# German compound roles and their inflections: "Regierungssprecher", "Bundesgeschäftsführers", "Condor-Chefin",
+# "Kollegen"; and an age before a name: "der 62-jährige Gregor Gysi", "the 56-year-old John Smith".
+_COMPOUND_ROLE = regex.compile(
+    r"(?:sprecher|minister|chef|vorsitzende|präsident|trainer|direktor|leiter|führer|kollege|kanzler|anwalt|"
+    r"anwältin|abgeordnete|bürgermeister|experte|expertin|politiker|analyst|ökonom|kommissar|botschafter|"
+    r"gründer|manager|coach|moderator|autor|forscher|professor|sänger|schauspieler|spieler|stürmer|torwart)"
+    r"(?:in|innen)?(?:s|n|en|r|e)?$"
+)
+_AGE_BEFORE = regex.compile(r"\d{1,3}-(?:jährige[nr]?|year-old|ans|años)[ \t]+$", regex.IGNORECASE)
 # "the journal Nature Astronomy", "El Nuevo Dia newspaper": a name a common noun says is not a person.
 _KIND_NOUNS = (
     r"(?:journal|newspaper|magazine|daily|paper|company|firm|group|organi[sz]ation|agency|network|"
     r"channel|website|site|app|platform|broadcaster|station|club|team|brand|label|studio|band|ship|"
-    r"lander|probe|telescope|spacecraft|rocket|mission|programme|program|show|series|film|album)"
+    r"lander|probe|telescope|spacecraft|rocket|mission|programme|program|show|series|film|album|hospital|"
+    r"school|university|college|prison)"
 )
 _KIND_BEFORE = regex.compile(rf"\b{_KIND_NOUNS}[ \t]+$", regex.IGNORECASE)
 _KIND_AFTER = regex.compile(
@@ -74,7 +93,36 @@ _THINGS = frozenset(
 _BELIEFS = frozenset("islam christianity buddhism judaism hinduism sikhism catholicism protestantism".split())
 _OPEN_QUOTES = frozenset('"“‘«„')
 _CLOSE_QUOTES = frozenset('"”’»“,')
-_FIRST_TOKENS_NOT_PEOPLE = frozenset("fc ac sc cf afc as real inter sporting dynamo club".split())
+_FIRST_TOKENS_NOT_PEOPLE = frozenset(
+    "fc ac sc cf afc as real inter sporting dynamo club atletico atlético athletic olympique borussia bayern".split()
+)
+# Capitalised plurals that open sentences ("Analysts said…", "Police said…"): speakers, but not names.
+_NOT_PEOPLE = frozenset(
+    "analysts authorities police officials experts critics residents witnesses investigators researchers "
+    "scientists doctors officers prosecutors lawyers sources observers economists traders fans locals "
+    "neighbours neighbors relatives friends parents students teachers workers staff volunteers rescuers "
+    "firefighters paramedics detectives troops soldiers protesters demonstrators organisers organizers "
+    "campaigners activists leaders ministers members voters passengers customers users viewers readers "
+    "visitors tourists historians legislators lawmakers senators farmers employers builders shareholders "
+    "investors consumers shoppers drivers nurses patients victims survivors families children".split()
+)
+_NAME_NEXT = regex.compile(r"^[ \t]+\p{Lu}\p{Ll}")
+# First words of a place's name: "Camp Pendleton", "Fort Bragg", "Mount Kenya", "Lake Placid".
+_PLACE_FIRST = frozenset("camp fort mount mt lake port cape".split())
+# Car makes: "a Dodge Charger", "his Ford Fusion" are vehicles, not people.
+_MAKES = frozenset(
+    "ford dodge chevrolet chevy toyota honda nissan bmw audi volkswagen vw hyundai kia jeep lexus mazda subaru "
+    "volvo porsche ferrari lamborghini jaguar cadillac buick chrysler pontiac mitsubishi suzuki peugeot renault "
+    "citroen citroën fiat skoda range".split()
+)
+# Streets and places a name of two or more words may end in ("Mugga Way", "Red Hill", "Grand Concourse"); the
+# ones that are also surnames ("Fiona Hill", "Lois Lane") not after a first name.
+_STREET_WORDS = frozenset(
+    "way hill hills lane drive boulevard terrace highway freeway parkway plaza bridge beach harbour harbor "
+    "heights concourse rd ave blvd cathedral temple mosque palace castle tower monument memorial hotel".split()
+)
+_SURNAME_ORG_WORDS = frozenset("line lines post court church leader guardian herald times".split())
+_SURNAME_PLACE_WORDS = frozenset("hill hills lane way beach bridge".split())
 
 
 @dataclass
@@ -89,6 +137,7 @@ class Name:
     role: str | None = None
     person_evidence: int = 0
     aliases: set[str] = field(default_factory=set)
+    common: bool = False  # a word after its first is written in lower case elsewhere in the article ("Free Sign Up")
 
 
 def windows(article: str, name: str) -> list[tuple[str, str]]:
@@ -105,12 +154,43 @@ def windows(article: str, name: str) -> list[tuple[str, str]]:
     return found
 
 
+def is_title(word: str) -> bool:
+    """A title or role before a name: "Minister", "Gen.", and German compounds ("Regierungssprecher",
+    "Bundesgeschäftsführers", "Condor-Chefin")."""
+    lower = word.lower().rstrip(".,")
+    if lower in TITLES or lower.split("-")[-1] in TITLES:
+        return True
+    return len(lower) > 4 and lower[:1].isalpha() and bool(_COMPOUND_ROLE.search(lower))
+
+
+def first_named(text: str) -> bool:
+    """Two to four name words led by a common first name: "Gregor Gysi", "Jean-Pierre Raffarin"."""
+    tokens = text.split()
+    if not 2 <= len(tokens) <= 4 or not all(_NAME_WORD.fullmatch(t) or t in _PARTICLES for t in tokens[1:]):
+        return False
+    first = tokens[0].casefold()
+    if tokens[0] in CONNECTORS:  # "al Adal": "Al" is a first name, "al" a particle
+        return False
+    return first in first_names() or first.split("-")[0] in first_names()
+
+
 def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
     """The entity type of ``name``, from the strongest evidence its mentions give (see the module's doc)."""
     text = name.text
     words = [w.lower().rstrip(".") for w in text.split()]
     parts = {p for w in words for p in w.split("-")}
     folded = text.casefold()
+    if len(words) == 1 and words[0] in _NOT_PEOPLE:
+        return "other"  # "Analysts said…"
+    if len(words) == 2 and words[0] in _MAKES and not first_named(text):
+        return "other"  # "a Dodge Charger"
+    if (
+        len(words) <= 3
+        and words[-1] in _SURNAME_ORG_WORDS
+        and first_named(text)
+        and name.person_evidence + person_evidence(name, around) >= 2
+    ):
+        return "person"  # "spokesperson Bill Line", "Margaret Court": a title and a first name outweigh "Line"
     if len(words) > 2 and words[0] in PLACE_WORDS and words[1] in CONNECTORS:
         return "location"  # "Channel of Sicily", "Sea of Okhotsk"
     if words[-1] in EVENT_WORDS or (len(words) > 1 and set(words) & {"war", "games", "olympics"}):
@@ -127,17 +207,35 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
         )
     ):
         return "organization"
+    if len(words) > 1 and words[0] in _PLACE_FIRST and not first_named(text):
+        return "location"  # "Camp Pendleton", "Fort Bragg", "Mount Kenya" (but "Fort Worth Police Department")
+    if (
+        len(words) > 1
+        and words[-1] in regions()
+        and words[0] not in CARDINALS
+        and folded not in places()
+        and not first_named(text)
+    ):
+        return "organization"  # "Public Health England", "Sport Scotland": a body named after its country
     evidence = name.person_evidence + person_evidence(name, around)
     if any(ch.isdigit() for ch in text) or words[-1] in _THINGS or folded in _BELIEFS:
         return "other"  # "RC-135U", "Hubble Space Telescope", "Islam"
+    if around and all(after[:1] == "/" for _, after in around):
+        return "other"  # a photo credit: "Ashraf Shazly/Agence France-Presse"
     if any(before[-1:] in _OPEN_QUOTES and after[:1] in _CLOSE_QUOTES for before, after in around):
         return "other"  # the title of a work: the video game "Space Invaders", the film "Parasite"
     if folded.replace(".", "") in {"us", "usa", "uk", "dc"} or folded in places():
         if evidence >= 2 and " " not in text and name.role:
             return "person"
-        speaks = " " not in text and folded not in regions() and any(_SPEECH_AFTER.match(after) for _, after in around)
+        speaks = (
+            " " not in text
+            and folded not in regions()
+            and any(_SPEECH_AFTER.match(after) and after[:1] != "," for _, after in around)  # not "X, who…"
+        )
         return "organization" if speaks else "location"  # "Tottenham said in a statement"
-    if words[-1] in PLACE_WORDS:
+    if words[-1] in PLACE_WORDS or (
+        len(words) > 1 and words[-1] in _STREET_WORDS and not (words[-1] in _SURNAME_PLACE_WORDS and first_named(text))
+    ):
         return "location"
     if (
         words[0] in CARDINALS
@@ -155,8 +253,10 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
         return "person"
     before_words = [_LAST_WORD.findall(before) for before, _ in around]
     previous = [w[0].lower() for w in before_words if w]
+    named = first_named(text)  # "Chris Coleman's team" is his team, not a team called "Chris Coleman"
     if any(_KIND_BEFORE.search(before) or _ROLE_OF.search(before) for before, _ in around) or any(
-        _KIND_AFTER.match(after) or after.startswith(", which") for _, after in around
+        (_KIND_AFTER.match(after) and not (named and after[:1] in "'’")) or after.startswith(", which")
+        for _, after in around
     ):
         return "organization"  # "the journal Nature Astronomy", "Commerzbank analyst …", "president of X"
     if any(_PLACE_AFTER.match(after) for _, after in around):
@@ -169,19 +269,19 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
             return "location"
         return "other"
     tokens = text.split()
-    looks_like_a_name = all(_NAME_WORD.fullmatch(t) for t in tokens)
+    looks_like_a_name = all(_NAME_WORD.fullmatch(t) or (i and t in _PARTICLES) for i, t in enumerate(tokens))
     if (
-        len(words) <= 3
+        len(words) <= (4 if first_named(text) else 3)  # "José Ortega y Gasset"
         and looks_like_a_name
-        and language != "de"
+        and (first_named(text) or (language != "de" and not name.common))  # German capitalises nouns
         and words[0] not in CARDINALS
-        and tokens[0].casefold() not in places()
+        and (tokens[0].casefold() not in places() or first_named(text))  # "George Town"; "George Osborne"
         and words[-1] not in regions()
     ):
         owned = any(_OWNED_BY_PERSON.search(before) for before, _ in around)
         if owned or any(p in {"at", "joined"} for p in previous):
             return "organization"  # "Jeff Bezos's Blue Origin", "vice president at Blue Origin"
-        if any(p in {"a", "an", "the", "our", "their", "its"} for p in previous):
+        if any(p in {"an", "the", "our", "their", "its"} or (p == "a" and language == "en") for p in previous):
             return "other"  # "a Range Rover", "our Blue Moon lander", "the Fat Cat"
         return "person"  # "Kim Kardashian": two or three capitalised words and nothing against
     return "other"
@@ -192,12 +292,16 @@ def person_evidence(name: Name, around: list[tuple[str, str]]) -> int:
     apposition like ", 48," (1), the surname used alone elsewhere (1)."""
     evidence = 0
     with_connector = any(w.lower() in CONNECTORS for w in name.text.split())
+    single = " " not in name.text
     for before, after in around:
+        if single and _NAME_NEXT.match(after):
+            continue  # "Bill" in "Opposition Leader Bill Shorten": evidence for the longer name, not this one
         if (_SPEECH_AFTER.match(after) or _SPEECH_BEFORE.search(before)) and not with_connector:
             evidence += 1
         title = _TITLE_BEFORE.search(before)
         word = title.group(1).lower().rstrip(".") if title else ""
-        if word in TITLES and (word not in HONORIFICS or title.group(1)[:1].isupper()):  # type: ignore[union-attr]
+        titled = bool(word) and is_title(word) and (word not in HONORIFICS or title.group(1)[:1].isupper())  # type: ignore[union-attr]
+        if titled or _AGE_BEFORE.search(before):  # "Minister X", "der 62-jährige X"
             evidence += 2
         if _APPOSITION_AFTER.match(after):
             evidence += 1

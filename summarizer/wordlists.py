@@ -1,6 +1,7 @@
 """Word lists the extractive engine reasons with: stopwords (the ``stop-words`` package, 30+
-languages), the GeoNames gazetteer in ``data/places.txt``, and the short hand-kept lists of
-titles, organisation and place words that say what kind of name a name is.
+languages), the GeoNames gazetteer in ``data/places.txt``, common first names (and the sex they are
+mostly given to) in ``data/first_names.txt``, and the short hand-kept lists of titles, organisation
+and place words that say what kind of name a name is.
 
 Everything loads once per process, lazily: the engine pays for it on its first article only.
 """
@@ -91,6 +92,25 @@ def regions() -> frozenset[str]:
     return _gazetteer()[1]
 
 
+@cache
+def _first_names() -> dict[str, str]:
+    text = files("summarizer").joinpath("data", "first_names.txt").read_text(encoding="utf-8")
+    rows = [line.split() for line in text.splitlines() if line.strip() and line[0] != "#"]
+    return {row[0].casefold(): row[1] if len(row) > 1 else "" for row in rows}
+
+
+@cache
+def first_names() -> frozenset[str]:
+    """Common first names (``data/first_names.txt``), case-folded, without countries and states ("Georgia");
+    cities may stay ("George", "Victoria"): a first name before another name word outweighs a gazetteer entry."""
+    return frozenset(_first_names()) - regions()
+
+
+def sex_of(first_name: str) -> str:
+    """ "m" or "f" for a first name given (almost) only to men or to women, else "" ("Andrea", "Kim")."""
+    return _first_names().get(first_name.casefold(), "")
+
+
 #: Words before or inside a name that make it a person's title (lower-cased, without dots).
 TITLES = frozenset(
     """
@@ -105,6 +125,8 @@ inspector superintendent chairperson principal dean rabbi imam bishop archbishop
 striker midfielder goalkeeper defender player actor actress singer rapper author researcher scientist
 oberstaatsanwalt staatsanwalt kanzlerin kanzler präsident präsidentin ministerin sprecher sprecherin
 bürgermeister bürgermeisterin ministre président présidente ambassadeur député maire juge porte-parole
+herr frau trainer trainerin geschäftsführer geschäftsführerin vorsitzende vorsitzender chef chefin direktor direktorin
+directeur directrice secrétaire entraîneur presidente presidenta ministro ministra portavoz alcalde alcaldesa
 """.split()
 )
 
@@ -117,11 +139,14 @@ navy forces command party union league association federation foundation fund tr
 organization organisation parliament congress senate assembly government office board service services
 network networks times post news press herald globe journal tribune gazette leader telegraph guardian daily
 airlines airways motors productions studios studio media entertainment records robotics systems animation
-pictures films
+pictures films images studies research corps tech
 technologies labs laboratory observatory center centre hospital clinic directorate club fc united rovers
 athletic channel sports line lines railways church nations presse agence
 ministerium partei gericht landgericht polizei bundestag
 universität regierung verband zeitung ministère gouvernement assemblée parti tribunal conseil
+stiftung verein gesellschaft konzern behörde université fondation fédération banque société syndicat
+ministerio consejería organización universidad gobierno partido sindicato ayuntamiento fundación asociación
+federación comisión consejo banco empresa
 """.split()
 )
 
@@ -163,7 +188,9 @@ dimanche
 )
 
 #: Honorifics that count only when capitalised ("Ms Persson"; the ship "ms Ryndam" is not a woman).
-HONORIFICS = frozenset("mr mrs ms miss dr prof sir dame lord lady sen gov rep gen lt col maj capt sgt cmdr rev".split())
+HONORIFICS = frozenset(
+    "mr mrs ms miss dr prof sir dame lord lady sen gov rep gen lt col maj capt sgt cmdr rev herr frau".split()
+)
 
 #: A name ending in one of these is an event.
 EVENT_WORDS = frozenset(

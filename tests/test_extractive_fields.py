@@ -241,7 +241,7 @@ def test_commented_and_admitted_are_speech_verbs():
         "pleased that Usain was available for selection.' The coach admitted: 'We have not trained enough this "
         "year at all.' Nobody else spoke."
     )
-    assert [s.split()[-1] for s in quotes_of(text).values()] == ["Gayle", "unknown"]
+    assert [s.split()[-1] for s in quotes_of(text).values()] == ["Gayle", "coach"]  # "the coach": no name given
 
 
 def test_a_sentence_of_thousands_of_figures_gives_ten_each_with_a_short_what():
@@ -283,7 +283,7 @@ def test_an_aide_of_a_named_person_is_not_that_person():
         "Le ministre s’en défend. « Il n'y a pas de sujet, nous n'avons pas de dossier précis », ajoute un proche "
         "de Pierre Moscovici. L'État vient de vendre des parts."
     )
-    assert list(quotes_of(text).values()) == ["unknown"]
+    assert list(quotes_of(text).values()) == ["un proche"]  # the role, as the article names nobody
 
 
 @pytest.mark.parametrize(
@@ -302,9 +302,364 @@ def test_an_aide_of_a_named_person_is_not_that_person():
         (
             "Una portavoz del departamento que dirige Ana Mato matiza que “se seguiría la tendencia iniciada hace dos "
             "años”. Nadie más habló.",
-            "unknown",
+            "portavoz",  # "una portavoz": a role, not Ana Mato
         ),
     ],
 )
 def test_a_role_before_the_name_and_a_name_after_a_description(text, speaker):
     assert [s.split()[-1] for s in quotes_of(text).values()] == [speaker]
+
+
+# -- people (issue 22, held-out-6 round) ---------------------------------------------------------------
+
+
+def people_of(text: str) -> dict[str, str]:
+    return {e["name"]: e["type"] for e in summarize(text)["entities"] if e["type"] == "person"}
+
+
+def test_german_names_need_a_first_name_or_a_title_not_just_a_capital():
+    text = (
+        "Am Montag beraten die Landesvorsitzenden der Partei über die Nachfolger der Chefs Lothar Bisky und Oskar "
+        "Lafontaine. Die Neue Datenbank der Partei wurde dabei nicht vorgestellt. Später sprach Herr Schulte mit der "
+        "Presse über die Zukunft der Partei und die Wahl im Herbst. Auch der 62-jährige Anwalt Gregor Gysi war da."
+    )
+    people = people_of(text)
+    assert {"Lothar Bisky", "Oskar Lafontaine", "Schulte", "Gregor Gysi"} <= set(people), people
+    assert not any("Datenbank" in name or "Partei" in name for name in people)
+
+
+def test_a_description_run_ending_in_a_first_name_and_surname_is_that_person():
+    text = (
+        "Yankee Hall of Famer Reggie Jackson sold his former home in the Bronx on Tuesday. Jackson said the house "
+        "had been in his family for decades and that he was glad a new family would live there."
+    )
+    found = {e["name"]: e["type"] for e in summarize(text)["entities"]}
+    assert found.get("Reggie Jackson") == "person"
+    assert "Jackson" not in found and not any("Famer" in name for name in found), found
+
+
+def test_cars_streets_captions_and_plural_speakers_are_not_people():
+    text = (
+        "Police said the Dodge Charger was found on Mugga Way near Red Hill on Sunday night. Analysts said the car "
+        "had been stolen a week before from a garage in Canberra. Credit Mary Brown/Reuters took the photograph. "
+        "Authorities have not named the driver, who fled on foot."
+    )
+    people = people_of(text)
+    assert not {"Police", "Dodge Charger", "Mugga Way", "Red Hill", "Analysts", "Authorities"} & set(people), people
+    assert not any(name.startswith("Credit") for name in people), people
+
+
+def test_a_soft_hyphen_inside_a_name_does_not_cut_it():
+    text = "The leaders met in Moscow on Friday. Vladi\u00admir Putin said the talks with them went well."
+    assert "Vladimir Putin" in people_of(text)
+
+
+# -- attribution (issue 22, held-out-6 round) ----------------------------------------------------------
+
+
+def test_a_quote_split_across_paragraphs_takes_the_speaker_named_in_the_middle_one():
+    text = (
+        "The minister spoke for an hour.\n"
+        "“We have worked for two years on this plan and it will not be abandoned now.\n"
+        "“It is the right plan,” said Maria Lopez, the finance minister. “We will see the results within a year.\n"
+        "“Nobody should doubt our resolve on this matter at all.”\n"
+        "The opposition disagreed."
+    )
+    assert set(quotes_of(text).values()) == {"Maria Lopez"}
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        (
+            'The border stayed closed. "The situation remains very tense along the whole border," according to a '
+            "police spokeswoman.",
+            "a police spokeswoman",
+        ),
+        (
+            'The border stayed closed. According to the spokeswoman, "the situation remains very tense along the whole '
+            'border."',
+            "the spokeswoman",
+        ),
+        (
+            'The hospital was evacuated. "We moved every patient within two hours of the alarm," the spokeswoman said.',
+            "the spokeswoman",
+        ),
+        (
+            "Jane Doe, a spokeswoman for the hospital, confirmed the fire. The hospital was evacuated. "
+            '"We moved every patient within two hours of the alarm," the spokeswoman said.',
+            "Jane Doe",
+        ),
+        (
+            "Barcelona president Josep Maria Bartomeu says the club are happy. 'There's a lot of time to talk about his "
+            "contract in the future,' the Barca president told reporters.",
+            "Josep Maria Bartomeu",
+        ),
+    ],
+)
+def test_a_role_is_the_speaker_when_nobody_is_named_and_the_one_named_with_it_when_somebody_is(text, speaker):
+    assert list(quotes_of(text).values()) == [speaker]
+
+
+def test_a_quote_in_reported_speech_goes_to_the_organisation_that_is_its_subject():
+    text = (
+        'The Foreign Office said the ambassador had been summoned over "a serious breach of the rules that govern '
+        'diplomatic missions". Acme Corp said on Tuesday that the recall was "a precaution taken in the interest of '
+        'every customer we serve", and shares fell.'
+    )
+    assert list(quotes_of(text).values()) == ["Foreign Office", "Acme Corp"]
+
+
+def test_several_speakers_in_one_paragraph_and_pronouns_for_the_nearest():
+    text = (
+        'John Smith met Ann Lee on Monday. Smith said the talks were hard. "We are not going to accept this deal at '
+        'all," he said. Lee disagreed. "It is a good deal for everyone involved here," she said. A reporter asked '
+        'Lee, "Will you sign it before the end of the month?"\n"We will sign it as soon as the lawyers are done," she '
+        "replied."
+    )
+    assert list(quotes_of(text).values()) == ["John Smith", "Ann Lee", "a reporter", "Ann Lee"]
+
+
+def test_a_dotted_acronym_does_not_end_the_sentence_of_a_speech_verb():
+    text = "President Obama told the U.N. General Assembly that he would seek “real breakthroughs on these two issues.”"
+    assert list(quotes_of(text).values()) == ["Obama"]
+
+
+def test_an_adverb_between_the_french_auxiliary_and_the_participle():
+    text = (
+        "Les experts avaient échoué. « Terminer sa mission dans le temps imparti était impossible », avait alors "
+        "souligné l’agence Rusada. La suite est inconnue."
+    )
+    assert [s.split()[-1] for s in quotes_of(text).values()] == ["Rusada"]
+
+
+def test_an_initial_does_not_split_a_name_and_a_possessive_is_not_a_kind():
+    text = (
+        "In 1991, when Prime Minister Yitzhak Shamir opposed the peace talks, President George H.W. Bush held back "
+        "loan guarantees. The win has created a huge buzz around Chris Coleman's team before the final."
+    )
+    people = people_of(text)
+    assert {"George H.W. Bush", "Chris Coleman"} <= set(people), people
+
+
+def test_spanish_names_joined_by_y_and_a_preposition_before_a_name():
+    text = (
+        "La policía detuvo ayer a Izaskun Lesaka y Joseba Iturbe en la frontera, según fuentes de la investigación. "
+        "El filósofo José Ortega y Gasset escribió sobre la frontera."
+    )
+    people = people_of(text)
+    assert {"Izaskun Lesaka", "Joseba Iturbe", "José Ortega y Gasset"} <= set(people), people
+
+
+def test_capitalised_words_written_in_lower_case_elsewhere_are_no_name():
+    text = (
+        "Readers can Free Sign Up for the newsletter below. The sign up is free and takes a minute, the editors "
+        "said. Jane Porter, who runs the desk, said more readers had joined this year."
+    )
+    people = people_of(text)
+    assert "Free Sign Up" not in people and "Jane Porter" in people, people
+
+
+def test_the_dateline_after_a_photo_caption_and_its_credit():
+    text = (
+        "Photo\n\nPeacekeepers at a refugee camp in the north on Monday.\n\nCredit Jane Roe/Agence France-Presse\n\n"
+        "LONDON — After nearly 20 years of hostile relations, the government plans to lift trade sanctions, officials "
+        "said late Thursday.\n\nThe country is one of the poorest in the region."
+    )
+    assert summarize(text)["dateline"]["location"] == "LONDON"
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        (
+            'Die Ermittler fanden Spuren. "Auf seinem Telefon konnten wir gelöschte Daten wiederherstellen", so '
+            "Oberstaatsanwalt Klaus Berger. Der Prozess beginnt im Mai.",
+            "Klaus Berger",
+        ),
+        (
+            "Der Trainer Jürgen Klopp war zufrieden. Klopps Urteil über die Gegner: „Diese Mannschaft hat riesige "
+            "Qualität und kann noch mehr.“ Dann ging er.",
+            "Jürgen Klopp",
+        ),
+        (
+            "Carmen Ruiz, presidenta de la asociación, asegura que recibe quejas cada día. “La situación es tremenda "
+            "en todos los hospitales del país”, expone. Nadie respondió.",
+            "Carmen Ruiz",
+        ),
+        (
+            "Pedro Gómez lleva diez meses esperando una operación. “Ya no sé si me van a llamar nunca más para "
+            "operarme”, dice este hombre de 76 años. Nadie responde.",
+            "Pedro Gómez",
+        ),
+        (
+            "La crise continue. Le secrétaire général, Antonio Guterres, avait appelé les autorités à « mener une "
+            "enquête approfondie sur les morts et la violence ». Rien n'a suivi.",
+            "Antonio Guterres",
+        ),
+        (
+            "The current owner of the sign is Hall of Famer Reggie Jackson, who bought it in 2008. The 68-year-old "
+            "said he wanted 'a new generation to own and enjoy this icon of the city.' Nobody bid.",
+            "Reggie Jackson",
+        ),
+    ],
+)
+def test_speakers_without_a_verb_before_a_name_in_german_spanish_and_french(text, speaker):
+    assert list(quotes_of(text).values()) == [speaker]
+
+
+def test_a_photo_credit_and_a_body_named_after_its_country_are_no_people():
+    text = (
+        "Peacekeepers at a camp on Monday. (Ashraf Shazly/Agence France-Presse)\n\nPublic Health England said the "
+        "advice would be published next week. Jane Porter, a nurse, said the advice was late. The North Pacific "
+        "stayed calm."
+    )
+    found = {e["name"]: e["type"] for e in summarize(text)["entities"]}
+    assert found.get("Public Health England") == "organization" and found.get("Jane Porter") == "person", found
+    assert found.get("Ashraf Shazly") != "person" and found.get("North Pacific") == "location", found
+
+
+def test_she_is_not_the_man_named_last():
+    text = (
+        "Mary Jones met the press on Monday. John Smith, her deputy, also attended the meeting in the capital. "
+        '"We will not sign this deal in its current form," she said. "Nor will we walk away from it," he added.'
+    )
+    assert list(quotes_of(text).values()) == ["Mary Jones", "John Smith"]
+
+
+# -- after held-out-6's report (these rules were written on its errors: it is no longer held out) ----------
+
+
+def test_titles_first_names_and_places_in_longer_runs():
+    text = (
+        "National Parks Service spokesperson Bill Line said the crack was four inches long. U.S. Secretary of "
+        "State Hillary Rodham Clinton said nothing. The CEO of Vail Resorts says the rich still ski. Bill Caton, "
+        "president of Associated General Contractors of Alabama, said workers had left. The Marines trained at "
+        "Camp Pendleton, near the National Cathedral. Opposition Leader Bill Shorten said the Bill was flawed and "
+        "the Bill should be amended. Legislators said the law would help."
+    )
+    found = {e["name"]: e["type"] for e in summarize(text)["entities"]}
+    assert {n for n, t in found.items() if t == "person"} >= {"Bill Line", "Hillary Rodham Clinton", "Bill Shorten"}
+    for wrong in ("Rodham Clinton", "of Vail Resorts", "Alabama", "Bill", "Legislators", "Camp Pendleton"):
+        assert found.get(wrong) != "person", (wrong, found)
+    assert found.get("Camp Pendleton") == "location" and found.get("National Cathedral") == "location", found
+
+
+def test_a_city_followed_by_an_apposition_and_who_is_no_speaker():
+    text = (
+        "Rick Pate, the owner of a landscaping company in Montgomery, lost two workers, who were in the country "
+        "legally. Pate said they left last week. Montgomery has lost many workers this year."
+    )
+    found = {e["name"]: e["type"] for e in summarize(text)["entities"]}
+    assert found.get("Montgomery") == "location", found
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        (
+            'State Department spokesman P.J. Crowley spoke on Friday. "We expect Iran to meet established norms of '
+            'safe operation under full monitoring" by the IAEA, Crowley said.',
+            "P.J. Crowley",
+        ),
+        (
+            "On the mountain, tomato farmer Lana Boatwright said only eight workers came. Legislators said the law "
+            'would help. "My husband and I take them to the store at night because they are afraid," she said.',
+            "Lana Boatwright",
+        ),
+        (
+            "Petra Weber organisiert den Import von Früchten. „Die Luftfrachtkosten sind um das Dreifache gestiegen“, "
+            "berichtet die Kauffrau. Das verteuert die Mangos.",
+            "Petra Weber",
+        ),
+        (
+            "La Commission a présenté ses prévisions. « Les risques qui entourent nos perspectives restent élevés », "
+            "prévient Valdis Dombrovskis. « Nous devrions rester attentifs aux incertitudes politiques », ajoute le "
+            "politique letton.",
+            "Valdis Dombrovskis",
+        ),
+        (
+            "Lundi 6 mai, Sebastian Kurz, le chancelier autrichien, n’a pas hésité à montrer du doigt la situation "
+            "transalpine, dans un long entretien accordé à un quotidien italien : « L’Italie risque de menacer "
+            "l’ensemble de la zone euro. »",
+            "Sebastian Kurz",
+        ),
+        (
+            "Der Minister war zufrieden. »Wir werden die Reform noch in diesem Jahr beschließen«, sagte Anna Schmidt "
+            "am Montag.",
+            "Anna Schmidt",
+        ),
+    ],
+)
+def test_attributions_seen_on_held_out_6(text, speaker):
+    assert set(quotes_of(text).values()) == {speaker}
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        (
+            "WASHINGTON (Aug. 13) -- Declaring the service's soul at stake, the secretary ordered a review.",
+            "WASHINGTON",
+        ),
+        ("Hamburg. Gabi Weber und Eva Stein stehen in einer Halle auf dem Gelände des Großmarktes.", "Hamburg"),
+        ("DIE ZEIT: Herr Kühnert, Sie nennen sich einen Sozialisten. Was verstehen Sie darunter?", None),
+    ],
+)
+def test_datelines_with_a_date_in_brackets_a_full_stop_and_not_an_interviewer(text, place):
+    assert summarize(text)["dateline"]["location"] == place
+
+
+# -- after held-out-7's report (these rules were written on its errors: it is no longer held out) ----------
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        (
+            "Eloise Parry died in April. Her mother Fiona Parry spoke out. “The drug was in her system, there was no "
+            "antidote and she had taken eight,” her mother, Fiona, said in a statement.",
+            "Fiona Parry",
+        ),
+        (
+            "“No product has suffered like this one. But again, what the hell do I know?” Donald Trump said. "
+            "Shares fell.",
+            "Donald Trump",
+        ),
+        (
+            "In another tweet, David Emery states, “Incredibly, some people actually think they have to put words in "
+            "his mouth.” Nobody replied.",
+            "David Emery",
+        ),
+        (
+            "In a recording, Hillary Clinton can be heard saying that the attacks were ordered by Putin “because he "
+            "has a personal beef against me.” The donors left.",
+            "Hillary Clinton",
+        ),
+    ],
+)
+def test_attributions_seen_on_held_out_7(text, speaker):
+    assert set(quotes_of(text).values()) == {speaker}
+
+
+def test_a_verb_that_opens_reported_speech_or_the_next_quote_is_not_the_previous_quotes():
+    text = (
+        '"We are cooperating fully with the investigation and the authorities," Holland America Line said. "We '
+        'will say more when we can, and only then." FBI spokesman Moises Quinones said authorities were on the '
+        'scene. "Audiences will once again feel the impact of the story." Executive producer Mark Wolper added, '
+        '"The story went through his family lineage and now rests with me."'
+    )
+    speakers = list(quotes_of(text).values())
+    assert speakers[1] != "Moises Quinones" and speakers[2] != "Mark Wolper" and speakers[3] == "Mark Wolper", speakers
+
+
+def test_hotels_hospitals_tech_desks_and_follow_lines_are_no_people():
+    text = (
+        "Clinton spoke at Manhattan's Plaza Hotel on Thursday. Eloise Parry was taken to the Royal Shrewsbury "
+        "hospital on Sunday. Lucas Nolan is a reporter for Breitbart Tech covering free speech.\n"
+        "Follow Jefferson Graham on Twitter."
+    )
+    found = {e["name"]: e["type"] for e in summarize(text)["entities"]}
+    for wrong in ("Plaza Hotel", "Royal Shrewsbury", "Breitbart Tech"):
+        assert found.get(wrong) != "person", (wrong, found)
+    assert not any(name.startswith("Follow") for name in found), found
