@@ -10,8 +10,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).parent.parent / "summarizer"
 
-#: The declared order, lowest first. A unit is a flat module or a sub-package (engines, cache, runners,
-#: service): it may import its own layer and the layers below, never one above.
+#: The declared order, lowest first. A unit is a flat module or a sub-package (extractive, engines, cache,
+#: runners, service): it may import its own layer and the layers below, never one above.
 LAYERS: list[set[str]] = [
     # the vocabulary and the plumbing, which know nothing of summaries
     {"terms", "errors", "secrets", "files", "text", "tokens", "jsonguard", "netguard", "resources", "wordlists"},
@@ -22,7 +22,7 @@ LAYERS: list[set[str]] = [
     {"sources", "archives", "quality", "grounding", "schemas", "pointing", "prompts", "calls", "outcome", "chunking"},
     {"density"},
     # the rules of the extractive engine, and the hybrid way built on them
-    {"name_kinds", "dates", "figures", "entities", "attribution", "extractive", "hybrid"},
+    {"extractive", "hybrid"},
     # what answers: the engines (models behind one registry), and the answer cache
     {"cache", "engines"},
     # one call, and many calls through it
@@ -32,7 +32,7 @@ LAYERS: list[set[str]] = [
     # the front ends
     {"service", "testing", "cli", "__main__", "__init__"},
 ]
-SUB_PACKAGES = {"engines", "cache", "runners", "service"}
+SUB_PACKAGES = {"engines", "cache", "runners", "service", "extractive"}
 
 
 def _resolved(path: Path, node: ast.ImportFrom) -> list[str]:

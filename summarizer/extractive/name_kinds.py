@@ -21,7 +21,7 @@ from functools import cache
 
 import regex
 
-from .wordlists import (
+from ..wordlists import (
     CARDINALS,
     EVENT_WORDS,
     HONORIFICS,

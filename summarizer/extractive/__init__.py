@@ -24,16 +24,16 @@ from typing import Any, get_args
 import regex
 from pydantic import ValidationError
 
+from ..errors import ConfigError, InputError, ValidationFailed
+from ..result import Meta, Result
+from ..schemas import SchemaSpec, clip_to_limits, model_from_json_schema
+from ..sources import Article
+from ..terms import Method
+from ..text import STOPWORDS, detect_language, sentence_spans, words
+from ..wordlists import all_stopwords, with_english
 from . import attribution, dates
 from .entities import SPEECH_VERB_LIST, Entities, caseless
-from .errors import ConfigError, InputError, ValidationFailed
 from .figures import figures as find_figures
-from .result import Meta, Result
-from .schemas import SchemaSpec, clip_to_limits, model_from_json_schema
-from .sources import Article
-from .terms import Method
-from .text import STOPWORDS, detect_language, sentence_spans, words
-from .wordlists import all_stopwords, with_english
 
 _ALL_STOPWORDS = frozenset().union(*STOPWORDS.values())
 _AGENCY = r"\((?:CNN|AP|AFP|Reuters|dpa|BBC|Bloomberg)\)"

@@ -17,6 +17,19 @@ from typing import Any
 
 import regex
 
+from ..text import STOPWORDS
+from ..wordlists import (
+    CALENDAR,
+    KNOWN_ORGS,
+    NOT_NAMES,
+    ORG_WORDS,
+    PLACE_WORDS,
+    TITLES,
+    first_names,
+    places,
+    sex_of,
+    with_english,
+)
 from .name_kinds import (
     CONNECTORS,
     Name,
@@ -28,19 +41,6 @@ from .name_kinds import (
     place_prefixed,
     role_before,
     windows,
-)
-from .text import STOPWORDS
-from .wordlists import (
-    CALENDAR,
-    KNOWN_ORGS,
-    NOT_NAMES,
-    ORG_WORDS,
-    PLACE_WORDS,
-    TITLES,
-    first_names,
-    places,
-    sex_of,
-    with_english,
 )
 
 MAX_ENTITIES = 15  # the news schema's maxItems

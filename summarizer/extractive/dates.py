@@ -18,7 +18,7 @@ from typing import Any
 
 import regex
 
-from .wordlists import places
+from ..wordlists import places
 
 _AGENCY = r"\((?:CNN|AP|AFP|Reuters|dpa|BBC|Bloomberg|APP|PTI|IANS|Xinhua|Anadolu|IRNA|UPI)\)"
 _PART = r"\p{Lu}[\p{L}.'’-]*(?:[ \t]+\p{Lu}[\p{L}.'’-]*){0,3}"

@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import regex
 
+from ..wordlists import TITLES
 from .entities import SPEECH_VERBS, Entities, agrees
 from .name_kinds import is_title
-from .wordlists import TITLES
 
 MAX_QUOTES = 8  # the news schema's maxItems
 
