@@ -68,3 +68,19 @@ def test_without_an_llm_the_summarizer_uses_it(article):
     result = Summarizer().summarize(article)
     assert result.meta.engine == "extractive" and result.meta.model is None
     assert result.summary.key_points[0].evidence in article
+
+
+def test_a_quote_the_story_prints_twice_is_one_quote():
+    """A pull quote repeats a quote of the body: the record says it once (a model's record with it twice is
+    refused as a loop by the same rule, so the fake server's full-size answers, built from this record, must
+    not have it either)."""
+    from summarizer.quality import marker
+
+    quote = '"We will rebuild the bridge before the winter comes," said Mayor Anna Berg.'
+    text = (
+        "The river flooded the old town on Monday. " + quote + " The council met on Tuesday to plan the work. "
+        "Engineers said the repairs would cost 4 million euros. " + quote + " Residents were moved to a school."
+    )
+    quotes = summarize(text)["quotes"]
+    said = [marker(str(item)) for item in quotes]
+    assert quotes and len(said) == len(set(said))

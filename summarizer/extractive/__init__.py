@@ -25,6 +25,7 @@ import regex
 from pydantic import ValidationError
 
 from ..errors import ConfigError, InputError, ValidationFailed
+from ..quality import marker
 from ..result import Meta, Result
 from ..schemas import SchemaSpec, clip_to_limits, model_from_json_schema
 from ..sources import Article
@@ -144,18 +145,33 @@ def summarize(
     return {
         "headline": _headline(title or title_line, units, ranked),
         "summary": summary,
-        "key_points": [{"point": _point(units[i]), "evidence": _strip_lead_in(units[i])} for i in key_idx],
+        "key_points": _distinct([{"point": _point(units[i]), "evidence": _strip_lead_in(units[i])} for i in key_idx]),
         "entities": entities,
-        "quotes": attribution.quotes(text, found),
+        "quotes": _distinct(attribution.quotes(text, found)),
         "dateline": dateline,
-        "timeline": _timeline(units, dates.base_date(date)),
-        "figures": [
-            {"value": f.value, "what": f.what}
-            for f in find_figures(units, with_english(language), clean=_strip_lead_in)
-        ],
+        "timeline": _distinct(_timeline(units, dates.base_date(date))),
+        "figures": _distinct(
+            [
+                {"value": f.value, "what": f.what}
+                for f in find_figures(units, with_english(language), clean=_strip_lead_in)
+            ]
+        ),
         "topics": _topics(body, entities, language),
         "language": language,
     }
+
+
+def _distinct(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``items`` without a repeat: a story that prints the same quote twice (a pull quote, a caption) has said
+    it once; by the same rule (``quality.marker``) a model's record with it twice is refused as a loop."""
+    seen: set[str] = set()
+    kept = []
+    for item in items:
+        said = marker(str(item))
+        if said not in seen:
+            seen.add(said)
+            kept.append(item)
+    return kept
 
 
 def front_matter(text: str, title: str | None) -> tuple[str | None, int, list[str]]:
