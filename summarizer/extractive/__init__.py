@@ -145,7 +145,7 @@ def summarize(
     return {
         "headline": _headline(title or title_line, units, ranked),
         "summary": summary,
-        "key_points": _distinct([{"point": _point(units[i]), "evidence": _strip_lead_in(units[i])} for i in key_idx]),
+        "key_points": [{"point": _point(units[i]), "evidence": _strip_lead_in(units[i])} for i in key_idx],
         "entities": entities,
         "quotes": _distinct(attribution.quotes(text, found)),
         "dateline": dateline,
