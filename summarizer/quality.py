@@ -13,6 +13,7 @@ wrote), and only to model answers: ``ValidationContext`` carries ``QUALITY_KEY``
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from typing import Any
@@ -121,6 +122,12 @@ def repeated_phrase(words: list[str]) -> str | None:
         word, count = Counter(words).most_common(1)[0]
         if count * 2 >= len(words) and len(word) > 3:
             return word
+    if len(words) < 6:
+        return None
+    # A phrase said three times starts with a pair of words said three times: with none, nothing repeats (one
+    # count of pairs settles most texts, instead of seven counts of phrases).
+    if Counter(itertools.pairwise(words)).most_common(1)[0][1] < 3:
+        return None
     for size in range(8, 1, -1):
         if len(words) < size * 3:
             continue
