@@ -989,14 +989,23 @@ def batch(
         ray_actors=actors,
         batch_poll_s=poll_interval,
     )
+    # Flags that do not go together are a usage error (exit 2), said before anything runs.
     if poll_interval is not None and via is not Via.batch_api:
-        raise InputError("--poll-interval goes with --via batch-api")
+        raise typer.BadParameter("--poll-interval goes with --via batch-api")
+    if reask_via is Via.batch_api and via is not Via.batch_api:
+        raise typer.BadParameter("--reask-via batch-api goes with --via batch-api")
+    if via is Via.batch_api and settings.runner == "ray":
+        raise typer.BadParameter(
+            "--via batch-api runs in this process (the provider does the work): leave out --runner ray"
+        )
+    if settings.runner != "ray" and (ray_address is not None or actors is not None):
+        raise typer.BadParameter("--ray-address and --actors go with --runner ray")
+    if via is Via.batch_api and output in (None, "-"):
+        raise typer.BadParameter("--via batch-api needs -o: its batches are remembered beside the output")
     if output == "-":
         output = None
     fmt = fmt or _batch_format_of(output)
     chosen = runner_for(settings, via.value if via else None)
-    if reask_via is Via.batch_api and via is not Via.batch_api:
-        raise InputError("--reask-via batch-api goes with --via batch-api")
     if not chosen.fetches_urls and _names_urls(inputs):
         raise InputError(
             "URL inputs are fetched by the local runner", hint="leave out --runner ray and --via batch-api"

@@ -534,9 +534,14 @@ class Summarizer:
                 }
                 return Result(instance, Meta.model_validate(meta))
         if call.offline:
+            mode = f", mode {call.mode}" if call.mode != "auto" else ""
+            replaying = not self.settings.llm_configured  # the auto engine replays an endpoint's answers
             raise CacheMiss(
-                f"no cached answer for this article (model {call.model}, schema {call.spec.name}) and --offline "
-                "forbids a request"
+                f"no cached answer for this article (model {call.model}, schema {call.spec.name}{mode}) and "
+                "--offline forbids a request",
+                hint="with no LLM configured, --engine extractive summarizes with no model and no cache"
+                if replaying
+                else None,
             )
         return None
 

@@ -15,6 +15,7 @@ import hashlib
 import json
 import re
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -748,3 +749,27 @@ def _serve_forever(pipe: Any, latency: float, rate_limit: float | None = None, f
     ).start()
     pipe.send(server.url)
     threading.Event().wait()
+
+
+def main() -> None:
+    """``python -m summarizer.testing [--full] [--latency S]``: the fake OpenAI-compatible server in the foreground,
+    for trying the LLM path with no model: it prints ``OPENAI_BASE_URL=...``; any key is taken. Ctrl-C stops it."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m summarizer.testing", description=main.__doc__)
+    parser.add_argument("--full", action="store_true", help="full-size news answers (every list filled)")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
+    options = parser.parse_args()
+    server = FakeLLMServer(
+        full_responder if options.full else default_responder, latency=options.latency, record=False
+    ).start()
+    print(f"OPENAI_BASE_URL={server.url}", flush=True)
+    print("a fake OpenAI-compatible server (any OPENAI_API_KEY works); Ctrl-C stops it", file=sys.stderr, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -202,6 +202,7 @@ def test_options_that_do_not_go_together_are_one_line(cli, tmp_path):
         (["--via", "batch-api", "--runner", "ray"], "leave out --runner ray"),
         (["--reask-via", "batch-api"], "goes with --via batch-api"),
         (["--poll-interval", "5"], "goes with --via batch-api"),
+        (["--ray-address", "auto"], "go with --runner ray"),
     ):
         done = subprocess.run(
             [*cli, "batch", str(source), "-o", str(tmp_path / "o.jsonl"), *extra],
@@ -209,7 +210,20 @@ def test_options_that_do_not_go_together_are_one_line(cli, tmp_path):
             text=True,
             env=env,
         )
-        assert done.returncode == 3 and says in done.stderr and "Traceback" not in done.stderr
+        assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr  # a usage error
+    to_stdout = subprocess.run(
+        [*cli, "batch", str(source), "--via", "batch-api"], capture_output=True, text=True, env=env
+    )
+    assert to_stdout.returncode == 2 and "needs -o" in to_stdout.stderr
+    offline = subprocess.run(
+        [*cli, "batch", str(source), "-o", str(tmp_path / "x.jsonl"), "--via", "batch-api", "--engine", "extractive"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert (
+        offline.returncode == 4 and "not the extractive engine" in offline.stderr and "--engine llm" in offline.stderr
+    )
 
 
 def test_the_first_polls_come_soon_and_the_wait_grows_to_the_interval(server, articles, tmp_path, monkeypatch):

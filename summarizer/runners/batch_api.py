@@ -148,10 +148,13 @@ def run_files(
     max_bytes: int = MAX_BYTES,
 ) -> BatchStats:
     """The local runner's ``run_files`` through the Batch API: the same output lines, errors file and resume."""
-    if not summarizer.engine.batch_api:
+    engine = summarizer.engine
+    if not engine.batch_api:
         raise ConfigError(
-            "--via batch-api needs an LLM endpoint with the Batch API (OpenAI)",
-            hint="set OPENAI_API_KEY, or leave out --via",
+            f"--via batch-api needs an LLM endpoint with the Batch API (OpenAI), not the {engine.name} engine",
+            hint="choose --engine llm (or auto) with OPENAI_API_KEY set, or leave out --via"
+            if summarizer.settings.llm_configured
+            else "set OPENAI_API_KEY, or leave out --via",
         )
     if output in (None, "-"):
         raise InputError("--via batch-api needs -o: its batches are remembered beside the output")
