@@ -36,7 +36,11 @@ sys.path.insert(0, str(ROOT))
 from summarizer import Summarizer  # noqa: E402
 from summarizer.grounding import grounding_context  # noqa: E402
 from summarizer.prompts import closing, load, nonce, opening  # noqa: E402
-from summarizer.runners.local import run_files  # noqa: E402
+
+try:
+    from summarizer.runners.local import run_files
+except ImportError:  # a version from before the runners package (bench/compare.py runs this script there too)
+    from summarizer.batch import run_files  # type: ignore[no-redef]
 from summarizer.schemas import resolve  # noqa: E402
 from summarizer.testing import FakeLLMServer, grounded_news, serve_in_subprocess  # noqa: E402
 
