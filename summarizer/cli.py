@@ -505,6 +505,8 @@ class Shared:
         v = self.values
         if v["offline"] and v["refresh"]:
             raise typer.BadParameter("--offline and --refresh contradict each other")
+        if v["offline"] and v["no_cache"]:
+            raise typer.BadParameter("--offline answers from the cache, which --no-cache turns off")
         return load_settings(
             v["config"],
             engine=v["engine"],

@@ -211,3 +211,14 @@ def test_the_cli_replays_an_exported_cache_on_a_machine_with_no_key(cli, server,
     missing.write_text(Path(EXAMPLE).read_text() + "\nA sentence the cached article did not have.\n")
     miss = subprocess.run([*cli, "summarize", str(missing), "--offline"], env=bare, capture_output=True, text=True)
     assert miss.returncode == 7 and "no cached answer" in miss.stderr and "Traceback" not in miss.stderr
+
+
+def test_offline_with_the_cache_off_is_a_usage_error(cli, tmp_path):
+    import subprocess
+
+    from .test_cli import EXAMPLE
+
+    done = subprocess.run(
+        [*cli, "summarize", EXAMPLE, "--offline", "--no-cache"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2 and "--no-cache" in done.stderr and "Traceback" not in done.stderr
