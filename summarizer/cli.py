@@ -1610,6 +1610,8 @@ def cache_import(
                 count = store.import_lines(fh)
         except FileNotFoundError:
             raise InputError(f"no such file: {file}") from None
+        except IsADirectoryError:
+            raise InputError(f"cannot read {file}: it is a folder") from None
     _note(f"imported {count} cached answer(s)")
 
 
