@@ -607,8 +607,11 @@ def _with_template_values(values: dict[str, Any], saved: dict[str, Any], spec: s
         try:
             merged[name] = TypeAdapter(typing.get_args(SHARED[name][0])[0]).validate_python(value)
         except ValidationError as exc:
+            from .secrets import looks_like_key
+
             problem = exc.errors()[0]["msg"]
-            raise ConfigError(f"template {spec!r}: {_flag(name)} {value!r}: {problem}") from None
+            shown = "(a value shaped like a key, not shown)" if looks_like_key(str(value)) else repr(value)
+            raise ConfigError(f"template {spec!r}: {_flag(name)} {shown}: {problem}") from None
     return merged
 
 
@@ -621,8 +624,6 @@ def _save_template(name: str, shared: Shared) -> None:
     """Store the savable options given (on the command line or by -t) as template ``name``, once they are
     known to be valid and hold no secret; nothing is saved otherwise."""
     from . import templates
-    from .errors import ConfigError
-    from .secrets import shown_url
 
     templates.check_name(name)
     stored: dict[str, Any] = {}
@@ -639,19 +640,36 @@ def _save_template(name: str, shared: Shared) -> None:
         raise _click_exceptions().UsageError(
             f"nothing to save as {name!r}: give the options to keep, e.g. --schema brief --style brief --save {name}"
         )
+    _check_template(stored, shared, "nothing was saved")
+    path, replaced = templates.save(name, stored)
+    _note(
+        f"saved template {name!r} in {path}"
+        + (" (replacing the old one)" if replaced else "")
+        + f"; use it with -t {name}"
+    )
+
+
+def _check_template(stored: dict[str, Any], shared: Shared, outcome: str) -> None:
+    """Refuse a template (``stored``, the options of ``shared``) that holds a secret or an invalid value: a
+    ``ConfigError`` that names the option, never its value, and ends with ``outcome``. For --save and for
+    `templates edit` alike."""
+    from .errors import ConfigError
+    from .secrets import looks_like_key, shown_url
+
+    refused = "and a template never stores one; " + outcome
+    hint = "give the key with OPENAI_API_KEY or `summarizer keys set openai`"
+    for option, value in stored.items():  # before anything else reads (and might echo) the value
+        if isinstance(value, str) and looks_like_key(value):
+            raise ConfigError(f"{_flag(option)} holds what looks like an API key or token {refused}", hint=hint)
+    url = stored.get("base_url")
+    if isinstance(url, str) and ("[redacted]" in shown_url(url) or "@" in url.split("//", 1)[-1].split("/", 1)[0]):
+        raise ConfigError(f"--base-url holds a credential (user:password@ or a key in the query) {refused}", hint=hint)
     settings = shared.settings()  # invalid values fail here, before anything is stored
     shared.call()
     if shared.schema:
         from .schemas import resolve, user_dirs
 
         resolve(shared.schema, user_dirs(settings.schema_dirs))
-    url = stored.get("base_url")
-    if isinstance(url, str) and ("[redacted]" in shown_url(url) or "@" in url.split("//", 1)[-1].split("/", 1)[0]):
-        raise ConfigError(
-            "--base-url holds a credential (user:password@ or a key in the query) and a template never stores one; "
-            "nothing was saved",
-            hint="give the key with OPENAI_API_KEY or `summarizer keys set openai`",
-        )
     from .keys import load_keys
 
     known = [
@@ -665,15 +683,7 @@ def _save_template(name: str, shared: Shared) -> None:
     ]
     for option, value in stored.items():
         if isinstance(value, str) and any(secret in value for secret in known):
-            raise ConfigError(
-                f"{_flag(option)} holds an API key or token and a template never stores one; nothing was saved"
-            )
-    path, replaced = templates.save(name, stored)
-    _note(
-        f"saved template {name!r} in {path}"
-        + (" (replacing the old one)" if replaced else "")
-        + f"; use it with -t {name}"
-    )
+            raise ConfigError(f"{_flag(option)} holds an API key or token {refused}")
 
 
 def _table_console() -> Any:
@@ -1621,6 +1631,8 @@ def cache_import(
                 count = store.import_lines(fh)
         except FileNotFoundError:
             raise InputError(f"no such file: {file}") from None
+        except IsADirectoryError:
+            raise InputError(f"cannot read {file}: it is a folder") from None
     _note(f"imported {count} cached answer(s)")
 
 
@@ -1911,20 +1923,25 @@ def templates_edit(name: TemplateName) -> None:
     path = templates.path_of(name)
     current = templates.load(name) if path.exists() else {}
     edited = _edit(json.dumps(current, indent=2, ensure_ascii=False) + "\n")
+    from .errors import ConfigError, SummarizerError
+    from .jsonguard import JsonTooDeep, check
+
     try:
+        check(edited, what="the template")
         options = json.loads(edited)
+    except JsonTooDeep as exc:
+        raise ConfigError(f"not saved: {exc.message}") from None
     except ValueError as exc:
         raise InputError(f"not saved: the template is not JSON ({exc})") from None
     if not isinstance(options, dict):
         raise InputError("not saved: a template is a JSON object of options")
     values = {option: default for option, (_, default) in SHARED.items()}
-    from .errors import ConfigError
-
     try:
         checked = _with_template_values(values, options, name)  # unknown names and bad values refused
-    except ConfigError as exc:
-        raise ConfigError(f"not saved: {exc}") from None
-    stored = {k: v for k, v in options.items() if checked[k] != SHARED[k][1]}
+        stored = {k: v for k, v in options.items() if checked[k] != SHARED[k][1]}
+        _check_template(stored, Shared(checked), "the template is unchanged")  # as --save checks it
+    except SummarizerError as exc:
+        raise ConfigError(f"not saved: {exc.message}", hint=exc.hint) from None
     saved, _ = templates.save(name, stored)
     _note(f"saved template {name!r} in {saved}")
 

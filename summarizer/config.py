@@ -319,6 +319,8 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
         return _with_stored_key(Settings(**given))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses once per level of nested arrays or inline tables
+        raise ConfigError(f"config file {path} is not valid TOML: nested too deep") from None
     except UnicodeDecodeError:
         raise ConfigError(f"config file {path} is not UTF-8 text (TOML files are UTF-8)") from None
     except OSError as exc:

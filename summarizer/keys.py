@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 from .errors import ConfigError, InputError
+from .jsonguard import JsonTooDeep, check
 
 DEFAULT_NAME = "openai"  # the key settings read as ``api_key``
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -31,9 +32,16 @@ def load_keys(path: Path | None = None) -> dict[str, str]:
     """Every stored key by name ({} when there is no store). ConfigError for a store that cannot be read."""
     path = path or keys_path()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        check(text, what="it")  # nested brackets would make json.loads recurse out of the stack
+        data = json.loads(text)
     except FileNotFoundError:
         return {}
+    except JsonTooDeep as exc:
+        raise ConfigError(
+            f"cannot read the key store {path}: {exc.message}",
+            hint="fix or delete it, then `summarizer keys set openai`",
+        ) from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not a JSON object of names and keys"
         raise ConfigError(

@@ -271,3 +271,28 @@ def without_credentials(url: str) -> str:
         if parts.port:
             host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+# Keys by the shapes their issuers give them (a key that is not configured here is still a key). Each needs
+# its prefix *and* a long run of key characters after it, so "sk-learn" or "task-force" are not keys.
+_KEY_SHAPES = re.compile(
+    r"(?<![A-Za-z0-9])(?:"
+    r"sk-(?:ant-|proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}"  # OpenAI, Anthropic
+    r"|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}"  # GitHub
+    r"|(?:AKIA|ASIA)[0-9A-Z]{16}"  # AWS access key id
+    r"|xox[abposr]-[A-Za-z0-9-]{10,}"  # Slack
+    r"|AIza[0-9A-Za-z_-]{35}"  # Google
+    r"|hf_[A-Za-z0-9]{30,}"  # Hugging Face
+    r"|glpat-[A-Za-z0-9_-]{20,}"  # GitLab
+    r"|eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"  # a JSON Web Token
+    r")"
+    r"|(?i:\bbearer\s+)[A-Za-z0-9._~+/-]{20,}=*"  # a bearer token as an Authorization header gives it
+)
+
+
+def looks_like_key(text: str) -> bool:
+    """Whether ``text`` holds something shaped like an API key or token (OpenAI ``sk-``, Anthropic ``sk-ant-``,
+    GitHub ``ghp_``/``github_pat_``, AWS ``AKIA``, Slack ``xox?-``, Google ``AIza``, Hugging Face ``hf_``,
+    GitLab ``glpat-``, a JWT, ``Bearer <token>``). For refusing to *store* such text; it says yes or no and
+    never which part, so nothing of the key reaches a message."""
+    return _KEY_SHAPES.search(text) is not None

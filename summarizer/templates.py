@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, InputError
+from .jsonguard import JsonTooDeep, check
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _HINT = "see `summarizer templates list`; save one with --save NAME"
@@ -57,7 +58,11 @@ def load(spec: str) -> dict[str, Any]:
     ``ConfigError`` (exit 4) with one line."""
     path = path_of(spec)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        check(text, what="it")  # nested brackets would make json.loads recurse out of the stack
+        data = json.loads(text)
+    except JsonTooDeep as exc:
+        raise ConfigError(f"cannot read the template {path}: {exc.message}") from None
     except FileNotFoundError:
         if is_path(spec):
             raise ConfigError(f"no template file {spec}") from None
