@@ -554,3 +554,11 @@ def test_access_log_has_no_bodies_queries_or_secrets(server, tmp_path, caplog):
     everything = "\n".join(r.getMessage() for r in caplog.records if not r.getMessage().startswith("HTTP Request:"))
     assert "secret-query" not in everything and "Tram" not in "\n".join(access)
     assert API_KEY not in everything and TOKEN not in everything
+
+
+def test_a_body_that_is_not_json_is_415_not_a_missing_field(client):
+    said = client.post("/v1/summaries", content=b"The council met on Tuesday.", headers={"content-type": "text/plain"})
+    assert said.status_code == 415 and said.headers["content-type"].startswith("application/problem+json")
+    assert said.json()["type"].endswith("unsupported-media-type")
+    plain = client.post("/v1/summaries", json={"text": "The council met on Tuesday. It voted for a tram line."})
+    assert plain.status_code != 415  # JSON goes through (its own answer is another test's)

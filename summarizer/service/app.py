@@ -727,11 +727,18 @@ async def _probe_forever(state: AppState) -> None:
             _log.warning("readiness probe failed: %s: %s", type(exc).__name__, scrub(str(exc)))
 
 
+def json_only(request: Request) -> None:
+    """A body that is not JSON is a 415 (FastAPI would call it a 422: a field missing from a body it never read)."""
+    if not _json_body(request.scope):
+        raise ServiceError(415, "unsupported-media-type", "send the request as application/json")
+
+
 @summaries.post(
     "/summaries",
     response_model=SummaryResponse,
+    dependencies=[Depends(json_only)],
     responses={
-        **_problem_responses(400, 401, 413, 422, 429, 502, 504),
+        **_problem_responses(400, 401, 413, 415, 422, 429, 502, 504),
         404: {
             **_problem_responses(404)[404],
             "description": 'Not cached: the request has "offline": true and the cache holds '
