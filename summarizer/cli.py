@@ -2024,7 +2024,8 @@ def main() -> NoReturn:
         code = 2  # typer has printed the help already
     except click_exceptions.UsageError as exc:
         command = exc.ctx.command_path if exc.ctx else "summarizer"
-        _say(f"error: {exc.format_message()} (see `{command} --help`)")
+        said = exc.format_message().replace(": Value error, ", ": ")  # pydantic's prefix, as typer passes it on
+        _say(f"error: {said} (see `{command} --help`)")
         code = exc.exit_code
     except typer.Exit as exc:
         code = exc.exit_code

@@ -222,3 +222,14 @@ def test_offline_with_the_cache_off_is_a_usage_error(cli, tmp_path):
         [*cli, "summarize", EXAMPLE, "--offline", "--no-cache"], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 2 and "--no-cache" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_choice_not_on_the_list_is_said_in_plain_words(cli):
+    import subprocess
+
+    from .test_cli import EXAMPLE
+
+    for flag, value in (("--engine", "foo"), ("--method", "bar")):
+        done = subprocess.run([*cli, "summarize", EXAMPLE, flag, value], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2 and f"'{value}' is not one of" in done.stderr
+        assert "Value error" not in done.stderr and "Traceback" not in done.stderr
