@@ -159,3 +159,22 @@ def test_cache_import_of_a_folder_is_an_input_error(cli, tmp_path):
     done = run(cli, "cache", "import", str(tmp_path))
     assert done.returncode == 3
     assert one_error_line(done) == f"summarizer: error: cannot read {tmp_path}: it is a folder"
+
+
+def test_no_fixture_or_example_holds_anything_shaped_like_a_key():
+    """Pages copied from other projects' test suites carried live-looking credentials in their scripts (Google
+    API keys, a signed token): they are replaced, and a page copied later must be cleaned the same way."""
+    from summarizer.secrets import looks_like_key
+
+    root = Path(__file__).parent
+    places = [
+        *(root / "fixtures").rglob("*"),
+        *(root.parent / "examples").rglob("*"),
+        *(root.parent / "eval").rglob("*"),
+    ]
+    found = [
+        str(path.relative_to(root.parent))
+        for path in places
+        if path.is_file() and looks_like_key(path.read_bytes().decode("utf-8", "replace"))
+    ]
+    assert found == []
