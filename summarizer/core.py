@@ -604,7 +604,7 @@ class Summarizer:
 
     def evidence(self) -> str:
         """How verbatim fields are asked for: ``evidence`` if set, else the engine's default (see README)."""
-        return self.settings.evidence or self.engine.evidence
+        return self.resolve().evidence
 
     def _points(self, call: ResolvedCall, chunked: bool) -> bool:
         """Whether this call asks for sentence numbers: evidence by number, one request (not for parts or

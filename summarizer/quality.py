@@ -16,7 +16,8 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from pydantic import ValidationInfo
 
@@ -166,6 +167,23 @@ def check_items(values: list[Any], info: ValidationInfo) -> list[Any]:
                 if found:
                     raise ValueError(f"degenerate answer: an item {found}")
     return values
+
+
+T = TypeVar("T")
+
+
+def distinct(items: list[T], same: Callable[[T], str] | None = None) -> list[T]:
+    """``items`` without a repeat, the first of each kept; ``same`` says what counts as the same item (default:
+    ``marker`` of its text, the rule ``check_items`` refuses a model's list by)."""
+    key = same or (lambda item: marker(str(item)))
+    seen: set[str] = set()
+    kept = []
+    for item in items:
+        said = key(item)
+        if said not in seen:
+            seen.add(said)
+            kept.append(item)
+    return kept
 
 
 def marker(text: str) -> str:

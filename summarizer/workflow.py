@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from . import hybrid, pointing, prompts, tokens
+from . import hybrid, pointing, prompts, quality, tokens
 from .calls import ResolvedCall
 from .density import DenseRound, density_context, entity_density, initial_entities
 from .errors import ValidationFailed
@@ -223,13 +223,7 @@ def _deduplicated(instance: BaseModel, context: dict[str, Any]) -> BaseModel:
     changed = False
     for name, value in record.items():
         if isinstance(value, list):
-            seen: set[str] = set()
-            kept = []
-            for item in value:
-                marker = normalize(json.dumps(item, sort_keys=True, ensure_ascii=False)).casefold()
-                if marker not in seen:
-                    seen.add(marker)
-                    kept.append(item)
+            kept = quality.distinct(value, same=_same_item)
             changed = changed or len(kept) != len(value)
             record[name] = kept
     if not changed:
@@ -238,6 +232,11 @@ def _deduplicated(instance: BaseModel, context: dict[str, Any]) -> BaseModel:
         return type(instance).model_validate(record, context=context)
     except ValidationError:
         return instance
+
+
+def _same_item(item: Any) -> str:
+    """Two parts' copies of one item: the same JSON once normalised (quotes, dashes, spaces, case)."""
+    return normalize(json.dumps(item, sort_keys=True, ensure_ascii=False)).casefold()
 
 
 def advance(workflow: Workflow, answers: list[Any] | None) -> tuple[list[Request], Any]:

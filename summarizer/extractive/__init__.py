@@ -24,8 +24,8 @@ from typing import Any, get_args
 import regex
 from pydantic import ValidationError
 
+from .. import quality
 from ..errors import ConfigError, InputError, ValidationFailed
-from ..quality import marker
 from ..result import Meta, Result
 from ..schemas import SchemaSpec, clip_to_limits, model_from_json_schema
 from ..sources import Article
@@ -147,10 +147,10 @@ def summarize(
         "summary": summary,
         "key_points": [{"point": _point(units[i]), "evidence": _strip_lead_in(units[i])} for i in key_idx],
         "entities": entities,
-        "quotes": _distinct(attribution.quotes(text, found)),
+        "quotes": quality.distinct(attribution.quotes(text, found)),
         "dateline": dateline,
-        "timeline": _distinct(_timeline(units, dates.base_date(date))),
-        "figures": _distinct(
+        "timeline": quality.distinct(_timeline(units, dates.base_date(date))),
+        "figures": quality.distinct(
             [
                 {"value": f.value, "what": f.what}
                 for f in find_figures(units, with_english(language), clean=_strip_lead_in)
@@ -159,19 +159,6 @@ def summarize(
         "topics": _topics(body, entities, language),
         "language": language,
     }
-
-
-def _distinct(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``items`` without a repeat: a story that prints the same quote twice (a pull quote, a caption) has said
-    it once; by the same rule (``quality.marker``) a model's record with it twice is refused as a loop."""
-    seen: set[str] = set()
-    kept = []
-    for item in items:
-        said = marker(str(item))
-        if said not in seen:
-            seen.add(said)
-            kept.append(item)
-    return kept
 
 
 def front_matter(text: str, title: str | None) -> tuple[str | None, int, list[str]]:

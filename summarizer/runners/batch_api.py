@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..archives import check_inputs, iter_items
+from ..archives import iter_items
 from ..batching import BatchRunner, BatchStats
 from ..engines.deferral import Deferred, deferring
 from ..errors import ConfigError, InputError
@@ -158,10 +158,9 @@ def run_files(
         )
     if output in (None, "-"):
         raise InputError("--via batch-api needs -o: its batches are remembered beside the output")
-    check_inputs(sources)
     if "-" in sources:
         raise InputError("--via batch-api reads files (each is read twice), not standard input")
-    run = Run.start(
+    run = Run.start(  # checks the inputs
         summarizer,
         sources,
         output=output,
