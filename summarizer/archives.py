@@ -200,12 +200,15 @@ def kind_of(spec: str) -> str:
     return "article"
 
 
-def check_inputs(specs: list[str]) -> None:
-    """Fail before starting if an input does not exist (a glob must match something)."""
+def check_inputs(specs: list[str], *, refuse_stdin: str | None = None) -> None:
+    """Fail before starting if an input does not exist (a glob must match something), or is standard input
+    where the runner cannot read it (``refuse_stdin``: the reason said)."""
     if not specs:
         raise InputError("no inputs given")
     for spec in specs:
         kind = kind_of(spec)
+        if kind == "stdin" and refuse_stdin:
+            raise InputError(refuse_stdin)
         if kind == "glob":
             if next(glob.iglob(spec, recursive=True), None) is None:
                 raise InputError(f"no file matches {spec}")

@@ -27,6 +27,7 @@ import ray
 from ray.cluster_utils import Cluster
 
 from summarizer.core import Summarizer
+from summarizer.errors import InputError
 from summarizer.runners import ray as ray_runner
 
 pytestmark = pytest.mark.ray
@@ -311,6 +312,14 @@ def test_an_address_nobody_listens_on_is_one_clear_line(cli, tmp_path):
     )
     assert done.returncode == 4 and f"cannot reach the Ray cluster at {address}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_standard_input_is_refused_before_the_output_is_opened_or_a_cluster_reached(tmp_path):
+    output = tmp_path / "o.jsonl"
+    summarizer = Summarizer(settings=load_settings(state_dir=tmp_path / "state"))
+    with pytest.raises(InputError, match="^--runner ray reads files and folders, not standard input$"):
+        ray_runner.run_files(summarizer, ["-"], output=output, address="127.0.0.1:1")
+    assert not output.exists() and not (tmp_path / "o.errors.jsonl").exists()
 
 
 def test_a_pool_as_large_as_the_cluster_still_leaves_cpus_to_read_and_extract(cluster, server, articles, tmp_path):

@@ -34,9 +34,9 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from ..archives import ARTICLE_SUFFIXES, IdSet, Item, check_inputs, kind_of
+from ..archives import ARTICLE_SUFFIXES, IdSet, Item, kind_of
 from ..batching import BatchStats, _unreachable, item_limits, stops_the_batch, summarize_into
-from ..errors import ConfigError, InputError, InternalError, SummarizerError
+from ..errors import ConfigError, InternalError, SummarizerError
 from ..options import CallOptions
 from ..outcome import Outcome
 from ..sources import Article
@@ -217,8 +217,6 @@ def units_of(specs: list[str]) -> Iterator[dict[str, Any]]:
     files: list[str] = []
     for spec in specs:
         kind = kind_of(spec)
-        if kind == "stdin":
-            raise InputError("--runner ray reads files and folders, not standard input")
         paths: Iterable[str]
         if kind == "dir":
             paths = (
@@ -532,8 +530,6 @@ def run_files(
     Stops like the local runner (a refused key, an endpoint that stays unreachable) by raising that error;
     ``stop`` (set from another thread) ends the run early, as a cancelled job does."""
     settings = summarizer.settings
-    check_inputs(specs)
-    units = list(units_of(specs))  # fails now on stdin
     run = Run.start(
         summarizer,
         specs,
@@ -545,11 +541,13 @@ def run_files(
         on_progress=on_progress,
         text_field=text_field,
         id_field=id_field,
+        refuse_stdin="--runner ray reads files and folders, not standard input",
     )
     stats = run.stats
     schema = schema or run.call.options.schema_name or summarizer.schema.name
     throttle = None
     try:
+        units = list(units_of(specs))
         connect(address or settings.ray_address)
         ray = ray_module()
         throttle = start_throttle(settings.rpm, settings.tpm)

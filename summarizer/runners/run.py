@@ -58,9 +58,10 @@ class Run:
         text_field: str = "text",
         id_field: str = "id",
         count: bool = True,
+        refuse_stdin: str | None = None,
     ) -> Run:
         if specs is not None:
-            check_inputs(specs)
+            check_inputs(specs, refuse_stdin=refuse_stdin)
         call = summarizer.resolve(options)
         sink = open_sink(output, fmt=fmt, schema=call.spec, resume=resume)
         error_sink = ErrorSink(errors if errors is not None else default_errors_path(output, fmt))
