@@ -273,3 +273,51 @@ def test_eval_scores_a_method_in_its_own_row(cli, articles, tmp_path):
     done = run(cli, "eval", str(data), "--engine", "extractive", "--method", "lead", "--sentences", "2")
     assert done.returncode == 0, done.stderr
     assert "extractive (lead) (2 sentences)" in done.stdout
+
+
+# -- what reads as a summary and a headline (read on real output: a link caption in the summary, a headline cut
+#    mid-clause with "…") --------------------------------------------------------------------------------------
+
+MIGRANTS = (
+    "Rome (CNN)Italy is coping with a rising wave of desperate migrants from Africa and Middle East hoping to make "
+    "it to Europe. From Friday to Monday, a total of 8,480 migrants were rescued, according to the Italian coast "
+    "guard. On Tuesday, a spokesman with Save the Children told CNN the group fears 400 migrants could be missing. "
+    "There has been a recent upsurge in migrant boats crossing the Mediterranean into Italy. Why migrants are dying "
+    "trying to reach Italy . Italy registered more than 10,000 migrants arriving in the first three months of 2015, "
+    "the IOM said. Most migrants recorded this year come from countries in West Africa as well as Somalia and Syria. "
+    "They use Libya as a country of transit.\nMore migrant stories\nSometimes the captains and crews abandon the "
+    "ships, leaving passengers to fend for themselves."
+)
+
+
+@pytest.mark.parametrize("method", ["lexrank", "textrank", "luhn"])
+def test_link_captions_and_subheads_are_no_summary_sentence_or_key_point(method):
+    record = extractive.summarize(MIGRANTS, method=method, distinct=True)
+    chosen = [record["summary"], *(kp["evidence"] for kp in record["key_points"])]
+    assert not any("Why migrants are dying" in text or "More migrant stories" in text for text in chosen), chosen
+    assert len(record["key_points"]) == 5
+
+
+def test_a_highlight_bullet_ending_in_a_spaced_full_stop_is_still_a_sentence():
+    bullets = "Javier Hernandez is linked with a move to Orlando City after a tough loan spell at Real Madrid ."
+    assert extractive._is_sentence(bullets) and not extractive._is_sentence("Why migrants are dying to reach Italy .")
+    assert not extractive._is_sentence("More migrant stories")
+
+
+def test_a_long_lead_gives_a_headline_cut_where_a_clause_ends_and_never_after_a_hanging_word():
+    assert extractive.summarize(MIGRANTS)["headline"] == (
+        "Italy is coping with a rising wave of desperate migrants from Africa and Middle East"
+    )
+    clause = (
+        "Kaitlyn Granado, 24, was arrested on Monday amid claims she had sex with a pupil, 15, at her school in Texas."
+    )
+    assert extractive.summarize(clause + " " + SHORT)["headline"] == (
+        "Kaitlyn Granado, 24, was arrested on Monday amid claims she had sex with a pupil"  # the last comma in reach
+    )
+    unbroken = (
+        "Mexican restaurant Chipotle has decided to tap into the $70 billion food delivery market by partnering "
+        "with a startup to bring burritos to customers' doors."
+    )
+    assert extractive.summarize(unbroken + " " + SHORT)["headline"] == (
+        "Mexican restaurant Chipotle has decided to tap into the $70 billion food delivery market\u2026"
+    )

@@ -317,7 +317,7 @@ def test_an_address_nobody_listens_on_is_one_clear_line(cli, tmp_path):
 def test_standard_input_is_refused_before_the_output_is_opened_or_a_cluster_reached(tmp_path):
     output = tmp_path / "o.jsonl"
     summarizer = Summarizer(settings=load_settings(state_dir=tmp_path / "state"))
-    with pytest.raises(InputError, match="^--runner ray reads files and folders, not standard input$"):
+    with pytest.raises(InputError, match=r"^--runner ray reads files and folders, not standard input$"):
         ray_runner.run_files(summarizer, ["-"], output=output, address="127.0.0.1:1")
     assert not output.exists() and not (tmp_path / "o.errors.jsonl").exists()
 

@@ -92,7 +92,7 @@ def summarize(
     units = [text[a:b] for a, b in spans]
     if len(units) < 3:
         units = _clauses(units)
-    ranked = _RANKERS[method](units)
+    ranked = _sentences_first(units, _RANKERS[method](units))
     if distinct and len(units) <= _MIN_POINTS and notes is not None:
         notes.append(
             f"the article has {len(units)} sentences, too few for a summary and {_MIN_POINTS} key points "
@@ -417,19 +417,74 @@ def _point(sentence: str) -> str:
     return (point[:1].upper() + point[1:]) if len(point.split()) >= 3 else sentence
 
 
+# A sentence ends in a full stop, question or exclamation mark (closing quotes and brackets may follow). A subhead
+# or a link caption on its own line has none; in the CNN/Daily Mail text a related-story link is a title with a
+# full stop set off by a space ("Why migrants are dying trying to reach Italy ."), while the story's own highlight
+# bullets end the same way and are sentences.
+_ENDS_A_SENTENCE = regex.compile(r"[.!?\u2026\u06d4\u061f\u3002][\"'\u201d\u2019\u00bb)\]]*\s*$")
+_LINK_CAPTION = regex.compile(
+    r"^\W*(?:Why|How|What|Watch|Video|Videos|Read|Click|See|Photos|Pictures|Gallery|Related|Listen)\b[^?]*\s[.]\s*$"
+)
+
+
+def _is_sentence(unit: str) -> bool:
+    return bool(_ENDS_A_SENTENCE.search(unit)) and not _LINK_CAPTION.match(unit)
+
+
+def _sentences_first(units: list[str], ranked: list[int]) -> list[int]:
+    """``ranked`` with the units that are not sentences (captions, subheads, link teasers) moved to the end, so
+    that they are chosen only when nothing else is left."""
+    whole = {i for i in ranked if _is_sentence(units[i])}
+    return [i for i in ranked if i in whole] + [i for i in ranked if i not in whole] if whole else ranked
+
+
 def _headline(title: str | None, sentences: list[str], ranked: list[int]) -> str:
     """The page's title or the story's title line, whole; else the lead's main clause, up to 15 words.
     Only a leading subordinate clause ("After years of debate, …") is dropped: "Pakistan, Iran Reaffirm…"
-    keeps its first word."""
+    keeps its first word. A longer lead is cut where a clause ends ("…migrants from Africa and Middle East"
+    before "hoping to make it to Europe"), and with "…" only where none ends within the 15 words."""
     if title and title.strip():
         return " ".join(title.split())
-    first = _strip_lead_in(sentences[0] if len(sentences[0].split()) >= 5 else sentences[ranked[0]])
+    lead = next((s for s in sentences[:3] if len(s.split()) >= 5 and _is_sentence(s)), None)
+    first = _strip_lead_in(lead or sentences[ranked[0]])
     clauses = re.split(r"(?<=[,;:])\s", first, maxsplit=1)
     if len(clauses) == 2 and clauses[0].split()[0].lower() in _SUBORDINATORS and len(clauses[1].split()) >= 5:
         first = clauses[1]
     tokens = first.rstrip(".!? ").split()
-    head = " ".join(tokens[:15]) + ("\u2026" if len(tokens) > 15 else "")
+    if len(tokens) > _HEADLINE_WORDS:
+        cut = _clause_end(tokens)
+        if cut is None:  # at a word, and not after one that leaves the headline hanging ("…market by…")
+            cut = next((i for i in range(_HEADLINE_WORDS, 5, -1) if tokens[i - 1].lower() not in _DANGLING), 15)
+            tokens = [*tokens[:cut], "\u2026"]
+        else:
+            tokens = tokens[:cut]
+    head = " ".join(tokens).rstrip(",;:").replace(" \u2026", "\u2026")
     return head[:1].upper() + head[1:]
+
+
+_HEADLINE_WORDS = 15
+# Words that open a clause after the main one ("…migrants from Africa and Middle East hoping to…").
+_CLAUSE_OPENERS = frozenset(
+    "who whom whose which where while after before because although though since amid despite following "
+    "according including hoping saying claiming citing leaving prompting sparking forcing warning urging".split()
+)
+# A headline does not end in one of these ("…the food delivery market by").
+_DANGLING = frozenset(
+    "a an the and or but nor of to in on at by for from with as than that this these those his her its their "
+    "our my your is are was were be been has have had will would can could may might must should not no".split()
+)
+
+
+def _clause_end(tokens: list[str]) -> int | None:
+    """Where to cut a long lead for a headline (a token index of at most ``_HEADLINE_WORDS``, at least 6): the
+    last comma, semicolon, colon or dash within reach, else the last word that opens a clause; never after a
+    word that leaves the headline hanging. None: no clause ends within reach."""
+    reach = range(min(_HEADLINE_WORDS, len(tokens) - 1), 5, -1)
+    fits = [i for i in reach if tokens[i - 1].lower().strip(",;:") not in _DANGLING]
+    for i in fits:
+        if tokens[i - 1][-1:] in ",;:" or tokens[i] in ("-", "--", "\u2014", "\u2013") or tokens[i][:1] == "(":
+            return i
+    return next((i for i in fits if tokens[i].lower() in _CLAUSE_OPENERS), None)
 
 
 def _timeline(sentences: list[str], base: Any) -> list[dict[str, str]]:
