@@ -120,7 +120,7 @@ manager spokesman spokeswoman spokesperson officer chief executive general gen l
 admiral cmdr professor lawyer attorney rep representative congressman congresswoman leader founder
 co-founder cofounder commissioner ambassador premier ombudsman administrator deputy correspondent editor
 editor-in-chief analyst economist strategist trader official democrat republican conservative mp mep mla
-owner sheriff prosecutor
+owner sheriff prosecutor supt
 inspector superintendent chairperson principal dean rabbi imam bishop archbishop cardinal reverend rev
 striker midfielder goalkeeper defender player actor actress singer rapper author researcher scientist
 oberstaatsanwalt staatsanwalt kanzlerin kanzler präsident präsidentin ministerin sprecher sprecherin
@@ -141,7 +141,8 @@ network networks times post news press herald globe journal tribune gazette lead
 airlines airways motors productions studios studio media entertainment records robotics systems animation
 pictures films images studies research corps tech
 technologies labs laboratory observatory center centre hospital clinic directorate club fc united rovers
-athletic channel sports line lines railways church nations presse agence
+athletic channel sports line lines railways church nations nation presse agence sciences industries aerospace
+markets radio television
 ministerium partei gericht landgericht polizei bundestag
 universität regierung verband zeitung ministère gouvernement assemblée parti tribunal conseil
 stiftung verein gesellschaft konzern behörde université fondation fédération banque société syndicat
@@ -174,7 +175,11 @@ lib-dems white-house
 CARDINALS = frozenset("north south east west northern southern eastern western central upper lower greater".split())
 
 #: Acronyms that are not names: they would otherwise be typed as organisations.
-NOT_NAMES = frozenset("tv ok am pm gdp dna id pc ai hiv aids covid ad bc ce pdf url usb ceo cfo coo".split())
+NOT_NAMES = frozenset("tv ok am pm gdp dna rna id pc ai hiv aids covid ad bc ce pdf url usb ceo cfo coo oh".split())
+
+#: US states and cities as the AP writes them with dots ("Charleston, S.C."), folded, without the last dot: places,
+#: not the acronyms of organisations that letters in capitals otherwise are.
+US_DOTTED_PLACES = frozenset("d.c l.a n.y n.j n.c s.c n.h n.m n.d s.d r.i w.va".split())
 
 #: Month and day names (English, German, French): dates, never names.
 CALENDAR = frozenset(

@@ -138,7 +138,9 @@ def quotes(text: str, entities: Entities) -> list[dict[str, str]]:
             continue
         own = _speaker(text, start, end, entities, previous)
         speaker = own
-        if speaker is None and previous[0] and _continues(text, previous[1], start):
+        if speaker is None and previous[0] and (
+            _continues(text, previous[1], start) or _same_paragraph(text, previous, start, entities)
+        ):
             speaker = previous[0]
         if speaker is None and words < 8:
             continue  # short phrases in quote marks are usually scare quotes, not speech
@@ -174,6 +176,25 @@ def _continues(text: str, previous_end: int, start: int) -> bool:
     if previous_end < 0 or len(between) > 200:
         return False
     return len(between) < 3 or (bool(_ANY_VERB.search(between)) and between.count(". ") <= 1)
+
+
+_OTHER_VOICE = regex.compile(r"(?i)\baccording to\b|\b(?:called|calls|dubbed|described)\b")
+
+
+def _same_paragraph(text: str, previous: tuple[str | None, int], start: int, entities: Entities) -> bool:
+    """The quote is in the paragraph of the previous one, which a person said, and nobody else is named between
+    ('…," said Jeff Eagan, president of… He's also a 17-year Energy employee… "I have received lots of calls…"').
+    """
+    speaker, previous_end = previous
+    between = text[previous_end:start]
+    if previous_end < 0 or speaker is None or speaker == UNNAMED or "\n" in between or len(between) > 400:
+        return False
+    if entities.person_named(speaker) != speaker:
+        return False
+    told = between.split(". ", 1)[-1]  # after the previous quote's own attribution: no one else is said to speak
+    if _ANY_VERB.search(told) or _OTHER_VOICE.search(told):
+        return False
+    return all(_resolve_person(m.group(), entities) in (None, speaker) for m in _NAME_RUN.finditer(between))
 
 
 def _speaker(text: str, start: int, end: int, entities: Entities, previous: tuple[str | None, int]) -> str | None:

@@ -54,12 +54,12 @@ _POSSESSIVE = regex.compile(r"['’]s?$")
 _FRENCH_PAST = (
     "déclaré expliqué ajouté affirmé indiqué souligné précisé estimé assuré réagi dit confié averti "
     "annoncé écrit insisté lancé martelé rapporté dénoncé rappelé commenté observé prévenu reconnu "
-    "répondu répété appelé demandé exhorté conclu ironisé regretté déploré détaillé"
+    "répondu répété appelé demandé exhorté conclu ironisé regretté déploré détaillé mentionné"
 ).split()
 _FRENCH_PRESENT = (
     "déclare explique ajoute affirme souligne précise indique assure confie poursuit raconte estime "
     "lance note rapporte annonce dénonce insiste rappelle réagit martèle commente observe prévient avertit "
-    "tranche conclut reconnaît ironise regrette déplore détaille nuance"
+    "tranche conclut reconnaît ironise regrette déplore détaille nuance mentionne écrit"
 ).split()
 # Speech verbs, every form spelled out ("a-t-il ajouté", "explique-t-elle"): one flat alternation.
 SPEECH_VERB_LIST = (
@@ -71,8 +71,9 @@ SPEECH_VERB_LIST = (
         "sagte sagt sagten erklärte erklärt erklärten betonte betont betonten schrieb schreibt meinte meint warnte "
         "kritisierte ergänzte erläuterte bekräftigte versicherte antwortete berichtete forderte "
         "berichtet ergänzt erläutert fordert kritisiert warnt antwortet bekräftigt versichert bestätigt bestätigte "
+        "beschreibt beschrieb "
         # French: "a déclaré Laurent Fabius", "a-t-il ajouté", "explique-t-elle", "dit-il", "estiment ces formations"
-        "résume estiment affirment déclarent expliquent soulignent ajoutent précisent indiquent "
+        "résume estiment affirment déclarent expliquent soulignent ajoutent précisent indiquent dit "
         # Spanish: "dijo Pedro Sánchez", "afirmó", "dice este hombre", "expone"
         "dijo afirmó afirma declaró explicó explica aseguró asegura añadió señaló señala indicó agregó sostuvo advirtió "
         "manifestó comentó subrayó apuntó precisó insistió expresó relató contó dijeron afirmaron explicaron aseguraron "
@@ -135,6 +136,23 @@ def _rejoined(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         else:
             joined.append((a, b))
     return joined
+
+
+def _without_trailing_titles(tokens: list[str]) -> list[str]:
+    """A run without the title or day that follows its name ("Vector Space Systems CEO Jim Cantrell" reaches here
+    as "Vector Space Systems CEO"; "CBS Monday"); none at all when every word is a title ("Attorney General").
+    Kept: a run with "of" ("Office of the Attorney General") and a person's name ("John Major")."""
+    keep = len(tokens)
+    while keep and (tokens[keep - 1].lower().rstrip(".") in TITLES or tokens[keep - 1].lower() in CALENDAR):
+        keep -= 1
+    if keep == len(tokens) or len(tokens) == 1:
+        return tokens
+    if not keep:
+        return []
+    head = tokens[:keep]
+    if any(t.lower() in CONNECTORS for t in head) or first_named(" ".join(tokens)):
+        return tokens
+    return head
 
 
 def caseless(text: str) -> str | None:
@@ -265,11 +283,20 @@ class Entities:
             tokens.pop()
         if dotted and len(tokens) > 1 and tokens[-1].lower() in TITLES:
             tokens.pop()  # "South Dakota Gov. Kristi Noem" reaches here as "South Dakota Gov"
+        tokens = _without_trailing_titles(tokens)  # "Vector Space Systems CEO", "CBS Monday", "Associate Supt"
+        if not tokens:
+            return
+        of = tokens.index("of") if "of" in tokens[2:-1] else 0
+        if of and first_named(" ".join(tokens[:of])) and self._names_a_body(tokens[of + 1 :]):
+            # "Alexandra Olgin of South Carolina Public Radio": a person and her organisation, not one name
+            body = " ".join(tokens[of + 1 :])
+            self._add_candidate(body, self.text.find(body, offset), at_start=False, dotted=dotted)
+            tokens = tokens[:of]
         while tokens and (
             tokens[0] in CONNECTORS
             or tokens[0] in {"The", "Of"}
             or tokens[0] in _CAPTION_WORDS
-            or self._common_opener(tokens[0], at_start)
+            or (self._common_opener(tokens[0], at_start) and " ".join(tokens[:2]).casefold() not in places())
             or (len(tokens) > 1 and self._descriptor(tokens[0], " ".join(tokens[1:])))
         ):
             offset = self.text.find(tokens[1], offset) if len(tokens) > 1 else offset
@@ -359,6 +386,13 @@ class Entities:
         return at_start and (
             lower in self._lowered or lower in self._openers or (lower.endswith("ing") and len(lower) > 5)
         )
+
+    def _names_a_body(self, tokens: list[str]) -> bool:
+        """Whether the words after a name's "of" are an organisation or a place ("South Carolina Public Radio",
+        "Brown University", "the U.N."), not the rest of the name ("Mary Queen of Scots" keeps hers)."""
+        lower = [t.lower().rstrip(".") for t in tokens]
+        placed = any(" ".join(tokens[:n]).casefold() in places() for n in (1, 2, 3))  # "South Carolina Public Radio"
+        return any(w in ORG_WORDS for w in lower) or placed or (len(tokens) == 1 and self._is_org_or_place(tokens[0]))
 
     def _is_org_or_place(self, token: str) -> bool:
         lower = token.lower().replace(".", "")

@@ -29,6 +29,7 @@ from ..wordlists import (
     ORG_WORDS,
     PLACE_WORDS,
     TITLES,
+    US_DOTTED_PLACES,
     first_names,
     places,
     regions,
@@ -182,6 +183,11 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
     folded = text.casefold()
     if len(words) == 1 and words[0] in _NOT_PEOPLE:
         return "other"  # "Analysts said…"
+    if folded.rstrip(".") in US_DOTTED_PLACES:
+        return "location"  # "Charleston, S.C.", "L.A. Unified" (not an acronym in capitals: an organisation)
+    last = text.split()[-1]
+    if last[-1:] == "s" and last[:1].isupper() and folded not in places() and demonym(last[:-1]):
+        return "other"  # "Native Americans", "Canadians": a people, not a person or a place
     if len(words) == 2 and words[0] in _MAKES and not first_named(text):
         return "other"  # "a Dodge Charger"
     if (
