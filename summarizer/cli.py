@@ -1416,10 +1416,11 @@ def serve(
     from .service.app import create_app
 
     protect(settings.api_token.get_secret_value() if settings.api_token else None)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     ours = logging.getLogger("summarizer")
-    ours.addHandler(handler)
+    if not any(isinstance(h, _ToStderr) for h in ours.handlers):  # once, however often serve runs in a process
+        handler = _ToStderr()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        ours.addHandler(handler)
     ours.setLevel(logging.DEBUG if _debug["on"] else logging.INFO)
     ours.propagate = False
     from .service.http_guard import uvicorn_options
@@ -1986,6 +1987,20 @@ class _Scrubbed:
         return getattr(self._stream, name)
 
 
+class _ToStderr(logging.StreamHandler):
+    """A log handler that writes to ``sys.stderr`` as it is when a record comes, not as it was when logging was
+    set up: ``main()`` called again in one process (tests, an embedding program) had left handlers on a stream
+    that was closed since, and each record then printed a "Logging error" traceback instead of itself."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass  # StreamHandler.__init__ sets it; the current stderr is read at each record
+
+
 def _scrub(text: str) -> str:
     from .secrets import scrub
 
@@ -2014,7 +2029,9 @@ def main() -> NoReturn:
     if _debug["on"]:  # tracebacks and debug logs may quote server replies that echo the key
         sys.stderr = _Scrubbed(sys.stderr)
     logging.basicConfig(
-        level=logging.DEBUG if _debug["on"] else logging.CRITICAL, format="summarizer: debug: %(name)s: %(message)s"
+        level=logging.DEBUG if _debug["on"] else logging.CRITICAL,
+        format="summarizer: debug: %(name)s: %(message)s",
+        handlers=[_ToStderr()],
     )
     code = 0
     try:

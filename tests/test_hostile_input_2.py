@@ -298,7 +298,9 @@ def test_past_the_connection_cap_a_new_connection_is_answered_503_at_once():
             sock.close()
 
 
-def test_serve_runs_uvicorn_with_the_slow_client_limits(monkeypatch, tmp_path):
+def test_serve_runs_uvicorn_with_the_slow_client_limits(monkeypatch, tmp_path, capsys):
+    import logging
+
     import uvicorn
 
     from summarizer.cli import app as cli_app
@@ -310,11 +312,22 @@ def test_serve_runs_uvicorn_with_the_slow_client_limits(monkeypatch, tmp_path):
     monkeypatch.setenv("SUMMARIZER_MAX_CONNECTIONS", "300")
     from typer.testing import CliRunner
 
-    done = CliRunner().invoke(cli_app, ["serve", "--state-dir", str(tmp_path / "state")])
-    assert done.exit_code == 0, done.output
+    ours = logging.getLogger("summarizer")  # serve sets up the service's log: put it back afterwards
+    for attribute in ("handlers", "propagate", "level"):
+        monkeypatch.setattr(
+            ours, attribute, getattr(ours, attribute)[:] if attribute == "handlers" else getattr(ours, attribute)
+        )
+    for _ in range(2):
+        done = CliRunner().invoke(cli_app, ["serve", "--state-dir", str(tmp_path / "state")])
+        assert done.exit_code == 0, done.output
     assert issubclass(seen["http"], GuardedH11Protocol)
     assert (seen["http"].header_timeout, seen["http"].body_timeout, seen["http"].max_connections) == (7, 30, 300)
     assert seen["timeout_keep_alive"] == 5 and seen["h11_max_incomplete_event_size"] == 16384
+    # The runner's stderr is closed now: the service's log writes to the stderr of the moment, set up once
+    # (was: a handler on the closed stream, and a "Logging error" traceback for every later record)
+    ours.warning("a record after the runner's stream closed")
+    err = capsys.readouterr().err
+    assert err.count("a record after the runner's stream closed") == 1 and "Logging error" not in err, err
 
 
 # -- 8. the smaller ones -------------------------------------------------------------------------------

@@ -8,66 +8,82 @@ Bounded: a fixed number of examples per operation, no deadline. URL fetching ans
 from __future__ import annotations
 
 import itertools
-import threading
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from summarizer.config import load_settings
-from summarizer.errors import InputError
-from summarizer.service.app import create_app
 from summarizer.testing import FakeLLMServer
 
-from .conftest import API_KEY
+from .conftest import API_KEY, free_port
 
 EXAMPLES = 25
 
 
-def no_dns(host: str, port: int) -> list[str]:
+# The service runs in its own process: in one process with hypothesis, CPython 3.11.7's AST constructor, whose
+# recursion count is shared by threads, raised a spurious "SystemError: AST constructor recursion depth mismatch"
+# in hypothesis (gh-106905) and failed a CI run.
+_SERVE = """
+import sys
+
+import uvicorn
+
+from summarizer.config import load_settings
+from summarizer.errors import InputError
+from summarizer.service.app import create_app
+
+
+def no_dns(host, port):
     raise InputError(f"cannot resolve {host} (the contract test resolves nothing)")
+
+
+llm_url, root, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+config = load_settings(
+    base_url=llm_url,
+    timeout=5.0,
+    state_dir=f"{root}/state",
+    cache_path=f"{root}/cache.sqlite3",
+    max_body_bytes=200_000,
+    retry_backoff=0.01,
+)
+uvicorn.run(create_app(config, resolver=no_dns), host="127.0.0.1", port=port, log_level="critical", access_log=False)
+"""
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import socket
-
-    import uvicorn
-
     root: Path = tmp_path_factory.mktemp("contract")
     with FakeLLMServer() as llm:
-        config = load_settings(
-            base_url=llm.url,
-            api_key=API_KEY,
-            timeout=5.0,
-            state_dir=root / "state",
-            cache_path=root / "cache.sqlite3",
-            max_body_bytes=200_000,
-            retry_backoff=0.01,
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-c", _SERVE, llm.url, str(root), str(port)],
+            env={**os.environ, "OPENAI_API_KEY": API_KEY},
+            stderr=subprocess.PIPE,
+            text=True,
         )
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(config, resolver=no_dns), host="127.0.0.1", port=port, log_level="critical", access_log=False
-            )
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert server.started, "the service did not start"
-        yield f"http://127.0.0.1:{port}"
-        server.should_exit = True
-        thread.join(timeout=30)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            while server.poll() is None:
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=5).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            assert server.poll() is None, f"the service did not start: {server.stderr.read() if server.stderr else ''}"
+            yield url
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
 
 
 def contract_check(operation: Any, mode: schemathesis.GenerationMode, calls: dict[str, int]) -> Any:

@@ -138,8 +138,10 @@ def quotes(text: str, entities: Entities) -> list[dict[str, str]]:
             continue
         own = _speaker(text, start, end, entities, previous)
         speaker = own
-        if speaker is None and previous[0] and (
-            _continues(text, previous[1], start) or _same_paragraph(text, previous, start, entities)
+        if (
+            speaker is None
+            and previous[0]
+            and (_continues(text, previous[1], start) or _same_paragraph(text, previous, start, entities))
         ):
             speaker = previous[0]
         if speaker is None and words < 8:
