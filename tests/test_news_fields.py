@@ -367,3 +367,15 @@ def test_hostile_shapes_stay_within_the_ranked_400():
     assert len(extractive._clauses([text])) == 400
     record = summarize(text)
     assert len(record["key_points"]) >= 3 and all(kp["evidence"] in text for kp in record["key_points"])
+
+
+def test_figure_recall_is_of_what_the_ten_figure_list_can_hold():
+    """Issue 22's definition: 23 annotated figures and the 10 the list holds all right is 10/10, not 10/23."""
+    from summarizer.field_scores import FIGURES_HELD, score_article
+
+    gold = {"id": "x", "lang": "en", "figures": [f"{n} miles" for n in range(100, 123)]}
+    record = {"figures": [{"value": f"{n} miles", "what": "x"} for n in range(100, 100 + FIGURES_HELD)]}
+    score = score_article(record, gold)
+    assert (score.figures_found, score.figures_gold) == (10, 10) and len(score.errors) == 13
+    few = score_article({"figures": [{"value": "3 miles", "what": "x"}]}, {**gold, "figures": ["3 miles", "4 km"]})
+    assert (few.figures_found, few.figures_gold) == (1, 2)

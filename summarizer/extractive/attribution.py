@@ -91,6 +91,7 @@ _EPITHET = frozenset("le la l' l’ der die el".split())
 _VERB_ENDS = regex.compile(
     r"[ \t]*(?:[.;!?]|$|,(?![ \t]*[\"“«„])|(?:in|on|at|after|during|late|earlier|yesterday|today)\b)"
 )  # not '… added, "…"' nor '… said: "…"', which introduce the next quote
+_CLAUSE_WORDS = frozenset("while because as when after before since although though if even but and so".split())
 _THIS = frozenset("this that este esta ese esa ce cet cette dieser diese dieses questo questa".split())
 # Words that make a phrase a description rather than a name: "the spokeswoman", "a police officer", "un proche".
 _DETERMINERS = frozenset(
@@ -219,6 +220,8 @@ def _speaker(text: str, start: int, end: int, entities: Entities, previous: tupl
             parts = parts[1:]  # '"…monitoring" by the IAEA, Crowley said': the quote's own words, then the speaker
         elif len(parts) > 1 and parts[0].split()[0].lower() in _DETERMINERS and _NAME_RUN.match(parts[1].strip()):
             parts = parts[1:]  # '"…," her mother, Fiona, said': the name after the description
+        elif len(parts) > 1 and parts[0].split()[0].lower() in _CLAUSE_WORDS:
+            parts = parts[-1:]  # '"…" while they were in power, Azzouz said': the quote's sentence goes on first
         phrase = parts[0] if subject else inverted.group(1) if inverted else said.group("who") if said else ""
         if not phrase.strip() and (said is None or not said.group("who").strip()):
             return _antecedent("", entities, start, previous)  # '“…”, expone.': the verb alone (a pro-drop subject)
@@ -234,9 +237,12 @@ def _speaker(text: str, start: int, end: int, entities: Entities, previous: tupl
     if before:
         subject, verb_at = before
         at = window_start + verb_at
-        return _who(_last_clause(subject), entities, at, previous) or _who(
-            subject.split(",")[0], entities, at, previous
-        )
+        # "The leader of Ennahda, Rachid Ghannouchi, condemned the attack, saying that it "…"": the person in
+        # apposition rather than the body of the description
+        candidates = [
+            w for part in (_last_clause(subject), *subject.split(",")[:3]) if (w := _who(part, entities, at, previous))
+        ]
+        return next((w for w in candidates if entities.person_named(w) == w), candidates[0] if candidates else None)
     according = _ACCORDING.search(text[window_start:start])  # 'According to the Spokesman-Review, "…"'
     if according:
         return _who(according.group("who"), entities, window_start + according.start(), previous)

@@ -51,6 +51,7 @@ _CONNECT = r"(?:of|the|de|du|des|del|della|di|da|van|von|der|den|al|el|bin|ibn|l
 _NAME_RUN = regex.compile(rf"(?<![\p{{L}}\p{{N}}=_/@#&])(?:{_TOKEN})(?:[ \t]+(?:{_CONNECT}[ \t]+){{0,2}}{_TOKEN})*")
 _CAMEL = regex.compile(r"(?<=\p{Ll}{2})(?=\p{Lu}\p{Ll})")
 _POSSESSIVE = regex.compile(r"['’]s?$")
+_ELIDED = regex.compile(r"^[LDJMNSTCQ]u?['’]\p{Ll}")
 _FRENCH_PAST = (
     "déclaré expliqué ajouté affirmé indiqué souligné précisé estimé assuré réagi dit confié averti "
     "annoncé écrit insisté lancé martelé rapporté dénoncé rappelé commenté observé prévenu reconnu "
@@ -65,7 +66,7 @@ _FRENCH_PRESENT = (
 SPEECH_VERB_LIST = (
     (
         "said says told tells added adds explained warned wrote writes tweeted stated states saying announced argued "
-        "insisted claimed "
+        "insisted claimed reported "
         "noted quipped asked replied recalled continued countered testified declared commented admitted conceded revealed "
         "confirmed joked stressed acknowledged insists admits explains warns claims "
         "sagte sagt sagten erklärte erklärt erklärten betonte betont betonten schrieb schreibt meinte meint warnte "
@@ -104,6 +105,9 @@ _SUBJECT_BEFORE = regex.compile(
     # "…, tomato farmer Lana Boatwright said": a role in lower case before the name (not "accusing Big Machine")
     r"(?:(?:[\p{Ll}-]+[ \t]+)?[\p{Ll}-]*(?:er|or|ist|ian|man|woman|person|chief|official|officer)[ \t]+)?$"
 )
+# "…," said Tom Forte, who follows Amazon': the speaker named after the verb is a subject too (not the object of
+# reported speech: "said Jobs' departure…"), when a comma or a full stop follows the name.
+_ATTRIBUTED_BEFORE = regex.compile(r"\b(?:said|says|added|explained)[ \t]+(?:\p{Lu}[\p{L}.’'-]*[ \t]+)*$")
 _NUMBER_WORDS = frozenset(
     "one two three four five six seven eight nine ten eleven twelve twenty hundred thousand "
     "million first second third last next every each both".split()
@@ -383,8 +387,13 @@ class Entities:
             return False  # "Attorney General William Barr": the title split handles it
         if lower in self._stop and (not token.isupper() or lower != "us"):
             return True
+        if _ELIDED.match(token):
+            return True  # "L’utilisation des IMSI-catchers": an elided article and a noun, not a name
         return at_start and (
-            lower in self._lowered or lower in self._openers or (lower.endswith("ing") and len(lower) > 5)
+            lower in self._lowered
+            or lower in self._openers
+            or (lower.endswith("ing") and len(lower) > 5)
+            or (lower.endswith("ly") and len(lower) > 5 and lower not in first_names())  # "Additionally"
         )
 
     def _names_a_body(self, tokens: list[str]) -> bool:
@@ -521,6 +530,12 @@ class Entities:
             (n for n in self.names.values() if mention in n.aliases or n.text.endswith(" " + mention)), None
         )
 
+    def _as_subject(self, at: int, form: str) -> bool:
+        before = self.text[max(0, at - 40) : at]
+        if _SUBJECT_BEFORE.search(before):
+            return True
+        return bool(_ATTRIBUTED_BEFORE.search(before)) and self.text[at + len(form) : at + len(form) + 1] in (",", ".")
+
     def subject_before(self, offset: int, kinds: tuple[str, ...], sex: str = "") -> tuple[Name | None, int]:
         """The entity of one of ``kinds`` named last before ``offset`` where a subject stands: at a clause's
         start, not as an object ("accusing Big Machine of…" is no antecedent for "she"); with ``sex`` ("m" for
@@ -531,7 +546,7 @@ class Entities:
                 continue
             for form in (name.text, *name.aliases):
                 at = self.text.rfind(form, 0, offset)
-                while at >= 0 and not _SUBJECT_BEFORE.search(self.text[max(0, at - 40) : at]):
+                while at >= 0 and not self._as_subject(at, form):
                     at = self.text.rfind(form, 0, at)
                 if at >= 0 and (best is None or at > best[0]):
                     best = (at, name)

@@ -38,7 +38,15 @@ _FIGURE = regex.compile(  # the lookahead first: without it every position of a 
 _BEFORE_OK = regex.compile(r"(?<![\p{L}\d.,:/#=-])")
 _NAME_BEFORE = regex.compile(r"\p{Lu}[\p{L}&]*[ \t]+$")
 _DATE_BEFORE = regex.compile(rf"{MONTHS}[ \t]*$")
-_DATE_AFTER = regex.compile(rf"^[ \t]*{MONTHS}|^(?:st|nd|rd|th)\b")
+# "5 mai", "3 de mayo", "5. Mai": a day and a month in German, French or Spanish is a date too.
+_MONTH_NAMES = (
+    "januar februar märz april mai juni juli august september oktober november dezember janvier février mars avril "
+    "juin juillet août septembre octobre novembre décembre enero febrero marzo abril mayo junio julio agosto "
+    "septiembre setiembre octubre noviembre diciembre"
+)
+_DATE_AFTER = regex.compile(
+    rf"^[ \t]*{MONTHS}|^(?:st|nd|rd|th)\b|^\.?[ \t]+(?:de[ \t]+)?(?i:{'|'.join(_MONTH_NAMES.split())})(?!\p{{L}})"
+)
 _TIME_AFTER = regex.compile(r"^(?::\d|[ \t]?(?:a\.m\.|p\.m\.|am\b|pm\b|GMT|BST|UTC|Uhr\b|heures?\b))")
 _YEAR = regex.compile(r"^(?:1[89]|20)\d{2}$")
 _AGE = regex.compile(r"^\d{1,3}$")

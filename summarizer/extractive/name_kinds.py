@@ -186,8 +186,14 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
     if folded.rstrip(".") in US_DOTTED_PLACES:
         return "location"  # "Charleston, S.C.", "L.A. Unified" (not an acronym in capitals: an organisation)
     last = text.split()[-1]
-    if last[-1:] == "s" and last[:1].isupper() and folded not in places() and demonym(last[:-1]):
-        return "other"  # "Native Americans", "Canadians": a people, not a person or a place
+    if last[-1:] == "s" and last[:1].isupper() and folded not in places() and _a_people(text[:-1]):
+        return "other"  # "Native Americans", "New Yorkers", "Islamists": a people, not a person or a place
+    if len(words) > 1 and words[-1] == "international":
+        return "organization"  # "Amnesty International" (not "… International Airport", "International Space Station")
+    if words[0] in _WEATHER and len(words) == 2:
+        return "event"  # "Hurricane Sandy", "Storm Ciara"
+    if len(words) > 1 and folded in places():
+        return "location"  # "United Kingdom" ("united" names football clubs), "New York City"
     if len(words) == 2 and words[0] in _MAKES and not first_named(text):
         return "other"  # "a Dodge Charger"
     if (
@@ -291,6 +297,17 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
             return "other"  # "a Range Rover", "our Blue Moon lander", "the Fat Cat"
         return "person"  # "Kim Kardashian": two or three capitalised words and nothing against
     return "other"
+
+
+_WEATHER = frozenset("hurricane storm typhoon cyclone tropical tornado".split())
+
+
+def _a_people(singular: str) -> bool:
+    """ "Native American", "New Yorker" (New York + er), "Londoner", "Islamist": one of a people or a movement."""
+    last = singular.split()[-1]
+    if demonym(last) or last.lower().endswith("ist"):
+        return True
+    return singular.endswith("er") and singular[:-2].casefold() in places()
 
 
 def person_evidence(name: Name, around: list[tuple[str, str]]) -> int:
