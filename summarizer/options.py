@@ -13,13 +13,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic_core import PydanticCustomError
 
 from .errors import ConfigError
 from .terms import LANGUAGE_PATTERN, MAX_SENTENCES, MODEL_PATTERN, Method, Style
 
 LanguageCode = Annotated[str, StringConstraints(pattern=LANGUAGE_PATTERN, to_lower=True)]
 ModelName = Annotated[str, StringConstraints(pattern=MODEL_PATTERN)]
+
+
+def _not_a_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise PydanticCustomError("number_type", "Input should be a number, not true or false")
+    return value
+
+
+# JSON's true is no number ("sentences": true was read as 1 sentence); a form's "0.7" still is.
+Count = Annotated[int, BeforeValidator(_not_a_bool)]
+Number = Annotated[float, BeforeValidator(_not_a_bool)]
 MAX_INSTRUCTIONS = 4000  # characters of --instructions: a paragraph or two, not a second article
 
 
@@ -39,8 +51,8 @@ class CallOptions(BaseModel):
         default=None, description="ISO 639-1 code of the summary; quotes and evidence stay verbatim."
     )
     style: Style | None = Field(default=None, description="brief, standard, or dense (Chain of Density rounds).")
-    max_retries: int | None = Field(default=None, ge=0, le=10, description="Re-asks after an invalid answer.")
-    temperature: float | None = Field(default=None, ge=0, le=2, description="Sampling temperature for this call.")
+    max_retries: Count | None = Field(default=None, ge=0, le=10, description="Re-asks after an invalid answer.")
+    temperature: Number | None = Field(default=None, ge=0, le=2, description="Sampling temperature for this call.")
     instructions: str | None = Field(
         default=None,
         min_length=1,
@@ -48,7 +60,7 @@ class CallOptions(BaseModel):
         description="Extra instructions for the model (focus, tone, what to leave out), added to the prompt after "
         "the article; they cannot change the schema or the verbatim rules. Part of the cache key.",
     )
-    sentences: int | None = Field(
+    sentences: Count | None = Field(
         default=None,
         ge=1,
         le=MAX_SENTENCES,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from pydantic import ValidationError
 
 from summarizer.errors import ConfigError
 from summarizer.options import CallOptions
@@ -81,3 +82,11 @@ def test_a_batch_with_its_own_model_is_priced_with_that_model(make, server, tmp_
     assert server.requests[-1]["model"] == "gpt-4o"
     expected = cost("gpt-4o", stats.prompt_tokens, stats.completion_tokens)
     assert stats.cost_usd == expected and expected != cost("gpt-4o-mini", stats.prompt_tokens, stats.completion_tokens)
+
+
+@pytest.mark.parametrize("field", ["sentences", "max_retries", "temperature"])
+def test_json_true_is_no_number_for_a_numeric_option(field):
+    """Was: "sentences": true in a request body was read as 1 sentence."""
+    with pytest.raises(ValidationError, match=field):
+        CallOptions.model_validate({field: True})
+    assert getattr(CallOptions.model_validate({field: 1}), field) == 1
