@@ -68,13 +68,22 @@ def draft(article: Article, spec: SchemaSpec, *, language: str | None = None, st
     return Draft(record, candidates, model_from_json_schema(schema, f"{spec.model.__name__}Writing"), messages)
 
 
+# The writing's length limits. A grammar-constrained model (llama.cpp) is stopped at them mid-word ("…near Rausu,
+# on Hokkaid"): a text that reaches its limit was cut, not finished.
+HEADLINE_CHARS, SUMMARY_CHARS, POINT_CHARS = 120, 400, 160
+
+
+def _cut_off(text: str, limit: int) -> str | None:
+    return f"is cut off at {limit} characters; write a shorter one" if len(text) >= limit else None
+
+
 def writing_schema(count: int, wanted: int, *, summary: bool) -> dict[str, Any]:
     """What the model fills: a headline, (a summary,) and points that name their sentence by number."""
     properties: dict[str, Any] = {
         "headline": {
             "type": "string",
             "minLength": 10,
-            "maxLength": 120,
+            "maxLength": HEADLINE_CHARS,
             "description": "A neutral, factual headline of at most 15 words.",
         },
     }
@@ -82,7 +91,7 @@ def writing_schema(count: int, wanted: int, *, summary: bool) -> dict[str, Any]:
         properties["summary"] = {
             "type": "string",
             "minLength": 40,
-            "maxLength": 400,
+            "maxLength": SUMMARY_CHARS,
             "x-max-sentences": 3,
             "description": "What happened and why it matters, in 2 or 3 sentences.",
         }
@@ -102,7 +111,7 @@ def writing_schema(count: int, wanted: int, *, summary: bool) -> dict[str, Any]:
                 "point": {
                     "type": "string",
                     "minLength": 10,
-                    "maxLength": 160,
+                    "maxLength": POINT_CHARS,
                     "description": "The fact it states, in one short sentence of your own words.",
                 },
             },
@@ -129,11 +138,20 @@ def problems(
             return "is not about this article"
         return quality.invented(text, source)
 
-    issue = quality.problem(headline, prose=True, min_words=2) or made_up(headline)
+    issue = (
+        quality.problem(headline, prose=True, min_words=2, one_sentence=True)
+        or _cut_off(headline, HEADLINE_CHARS)
+        or made_up(headline)
+    )
     if issue:
         found["headline"] = issue
     if summary is not None:
-        issue = quality.problem(summary, prose=True) or quality.repeats(headline, summary) or made_up(summary)
+        issue = (
+            quality.problem(summary, prose=True)
+            or _cut_off(summary, SUMMARY_CHARS)
+            or quality.repeats(headline, summary)
+            or made_up(summary)
+        )
         if issue:
             found["summary"] = issue
     seen: set[str] = set()
@@ -142,7 +160,8 @@ def problems(
         marker = quality.marker(point["point"])
         cited = candidates[point["sentence"] - 1]
         issue = (
-            quality.problem(point["point"], prose=True, min_words=2)
+            quality.problem(point["point"], prose=True, min_words=2, one_sentence=True)
+            or _cut_off(point["point"], POINT_CHARS)
             or ("says the same as another point" if marker in seen else None)
             or (
                 f"cites sentence {point['sentence']}, which another point cites"

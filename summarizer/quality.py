@@ -84,8 +84,14 @@ _PLACEHOLDERS = frozenset(
 )
 
 
-def problem(text: str, *, prose: bool = False, min_words: int = 3) -> str | None:
-    """What is degenerate about ``text``, in words a model can act on, or None."""
+# One sentence (a headline, a key point, a bullet) says a phrase once: these fields are held to the stricter rule.
+ONE_SENTENCE_FIELDS = frozenset({"headline", "point", "bullets"})
+
+
+def problem(text: str, *, prose: bool = False, min_words: int = 3, one_sentence: bool = False) -> str | None:
+    """What is degenerate about ``text``, in words a model can act on, or None. ``one_sentence``: a phrase of
+    five words said twice is a loop there ("…as a result of a landslide, and that
+    was a result of melting ice and snow, and that was a result of a landslide," passed as a key point)."""
     stripped = text.strip()
     lowered = stripped.casefold()
     if not any(ch.isalnum() for ch in stripped) or (prose and lowered.strip(" .!?:;-") in _PLACEHOLDERS):
@@ -100,9 +106,21 @@ def problem(text: str, *, prose: bool = False, min_words: int = 3) -> str | None
     words = [w.casefold() for w in _WORD.findall(stripped)]
     if prose and word_count(stripped, words) < min_words:
         return "is not a sentence: write a complete statement of at least a few words"
-    loop = repeated_phrase(words)
+    loop = repeated_phrase(words) or (repeated_in_a_sentence(words) if one_sentence else None)
     if loop:
         return f"repeats the phrase {loop!r} over and over; say each thing once"
+    return None
+
+
+def repeated_in_a_sentence(words: list[str]) -> str | None:
+    """A phrase of 5-8 words said twice in what should be one sentence. (Three words three times is not enough:
+    a real Persian sentence names "امور بین الملل", international affairs, three times.)"""
+    for size in range(8, 4, -1):
+        if len(words) < size * 2:
+            continue
+        gram, count = Counter(tuple(words[i : i + size]) for i in range(len(words) - size + 1)).most_common(1)[0]
+        if count >= 2:
+            return " ".join(gram)
     return None
 
 
@@ -145,8 +163,11 @@ def check_text(value: str, info: ValidationInfo) -> str:
     """The pydantic validator of composed text fields (a no-op outside model answers)."""
     if isinstance(info.context, dict) and info.context.get(QUALITY_KEY):
         found = problem(
-            value, prose=info.field_name in PROSE_FIELDS, min_words=2 if info.field_name == "headline" else 3
-        )  # "Budget approved" is a headline
+            value,
+            prose=info.field_name in PROSE_FIELDS,
+            min_words=2 if info.field_name == "headline" else 3,  # "Budget approved" is a headline
+            one_sentence=info.field_name in ONE_SENTENCE_FIELDS,
+        )
         if found:
             raise ValueError(f"degenerate answer: the text {found}")
     return value
@@ -163,7 +184,8 @@ def check_items(values: list[Any], info: ValidationInfo) -> list[Any]:
             seen.add(said)
         if info.field_name in PROSE_FIELDS:
             for item in values:
-                found = problem(str(item), prose=True) if isinstance(item, str) else None
+                one = info.field_name in ONE_SENTENCE_FIELDS
+                found = problem(str(item), prose=True, one_sentence=one) if isinstance(item, str) else None
                 if found:
                     raise ValueError(f"degenerate answer: an item {found}")
     return values
