@@ -798,3 +798,16 @@ def test_attributions_seen_on_held_out_8b(text, speaker):
 def test_a_day_and_a_month_in_french_spanish_and_german_are_no_figures():
     values = list(figures_of("Le texte a été voté le 5 mai par 438 députés. El 3 de mayo llegaron 300 personas."))
     assert not any(v.startswith(("5", "3 ")) for v in values) and "438 députés" in values, values
+
+
+def test_an_article_in_capitals_has_no_entities_and_says_why():
+    from summarizer import Summarizer
+
+    text = (
+        "POLICE SAY A MAN WAS ARRESTED IN LONDON ON MONDAY AFTER A FIRE AT A WAREHOUSE. THE FIRE BRIGADE SAID 40 "
+        'FIREFIGHTERS ATTENDED. "IT WAS TERRIFYING," SAID RESIDENT JANE DOE. THE MAN WAS RELEASED ON BAIL LATER.'
+    )
+    result = Summarizer(engine="extractive").summarize(text)
+    assert result.summary.entities == []  # was "FIRE BRIGADE SAID", "FIREFIGHTERS ATTENDED"… as organisations
+    assert any("written in capitals" in w for w in result.meta.warnings), result.meta.warnings
+    assert kinds_of("Police arrested John Smith in London on Monday. NASA said nothing.")  # mixed case: names

@@ -321,3 +321,35 @@ def test_a_long_lead_gives_a_headline_cut_where_a_clause_ends_and_never_after_a_
     assert extractive.summarize(unbroken + " " + SHORT)["headline"] == (
         "Mexican restaurant Chipotle has decided to tap into the $70 billion food delivery market\u2026"
     )
+
+
+def test_a_headline_is_never_cut_inside_a_name_nor_taken_from_a_date_line():
+    long = (
+        "Liverpool vice-captain Jordan Henderson thinks his side could catch Manchester City in the Barclays Premier "
+        "League race for the top four places this season without their injured captain."
+    )
+    headline = extractive.summarize(long + " " + SHORT)["headline"]
+    assert headline.endswith("\u2026") and not headline.endswith(("Premier\u2026", "Barclays\u2026")), headline
+    whole = (
+        "Steve Bruce is adamant he can keep Hull City in the Premier League for another season of top flight football."
+    )
+    assert extractive.summarize(whole + " " + SHORT)["headline"] == whole.rstrip(".")  # 20 words: whole
+    stamped = "5 August 2015 Last updated at 06:36 BST\nShe's now 84 and has been telling her story for years. " + SHORT
+    assert "Last updated" not in extractive.summarize(stamped)["headline"]
+
+
+def test_photo_captions_and_promotions_are_no_summary_sentence_or_key_point():
+    text = (
+        MIGRANTS + "\nSteve Bruce (pictured) is confident he can keep Hull City in the Premier League this season .\n"
+        "No clue: Local residents say they felt no tremors overnight and the land just appeared .\n"
+        "Watch 'Hiroshima: A Newsround Special' - Thursday 6 August at 5.30pm on the CBBC channel.\n"
+        "You can find out more about what happened in Hiroshima here."
+    )
+    record = extractive.summarize(text, distinct=True)
+    chosen = [record["summary"], *(kp["evidence"] for kp in record["key_points"])]
+    for caption in ("(pictured)", "No clue", "Watch 'Hiroshima", "You can find out more"):
+        assert not any(caption in piece for piece in chosen), (caption, chosen)
+
+
+def test_text_without_any_sentence_gives_an_empty_record_not_an_index_error():
+    assert extractive.summarize("," * 100)["headline"] == ""

@@ -33,7 +33,7 @@ from ..terms import Method
 from ..text import STOPWORDS, detect_language, sentence_spans, words
 from ..wordlists import all_stopwords, with_english
 from . import attribution, dates
-from .entities import SPEECH_VERB_LIST, Entities, caseless
+from .entities import SPEECH_VERB_LIST, Entities, caseless, in_capitals
 from .figures import figures as find_figures
 
 _ALL_STOPWORDS = frozenset().union(*STOPWORDS.values())
@@ -179,12 +179,20 @@ def front_matter(text: str, title: str | None) -> tuple[str | None, int, list[st
             byline = _BYLINE.match(stripped)
             if byline:
                 bylines += [n.strip() for n in re.split(r"\s+and\s+|,", byline.group("names")) if n.strip()]
-            elif headline is None and len(words_in_line) >= 3 and not (title and _same(stripped, title)):
+            elif (
+                headline is None
+                and len(words_in_line) >= 3
+                and not (title and _same(stripped, title))
+                and not _STAMP.search(stripped)  # "5 August 2015 Last updated at 06:36 BST" is a date line
+            ):
                 headline = stripped.lstrip("#").strip()  # a Markdown heading's marks are not the title
         offset += len(line) + 1
         if offset >= len(text):
             return None, 0, []  # one line with no full stop is the story, not its title
     return headline, offset, bylines
+
+
+_STAMP = re.compile(r"(?i)\b(?:last updated|updated|published|posted)\b.*\d|\b\d{1,2}:\d{2}\b")
 
 
 def _same(a: str, b: str) -> bool:
@@ -425,10 +433,26 @@ _ENDS_A_SENTENCE = regex.compile(r"[.!?\u2026\u06d4\u061f\u3002][\"'\u201d\u2019
 _LINK_CAPTION = regex.compile(
     r"^\W*(?:Why|How|What|Watch|Video|Videos|Read|Click|See|Photos|Pictures|Gallery|Related|Listen)\b[^?]*\s[.]\s*$"
 )
+# A photo caption set off the same way: "Steve Bruce (pictured) is confident … avoid relegation .", "No clue: Local
+# residents on Hokkaido island say … just appeared ."
+_PHOTO_CAPTION = regex.compile(
+    r"(?i:\((?:pictured|left|right|centre|center|above|below|top|bottom|inset|second left|second right)\))"
+    r"[^\n]*\s[.]\s*$|^\W*\p{Lu}[\p{L}’' -]{1,30}:[ \t][^\n]*\s[.]\s*$"
+)
+# A promotion of something else: "Watch 'Hiroshima: A Newsround Special' - Thursday…", "You can find out more…".
+_PROMO = regex.compile(
+    r"^\W*(?:Watch|Listen|Subscribe|Sign up|Follow (?:us|@)|Click|Read more|Find out more|You can find out more|"
+    r"See more|Download)\b"
+)
 
 
 def _is_sentence(unit: str) -> bool:
-    return bool(_ENDS_A_SENTENCE.search(unit)) and not _LINK_CAPTION.match(unit)
+    return (
+        bool(_ENDS_A_SENTENCE.search(unit))
+        and not _LINK_CAPTION.match(unit)
+        and not _PHOTO_CAPTION.search(unit)
+        and not _PROMO.match(unit)
+    )
 
 
 def _sentences_first(units: list[str], ranked: list[int]) -> list[int]:
@@ -446,6 +470,8 @@ def _headline(title: str | None, sentences: list[str], ranked: list[int]) -> str
     if title and title.strip():
         return " ".join(title.split())
     lead = next((s for s in sentences[:3] if len(s.split()) >= 5 and _is_sentence(s)), None)
+    if lead is None and not ranked:
+        return ""  # no sentence at all (",,,,"): the callers refuse such text before, the record says nothing
     first = _strip_lead_in(lead or sentences[ranked[0]])
     clauses = re.split(r"(?<=[,;:])\s", first, maxsplit=1)
     if len(clauses) == 2 and clauses[0].split()[0].lower() in _SUBORDINATORS and len(clauses[1].split()) >= 5:
@@ -453,8 +479,10 @@ def _headline(title: str | None, sentences: list[str], ranked: list[int]) -> str
     tokens = first.rstrip(".!? ").split()
     if len(tokens) > _HEADLINE_WORDS:
         cut = _clause_end(tokens)
-        if cut is None:  # at a word, and not after one that leaves the headline hanging ("…market by…")
-            cut = next((i for i in range(_HEADLINE_WORDS, 5, -1) if tokens[i - 1].lower() not in _DANGLING), 15)
+        if cut is None and len(tokens) <= _WHOLE_WORDS:
+            cut = len(tokens)  # a whole sentence of up to 20 words reads better than 15 and "…"
+        if cut is None:  # at a word, not inside a name ("…in the Barclays Premier…") nor after a hanging one
+            cut = next((i for i in range(_HEADLINE_WORDS, 5, -1) if _word_ends_a_phrase(tokens, i)), 15)
             tokens = [*tokens[:cut], "\u2026"]
         else:
             tokens = tokens[:cut]
@@ -463,16 +491,26 @@ def _headline(title: str | None, sentences: list[str], ranked: list[int]) -> str
 
 
 _HEADLINE_WORDS = 15
+_WHOLE_WORDS = 20
 # Words that open a clause after the main one ("…migrants from Africa and Middle East hoping to…").
 _CLAUSE_OPENERS = frozenset(
     "who whom whose which where while after before because although though since amid despite following "
-    "according including hoping saying claiming citing leaving prompting sparking forcing warning urging".split()
+    "according including hoping saying claiming citing leaving prompting sparking forcing warning urging carrying "
+    "killing injuring sending bringing".split()
 )
 # A headline does not end in one of these ("…the food delivery market by").
 _DANGLING = frozenset(
     "a an the and or but nor of to in on at by for from with as than that this these those his her its their "
     "our my your is are was were be been has have had will would can could may might must should not no".split()
 )
+
+
+def _word_ends_a_phrase(tokens: list[str], i: int) -> bool:
+    """Whether a headline may stop before ``tokens[i]``: not after a hanging word, not between two capitalised
+    words of one name ("Barclays Premier | League", "London's Olympic | Stadium")."""
+    if tokens[i - 1].lower() in _DANGLING:
+        return False
+    return not (tokens[i][:1].isupper() and tokens[i - 1][:1].isupper())
 
 
 def _clause_end(tokens: list[str]) -> int | None:
@@ -612,6 +650,11 @@ def as_result(
         warnings.append(
             f"the extractive engine finds names by their capital letters, which {script} script "
             "does not have: entities are left empty and quote speakers unknown (an LLM can fill them)"
+        )
+    elif in_capitals(article.text) and spec.name == "news":
+        warnings.append(
+            "the article is written in capitals, so the extractive engine cannot tell names by their capital "
+            "letters: entities are left empty and quote speakers unknown (an LLM can fill them)"
         )
     if language and language != record.get("language"):
         warnings.append(

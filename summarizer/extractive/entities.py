@@ -171,6 +171,13 @@ def caseless(text: str) -> str | None:
     return scripts.most_common(1)[0][0].title()
 
 
+def in_capitals(text: str) -> bool:
+    """Whether ``text`` is written in capitals ("POLICE SAY A MAN WAS ARRESTED…"): capitals cannot mark names there,
+    and every run of words would be one ("FIRE BRIGADE SAID")."""
+    cased = [ch for ch in text[:4000] if ch.isupper() or ch.islower()]
+    return len(cased) >= 40 and sum(ch.isupper() for ch in cased) * 5 >= len(cased) * 4
+
+
 class Entities:
     """The entities of one article, and the lookups quotes need (surname -> full name, types)."""
 
@@ -191,7 +198,7 @@ class Entities:
         self._openers = with_english(language)
         self._lowered = frozenset(_LOWER_WORD.findall(text))
         self._words = Counter(_WORD.findall(text))
-        spans = _rejoined(text, spans)
+        spans = _rejoined(text, spans) if not in_capitals(text) else []
         starts = {a for a, _ in spans}
         for a, b in spans:
             if b > skip:
