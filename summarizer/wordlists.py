@@ -120,7 +120,7 @@ manager spokesman spokeswoman spokesperson officer chief executive general gen l
 admiral cmdr professor lawyer attorney rep representative congressman congresswoman leader founder
 co-founder cofounder commissioner ambassador premier ombudsman administrator deputy correspondent editor
 editor-in-chief analyst economist strategist trader official democrat republican conservative mp mep mla
-owner sheriff prosecutor supt
+owner sheriff prosecutor supt boss
 inspector superintendent chairperson principal dean rabbi imam bishop archbishop cardinal reverend rev
 striker midfielder goalkeeper defender player actor actress singer rapper author researcher scientist
 oberstaatsanwalt staatsanwalt kanzlerin kanzler präsident präsidentin ministerin sprecher sprecherin

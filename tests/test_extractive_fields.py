@@ -811,3 +811,16 @@ def test_an_article_in_capitals_has_no_entities_and_says_why():
     assert result.summary.entities == []  # was "FIRE BRIGADE SAID", "FIREFIGHTERS ATTENDED"… as organisations
     assert any("written in capitals" in w for w in result.meta.warnings), result.meta.warnings
     assert kinds_of("Police arrested John Smith in London on Monday. NASA said nothing.")  # mixed case: names
+
+
+def test_a_run_on_quote_stops_before_the_photo_caption_it_swallowed():
+    """The Daily Mail's paragraphs run together in its text, its captions ending in a spaced full stop."""
+    text = (
+        "Boss Nigel Pearson has urged Leicester to keep their cool. 'We need to make sure our own run-in is what we "
+        "want it to be. Leicester manager Nigel Pearson has urged his players to focus on their own job during the "
+        "run-in . It's great when results go your way,' he said."
+    )
+    quotes = quotes_of(text)
+    first = next(iter(quotes))
+    assert first == "We need to make sure our own run-in is what we want it to be.", quotes
+    assert set(quotes.values()) == {"Nigel Pearson"}, quotes

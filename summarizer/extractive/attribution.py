@@ -543,6 +543,7 @@ def _single_in_line(line: str, offset: int) -> list[tuple[int, int, str]]:
         else:
             inner, end = line[opening.end() :], len(line)
             position = end
+        inner = _before_caption(inner)
         if 12 <= len(inner) <= 800 and len(inner.split()) >= 3:
             found.append((offset + opening.start(), offset + end, inner))
         elif not again and close and len(inner) < 12:
@@ -574,9 +575,27 @@ def _in_line(line: str, offset: int) -> list[tuple[int, int, str]]:
             inner, end = line[opening.end() :], len(line)
         else:
             inner, end = line[opening.end() : close], close + 1
+        inner = _before_caption(inner)
         if 12 <= len(inner) <= 800:
             found.append((offset + opening.start(), offset + end, inner))
         position = end
+
+
+# In the CNN/Daily Mail text, whose paragraphs run together, a photo caption ends in a full stop set off by a space:
+# inside a quote that runs on ("…what we want it to be. Leicester manager Nigel Pearson has urged his players…
+# run-in . …"), it marks where the speaker's words stopped, at the end of the sentence before it.
+_CAPTION_STOP = regex.compile(r"\s\.(?=\s|$)")
+_SENTENCE_END = regex.compile(r"[.!?…]['’\"”]?(?=\s)")
+
+
+def _before_caption(inner: str) -> str:
+    """``inner`` cut before a caption that a run-on quote swallowed. The quote's end stays where its mark closes
+    it: the attribution after it (", he said") is still its own."""
+    caption = _CAPTION_STOP.search(inner)
+    if caption is None:
+        return inner
+    ends = [m.end() for m in _SENTENCE_END.finditer(inner, 0, caption.start())]
+    return inner[: ends[-1]] if ends else inner
 
 
 def _closing(line: str, start: int, mark: str) -> int | None:
