@@ -112,6 +112,7 @@ class Item:
                 url=url,
                 max_chars=max_chars,
                 max_html_bytes=max_html_bytes,
+                markdown=not self.html and name.lower().endswith((".md", ".markdown")),
             )
         elif self.html or (self.html is None and looks_like_html(data)):
             check_html_size(len(data), name=name, max_html_bytes=max_html_bytes)  # characters: at most the bytes

@@ -824,3 +824,12 @@ def test_a_run_on_quote_stops_before_the_photo_caption_it_swallowed():
     first = next(iter(quotes))
     assert first == "We need to make sure our own run-in is what we want it to be.", quotes
     assert set(quotes.values()) == {"Nigel Pearson"}, quotes
+
+
+def test_a_person_named_like_a_place_word_and_a_plural_noun_opening_a_sentence():
+    found = kinds_of(
+        "Mayor Linda Park said the line would open in 2028. Opponents, led by councillor Tom Reed, said the money "
+        "should go to buses. The concert was held in Central Park."
+    )
+    assert found.get("Linda Park") == "person" and found.get("Central Park") == "location", found
+    assert found.get("Opponents") != "person", found

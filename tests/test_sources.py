@@ -42,7 +42,27 @@ def test_text_and_markdown(tmp_path: Path):
     (tmp_path / "a.txt").write_text("Line one.\nLine two.\n", encoding="utf-8")
     (tmp_path / "a.md").write_text("# Title\n\nSome *text* here.\n", encoding="utf-8")
     assert load(str(tmp_path / "a.txt")).text == "Line one.\nLine two."
-    assert load(str(tmp_path / "a.md")).text.startswith("# Title")
+    markdown = load(str(tmp_path / "a.md"))
+    assert (markdown.text, markdown.title) == ("Title\nSome text here.", "Title")
+
+
+def test_markdown_is_read_as_a_reader_reads_it(tmp_path: Path):
+    """Was: read as plain text, so "**Read more:** [Why…](https://…)" became a timeline entry, markup and all."""
+    (tmp_path / "story.md").write_text(
+        "# Council approves tram line\n\n*By Jane Reporter*\n\nThe council voted on Tuesday to build it, ending "
+        "**ten years** of debate.\n\n![The chamber](chamber.jpg)\n*The council chamber on Tuesday.*\n\nIt will cost "
+        "$420 million, says the [transport department](https://example.com/t).\n\n- Work starts in spring.\n",
+        encoding="utf-8",
+    )
+    article = load(str(tmp_path / "story.md"))
+    assert article.title == "Council approves tram line"
+    assert article.text.splitlines() == [
+        "Council approves tram line",
+        "By Jane Reporter",  # a byline in italics stays: it names the author
+        "The council voted on Tuesday to build it, ending ten years of debate.",
+        "It will cost $420 million, says the transport department.",  # the caption in italics is gone
+        "Work starts in spring.",
+    ]
 
 
 @pytest.mark.parametrize(

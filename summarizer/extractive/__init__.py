@@ -528,6 +528,8 @@ def _clause_end(tokens: list[str]) -> int | None:
 def _timeline(sentences: list[str], base: Any) -> list[dict[str, str]]:
     events: list[dict[str, str]] = []
     for sentence in sentences:
+        if not _is_sentence(sentence):
+            continue  # "Read more: Why the council delayed the vote last month" is no event
         m = dates.WHEN.search(sentence)
         if m:
             events.append({"when": dates.resolve(m.group().strip(), base), "what": _clip(_strip_lead_in(sentence))})

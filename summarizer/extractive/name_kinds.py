@@ -105,7 +105,8 @@ _NOT_PEOPLE = frozenset(
     "firefighters paramedics detectives troops soldiers protesters demonstrators organisers organizers "
     "campaigners activists leaders ministers members voters passengers customers users viewers readers "
     "visitors tourists historians legislators lawmakers senators farmers employers builders shareholders "
-    "investors consumers shoppers drivers nurses patients victims survivors families children".split()
+    "investors consumers shoppers drivers nurses patients victims survivors families children opponents supporters "
+    "colleagues commuters councillors councilors".split()
 )
 _NAME_NEXT = regex.compile(r"^[ \t]+\p{Lu}\p{Ll}")
 # First words of a place's name: "Camp Pendleton", "Fort Bragg", "Mount Kenya", "Lake Placid".
@@ -123,7 +124,7 @@ _STREET_WORDS = frozenset(
     "heights concourse rd ave blvd cathedral temple mosque palace castle tower monument memorial hotel".split()
 )
 _SURNAME_ORG_WORDS = frozenset("line lines post court church leader guardian herald times".split())
-_SURNAME_PLACE_WORDS = frozenset("hill hills lane way beach bridge".split())
+_SURNAME_PLACE_WORDS = frozenset("hill hills lane way beach bridge park lake field".split())
 
 
 @dataclass
@@ -245,9 +246,8 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
             and any(_SPEECH_AFTER.match(after) and after[:1] != "," for _, after in around)  # not "X, who…"
         )
         return "organization" if speaks else "location"  # "Tottenham said in a statement"
-    if words[-1] in PLACE_WORDS or (
-        len(words) > 1 and words[-1] in _STREET_WORDS and not (words[-1] in _SURNAME_PLACE_WORDS and first_named(text))
-    ):
+    surname_like = words[-1] in _SURNAME_PLACE_WORDS and first_named(text)  # "Linda Park", "Kelly Hill"
+    if not surname_like and (words[-1] in PLACE_WORDS or (len(words) > 1 and words[-1] in _STREET_WORDS)):
         return "location"
     if (
         words[0] in CARDINALS
