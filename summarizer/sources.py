@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, InputTooLarge
+from .urllists import is_url_list
 
 MAX_CHARS = 1_000_000  # ~170,000 words: long articles are split, but a runaway input is refused
 MAX_HTML_BYTES = 2_000_000  # extraction costs ~2 s of CPU a megabyte: refuse a page before paying that
@@ -145,7 +146,7 @@ def from_bytes(
     text = _decode(data, name, charset, html, warnings)
     if html:
         article = from_html(text, url=url, name=name)
-    elif markdown:
+    elif markdown and not is_url_list(text):  # a .md of links is a list to fetch, not Markdown prose
         plain, title = markdown_text(text)
         article = Article(text=plain.strip(), title=title, url=url)
     else:

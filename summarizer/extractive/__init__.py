@@ -466,7 +466,8 @@ def _headline(title: str | None, sentences: list[str], ranked: list[int]) -> str
     """The page's title or the story's title line, whole; else the lead's main clause, up to 15 words.
     Only a leading subordinate clause ("After years of debate, …") is dropped: "Pakistan, Iran Reaffirm…"
     keeps its first word. A longer lead is cut where a clause ends ("…migrants from Africa and Middle East"
-    before "hoping to make it to Europe"), and with "…" only where none ends within the 15 words."""
+    before "hoping to make it to Europe"); with none in reach it is whole up to 20 words, else cut at 15 with
+    "…", never inside a name or after a hanging word."""
     if title and title.strip():
         return " ".join(title.split())
     lead = next((s for s in sentences[:3] if len(s.split()) >= 5 and _is_sentence(s)), None)
