@@ -284,6 +284,7 @@ _KEY_SHAPES = re.compile(
     r"|AIza[0-9A-Za-z_-]{35}"  # Google
     r"|hf_[A-Za-z0-9]{30,}"  # Hugging Face
     r"|glpat-[A-Za-z0-9_-]{20,}"  # GitLab
+    r"|(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{16,}"  # Stripe
     r"|eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"  # a JSON Web Token
     r")"
     r"|(?i:\bbearer\s+)[A-Za-z0-9._~+/-]{20,}=*"  # a bearer token as an Authorization header gives it
@@ -293,6 +294,6 @@ _KEY_SHAPES = re.compile(
 def looks_like_key(text: str) -> bool:
     """Whether ``text`` holds something shaped like an API key or token (OpenAI ``sk-``, Anthropic ``sk-ant-``,
     GitHub ``ghp_``/``github_pat_``, AWS ``AKIA``, Slack ``xox?-``, Google ``AIza``, Hugging Face ``hf_``,
-    GitLab ``glpat-``, a JWT, ``Bearer <token>``). For refusing to *store* such text; it says yes or no and
-    never which part, so nothing of the key reaches a message."""
+    GitLab ``glpat-``, Stripe ``sk_live_``/``pk_live_``, a JWT, ``Bearer <token>``). For refusing to *store* such
+    text; it says yes or no and never which part, so nothing of the key reaches a message."""
     return _KEY_SHAPES.search(text) is not None

@@ -27,6 +27,7 @@ KEYS = (
     "AKIAIOSFODNN7EXAMPLE",
     "xoxb-123456789012-abcdefghij",
     "AIzaSyA1234567890abcdefghijklmnopqrstuv",
+    "pk_test_MADEUPabcdefghij0123456789",  # Stripe's shape (a news page embedded a live one)
     "Bearer abcdefghijklmnopqrstuvwxyz0123",
 )
 
@@ -163,9 +164,13 @@ def test_cache_import_of_a_folder_is_an_input_error(cli, tmp_path):
 
 def test_no_fixture_or_example_holds_anything_shaped_like_a_key():
     """Pages copied from other projects' test suites carried live-looking credentials in their scripts (Google
-    API keys, a signed token): they are replaced, and a page copied later must be cleaned the same way."""
+    API keys, a signed token, Gigya ``APIKey=3_…``, a Stripe ``pk_live_…``, ``auth=`` and ``key=`` tokens): they are
+    replaced (``python tests/fixtures/scrub_credentials.py``), and a page copied later must be cleaned the same way."""
+    import runpy
+
     from summarizer.secrets import looks_like_key
 
+    credentials = runpy.run_path(str(Path(__file__).parent / "fixtures" / "scrub_credentials.py"))["credentials"]
     root = Path(__file__).parent
     places = [
         *(root / "fixtures").rglob("*"),
@@ -175,6 +180,10 @@ def test_no_fixture_or_example_holds_anything_shaped_like_a_key():
     found = [
         str(path.relative_to(root.parent))
         for path in places
-        if path.is_file() and looks_like_key(path.read_bytes().decode("utf-8", "replace"))
+        if path.is_file()
+        and (
+            looks_like_key(text := path.read_bytes().decode("utf-8", "replace"))
+            or (path.suffix == ".html" and credentials(text))  # a page's keys; a cassette's "key" is our cache key
+        )
     ]
     assert found == []
