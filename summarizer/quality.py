@@ -118,10 +118,15 @@ def repeated_in_a_sentence(words: list[str]) -> str | None:
     for size in range(8, 4, -1):
         if len(words) < size * 2:
             continue
-        gram, count = Counter(tuple(words[i : i + size]) for i in range(len(words) - size + 1)).most_common(1)[0]
+        gram, count = _commonest_phrase(words, size)
         if count >= 2:
             return " ".join(gram)
     return None
+
+
+def _commonest_phrase(words: list[str], size: int) -> tuple[tuple[str, ...], int]:
+    """The phrase of ``size`` words said most often in ``words``, and how often."""
+    return Counter(tuple(words[i : i + size]) for i in range(len(words) - size + 1)).most_common(1)[0]
 
 
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
@@ -150,8 +155,7 @@ def repeated_phrase(words: list[str]) -> str | None:
     for size in range(8, 1, -1):
         if len(words) < size * 3:
             continue
-        grams = Counter(tuple(words[i : i + size]) for i in range(len(words) - size + 1))
-        gram, count = grams.most_common(1)[0]
+        gram, count = _commonest_phrase(words, size)
         # Three times over half the text, or four times over a third: people repeat a name now and then
         # ("The Falcon 9 Rocket ..." three times in a 36-word reference summary), loops repeat and repeat.
         if (count >= 3 and count * size * 2 >= len(words)) or (count >= 4 and count * size * 3 >= len(words)):
@@ -183,8 +187,8 @@ def check_items(values: list[Any], info: ValidationInfo) -> list[Any]:
                 raise ValueError("degenerate answer: the same item appears twice; give distinct items")
             seen.add(said)
         if info.field_name in PROSE_FIELDS:
+            one = info.field_name in ONE_SENTENCE_FIELDS
             for item in values:
-                one = info.field_name in ONE_SENTENCE_FIELDS
                 found = problem(str(item), prose=True, one_sentence=one) if isinstance(item, str) else None
                 if found:
                     raise ValueError(f"degenerate answer: an item {found}")

@@ -181,15 +181,28 @@ NOT_NAMES = frozenset("tv ok am pm gdp dna rna id pc ai hiv aids covid ad bc ce 
 #: not the acronyms of organisations that letters in capitals otherwise are.
 US_DOTTED_PLACES = frozenset("d.c l.a n.y n.j n.c s.c n.h n.m n.d s.d r.i w.va".split())
 
-#: Month and day names (English, German, French): dates, never names.
+_ENGLISH_MONTHS = "january february march april may june july august september october november december"
+_GERMAN_FRENCH_MONTHS = """
+januar februar märz april mai juni juli august september oktober november dezember janvier février mars avril mai
+juin juillet août septembre octobre novembre décembre
+"""
+_SPANISH_MONTHS = "enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre"
+
+#: Month names of German, French and Spanish, which write a date day first ("5 mai", "5. Mai", "3 de mayo"): a number
+#: before one is a date, not a figure.
+FOREIGN_MONTH_NAMES = frozenset((_GERMAN_FRENCH_MONTHS + _SPANISH_MONTHS).split())
+
+#: Month and day names (English, German, French): dates, never names. (Not the Spanish months: "Mayo" of the Mayo
+#: Clinic opens a name.)
 CALENDAR = frozenset(
-    """
-january february march april may june july august september october november december jan feb mar apr jun
-jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday januar februar märz
-juni juli oktober dezember montag dienstag mittwoch donnerstag freitag samstag sonntag janvier février mars
-avril mai juin juillet août septembre octobre novembre décembre lundi mardi mercredi jeudi vendredi samedi
-dimanche
-""".split()
+    (
+        _ENGLISH_MONTHS
+        + _GERMAN_FRENCH_MONTHS
+        + """
+jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday montag
+dienstag mittwoch donnerstag freitag samstag sonntag lundi mardi mercredi jeudi vendredi samedi dimanche
+"""
+    ).split()
 )
 
 #: Honorifics that count only when capitalised ("Ms Persson"; the ship "ms Ryndam" is not a woman).

@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import regex
 
+from ..wordlists import FOREIGN_MONTH_NAMES
 from .dates import MONTHS
 
 MAX_FIGURES = 10  # the news schema's maxItems
@@ -39,13 +40,9 @@ _BEFORE_OK = regex.compile(r"(?<![\p{L}\d.,:/#=-])")
 _NAME_BEFORE = regex.compile(r"\p{Lu}[\p{L}&]*[ \t]+$")
 _DATE_BEFORE = regex.compile(rf"{MONTHS}[ \t]*$")
 # "5 mai", "3 de mayo", "5. Mai": a day and a month in German, French or Spanish is a date too.
-_MONTH_NAMES = (
-    "januar februar märz april mai juni juli august september oktober november dezember janvier février mars avril "
-    "juin juillet août septembre octobre novembre décembre enero febrero marzo abril mayo junio julio agosto "
-    "septiembre setiembre octubre noviembre diciembre"
-)
+_FOREIGN_MONTH = "|".join(sorted(FOREIGN_MONTH_NAMES))
 _DATE_AFTER = regex.compile(
-    rf"^[ \t]*{MONTHS}|^(?:st|nd|rd|th)\b|^\.?[ \t]+(?:de[ \t]+)?(?i:{'|'.join(_MONTH_NAMES.split())})(?!\p{{L}})"
+    rf"^[ \t]*{MONTHS}|^(?:st|nd|rd|th)\b|^\.?[ \t]+(?:de[ \t]+)?(?i:{_FOREIGN_MONTH})(?!\p{{L}})"
 )
 _TIME_AFTER = regex.compile(r"^(?::\d|[ \t]?(?:a\.m\.|p\.m\.|am\b|pm\b|GMT|BST|UTC|Uhr\b|heures?\b))")
 _YEAR = regex.compile(r"^(?:1[89]|20)\d{2}$")
