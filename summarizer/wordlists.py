@@ -142,7 +142,7 @@ airlines airways motors productions studios studio media entertainment records r
 pictures films images studies research corps tech
 technologies labs laboratory observatory center centre hospital clinic directorate club fc united rovers
 athletic channel sports line lines railways church nations nation presse agence sciences industries aerospace
-markets radio television brotherhood foods
+markets radio television brotherhood foods administration coalition alliance society
 ministerium partei gericht landgericht polizei bundestag
 universität regierung verband zeitung ministère gouvernement assemblée parti tribunal conseil
 stiftung verein gesellschaft konzern behörde université fondation fédération banque société syndicat
@@ -167,7 +167,7 @@ reuters afp bloomberg xinhua tass sputnik ruptly irna dpa cnn bbc nbc cbs abc fo
 twitter facebook instagram youtube tiktok tumblr snapchat whatsapp telegram reddit linkedin netflix hulu
 spotify google apple amazon microsoft tesla spacex uber airbnb disney pentagon kremlin taliban hamas
 hezbollah nato fed interpol wikileaks opec unesco unicef labour tories conservatives democrats republicans
-lib-dems white-house islamic-state
+lib-dems lib-dem white-house islamic-state
 """.split()
 )
 

@@ -833,3 +833,77 @@ def test_a_person_named_like_a_place_word_and_a_plural_noun_opening_a_sentence()
     )
     assert found.get("Linda Park") == "person" and found.get("Central Park") == "location", found
     assert found.get("Opponents") != "person", found
+
+
+# -- after held-out-9's report (read once held-out-10 was annotated to take its place as the unread batch) ---------
+
+
+def test_a_surname_is_its_persons_before_it_is_a_first_word_of_something_else():
+    found = kinds_of(
+        "Donald Trump met Mitt Romney at Trump Tower on Tuesday. Trump said the talks went well. Romney said "
+        "nothing. Later Trump tweeted about Romney for the State Department."
+    )
+    assert found.get("Donald Trump") == "person" and "Trump" not in found, found
+    assert found.get("Mitt Romney") == "person" and found.get("Romney") is None, found
+
+
+def test_an_elect_title_an_initial_and_a_name_of_a_people_are_read_as_such():
+    found = kinds_of(
+        "President-elect Donald Trump will meet the board. “It is very much something to worry about,” said "
+        "C. Eugene Steuerle, a fellow at the Urban Institute. The ranger Jamie Werner of Ngātiwai attended the "
+        "beaching. Steuerle said so."
+    )
+    assert "President-elect" not in found and found.get("Donald Trump") == "person", found
+    assert found.get("C. Eugene Steuerle") == "person" and "C." not in found, found
+    assert found.get("Jamie Werner") == "person" and "Jamie Werner of Ngātiwai" not in found, found
+
+
+def test_bodies_days_streets_works_and_page_furniture_are_no_people():
+    found = kinds_of(
+        "Last week the US Food and Drug Administration issued a warning. He spoke to the Republican Jewish "
+        "Coalition before Holocaust Remembrance Day. The first sign lit a barbershop on Paris’s Boulevard "
+        'Montmartre. Fans say "Super Mario Run" is fun. Continue Reading below. See Featured Slide Shows. '
+        "- Above, the skull of a whale. The Data Retention Bill passed. Labor leader Bill Shorten said it was wrong."
+    )
+    for name in (
+        "Drug Administration",
+        "Jewish Coalition",
+        "Holocaust Remembrance Day",
+        "Boulevard Montmartre",
+        "Mario Run",
+        "Continue Reading",
+        "Featured Slide Shows",
+        "Above",
+        "Data Retention Bill",
+    ):
+        assert found.get(name) != "person", (name, found)
+    assert found.get("Bill Shorten") == "person", found
+    assert found.get("Boulevard Montmartre") == "location", found
+
+
+def test_the_list_of_fifteen_names_people_before_places_passed_through():
+    places = " ".join(
+        f"The convoy passed through {p} twice, then {p} again."
+        for p in (
+            "Kabul",
+            "Herat",
+            "Kandahar",
+            "Jalalabad",
+            "Mazar",
+            "Kunduz",
+            "Ghazni",
+            "Bamiyan",
+            "Khost",
+            "Farah",
+            "Zaranj",
+            "Panjshir",
+            "Logar",
+            "Paktia",
+        )
+    )
+    people = " ".join(
+        f"{n} said the road was closed."
+        for n in ("Ahmad Shah", "Mina Karimi", "Omar Nazari", "Laila Haidari", "Tom Baker")
+    )
+    found = summarize(places + " " + people)["entities"]
+    assert len(found) == 15 and sum(e["type"] == "person" for e in found) == 5, found

@@ -51,6 +51,7 @@ _CONNECT = r"(?:of|the|de|du|des|del|della|di|da|van|von|der|den|al|el|bin|ibn|l
 _NAME_RUN = regex.compile(rf"(?<![\p{{L}}\p{{N}}=_/@#&])(?:{_TOKEN})(?:[ \t]+(?:{_CONNECT}[ \t]+){{0,2}}{_TOKEN})*")
 _CAMEL = regex.compile(r"(?<=\p{Ll}{2})(?=\p{Lu}\p{Ll})")
 _POSSESSIVE = regex.compile(r"['’]s?$")
+_INITIAL = regex.compile(r"\p{Lu}\.")
 _ELIDED = regex.compile(r"^[LDJMNSTCQ]u?['’]\p{Ll}")
 _FRENCH_PAST = (
     "déclaré expliqué ajouté affirmé indiqué souligné précisé estimé assuré réagi dit confié averti "
@@ -298,8 +299,16 @@ class Entities:
         if not tokens:
             return
         of = tokens.index("of") if "of" in tokens[2:-1] else 0
-        if of and first_named(" ".join(tokens[:of])) and self._names_a_body(tokens[of + 1 :]):
-            # "Alexandra Olgin of South Carolina Public Radio": a person and her organisation, not one name
+        if (
+            of
+            and first_named(" ".join(tokens[:of]))
+            and (
+                self._names_a_body(tokens[of + 1 :])
+                or (len(tokens) == of + 2 and not any(is_title(t) for t in tokens[:of]))  # not "Mary Queen of Scots"
+            )
+        ):
+            # "Alexandra Olgin of South Carolina Public Radio", "Jamie Werner of Ngātiwai": a person and her
+            # organisation or place, not one name
             body = " ".join(tokens[of + 1 :])
             self._add_candidate(body, self.text.find(body, offset), at_start=False, dotted=dotted)
             tokens = tokens[:of]
@@ -367,6 +376,7 @@ class Entities:
             for i in range(1, len(tokens) - 1)
             if tokens[i - 1].lower() not in CONNECTORS
             and tokens[i - 1].casefold() not in first_names()  # "José Luis Rodríguez Zapatero" is one name
+            and not _INITIAL.fullmatch(tokens[i - 1])  # "C. Eugene Steuerle" is one name
             and first_named(" ".join(tokens[i:]))
         ]
         if not starts or first_named(" ".join(tokens[:2])):
@@ -455,7 +465,11 @@ class Entities:
             for n in self.names.values()
             if " " not in n.text and (not self._is_org_or_place(n.text) or (n.text in people and not n.text.isupper()))
         ]:
-            longer = [n for n in multi if short.text in (n.text.split()[-1], n.text.split()[0])]
+            # "Trump" is Donald Trump's surname before it is Trump Tower's first word; a first word only when no
+            # name ends with it ("Xi" of "Xi Jinping")
+            longer = [n for n in multi if short.text == n.text.split()[-1]] or [
+                n for n in multi if short.text == n.text.split()[0]
+            ]
             if len({n.text.split()[-1] for n in longer}) == 1 and longer:
                 target = max(longer, key=lambda n: n.count)
                 target.count += short.count
@@ -506,7 +520,9 @@ class Entities:
     # -- results ------------------------------------------------------------------------------------
 
     def records(self) -> list[dict[str, Any]]:
-        """The schema's entity list: persons, organisations, places first, most mentioned first."""
+        """The schema's entity list: persons, organisations, places first, most mentioned first; a person counts
+        two mentions more (the list holds 15: an article naming 38 names should list its people before the
+        places it passes through)."""
         kept = [
             n
             for n in self.names.values()
@@ -514,7 +530,7 @@ class Entities:
             and not (self.language == "de" and n.kind == "other")
         ]  # German capitalises its nouns: no "Datenbank"
         kept.sort(
-            key=lambda n: (n.kind in {"other", "event"}, -(n.count + (n.kind == "person") + bool(n.role)), n.first)
+            key=lambda n: (n.kind in {"other", "event"}, -(n.count + 2 * (n.kind == "person") + bool(n.role)), n.first)
         )
         return [
             {"name": n.text.replace(_SOFT_HYPHEN, ""), "type": n.kind, "role": n.role if n.kind == "person" else None}

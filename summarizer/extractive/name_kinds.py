@@ -88,12 +88,14 @@ _FRONTED_ROLE = regex.compile(r"(?:^|[.;:]\s+|\n)((?:\p{Lu}[\p{L}'’]*|the|a|an
 _TITLE_BEFORE = regex.compile(r"([\p{L}.-]+)[ \t]+$")
 _APPOSITION_AFTER = regex.compile(r"^,[ \t]+(?:\d{1,3},|who\b|(?:the|a|an)[ \t]+[\p{L}-]+[ \t]+(?:of|at|for)\b)")
 _THINGS = frozenset(
-    "telescope satellite probe lander rover rocket spacecraft shuttle prize act law treaty accord "
+    "telescope satellite probe lander rover rocket spacecraft shuttle prize act bill law treaty accord "
     "agreement convention amendment protocol".split()
 )
 _BELIEFS = frozenset("islam christianity buddhism judaism hinduism sikhism catholicism protestantism".split())
-_OPEN_QUOTES = frozenset('"“‘«„')
-_CLOSE_QUOTES = frozenset('"”’»“,')
+# A name that is all of a quoted title, or its last words ("Super Mario Run" reaches here as "Mario Run").
+_TITLE_WORD = r"\p{Lu}[\p{L}\p{M}\p{N}'’.:-]*"
+_QUOTED_BEFORE = regex.compile(rf"[\"“‘«„](?:{_TITLE_WORD}[ \t]+){{0,3}}\Z")
+_QUOTED_AFTER = regex.compile(rf"(?:[ \t]+{_TITLE_WORD}){{0,3}}[\"”’»“,]")
 _FIRST_TOKENS_NOT_PEOPLE = frozenset(
     "fc ac sc cf afc as real inter sporting dynamo club atletico atlético athletic olympique borussia bayern".split()
 )
@@ -108,9 +110,18 @@ _NOT_PEOPLE = frozenset(
     "investors consumers shoppers drivers nurses patients victims survivors families children opponents supporters "
     "colleagues commuters councillors councilors".split()
 )
+# The words of a web page's furniture ("Continue Reading", "Free Sign Up", "Featured Slide Shows"): a run of
+# capitalised words holding one, and no first name, is a link or a label, not a person.
+_FURNITURE = frozenset(
+    "read reading continue sign subscribe sponsored featured related watch share click follow download latest "
+    "trending recommended advertisement opinion columns stories slide slides shows video videos photos gallery "
+    "newsletter comments ads more editorial editorials blog blogs podcast podcasts".split()
+)
+# A caption's pointers: "Above, the skull of…", "Clockwise from top: …".
+_CAPTION_POINTERS = frozenset("above below left right clockwise top bottom inset pictured main".split())
 _NAME_NEXT = regex.compile(r"^[ \t]+\p{Lu}\p{Ll}")
 # First words of a place's name: "Camp Pendleton", "Fort Bragg", "Mount Kenya", "Lake Placid".
-_PLACE_FIRST = frozenset("camp fort mount mt lake port cape".split())
+_PLACE_FIRST = frozenset("camp fort mount mt lake port cape boulevard rue avenida".split())
 # Car makes: "a Dodge Charger", "his Ford Fusion" are vehicles, not people.
 _MAKES = frozenset(
     "ford dodge chevrolet chevy toyota honda nissan bmw audi volkswagen vw hyundai kia jeep lexus mazda subaru "
@@ -159,7 +170,7 @@ def windows(article: str, name: str) -> list[tuple[str, str]]:
 def is_title(word: str) -> bool:
     """A title or role before a name: "Minister", "Gen.", and German compounds ("Regierungssprecher",
     "Bundesgeschäftsführers", "Condor-Chefin")."""
-    lower = word.lower().rstrip(".,")
+    lower = word.lower().rstrip(".,").removesuffix("-elect")  # "President-elect Trump"
     if lower in TITLES or lower.split("-")[-1] in TITLES:
         return True
     return len(lower) > 4 and lower[:1].isalpha() and bool(_COMPOUND_ROLE.search(lower))
@@ -182,8 +193,10 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
     words = [w.lower().rstrip(".") for w in text.split()]
     parts = {p for w in words for p in w.split("-")}
     folded = text.casefold()
-    if len(words) == 1 and words[0] in _NOT_PEOPLE:
-        return "other"  # "Analysts said…"
+    if len(words) == 1 and (words[0] in _NOT_PEOPLE or words[0] in _CAPTION_POINTERS):
+        return "other"  # "Analysts said…", "Above, the skull of…"
+    if set(words) & _FURNITURE and not first_named(text):
+        return "other"  # "Continue Reading", "Opinion Columns": a page's links and labels
     if folded.rstrip(".") in US_DOTTED_PLACES:
         return "location"  # "Charleston, S.C.", "L.A. Unified" (not an acronym in capitals: an organisation)
     last = text.split()[-1]
@@ -206,7 +219,11 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
         return "person"  # "spokesperson Bill Line", "Margaret Court": a title and a first name outweigh "Line"
     if len(words) > 2 and words[0] in PLACE_WORDS and words[1] in CONNECTORS:
         return "location"  # "Channel of Sicily", "Sea of Okhotsk"
-    if words[-1] in EVENT_WORDS or (len(words) > 1 and set(words) & {"war", "games", "olympics"}):
+    if (
+        words[-1] in EVENT_WORDS
+        or (len(words) > 1 and set(words) & {"war", "games", "olympics"})
+        or (len(words) > 1 and words[-1] == "day" and not first_named(text))  # not Doris Day
+    ):
         return "event"  # "Academy of Country Music Awards", "World War One"
     if len(words) == 1 and words[0] in ORG_WORDS and name.mid_sentence:
         return "organization"  # "Parliament", "Congress" (not "Hospital trusts…" opening a sentence)
@@ -235,8 +252,8 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
         return "other"  # "RC-135U", "Hubble Space Telescope", "Islam"
     if around and all(after[:1] == "/" for _, after in around):
         return "other"  # a photo credit: "Ashraf Shazly/Agence France-Presse"
-    if any(before[-1:] in _OPEN_QUOTES and after[:1] in _CLOSE_QUOTES for before, after in around):
-        return "other"  # the title of a work: the video game "Space Invaders", the film "Parasite"
+    if any(_QUOTED_BEFORE.search(before) and _QUOTED_AFTER.match(after) for before, after in around):
+        return "other"  # the title of a work: the video game "Space Invaders", the film "Parasite", "Super Mario Run"
     if folded.replace(".", "") in {"us", "usa", "uk", "dc"} or folded in places():
         if evidence >= 2 and " " not in text and name.role:
             return "person"
