@@ -38,6 +38,7 @@ from .name_kinds import (
     first_named,
     is_title,
     kind_of,
+    person_evidence,
     place_prefixed,
     role_before,
     windows,
@@ -376,7 +377,7 @@ class Entities:
             for i in range(1, len(tokens) - 1)
             if tokens[i - 1].lower() not in CONNECTORS
             and tokens[i - 1].casefold() not in first_names()  # "José Luis Rodríguez Zapatero" is one name
-            and not _INITIAL.fullmatch(tokens[i - 1])  # "C. Eugene Steuerle" is one name
+            and not (i == 1 and _INITIAL.fullmatch(tokens[0]))  # "C. Eugene Steuerle" (not "Group C. Harry Kane")
             and first_named(" ".join(tokens[i:]))
         ]
         if not starts or first_named(" ".join(tokens[:2])):
@@ -466,10 +467,13 @@ class Entities:
             if " " not in n.text and (not self._is_org_or_place(n.text) or (n.text in people and not n.text.isupper()))
         ]:
             # "Trump" is Donald Trump's surname before it is Trump Tower's first word; a first word only when no
-            # name ends with it ("Xi" of "Xi Jinping")
-            longer = [n for n in multi if short.text == n.text.split()[-1]] or [
-                n for n in multi if short.text == n.text.split()[0]
-            ]
+            # name ends with it ("Xi" of "Xi Jinping"); neither when it is both a surname and a titled person's
+            # first word ("Kim": Andrew Kim or "leader Kim Jong Un"?)
+            ending = [n for n in multi if short.text == n.text.split()[-1]]
+            opening = [n for n in multi if short.text == n.text.split()[0]]
+            if ending and any(n.person_evidence + person_evidence(n, windows(self.text, n.text)) for n in opening):
+                continue
+            longer = ending or opening
             if len({n.text.split()[-1] for n in longer}) == 1 and longer:
                 target = max(longer, key=lambda n: n.count)
                 target.count += short.count

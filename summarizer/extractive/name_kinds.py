@@ -92,10 +92,13 @@ _THINGS = frozenset(
     "agreement convention amendment protocol".split()
 )
 _BELIEFS = frozenset("islam christianity buddhism judaism hinduism sikhism catholicism protestantism".split())
-# A name that is all of a quoted title, or its last words ("Super Mario Run" reaches here as "Mario Run").
+_OPEN_QUOTES = frozenset('"“‘«„')
+_CLOSE_QUOTES = frozenset('"”’»“,')
+# A name that is the end of a quoted title of a few capitalised words ("Super Mario Run" reaches here as "Mario
+# Run"), closed by a quote mark (not "," nor the possessive "’s").
 _TITLE_WORD = r"\p{Lu}[\p{L}\p{M}\p{N}'’.:-]*"
-_QUOTED_BEFORE = regex.compile(rf"[\"“‘«„](?:{_TITLE_WORD}[ \t]+){{0,3}}\Z")
-_QUOTED_AFTER = regex.compile(rf"(?:[ \t]+{_TITLE_WORD}){{0,3}}[\"”’»“,]")
+_QUOTED_BEFORE = regex.compile(rf"[\"“‘«„](?:{_TITLE_WORD}[ \t]+){{1,3}}\Z")
+_QUOTED_AFTER = regex.compile(r"[\"”»“]|’(?!s\b)")
 _FIRST_TOKENS_NOT_PEOPLE = frozenset(
     "fc ac sc cf afc as real inter sporting dynamo club atletico atlético athletic olympique borussia bayern".split()
 )
@@ -121,7 +124,7 @@ _FURNITURE = frozenset(
 _CAPTION_POINTERS = frozenset("above below left right clockwise top bottom inset pictured main".split())
 _NAME_NEXT = regex.compile(r"^[ \t]+\p{Lu}\p{Ll}")
 # First words of a place's name: "Camp Pendleton", "Fort Bragg", "Mount Kenya", "Lake Placid".
-_PLACE_FIRST = frozenset("camp fort mount mt lake port cape boulevard rue avenida".split())
+_PLACE_FIRST = frozenset("camp fort mount mt lake port cape boulevard avenida".split())
 # Car makes: "a Dodge Charger", "his Ford Fusion" are vehicles, not people.
 _MAKES = frozenset(
     "ford dodge chevrolet chevy toyota honda nissan bmw audi volkswagen vw hyundai kia jeep lexus mazda subaru "
@@ -195,7 +198,7 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
     folded = text.casefold()
     if len(words) == 1 and (words[0] in _NOT_PEOPLE or words[0] in _CAPTION_POINTERS):
         return "other"  # "Analysts said…", "Above, the skull of…"
-    if set(words) & _FURNITURE and not first_named(text):
+    if len(words) > 1 and set(words) <= _FURNITURE:
         return "other"  # "Continue Reading", "Opinion Columns": a page's links and labels
     if folded.rstrip(".") in US_DOTTED_PLACES:
         return "location"  # "Charleston, S.C.", "L.A. Unified" (not an acronym in capitals: an organisation)
@@ -222,7 +225,12 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
     if (
         words[-1] in EVENT_WORDS
         or (len(words) > 1 and set(words) & {"war", "games", "olympics"})
-        or (len(words) > 1 and words[-1] == "day" and not first_named(text))  # not Doris Day
+        or (  # "Holocaust Remembrance Day", not Doris Day or "singer Andra Day"
+            len(words) > 1
+            and words[-1] == "day"
+            and not first_named(text)
+            and not name.person_evidence + person_evidence(name, around)
+        )
     ):
         return "event"  # "Academy of Country Music Awards", "World War One"
     if len(words) == 1 and words[0] in ORG_WORDS and name.mid_sentence:
@@ -252,7 +260,10 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
         return "other"  # "RC-135U", "Hubble Space Telescope", "Islam"
     if around and all(after[:1] == "/" for _, after in around):
         return "other"  # a photo credit: "Ashraf Shazly/Agence France-Presse"
-    if any(_QUOTED_BEFORE.search(before) and _QUOTED_AFTER.match(after) for before, after in around):
+    if any(before[-1:] in _OPEN_QUOTES and after[:1] in _CLOSE_QUOTES for before, after in around) or (
+        evidence <= name.person_evidence  # nothing around it says "person" (a first name inside the run may)
+        and any(_QUOTED_BEFORE.search(before) and _QUOTED_AFTER.match(after) for before, after in around)
+    ):
         return "other"  # the title of a work: the video game "Space Invaders", the film "Parasite", "Super Mario Run"
     if folded.replace(".", "") in {"us", "usa", "uk", "dc"} or folded in places():
         if evidence >= 2 and " " not in text and name.role:
