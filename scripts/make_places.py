@@ -26,11 +26,16 @@ Silicon Valley Hollywood Manhattan Brooklyn Bronx Queens Westminster Whitehall D
 Deutschland Frankreich Allemagne Etats-Unis États-Unis Royaume-Uni Angleterre Israël Russie Chine
 Italie Espagne Europa Österreich Schweiz Suisse Belgique Pays-Bas Niederlande Grèce Griechenland
 Türkei Turquie Iran Irak Syrie Syrien Afrique Asie Amérique Amerika
+Ontario Quebec Québec Alberta Manitoba Saskatchewan Yukon Nunavut Newfoundland Labrador Nova Scotia New Brunswick
+British Columbia Prince Edward Island Northwest Territories Queensland Tasmania New South Wales Western Australia
+South Australia Northern Territory Palo Alto
 """
 # Multi-word extras, one per line in the block above, are split by this list of names with spaces.
 EXTRA_PHRASES = ["Great Britain", "Northern Ireland", "Indian Ocean", "Red Sea", "Black Sea", "North Sea",
                  "South China Sea", "Persian Gulf", "Middle East", "Far East", "West Bank", "Silicon Valley",
-                 "Downing Street", "Royaume-Uni", "Pays-Bas"]
+                 "Downing Street", "Royaume-Uni", "Pays-Bas", "Nova Scotia", "New Brunswick", "British Columbia",
+                 "Prince Edward Island", "Northwest Territories", "New South Wales", "Western Australia",
+                 "South Australia", "Northern Territory", "Palo Alto"]
 
 
 def main() -> None:

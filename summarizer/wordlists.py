@@ -106,6 +106,20 @@ def first_names() -> frozenset[str]:
     return frozenset(_first_names()) - regions()
 
 
+#: First names that are places too, which data/first_names.txt leaves out (scripts/make_first_names.py: a capital
+#: letter on them says nothing on its own).
+PLACES_AS_FIRST_NAMES = frozenset(
+    "georgia virginia florence carolina dakota austin houston jackson lincoln madison orlando paris sydney india "
+    "israel jordan chad savannah victoria dallas".split()
+)
+
+
+def given_name(word: str) -> bool:
+    """A first name, places included ("Virginia" of Virginia Giuffre, "Jordan" of Jordan Henderson): for a
+    name whose first word is also a place, once its other words say it is no place."""
+    return word.casefold() in _first_names() or word.casefold() in PLACES_AS_FIRST_NAMES
+
+
 def sex_of(first_name: str) -> str:
     """ "m" or "f" for a first name given (almost) only to men or to women, else "" ("Andrea", "Kim")."""
     return _first_names().get(first_name.casefold(), "")
@@ -142,7 +156,8 @@ airlines airways motors productions studios studio media entertainment records r
 pictures films images studies research corps tech
 technologies labs laboratory observatory center centre hospital clinic directorate club fc united rovers
 athletic channel sports line lines railways church nations nation presse agence sciences industries aerospace
-markets radio television brotherhood foods administration coalition alliance society
+markets radio television brotherhood foods administration coalition alliance society caucus
+insider examiner chronicle inquirer courier
 ministerium partei gericht landgericht polizei bundestag
 universität regierung verband zeitung ministère gouvernement assemblée parti tribunal conseil
 stiftung verein gesellschaft konzern behörde université fondation fédération banque société syndicat

@@ -116,6 +116,9 @@ _SOMEONE_OF = regex.compile(
     r"spokeswoman|spokesperson|Sprecher|Sprecherin)[ \t]+"
     r"(?i:de|du|des|d['’]|of|to|for|von|del)\b"
 )
+_OF_THE_BODY = frozenset(
+    f"{p} {the}".strip() for p in ("of", "at", "from", "with", "for") for the in ("", "the")
+)  # "X of the Daily Mail", "X at Oxford"
 _OF = frozenset("de del du des d' d’ of von der la le les the el di da".split())
 # A name set off by a comma after a description: ', Juan José Rodríguez Sendín' (two to five capitalised words).
 _APPOSITION = regex.compile(
@@ -237,11 +240,20 @@ def _speaker(text: str, start: int, end: int, entities: Entities, previous: tupl
     if before:
         subject, verb_at = before
         at = window_start + verb_at
+        if window[verb_at:].startswith("saying") and window[:verb_at].rstrip().endswith(","):
+            # "In 2022, she withdrew her allegations against Dershowitz, saying she "…"": who says is the clause's
+            # subject, not its object
+            for part in subject.split(","):
+                words = part.split()
+                if words and words[0].lower() in _PRONOUNS and _PRONOUNS[words[0].lower()] == "person":
+                    return _antecedent(words[0].lower(), entities, at, previous)
         # "The leader of Ennahda, Rachid Ghannouchi, condemned the attack, saying that it "…"": the person in
         # apposition rather than the body of the description
         candidates = [
             w for part in (_last_clause(subject), *subject.split(",")[:3]) if (w := _who(part, entities, at, previous))
         ]
+        if not candidates:  # "Christie had the courage to demand that voters answer…": the clause's subject
+            candidates = [p for m in _NAME_RUN.finditer(subject) if (p := _resolve_person(m.group(), entities))][:1]
         return next((w for w in candidates if entities.person_named(w) == w), candidates[0] if candidates else None)
     according = _ACCORDING.search(text[window_start:start])  # 'According to the Spokesman-Review, "…"'
     if according:
@@ -249,6 +261,9 @@ def _speaker(text: str, start: int, end: int, entities: Entities, previous: tupl
     introduced = _INTRODUCED.search(text[window_start:start])  # 'Ms Major has the final say: "…"'
     if introduced:
         subject = introduced.group("subject").split(",")[0]
+        pronoun = subject.split()[0].lower()
+        if _PRONOUNS.get(pronoun) == "person":  # 'He then told these leaders…: "…"'
+            return _antecedent(pronoun, entities, window_start + introduced.start(), previous)
         owner = _owner(subject, entities)  # "Mourinhos Urteil über Juventus: „…“", "Smith's verdict: "…""
         found = owner or _who(subject, entities, window_start + introduced.start(), previous)
         if found is None or found[:1].islower():  # "Lundi 6 mai, Sebastian Kurz, le chancelier…, a dit :"
@@ -334,14 +349,20 @@ def _who(
     if not words:
         return None
     first = words[0].lower()
-    if len(words) == 1 and first in _PRONOUNS:
-        return _antecedent(first, entities, at, previous)
+    if first in _PRONOUNS and all(w.islower() for w in words[1:4]) and len(words) <= 4:
+        return _antecedent(first, entities, at, previous)  # "he", "He then", "she also"
     someone = _SOMEONE_OF.match(phrase)
     if someone:  # "un proche de Pierre Moscovici", "a friend of the family": not the one named, but their role
         return _as_written(phrase[: someone.end()].rsplit(None, 1)[0])
     if first in _DETERMINERS and len(words) <= 6 and is_title(words[-1].strip(".,")):
         return _described(phrase, entities, at, previous)  # "the Barca president": a role, not Barca
-    names = [m.group() for m in _NAME_RUN.finditer(phrase) if m.group().lower() not in {"the", "a", "an"}]
+    found = [m for m in _NAME_RUN.finditer(phrase) if m.group().lower() not in {"the", "a", "an"}]
+    names = [m.group() for m in found]
+    if len(found) > 1 and not after_verb:  # "Rebecca English of the Daily Mail": the person, not her paper
+        between = phrase[found[0].end() : found[-1].start()].strip().lower()
+        person = entities.person_named(names[0]) if between in _OF_THE_BODY else None
+        if person:
+            return person
     if names:
         resolved = _resolve(names[0] if after_verb else names[-1], entities)
         if resolved:
@@ -469,9 +490,29 @@ def _role_holder(noun: str, entities: Entities, at: int) -> str | None:
     for name in entities.names.values():
         if name.kind != "person" or not name.role or name.first >= at:
             continue
-        if noun in {w.lower().strip(".,’'") for w in name.role.split()} and (best is None or name.first > best.first):
+        words = [w.lower().strip(".,’'") for w in name.role.split()]
+        held = {_ABBREVIATED_TITLES.get(w, w) for w in words}
+        if noun in held and (best is None or name.first > best.first):
             best = name
     return best.text if best else None
+
+
+# "Indiana Gov. Eric Holcomb" is "the governor" later on.
+_ABBREVIATED_TITLES = {
+    "gov": "governor",
+    "sen": "senator",
+    "rep": "representative",
+    "gen": "general",
+    "pres": "president",
+    "supt": "superintendent",
+    "prof": "professor",
+    "atty": "attorney",
+    "lt": "lieutenant",
+    "col": "colonel",
+    "capt": "captain",
+    "sgt": "sergeant",
+    "cmdr": "commander",
+}
 
 
 def _as_written(description: str) -> str:

@@ -53,6 +53,11 @@ _NAME_RUN = regex.compile(rf"(?<![\p{{L}}\p{{N}}=_/@#&])(?:{_TOKEN})(?:[ \t]+(?:
 _CAMEL = regex.compile(r"(?<=\p{Ll}{2})(?=\p{Lu}\p{Ll})")
 _POSSESSIVE = regex.compile(r"['’]s?$")
 _INITIAL = regex.compile(r"\p{Lu}\.")
+# "Graham told The Associated Press he was worried", "Smith said that she…": the pronoun of the one who speaks.
+_SAID_SELF = regex.compile(
+    r"[ \t]+(?:[\p{Ll}]+[ \t]+)?(?:said|says|told|tells|added|explained|wrote|insisted|argued)"
+    r"(?:[ \t]+(?:the|\p{Lu}[\p{L}.’'-]*)){0,4}[ \t]+(?:that[ \t]+)?(?P<pronoun>he|she)\b"
+)
 _ELIDED = regex.compile(r"^[LDJMNSTCQ]u?['’]\p{Ll}")
 _FRENCH_PAST = (
     "déclaré expliqué ajouté affirmé indiqué souligné précisé estimé assuré réagi dit confié averti "
@@ -70,7 +75,7 @@ SPEECH_VERB_LIST = (
         "said says told tells added adds explained warned wrote writes tweeted stated states saying announced argued "
         "insisted claimed reported "
         "noted quipped asked replied recalled continued countered testified declared commented admitted conceded revealed "
-        "confirmed joked stressed acknowledged insists admits explains warns claims "
+        "confirmed joked stressed acknowledged insists admits explains warns claims telling suggest suggested "
         "sagte sagt sagten erklärte erklärt erklärten betonte betont betonten schrieb schreibt meinte meint warnte "
         "kritisierte ergänzte erläuterte bekräftigte versicherte antwortete berichtete forderte "
         "berichtet ergänzt erläutert fordert kritisiert warnt antwortet bekräftigt versichert bestätigt bestätigte "
@@ -195,6 +200,7 @@ class Entities:
         self.text = text
         self.language = language
         self.names: dict[str, Name] = {}
+        self._sexes: dict[str, str] = {}
         # Function words only: "Big Machine" keeps "Big", which the long stopword lists would drop.
         self._stop = (STOPWORDS.get(language, STOPWORDS["en"]) | STOPWORDS["en"] | _NUMBER_WORDS | CALENDAR) - {"new"}
         self._openers = with_english(language)
@@ -563,13 +569,30 @@ class Entities:
             return True
         return bool(_ATTRIBUTED_BEFORE.search(before)) and self.text[at + len(form) : at + len(form) + 1] in (",", ".")
 
+    def sex(self, name: Name) -> str:
+        """ "m" or "f" as the article speaks of ``name`` ("Graham told the AP he…" makes Lindsey Graham a man,
+        whatever the census says of Lindsey), else as the first name's census count has it ("" if unknown)."""
+        if name.text not in self._sexes:
+            he = she = 0
+            for form in (name.text, *name.aliases):
+                for match in regex.finditer(rf"(?<![\p{{L}}]){regex.escape(form)}(?![\p{{L}}])", self.text):
+                    if not self._as_subject(match.start(), form):
+                        continue  # "…against Dershowitz, saying she…": she is not Dershowitz
+                    said = _SAID_SELF.match(self.text, match.end(), match.end() + 100)
+                    if said:
+                        he += said.group("pronoun").lower() == "he"
+                        she += said.group("pronoun").lower() == "she"
+            census = sex_of(name.text.split()[0]) if " " in name.text or name.text.casefold() in first_names() else ""
+            self._sexes[name.text] = "m" if he > she else "f" if she > he else census
+        return self._sexes[name.text]
+
     def subject_before(self, offset: int, kinds: tuple[str, ...], sex: str = "") -> tuple[Name | None, int]:
         """The entity of one of ``kinds`` named last before ``offset`` where a subject stands: at a clause's
         start, not as an object ("accusing Big Machine of…" is no antecedent for "she"); with ``sex`` ("m" for
         "he", "f" for "she"), not a person whose first name is the other sex's ("she" is not John Smith)."""
         best: tuple[int, Name] | None = None
         for name in self.names.values():
-            if name.kind not in kinds or not agrees(name.text, sex):
+            if name.kind not in kinds or (sex and self.sex(name) not in ("", sex)):
                 continue
             for form in (name.text, *name.aliases):
                 at = self.text.rfind(form, 0, offset)

@@ -31,6 +31,7 @@ from ..wordlists import (
     TITLES,
     US_DOTTED_PLACES,
     first_names,
+    given_name,
     places,
     regions,
 )
@@ -56,6 +57,10 @@ _COMPOUND_ROLE = regex.compile(
     r"anwältin|abgeordnete|bürgermeister|experte|expertin|politiker|analyst|ökonom|kommissar|botschafter|"
     r"gründer|manager|coach|moderator|autor|forscher|professor|sänger|schauspieler|spieler|stürmer|torwart)"
     r"(?:in|innen)?(?:s|n|en|r|e)?$"
+)
+# "Jane Doe, 34, of Leeds", "Richard Weir, 60, from Tynemouth, North Tyneside": the press's age and home town.
+_HOME_BEFORE = regex.compile(
+    r"\b\d{1,3},[ \t]+(?:from|of)[ \t]+(?:\p{Lu}[\p{L}\p{M}'’-]+(?:[ \t]+\p{Lu}[\p{L}\p{M}'’-]+)*,[ \t]*)?\Z"
 )
 _AGE_BEFORE = regex.compile(r"\d{1,3}-(?:jährige[nr]?|year-old|ans|años)[ \t]+$", regex.IGNORECASE)
 # "the journal Nature Astronomy", "El Nuevo Dia newspaper": a name a common noun says is not a person.
@@ -111,7 +116,7 @@ _NOT_PEOPLE = frozenset(
     "campaigners activists leaders ministers members voters passengers customers users viewers readers "
     "visitors tourists historians legislators lawmakers senators farmers employers builders shareholders "
     "investors consumers shoppers drivers nurses patients victims survivors families children opponents supporters "
-    "colleagues commuters councillors councilors".split()
+    "colleagues commuters councillors councilors anyone everyone someone somebody nobody everybody".split()
 )
 # The words of a web page's furniture ("Continue Reading", "Free Sign Up", "Featured Slide Shows"): a run of
 # capitalised words holding one, and no first name, is a link or a label, not a person.
@@ -120,6 +125,14 @@ _FURNITURE = frozenset(
     "trending recommended advertisement opinion columns stories slide slides shows video videos photos gallery "
     "newsletter comments ads more editorial editorials blog blogs podcast podcasts".split()
 )
+# What a day of two words is the day of ("Election Day", "Valentine's Day"); longer ones are days whatever they say.
+_DAYS_OF = frozenset(
+    "election independence thanksgiving valentine labor labour memorial veterans boxing christmas mother father "
+    "earth world remembrance inauguration polling judgment judgement armistice victory bastille canada australia "
+    "anzac may".split()
+)
+# A slogan's first words: "Free Palestine", "Save Our NHS".
+_SLOGANS = frozenset("free stop save ban vote end defend protect justice".split())
 # A caption's pointers: "Above, the skull of…", "Clockwise from top: …".
 _CAPTION_POINTERS = frozenset("above below left right clockwise top bottom inset pictured main".split())
 _NAME_NEXT = regex.compile(r"^[ \t]+\p{Lu}\p{Ll}")
@@ -200,11 +213,21 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
         return "other"  # "Analysts said…", "Above, the skull of…"
     if len(words) > 1 and set(words) <= _FURNITURE:
         return "other"  # "Continue Reading", "Opinion Columns": a page's links and labels
+    if len(words) > 1 and not first_named(text) and (words[0] in _SLOGANS or words[-1] in {"minority", "majority"}):
+        return "other"  # "Free Palestine", "Stop Oil" (of Just Stop Oil), "House Minority" (of "… Leader")
     if folded.rstrip(".") in US_DOTTED_PLACES:
         return "location"  # "Charleston, S.C.", "L.A. Unified" (not an acronym in capitals: an organisation)
     last = text.split()[-1]
     if last[-1:] == "s" and last[:1].isupper() and folded not in places() and _a_people(text[:-1]):
         return "other"  # "Native Americans", "New Yorkers", "Islamists": a people, not a person or a place
+    if (
+        len(words) > 1
+        and folded not in places()
+        and not first_named(text)
+        and _a_people(text)
+        and not name.person_evidence + person_evidence(name, around)  # not "President Ashraf Ghani"
+    ):
+        return "other"  # "Native American", "New Jerseyan": one of a people
     if len(words) > 1 and words[-1] == "international":
         return "organization"  # "Amnesty International" (not "… International Airport", "International Space Station")
     if words[0] in _WEATHER and len(words) == 2:
@@ -225,10 +248,10 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
     if (
         words[-1] in EVENT_WORDS
         or (len(words) > 1 and set(words) & {"war", "games", "olympics"})
-        or (  # "Holocaust Remembrance Day", not Doris Day or "singer Andra Day"
+        or (  # "Holocaust Remembrance Day", "Election Day"; not Doris Day, "singer Andra Day", Stockwell Day
             len(words) > 1
             and words[-1] == "day"
-            and not first_named(text)
+            and (len(words) > 2 or words[0].rstrip("'’s") in _DAYS_OF)
             and not name.person_evidence + person_evidence(name, around)
         )
     ):
@@ -255,6 +278,8 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
         and not first_named(text)
     ):
         return "organization"  # "Public Health England", "Sport Scotland": a body named after its country
+    if any(_HOME_BEFORE.search(before) for before, _ in around) and not first_named(text):
+        return "location"  # "Richard Weir, 60, from Tynemouth, North Tyneside, said": where he lives
     evidence = name.person_evidence + person_evidence(name, around)
     if any(ch.isdigit() for ch in text) or words[-1] in _THINGS or folded in _BELIEFS:
         return "other"  # "RC-135U", "Hubble Space Telescope", "Islam"
@@ -315,7 +340,11 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
         and looks_like_a_name
         and (first_named(text) or (language != "de" and not name.common))  # German capitalises nouns
         and words[0] not in CARDINALS
-        and (tokens[0].casefold() not in places() or first_named(text))  # "George Town"; "George Osborne"
+        and (  # "George Town"; "George Osborne", "Virginia Giuffre" (a first name and a place, then a surname)
+            tokens[0].casefold() not in places()
+            or first_named(text)
+            or (given_name(tokens[0]) and len(tokens) == 2 and tokens[1].casefold() not in places())
+        )
         and words[-1] not in regions()
     ):
         owned = any(_OWNED_BY_PERSON.search(before) for before, _ in around)
@@ -335,7 +364,7 @@ def _a_people(singular: str) -> bool:
     last = singular.split()[-1]
     if demonym(last) or last.lower().endswith("ist"):
         return True
-    return singular.endswith("er") and singular[:-2].casefold() in places()
+    return singular.endswith(("er", "an")) and singular[:-2].casefold() in places()  # New Yorker, New Jerseyan
 
 
 def person_evidence(name: Name, around: list[tuple[str, str]]) -> int:
