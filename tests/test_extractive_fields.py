@@ -982,3 +982,32 @@ def test_places_caucuses_papers_slogans_and_peoples_seen_on_held_out_10():
         assert found.get(name) != "person", (name, found)
     for name in ("Hakeem Jeffries", "Stockwell Day", "Virginia Giuffre", "Ashraf Ghani"):
         assert found.get(name) == "person", (name, found)
+
+
+@pytest.mark.parametrize(
+    "text, speaker",
+    [
+        (  # "Von der Leyen" is one name, and Ursula von der Leyen's
+            "La presidenta de la Comisión, Ursula von der Leyen, escribió a los líderes.\n"
+            "“Este es un conjunto de soluciones europeas para un desafío europeo”, dice Von der Leyen.",
+            "Ursula von der Leyen",
+        ),
+        (  # "según X" is "according to X"
+            "El juez Ángel Hurtado mantiene la imputación del fiscal general.\n"
+            "Según Hurtado, “se trata de testimonios que no aportan datos objetivos”.",
+            "Ángel Hurtado",
+        ),
+        (  # an epithet and the one it is said to: not Verstappen
+            'Nada más cruzar la meta, llegó el mensaje del equipo. "El karma es algo maravilloso. Hoy no has '
+            'conducido despacio", espetó el ingeniero de pista a Max Verstappen.',
+            "el ingeniero",
+        ),
+        (  # an epithet before the name it describes is the name (a guard: the rule above must not take it)
+            "« L’économie européenne tient bon face à une conjoncture mondiale moins favorable », a prévenu le "
+            "commissaire à l’économie Pierre Moscovici.",
+            "Pierre Moscovici",
+        ),
+    ],
+)
+def test_spanish_and_french_attributions_seen_on_held_out_10(text, speaker):
+    assert set(quotes_of(text).values()) == {speaker}, quotes_of(text)

@@ -38,7 +38,8 @@ MAX_QUOTES = 8  # the news schema's maxItems
 _VERB = rf"(?:{SPEECH_VERBS})"
 _NAME_RUN = regex.compile(
     r"\p{Lu}[\p{L}\p{M}'’.-]*"
-    r"(?:[ \t]+(?:(?:of|the|de|al|van|von|bin|and)[ \t]+)?\p{Lu}[\p{L}\p{M}'’.-]*)*"
+    r"(?:[ \t]+(?:(?:of|the|de|al|van|von|bin|and)[ \t]+)?(?:(?<=[Vv][oa]n[ \t]+)(?:der|den)[ \t]+)?"  # von der Leyen
+    r"\p{Lu}[\p{L}\p{M}'’.-]*)*"
 )
 # The words between a quote's end and the first speech verb: '," Commerzbank analyst Carsten Fritsch said'.
 # One sentence only: a full stop followed by a capital ends it ("Gov. Inslee said", "U.S. attorney" do not;
@@ -80,7 +81,10 @@ _GROUP_NOUNS = frozenset(
     "company club group statement ministry agency government label firm team department "
     "military army police authority authorities organisation organization party".split()
 )
-_ACCORDING = regex.compile(r"(?i:according[ \t]+to)[ \t]+(?P<who>[^,.;:\"“”\n]{1,80}),?[ \t]*$")
+# 'According to X, "…"', 'Según Hurtado, “…”', 'Selon le ministre, « … »'
+_ACCORDING = regex.compile(
+    r"(?i:according[ \t]+to|según|selon)[ \t]+(?P<who>[^,.;:\"“”«»\n]{1,80}),?[ \t]*$"
+)
 # '"…," according to a police spokeswoman.': the attribution after the quote, without a speech verb.
 _ACCORDING_AFTER = regex.compile(r"^[ \t,]*(?i:according[ \t]+to)[ \t]+(?P<who>[^,.;:\"“”«»\n]{1,80})")
 # '“…“, so Oberstaatsanwalt Baumert.', '«…», laut X': German attributions without a verb.
@@ -119,6 +123,7 @@ _SOMEONE_OF = regex.compile(
 _OF_THE_BODY = frozenset(
     f"{p} {the}".strip() for p in ("of", "at", "from", "with", "for") for the in ("", "the")
 )  # "X of the Daily Mail", "X at Oxford"
+_COMPLEMENT = frozenset("a à de del des du of von".split())  # "el ingeniero de pista a Max Verstappen"
 _OF = frozenset("de del du des d' d’ of von der la le les the el di da".split())
 # A name set off by a comma after a description: ', Juan José Rodríguez Sendín' (two to five capitalised words).
 _APPOSITION = regex.compile(
@@ -356,6 +361,20 @@ def _who(
         return _as_written(phrase[: someone.end()].rsplit(None, 1)[0])
     if first in _DETERMINERS and len(words) <= 6 and is_title(words[-1].strip(".,")):
         return _described(phrase, entities, at, previous)  # "the Barca president": a role, not Barca
+    named_in = _NAME_RUN.search(phrase)
+    if (
+        after_verb
+        and first in _EPITHET
+        and entities.language != "en"
+        and words[1:2]
+        and words[1][:1].islower()
+        and named_in
+        and phrase[: named_in.start()].split()[-1].lower() in _COMPLEMENT
+    ):
+        # "espetó el ingeniero de pista a Max Verstappen", "abundó el team principal de Red Bull": the one the
+        # epithet describes, not the name it is said to or the team it is of ("le commissaire … Pierre Moscovici"
+        # is he)
+        return _described(" ".join(words[:2]), entities, at, previous)
     found = [m for m in _NAME_RUN.finditer(phrase) if m.group().lower() not in {"the", "a", "an"}]
     names = [m.group() for m in found]
     if len(found) > 1 and not after_verb:  # "Rebecca English of the Daily Mail": the person, not her paper

@@ -87,7 +87,8 @@ SPEECH_VERB_LIST = (
         "manifestó comentó subrayó apuntó precisó insistió expresó relató contó dijeron afirmaron explicaron aseguraron "
         "dice indica añade expone critica lanza apunta destaca sostiene advierte comenta subraya insiste recuerda "
         "reconoce agrega relata matiza reconoció recordó destacó lamentó denunció criticó admitió matizó remarcó "
-        "concluyó"
+        "concluyó espetó zanjó confesó rememoró abundó recalca recalcó sentenció bromeó ironizó replicó respondió "
+        "contestó aseveró puntualizó"
     ).split()
     + ["se queja", "se lamenta", "se quejó", "se lamentó"]
     + [verb for verb in _FRENCH_PRESENT if verb not in {"lance", "note", "regrette"}]  # English words too
@@ -552,7 +553,10 @@ class Entities:
         mention = mention.strip()
         for name in self.names.values():
             if name.kind == "person" and (
-                mention == name.text or mention in name.aliases or name.text.endswith(" " + mention)
+                mention == name.text
+                or mention in name.aliases
+                or name.text.endswith(" " + mention)
+                or (mention[:1].isupper() and name.text.casefold().endswith(" " + mention.casefold()))  # "Von der Leyen"
             ):
                 return name.text.replace(_SOFT_HYPHEN, "")
         return None
