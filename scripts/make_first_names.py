@@ -40,6 +40,16 @@ Massimo Matteo Mario Maurizio Paolo Pietro Riccardo Salvatore Silvio Stefano Vit
 Sérgio Thiago Rui Nuno Vladimir Dmitri Dmitry Sergei Sergey Mikhail Igor Ivan Olga Natalia Yulia Viktor Alexei
 Alexey Mahmoud Mohammed Muhammad Mohamed Mohammad Ahmed Ahmad Hassan Hussein Omar Abdullah Khalid Recep Ahmet
 Mehmet Narendra Shinzo Benjamin Emmanuel
+Wladimir Michail Alexej Nikolai Nikolaj Maxim Ekaterina Jekaterina Leonid Sergej Anatolij Anatoli Anatoly Egor Jegor
+Dmitri Dmitrij Juri Jurij Yuri Wolodymyr Volodymyr Witali Vitali Vitaly Vitalij Jelena Tatjana Swetlana Irina
+Natalja Oksana Olena Pjotr Pawel Andrij Andrej Andrei Iwan Ilja Ilya Arseni Gennadi Grigori Walentina Wiktor Waleri
+Valeri Valery Jewgeni Yevgeny Evgeny Ramsan Ramzan Kirill Konstantin Oleg Stanislaw Jaroslaw Wladislaw Vladislav
+Mykola Oleksandr Oleksij Wassili Vasily Petro Bohdan Fjodor Fyodor Ljudmila Lyudmila Galina Larissa Marija
+Mateusz Andrzej Radoslaw Zbigniew Krzysztof Tomasz Piotr Wojciech Agnieszka Malgorzata Katarzyna Václav Miloš
+Jiří Ferenc Gergely Zoltán Zoltan László Laszlo Kemal Ekrem Binali Hakan Abdel Abdul Bashar Hafez Nabil Walid Yasser
+Mahmud Ismail Ibrahim Yusuf Youssef Karim Samir Tarek Tariq Hamid Rashid Saad Fouad Faisal Fahd Salman Ayman Ashraf
+Hosni Anwar Gamal Jamal Nasser Hamza Bilal Imran Nawaz Shehbaz Asif Benazir Rahul Sonia Amit Arvind Manmohan
+Nirmala Priyanka Cyril Thabo Uhuru Muhammadu Olusegun Yoweri Emmerson Samia Hakainde Fumio Yoshihide Junichiro
 """
 EITHER = "Andrea Jean Nicola Simone Sasha Kim Dominique Claude Camille Maxime Daniele Gabriele Michele Carol Rene Noel"
 # Common English words, or places, that the census lists as first names.

@@ -156,8 +156,7 @@ airlines airways motors productions studios studio media entertainment records r
 pictures films images studies research corps tech
 technologies labs laboratory observatory center centre hospital clinic directorate club fc united rovers
 athletic channel sports line lines railways church nations nation presse agence sciences industries aerospace
-markets radio television brotherhood foods administration coalition alliance society caucus
-insider examiner chronicle inquirer courier
+markets radio television brotherhood foods administration coalition alliance society caucus insider
 ministerium partei gericht landgericht polizei bundestag
 universität regierung verband zeitung ministère gouvernement assemblée parti tribunal conseil
 stiftung verein gesellschaft konzern behörde université fondation fédération banque société syndicat

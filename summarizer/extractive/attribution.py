@@ -82,9 +82,7 @@ _GROUP_NOUNS = frozenset(
     "military army police authority authorities organisation organization party".split()
 )
 # 'According to X, "…"', 'Según Hurtado, “…”', 'Selon le ministre, « … »'
-_ACCORDING = regex.compile(
-    r"(?i:according[ \t]+to|según|selon)[ \t]+(?P<who>[^,.;:\"“”«»\n]{1,80}),?[ \t]*$"
-)
+_ACCORDING = regex.compile(r"(?i:according[ \t]+to|según|selon)[ \t]+(?P<who>[^,.;:\"“”«»\n]{1,80}),?[ \t]*$")
 # '"…," according to a police spokeswoman.': the attribution after the quote, without a speech verb.
 _ACCORDING_AFTER = regex.compile(r"^[ \t,]*(?i:according[ \t]+to)[ \t]+(?P<who>[^,.;:\"“”«»\n]{1,80})")
 # '“…“, so Oberstaatsanwalt Baumert.', '«…», laut X': German attributions without a verb.
@@ -251,7 +249,9 @@ def _speaker(text: str, start: int, end: int, entities: Entities, previous: tupl
             for part in subject.split(","):
                 words = part.split()
                 if words and words[0].lower() in _PRONOUNS and _PRONOUNS[words[0].lower()] == "person":
-                    return _antecedent(words[0].lower(), entities, at, previous)
+                    found = _antecedent(words[0].lower(), entities, at, previous)
+                    if found:
+                        return found
         # "The leader of Ennahda, Rachid Ghannouchi, condemned the attack, saying that it "…"": the person in
         # apposition rather than the body of the description
         candidates = [
@@ -354,8 +354,8 @@ def _who(
     if not words:
         return None
     first = words[0].lower()
-    if first in _PRONOUNS and all(w.islower() for w in words[1:4]) and len(words) <= 4:
-        return _antecedent(first, entities, at, previous)  # "he", "He then", "she also"
+    if first in _PRONOUNS and all(w.islower() and w != "and" for w in words[1:4]) and len(words) <= 4:
+        return _antecedent(first, entities, at, previous)  # "he", "He then", "she also" (not "She and her husband")
     someone = _SOMEONE_OF.match(phrase)
     if someone:  # "un proche de Pierre Moscovici", "a friend of the family": not the one named, but their role
         return _as_written(phrase[: someone.end()].rsplit(None, 1)[0])
@@ -486,7 +486,13 @@ def _described(description: str, entities: Entities, at: int, previous: tuple[st
         or words[0] in {"the", "a", "an", "one", "another", "some", "her", "his", "their"}
     ):
         definite = words[0] in {"the", "his", "her", "their", "its", "le", "la", "l’", "l'", "el", "der", "die"}
-        return (_role_holder(noun, entities, at) if definite else None) or _as_written(description)
+        of_a_body = any(  # "the Boeing representative" is Boeing's, not Rep. Jim Jordan
+            (named := entities.named(w)) is not None and named.kind == "organization"
+            for w in description.split()[1:-1]
+            if w[:1].isupper()
+        )
+        holder = _role_holder(noun, entities, at, abbreviated=not of_a_body) if definite else None
+        return holder or _as_written(description)
     return None
 
 
@@ -501,21 +507,26 @@ def _last_person(entities: Entities, at: int) -> str | None:
     return best[1] if best else None
 
 
-def _role_holder(noun: str, entities: Entities, at: int) -> str | None:
+def _role_holder(noun: str, entities: Entities, at: int, abbreviated: bool = True) -> str | None:
     """ "the spokeswoman", "the Barca president": the person named before ``at`` with that role ("Jane Doe, a
     spokeswoman for…", "Barcelona president Josep Maria Bartomeu"), the last named if several. Only a definite
     description refers back: "a spokeswoman said" is someone new."""
-    best = None
+    spelled, short = [], []
     for name in entities.names.values():
         if name.kind != "person" or not name.role or name.first >= at:
             continue
         words = [w.lower().strip(".,’'") for w in name.role.split()]
-        held = {_ABBREVIATED_TITLES.get(w, w) for w in words}
-        if noun in held and (best is None or name.first > best.first):
-            best = name
-    return best.text if best else None
+        if noun in words:
+            spelled.append(name)
+        elif noun in {_ABBREVIATED_TITLES.get(w) for i, w in enumerate(words) if not (i and words[i - 1] in _LESSER)}:
+            short.append(name)  # "Indiana Gov." is "the governor"; "Lt. Gov." is not
+    if spelled:
+        return max(spelled, key=lambda n: n.first).text
+    # "Sen. Joe Manchin and Sen. Kyrsten Sinema…", "the senator said": which one? As written.
+    return short[0].text if len(short) == 1 and abbreviated else None
 
 
+_LESSER = frozenset("lt lieutenant deputy vice assistant associate acting former".split())  # "Lt. Gov." holds no "Gov."
 # "Indiana Gov. Eric Holcomb" is "the governor" later on.
 _ABBREVIATED_TITLES = {
     "gov": "governor",

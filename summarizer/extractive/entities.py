@@ -556,7 +556,9 @@ class Entities:
                 mention == name.text
                 or mention in name.aliases
                 or name.text.endswith(" " + mention)
-                or (mention[:1].isupper() and name.text.casefold().endswith(" " + mention.casefold()))  # "Von der Leyen"
+                or (
+                    mention[:1].isupper() and name.text.casefold().endswith(" " + mention.casefold())
+                )  # "Von der Leyen"
             ):
                 return name.text.replace(_SOFT_HYPHEN, "")
         return None
@@ -582,12 +584,15 @@ class Entities:
                 for match in regex.finditer(rf"(?<![\p{{L}}]){regex.escape(form)}(?![\p{{L}}])", self.text):
                     if not self._as_subject(match.start(), form):
                         continue  # "…against Dershowitz, saying she…": she is not Dershowitz
-                    said = _SAID_SELF.match(self.text, match.end(), match.end() + 100)
-                    if said:
-                        he += said.group("pronoun").lower() == "he"
-                        she += said.group("pronoun").lower() == "she"
+                    self_said = _SAID_SELF.match(self.text, match.end(), match.end() + 100)
+                    if self_said:
+                        he += self_said.group("pronoun").lower() == "he"
+                        she += self_said.group("pronoun").lower() == "she"
             census = sex_of(name.text.split()[0]) if " " in name.text or name.text.casefold() in first_names() else ""
-            self._sexes[name.text] = "m" if he > she else "f" if she > he else census
+            said = "m" if he > she else "f" if she > he else ""
+            # The census's guess unless the article says otherwise; when the two disagree, either ("Lindsey Graham
+            # told the AP he…", but "Detective John Ward said she had been stabbed" is no woman)
+            self._sexes[name.text] = census if not said or said == census else said if not census else ""
         return self._sexes[name.text]
 
     def subject_before(self, offset: int, kinds: tuple[str, ...], sex: str = "") -> tuple[Name | None, int]:

@@ -60,7 +60,7 @@ _COMPOUND_ROLE = regex.compile(
 )
 # "Jane Doe, 34, of Leeds", "Richard Weir, 60, from Tynemouth, North Tyneside": the press's age and home town.
 _HOME_BEFORE = regex.compile(
-    r"\b\d{1,3},[ \t]+(?:from|of)[ \t]+(?:\p{Lu}[\p{L}\p{M}'’-]+(?:[ \t]+\p{Lu}[\p{L}\p{M}'’-]+)*,[ \t]*)?\Z"
+    r"\b\d{1,3},[ \t]+(?:from|of)[ \t]+(?P<town>\p{Lu}[\p{L}\p{M}'’-]+(?:[ \t]+\p{Lu}[\p{L}\p{M}'’-]+)*,[ \t]*)?\Z"
 )
 _AGE_BEFORE = regex.compile(r"\d{1,3}-(?:jährige[nr]?|year-old|ans|años)[ \t]+$", regex.IGNORECASE)
 # "the journal Nature Astronomy", "El Nuevo Dia newspaper": a name a common noun says is not a person.
@@ -125,14 +125,18 @@ _FURNITURE = frozenset(
     "trending recommended advertisement opinion columns stories slide slides shows video videos photos gallery "
     "newsletter comments ads more editorial editorials blog blogs podcast podcasts".split()
 )
-# What a day of two words is the day of ("Election Day", "Valentine's Day"); longer ones are days whatever they say.
-_DAYS_OF = frozenset(
-    "election independence thanksgiving valentine labor labour memorial veterans boxing christmas mother father "
-    "earth world remembrance inauguration polling judgment judgement armistice victory bastille canada australia "
-    "anzac may".split()
+# Second words that make "<place> X" a place or a body: "India Gate", "Jackson Hole", "Georgia Southern".
+_PLACE_PARTS = (
+    PLACE_WORDS
+    | ORG_WORDS
+    | EVENT_WORDS
+    | frozenset(
+        "gate hole basin station airport orly harbour harbor beach southern northern eastern western state tech "
+        "bridge square street road hall tower heights falls springs".split()
+    )
 )
 # A slogan's first words: "Free Palestine", "Save Our NHS".
-_SLOGANS = frozenset("free stop save ban vote end defend protect justice".split())
+_SLOGANS = frozenset("free stop save".split())
 # A caption's pointers: "Above, the skull of…", "Clockwise from top: …".
 _CAPTION_POINTERS = frozenset("above below left right clockwise top bottom inset pictured main".split())
 _NAME_NEXT = regex.compile(r"^[ \t]+\p{Lu}\p{Ll}")
@@ -213,7 +217,14 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
         return "other"  # "Analysts said…", "Above, the skull of…"
     if len(words) > 1 and set(words) <= _FURNITURE:
         return "other"  # "Continue Reading", "Opinion Columns": a page's links and labels
-    if len(words) > 1 and not first_named(text) and (words[0] in _SLOGANS or words[-1] in {"minority", "majority"}):
+    if (
+        len(words) > 1
+        and not first_named(text)
+        and (words[0] in _SLOGANS or words[-1] in {"minority", "majority"})
+        and "-" not in text
+        and words[-1] not in ORG_WORDS  # "Free Press"
+        and not name.person_evidence + person_evidence(name, around)
+    ):
         return "other"  # "Free Palestine", "Stop Oil" (of Just Stop Oil), "House Minority" (of "… Leader")
     if folded.rstrip(".") in US_DOTTED_PLACES:
         return "location"  # "Charleston, S.C.", "L.A. Unified" (not an acronym in capitals: an organisation)
@@ -248,10 +259,10 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
     if (
         words[-1] in EVENT_WORDS
         or (len(words) > 1 and set(words) & {"war", "games", "olympics"})
-        or (  # "Holocaust Remembrance Day", "Election Day"; not Doris Day, "singer Andra Day", Stockwell Day
+        or (  # "Holocaust Remembrance Day", "Flag Day"; not Doris Day or "singer Andra Day"
             len(words) > 1
             and words[-1] == "day"
-            and (len(words) > 2 or words[0].rstrip("'’s") in _DAYS_OF)
+            and not first_named(text)
             and not name.person_evidence + person_evidence(name, around)
         )
     ):
@@ -279,7 +290,9 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
     ):
         return "organization"  # "Public Health England", "Sport Scotland": a body named after its country
     if any(_HOME_BEFORE.search(before) for before, _ in around) and not first_named(text):
-        return "location"  # "Richard Weir, 60, from Tynemouth, North Tyneside, said": where he lives
+        # "Richard Weir, 60, from Tynemouth, North Tyneside, said": where he lives, or what he belongs to
+        # ("Jane Doe, 34, of Greenpeace"): no person
+        return "location" if folded in places() or _after_a_place(around) else "other"
     evidence = name.person_evidence + person_evidence(name, around)
     if any(ch.isdigit() for ch in text) or words[-1] in _THINGS or folded in _BELIEFS:
         return "other"  # "RC-135U", "Hubble Space Telescope", "Islam"
@@ -343,7 +356,12 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
         and (  # "George Town"; "George Osborne", "Virginia Giuffre" (a first name and a place, then a surname)
             tokens[0].casefold() not in places()
             or first_named(text)
-            or (given_name(tokens[0]) and len(tokens) == 2 and tokens[1].casefold() not in places())
+            or (
+                given_name(tokens[0])
+                and len(tokens) == 2
+                and tokens[1].casefold() not in places()
+                and words[1] not in _PLACE_PARTS  # not "Paris Orly", "India Gate", "Jackson Hole"
+            )
         )
         and words[-1] not in regions()
     ):
@@ -357,6 +375,11 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
 
 
 _WEATHER = frozenset("hurricane storm typhoon cyclone tropical tornado".split())
+
+
+def _after_a_place(around: list[tuple[str, str]]) -> bool:
+    """ "…, from Tynemouth, North Tyneside": a place after another one the press gives as a home town."""
+    return any((home := _HOME_BEFORE.search(before)) is not None and home.group("town") for before, _ in around)
 
 
 def _a_people(singular: str) -> bool:
