@@ -141,6 +141,7 @@ oberstaatsanwalt staatsanwalt kanzlerin kanzler präsident präsidentin minister
 bürgermeister bürgermeisterin ministre président présidente ambassadeur député maire juge porte-parole
 herr frau trainer trainerin geschäftsführer geschäftsführerin vorsitzende vorsitzender chef chefin direktor direktorin
 directeur directrice secrétaire entraîneur presidente presidenta ministro ministra portavoz alcalde alcaldesa
+adv advocate mec datuk dato seri cllr councillor hon
 """.split()
 )
 

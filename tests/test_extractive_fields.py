@@ -1059,3 +1059,36 @@ def test_the_held_out_10_rules_leave_alone_what_an_outside_review_tried():
 )
 def test_role_and_pronoun_speakers_the_review_tried(text, speaker):
     assert set(quotes_of(text).values()) == {speaker}, quotes_of(text)
+
+
+# -- after held-out-11's report (read once held-out-12 was annotated to take its place as the unread batch) --------
+
+
+@pytest.mark.parametrize(
+    "text, speaker",
+    [
+        (  # a kinship after a possessive: his mother, not him
+            "Donna Kelce has praised the album. Speaking at a summit, Travis Kelce‘s mom confirmed, “I listened to "
+            "the whole album, and I listened to it all morning long.”",
+            "Donna Kelce",
+        ),
+        (  # a city and a lowercase role before the name: the name
+            "“It was a terrible night, and there had never been anything like it,” said Kyiv resident Svitlana "
+            "Onofryichuk, 55, who worked in the market.",
+            "Svitlana Onofryichuk",
+        ),
+        (  # "according to X," right before the quote outranks a verb earlier in the sentence
+            "First, Google is now on record saying that the change is, according to Google Search lead Liz Reid, "
+            '"truly the biggest upgrade to our iconic search box since its debut."',
+            "Liz Reid",
+        ),
+        (  # more speech verbs and the titles of southern Africa: "Adv Tšosane emphasises"
+            "The lawyer Mokitimi Tšosane is vocal about the reforms.\n"
+            "“A constitution should reflect the will of the people and establish accountability,” Adv Tšosane "
+            "emphasises.",
+            "Mokitimi Tšosane",
+        ),
+    ],
+)
+def test_attributions_seen_on_held_out_11(text, speaker):
+    assert set(quotes_of(text).values()) == {speaker}, quotes_of(text)

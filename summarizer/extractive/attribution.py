@@ -121,6 +121,12 @@ _SOMEONE_OF = regex.compile(
 _OF_THE_BODY = frozenset(
     f"{p} {the}".strip() for p in ("of", "at", "from", "with", "for") for the in ("", "the")
 )  # "X of the Daily Mail", "X at Oxford"
+_KIN = regex.compile(
+    r"^\p{Lu}[\p{L}\p{M}'’‘. -]*['’‘]s[ \t]+(?P<kin>mom|mum|mother|wife|daughter|sister|dad|father|husband|son|"
+    r"brother|girlfriend|boyfriend|fiancée|fiancé|widow|grandmother|grandfather)$",
+    regex.IGNORECASE,
+)
+_FEMALE_KIN = frozenset("mom mum mother wife daughter sister girlfriend fiancée widow grandmother".split())
 _COMPLEMENT = frozenset("a à de del des du of von".split())  # "el ingeniero de pista a Max Verstappen"
 _OF = frozenset("de del du des d' d’ of von der la le les the el di da".split())
 # A name set off by a comma after a description: ', Juan José Rodríguez Sendín' (two to five capitalised words).
@@ -239,6 +245,11 @@ def _speaker(text: str, start: int, end: int, entities: Entities, previous: tupl
             return who
     window_start = max(text.rfind("\n", 0, start) + 1, start - 400)
     window = text[window_start:start]
+    according = _ACCORDING.search(window)  # '…, according to Google Search lead Liz Reid, "…"' (before "saying")
+    if according:
+        found = _who(according.group("who"), entities, window_start + according.start(), previous)
+        if found:
+            return found
     before = _verb_before(window)
     if before:
         subject, verb_at = before
@@ -260,9 +271,6 @@ def _speaker(text: str, start: int, end: int, entities: Entities, previous: tupl
         if not candidates:  # "Christie had the courage to demand that voters answer…": the clause's subject
             candidates = [p for m in _NAME_RUN.finditer(subject) if (p := _resolve_person(m.group(), entities))][:1]
         return next((w for w in candidates if entities.person_named(w) == w), candidates[0] if candidates else None)
-    according = _ACCORDING.search(text[window_start:start])  # 'According to the Spokesman-Review, "…"'
-    if according:
-        return _who(according.group("who"), entities, window_start + according.start(), previous)
     introduced = _INTRODUCED.search(text[window_start:start])  # 'Ms Major has the final say: "…"'
     if introduced:
         subject = introduced.group("subject").split(",")[0]
@@ -381,6 +389,15 @@ def _who(
         between = phrase[found[0].end() : found[-1].start()].strip().lower()
         person = entities.person_named(names[0]) if between in _OF_THE_BODY else None
         if person:
+            return person
+    kin = _KIN.match(phrase)
+    if kin:  # "Travis Kelce's mom": not Travis Kelce; she, if the article named her, else as written
+        pronoun = "she" if kin.group("kin").lower() in _FEMALE_KIN else "he"
+        return _antecedent(pronoun, entities, at, previous) or _as_written(phrase)
+    if after_verb and len(found) > 1:  # "said Kyiv resident Svitlana Onofryichuk": the person, not her city
+        gap = phrase[found[0].end() : found[1].start()].split()
+        person = entities.person_named(names[1]) or _resolve_person(names[1], entities)
+        if gap and all(w.islower() for w in gap) and person:
             return person
     if names:
         resolved = _resolve(names[0] if after_verb else names[-1], entities)

@@ -76,6 +76,8 @@ SPEECH_VERB_LIST = (
         "insisted claimed reported "
         "noted quipped asked replied recalled continued countered testified declared commented admitted conceded revealed "
         "confirmed joked stressed acknowledged insists admits explains warns claims telling suggest suggested "
+        "declares emphasises emphasizes emphasised emphasized urged urges cautioned remarked reiterated lamented "
+        "asserted contended mused vowed responded retorted elaborated clarified argues shared replies "
         "sagte sagt sagten erklärte erklärt erklärten betonte betont betonten schrieb schreibt meinte meint warnte "
         "kritisierte ergänzte erläuterte bekräftigte versicherte antwortete berichtete forderte "
         "berichtet ergänzt erläutert fordert kritisiert warnt antwortet bekräftigt versichert bestätigt bestätigte "
