@@ -524,25 +524,6 @@ def _last_person(entities: Entities, at: int) -> str | None:
     return best[1] if best else None
 
 
-def _role_holder(noun: str, entities: Entities, at: int, abbreviated: bool = True) -> str | None:
-    """ "the spokeswoman", "the Barca president": the person named before ``at`` with that role ("Jane Doe, a
-    spokeswoman for…", "Barcelona president Josep Maria Bartomeu"), the last named if several. Only a definite
-    description refers back: "a spokeswoman said" is someone new."""
-    spelled, short = [], []
-    for name in entities.names.values():
-        if name.kind != "person" or not name.role or name.first >= at:
-            continue
-        words = [w.lower().strip(".,’'") for w in name.role.split()]
-        if noun in words:
-            spelled.append(name)
-        elif noun in {_ABBREVIATED_TITLES.get(w) for i, w in enumerate(words) if not (i and words[i - 1] in _LESSER)}:
-            short.append(name)  # "Indiana Gov." is "the governor"; "Lt. Gov." is not
-    if spelled:
-        return max(spelled, key=lambda n: n.first).text
-    # "Sen. Joe Manchin and Sen. Kyrsten Sinema…", "the senator said": which one? As written.
-    return short[0].text if len(short) == 1 and abbreviated else None
-
-
 _LESSER = frozenset("lt lieutenant deputy vice assistant associate acting former".split())  # "Lt. Gov." holds no "Gov."
 # "Indiana Gov. Eric Holcomb" is "the governor" later on.
 _ABBREVIATED_TITLES = {
@@ -560,6 +541,26 @@ _ABBREVIATED_TITLES = {
     "sgt": "sergeant",
     "cmdr": "commander",
 }
+
+
+def _role_holder(noun: str, entities: Entities, at: int, abbreviated: bool = True) -> str | None:
+    """ "the spokeswoman", "the Barca president": the person named before ``at`` with that role ("Jane Doe, a
+    spokeswoman for…", "Barcelona president Josep Maria Bartomeu"), the last named if several. Only a definite
+    description refers back: "a spokeswoman said" is someone new. ``abbreviated``: a title written short counts
+    too ("Indiana Gov. Eric Holcomb" is "the governor"), when only one person holds it."""
+    spelled, short = [], []
+    for name in entities.names.values():
+        if name.kind != "person" or not name.role or name.first >= at:
+            continue
+        words = [w.lower().strip(".,’'") for w in name.role.split()]
+        if noun in words:
+            spelled.append(name)
+        elif noun in {_ABBREVIATED_TITLES.get(w) for i, w in enumerate(words) if not (i and words[i - 1] in _LESSER)}:
+            short.append(name)  # "Indiana Gov." is "the governor"; "Lt. Gov." is not
+    if spelled:
+        return max(spelled, key=lambda n: n.first).text
+    # "Sen. Joe Manchin and Sen. Kyrsten Sinema…", "the senator said": which one? As written.
+    return short[0].text if len(short) == 1 and abbreviated else None
 
 
 def _as_written(description: str) -> str:

@@ -578,8 +578,10 @@ class Entities:
         return bool(_ATTRIBUTED_BEFORE.search(before)) and self.text[at + len(form) : at + len(form) + 1] in (",", ".")
 
     def sex(self, name: Name) -> str:
-        """ "m" or "f" as the article speaks of ``name`` ("Graham told the AP he…" makes Lindsey Graham a man,
-        whatever the census says of Lindsey), else as the first name's census count has it ("" if unknown)."""
+        """ "m", "f" or "" (either) for the pronouns that may stand for ``name``: the first name's census count,
+        or what the article says ("X said he…") where the census has no sex; where the two disagree, either
+        ("Lindsey Graham told the AP he…": "Lindsey" is a woman's name to the census; "Detective John Ward said she
+        had been stabbed": she is someone else)."""
         if name.text not in self._sexes:
             he = she = 0
             for form in (name.text, *name.aliases):
@@ -592,8 +594,6 @@ class Entities:
                         she += self_said.group("pronoun").lower() == "she"
             census = sex_of(name.text.split()[0]) if " " in name.text or name.text.casefold() in first_names() else ""
             said = "m" if he > she else "f" if she > he else ""
-            # The census's guess unless the article says otherwise; when the two disagree, either ("Lindsey Graham
-            # told the AP he…", but "Detective John Ward said she had been stabbed" is no woman)
             self._sexes[name.text] = census if not said or said == census else said if not census else ""
         return self._sexes[name.text]
 
