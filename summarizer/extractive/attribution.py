@@ -369,36 +369,11 @@ def _who(
         return _as_written(phrase[: someone.end()].rsplit(None, 1)[0])
     if first in _DETERMINERS and len(words) <= 6 and is_title(words[-1].strip(".,")):
         return _described(phrase, entities, at, previous)  # "the Barca president": a role, not Barca
-    named_in = _NAME_RUN.search(phrase)
-    if (
-        after_verb
-        and first in _EPITHET
-        and entities.language != "en"
-        and words[1:2]
-        and words[1][:1].islower()
-        and named_in
-        and phrase[: named_in.start()].split()[-1].lower() in _COMPLEMENT
-    ):
-        # "espetó el ingeniero de pista a Max Verstappen", "abundó el team principal de Red Bull": the one the
-        # epithet describes, not the name it is said to or the team it is of ("le commissaire … Pierre Moscovici"
-        # is he)
-        return _described(" ".join(words[:2]), entities, at, previous)
     found = [m for m in _NAME_RUN.finditer(phrase) if m.group().lower() not in {"the", "a", "an"}]
     names = [m.group() for m in found]
-    if len(found) > 1 and not after_verb:  # "Rebecca English of the Daily Mail": the person, not her paper
-        between = phrase[found[0].end() : found[-1].start()].strip().lower()
-        person = entities.person_named(names[0]) if between in _OF_THE_BODY else None
-        if person:
-            return person
-    kin = _KIN.match(phrase)
-    if kin:  # "Travis Kelce's mom": not Travis Kelce; she, if the article named her, else as written
-        pronoun = "she" if kin.group("kin").lower() in _FEMALE_KIN else "he"
-        return _antecedent(pronoun, entities, at, previous) or _as_written(phrase)
-    if after_verb and len(found) > 1:  # "said Kyiv resident Svitlana Onofryichuk": the person, not her city
-        gap = phrase[found[0].end() : found[1].start()].split()
-        person = entities.person_named(names[1]) or _resolve_person(names[1], entities)
-        if gap and all(w.islower() for w in gap) and person:
-            return person
+    shaped = _speaker_by_shape(phrase, found, entities, at, previous, after_verb)
+    if shaped:
+        return shaped
     if names:
         resolved = _resolve(names[0] if after_verb else names[-1], entities)
         if resolved:
@@ -425,6 +400,49 @@ def _who(
         ):
             return entities.person_named(lone) or lone
     return _described(phrase, entities, at, previous)
+
+
+def _speaker_by_shape(
+    phrase: str,
+    found: list[regex.Match[str]],
+    entities: Entities,
+    at: int,
+    previous: tuple[str | None, int],
+    after_verb: bool,
+) -> str | None:
+    """Subject phrases whose first or last name is not who speaks: an epithet and the name it is said to ("espetó el
+    ingeniero de pista a Max Verstappen"), a person of a body ("Rebecca English of the Daily Mail"), a kinship
+    ("Travis Kelce's mom"), a place and a role before the name ("said Kyiv resident Svitlana Onofryichuk")."""
+    words = phrase.split()
+    names = [m.group() for m in found]
+    named_in = _NAME_RUN.search(phrase)
+    if (
+        after_verb
+        and words[0].lower() in _EPITHET
+        and entities.language != "en"
+        and words[1:2]
+        and words[1][:1].islower()
+        and named_in
+        and phrase[: named_in.start()].split()[-1].lower() in _COMPLEMENT
+    ):
+        # "abundó el team principal de Red Bull": the one the epithet describes, not the team it is of ("le
+        # commissaire … Pierre Moscovici" is he)
+        return _described(" ".join(words[:2]), entities, at, previous)
+    if len(found) > 1 and not after_verb:  # the person, not her paper
+        between = phrase[found[0].end() : found[-1].start()].strip().lower()
+        person = entities.person_named(names[0]) if between in _OF_THE_BODY else None
+        if person:
+            return person
+    kin = _KIN.match(phrase)
+    if kin:  # not Travis Kelce; she, if the article named her, else as written
+        pronoun = "she" if kin.group("kin").lower() in _FEMALE_KIN else "he"
+        return _antecedent(pronoun, entities, at, previous) or _as_written(phrase)
+    if after_verb and len(found) > 1:  # the person, not her city
+        gap = phrase[found[0].end() : found[1].start()].split()
+        person = entities.person_named(names[1]) or _resolve_person(names[1], entities)
+        if gap and all(w.islower() for w in gap) and person:
+            return person
+    return None
 
 
 def _resolve(phrase: str, entities: Entities) -> str | None:
