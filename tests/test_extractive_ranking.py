@@ -353,3 +353,21 @@ def test_photo_captions_and_promotions_are_no_summary_sentence_or_key_point():
 
 def test_text_without_any_sentence_gives_an_empty_record_not_an_index_error():
     assert extractive.summarize("," * 100)["headline"] == ""
+
+
+def test_a_standfirst_said_again_longer_is_not_summarised_twice():
+    """Seen on a Euronews page read from the hybrid engine's answer: the standfirst and the first paragraph's
+    longer telling of it were both in the summary (the longer shares 10 of its 17 terms with the shorter: under
+    the 0.6 the overlap check used, counted against the longer only)."""
+    text = (
+        "Sweden has struggled with a surge in violence in recent years as gangs fight for control of drug markets.\n"
+        "An investigation in Sweden has revealed that police employees have been leaking confidential information "
+        "to gang members.\n"
+        "Sweden has struggled to contain a surge in violence in recent years as criminal gangs feud for control of "
+        "drug markets, with bombings and shootings recorded weekly.\n"
+        "The newspaper Dagens Nyheter said that in several cases criminals had approached police officers.\n"
+        "The justice minister will meet the police leadership to discuss the leaks on Tuesday.\n"
+        "At least 30 police employees had been considered security risks, the newspaper reported.\n"
+    )
+    summary = extractive.summarize(text)["summary"]
+    assert not ("struggled with a surge" in summary and "struggled to contain a surge" in summary), summary

@@ -370,13 +370,15 @@ def _shape(sentence: str) -> float:
 
 
 def _diverse(ranked: list[int], sentences: list[str], want: int, max_words: int | None = None) -> list[int]:
-    """Greedy MMR-style pick: skip sentences that mostly repeat one already chosen."""
+    """Greedy MMR-style pick: skip sentences that mostly repeat one already chosen, either way round (a page's
+    standfirst said again, longer, in its first paragraph: "Sweden has struggled with a surge in violence…" and
+    "Sweden has struggled to contain a surge in violence…, with bombings and shootings recorded weekly")."""
     chosen: list[int] = []
     seen: list[set[str]] = []
     used_words = 0
     for i in ranked:
         terms = set(_terms(sentences[i]))
-        if any(terms and len(terms & other) / len(terms) > 0.6 for other in seen):
+        if any(terms and other and len(terms & other) / min(len(terms), len(other)) > 0.6 for other in seen):
             continue
         length = len(sentences[i].split())
         if max_words and chosen and used_words + length > max_words:
