@@ -204,7 +204,7 @@ def test_a_killed_driver_rerun_asks_nothing_for_finished_ids(cluster, cli, artic
 
 
 def test_rpm_holds_for_the_whole_cluster(cluster, articles, tmp_path):
-    source = write_inputs(tmp_path, articles, 60)
+    source = write_inputs(tmp_path, articles, 90)
     with FakeLLMServer() as server:
         run_on_ray(
             settings_for(server, tmp_path, rpm=600, use_cache=False),
@@ -214,13 +214,15 @@ def test_rpm_holds_for_the_whole_cluster(cluster, articles, tmp_path):
             actors=3,
         )
         times = sorted(server.times)
-    assert len(times) == 60
-    # 600/min is one start per 0.1 s for the cluster: 60 starts span at least 5.9 s, less the jitter of
+    assert len(times) == 90
+    # 600/min is one start per 0.1 s for the cluster: 90 starts span at least 8.9 s, less the jitter of
     # sending a booked start (a round trip to the throttle actor). Three actors each pacing to 600/min alone
-    # would send all 60 within ~2 s. Slowness only stretches the span, so these bounds hold on a busy machine.
-    assert times[-1] - times[0] >= 5.5, times[-1] - times[0]
+    # would send all 90 within ~3 s, so any 5 s would hold all 90. A busy machine stretches the span, but it can
+    # also hold an actor past its booked starts and let it send them together (a CI run once saw 56 in 5 s where
+    # 50 are booked), so the busiest 5 s may hold a fifth more than booked: still far from the 90 of no shared pace.
+    assert times[-1] - times[0] >= 8.5, times[-1] - times[0]
     busiest = max(sum(1 for t in times if start <= t < start + 5.0) for start in times)
-    assert busiest <= 53, busiest
+    assert busiest <= 60, busiest
 
 
 def test_two_actors_on_two_nodes_share_cache_hits_through_redis(cluster, server, article, redis_url, tmp_path):
