@@ -273,9 +273,10 @@ def without_credentials(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
-# Keys by the shapes their issuers give them (a key that is not configured here is still a key). Each needs
+# Keys by the shapes their issuers give them (a key that is not configured here is still a key); the fixture
+# pages' scrubber (tests/fixtures/scrub_credentials.py) removes what this finds. Each needs
 # its prefix *and* a long run of key characters after it, so "sk-learn" or "task-force" are not keys.
-_KEY_SHAPES = re.compile(
+KEY_SHAPES = re.compile(
     r"(?<![A-Za-z0-9])(?:"
     r"sk-(?:ant-|proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}"  # OpenAI, Anthropic
     r"|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}"  # GitHub
@@ -285,6 +286,7 @@ _KEY_SHAPES = re.compile(
     r"|hf_[A-Za-z0-9]{30,}"  # Hugging Face
     r"|glpat-[A-Za-z0-9_-]{20,}"  # GitLab
     r"|(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{16,}"  # Stripe
+    r"|NR(?:JS|BR|AK|II)-[A-Za-z0-9]{16,}"  # New Relic (browser, user and ingest keys)
     r"|eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"  # a JSON Web Token
     r")"
     r"|(?i:\bbearer\s+)[A-Za-z0-9._~+/-]{20,}=*"  # a bearer token as an Authorization header gives it
@@ -294,6 +296,7 @@ _KEY_SHAPES = re.compile(
 def looks_like_key(text: str) -> bool:
     """Whether ``text`` holds something shaped like an API key or token (OpenAI ``sk-``, Anthropic ``sk-ant-``,
     GitHub ``ghp_``/``github_pat_``, AWS ``AKIA``, Slack ``xox?-``, Google ``AIza``, Hugging Face ``hf_``,
-    GitLab ``glpat-``, Stripe ``sk_live_``/``pk_live_``, a JWT, ``Bearer <token>``). For refusing to *store* such
-    text; it says yes or no and never which part, so nothing of the key reaches a message."""
-    return _KEY_SHAPES.search(text) is not None
+    GitLab ``glpat-``, Stripe ``sk_live_``/``pk_live_``, New Relic ``NRJS-``, a JWT, ``Bearer <token>``). For
+    refusing to *store* such text; it says yes or no and never which part, so nothing of the key reaches a
+    message."""
+    return KEY_SHAPES.search(text) is not None

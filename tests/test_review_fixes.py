@@ -28,6 +28,7 @@ KEYS = (
     "xoxb-123456789012-abcdefghij",
     "AIzaSyA1234567890abcdefghijklmnopqrstuv",
     "pk_test_MADEUPabcdefghij0123456789",  # Stripe's shape (a news page embedded a live one)
+    "NRJS-0123456789MADEUPabcd",  # New Relic's browser key (news pages embed theirs)
     "Bearer abcdefghijklmnopqrstuvwxyz0123",
 )
 
