@@ -210,6 +210,11 @@ def first_named(text: str) -> bool:
 def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
     """The entity type of ``name``, from the strongest evidence its mentions give (see the module's doc)."""
     text = name.text
+
+    @cache
+    def said_person() -> int:  # how strongly the mentions say "person": counted once, for the names that get that far
+        return name.person_evidence + person_evidence(name, around)
+
     words = [w.lower().rstrip(".") for w in text.split()]
     parts = {p for w in words for p in w.split("-")}
     folded = text.casefold()
@@ -223,7 +228,7 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
         and (words[0] in _SLOGANS or words[-1] in {"minority", "majority"})
         and "-" not in text
         and words[-1] not in ORG_WORDS  # "Free Press"
-        and not name.person_evidence + person_evidence(name, around)
+        and not said_person()
     ):
         return "other"  # "Free Palestine", "Stop Oil" (of Just Stop Oil), "House Minority" (of "… Leader")
     if folded.rstrip(".") in US_DOTTED_PLACES:
@@ -236,7 +241,7 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
         and folded not in places()
         and not first_named(text)
         and _a_people(text)
-        and not name.person_evidence + person_evidence(name, around)  # not "President Ashraf Ghani"
+        and not said_person()  # not "President Ashraf Ghani"
     ):
         return "other"  # "Native American", "New Jerseyan": one of a people
     if len(words) > 1 and words[-1] == "international":
@@ -247,12 +252,7 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
         return "location"  # "United Kingdom" ("united" names football clubs), "New York City"
     if len(words) == 2 and words[0] in _MAKES and not first_named(text):
         return "other"  # "a Dodge Charger"
-    if (
-        len(words) <= 3
-        and words[-1] in _SURNAME_ORG_WORDS
-        and first_named(text)
-        and name.person_evidence + person_evidence(name, around) >= 2
-    ):
+    if len(words) <= 3 and words[-1] in _SURNAME_ORG_WORDS and first_named(text) and said_person() >= 2:
         return "person"  # "spokesperson Bill Line", "Margaret Court": a title and a first name outweigh "Line"
     if len(words) > 2 and words[0] in PLACE_WORDS and words[1] in CONNECTORS:
         return "location"  # "Channel of Sicily", "Sea of Okhotsk"
@@ -260,10 +260,7 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
         words[-1] in EVENT_WORDS
         or (len(words) > 1 and set(words) & {"war", "games", "olympics"})
         or (  # "Holocaust Remembrance Day", "Flag Day"; not Doris Day or "singer Andra Day"
-            len(words) > 1
-            and words[-1] == "day"
-            and not first_named(text)
-            and not name.person_evidence + person_evidence(name, around)
+            len(words) > 1 and words[-1] == "day" and not first_named(text) and not said_person()
         )
     ):
         return "event"  # "Academy of Country Music Awards", "World War One"
@@ -289,11 +286,12 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
         and not first_named(text)
     ):
         return "organization"  # "Public Health England", "Sport Scotland": a body named after its country
-    if any(_HOME_BEFORE.search(before) for before, _ in around) and not first_named(text):
+    homes = [home for before, _ in around if (home := _HOME_BEFORE.search(before))]
+    if homes and not first_named(text):
         # "Richard Weir, 60, from Tynemouth, North Tyneside, said": where he lives, or what he belongs to
-        # ("Jane Doe, 34, of Greenpeace"): no person
-        return "location" if folded in places() or _after_a_place(around) else "other"
-    evidence = name.person_evidence + person_evidence(name, around)
+        # ("Jane Doe, 34, of Greenpeace"): no person; a place after another given as a home town is a place
+        return "location" if folded in places() or any(home.group("town") for home in homes) else "other"
+    evidence = said_person()
     if any(ch.isdigit() for ch in text) or words[-1] in _THINGS or folded in _BELIEFS:
         return "other"  # "RC-135U", "Hubble Space Telescope", "Islam"
     if around and all(after[:1] == "/" for _, after in around):
@@ -375,11 +373,6 @@ def kind_of(name: Name, around: list[tuple[str, str]], language: str) -> str:
 
 
 _WEATHER = frozenset("hurricane storm typhoon cyclone tropical tornado".split())
-
-
-def _after_a_place(around: list[tuple[str, str]]) -> bool:
-    """ "…, from Tynemouth, North Tyneside": a place after another one the press gives as a home town."""
-    return any((home := _HOME_BEFORE.search(before)) is not None and home.group("town") for before, _ in around)
 
 
 def _a_people(singular: str) -> bool:
